@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/kantamig/kantamig/pipeline"
+)
+
+func runDryRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dry-run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("m", "", "mapping file (YAML)")
+	reportPath := fs.String("report", "out/dry-run.xlsx", "Excel report to write; the JSON report goes beside it (.json)")
+	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas (env KANTAMIG_SOSMETA)")
+	docs := fs.String("documents", "", "also write every generated document into this folder")
+	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
+	failOnReject := fs.Bool("fail-on-reject", false, "exit with code 4 if any record was rejected")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *file == "" {
+		fmt.Fprintln(stderr, "kantamig dry-run: give the mapping file with -m FILE")
+		return exitUsage
+	}
+	m, schemas, err := pipeline.Load(*file, *sosmeta)
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
+		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, DocumentsDir: *docs,
+		Version: version, Command: "kantamig dry-run " + strings.Join(args, " "),
+	})
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := runner.DryRun(ctx)
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "kantamig: interrupted; nothing was delivered (a dry-run never delivers). Run it again to get a full report.")
+		return exitInterrupted
+	}
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	jsonPath := strings.TrimSuffix(*reportPath, ".xlsx") + ".json"
+	if err := rep.WriteExcel(*reportPath); err != nil {
+		return fatal(stderr, err)
+	}
+	if err := rep.WriteJSON(jsonPath); err != nil {
+		return fatal(stderr, err)
+	}
+	t := rep.Total
+	fmt.Fprintf(stdout, "extracted %d = would load %d + rejected %d + skipped %d (%s)\n", t.Extracted, t.WouldLoad, t.Rejected, t.Skipped, reconciled(rep.Reconciles()))
+	for _, e := range []string{"client", "case", "document"} {
+		if c := rep.Entities[e]; c != nil {
+			fmt.Fprintf(stdout, "  %-9s extracted %6d  would load %6d  rejected %5d  skipped %5d\n", e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
+		}
+	}
+	fmt.Fprintf(stdout, "report: %s and %s\n", *reportPath, jsonPath)
+	if !rep.Reconciles() {
+		fmt.Fprintln(stderr, "kantamig: the counts do not reconcile; this is a bug in kantamig, please report it with the JSON report")
+		return exitFailure
+	}
+	if *failOnReject && t.Rejected > 0 {
+		return exitRejects
+	}
+	return exitOK
+}
+
+func reconciled(ok bool) string {
+	if ok {
+		return "reconciles"
+	}
+	return "DOES NOT RECONCILE"
+}

@@ -1,0 +1,92 @@
+// Command kantamig carries legacy social-welfare client records into the Kanta
+// social welfare client data archive. This package only wires the stages
+// together and turns errors into documented exit codes; see README.md.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/kantamig/kantamig/mapping"
+	"github.com/kantamig/kantamig/pipeline"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes, documented in README.md.
+const (
+	exitOK          = 0
+	exitFailure     = 1 // the run itself failed (I/O, a broken source, ...)
+	exitUsage       = 2 // wrong command line
+	exitMapping     = 3 // the mapping file is invalid
+	exitRejects     = 4 // records were rejected and --fail-on-reject was given
+	exitInterrupted = 130
+)
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"check", "validate a mapping file", runCheck},
+		{"dry-run", "extract, map and transform everything, deliver nothing, write the report", runDryRun},
+		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("kantamig", version); return exitOK }},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "kantamig: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: kantamig COMMAND [flags]")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'kantamig COMMAND -h' for a command's flags. Exit codes are listed in README.md.")
+}
+
+// fatal prints an error for the user and returns its exit code.
+func fatal(stderr io.Writer, err error) int {
+	var merr mapping.Errors
+	if errors.As(err, &merr) {
+		for _, e := range merr {
+			fmt.Fprintln(stderr, e.Error())
+		}
+		fmt.Fprintf(stderr, "kantamig: the mapping file has %d problem(s); fix them and run 'kantamig check' again\n", len(merr))
+		return exitMapping
+	}
+	var serr *pipeline.SourceError
+	if errors.As(err, &serr) {
+		fmt.Fprintf(stderr, "kantamig: %v\nNothing was delivered. Fix or re-export the source and run again; the report so far is incomplete.\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stderr, "kantamig: %s\n", strings.TrimSpace(err.Error()))
+	return exitFailure
+}

@@ -1,0 +1,107 @@
+package extract
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"unicode/utf8"
+)
+
+type csvSource struct {
+	file   *os.File
+	reader *csv.Reader
+	name   string
+	header []string
+}
+
+func openCSV(spec Spec) (Source, error) {
+	f, err := os.Open(spec.File)
+	if err != nil {
+		return nil, fmt.Errorf("opening CSV source: %w", err)
+	}
+	enc, err := textEncoding(spec.Encoding)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	var r io.Reader = bufio.NewReaderSize(f, 256<<10)
+	if enc != nil {
+		r = enc.NewDecoder().Reader(r)
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	cr.LazyQuotes = false
+	if spec.Delimiter != "" {
+		d, size := utf8.DecodeRuneInString(spec.Delimiter)
+		if size != len(spec.Delimiter) {
+			f.Close()
+			return nil, fmt.Errorf("CSV delimiter must be one character, got %q", spec.Delimiter)
+		}
+		cr.Comma = d
+	}
+	s := &csvSource{file: f, reader: cr, name: filepath.Base(spec.File)}
+	if !spec.NoHeader {
+		h, err := cr.Read()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("reading CSV header of %s: %w", s.name, err)
+		}
+		s.header = make([]string, len(h))
+		for i, name := range h {
+			if i == 0 {
+				name = trimBOM(name)
+			}
+			s.header[i] = name
+		}
+	}
+	return s, nil
+}
+
+func trimBOM(s string) string {
+	if len(s) >= 3 && s[:3] == "\xef\xbb\xbf" {
+		return s[3:]
+	}
+	return s
+}
+
+func (s *csvSource) Columns() []string { return s.header }
+
+func (s *csvSource) Next(ctx context.Context) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	rec, err := s.reader.Read()
+	if err == io.EOF {
+		return Record{}, io.EOF
+	}
+	if err != nil {
+		// A malformed line stops the source: csv cannot resynchronise safely,
+		// and guessing would lose or merge records.
+		return Record{}, fmt.Errorf("reading %s: %w", s.name, err)
+	}
+	line, _ := s.reader.FieldPos(0)
+	fields := make(map[string]string, len(rec))
+	for i, v := range rec {
+		name := strconv.Itoa(i + 1)
+		if i < len(s.header) {
+			name = s.header[i]
+		}
+		fields[name] = v
+	}
+	if s.header != nil && len(rec) != len(s.header) {
+		fields[FieldCountProblem] = fmt.Sprintf("line has %d fields, header has %d", len(rec), len(s.header))
+	}
+	return Record{Fields: fields, Locator: fmt.Sprintf("%s:%d", s.name, line)}, nil
+}
+
+// FieldCountProblem is a pseudo-field set when a CSV line has a different
+// number of fields than its header; the mapping rejects such records.
+const FieldCountProblem = "\x00field-count"
+
+func (s *csvSource) Close() error { return s.file.Close() }

@@ -1,0 +1,106 @@
+package extract
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+type xlsxSource struct {
+	book   *excelize.File
+	rows   *excelize.Rows
+	name   string
+	sheet  string
+	header []string
+	row    int
+}
+
+func openXLSX(spec Spec) (Source, error) {
+	book, err := excelize.OpenFile(spec.File)
+	if err != nil {
+		return nil, fmt.Errorf("opening workbook: %w", err)
+	}
+	sheet := spec.Sheet
+	if sheet == "" {
+		sheet = book.GetSheetName(0)
+	}
+	if idx, err := book.GetSheetIndex(sheet); err != nil || idx < 0 {
+		book.Close()
+		return nil, fmt.Errorf("workbook %s has no sheet %q (sheets: %s)", filepath.Base(spec.File), sheet, strings.Join(book.GetSheetList(), ", "))
+	}
+	rows, err := book.Rows(sheet)
+	if err != nil {
+		book.Close()
+		return nil, fmt.Errorf("reading sheet %q: %w", sheet, err)
+	}
+	s := &xlsxSource{book: book, rows: rows, name: filepath.Base(spec.File), sheet: sheet}
+	headerRow := max(spec.HeaderRow, 1)
+	for s.row < headerRow {
+		if !rows.Next() {
+			s.Close()
+			return nil, fmt.Errorf("sheet %q has no header row %d", sheet, headerRow)
+		}
+		s.row++
+		cols, err := rows.Columns()
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("reading sheet %q row %d: %w", sheet, s.row, err)
+		}
+		s.header = cols
+	}
+	return s, nil
+}
+
+func (s *xlsxSource) Columns() []string { return s.header }
+
+// Next returns cells as stored: dates stored as dates come as their serial
+// number, which the mapping's date parser accepts alongside text dates.
+func (s *xlsxSource) Next(ctx context.Context) (Record, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return Record{}, err
+		}
+		if !s.rows.Next() {
+			if err := s.rows.Error(); err != nil {
+				return Record{}, fmt.Errorf("reading sheet %q: %w", s.sheet, err)
+			}
+			return Record{}, io.EOF
+		}
+		s.row++
+		cols, err := s.rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return Record{}, fmt.Errorf("reading sheet %q row %d: %w", s.sheet, s.row, err)
+		}
+		empty := true
+		for _, c := range cols {
+			if strings.TrimSpace(c) != "" {
+				empty = false
+				break
+			}
+		}
+		if empty {
+			continue // blank rows are layout, not records
+		}
+		fields := make(map[string]string, len(s.header))
+		for i, v := range cols {
+			name := strconv.Itoa(i + 1)
+			if i < len(s.header) && s.header[i] != "" {
+				name = s.header[i]
+			}
+			fields[name] = v
+		}
+		return Record{Fields: fields, Locator: fmt.Sprintf("%s!%s:%d", s.name, s.sheet, s.row)}, nil
+	}
+}
+
+func (s *xlsxSource) Close() error {
+	if s.rows != nil {
+		s.rows.Close()
+	}
+	return s.book.Close()
+}

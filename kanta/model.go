@@ -1,0 +1,108 @@
+package kanta
+
+import "time"
+
+// Entity names the kind of source record a stage is dealing with.
+type Entity string
+
+// The entities a mapping file maps.
+const (
+	EntityClient   Entity = "client"
+	EntityCase     Entity = "case"
+	EntityDocument Entity = "document"
+)
+
+// Organisation is the custodian (rekisterinpitäjä), the organiser
+// (palvelunjärjestäjä) or a service unit: an OID from the SOTE organisation
+// register and its name.
+type Organisation struct {
+	OID  string
+	Name string
+}
+
+// Client is a person as the archive knows them.
+type Client struct {
+	IdentityCode  string // henkilötunnus; empty if only a temporary id is known
+	TemporaryID   string // tilapäinen yksilöintitunnus
+	TemporaryOnly bool   // the client has no valid identity code, only a temporary id
+	FamilyName    string
+	GivenNames    string
+	CallingName   string
+	BirthDate     time.Time
+	Sex           string // 1.2.246.537.5.1
+	Municipality  string // 1.2.246.537.6.21
+	NonDisclosure bool   // turvakielto
+}
+
+// ServiceTaskRelationship is the client's relationship in one service task
+// (palvelutehtävän asiakkuus) and its service unit (palveluyksikön asiakkuus).
+type ServiceTaskRelationship struct {
+	ServiceTask string // 1.2.246.537.6.1221
+	Unit        Organisation
+	Start       time.Time
+	End         time.Time
+}
+
+// Relationship is the social-welfare client relationship (sosiaalihuollon
+// asiakkuus) described by the client-relationship document.
+type Relationship struct {
+	SourceKey    string
+	Client       Client
+	Start        time.Time
+	End          time.Time
+	EndReason    string
+	Old          bool // vanha_asiakkuus: migrated, began before joining the archive
+	ServiceTasks []ServiceTaskRelationship
+	Unit         Organisation
+}
+
+// CaseClient links a client to a case (asialiitos).
+type CaseClient struct {
+	ClientKey string
+	Client    Client
+	Joined    time.Time
+	Left      time.Time
+}
+
+// Case is a social-welfare case (asia).
+type Case struct {
+	SourceKey    string
+	Name         string // 1.2.246.537.6.1265
+	NameOther    string // free text when Name is 99 (Muu)
+	Status       string // 1.2.246.537.6.1501
+	Opened       time.Time
+	Closed       time.Time
+	ServiceTask  string
+	Clients      []CaseClient
+	RelatedCases []string // source keys of related cases
+	Unit         Organisation
+}
+
+// Author is the professional who drew up a document.
+type Author struct {
+	RegistrationNumber string // 1.2.246.537.26
+	FamilyName         string
+	GivenNames         string
+	Title              string
+}
+
+// Document is a client document of one of the general types.
+type Document struct {
+	SourceKey       string
+	ClientKey       string
+	CaseKey         string
+	Client          Client
+	Type            string // general type, 1.2.246.537.6.1506
+	SpecificType    string // specific type, same code system; may be empty
+	ServiceTask     string
+	SocialServices  []string
+	Author          Author
+	DrawnUp         time.Time
+	Confidentiality string
+	Version         int
+	ReplacesKey     string // source key of the version this one replaces
+	Title           string
+	Text            string            // legacy free text, the display form's body
+	Structured      map[string]string // Sosmeta field path -> value, from the mapping
+	Unit            Organisation
+}

@@ -1,0 +1,497 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kantamig/kantamig/extract"
+	"github.com/kantamig/kantamig/kanta"
+)
+
+// Finding is one thing said about a record: why it was rejected or skipped,
+// or a warning about a value that was changed or flagged.
+type Finding struct {
+	Field  string
+	Rule   string
+	Reason string
+}
+
+// Unmapped is a legacy code value that a value map did not cover.
+type Unmapped struct {
+	Field string
+	Map   string
+	Value string
+}
+
+// Outcome is what mapping said of one record. Exactly one of Reject and Skip
+// is set, or neither when the record maps.
+type Outcome struct {
+	Key      string
+	Reject   *Finding
+	Skip     *Finding
+	Warnings []Finding
+	Unmapped []Unmapped
+	Created  time.Time
+}
+
+// OK reports whether the record mapped.
+func (o *Outcome) OK() bool { return o.Reject == nil && o.Skip == nil }
+
+// rejectErr carries a reject through the field evaluation helpers.
+type rejectErr struct{ f Finding }
+
+func (e *rejectErr) Error() string { return e.f.Reason }
+
+func reject(fieldName, rule, format string, args ...any) error {
+	return &rejectErr{Finding{Field: fieldName, Rule: rule, Reason: fmt.Sprintf(format, args...)}}
+}
+
+// applier evaluates the fields of one record.
+type applier struct {
+	em  *EntityMapping
+	rec extract.Record
+	out *Outcome
+	err error // the first reject
+}
+
+func (m *Mapping) begin(em *EntityMapping, rec extract.Record) *applier {
+	a := &applier{em: em, rec: rec, out: &Outcome{}}
+	if p, ok := rec.Fields[extract.FieldCountProblem]; ok {
+		a.fail(reject("", "field-count", "%s; the line is probably broken by an unquoted delimiter or line break", p))
+	}
+	parts := make([]string, 0, len(em.Key))
+	for _, k := range em.Key {
+		v, ok := rec.Fields[k]
+		if !ok {
+			a.fail(reject(k, "key", "the record has no key column %q", k))
+		}
+		parts = append(parts, strings.TrimSpace(v))
+	}
+	a.out.Key = strings.Join(parts, "|")
+	if strings.Trim(a.out.Key, "|") == "" && a.err == nil {
+		a.fail(reject(strings.Join(em.Key, "+"), "key", "the record's key is empty"))
+	}
+	return a
+}
+
+func (a *applier) fail(err error) {
+	if a.err == nil && err != nil {
+		a.err = err
+	}
+}
+
+func (a *applier) has(name string) bool {
+	_, ok := a.em.fields[name]
+	return ok
+}
+
+// raw gives the cleaned text of a field, "" when unmapped or empty. Invalid
+// UTF-8 rejects the record; characters XML 1.0 forbids are removed and noted.
+func (a *applier) raw(name string) string {
+	f, ok := a.em.fields[name]
+	if !ok {
+		return ""
+	}
+	return a.rawField(name, f)
+}
+
+func (a *applier) rawField(name string, f *field) string {
+	var s string
+	switch {
+	case f.value != nil:
+		s = *f.value
+	case len(f.from) == 1:
+		s = a.rec.Fields[f.from[0]]
+	default:
+		parts := make([]string, 0, len(f.from))
+		for _, col := range f.from {
+			v := a.rec.Fields[col]
+			if f.trim {
+				v = strings.TrimSpace(v)
+			}
+			if v != "" {
+				parts = append(parts, v)
+			}
+		}
+		s = strings.Join(parts, f.join)
+	}
+	if !utf8.ValidString(s) {
+		a.fail(reject(name, "encoding", "%s is not valid UTF-8 (bytes such as %s); if the export is Windows-1252 or Latin-1, set encoding: on its source", describeField(name, f), firstInvalid(s)))
+		return ""
+	}
+	if cleaned, removed := StripForbiddenXML(s); len(removed) > 0 {
+		s = cleaned
+		a.out.Warnings = append(a.out.Warnings, Finding{Field: name, Rule: "xml-char",
+			Reason: fmt.Sprintf("removed %d character(s) XML 1.0 forbids (%s)", len(removed), describeRunes(removed))})
+	}
+	if f.trim {
+		s = strings.TrimSpace(s)
+	}
+	if s == "" && f.def != nil {
+		s = *f.def
+	}
+	return s
+}
+
+func describeField(name string, f *field) string {
+	if len(f.from) > 0 {
+		return fmt.Sprintf("%s (column %s)", name, strings.Join(f.from, "+"))
+	}
+	return name
+}
+
+func firstInvalid(s string) string {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return fmt.Sprintf("0x%02X at byte %d", s[i], i)
+		}
+		i += size
+	}
+	return "?"
+}
+
+func describeRunes(rs []rune) string {
+	seen := map[rune]bool{}
+	var parts []string
+	for _, r := range rs {
+		if !seen[r] && len(parts) < 5 {
+			seen[r] = true
+			parts = append(parts, fmt.Sprintf("U+%04X", r))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// StripForbiddenXML removes the characters XML 1.0 does not allow in a
+// document (C0 controls other than tab, newline and carriage return, lone
+// surrogates, U+FFFE and U+FFFF) and returns them.
+func StripForbiddenXML(s string) (string, []rune) {
+	clean := true
+	for _, r := range s {
+		if !xmlAllowed(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s, nil
+	}
+	var b strings.Builder
+	var removed []rune
+	for _, r := range s {
+		if xmlAllowed(r) {
+			b.WriteRune(r)
+		} else {
+			removed = append(removed, r)
+		}
+	}
+	return b.String(), removed
+}
+
+func xmlAllowed(r rune) bool {
+	return r == 0x9 || r == 0xA || r == 0xD || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+}
+
+// text gives a text field, rejecting the record if it is required and empty.
+func (a *applier) text(name string) string {
+	s := a.raw(name)
+	if s == "" && a.isRequired(name) {
+		a.fail(a.missing(name))
+	}
+	return s
+}
+
+func (a *applier) isRequired(name string) bool {
+	t, _ := findTarget(a.em.Entity, name)
+	return t.required
+}
+
+func (a *applier) missing(name string) error {
+	f := a.em.fields[name]
+	if f == nil {
+		return reject(name, "required", "%s is required", name)
+	}
+	return reject(name, "required", "%s is empty", describeField(name, f))
+}
+
+func (a *applier) date(name string) time.Time {
+	s := a.raw(name)
+	if s == "" {
+		if a.isRequired(name) {
+			a.fail(a.missing(name))
+		}
+		return time.Time{}
+	}
+	t, err := parseTime(s, a.em.fields[name].layouts, a.em.loc)
+	if err != nil {
+		a.fail(reject(name, "date", "%s: %v", describeField(name, a.em.fields[name]), err))
+	}
+	return t
+}
+
+func (a *applier) boolean(name string) bool {
+	s := strings.ToLower(a.raw(name))
+	f := a.em.fields[name]
+	if f == nil {
+		return false
+	}
+	if len(f.trueSet) > 0 {
+		for _, t := range f.trueSet {
+			if strings.EqualFold(t, s) {
+				return true
+			}
+		}
+		return false
+	}
+	switch s {
+	case "1", "true", "k", "kyllä", "y", "yes", "x", "t", "on":
+		return true
+	case "", "0", "false", "e", "ei", "n", "no", "f", "off":
+		return false
+	}
+	a.fail(reject(name, "bool", "%s: %q is neither yes nor no; list the values meaning yes under true_values:", describeField(name, f), s))
+	return false
+}
+
+func (a *applier) integer(name string) int {
+	s := a.raw(name)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		a.fail(reject(name, "integer", "%s: %q is not a whole number", describeField(name, a.em.fields[name]), s))
+	}
+	return n
+}
+
+func (a *applier) code(name string) string {
+	codes := a.codesOf(name, false)
+	if len(codes) == 0 {
+		return ""
+	}
+	return codes[0]
+}
+
+func (a *applier) codes(name string) []string { return a.codesOf(name, true) }
+
+func (a *applier) codesOf(name string, multi bool) []string {
+	f := a.em.fields[name]
+	s := a.raw(name)
+	if s == "" {
+		if a.isRequired(name) {
+			a.fail(a.missing(name))
+		}
+		return nil
+	}
+	var out []string
+	for _, v := range splitValues(s, f.split, multi) {
+		if f.vmap != nil {
+			national, ok := f.vmap.values[v]
+			if !ok && f.vmap.none {
+				continue
+			}
+			if !ok {
+				a.out.Unmapped = append(a.out.Unmapped, Unmapped{Field: name, Map: f.vmap.name, Value: v})
+				if f.vmap.fallback == "" {
+					a.fail(reject(name, "unmapped-code", "legacy value %q is not in value map %q", v, f.vmap.name))
+					continue
+				}
+				national = f.vmap.fallback
+				a.out.Warnings = append(a.out.Warnings, Finding{Field: name, Rule: "fallback-code",
+					Reason: fmt.Sprintf("legacy value %q is not in value map %q; used the fallback %q", v, f.vmap.name, national)})
+			}
+			v = national
+		}
+		if f.set != nil {
+			if err := f.set.Check(v); err != nil {
+				a.fail(reject(name, "code-set", "%v", err))
+				continue
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (a *applier) keys(name string) []string {
+	f := a.em.fields[name]
+	s := a.raw(name)
+	if s == "" {
+		if a.isRequired(name) {
+			a.fail(a.missing(name))
+		}
+		return nil
+	}
+	return splitValues(s, f.split, true)
+}
+
+// finish applies the cut-off and returns the outcome.
+func (a *applier) finish(m *Mapping, created time.Time) *Outcome {
+	if c := a.date("created"); !c.IsZero() {
+		created = c
+	}
+	a.out.Created = created
+	var re *rejectErr
+	if errors.As(a.err, &re) {
+		a.out.Reject = &re.f
+		return a.out
+	}
+	if !created.IsZero() && !created.Before(m.Cutoff) {
+		a.out.Skip = &Finding{Field: "created", Rule: "cutoff",
+			Reason: fmt.Sprintf("created %s, on or after the cut-off %s; documents made after joining are archived by the client system itself", created.Format("2006-01-02"), m.Cutoff.Format("2006-01-02"))}
+	}
+	return a.out
+}
+
+func (a *applier) unit(m *Mapping) kanta.Organisation {
+	u := m.ServiceUnit
+	if oid := a.raw("service_unit_oid"); oid != "" {
+		if !oidPattern.MatchString(oid) {
+			a.fail(reject("service_unit_oid", "oid", "service unit %q is not an OID", oid))
+		}
+		u = kanta.Organisation{OID: oid, Name: a.raw("service_unit_name")}
+	}
+	return u
+}
+
+// Client maps a client record to a client relationship.
+func (m *Mapping) Client(rec extract.Record) (kanta.Relationship, *Outcome) {
+	a := m.begin(m.Clients, rec)
+	var r kanta.Relationship
+	r.SourceKey = a.out.Key
+	c := &r.Client
+	c.FamilyName = a.text("family_name")
+	c.GivenNames = a.text("given_names")
+	c.CallingName = a.raw("calling_name")
+	if c.CallingName == "" {
+		c.CallingName, _, _ = strings.Cut(c.GivenNames, " ")
+	}
+	hetu := strings.ToUpper(a.raw("identity_code"))
+	c.TemporaryID = strings.ToUpper(a.raw("temporary_id"))
+	var parsed kanta.IdentityCode
+	switch {
+	case hetu != "":
+		p, err := kanta.ParseIdentityCode(hetu)
+		if err != nil {
+			var ie *kanta.IdentityCodeError
+			errors.As(err, &ie)
+			a.fail(reject("identity_code", ie.Rule, "%s", ie.Reason))
+		}
+		parsed = p
+		c.IdentityCode = hetu
+	case c.TemporaryID != "":
+		c.TemporaryOnly = true
+		note := "client has only a temporary identifier"
+		if _, err := kanta.ParseIdentityCode(c.TemporaryID); err != nil {
+			note += "; it does not pass the identity-code check (" + err.Error() + "), accepted as the archive's samples do"
+		}
+		a.out.Warnings = append(a.out.Warnings, Finding{Field: "temporary_id", Rule: "temporary-id", Reason: note})
+	default:
+		a.fail(reject("identity_code", "required", "the client has neither an identity code nor a temporary identifier"))
+	}
+	c.BirthDate = a.date("birth_date")
+	if c.BirthDate.IsZero() && !parsed.BirthDate.IsZero() {
+		c.BirthDate = parsed.BirthDate
+	}
+	c.Sex = a.code("sex")
+	if c.Sex == "" && parsed.Code != "" {
+		c.Sex = parsed.Sex()
+	}
+	c.Municipality = a.code("home_municipality")
+	c.NonDisclosure = a.boolean("non_disclosure")
+	r.Start = a.date("relationship_start")
+	r.End = a.date("relationship_end")
+	r.EndReason = a.raw("relationship_end_reason")
+	r.Old = true
+	r.Unit = a.unit(m)
+	for _, st := range a.codes("service_tasks") {
+		r.ServiceTasks = append(r.ServiceTasks, kanta.ServiceTaskRelationship{ServiceTask: st, Unit: r.Unit, Start: r.Start, End: r.End})
+	}
+	if !r.End.IsZero() && r.End.Before(r.Start) {
+		a.fail(reject("relationship_end", "date-order", "the relationship ends (%s) before it starts (%s)", r.End.Format("2006-01-02"), r.Start.Format("2006-01-02")))
+	}
+	return r, a.finish(m, r.Start)
+}
+
+// Case maps a case record. Its clients are keys; the caller resolves them.
+func (m *Mapping) Case(rec extract.Record) (kanta.Case, *Outcome) {
+	a := m.begin(m.Cases, rec)
+	var k kanta.Case
+	k.SourceKey = a.out.Key
+	for _, key := range a.keys("clients") {
+		k.Clients = append(k.Clients, kanta.CaseClient{ClientKey: key})
+	}
+	k.Name = a.code("name")
+	k.NameOther = a.raw("name_other")
+	if k.Name == "99" && k.NameOther == "" {
+		a.fail(reject("name_other", "required", "case name 99 (Muu) needs name_other"))
+	}
+	k.Status = a.code("status")
+	k.Opened = a.date("opened")
+	k.Closed = a.date("closed")
+	k.ServiceTask = a.code("service_task")
+	k.RelatedCases = a.keys("related_cases")
+	k.Unit = a.unit(m)
+	if !k.Closed.IsZero() && k.Closed.Before(k.Opened) {
+		a.fail(reject("closed", "date-order", "the case closes (%s) before it opens (%s)", k.Closed.Format("2006-01-02"), k.Opened.Format("2006-01-02")))
+	}
+	for i := range k.Clients {
+		k.Clients[i].Joined, k.Clients[i].Left = k.Opened, k.Closed
+	}
+	return k, a.finish(m, k.Opened)
+}
+
+// Document maps a document record. Client and case are keys; the caller
+// resolves them and the version chain.
+func (m *Mapping) Document(rec extract.Record) (kanta.Document, *Outcome) {
+	a := m.begin(m.Documents, rec)
+	var d kanta.Document
+	d.SourceKey = a.out.Key
+	d.ClientKey = a.raw("client")
+	if d.ClientKey == "" {
+		a.fail(a.missing("client"))
+	}
+	d.CaseKey = a.raw("case")
+	if d.CaseKey == "" {
+		a.fail(reject("case", "no-case", "the document belongs to no case; every archived client document must refer to its case"))
+	}
+	d.Type = a.code("type")
+	d.SpecificType = a.code("specific_type")
+	if d.SpecificType != "" && d.Type != "" && !strings.HasPrefix(d.SpecificType, d.Type) {
+		a.out.Warnings = append(a.out.Warnings, Finding{Field: "specific_type", Rule: "type-prefix",
+			Reason: fmt.Sprintf("specific type %s does not start with its general type %s", d.SpecificType, d.Type)})
+	}
+	d.ServiceTask = a.code("service_task")
+	d.SocialServices = a.codes("social_services")
+	d.Author = kanta.Author{
+		RegistrationNumber: a.raw("author_id"),
+		FamilyName:         a.raw("author_family_name"),
+		GivenNames:         a.raw("author_given_names"),
+		Title:              a.raw("author_title"),
+	}
+	d.DrawnUp = a.date("drawn_up")
+	d.Confidentiality = a.code("confidentiality")
+	if d.Confidentiality == "" {
+		d.Confidentiality = "6"
+	}
+	d.Version = a.integer("version")
+	d.ReplacesKey = a.raw("replaces")
+	d.Title = a.raw("title")
+	d.Text = a.raw("text")
+	d.Unit = a.unit(m)
+	if len(a.em.structured) > 0 {
+		d.Structured = make(map[string]string, len(a.em.structured))
+		for _, sf := range a.em.structured {
+			if v := a.rawField(sf.path, sf.f); v != "" {
+				d.Structured[sf.path] = v
+			}
+		}
+	}
+	return d, a.finish(m, d.DrawnUp)
+}

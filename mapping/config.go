@@ -1,0 +1,291 @@
+package mapping
+
+import (
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+)
+
+// Config is a mapping file as written.
+type Config struct {
+	Version      int                        `yaml:"version"`
+	System       string                     `yaml:"system"`
+	Organisation OrganisationConfig         `yaml:"organisation"`
+	Cutoff       string                     `yaml:"cutoff"`
+	Timezone     string                     `yaml:"timezone"`
+	CodeSets     []*CodeSetConfig           `yaml:"codesets"`
+	ValueMaps    map[string]*ValueMapConfig `yaml:"value_maps"`
+	Sources      map[string]*SourceConfig   `yaml:"sources"`
+	Clients      *EntityConfig              `yaml:"clients"`
+	Cases        *EntityConfig              `yaml:"cases"`
+	Documents    *EntityConfig              `yaml:"documents"`
+
+	nodes map[string]ast.Node // top-level key -> value node, for positions
+}
+
+// OrgConfig names an organisation by OID and name.
+type OrgConfig struct {
+	OID  string `yaml:"oid"`
+	Name string `yaml:"name"`
+	pos  Pos
+}
+
+// UnmarshalYAML records the position, then decodes strictly.
+func (o *OrgConfig) UnmarshalYAML(n ast.Node) error {
+	type plain OrgConfig
+	if err := yaml.NodeToValue(n, (*plain)(o), yaml.Strict()); err != nil {
+		return err
+	}
+	o.pos = posOf(n)
+	return nil
+}
+
+// SoftwareConfig names the migration software in softwareSupport.
+type SoftwareConfig struct {
+	Moderator string `yaml:"moderator"`
+	Product   string `yaml:"product"`
+	Version   string `yaml:"version"`
+}
+
+// OrganisationConfig holds the constants of the organisation doing the migration.
+type OrganisationConfig struct {
+	Custodian   *OrgConfig      `yaml:"custodian"`
+	Organiser   *OrgConfig      `yaml:"organiser"`
+	ServiceUnit *OrgConfig      `yaml:"service_unit"`
+	OIDRoot     string          `yaml:"oid_root"`
+	Software    *SoftwareConfig `yaml:"software"`
+}
+
+// CodeSetConfig loads a code-set file exported from the national code server.
+type CodeSetConfig struct {
+	Set  string `yaml:"set"`
+	File string `yaml:"file"`
+	pos  Pos
+}
+
+// UnmarshalYAML records the position, then decodes strictly.
+func (c *CodeSetConfig) UnmarshalYAML(n ast.Node) error {
+	type plain CodeSetConfig
+	if err := yaml.NodeToValue(n, (*plain)(c), yaml.Strict()); err != nil {
+		return err
+	}
+	c.pos = posOf(n)
+	return nil
+}
+
+// ValueMapConfig maps legacy codes onto one national code set.
+type ValueMapConfig struct {
+	CodeSet  string            `yaml:"code_set"`
+	Values   map[string]string `yaml:"values"`
+	Fallback string            `yaml:"fallback"`
+
+	pos         Pos
+	valueNodes  map[string]ast.Node
+	fallbackPos Pos
+	setPos      Pos
+}
+
+// UnmarshalYAML keeps the position of every value so a code outside its code
+// set can be pointed at.
+func (v *ValueMapConfig) UnmarshalYAML(n ast.Node) error {
+	type plain ValueMapConfig
+	if err := yaml.NodeToValue(n, (*plain)(v), yaml.Strict()); err != nil {
+		return err
+	}
+	v.pos = posOf(n)
+	v.valueNodes = map[string]ast.Node{}
+	if m, ok := n.(*ast.MappingNode); ok {
+		for _, kv := range m.Values {
+			switch kv.Key.String() {
+			case "values":
+				if vm, ok := kv.Value.(*ast.MappingNode); ok {
+					for _, e := range vm.Values {
+						v.valueNodes[unquote(e.Key.String())] = e.Value
+					}
+				}
+			case "fallback":
+				v.fallbackPos = posOf(kv.Value)
+			case "code_set":
+				v.setPos = posOf(kv.Value)
+			}
+		}
+	}
+	return nil
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// SourceConfig says where an entity's records come from.
+type SourceConfig struct {
+	Kind      string `yaml:"kind"`
+	File      string `yaml:"file"`
+	Delimiter string `yaml:"delimiter"`
+	Encoding  string `yaml:"encoding"`
+	NoHeader  bool   `yaml:"no_header"`
+	Sheet     string `yaml:"sheet"`
+	HeaderRow int    `yaml:"header_row"`
+	Record    string `yaml:"record"`
+	pos       Pos
+	kindPos   Pos
+	filePos   Pos
+}
+
+// UnmarshalYAML records positions, then decodes strictly.
+func (s *SourceConfig) UnmarshalYAML(n ast.Node) error {
+	type plain SourceConfig
+	if err := yaml.NodeToValue(n, (*plain)(s), yaml.Strict()); err != nil {
+		return err
+	}
+	s.pos = posOf(n)
+	s.kindPos, s.filePos = s.pos, s.pos
+	if m, ok := n.(*ast.MappingNode); ok {
+		for _, kv := range m.Values {
+			switch kv.Key.String() {
+			case "kind":
+				s.kindPos = posOf(kv.Value)
+			case "file":
+				s.filePos = posOf(kv.Value)
+			}
+		}
+	}
+	return nil
+}
+
+// EntityConfig maps one source onto one entity.
+type EntityConfig struct {
+	Source     string     `yaml:"source"`
+	Key        StringList `yaml:"key"`
+	Fields     FieldMap   `yaml:"fields"`
+	Structured FieldMap   `yaml:"structured"`
+	pos        Pos
+	sourcePos  Pos
+	fieldsPos  Pos
+	structPos  Pos
+}
+
+// UnmarshalYAML records positions, then decodes strictly.
+func (e *EntityConfig) UnmarshalYAML(n ast.Node) error {
+	type plain EntityConfig
+	if err := yaml.NodeToValue(n, (*plain)(e), yaml.Strict()); err != nil {
+		return err
+	}
+	e.pos = posOf(n)
+	e.sourcePos, e.fieldsPos, e.structPos = e.pos, e.pos, e.pos
+	if m, ok := n.(*ast.MappingNode); ok {
+		for _, kv := range m.Values {
+			switch kv.Key.String() {
+			case "source":
+				e.sourcePos = posOf(kv.Value)
+			case "fields":
+				e.fieldsPos = posOf(kv.Key)
+			case "structured":
+				e.structPos = posOf(kv.Key)
+			}
+		}
+	}
+	return nil
+}
+
+// FieldMap is target field -> how to fill it, in file order.
+type FieldMap struct {
+	Names []string
+	Specs map[string]*FieldSpec
+	keyAt map[string]Pos
+}
+
+// UnmarshalYAML decodes each field spec and remembers where its name stands.
+func (f *FieldMap) UnmarshalYAML(n ast.Node) error {
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		if _, isNull := n.(*ast.NullNode); isNull {
+			return nil
+		}
+		return errAt(n, "write one target field per line: `target: column`", "fields must be a mapping of target field to source column")
+	}
+	f.Specs = map[string]*FieldSpec{}
+	f.keyAt = map[string]Pos{}
+	for _, kv := range m.Values {
+		name := unquote(kv.Key.String())
+		if _, dup := f.Specs[name]; dup {
+			return errAt(kv.Key, "remove one of them", "target field %q is mapped twice", name)
+		}
+		spec := &FieldSpec{}
+		if err := spec.UnmarshalYAML(kv.Value); err != nil {
+			return err
+		}
+		f.Names = append(f.Names, name)
+		f.Specs[name] = spec
+		f.keyAt[name] = posOf(kv.Key)
+	}
+	return nil
+}
+
+// FieldSpec says how to fill one target field. Written as a plain string it is
+// the name of the source column.
+type FieldSpec struct {
+	From    StringList `yaml:"from"`
+	Join    *string    `yaml:"join"`
+	Value   *string    `yaml:"value"`
+	Trim    *bool      `yaml:"trim"`
+	Date    StringList `yaml:"date"`
+	Map     string     `yaml:"map"`
+	Split   string     `yaml:"split"`
+	Default *string    `yaml:"default"`
+	True    StringList `yaml:"true_values"`
+	pos     Pos
+	mapPos  Pos
+	valPos  Pos
+}
+
+// UnmarshalYAML accepts a column name or a mapping of options.
+func (s *FieldSpec) UnmarshalYAML(n ast.Node) error {
+	s.pos = posOf(n)
+	s.mapPos, s.valPos = s.pos, s.pos
+	switch v := n.(type) {
+	case *ast.StringNode, *ast.IntegerNode, *ast.LiteralNode:
+		s.From = StringList{unquote(v.String())}
+		return nil
+	case *ast.MappingNode:
+		type plain FieldSpec
+		if err := yaml.NodeToValue(n, (*plain)(s), yaml.Strict()); err != nil {
+			return err
+		}
+		s.pos = posOf(n)
+		for _, kv := range v.Values {
+			switch kv.Key.String() {
+			case "map":
+				s.mapPos = posOf(kv.Value)
+			case "value":
+				s.valPos = posOf(kv.Value)
+			}
+		}
+		return nil
+	}
+	return errAt(n, "write the source column name, or a mapping with from:, date:, map: ...", "a field must be a column name or a mapping")
+}
+
+// StringList is one string or a list of strings.
+type StringList []string
+
+// UnmarshalYAML accepts a scalar or a sequence.
+func (l *StringList) UnmarshalYAML(n ast.Node) error {
+	switch v := n.(type) {
+	case *ast.SequenceNode:
+		var out []string
+		if err := yaml.NodeToValue(n, &out, yaml.Strict()); err != nil {
+			return err
+		}
+		*l = out
+	case *ast.NullNode:
+		*l = nil
+	case *ast.MappingNode:
+		return errAt(n, "", "expected a string or a list of strings")
+	default:
+		*l = StringList{unquote(v.String())}
+	}
+	return nil
+}

@@ -1,0 +1,459 @@
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/kantamig/kantamig/extract"
+	"github.com/kantamig/kantamig/kanta"
+)
+
+// Mapping is a checked, compiled mapping file, ready to apply.
+type Mapping struct {
+	File        string
+	SHA256      string
+	System      string
+	Custodian   kanta.Organisation
+	Organiser   kanta.Organisation
+	ServiceUnit kanta.Organisation
+	OIDRoot     string
+	Software    SoftwareConfig
+	Cutoff      time.Time
+	Location    *time.Location
+	CodeSets    *kanta.CodeSets
+
+	Clients   *EntityMapping
+	Cases     *EntityMapping
+	Documents *EntityMapping
+}
+
+// EntityMapping is how one entity is read and mapped.
+type EntityMapping struct {
+	Entity     kanta.Entity
+	SourceName string
+	Source     extract.Spec
+	Key        []string
+	fields     map[string]*field
+	structured []structuredField
+	loc        *time.Location
+}
+
+type structuredField struct {
+	path string
+	f    *field
+}
+
+type field struct {
+	target  target
+	from    []string
+	join    string
+	value   *string
+	trim    bool
+	layouts []string
+	vmap    *valueMap
+	split   string
+	def     *string
+	trueSet []string
+	set     *kanta.CodeSet
+}
+
+type valueMap struct {
+	name     string
+	set      *kanta.CodeSet
+	values   map[string]string
+	fallback string
+	none     bool // unmapped values leave the field empty, on purpose
+}
+
+var oidPattern = regexp.MustCompile(`^[0-2](\.(0|[1-9][0-9]*))+$`)
+
+// Load reads, decodes and checks a mapping file against the built-in code
+// sets. All problems found are returned together as Errors, each with its position.
+func Load(path string) (*Mapping, error) {
+	return LoadWith(path, kanta.BuiltinCodeSets())
+}
+
+// LoadWith is Load with the code sets to check against (the built-in ones plus,
+// typically, the specific document types of a Sosmeta schema folder). The
+// mapping's own code-set files are loaded into sets.
+func LoadWith(path string, sets *kanta.CodeSets) (*Mapping, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading mapping file: %w", err)
+	}
+	var cfg Config
+	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
+		return nil, Errors{fromDecodeError(path, err)}
+	}
+	sum := sha256.Sum256(data)
+	c := &compiler{file: path, dir: filepath.Dir(path), cfg: &cfg, top: topLevelPositions(data), sets: sets}
+	m := c.compile()
+	if len(c.errs) > 0 {
+		sort.SliceStable(c.errs, func(i, j int) bool {
+			a, b := c.errs[i].Pos, c.errs[j].Pos
+			return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
+		})
+		return nil, c.errs
+	}
+	m.File = path
+	m.SHA256 = hex.EncodeToString(sum[:])
+	return m, nil
+}
+
+type compiler struct {
+	file string
+	dir  string
+	cfg  *Config
+	errs Errors
+	sets *kanta.CodeSets
+	maps map[string]*valueMap
+	top  map[string]Pos // top-level and organisation keys, for errors about missing or bad values
+}
+
+// topLevelPositions finds where each top-level key (and each key under
+// organisation) stands, so that errors about them can point there.
+func topLevelPositions(data []byte) map[string]Pos {
+	out := map[string]Pos{}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil || len(f.Docs) == 0 {
+		return out
+	}
+	root, ok := f.Docs[0].Body.(*ast.MappingNode)
+	if !ok {
+		return out
+	}
+	for _, kv := range root.Values {
+		k := kv.Key.String()
+		out[k] = posOf(kv.Value)
+		if sub, ok := kv.Value.(*ast.MappingNode); ok && k == "organisation" {
+			for _, s := range sub.Values {
+				out[k+"."+s.Key.String()] = posOf(s.Value)
+			}
+		}
+	}
+	return out
+}
+
+func (c *compiler) fail(pos Pos, hint, format string, args ...any) {
+	if pos.Line == 0 {
+		pos = Pos{Line: 1, Column: 1}
+	}
+	c.errs = append(c.errs, &Error{File: c.file, Pos: pos, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+func (c *compiler) resolve(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+func (c *compiler) compile() *Mapping {
+	cfg := c.cfg
+	m := &Mapping{System: cfg.System}
+	if cfg.Version != 1 {
+		c.fail(Pos{1, 1}, "add `version: 1` at the top", "unsupported mapping version %d", cfg.Version)
+	}
+	m.Location = time.Local
+	if cfg.Timezone != "" {
+		loc, err := time.LoadLocation(cfg.Timezone)
+		if err != nil {
+			c.fail(c.top["timezone"], "use an IANA zone name such as Europe/Helsinki", "unknown timezone %q", cfg.Timezone)
+		} else {
+			m.Location = loc
+		}
+	} else if loc, err := time.LoadLocation("Europe/Helsinki"); err == nil {
+		m.Location = loc
+	}
+	if cfg.Cutoff == "" {
+		c.fail(Pos{1, 1}, "the day the organisation joined the archive, e.g. `cutoff: 2024-03-01`", "cutoff is required")
+	} else if t, err := time.ParseInLocation("2006-01-02", cfg.Cutoff, m.Location); err != nil {
+		c.fail(c.top["cutoff"], "write the date as YYYY-MM-DD", "cutoff %q is not a date", cfg.Cutoff)
+	} else {
+		m.Cutoff = t
+	}
+	c.compileOrganisation(m)
+	for _, cs := range cfg.CodeSets {
+		set, err := c.sets.Lookup(cs.Set)
+		if err != nil {
+			c.fail(cs.pos, "", "%v", err)
+			continue
+		}
+		if err := set.LoadFile(c.resolve(cs.File)); err != nil {
+			c.fail(cs.pos, "export the code set from the national code server as CSV", "%v", err)
+		}
+	}
+	m.CodeSets = c.sets
+	c.compileValueMaps()
+	m.Clients = c.compileEntity(kanta.EntityClient, "clients", cfg.Clients, m.Location)
+	m.Cases = c.compileEntity(kanta.EntityCase, "cases", cfg.Cases, m.Location)
+	m.Documents = c.compileEntity(kanta.EntityDocument, "documents", cfg.Documents, m.Location)
+	return m
+}
+
+func (c *compiler) compileOrganisation(m *Mapping) {
+	o := c.cfg.Organisation
+	org := func(name string, oc *OrgConfig, required bool) kanta.Organisation {
+		if oc == nil {
+			if required {
+				c.fail(c.top["organisation"], "give its oid and name", "organisation.%s is required", name)
+			}
+			return kanta.Organisation{}
+		}
+		if !oidPattern.MatchString(oc.OID) {
+			c.fail(oc.pos, "an OID is digits separated by dots, e.g. 1.2.246.10.12345678.10.0", "organisation.%s.oid %q is not an OID", name, oc.OID)
+		}
+		if strings.TrimSpace(oc.Name) == "" {
+			c.fail(oc.pos, "", "organisation.%s.name is required", name)
+		}
+		return kanta.Organisation{OID: oc.OID, Name: oc.Name}
+	}
+	m.Custodian = org("custodian", o.Custodian, true)
+	m.Organiser = org("organiser", o.Organiser, false)
+	if m.Organiser.OID == "" {
+		m.Organiser = m.Custodian
+	}
+	m.ServiceUnit = org("service_unit", o.ServiceUnit, true)
+	if !oidPattern.MatchString(o.OIDRoot) {
+		c.fail(c.top["organisation.oid_root"], "the OID node the organisation delegates to this migration, e.g. 1.2.246.10.12345678.95.1", "organisation.oid_root %q is not an OID", o.OIDRoot)
+	}
+	m.OIDRoot = o.OIDRoot
+	if o.Software != nil {
+		m.Software = *o.Software
+	}
+	if m.Software.Product == "" {
+		m.Software = SoftwareConfig{Moderator: "kantamig", Product: "kantamig", Version: "dev"}
+	}
+}
+
+func (c *compiler) compileValueMaps() {
+	c.maps = map[string]*valueMap{}
+	names := make([]string, 0, len(c.cfg.ValueMaps))
+	for n := range c.cfg.ValueMaps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		vc := c.cfg.ValueMaps[name]
+		set, err := c.sets.Lookup(vc.CodeSet)
+		if err != nil {
+			c.fail(vc.setPos, "", "value map %q: %v", name, err)
+			continue
+		}
+		vm := &valueMap{name: name, set: set, values: vc.Values}
+		legacy := make([]string, 0, len(vc.Values))
+		for k := range vc.Values {
+			legacy = append(legacy, k)
+		}
+		sort.Strings(legacy)
+		for _, k := range legacy {
+			if err := set.Check(vc.Values[k]); err != nil {
+				c.fail(posOf(vc.valueNodes[k]), "fix the national code, or load the code set's current export under codesets:", "value map %q maps %q: %v", name, k, err)
+			}
+		}
+		switch vc.Fallback {
+		case "", "reject":
+		case "none":
+			vm.none = true
+		default:
+			if err := set.Check(vc.Fallback); err != nil {
+				c.fail(vc.fallbackPos, "use `reject`, `none` or a code of the set", "value map %q fallback: %v", name, err)
+			}
+			vm.fallback = vc.Fallback
+		}
+		c.maps[name] = vm
+	}
+}
+
+func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, loc *time.Location) *EntityMapping {
+	if ec == nil {
+		c.fail(Pos{1, 1}, "every mapping maps clients, cases and documents", "%s: section is missing", key)
+		return nil
+	}
+	em := &EntityMapping{Entity: e, SourceName: ec.Source, Key: ec.Key, fields: map[string]*field{}, loc: loc}
+	sc, ok := c.cfg.Sources[ec.Source]
+	if !ok {
+		c.fail(ec.sourcePos, "name one of the sources: "+strings.Join(sortedKeys(c.cfg.Sources), ", "), "%s: unknown source %q", key, ec.Source)
+	} else {
+		em.Source = c.compileSource(ec.Source, sc)
+	}
+	if len(ec.Key) == 0 {
+		c.fail(ec.pos, "name the column(s) that identify a record in the legacy system", "%s: key is required", key)
+	}
+	for _, name := range ec.Fields.Names {
+		spec := ec.Fields.Specs[name]
+		t, ok := findTarget(e, name)
+		if !ok {
+			c.fail(ec.Fields.keyAt[name], suggestName(name, targetNames(e)), "%s: unknown target field %q", key, name)
+			continue
+		}
+		em.fields[name] = c.compileField(key, t, spec)
+	}
+	for _, t := range targets[e] {
+		if t.required {
+			if _, ok := em.fields[t.name]; !ok {
+				c.fail(ec.fieldsPos, fmt.Sprintf("add `%s:` under fields", t.name), "%s: required target field %q is not mapped", key, t.name)
+			}
+		}
+	}
+	if e == kanta.EntityClient {
+		if _, a := em.fields["identity_code"]; !a {
+			if _, b := em.fields["temporary_id"]; !b {
+				c.fail(ec.fieldsPos, "add `identity_code:` (or `temporary_id:`)", "clients: identity_code or temporary_id must be mapped")
+			}
+		}
+	}
+	if len(ec.Structured.Names) > 0 && e != kanta.EntityDocument {
+		c.fail(ec.structPos, "structured fields belong to documents", "%s: structured is only for documents", key)
+	}
+	for _, path := range ec.Structured.Names {
+		t := target{name: path, kind: kindText}
+		em.structured = append(em.structured, structuredField{path: path, f: c.compileField(key, t, ec.Structured.Specs[path])})
+	}
+	return em
+}
+
+func (c *compiler) compileSource(name string, sc *SourceConfig) extract.Spec {
+	spec := extract.Spec{
+		Kind: sc.Kind, File: c.resolve(sc.File), Delimiter: sc.Delimiter, Encoding: sc.Encoding,
+		NoHeader: sc.NoHeader, Sheet: sc.Sheet, HeaderRow: sc.HeaderRow, Record: sc.Record,
+	}
+	if !slices.Contains(extract.Kinds, sc.Kind) {
+		c.fail(sc.kindPos, "kind is one of "+strings.Join(extract.Kinds, ", "), "source %q: unknown kind %q", name, sc.Kind)
+	}
+	if sc.File == "" {
+		c.fail(sc.pos, "give the export file, relative to this mapping file", "source %q: file is required", name)
+	} else if _, err := os.Stat(spec.File); err != nil {
+		c.fail(sc.filePos, "paths are relative to the mapping file", "source %q: %v", name, errors.Unwrap(err))
+	}
+	if sc.Kind == "xml" && sc.Record == "" {
+		c.fail(sc.pos, "e.g. record: /export/documents/document", "source %q: an XML source needs record:", name)
+	}
+	if sc.Encoding != "" && !slices.Contains(extract.Encodings, strings.ToLower(sc.Encoding)) {
+		c.fail(sc.pos, "encoding is one of "+strings.Join(extract.Encodings, ", "), "source %q: unknown encoding %q", name, sc.Encoding)
+	}
+	return spec
+}
+
+func (c *compiler) compileField(entity string, t target, spec *FieldSpec) *field {
+	f := &field{target: t, from: spec.From, value: spec.Value, trim: true, split: spec.Split, def: spec.Default, trueSet: spec.True}
+	if spec.Trim != nil {
+		f.trim = *spec.Trim
+	}
+	f.join = " "
+	if spec.Join != nil {
+		f.join = *spec.Join
+	}
+	if len(spec.From) == 0 && spec.Value == nil {
+		c.fail(spec.pos, "give `from:` (a column) or `value:` (a constant)", "%s.%s: nothing to take the value from", entity, t.name)
+	}
+	if len(spec.From) > 0 && spec.Value != nil {
+		c.fail(spec.valPos, "use either from: or value:", "%s.%s: both from and value given", entity, t.name)
+	}
+	for _, p := range spec.Date {
+		l, err := dateLayout(p)
+		if err != nil {
+			c.fail(spec.pos, "use yyyy, yy, MM, M, dd, d, HH, mm, ss", "%s.%s: %v", entity, t.name, err)
+			continue
+		}
+		f.layouts = append(f.layouts, l)
+	}
+	if len(spec.Date) > 0 && t.kind != kindDate && t.kind != kindTime {
+		c.fail(spec.pos, "remove date:", "%s.%s is not a date field", entity, t.name)
+	}
+	if (t.kind == kindCodes || t.kind == kindKeys) && f.split == "" {
+		f.split = ","
+	}
+	if t.codeSet != "" {
+		f.set = c.sets.Get(t.codeSet)
+	}
+	if spec.Map != "" {
+		vm, ok := c.maps[spec.Map]
+		switch {
+		case !ok:
+			c.fail(spec.mapPos, "define it under value_maps, or fix the name: "+strings.Join(sortedKeys(c.maps), ", "), "%s.%s: unknown value map %q", entity, t.name, spec.Map)
+		case f.set != nil && vm.set != f.set:
+			c.fail(spec.mapPos, fmt.Sprintf("this field takes codes from %s", f.set.Name), "%s.%s: value map %q gives codes of %s", entity, t.name, spec.Map, vm.set.Name)
+		case vm.none && t.required:
+			c.fail(spec.mapPos, "give the value map a fallback code or `reject`", "%s.%s is required, but value map %q has fallback none", entity, t.name, spec.Map)
+		default:
+			f.vmap = vm
+		}
+	}
+	if f.set != nil && f.value != nil && f.vmap == nil {
+		for _, v := range splitValues(*f.value, f.split, t.kind == kindCodes) {
+			if err := f.set.Check(v); err != nil {
+				c.fail(spec.valPos, "use a code of the set, or load the code set's current export under codesets:", "%s.%s: %v", entity, t.name, err)
+			}
+		}
+	}
+	return f
+}
+
+func splitValues(s, sep string, multi bool) []string {
+	if !multi {
+		return []string{strings.TrimSpace(s)}
+	}
+	var out []string
+	for _, p := range strings.Split(s, sep) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func suggestName(name string, known []string) string {
+	best, bestD := "", 1<<30
+	for _, k := range known {
+		if d := editDistance(name, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if bestD <= len(name)/2+1 {
+		return fmt.Sprintf("did you mean %q? known fields: %s", best, strings.Join(known, ", "))
+	}
+	return "known fields: " + strings.Join(known, ", ")
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

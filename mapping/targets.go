@@ -1,0 +1,126 @@
+package mapping
+
+import (
+	"sort"
+
+	"github.com/kantamig/kantamig/kanta"
+)
+
+// kind is how a target field's text is interpreted.
+type kind int
+
+const (
+	kindText  kind = iota
+	kindKey        // a reference to another record's source key
+	kindKeys       // several references
+	kindDate       // a calendar date
+	kindTime       // a date with an optional time of day
+	kindBool       // yes/no
+	kindInt        // a whole number
+	kindCode       // one code from a code set
+	kindCodes      // several codes from a code set
+)
+
+// target describes a field of the national model that a mapping can fill.
+type target struct {
+	name     string
+	kind     kind
+	codeSet  string // for kindCode and kindCodes
+	required bool
+	doc      string
+}
+
+// targets lists, per entity, every field a mapping can fill. docs/mapping.md
+// describes the same list; a test keeps the two in step.
+var targets = map[kanta.Entity][]target{
+	kanta.EntityClient: {
+		{name: "identity_code", kind: kindText, doc: "personal identity code (henkilötunnus); this or temporary_id is required"},
+		{name: "temporary_id", kind: kindText, doc: "temporary identifier (tilapäinen yksilöintitunnus); accepted and flagged"},
+		{name: "family_name", kind: kindText, required: true, doc: "family name"},
+		{name: "given_names", kind: kindText, required: true, doc: "given names"},
+		{name: "calling_name", kind: kindText, doc: "calling name; defaults to the first given name"},
+		{name: "birth_date", kind: kindDate, doc: "birth date; defaults to the one the identity code gives"},
+		{name: "sex", kind: kindCode, codeSet: kanta.SetSex, doc: "sex (1.2.246.537.5.1); defaults to the one the identity code gives"},
+		{name: "home_municipality", kind: kindCode, codeSet: kanta.SetMunicipality, doc: "home municipality (1.2.246.537.6.21)"},
+		{name: "non_disclosure", kind: kindBool, doc: "non-disclosure for personal safety (turvakielto)"},
+		{name: "relationship_start", kind: kindDate, required: true, doc: "start of the social-welfare client relationship"},
+		{name: "relationship_end", kind: kindDate, doc: "end of the client relationship"},
+		{name: "relationship_end_reason", kind: kindText, doc: "why the client relationship ended"},
+		{name: "service_tasks", kind: kindCodes, codeSet: kanta.SetServiceTask, doc: "service tasks the client has a relationship in (1.2.246.537.6.1221)"},
+		{name: "service_unit_oid", kind: kindText, doc: "service unit OID; defaults to organisation.service_unit"},
+		{name: "service_unit_name", kind: kindText, doc: "service unit name"},
+		{name: "created", kind: kindTime, doc: "when the record was created, compared with the cut-off; defaults to relationship_start"},
+	},
+	kanta.EntityCase: {
+		{name: "clients", kind: kindKeys, required: true, doc: "client keys of the case's clients (several for a shared case)"},
+		{name: "name", kind: kindCode, codeSet: kanta.SetCaseName, required: true, doc: "case name (1.2.246.537.6.1265)"},
+		{name: "name_other", kind: kindText, doc: "free text when the name is 99 (Muu)"},
+		{name: "status", kind: kindCode, codeSet: kanta.SetCaseStatus, required: true, doc: "case status (1.2.246.537.6.1501)"},
+		{name: "opened", kind: kindDate, required: true, doc: "when the case was opened (vireilletulo)"},
+		{name: "closed", kind: kindDate, doc: "when the case was closed"},
+		{name: "service_task", kind: kindCode, codeSet: kanta.SetServiceTask, required: true, doc: "service task (1.2.246.537.6.1221)"},
+		{name: "related_cases", kind: kindKeys, doc: "keys of related cases"},
+		{name: "service_unit_oid", kind: kindText, doc: "service unit OID; defaults to organisation.service_unit"},
+		{name: "service_unit_name", kind: kindText, doc: "service unit name"},
+		{name: "created", kind: kindTime, doc: "when the record was created; defaults to opened"},
+	},
+	kanta.EntityDocument: {
+		{name: "client", kind: kindKey, required: true, doc: "key of the document's client"},
+		{name: "case", kind: kindKey, required: true, doc: "key of the document's case"},
+		{name: "type", kind: kindCode, codeSet: kanta.SetDocumentType, required: true, doc: "general document type (1.2.246.537.6.1506), one of the 17"},
+		{name: "specific_type", kind: kindCode, codeSet: kanta.SetSpecificDocumentType, doc: "specific document type; with a Sosmeta schema it gets a structured form"},
+		{name: "service_task", kind: kindCode, codeSet: kanta.SetServiceTask, required: true, doc: "service task (1.2.246.537.6.1221)"},
+		{name: "social_services", kind: kindCodes, codeSet: kanta.SetSocialService, doc: "social services (1.2.246.537.6.1222)"},
+		{name: "author_id", kind: kindText, doc: "author's registration number (1.2.246.537.26)"},
+		{name: "author_family_name", kind: kindText, doc: "author's family name"},
+		{name: "author_given_names", kind: kindText, doc: "author's given names"},
+		{name: "author_title", kind: kindText, doc: "author's job title"},
+		{name: "drawn_up", kind: kindTime, required: true, doc: "when the document was drawn up; orders the client's documents"},
+		{name: "confidentiality", kind: kindCode, codeSet: kanta.SetConfidentiality, doc: "confidentiality; defaults to 6"},
+		{name: "version", kind: kindInt, doc: "version number; defaults to 1, or one more than the replaced version"},
+		{name: "replaces", kind: kindKey, doc: "key of the document version this one replaces"},
+		{name: "title", kind: kindText, doc: "title shown in the display form"},
+		{name: "text", kind: kindText, doc: "the legacy text, shown in the display form"},
+		{name: "service_unit_oid", kind: kindText, doc: "service unit OID; defaults to organisation.service_unit"},
+		{name: "service_unit_name", kind: kindText, doc: "service unit name"},
+		{name: "created", kind: kindTime, doc: "when the record was created; defaults to drawn_up"},
+	},
+}
+
+func findTarget(e kanta.Entity, name string) (target, bool) {
+	for _, t := range targets[e] {
+		if t.name == name {
+			return t, true
+		}
+	}
+	return target{}, false
+}
+
+func targetNames(e kanta.Entity) []string {
+	var names []string
+	for _, t := range targets[e] {
+		names = append(names, t.name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TargetDoc is one row of the target-field reference.
+type TargetDoc struct {
+	Entity   kanta.Entity
+	Name     string
+	Required bool
+	CodeSet  string
+	Doc      string
+}
+
+// Targets lists every target field, for documentation and its test.
+func Targets() []TargetDoc {
+	var out []TargetDoc
+	for _, e := range []kanta.Entity{kanta.EntityClient, kanta.EntityCase, kanta.EntityDocument} {
+		for _, t := range targets[e] {
+			out = append(out, TargetDoc{Entity: e, Name: t.name, Required: t.required, CodeSet: t.codeSet, Doc: t.doc})
+		}
+	}
+	return out
+}

@@ -1,0 +1,197 @@
+// Package report holds the account a dry-run (and later a run) gives of every
+// source record, and writes it as an Excel workbook for people and as JSON for
+// scripts, from the same data.
+//
+// Identity codes and names are masked unless the operator asks otherwise; the
+// masking happens when a record's finding is added, so that nothing unmasked is
+// ever held for output.
+package report
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/kantamig/kantamig/kanta"
+)
+
+// Outcomes a source record can end in.
+const (
+	OutcomeLoad   = "would load"
+	OutcomeReject = "rejected"
+	OutcomeSkip   = "skipped"
+)
+
+// Counts is the reconciliation of one entity or one document type.
+type Counts struct {
+	Extracted int `json:"extracted"`
+	WouldLoad int `json:"would_load"`
+	Rejected  int `json:"rejected"`
+	Skipped   int `json:"skipped"`
+}
+
+// Reconciles reports whether extracted = would load + rejected + skipped.
+func (c Counts) Reconciles() bool { return c.Extracted == c.WouldLoad+c.Rejected+c.Skipped }
+
+// Add counts one record with its outcome.
+func (c *Counts) Add(outcome string) {
+	c.Extracted++
+	switch outcome {
+	case OutcomeLoad:
+		c.WouldLoad++
+	case OutcomeReject:
+		c.Rejected++
+	case OutcomeSkip:
+		c.Skipped++
+	}
+}
+
+// Finding is one rejected or skipped record, or a warning about one.
+type Finding struct {
+	Locator string `json:"locator"`
+	Entity  string `json:"entity"`
+	Key     string `json:"key"`
+	Field   string `json:"field"`
+	Rule    string `json:"rule"`
+	Reason  string `json:"reason"`
+}
+
+// UnmappedValue is a legacy code value no value map covered.
+type UnmappedValue struct {
+	Field          string `json:"field"`
+	Map            string `json:"value_map"`
+	Value          string `json:"value"`
+	Count          int    `json:"count"`
+	ExampleLocator string `json:"example_locator"`
+}
+
+// Settings records what the run was made with.
+type Settings struct {
+	Command       string            `json:"command"`
+	MappingFile   string            `json:"mapping_file"`
+	MappingSHA256 string            `json:"mapping_sha256"`
+	System        string            `json:"system"`
+	Cutoff        string            `json:"cutoff"`
+	CodeSets      map[string]string `json:"code_sets"`
+	SchemaFolder  string            `json:"schema_folder"`
+	Version       string            `json:"kantamig_version"`
+	Started       time.Time         `json:"started"`
+	Finished      time.Time         `json:"finished"`
+	PersonalData  bool              `json:"personal_data_shown"`
+}
+
+// Report is the full account of a run.
+type Report struct {
+	Settings           Settings           `json:"settings"`
+	Entities           map[string]*Counts `json:"entities"`
+	Total              Counts             `json:"total"`
+	DocumentsByType    map[string]*Counts `json:"documents_by_type"`
+	DocumentsByTask    map[string]*Counts `json:"documents_by_service_task"`
+	Rejects            []Finding          `json:"rejects"`
+	Skips              []Finding          `json:"skips"`
+	Warnings           []Finding          `json:"warnings"`
+	Unmapped           []*UnmappedValue   `json:"unmapped_values"`
+	RemovedCharacters  int                `json:"removed_xml_characters"`
+	DocumentsGenerated int                `json:"documents_generated"`
+
+	showPersonal bool
+	unmapped     map[[3]string]*UnmappedValue
+}
+
+// New starts a report.
+func New(s Settings) *Report {
+	return &Report{
+		Settings:        s,
+		Entities:        map[string]*Counts{},
+		DocumentsByType: map[string]*Counts{},
+		DocumentsByTask: map[string]*Counts{},
+		showPersonal:    s.PersonalData,
+		unmapped:        map[[3]string]*UnmappedValue{},
+	}
+}
+
+// Count records one record's outcome for its entity.
+func (r *Report) Count(e kanta.Entity, outcome string) {
+	c := r.Entities[string(e)]
+	if c == nil {
+		c = &Counts{}
+		r.Entities[string(e)] = c
+	}
+	c.Add(outcome)
+	r.Total.Add(outcome)
+}
+
+// CountDocument records a document's outcome by general type and service task.
+func (r *Report) CountDocument(typeLabel, taskLabel, outcome string) {
+	for _, m := range []struct {
+		byKey map[string]*Counts
+		key   string
+	}{{r.DocumentsByType, typeLabel}, {r.DocumentsByTask, taskLabel}} {
+		c := m.byKey[m.key]
+		if c == nil {
+			c = &Counts{}
+			m.byKey[m.key] = c
+		}
+		c.Add(outcome)
+	}
+}
+
+// MaskKey masks a source key that is itself personal data (legacy systems often
+// key clients by identity code).
+func (r *Report) mask(f Finding) Finding {
+	if r.showPersonal {
+		return f
+	}
+	f.Key = maskIfIdentity(f.Key)
+	f.Reason = maskIdentityCodes(f.Reason)
+	return f
+}
+
+// Reject adds a rejected record.
+func (r *Report) Reject(f Finding) { r.Rejects = append(r.Rejects, r.mask(f)) }
+
+// Skip adds a skipped record.
+func (r *Report) Skip(f Finding) { r.Skips = append(r.Skips, r.mask(f)) }
+
+// Warn adds a warning about a record that was not rejected.
+func (r *Report) Warn(f Finding) {
+	if f.Rule == "xml-char" {
+		var n int
+		fmt.Sscanf(f.Reason, "removed %d", &n)
+		r.RemovedCharacters += n
+	}
+	r.Warnings = append(r.Warnings, r.mask(f))
+}
+
+// Unmapped counts a legacy value a value map did not cover.
+func (r *Report) AddUnmapped(field, valueMap, value, locator string) {
+	k := [3]string{field, valueMap, value}
+	u := r.unmapped[k]
+	if u == nil {
+		u = &UnmappedValue{Field: field, Map: valueMap, Value: value, ExampleLocator: locator}
+		r.unmapped[k] = u
+		r.Unmapped = append(r.Unmapped, u)
+	}
+	u.Count++
+}
+
+// Reconciles reports whether every entity and the total reconcile.
+func (r *Report) Reconciles() bool {
+	for _, c := range r.Entities {
+		if !c.Reconciles() {
+			return false
+		}
+	}
+	return r.Total.Reconciles()
+}
+
+// Finish sorts the lists for output.
+func (r *Report) Finish() {
+	sort.SliceStable(r.Unmapped, func(i, j int) bool {
+		if r.Unmapped[i].Count != r.Unmapped[j].Count {
+			return r.Unmapped[i].Count > r.Unmapped[j].Count
+		}
+		return r.Unmapped[i].Value < r.Unmapped[j].Value
+	})
+	r.Settings.Finished = time.Now()
+}

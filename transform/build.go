@@ -1,0 +1,203 @@
+package transform
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kantamig/kantamig/kanta"
+)
+
+func clientFact(c kanta.Client, tempSystem string) map[string]any {
+	f := map[string]any{
+		"sukunimi":    c.FamilyName,
+		"etunimet":    c.GivenNames,
+		"syntymaaika": isoDay(c.BirthDate),
+		"turvakielto": c.NonDisclosure,
+	}
+	if c.IdentityCode != "" {
+		f["henkilotunnus"] = map[string]any{"system": idRootHetu, "value": c.IdentityCode}
+	}
+	if c.TemporaryID != "" {
+		f["tilapainen_yksilointitunnus"] = map[string]any{"system": tempSystem, "value": c.TemporaryID}
+	}
+	return f
+}
+
+// structuredFor builds and validates the structured form of a structure, and
+// renders the display form from it. sch may be nil (display only).
+func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fields map[string]string, d *display) (*Output, error) {
+	var js []byte
+	if sch != nil {
+		root := sch.build(facts, fields)
+		var err error
+		if js, err = marshalCompact(root); err != nil {
+			return nil, fmt.Errorf("encoding structured form: %w", err)
+		}
+		if err := sch.Validate(js); err != nil {
+			return nil, err
+		}
+		props, _ := sch.raw["properties"].(map[string]any)
+		d.schemaNode, _ = props[sch.Root].(map[string]any)
+		d.structured, _ = root[sch.Root].(map[string]any)
+		h.contentSpec = sch.OID
+		h.hasStructured = true
+	}
+	d.id = h.ids.Document
+	d.org = t.s.Custodian.Name
+	if d.unit == "" {
+		d.unit = h.unit.Name
+	}
+	xhtml := d.render()
+	var w xw
+	w.b.Grow(len(xhtml)*4/3 + len(js)*4/3 + 6144)
+	t.writeHeader(&w, h)
+	writeBody(&w, h.ids.Document, xhtml, js)
+	doc := w.b.Bytes()
+	if err := checkWellFormed(doc); err != nil {
+		return nil, err
+	}
+	return &Output{Kind: h.kind, OID: h.ids.Document, SetID: h.ids.Set, Version: h.version,
+		ContentSpec: h.contentSpec, DisplayForm: xhtml, StructuredJS: js, XML: doc}, nil
+}
+
+// Relationship builds the client-relationship document (Asiakkuusasiakirja,
+// document group 1) of a client.
+func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, error) {
+	if ids.Set == "" {
+		ids.Set = ids.Document
+	}
+	h := &header{kind: KindRelationship, ids: ids, version: 1, effective: r.Start, confidential: "6",
+		clients: []kanta.Client{r.Client}, unit: r.Unit, group: "1"}
+	sch, err := t.s.Schemas.For(RelationshipStructure)
+	if err != nil {
+		return nil, err
+	}
+	var tasks []any
+	for _, st := range r.ServiceTasks {
+		tasks = append(tasks, map[string]any{
+			"palvelutehtava": t.codeObj(kanta.SetServiceTask, st.ServiceTask),
+			"palvelunjarjestajan_palveluyksikko": []any{map[string]any{
+				"palveluyksikon_nimi":      orgObj(st.Unit),
+				"asiakkuuden_alkamispvm":   isoDay(st.Start),
+				"asiakkuuden_paattymispvm": isoDay(st.End),
+			}},
+		})
+	}
+	client := clientFact(r.Client, t.temporaryIDSystem())
+	client["sukupuoli"] = t.codeObj(kanta.SetSex, r.Client.Sex)
+	if r.Client.Municipality != "" {
+		client["kotikunta"] = map[string]any{"kunta": t.codeObj(kanta.SetMunicipality, r.Client.Municipality)}
+	}
+	facts := map[string]any{
+		"asiakkuuden_yksilointitunnus": map[string]any{"system": "urn:oid:" + t.s.Custodian.OID, "value": ids.Relationship},
+		"asiakas":                      client,
+		"sosiaalihuollon_asiakkuus": map[string]any{
+			"vanha_asiakkuus":                   r.Old,
+			"asiakkuuden_alkamispvm":            isoDay(r.Start),
+			"asiakkuuden_paattymispvm":          isoDay(r.End),
+			"asiakkuuden_paattymisen_perustelu": r.EndReason,
+		},
+		"palvelunjarjestajan_toimintayksikko": orgObj(t.s.Organiser),
+		"sosiaalihuollon_palvelutehtava":      tasks,
+	}
+	d := &display{typeName: "Asiakkuusasiakirja", title: "Asiakkuusasiakirja", footer: "Siirretty vanhasta asiakastietojärjestelmästä"}
+	return t.assemble(h, sch, facts, nil, d)
+}
+
+// Case builds the case document (Asia-asiakirja). Inferred where the examples
+// are silent: group 2, code nullFlavor like the client-relationship document,
+// the case OID in encompassingEncounter, its opening and closing days there.
+func (t *Transformer) Case(c kanta.Case, ids IDs) (*Output, error) {
+	if ids.Set == "" {
+		ids.Set = ids.Document
+	}
+	var clients []kanta.Client
+	var factClients []any
+	for _, cc := range c.Clients {
+		clients = append(clients, cc.Client)
+		f := clientFact(cc.Client, t.temporaryIDSystem())
+		f["asiaan_liittymishetki"] = isoDay(cc.Joined)
+		f["asiasta_poistumishetki"] = isoDay(cc.Left)
+		factClients = append(factClients, f)
+	}
+	h := &header{kind: KindCase, ids: ids, version: 1, effective: c.Opened, confidential: "6", clients: clients,
+		caseID: ids.Case, caseOpened: c.Opened, caseClosed: c.Closed, unit: c.Unit, group: "2", serviceTask: c.ServiceTask}
+	sch, err := t.s.Schemas.For(CaseStructure)
+	if err != nil {
+		return nil, err
+	}
+	info := map[string]any{
+		"asiatunnus":     map[string]any{"system": "urn:oid:" + t.s.Custodian.OID, "value": ids.Case},
+		"nimi":           t.codeObj(kanta.SetCaseName, c.Name),
+		"tila":           t.codeObj(kanta.SetCaseStatus, c.Status),
+		"avauspaiva":     isoDay(c.Opened),
+		"paattymispaiva": isoDay(c.Closed),
+		"yhteinen_asia":  len(c.Clients) > 1,
+		"palvelutehtava": t.codeObj(kanta.SetServiceTask, c.ServiceTask),
+	}
+	if c.Name == "99" {
+		info["lisatieto_luokkaan_muu"] = c.NameOther
+	}
+	facts := map[string]any{
+		"palvelunjarjestajan_toimintayksikko": orgObj(t.s.Organiser),
+		"asiakas":                             factClients,
+		"asian_tiedot":                        info,
+	}
+	d := &display{typeName: "Asia-asiakirja", title: "Asia-asiakirja: " + t.s.CodeSets.Display(kanta.SetCaseName, c.Name), footer: "Siirretty vanhasta asiakastietojärjestelmästä"}
+	return t.assemble(h, sch, facts, nil, d)
+}
+
+// Document builds a client document. With a specific type that has a Sosmeta
+// structure it carries the structured form; otherwise (Muu asiakirja, or a
+// type without a structure) the display form only.
+func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
+	if ids.Set == "" {
+		ids.Set = ids.Document
+	}
+	version := doc.Version
+	if version == 0 {
+		version = 1
+		if ids.Replaces != "" {
+			version = ids.ReplacesVersion + 1
+		}
+	}
+	author := doc.Author
+	h := &header{kind: KindDocument, ids: ids, version: version, generalType: doc.Type, effective: doc.DrawnUp,
+		confidential: doc.Confidentiality, clients: []kanta.Client{doc.Client}, author: &author, authorTime: doc.DrawnUp,
+		caseID: ids.Case, unit: doc.Unit, group: "5", specificType: doc.SpecificType, serviceTask: doc.ServiceTask}
+	var sch *Schema
+	if doc.SpecificType != "" {
+		var err error
+		if sch, err = t.s.Schemas.For(doc.SpecificType); err != nil {
+			return nil, err
+		}
+	}
+	facts := map[string]any{
+		"asiakas":        clientFact(doc.Client, t.temporaryIDSystem()),
+		"palvelutehtava": t.codeObj(kanta.SetServiceTask, doc.ServiceTask),
+	}
+	if author.FamilyName != "" || author.GivenNames != "" {
+		facts["laatija"] = map[string]any{"sukunimi": author.FamilyName, "etunimet": author.GivenNames, "tehtavanimike": author.Title}
+	}
+	if len(doc.SocialServices) > 0 {
+		var ss []any
+		for _, s := range doc.SocialServices {
+			ss = append(ss, t.codeObj(kanta.SetSocialService, s))
+		}
+		facts["sosiaalipalvelu"] = ss
+	}
+	typeName := t.s.CodeSets.Display(kanta.SetDocumentType, doc.Type)
+	title := doc.Title
+	if title == "" {
+		title = t.s.CodeSets.Display(kanta.SetSpecificDocumentType, doc.SpecificType)
+	}
+	if title == "" {
+		title = typeName
+	}
+	d := &display{typeName: typeName, title: title, text: doc.Text, textTitle: "Asiakirjan teksti",
+		footer: fmt.Sprintf("Laadittu %s. Siirretty vanhasta asiakastietojärjestelmästä.", doc.DrawnUp.In(t.s.Location).Format("2.1.2006 15.04"))}
+	if strings.TrimSpace(doc.Text) == "" && sch == nil {
+		d.text = "(Asiakirjassa ei ole tekstiä.)"
+	}
+	return t.assemble(h, sch, facts, doc.Structured, d)
+}

@@ -1,0 +1,381 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/kantamig/kantamig/kanta"
+)
+
+// Kind is the kind of archive document.
+type Kind string
+
+// The three kinds of archive document a migration produces.
+const (
+	KindRelationship Kind = "client-relationship"
+	KindCase         Kind = "case"
+	KindDocument     Kind = "client-document"
+)
+
+// Settings are the constants of one migration that every header carries.
+type Settings struct {
+	Custodian kanta.Organisation
+	Organiser kanta.Organisation
+	Moderator string // softwareSupport
+	Product   string
+	Version   string
+	Location  *time.Location
+	CodeSets  *kanta.CodeSets
+	Schemas   *Schemas
+}
+
+// IDs are the identifiers a document is built with. Transform does not mint
+// them: in a dry-run they are provisional, in a run the loader mints and stores them.
+type IDs struct {
+	Document        string // this document's OID
+	Set             string // setId: the first version's OID
+	Relationship    string // the client relationship's OID
+	Case            string // the case's OID
+	Replaces        string // OID of the version this one replaces
+	ReplacesVersion int
+}
+
+// Output is an unsigned archive document and what the loader needs to know of it.
+type Output struct {
+	Kind         Kind
+	OID          string
+	SetID        string
+	Version      int
+	ContentSpec  string // Sosmeta OID of the structured form, "" if display only
+	DisplayForm  []byte // the XHTML, before Base64
+	StructuredJS []byte // the JSON, before Base64; nil if display only
+	XML          []byte
+}
+
+// Transformer builds archive documents.
+type Transformer struct {
+	s Settings
+}
+
+// New makes a Transformer.
+func New(s Settings) *Transformer {
+	if s.Location == nil {
+		s.Location = time.UTC
+	}
+	return &Transformer{s: s}
+}
+
+const (
+	hl7fiNS       = "urn:hl7finland"
+	idRootHetu    = "1.2.246.21"
+	idRootAuthor  = "1.2.246.537.26"
+	soteOrgSystem = "urn:oid:1.2.246.537.6.202.2008"
+)
+
+func (t *Transformer) ts(tm time.Time) string {
+	return tm.In(t.s.Location).Format("20060102150405-0700")
+}
+
+func day(tm time.Time) string { return tm.Format("20060102") }
+
+func isoDay(tm time.Time) string {
+	if tm.IsZero() {
+		return ""
+	}
+	return tm.Format("2006-01-02")
+}
+
+func (t *Transformer) code(set, code string) []string {
+	cs := t.s.CodeSets.Get(set)
+	d, _ := cs.Display(code)
+	return []string{"code", code, "codeSystem", cs.Version, "codeSystemName", cs.Title, "displayName", d}
+}
+
+func (t *Transformer) codeObj(set, code string) map[string]any {
+	if code == "" {
+		return nil
+	}
+	cs := t.s.CodeSets.Get(set)
+	d, _ := cs.Display(code)
+	return map[string]any{"system": "urn:oid:" + cs.Version, "code": code, "display": d}
+}
+
+func orgObj(o kanta.Organisation) map[string]any {
+	return map[string]any{"system": soteOrgSystem, "code": o.OID, "display": o.Name}
+}
+
+// header is what varies between the kinds in the part of the CDA header
+// before the localSocialHeader.
+type header struct {
+	kind          Kind
+	ids           IDs
+	version       int
+	generalType   string // "" for nullFlavor
+	effective     time.Time
+	confidential  string
+	clients       []kanta.Client
+	author        *kanta.Author
+	authorTime    time.Time
+	caseID        string
+	caseOpened    time.Time
+	caseClosed    time.Time
+	unit          kanta.Organisation
+	group         string
+	specificType  string
+	serviceTask   string
+	contentSpec   string
+	hasStructured bool
+}
+
+func (t *Transformer) writeHeader(w *xw, h *header) {
+	w.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	w.open("ClinicalDocument", "xmlns", "urn:hl7-org:v3", "xmlns:hl7fi", hl7fiNS)
+	w.nl()
+	w.empty("realmCode", "code", "FI")
+	w.nl()
+	w.empty("typeId", "root", "2.16.840.1.113883.1.3", "extension", "POCD_HD000040")
+	w.nl()
+	w.empty("id", "root", h.ids.Document)
+	w.nl()
+	if h.generalType == "" {
+		w.empty("code", "nullFlavor", "NA")
+	} else {
+		w.empty("code", t.code(kanta.SetDocumentType, h.generalType)...)
+	}
+	w.nl()
+	w.empty("effectiveTime", "value", t.ts(h.effective))
+	w.nl()
+	w.empty("confidentialityCode", t.code(kanta.SetConfidentiality, h.confidential)...)
+	w.nl()
+	w.empty("languageCode", "code", "fi")
+	w.nl()
+	w.empty("setId", "root", h.ids.Set)
+	w.nl()
+	w.empty("versionNumber", "value", itoa(h.version))
+	w.nl()
+	for _, c := range h.clients {
+		t.writeRecordTarget(w, c)
+	}
+	w.open("author")
+	if h.authorTime.IsZero() {
+		w.empty("time", "nullFlavor", "NA")
+	} else {
+		w.empty("time", "value", t.ts(h.authorTime))
+	}
+	w.open("assignedAuthor")
+	a := h.author
+	if a == nil || a.RegistrationNumber == "" {
+		w.empty("id", "nullFlavor", "NA")
+	} else {
+		w.empty("id", "root", idRootAuthor, "extension", a.RegistrationNumber)
+	}
+	if a != nil && (a.FamilyName != "" || a.GivenNames != "") {
+		w.open("assignedPerson")
+		w.open("name")
+		for _, g := range strings.Fields(a.GivenNames) {
+			w.elem("given", g)
+		}
+		w.elem("family", a.FamilyName)
+		w.close("name")
+		w.close("assignedPerson")
+	}
+	w.close("assignedAuthor")
+	w.close("author")
+	w.nl()
+	w.open("custodian")
+	w.open("assignedCustodian")
+	w.open("representedCustodianOrganization")
+	w.empty("id", "root", t.s.Custodian.OID)
+	w.elem("name", t.s.Custodian.Name)
+	w.close("representedCustodianOrganization")
+	w.close("assignedCustodian")
+	w.close("custodian")
+	w.nl()
+	if h.ids.Replaces != "" {
+		// A replacing version names its predecessor (CDA relatedDocument RPLC).
+		w.open("relatedDocument", "typeCode", "RPLC")
+		w.open("parentDocument")
+		w.empty("id", "root", h.ids.Replaces)
+		w.empty("setId", "root", h.ids.Set)
+		w.empty("versionNumber", "value", itoa(h.ids.ReplacesVersion))
+		w.close("parentDocument")
+		w.close("relatedDocument")
+		w.nl()
+	}
+	w.open("componentOf")
+	w.open("encompassingEncounter")
+	if h.caseID == "" {
+		w.empty("id", "nullFlavor", "NA")
+	} else {
+		w.empty("id", "root", h.caseID)
+	}
+	if h.caseOpened.IsZero() {
+		w.empty("effectiveTime", "nullFlavor", "NA")
+	} else {
+		// Inferred: a case document carries the case's opening and closing days.
+		w.open("effectiveTime")
+		w.empty("low", "value", day(h.caseOpened))
+		if !h.caseClosed.IsZero() {
+			w.empty("high", "value", day(h.caseClosed))
+		}
+		w.close("effectiveTime")
+	}
+	if h.kind != KindRelationship {
+		w.open("responsibleParty")
+		w.open("assignedEntity")
+		w.empty("id", "nullFlavor", "NA")
+		w.open("representedOrganization")
+		w.empty("id", "root", t.s.Organiser.OID)
+		w.elem("name", t.s.Organiser.Name)
+		w.close("representedOrganization")
+		w.close("assignedEntity")
+		w.close("responsibleParty")
+	}
+	w.open("encounterParticipant", "typeCode", "ADM")
+	w.open("assignedEntity")
+	w.empty("id", "nullFlavor", "NA")
+	w.open("representedOrganization")
+	w.empty("id", "root", h.unit.OID)
+	w.elem("name", h.unit.Name)
+	w.close("representedOrganization")
+	w.close("assignedEntity")
+	w.close("encounterParticipant")
+	w.close("encompassingEncounter")
+	w.close("componentOf")
+	w.nl()
+	t.writeLocalHeader(w, h)
+}
+
+func (t *Transformer) writeRecordTarget(w *xw, c kanta.Client) {
+	w.open("recordTarget")
+	w.open("patientRole")
+	if c.IdentityCode != "" {
+		w.empty("id", "root", idRootHetu, "extension", c.IdentityCode)
+	} else {
+		// Inferred (DOMAIN §6): a temporary identifier under the organisation's .22 arc.
+		w.empty("id", "root", t.temporaryIDSystem(), "extension", c.TemporaryID)
+	}
+	w.open("patient")
+	w.open("name")
+	for _, g := range strings.Fields(c.GivenNames) {
+		w.elem("given", g)
+	}
+	if c.CallingName != "" {
+		w.elem("given", c.CallingName, "qualifier", "CL")
+	}
+	w.elem("family", c.FamilyName)
+	w.close("name")
+	if c.Sex != "" {
+		w.empty("administrativeGenderCode", t.code(kanta.SetSex, c.Sex)...)
+	}
+	if !c.BirthDate.IsZero() {
+		w.empty("birthTime", "value", day(c.BirthDate))
+	}
+	w.close("patient")
+	w.close("patientRole")
+	w.close("recordTarget")
+	w.nl()
+}
+
+// temporaryIDSystem is <organisation arc>.22, inferred from the archive's
+// sample (DOMAIN §6), where the year is appended by the issuing system.
+func (t *Transformer) temporaryIDSystem() string {
+	parts := strings.Split(t.s.Custodian.OID, ".")
+	if len(parts) > 5 {
+		parts = parts[:5]
+	}
+	return strings.Join(parts, ".") + ".22"
+}
+
+func (t *Transformer) writeLocalHeader(w *xw, h *header) {
+	w.open("hl7fi:localSocialHeader")
+	w.nl()
+	if h.specificType != "" {
+		w.empty("hl7fi:specificDocumentType", t.code(kanta.SetSpecificDocumentType, h.specificType)...)
+		w.nl()
+	}
+	w.empty("hl7fi:creationTime", "value", t.ts(h.effective))
+	w.nl()
+	w.empty("hl7fi:documentGroup", t.code(kanta.SetDocumentGroup, h.group)...)
+	w.nl()
+	w.empty("hl7fi:fileFormat", "code", "2", "codeSystem", "1.2.246.537.6.1502.201601", "codeSystemName", "Sosiaalihuolto - Asiakirjan näyttömuodon formaatti", "displayName", "XHTML_1.1")
+	w.nl()
+	if h.hasStructured {
+		w.empty("hl7fi:structuredFileFormat", "code", "5", "codeSystem", "1.2.246.537.5.40179.2008", "codeSystemName", "eArkisto - Asiakirjan tiedostomuoto", "displayName", "JSON")
+		w.nl()
+	}
+	w.empty("hl7fi:softwareSupport", "moderator", t.s.Moderator, "product", t.s.Product, "version", t.s.Version)
+	w.nl()
+	if h.serviceTask != "" {
+		w.empty("hl7fi:functionCode", t.code(kanta.SetServiceTask, h.serviceTask)...)
+		w.nl()
+	}
+	w.empty("hl7fi:recordStatus", "code", "3", "codeSystem", "1.2.246.537.5.40154.2008", "codeSystemName", "eArkisto - Asiakirjan valmistumisen tila", "displayName", "Arkistointivalmis")
+	w.nl()
+	w.empty("hl7fi:registryType", "code", "1", "codeSystem", "1.2.246.537.6.1264.201701", "codeSystemName", "Sosiaalihuolto - Asiakirjan rekisteritunnus", "displayName", "Sosiaalihuollon asiakasrekisteri")
+	w.nl()
+	w.empty("hl7fi:outsourcingServiceCustomer", "root", t.s.Organiser.OID)
+	w.nl()
+	w.elem("hl7fi:outsourcingServiceCustomerName", t.s.Organiser.Name)
+	w.nl()
+	w.empty("hl7fi:totalRetentionPeriodClass", "code", "1", "codeSystem", "1.2.246.537.6.1258.201601", "codeSystemName", "Sosiaalihuolto - asiakirjan kokonaissäilytysaika", "displayName", "Säilytetään pysyvästi")
+	w.nl()
+	w.empty("hl7fi:specialContent", "code", "E", "codeSystem", "1.2.246.537.6.112.2007", "codeSystemName", "AR/YDIN - Kyllä/EI/Ei tietoa", "displayName", "Ei")
+	w.nl()
+	if h.contentSpec != "" {
+		w.elem("hl7fi:contentSpecificationId", h.contentSpec)
+		w.nl()
+	}
+	if h.ids.Relationship != "" {
+		w.empty("hl7fi:encompassingClientRelationship", "root", h.ids.Relationship)
+		w.nl()
+	}
+	w.close("hl7fi:localSocialHeader")
+	w.nl()
+}
+
+// writeBody writes the nonXMLBody: the display form and the structured form.
+func writeBody(w *xw, oid string, xhtml, js []byte) {
+	w.open("component")
+	w.nl()
+	w.open("nonXMLBody", "ID", "OID"+oid)
+	w.nl()
+	w.open("text", "mediaType", "application/xhtml+xml", "representation", "B64")
+	w.base64(xhtml)
+	w.close("text")
+	w.nl()
+	if js != nil {
+		w.open("hl7fi:json", "representation", "B64")
+		w.base64(js)
+		w.close("hl7fi:json")
+		w.nl()
+	}
+	w.close("nonXMLBody")
+	w.nl()
+	w.close("component")
+	w.nl()
+	w.close("ClinicalDocument")
+	w.nl()
+}
+
+// ErrNotWellFormed is returned when a generated document does not parse.
+var ErrNotWellFormed = errors.New("generated document is not well-formed XML")
+
+// checkWellFormed parses the document once, end to end.
+func checkWellFormed(doc []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	for {
+		_, err := d.RawToken()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrNotWellFormed, err)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package transform
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// display builds the XHTML display form (näyttömuoto): the soc-* structure of
+// the archive's examples, with the structured content rendered in the order and
+// under the Finnish names of its Sosmeta definition, followed by the legacy text.
+type display struct {
+	id         string // document OID
+	org        string // soc-hdr1
+	typeName   string // soc-hdr2
+	unit       string // soc-hdr3
+	title      string // soc-fulltitle
+	schemaNode map[string]any
+	structured map[string]any
+	textTitle  string
+	text       string
+	footer     string
+}
+
+func (d *display) render() []byte {
+	var w xw
+	w.open("div", "class", "soc-document", "id", "OID"+d.id, "xmlns", "http://www.w3.org/1999/xhtml")
+	w.nl()
+	w.open("div", "class", "soc-header")
+	w.elem("div", d.org, "class", "soc-hdr1")
+	w.elem("div", d.typeName, "class", "soc-hdr2")
+	w.elem("div", d.unit, "class", "soc-hdr3")
+	w.close("div")
+	w.nl()
+	w.open("div", "class", "soc-main-wrapper")
+	w.nl()
+	w.elem("h1", d.title, "class", "soc-fulltitle")
+	w.nl()
+	if d.structured != nil && d.schemaNode != nil {
+		renderObject(&w, d.schemaNode, d.structured, 1)
+	}
+	if strings.TrimSpace(d.text) != "" {
+		w.open("div", "class", "soc-list")
+		w.open("div", "class", "soc-item")
+		w.elem("h1", d.textTitle, "class", "soc-title")
+		w.open("div", "class", "soc-content")
+		renderText(&w, d.text)
+		w.close("div")
+		w.close("div")
+		w.close("div")
+		w.nl()
+	}
+	w.close("div")
+	w.nl()
+	w.open("div", "class", "soc-footer")
+	w.elem("div", d.footer, "class", "soc-ftr1")
+	w.close("div")
+	w.nl()
+	w.close("div")
+	return w.b.Bytes()
+}
+
+// renderText writes legacy text as paragraphs (split at blank lines) with line breaks.
+func renderText(w *xw, text string) {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	for _, para := range strings.Split(text, "\n\n") {
+		para = strings.Trim(para, "\n")
+		if strings.TrimSpace(para) == "" {
+			continue
+		}
+		w.open("p")
+		for i, line := range strings.Split(para, "\n") {
+			if i > 0 {
+				w.raw("<br/>")
+			}
+			w.text(line)
+		}
+		w.close("p")
+	}
+}
+
+func renderObject(w *xw, node map[string]any, obj map[string]any, depth int) {
+	props, _ := node["properties"].(map[string]any)
+	for _, name := range orderedProps(node) {
+		v, ok := obj[name]
+		if !ok {
+			continue
+		}
+		pn, _ := props[name].(map[string]any)
+		title := finnishName(pn)
+		if title == "" {
+			title = name
+		}
+		w.open("div", "class", "soc-list")
+		w.open("div", "class", "soc-item")
+		h := "h" + itoa(min(depth, 6))
+		w.elem(h, title, "class", "soc-title")
+		w.open("div", "class", "soc-content")
+		renderValue(w, pn, v, depth+1)
+		w.close("div")
+		w.close("div")
+		w.close("div")
+		w.nl()
+	}
+}
+
+func renderValue(w *xw, node map[string]any, v any, depth int) {
+	switch val := v.(type) {
+	case []any:
+		items, _ := node["items"].(map[string]any)
+		for _, item := range val {
+			renderValue(w, items, item, depth)
+		}
+	case map[string]any:
+		if s, ok := leafText(val); ok {
+			w.elem("p", s)
+			return
+		}
+		renderObject(w, node, val, depth)
+	default:
+		w.elem("p", scalarText(val))
+	}
+}
+
+// leafText renders a code ({code, display}) or an identifier ({system, value}) as one line.
+func leafText(m map[string]any) (string, bool) {
+	if d, ok := m["display"].(string); ok {
+		if c, ok := m["code"].(string); ok && !strings.HasPrefix(d, c) && len(c) < 8 {
+			return fmt.Sprintf("%s (%s)", d, c), true
+		}
+		return d, true
+	}
+	if v, ok := m["value"].(string); ok && len(m) <= 2 {
+		return v, true
+	}
+	return "", false
+}
+
+func scalarText(v any) string {
+	switch val := v.(type) {
+	case bool:
+		if val {
+			return "Kyllä"
+		}
+		return "Ei"
+	case string:
+		if t, err := time.Parse("2006-01-02", val); err == nil {
+			return t.Format("2.1.2006")
+		}
+		return val
+	}
+	return fmt.Sprint(v)
+}

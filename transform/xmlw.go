@@ -1,0 +1,121 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strconv"
+)
+
+// xw writes XML text into a buffer. Values are escaped here, once; callers
+// pass element and attribute names as literals.
+type xw struct {
+	b bytes.Buffer
+}
+
+func (w *xw) raw(s string) { w.b.WriteString(s) }
+
+func (w *xw) text(s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			continue
+		}
+		w.b.WriteString(s[last:i])
+		w.b.WriteString(esc)
+		last = i + 1
+	}
+	w.b.WriteString(s[last:])
+}
+
+func (w *xw) attrValue(s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '"':
+			esc = "&quot;"
+		case '\n':
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;"
+		case '\t':
+			esc = "&#x9;"
+		default:
+			continue
+		}
+		w.b.WriteString(s[last:i])
+		w.b.WriteString(esc)
+		last = i + 1
+	}
+	w.b.WriteString(s[last:])
+}
+
+// open writes <name a1="v1" ...> ; attrs are name, value pairs; empty values are left out.
+func (w *xw) open(name string, attrs ...string) {
+	w.start(name, attrs)
+	w.b.WriteByte('>')
+}
+
+// empty writes <name a1="v1" .../>.
+func (w *xw) empty(name string, attrs ...string) {
+	w.start(name, attrs)
+	w.b.WriteString("/>")
+}
+
+func (w *xw) start(name string, attrs []string) {
+	w.b.WriteByte('<')
+	w.b.WriteString(name)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		if attrs[i+1] == "" {
+			continue
+		}
+		w.b.WriteByte(' ')
+		w.b.WriteString(attrs[i])
+		w.b.WriteString(`="`)
+		w.attrValue(attrs[i+1])
+		w.b.WriteByte('"')
+	}
+}
+
+func (w *xw) close(name string) {
+	w.b.WriteString("</")
+	w.b.WriteString(name)
+	w.b.WriteByte('>')
+}
+
+// elem writes <name attrs>text</name>.
+func (w *xw) elem(name, text string, attrs ...string) {
+	w.open(name, attrs...)
+	w.text(text)
+	w.close(name)
+}
+
+func (w *xw) nl() { w.b.WriteByte('\n') }
+
+// base64 writes data Base64-encoded in lines of 76 characters, as MIME does,
+// so that no line of the document grows with the size of the body.
+func (w *xw) base64(data []byte) {
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 76 {
+		w.b.WriteString(enc[:76])
+		w.b.WriteByte('\n')
+		enc = enc[76:]
+	}
+	w.b.WriteString(enc)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
