@@ -1,0 +1,149 @@
+package extract
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/charmap"
+)
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func readAll(t *testing.T, spec Spec) []Record {
+	t.Helper()
+	src, err := Open(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	recs, err := ReadAll(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func TestCSVWindows1252AndLocators(t *testing.T) {
+	text := "id;nimi;teksti\n1;Mäkelä;\"kaksi\nriviä\"\n2;Ålander;x\n"
+	data, err := charmap.Windows1252.NewEncoder().Bytes([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeFile(t, "a.csv", data)
+	recs := readAll(t, Spec{Kind: "csv", File: path, Delimiter: ";", Encoding: "windows-1252"})
+	if len(recs) != 2 {
+		t.Fatalf("%d records", len(recs))
+	}
+	if recs[0].Fields["nimi"] != "Mäkelä" || recs[1].Fields["nimi"] != "Ålander" {
+		t.Errorf("decoding: %q %q", recs[0].Fields["nimi"], recs[1].Fields["nimi"])
+	}
+	if recs[0].Fields["teksti"] != "kaksi\nriviä" {
+		t.Errorf("multi-line field: %q", recs[0].Fields["teksti"])
+	}
+	// The second record starts on line 4: the first took lines 2 and 3.
+	if recs[0].Locator != "a.csv:2" || recs[1].Locator != "a.csv:4" {
+		t.Errorf("locators %q %q", recs[0].Locator, recs[1].Locator)
+	}
+}
+
+func TestCSVUTF8KeepsInvalidBytesForTheMapping(t *testing.T) {
+	path := writeFile(t, "b.csv", []byte("id,nimi\n1,M\xe4kel\xe4\n"))
+	recs := readAll(t, Spec{Kind: "csv", File: path})
+	if recs[0].Fields["nimi"] != "M\xe4kel\xe4" {
+		t.Errorf("invalid bytes must reach the mapping unchanged, got %q", recs[0].Fields["nimi"])
+	}
+}
+
+func TestCSVFieldCountProblem(t *testing.T) {
+	path := writeFile(t, "c.csv", []byte("id,nimi\n1,a,b\n"))
+	recs := readAll(t, Spec{Kind: "csv", File: path})
+	if _, ok := recs[0].Fields[FieldCountProblem]; !ok {
+		t.Error("a line with more fields than the header must be flagged")
+	}
+}
+
+func TestXMLRecordPathEncodingAndFlattening(t *testing.T) {
+	text := `<?xml version="1.0" encoding="windows-1252"?>
+<export><other><document id="X"/></other><documents>
+<document id="D1"><author reg="9"><name>Mäki</name></author><service>A</service><service>B</service><text>rivi 1
+rivi 2</text></document>
+<document id="D2"><text/></document>
+</documents></export>`
+	data, _ := charmap.Windows1252.NewEncoder().Bytes([]byte(text))
+	path := writeFile(t, "d.xml", data)
+	recs := readAll(t, Spec{Kind: "xml", File: path, Record: "/export/documents/document"})
+	if len(recs) != 2 {
+		t.Fatalf("%d records, want 2 (the document outside the path is not one)", len(recs))
+	}
+	f := recs[0].Fields
+	checks := map[string]string{"@id": "D1", "author/@reg": "9", "author/name": "Mäki", "service": "A\nB", "text": "rivi 1\nrivi 2"}
+	for k, want := range checks {
+		if f[k] != want {
+			t.Errorf("field %s = %q, want %q", k, f[k], want)
+		}
+	}
+	if _, ok := f["author"]; ok {
+		t.Error("an element holding only elements has no value of its own")
+	}
+	if !strings.Contains(recs[1].Locator, "document[2]") || !strings.Contains(recs[1].Locator, "line 5") {
+		t.Errorf("locator %q", recs[1].Locator)
+	}
+}
+
+func TestXMLBrokenFileIsAnErrorNotASilentEnd(t *testing.T) {
+	path := writeFile(t, "e.xml", []byte("<a><b>1</b><b>2</a>"))
+	src, err := Open(Spec{Kind: "xml", File: path, Record: "/a/b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := ReadAll(context.Background(), src); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("want an error with its position, got %v", err)
+	}
+}
+
+func TestXLSXDatesAsStoredAndBlankRows(t *testing.T) {
+	f := excelize.NewFile()
+	style, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+	f.SetSheetName("Sheet1", "Asiat")
+	f.SetSheetRow("Asiat", "A1", &[]any{"id", "avattu", "teksti"})
+	f.SetSheetRow("Asiat", "A2", &[]any{"S1", time.Date(2019, 3, 5, 0, 0, 0, 0, time.UTC), "05.03.2019"})
+	f.SetCellStyle("Asiat", "B2", "B2", style)
+	f.SetSheetRow("Asiat", "A4", &[]any{"S2", "", ""})
+	path := filepath.Join(t.TempDir(), "f.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	recs := readAll(t, Spec{Kind: "xlsx", File: path, Sheet: "Asiat"})
+	if len(recs) != 2 {
+		t.Fatalf("%d records, want 2 (row 3 is blank)", len(recs))
+	}
+	if recs[0].Fields["avattu"] != "43529" {
+		t.Errorf("a date cell comes as its serial number, got %q", recs[0].Fields["avattu"])
+	}
+	if recs[1].Locator != "f.xlsx!Asiat:4" {
+		t.Errorf("locator %q", recs[1].Locator)
+	}
+}
+
+func TestMissingSheetNamesTheSheets(t *testing.T) {
+	f := excelize.NewFile()
+	path := filepath.Join(t.TempDir(), "g.xlsx")
+	f.SaveAs(path)
+	_, err := Open(Spec{Kind: "xlsx", File: path, Sheet: "Asiat"})
+	if err == nil || !strings.Contains(err.Error(), "Sheet1") {
+		t.Errorf("want an error listing the sheets, got %v", err)
+	}
+}

@@ -1,0 +1,129 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func loadText(t *testing.T, text string) (*Mapping, error) {
+	t.Helper()
+	// Written beside the fixture so that relative paths resolve the same way.
+	path := filepath.Join("testdata", fmt.Sprintf("tmp-%s.yaml", strings.ReplaceAll(t.Name(), "/", "_")))
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(path) })
+	return Load(path)
+}
+
+func validText(t *testing.T) string {
+	data, err := os.ReadFile("testdata/valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// position gives the 1-based line and column where needle starts in text.
+func position(text, needle string) (int, int) {
+	i := strings.Index(text, needle)
+	if i < 0 {
+		return 0, 0
+	}
+	line := strings.Count(text[:i], "\n") + 1
+	col := i - strings.LastIndex(text[:i], "\n")
+	return line, col
+}
+
+func TestValidMappingLoads(t *testing.T) {
+	m, err := Load("testdata/valid.yaml")
+	if err != nil {
+		t.Fatalf("valid mapping: %v", err)
+	}
+	if m.Custodian.OID != "1.2.246.10.99999991.10.0" || m.Organiser != m.Custodian {
+		t.Errorf("organisation: custodian %v organiser %v", m.Custodian, m.Organiser)
+	}
+	if len(m.SHA256) != 64 {
+		t.Errorf("SHA256 = %q", m.SHA256)
+	}
+}
+
+// Each kind of mapping error is reported at the place it stands, with a hint.
+func TestMappingErrorsCarryPositions(t *testing.T) {
+	cases := []struct {
+		name    string
+		old     string // replaced in the valid mapping
+		new     string
+		at      string // the error points where this text starts in the broken mapping
+		message string
+	}{
+		{"unknown key", "  key: id\n  fields:\n    identity_code", "  key: id\n  kye: x\n  fields:\n    identity_code", "kye: x", "unknown field"},
+		{"wrong type", "version: 1", "version: [1]", "[1]", ""},
+		{"unknown target field", "    family_name: suku", "    family_nmae: suku", "family_nmae", `did you mean "family_name"`},
+		{"required target unmapped", "    family_name: suku\n", "", "fields:\n    identity_code", `"family_name" is not mapped`},
+		{"code outside code set", `{LP: "24", PH: "15"}`, `{LP: "24", PH: "16"}`, `"16"`, `code "16" is not in code set service-task`},
+		{"unknown value map", "{from: nimi, map: nimi}", "{from: nimi, map: nimet}", "nimet}", `unknown value map "nimet"`},
+		{"unknown source", "  source: asiat\n", "  source: asiatt\n", "asiatt", `unknown source "asiatt"`},
+		{"unknown source kind", "{kind: xml, file: docs.xml", "{kind: json, file: docs.xml", "json", `unknown kind "json"`},
+		{"missing source file", "file: cases.csv", "file: kases.csv", "kases.csv", "no such file"},
+		{"bad date pattern", "date: dd.MM.yyyy}\n    service_task: {from: palvelu", "date: DD.MM.yyyy}\n    service_task: {from: palvelu", "{from: auki", "unknown letter 'D'"},
+		{"bad fallback", "    fallback: reject", "    fallback: 99", "fallback: 99", "fallback"},
+		{"bad cutoff", "cutoff: 2024-01-01", "cutoff: 1.1.2024", "1.1.2024", "not a date"},
+		{"bad oid", "oid_root: 1.2.246.10.99999991.95.1", "oid_root: 1.2.x", "1.2.x", "not an OID"},
+		{"unknown code set", "{set: case-status,", "{set: case-state,", "{set: case-state", `unknown code set "case-state"`},
+		{"constant outside code set", "    status: {from: tila, map: tila}", "    status: {value: \"7\"}", `"7"`, `code "7" is not in code set case-status`},
+		{"duplicate target", "    given_names: etu\n", "    given_names: etu\n    given_names: etu\n", "given_names: etu\n    relationship_start", "already defined"},
+		{"syntax error", "clients:\n  source: asiakkaat", "clients:\n  source: [asiakkaat", "  key: id", "must be specified"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			valid := validText(t)
+			if !strings.Contains(valid, c.old) {
+				t.Fatalf("fixture lacks %q", c.old)
+			}
+			broken := strings.Replace(valid, c.old, c.new, 1)
+			_, err := loadText(t, broken)
+			var errs Errors
+			if !errors.As(err, &errs) || len(errs) == 0 {
+				t.Fatalf("want mapping.Errors, got %v", err)
+			}
+			line, _ := position(broken, c.at)
+			if line == 0 {
+				t.Fatalf("broken mapping lacks %q", c.at)
+			}
+			found := false
+			for _, e := range errs {
+				if e.Pos.Line == line && strings.Contains(e.Error(), c.message) {
+					found = true
+					if e.Pos.Column < 1 {
+						t.Errorf("no column: %v", e)
+					}
+					if !strings.Contains(e.Error(), fmt.Sprintf("%s:%d:%d: ", e.File, e.Pos.Line, e.Pos.Column)) {
+						t.Errorf("error does not start with file:line:column: %q", e.Error())
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no error at line %d containing %q; got:\n%v", line, c.message, errs)
+			}
+		})
+	}
+}
+
+func TestAllProblemsReportedTogether(t *testing.T) {
+	broken := strings.NewReplacer("    family_name: suku", "    family_nmae: suku", `{LP: "24", PH: "15"}`, `{LP: "24", PH: "16"}`).Replace(validText(t))
+	_, err := loadText(t, broken)
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) < 3 { // unknown target, family_name unmapped, bad code
+		t.Fatalf("want at least 3 problems at once, got %v", err)
+	}
+	for i := 1; i < len(errs); i++ {
+		if errs[i].Pos.Line < errs[i-1].Pos.Line {
+			t.Errorf("errors not in file order: %v", errs)
+		}
+	}
+}
