@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/kantamig/kantamig/kanta"
 )
@@ -258,10 +260,12 @@ func (e *StructureError) Error() string {
 	return fmt.Sprintf("structured form does not match Sosmeta %s: %s%s", e.Schema, strings.Join(p, "; "), more)
 }
 
+var englishPrinter = message.NewPrinter(language.English)
+
 func leafProblems(ve *jsonschema.ValidationError) []string {
 	if len(ve.Causes) == 0 {
 		loc := "/" + strings.Join(ve.InstanceLocation, "/")
-		return []string{fmt.Sprintf("at %s: %s", loc, ve.ErrorKind.LocalizedString(nil))}
+		return []string{fmt.Sprintf("at %s: %s", loc, ve.ErrorKind.LocalizedString(englishPrinter))}
 	}
 	var out []string
 	for _, c := range ve.Causes {

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func shared() string {
+	if d := os.Getenv("KANTAMIG_SHARED"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "..", "shared")
+}
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCheckBrokenMappingPrintsPosition(t *testing.T) {
+	valid, err := os.ReadFile("../../mappings/sosiaalitoimi-classic.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(valid), "    family_name: sukunimi", "    family_nam: sukunimi", 1)
+	path := filepath.Join("..", "..", "mappings", ".broken-test.yaml")
+	if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(path)
+	code, _, stderr := runCLI(t, "check", "-m", path, "--sosmeta", filepath.Join(shared(), "sosmeta"))
+	if code != exitMapping {
+		t.Errorf("exit code %d, want %d", code, exitMapping)
+	}
+	if !regexp.MustCompile(`\.broken-test\.yaml:\d+:5: clients: unknown target field "family_nam"`).MatchString(stderr) {
+		t.Errorf("stderr lacks file:line:column of the unknown field:\n%s", stderr)
+	}
+}
+
+func TestDryRunExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", filepath.Join(shared(), "sosmeta"), "--report", filepath.Join(dir, "r.xlsx")}
+	code, stdout, stderr := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "(reconciles)") {
+		t.Errorf("stdout: %s", stdout)
+	}
+	for _, f := range []string{"r.xlsx", "r.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("report %s not written: %v", f, err)
+		}
+	}
+	code, _, _ = runCLI(t, append(args, "--fail-on-reject")...)
+	if code != exitRejects {
+		t.Errorf("--fail-on-reject with rejects: exit %d, want %d", code, exitRejects)
+	}
+	if code, _, _ := runCLI(t, "dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", ""); code != exitFailure {
+		t.Errorf("no schema folder: exit %d, want %d", code, exitFailure)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	if code, _, stderr := runCLI(t, "frobnicate"); code != exitUsage || !strings.Contains(stderr, "unknown command") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}

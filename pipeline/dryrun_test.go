@@ -1,0 +1,171 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/kantamig/kantamig/report"
+)
+
+func sharedDir() string {
+	if d := os.Getenv("KANTAMIG_SHARED"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "shared")
+}
+
+type planted struct {
+	Entity, Key, Rule, What string
+}
+
+type counts struct {
+	Extracted int `json:"extracted"`
+	WouldLoad int `json:"would_load"`
+	Rejected  int `json:"rejected"`
+	Skipped   int `json:"skipped"`
+}
+
+type expected struct {
+	Client, Case, Document counts
+	Rejects                []planted
+	Warnings               []planted
+	Consequences           []planted
+	RemovedChars           int `json:"removed_xml_characters"`
+}
+
+func dryRunSamples(t *testing.T, opts Options) *report.Report {
+	t.Helper()
+	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), filepath.Join(sharedDir(), "sosmeta"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Prepare(m, schemas, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := r.DryRun(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// The sample dry-run accounts for exactly what the samples contain: the
+// generator's expected.json says how many records there are, which bad ones it
+// planted and what must become of them.
+func TestSampleDryRunMatchesWhatTheSamplesContain(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "samples", "legacy", "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp expected
+	if err := json.Unmarshal(data, &exp); err != nil {
+		t.Fatal(err)
+	}
+	rep := dryRunSamples(t, Options{})
+	for entity, want := range map[string]counts{"client": exp.Client, "case": exp.Case, "document": exp.Document} {
+		got := rep.Entities[entity]
+		if got == nil || got.Extracted != want.Extracted || got.WouldLoad != want.WouldLoad || got.Rejected != want.Rejected || got.Skipped != want.Skipped {
+			t.Errorf("%s: got %+v, want %+v", entity, got, want)
+		}
+	}
+	if !rep.Reconciles() {
+		t.Errorf("report does not reconcile: %+v", rep.Total)
+	}
+	rejects := map[string]report.Finding{}
+	for _, f := range rep.Rejects {
+		rejects[f.Entity+"/"+f.Key] = f
+	}
+	for _, p := range exp.Rejects {
+		f, ok := rejects[p.Entity+"/"+p.Key]
+		if !ok {
+			t.Errorf("planted bad %s %s (%s) was not rejected", p.Entity, p.Key, p.What)
+			continue
+		}
+		if f.Rule != p.Rule {
+			t.Errorf("%s %s (%s): rule %q, want %q (%s)", p.Entity, p.Key, p.What, f.Rule, p.Rule, f.Reason)
+		}
+		if f.Locator == "" || f.Reason == "" {
+			t.Errorf("%s %s: reject without locator or reason: %+v", p.Entity, p.Key, f)
+		}
+	}
+	for _, p := range exp.Consequences {
+		f, ok := rejects[p.Entity+"/"+p.Key]
+		if !ok || (f.Rule != "client-not-loaded" && f.Rule != "case-not-loaded") {
+			t.Errorf("%s %s (%s): want rejected as not loaded, got %+v", p.Entity, p.Key, p.What, f)
+		}
+	}
+	if got, want := len(rep.Rejects), exp.Client.Rejected+exp.Case.Rejected+exp.Document.Rejected; got != want {
+		t.Errorf("%d rejects listed, %d counted", got, want)
+	}
+	warned := map[string]string{}
+	for _, w := range rep.Warnings {
+		warned[w.Entity+"/"+w.Key] = w.Rule
+	}
+	for _, p := range exp.Warnings {
+		if warned[p.Entity+"/"+p.Key] != p.Rule {
+			t.Errorf("%s %s (%s): want warning %s, got %q", p.Entity, p.Key, p.What, p.Rule, warned[p.Entity+"/"+p.Key])
+		}
+	}
+	if rep.RemovedCharacters != exp.RemovedChars {
+		t.Errorf("removed characters %d, want %d", rep.RemovedCharacters, exp.RemovedChars)
+	}
+	unmapped := map[string]bool{}
+	for _, u := range rep.Unmapped {
+		unmapped[u.Value] = u.ExampleLocator != ""
+	}
+	for _, v := range []string{"XYZ", "XX9"} {
+		if !unmapped[v] {
+			t.Errorf("unmapped legacy value %s not listed with an example locator", v)
+		}
+	}
+	if rep.DocumentsGenerated != exp.Client.WouldLoad+exp.Case.WouldLoad+exp.Document.WouldLoad {
+		t.Errorf("documents generated %d", rep.DocumentsGenerated)
+	}
+	types := 0
+	for label, c := range rep.DocumentsByType {
+		if label != "(unknown)" && c.WouldLoad > 0 {
+			types++
+		}
+	}
+	if types != 17 {
+		t.Errorf("documents of %d general types would load, want all 17", types)
+	}
+}
+
+func TestWorkbookHasEverySheetAndTheReconciliation(t *testing.T) {
+	rep := dryRunSamples(t, Options{})
+	path := filepath.Join(t.TempDir(), "dry-run.xlsx")
+	if err := rep.WriteExcel(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := []string{"Summary", "By type", "By service task", "Rejects", "Skipped", "Warnings", "Unmapped values", "Settings"}
+	if got := f.GetSheetList(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("sheets %v, want %v", got, want)
+	}
+	rows, _ := f.GetRows("Rejects")
+	if len(rows) != 2+len(rep.Rejects) {
+		t.Errorf("Rejects sheet has %d rows, want %d", len(rows), 2+len(rep.Rejects))
+	}
+	total, _ := f.GetCellValue("Summary", "B6")
+	if total != itoa(rep.Total.Extracted) {
+		t.Errorf("Summary total extracted %q, want %d", total, rep.Total.Extracted)
+	}
+	sha, _ := f.GetCellValue("Settings", "B5")
+	if len(sha) != 64 {
+		t.Errorf("settings lack the mapping's SHA-256: %q", sha)
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
