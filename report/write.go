@@ -44,7 +44,9 @@ func (r *Report) WriteExcel(path string) error {
 		width []float64
 	}{
 		{"Summary", r.summaryRows, []float64{28, 12, 12, 12, 12, 14}},
-		{"By type", func(sw *excelize.StreamWriter) error { return countRows(sw, "General document type", r.DocumentsByType) }, []float64{34, 12, 12, 12, 12}},
+		{"By type", func(sw *excelize.StreamWriter) error {
+			return countRows(sw, "General document type", r.DocumentsByType)
+		}, []float64{34, 12, 12, 12, 12}},
 		{"By service task", func(sw *excelize.StreamWriter) error { return countRows(sw, "Service task", r.DocumentsByTask) }, []float64{34, 12, 12, 12, 12}},
 		{"Rejects", func(sw *excelize.StreamWriter) error { return findingRows(sw, r.Rejects) }, []float64{40, 10, 18, 20, 18, 90}},
 		{"Skipped", func(sw *excelize.StreamWriter) error { return findingRows(sw, r.Skips) }, []float64{40, 10, 18, 20, 18, 90}},

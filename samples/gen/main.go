@@ -106,9 +106,9 @@ type caseRow struct {
 
 type docRow struct {
 	key, client, caseKey, typ, service, title, text, replaces, version string
-	drawn                                                            time.Time
-	author                                                           [2]string
-	regNo                                                            string
+	drawn                                                              time.Time
+	author                                                             [2]string
+	regNo                                                              string
 }
 
 func hetu(r *rand.Rand, birth time.Time) string {
