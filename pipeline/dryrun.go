@@ -42,10 +42,12 @@ type caseEntry struct {
 	locator string
 }
 
+// docEntry is kept for every document, so it is small: ids are kept as their
+// sequence numbers, not as OID strings.
 type docEntry struct {
-	oid     string
-	set     string
-	version int
+	seq     int32
+	setSeq  int32
+	version int32
 	ok      bool
 	why     string
 	locator string
@@ -60,7 +62,7 @@ type Runner struct {
 	clients map[string]*clientEntry
 	cases   map[string]*caseEntry
 	docs    map[string]*docEntry
-	seq     [3]int
+	seq     [3]int32
 }
 
 // SourceError is a fault of a whole source (cannot open, broken file): the
@@ -169,9 +171,15 @@ func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(ex
 
 // provisional mints a dry-run id under the mapping's root: root.<kind>.<n>.
 // The loader mints and stores the real ones.
-func (r *Runner) provisional(kind int) string {
+func (r *Runner) provisional(kind int) string { return r.oid(kind, r.next(kind)) }
+
+func (r *Runner) next(kind int) int32 {
 	r.seq[kind]++
-	return r.m.OIDRoot + "." + strconv.Itoa(kind+1) + "." + strconv.Itoa(r.seq[kind])
+	return r.seq[kind]
+}
+
+func (r *Runner) oid(kind int, seq int32) string {
+	return r.m.OIDRoot + "." + strconv.Itoa(kind+1) + "." + strconv.Itoa(int(seq))
 }
 
 // settle records a mapping outcome: reject, skip or nothing yet. It returns
@@ -321,7 +329,8 @@ func (r *Runner) document(rec extract.Record) error {
 		}
 		return nil
 	}
-	ids.Document = r.provisional(2)
+	seq := r.next(2)
+	ids.Document = r.oid(2, seq)
 	out, err := r.tr.Document(d, ids)
 	if err != nil {
 		entry.why = "it could not be built: " + err.Error()
@@ -329,7 +338,10 @@ func (r *Runner) document(rec extract.Record) error {
 		count(report.OutcomeReject)
 		return nil
 	}
-	entry.ok, entry.oid, entry.set, entry.version = true, out.OID, out.SetID, out.Version
+	entry.ok, entry.seq, entry.setSeq, entry.version = true, seq, seq, int32(out.Version)
+	if ids.Replaces != "" {
+		entry.setSeq = r.docs[d.ReplacesKey].setSeq
+	}
 	count(report.OutcomeLoad)
 	return r.accepted(kanta.EntityDocument, out)
 }
@@ -370,8 +382,8 @@ func (r *Runner) resolveDocument(d *kanta.Document, ids *transform.IDs) *mapping
 		case !pe.ok:
 			return &mapping.Finding{Field: "replaces", Rule: "replaces-not-loaded", Reason: fmt.Sprintf("the version it replaces is not migrated (%s)", pe.why)}
 		}
-		ids.Set, ids.Replaces, ids.ReplacesVersion = pe.set, pe.oid, pe.version
-		if d.Version != 0 && d.Version <= pe.version {
+		ids.Set, ids.Replaces, ids.ReplacesVersion = r.oid(2, pe.setSeq), r.oid(2, pe.seq), int(pe.version)
+		if d.Version != 0 && d.Version <= int(pe.version) {
 			return &mapping.Finding{Field: "version", Rule: "version-order", Reason: fmt.Sprintf("version %d is not after the version %d it replaces", d.Version, pe.version)}
 		}
 	}

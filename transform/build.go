@@ -48,14 +48,22 @@ func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fie
 		d.unit = h.unit.Name
 	}
 	xhtml := d.render()
+	if err := checkWellFormed(xhtml); err != nil {
+		return nil, fmt.Errorf("display form: %w", err)
+	}
 	var w xw
 	w.b.Grow(len(xhtml)*4/3 + len(js)*4/3 + 6144)
 	t.writeHeader(&w, h)
+	// The header is checked on its own; the body that follows is only Base64
+	// inside fixed elements, so parsing it again would prove nothing new.
+	headerEnd := w.b.Len()
+	w.raw("</ClinicalDocument>")
+	if err := checkWellFormed(w.b.Bytes()); err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	w.b.Truncate(headerEnd)
 	writeBody(&w, h.ids.Document, xhtml, js)
 	doc := w.b.Bytes()
-	if err := checkWellFormed(doc); err != nil {
-		return nil, err
-	}
 	return &Output{Kind: h.kind, OID: h.ids.Document, SetID: h.ids.Set, Version: h.version,
 		ContentSpec: h.contentSpec, DisplayForm: xhtml, StructuredJS: js, XML: doc}, nil
 }

@@ -366,11 +366,12 @@ func writeBody(w *xw, oid string, xhtml, js []byte) {
 // ErrNotWellFormed is returned when a generated document does not parse.
 var ErrNotWellFormed = errors.New("generated document is not well-formed XML")
 
-// checkWellFormed parses the document once, end to end.
+// checkWellFormed parses XML once, end to end, checking that elements nest
+// and that every character is allowed.
 func checkWellFormed(doc []byte) error {
 	d := xml.NewDecoder(bytes.NewReader(doc))
 	for {
-		_, err := d.RawToken()
+		_, err := d.Token()
 		if err == io.EOF {
 			return nil
 		}

@@ -125,13 +125,34 @@ func (s *Schemas) For(typeCode string) (*Schema, error) {
 	return sch, sch.err
 }
 
-// name gives the type's Finnish name without compiling the schema.
+// name gives the type's Finnish name without keeping the schema in memory:
+// a folder of national schemas is tens of megabytes, and a migration uses few.
 func (s *Schemas) name(typeCode string) (string, error) {
 	sch := s.byType[typeCode]
-	if err := sch.read(); err != nil {
-		return "", err
+	f, err := os.Open(sch.file)
+	if err != nil {
+		return "", fmt.Errorf("reading Sosmeta schema: %w", err)
 	}
-	return sch.TypeName, nil
+	defer f.Close()
+	var head struct {
+		Properties map[string]struct {
+			Sosmeta struct {
+				Name []struct{ Lang, Value string }
+			}
+		}
+		Sosmeta struct{ DocumentType string }
+	}
+	if err := json.NewDecoder(f).Decode(&head); err != nil {
+		return "", fmt.Errorf("parsing Sosmeta schema %s: %w", sch.OID, err)
+	}
+	for _, p := range head.Properties {
+		for _, n := range p.Sosmeta.Name {
+			if n.Lang == "fi" {
+				return n.Value, nil
+			}
+		}
+	}
+	return head.Sosmeta.DocumentType, nil
 }
 
 // Types lists the specific type codes that have a structure.

@@ -64,6 +64,12 @@ var (
 	author  = kanta.Author{RegistrationNumber: "10246974901", FamilyName: "Työntekijä", GivenNames: "Tiina", Title: "sosiaalityöntekijä"}
 )
 
+func goldenCasesDocument() kanta.Document {
+	return kanta.Document{SourceKey: "D1", ClientKey: "A1", CaseKey: "S1", Client: aino, Type: "15", SpecificType: "15007", ServiceTask: "24",
+		SocialServices: []string{"45"}, Author: author, DrawnUp: date("2011-03-04 10:15"), Confidentiality: "6", Unit: unit,
+		Text: "Tavoitteet: arki sujuu & koulu <jatkuu>.\nSovittu \"tapaamisesta\".\n\nSeuraava arvio 6 kk päästä."}
+}
+
 // goldenCases builds one document of every kind the transform makes.
 func goldenCases(t testing.TB, tr *Transformer) map[string]*Output {
 	t.Helper()
@@ -86,9 +92,7 @@ func goldenCases(t testing.TB, tr *Transformer) map[string]*Output {
 		Clients: []kanta.CaseClient{{ClientKey: "A1", Client: aino, Joined: date("2010-02-02")}, {ClientKey: "A3", Client: eino, Joined: date("2010-02-02")}}}
 	out, err = tr.Case(cs, IDs{Document: "1.2.246.10.99999991.95.1.2.2", Case: "1.2.246.10.99999991.95.1.2.1"})
 	add("case-shared", out, err)
-	doc := kanta.Document{SourceKey: "D1", ClientKey: "A1", CaseKey: "S1", Client: aino, Type: "15", SpecificType: "15007", ServiceTask: "24",
-		SocialServices: []string{"45"}, Author: author, DrawnUp: date("2011-03-04 10:15"), Confidentiality: "6", Unit: unit,
-		Text: "Tavoitteet: arki sujuu & koulu <jatkuu>.\nSovittu \"tapaamisesta\".\n\nSeuraava arvio 6 kk päästä."}
+	doc := goldenCasesDocument()
 	ids := IDs{Document: "1.2.246.10.99999991.95.1.3.1", Case: "1.2.246.10.99999991.95.1.2.1", Relationship: "1.2.246.10.99999991.95.1.1.1"}
 	out, err = tr.Document(doc, ids)
 	add("client-document-structured", out, err)
