@@ -18,3 +18,23 @@ func TestDocumentationListsEveryTargetField(t *testing.T) {
 		}
 	}
 }
+
+// The complete example in docs/mapping.md is the sample mapping, to the byte.
+func TestDocumentationExampleIsTheSampleMapping(t *testing.T) {
+	doc, err := os.ReadFile("../docs/mapping.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample, err := os.ReadFile("../mappings/sosiaalitoimi-classic.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "<!-- example:begin -->\n```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```\n<!-- example:end -->")
+	if !ok || !ok2 {
+		t.Fatal("docs/mapping.md lacks the example markers")
+	}
+	if example != string(sample) {
+		t.Error("the example in docs/mapping.md differs from mappings/sosiaalitoimi-classic.yaml; copy the mapping into the doc")
+	}
+}

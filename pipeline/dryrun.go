@@ -219,7 +219,6 @@ func transformRule(err error) string {
 func (r *Runner) client(rec extract.Record) error {
 	rel, o := r.m.Client(rec)
 	if prev, dup := r.clients[o.Key]; dup && o.Key != "" {
-		r.settle(kanta.EntityClient, rec, &mapping.Outcome{Key: o.Key})
 		r.rejectRecord(kanta.EntityClient, rec, o.Key, "key", "duplicate-key", "a client with the same key was already read at "+prev.locator)
 		return nil
 	}
@@ -267,7 +266,6 @@ func (r *Runner) accepted(e kanta.Entity, out *transform.Output) error {
 func (r *Runner) caseRecord(rec extract.Record) error {
 	c, o := r.m.Case(rec)
 	if prev, dup := r.cases[o.Key]; dup && o.Key != "" {
-		r.settle(kanta.EntityCase, rec, &mapping.Outcome{Key: o.Key})
 		r.rejectRecord(kanta.EntityCase, rec, o.Key, "key", "duplicate-key", "a case with the same key was already read at "+prev.locator)
 		return nil
 	}
@@ -309,7 +307,6 @@ func (r *Runner) document(rec extract.Record) error {
 	typeLabel, taskLabel := r.label(kanta.SetDocumentType, d.Type), r.label(kanta.SetServiceTask, d.ServiceTask)
 	count := func(outcome string) { r.rep.CountDocument(typeLabel, taskLabel, outcome) }
 	if prev, dup := r.docs[o.Key]; dup && o.Key != "" {
-		r.settle(kanta.EntityDocument, rec, &mapping.Outcome{Key: o.Key})
 		r.rejectRecord(kanta.EntityDocument, rec, o.Key, "key", "duplicate-key", "a document with the same key was already read at "+prev.locator)
 		count(report.OutcomeReject)
 		return nil
