@@ -1,17 +1,20 @@
-package transform
+package transform_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/kantamig/kantamig/transform"
+	"github.com/kantamig/kantamig/transform/transformtest"
 )
 
 // BenchmarkDocument builds a typical client document: a structured plan
 // (15007) with about 5 KB of legacy text.
 func BenchmarkDocument(b *testing.B) {
-	tr := testTransformer(b)
-	doc := goldenCasesDocument()
+	tr := transformtest.NewTransformer(b, sosmeta(b))
+	doc := transformtest.PlanDocument()
 	doc.Text = strings.Repeat("Kotikäynnillä todettiin, että arki sujuu tuettuna. Sovittiin seuraavasta tapaamisesta. ", 60)[:5000]
-	ids := IDs{Document: "1.2.246.10.99999991.95.1.3.1", Case: "1.2.246.10.99999991.95.1.2.1", Relationship: "1.2.246.10.99999991.95.1.1.1"}
+	ids := transform.IDs{Document: "1.2.246.10.99999991.95.1.3.1", Case: "1.2.246.10.99999991.95.1.2.1", Relationship: "1.2.246.10.99999991.95.1.1.1"}
 	if _, err := tr.Document(doc, ids); err != nil {
 		b.Fatal(err)
 	}
@@ -30,11 +33,11 @@ func BenchmarkDocument(b *testing.B) {
 
 // BenchmarkDocumentDisplayOnly is the same without a structured form.
 func BenchmarkDocumentDisplayOnly(b *testing.B) {
-	tr := testTransformer(b)
-	doc := goldenCasesDocument()
+	tr := transformtest.NewTransformer(b, sosmeta(b))
+	doc := transformtest.PlanDocument()
 	doc.Type, doc.SpecificType = "17", ""
 	doc.Text = strings.Repeat("Asiakas kertoi tilanteestaan puhelimitse. ", 120)[:5000]
-	ids := IDs{Document: "1.2.246.10.99999991.95.1.3.1", Case: "1.2.246.10.99999991.95.1.2.1"}
+	ids := transform.IDs{Document: "1.2.246.10.99999991.95.1.3.1", Case: "1.2.246.10.99999991.95.1.2.1"}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := tr.Document(doc, ids); err != nil {

@@ -62,10 +62,10 @@ func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fie
 		return nil, fmt.Errorf("header: %w", err)
 	}
 	w.b.Truncate(headerEnd)
-	writeBody(&w, h.ids.Document, xhtml, js)
+	bodyDigest := writeBody(&w, h.ids.Document, xhtml, js)
 	doc := w.b.Bytes()
 	return &Output{Kind: h.kind, OID: h.ids.Document, SetID: h.ids.Set, Version: h.version,
-		ContentSpec: h.contentSpec, DisplayForm: xhtml, StructuredJS: js, XML: doc}, nil
+		ContentSpec: h.contentSpec, DisplayForm: xhtml, StructuredJS: js, XML: doc, BodyDigest: bodyDigest[:]}, nil
 }
 
 // Relationship builds the client-relationship document (Asiakkuusasiakirja,

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -55,6 +56,7 @@ type Output struct {
 	DisplayForm  []byte // the XHTML, before Base64
 	StructuredJS []byte // the JSON, before Base64; nil if display only
 	XML          []byte
+	BodyDigest   []byte // SHA-256 of the nonXMLBody's exclusive canonical form
 }
 
 // Transformer builds archive documents.
@@ -339,28 +341,54 @@ func (t *Transformer) writeLocalHeader(w *xw, h *header) {
 	w.nl()
 }
 
-// writeBody writes the nonXMLBody: the display form and the structured form.
-func writeBody(w *xw, oid string, xhtml, js []byte) {
+// writeBody writes the nonXMLBody (the display form and the structured form)
+// and returns the SHA-256 of the body's exclusive canonical form, which the
+// signature covers. The canonical form differs from what is written only in
+// the namespace declarations exclusive c14n puts on the body and on
+// hl7fi:json, so it is hashed as it is written instead of being parsed back.
+func writeBody(w *xw, oid string, xhtml, js []byte) [32]byte {
+	h := sha256.New()
 	w.open("component")
 	w.nl()
-	w.open("nonXMLBody", "ID", "OID"+oid)
+	start := `<nonXMLBody ID="OID`
+	w.raw(start)
+	w.attrValue(oid)
+	w.raw(`">`)
+	from := w.b.Len()
+	h.Write([]byte(`<nonXMLBody xmlns="urn:hl7-org:v3" ID="OID`))
+	h.Write(w.b.Bytes()[from-len(`">`)-attrLen(oid) : from])
 	w.nl()
 	w.open("text", "mediaType", "application/xhtml+xml", "representation", "B64")
 	w.base64(xhtml)
 	w.close("text")
 	w.nl()
+	h.Write(w.b.Bytes()[from:])
 	if js != nil {
-		w.open("hl7fi:json", "representation", "B64")
+		w.raw(`<hl7fi:json representation="B64">`)
+		h.Write([]byte(`<hl7fi:json xmlns:hl7fi="urn:hl7finland" representation="B64">`))
+		from = w.b.Len()
 		w.base64(js)
 		w.close("hl7fi:json")
 		w.nl()
+		h.Write(w.b.Bytes()[from:])
 	}
 	w.close("nonXMLBody")
+	h.Write([]byte("</nonXMLBody>"))
 	w.nl()
 	w.close("component")
 	w.nl()
 	w.close("ClinicalDocument")
 	w.nl()
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// attrLen is how many bytes attrValue writes for s.
+func attrLen(s string) int {
+	var w xw
+	w.attrValue(s)
+	return w.b.Len()
 }
 
 // ErrNotWellFormed is returned when a generated document does not parse.

@@ -1,0 +1,109 @@
+// Package transformtest builds one archive document of every kind the
+// transform makes, from fixed synthetic model values, for the tests of this
+// and later stages (golden files, signing, verification).
+package transformtest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/transform"
+)
+
+// SharedDir is ../shared, or $KANTAMIG_SHARED.
+func SharedDir(t testing.TB) string {
+	if d := os.Getenv("KANTAMIG_SHARED"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "shared")
+}
+
+// NewTransformer makes a transformer over the Sosmeta schemas in dir.
+func NewTransformer(t testing.TB, dir string) *transform.Transformer {
+	t.Helper()
+	schemas, err := transform.LoadSchemas(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := kanta.BuiltinCodeSets()
+	if err := schemas.AddTypesTo(sets.Get(kanta.SetSpecificDocumentType)); err != nil {
+		t.Fatal(err)
+	}
+	st := sets.Get(kanta.SetServiceTask)
+	st.Add("91", "Lastensuojelu (placeholder code)")
+	sets.Get(kanta.SetCaseStatus).Add("92", "Käsittelyssä (placeholder code)")
+	sets.Get(kanta.SetCaseName).Add("91", "Palvelutarpeen arviointi (placeholder code)")
+	loc, _ := time.LoadLocation("Europe/Helsinki")
+	org := kanta.Organisation{OID: "1.2.246.10.99999991.10.0", Name: "Kuvitelman hyvinvointialue"}
+	return transform.New(transform.Settings{Custodian: org, Organiser: org, Moderator: "kantamig", Product: "kantamig", Version: "test",
+		Location: loc, CodeSets: sets, Schemas: schemas})
+}
+
+func date(s string) time.Time {
+	loc, _ := time.LoadLocation("Europe/Helsinki")
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		t, _ = time.ParseInLocation("2006-01-02", s, loc)
+	}
+	return t
+}
+
+var (
+	unit    = kanta.Organisation{OID: "1.2.246.10.99999991.10.100", Name: "Sosiaalipalvelujen asiakasohjaus"}
+	aino    = kanta.Client{IdentityCode: "150467-946P", FamilyName: "Testinen", GivenNames: "Aino Helmi", CallingName: "Aino", BirthDate: date("1967-04-15"), Sex: "2", Municipality: "092"}
+	eino    = kanta.Client{IdentityCode: "290204B967J", FamilyName: "Testinen", GivenNames: "Eino", CallingName: "Eino", BirthDate: date("2004-02-29"), Sex: "1"}
+	tempOne = kanta.Client{TemporaryID: "010111A998W", TemporaryOnly: true, FamilyName: "Kuvitelma", GivenNames: "Siiri", CallingName: "Siiri", BirthDate: date("2011-01-01"), Sex: "2"}
+	author  = kanta.Author{RegistrationNumber: "10246974901", FamilyName: "Työntekijä", GivenNames: "Tiina", Title: "sosiaalityöntekijä"}
+)
+
+// PlanDocument is the structured client document of the set (a 15007 plan).
+func PlanDocument() kanta.Document {
+	return kanta.Document{SourceKey: "D1", ClientKey: "A1", CaseKey: "S1", Client: aino, Type: "15", SpecificType: "15007", ServiceTask: "24",
+		SocialServices: []string{"45"}, Author: author, DrawnUp: date("2011-03-04 10:15"), Confidentiality: "6", Unit: unit,
+		Text: "Tavoitteet: arki sujuu & koulu <jatkuu>.\nSovittu \"tapaamisesta\".\n\nSeuraava arvio 6 kk päästä."}
+}
+
+// Build makes one document of every kind with tr.
+func Build(t testing.TB, tr *transform.Transformer) map[string]*transform.Output {
+	t.Helper()
+	outs := map[string]*transform.Output{}
+	add := func(name string, out *transform.Output, err error) {
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		outs[name] = out
+	}
+	rel := kanta.Relationship{SourceKey: "A1", Client: aino, Start: date("2010-02-01"), Old: true, Unit: unit,
+		ServiceTasks: []kanta.ServiceTaskRelationship{{ServiceTask: "24", Unit: unit, Start: date("2010-02-01")}, {ServiceTask: "91", Unit: unit, Start: date("2012-05-01"), End: date("2015-01-31")}}}
+	out, err := tr.Relationship(rel, transform.IDs{Document: "1.2.246.10.99999991.95.1.1.2", Relationship: "1.2.246.10.99999991.95.1.1.1"})
+	add("client-relationship", out, err)
+	relTemp := kanta.Relationship{SourceKey: "A2", Client: tempOne, Start: date("2019-03-04"), End: date("2021-06-30"), EndReason: "Muutti toiselle paikkakunnalle", Old: true, Unit: unit,
+		ServiceTasks: []kanta.ServiceTaskRelationship{{ServiceTask: "24", Unit: unit, Start: date("2019-03-04"), End: date("2021-06-30")}}}
+	out, err = tr.Relationship(relTemp, transform.IDs{Document: "1.2.246.10.99999991.95.1.1.4", Relationship: "1.2.246.10.99999991.95.1.1.3"})
+	add("client-relationship-temporary-id", out, err)
+	cs := kanta.Case{SourceKey: "S1", Name: "91", Status: "92", Opened: date("2010-02-02"), ServiceTask: "24", Unit: unit,
+		Clients: []kanta.CaseClient{{ClientKey: "A1", Client: aino, Joined: date("2010-02-02")}, {ClientKey: "A3", Client: eino, Joined: date("2010-02-02")}}}
+	out, err = tr.Case(cs, transform.IDs{Document: "1.2.246.10.99999991.95.1.2.2", Case: "1.2.246.10.99999991.95.1.2.1"})
+	add("case-shared", out, err)
+	doc := PlanDocument()
+	ids := transform.IDs{Document: "1.2.246.10.99999991.95.1.3.1", Case: "1.2.246.10.99999991.95.1.2.1", Relationship: "1.2.246.10.99999991.95.1.1.1"}
+	out, err = tr.Document(doc, ids)
+	add("client-document-structured", out, err)
+	muu := doc
+	muu.SourceKey, muu.Type, muu.SpecificType, muu.Title = "D2", "17", "", "Muistio kotikäynnistä"
+	out, err = tr.Document(muu, transform.IDs{Document: "1.2.246.10.99999991.95.1.3.2", Case: ids.Case, Relationship: ids.Relationship})
+	add("client-document-display-only", out, err)
+	v2 := doc
+	v2.SourceKey, v2.DrawnUp, v2.Text = "D3", date("2011-03-06 09:00"), doc.Text+"\n\nKorjattu versio."
+	out, err = tr.Document(v2, transform.IDs{Document: "1.2.246.10.99999991.95.1.3.3", Set: ids.Document, Replaces: ids.Document, ReplacesVersion: 1, Case: ids.Case, Relationship: ids.Relationship})
+	add("client-document-replacing-version", out, err)
+	return outs
+}
+
+// Documents builds the set with the schemas in dir.
+func Documents(t testing.TB, dir string) map[string]*transform.Output {
+	return Build(t, NewTransformer(t, dir))
+}
