@@ -6,6 +6,7 @@ package transformtest
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -13,12 +14,14 @@ import (
 	"github.com/kantamig/kantamig/transform"
 )
 
-// SharedDir is ../shared, or $KANTAMIG_SHARED.
+// SharedDir is the shared folder beside the repository (../shared from its
+// root), or $KANTAMIG_SHARED.
 func SharedDir(t testing.TB) string {
 	if d := os.Getenv("KANTAMIG_SHARED"); d != "" {
 		return d
 	}
-	return filepath.Join("..", "..", "shared")
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
 }
 
 // NewTransformer makes a transformer over the Sosmeta schemas in dir.
