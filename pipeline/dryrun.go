@@ -12,6 +12,7 @@ import (
 
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/transform"
@@ -24,6 +25,12 @@ type Options struct {
 	DocumentsDir string // if set, every generated document is written here
 	Version      string // kantamig version, for the report
 	Command      string // the command line, for the report
+	// Signer signs every generated document, as a run will. Nil means a
+	// throwaway in-process key made for this dry-run.
+	Signer *sign.Signer
+	// SignerName describes the signer in the report.
+	SignerName string
+	Workers    int // signing workers; default 2
 }
 
 type clientEntry struct {
@@ -63,6 +70,7 @@ type Runner struct {
 	cases   map[string]*caseEntry
 	docs    map[string]*docEntry
 	seq     [3]int32
+	pool    *signPool
 }
 
 // SourceError is a fault of a whole source (cannot open, broken file): the
@@ -116,7 +124,18 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 		cs := m.CodeSets.Get(n)
 		sets[n] = fmt.Sprintf("%s, %d values, from %v", cs.Version, cs.Len(), cs.Sources)
 	}
+	if opts.Signer == nil {
+		s, err := sign.NewThrowawaySigner(m.Custodian.OID, m.Custodian.Name)
+		if err != nil {
+			return nil, fmt.Errorf("making the dry-run's throwaway signing key: %w", err)
+		}
+		opts.Signer, opts.SignerName = s, "throwaway in-process RSA-2048 key (dry-run)"
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 2
+	}
 	rep := report.New(report.Settings{
+		Signer: opts.SignerName, SigningWorkers: opts.Workers,
 		Command: opts.Command, MappingFile: m.File, MappingSHA256: m.SHA256, System: m.System,
 		Cutoff: m.Cutoff.Format("2006-01-02"), CodeSets: sets, SchemaFolder: opts.SchemaDir,
 		Version: opts.Version, Started: time.Now(), PersonalData: opts.ShowPersonal,
@@ -132,6 +151,7 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 			return nil, fmt.Errorf("creating documents folder: %w", err)
 		}
 	}
+	r.pool = newSignPool(ctx, r.opts.Signer, r.opts.Workers, r.deliver)
 	steps := []struct {
 		em *mapping.EntityMapping
 		fn func(extract.Record) error
@@ -142,11 +162,53 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 	}
 	for _, s := range steps {
 		if err := r.each(ctx, s.em, s.fn); err != nil {
+			if perr := r.pool.close(); perr != nil {
+				return r.rep, perr // the signing failure is the cause
+			}
 			return r.rep, err
 		}
 	}
+	if err := r.pool.close(); err != nil {
+		return r.rep, err
+	}
 	r.rep.Finish()
 	return r.rep, nil
+}
+
+// deliver receives each signed document, in order. A dry-run delivers
+// nothing; it counts, and writes the document if asked to.
+func (r *Runner) deliver(out *transform.Output, signed []byte) error {
+	r.rep.DocumentsSigned++
+	if r.opts.DocumentsDir == "" {
+		return nil
+	}
+	path := filepath.Join(r.opts.DocumentsDir, string(out.Kind)+"-"+out.OID+".xml")
+	return writeFileAtomic(path, signed)
+}
+
+// writeFileAtomic writes a whole file or nothing: a temporary file, synced,
+// renamed into place, readable by the owner only.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing document: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing document: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing document: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing document: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing document: %w", err)
+	}
+	return nil
 }
 
 func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(extract.Record) error) error {
@@ -253,14 +315,7 @@ func describe(o *mapping.Outcome) string {
 func (r *Runner) accepted(e kanta.Entity, out *transform.Output) error {
 	r.rep.Count(e, report.OutcomeLoad)
 	r.rep.DocumentsGenerated++
-	if r.opts.DocumentsDir == "" {
-		return nil
-	}
-	path := filepath.Join(r.opts.DocumentsDir, string(out.Kind)+"-"+out.OID+".xml")
-	if err := os.WriteFile(path, out.XML, 0o600); err != nil {
-		return fmt.Errorf("writing generated document: %w", err)
-	}
-	return nil
+	return r.pool.submit(out)
 }
 
 func (r *Runner) caseRecord(rec extract.Record) error {

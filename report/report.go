@@ -67,17 +67,19 @@ type UnmappedValue struct {
 
 // Settings records what the run was made with.
 type Settings struct {
-	Command       string            `json:"command"`
-	MappingFile   string            `json:"mapping_file"`
-	MappingSHA256 string            `json:"mapping_sha256"`
-	System        string            `json:"system"`
-	Cutoff        string            `json:"cutoff"`
-	CodeSets      map[string]string `json:"code_sets"`
-	SchemaFolder  string            `json:"schema_folder"`
-	Version       string            `json:"kantamig_version"`
-	Started       time.Time         `json:"started"`
-	Finished      time.Time         `json:"finished"`
-	PersonalData  bool              `json:"personal_data_shown"`
+	Command        string            `json:"command"`
+	MappingFile    string            `json:"mapping_file"`
+	MappingSHA256  string            `json:"mapping_sha256"`
+	System         string            `json:"system"`
+	Cutoff         string            `json:"cutoff"`
+	CodeSets       map[string]string `json:"code_sets"`
+	SchemaFolder   string            `json:"schema_folder"`
+	Version        string            `json:"kantamig_version"`
+	Started        time.Time         `json:"started"`
+	Finished       time.Time         `json:"finished"`
+	PersonalData   bool              `json:"personal_data_shown"`
+	Signer         string            `json:"signer"`
+	SigningWorkers int               `json:"signing_workers"`
 }
 
 // Report is the full account of a run.
@@ -93,6 +95,7 @@ type Report struct {
 	Unmapped           []*UnmappedValue   `json:"unmapped_values"`
 	RemovedCharacters  int                `json:"removed_xml_characters"`
 	DocumentsGenerated int                `json:"documents_generated"`
+	DocumentsSigned    int                `json:"documents_signed"`
 
 	showPersonal bool
 	unmapped     map[[3]string]*UnmappedValue

@@ -127,6 +127,7 @@ func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 	w.put()
 	w.put(fmt.Sprintf("Reconciliation: extracted %d = would load %d + rejected %d + skipped %d", t.Extracted, t.WouldLoad, t.Rejected, t.Skipped), "", "", "", "", yesNo(r.Reconciles()))
 	w.put("Documents generated and checked", r.DocumentsGenerated)
+	w.put("Documents signed", r.DocumentsSigned)
 	w.put("Characters XML forbids, removed", r.RemovedCharacters)
 	w.put("Warnings", len(r.Warnings))
 	w.put("Distinct unmapped legacy values", len(r.Unmapped))
@@ -186,6 +187,8 @@ func (r *Report) settingsRows(sw *excelize.StreamWriter) error {
 	w.put("Started", s.Started.Format("2006-01-02 15:04:05 MST"))
 	w.put("Finished", s.Finished.Format("2006-01-02 15:04:05 MST"))
 	w.put("Personal data shown", yesNo(s.PersonalData))
+	w.put("Signed with", s.Signer)
+	w.put("Signing workers", s.SigningWorkers)
 	names := make([]string, 0, len(s.CodeSets))
 	for n := range s.CodeSets {
 		names = append(names, n)

@@ -22,6 +22,9 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	docs := fs.String("documents", "", "also write every generated document into this folder")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
 	failOnReject := fs.Bool("fail-on-reject", false, "exit with code 4 if any record was rejected")
+	withToken := fs.Bool("sign-with-token", false, "sign with the organisation's key on the token instead of a throwaway key (a rehearsal of the token)")
+	var tf tokenFlags
+	tf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -33,10 +36,19 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fatal(stderr, err)
 	}
-	runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
-		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, DocumentsDir: *docs,
+	opts := pipeline.Options{
+		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, DocumentsDir: *docs, Workers: tf.workers,
 		Version: version, Command: "kantamig dry-run " + strings.Join(args, " "),
-	})
+	}
+	if *withToken {
+		tok, signer, err := tf.open(stderr)
+		if err != nil {
+			return fatal(stderr, err)
+		}
+		defer tok.Close()
+		opts.Signer, opts.SignerName = signer, fmt.Sprintf("token %s%s, key %s%s (%s)", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject)
+	}
+	runner, err := pipeline.Prepare(m, schemas, opts)
 	if err != nil {
 		return fatal(stderr, err)
 	}
@@ -64,6 +76,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  %-9s extracted %6d  would load %6d  rejected %5d  skipped %5d\n", e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
 		}
 	}
+	fmt.Fprintf(stdout, "signed %d documents with %s\n", rep.DocumentsSigned, rep.Settings.Signer)
 	fmt.Fprintf(stdout, "report: %s and %s\n", *reportPath, jsonPath)
 	if !rep.Reconciles() {
 		fmt.Fprintln(stderr, "kantamig: the counts do not reconcile; this is a bug in kantamig, please report it with the JSON report")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/pipeline"
 )
@@ -24,6 +25,9 @@ const (
 	exitUsage       = 2 // wrong command line
 	exitMapping     = 3 // the mapping file is invalid
 	exitRejects     = 4 // records were rejected and --fail-on-reject was given
+	exitWrongPIN    = 5 // the token refused the PIN; nothing was signed
+	exitToken       = 6 // the token or key is missing or failed; the run stopped
+	exitVerify      = 7 // a document did not verify
 	exitInterrupted = 130
 )
 
@@ -37,6 +41,7 @@ func commands() []command {
 	return []command{
 		{"check", "validate a mapping file", runCheck},
 		{"dry-run", "extract, map and transform everything, deliver nothing, write the report", runDryRun},
+		{"verify", "check every signature of archive documents (files or folders)", runVerify},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("kantamig", version); return exitOK }},
 	}
 }
@@ -81,6 +86,14 @@ func fatal(stderr io.Writer, err error) int {
 		}
 		fmt.Fprintf(stderr, "kantamig: the mapping file has %d problem(s); fix them and run 'kantamig check' again\n", len(merr))
 		return exitMapping
+	}
+	if code, ok := tokenExit(err); ok {
+		fmt.Fprintf(stderr, "kantamig: %v\n", err)
+		var te *sign.TokenError
+		if errors.As(err, &te) {
+			fmt.Fprintln(stderr, "The run stopped after the signatures in flight settled; every document written is complete. Fix the token and run again.")
+		}
+		return code
 	}
 	var serr *pipeline.SourceError
 	if errors.As(err, &serr) {

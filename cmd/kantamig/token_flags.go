@@ -1,0 +1,71 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+
+	"github.com/kantamig/kantamig/load/sign"
+	"github.com/kantamig/kantamig/load/token"
+)
+
+// tokenFlags are the flags that choose the signing token and key; each has an
+// environment variable too. The PIN is never a flag: it comes from
+// KANTAMIG_PIN or a prompt on the terminal.
+type tokenFlags struct {
+	cfg     token.Config
+	workers int
+}
+
+func (f *tokenFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.cfg.Module, "pkcs11-module", "", "PKCS#11 module path (env KANTAMIG_PKCS11_MODULE; default "+token.DefaultModule+")")
+	fs.StringVar(&f.cfg.TokenLabel, "token-label", "", "token label (env KANTAMIG_TOKEN_LABEL)")
+	fs.StringVar(&f.cfg.TokenSerial, "token-serial", "", "token serial number (env KANTAMIG_TOKEN_SERIAL)")
+	fs.StringVar(&f.cfg.KeyLabel, "key-label", "", "signing key label (env KANTAMIG_KEY_LABEL)")
+	fs.StringVar(&f.cfg.KeyID, "key-id", "", "signing key id, hex (env KANTAMIG_KEY_ID)")
+	fs.IntVar(&f.workers, "workers", 2, "signing workers, each with its own token session")
+}
+
+// open opens the token, asking for the PIN on the terminal if KANTAMIG_PIN is
+// not set. The PIN is asked once and never retried.
+func (f *tokenFlags) open(stderr io.Writer) (*token.Token, *sign.Signer, error) {
+	f.cfg.FromEnv()
+	f.cfg.Workers = f.workers
+	if f.cfg.PIN == "" && term.IsTerminal(int(os.Stdin.Fd())) {
+		fmt.Fprintf(stderr, "PIN for token %s: ", f.cfg.TokenLabel+f.cfg.TokenSerial)
+		pin, err := term.ReadPassword(int(os.Stdin.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the PIN: %w", err)
+		}
+		f.cfg.PIN = string(pin)
+	}
+	tok, err := token.Open(f.cfg)
+	f.cfg.PIN = ""
+	if err != nil {
+		return nil, nil, err
+	}
+	signer, err := sign.NewSigner(tok.Key, tok.Cert)
+	if err != nil {
+		tok.Close()
+		return nil, nil, err
+	}
+	return tok, signer, nil
+}
+
+// tokenExit maps token errors to exit codes.
+func tokenExit(err error) (int, bool) {
+	var nf *token.KeyNotFoundError
+	var te *sign.TokenError
+	switch {
+	case errors.Is(err, token.ErrWrongPIN):
+		return exitWrongPIN, true
+	case errors.As(err, &nf), errors.As(err, &te), errors.Is(err, token.ErrNoPIN):
+		return exitToken, true
+	}
+	return 0, false
+}

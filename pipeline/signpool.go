@@ -1,0 +1,105 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kantamig/kantamig/load/sign"
+	"github.com/kantamig/kantamig/transform"
+)
+
+// signPool signs documents on several workers (each signature on its own
+// token session) and hands them on in the order they were submitted, so that
+// parallel signing never changes the order of delivery.
+//
+// A failed signature is a fault of the key or token, not of a document: the
+// pool stops taking work, lets the signatures in flight finish, hands on
+// nothing after the failed one, and reports the failure.
+type signPool struct {
+	ctx     context.Context
+	g       *errgroup.Group
+	jobs    chan signJob
+	pending chan chan signResult
+}
+
+type signJob struct {
+	out *transform.Output
+	res chan signResult
+}
+
+type signResult struct {
+	out    *transform.Output
+	signed []byte
+	err    error
+}
+
+// newSignPool starts workers signers and the consumer that calls deliver with
+// each signed document, in submission order.
+func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver func(*transform.Output, []byte) error) *signPool {
+	g, ctx := errgroup.WithContext(ctx)
+	p := &signPool{ctx: ctx, g: g, jobs: make(chan signJob), pending: make(chan chan signResult, 2*max(workers, 1))}
+	for w := 0; w < max(workers, 1); w++ {
+		g.Go(func() error {
+			for j := range p.jobs {
+				if err := ctx.Err(); err != nil {
+					j.res <- signResult{out: j.out, err: err}
+					continue
+				}
+				signed, err := signer.Sign(j.out.XML, j.out.OID, j.out.BodyDigest)
+				j.res <- signResult{out: j.out, signed: signed, err: err}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		for ch := range p.pending {
+			r := <-ch
+			if r.err != nil {
+				return fmt.Errorf("signing %s: %w", r.out.OID, r.err)
+			}
+			if err := deliver(r.out, r.signed); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return p
+}
+
+// submit queues a document for signing; it blocks while the window of
+// documents in flight is full, and fails once the pool has failed.
+func (p *signPool) submit(out *transform.Output) error {
+	ch := make(chan signResult, 1)
+	select {
+	case p.pending <- ch:
+	case <-p.ctx.Done():
+		return p.stopped()
+	}
+	select {
+	case p.jobs <- signJob{out: out, res: ch}:
+		return nil
+	case <-p.ctx.Done():
+		ch <- signResult{out: out, err: p.ctx.Err()}
+		return p.stopped()
+	}
+}
+
+// stopped closes the pool and returns why it stopped.
+func (p *signPool) stopped() error {
+	if err := p.close(); err != nil {
+		return err
+	}
+	return p.ctx.Err()
+}
+
+// close waits for every document in flight and returns the first failure.
+func (p *signPool) close() error {
+	if p.jobs != nil {
+		close(p.jobs)
+		close(p.pending)
+		p.jobs = nil
+	}
+	return p.g.Wait()
+}
