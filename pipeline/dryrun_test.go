@@ -49,6 +49,7 @@ func dryRunSamples(t *testing.T, opts Options) *report.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close()
 	rep, err := r.DryRun(context.Background())
 	if err != nil {
 		t.Fatal(err)

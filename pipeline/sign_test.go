@@ -90,6 +90,7 @@ func TestTokenFailureMidRunStopsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close()
 	done := make(chan error, 1)
 	go func() { _, err := r.DryRun(context.Background()); done <- err }()
 	select {

@@ -1,0 +1,324 @@
+// Package state is the state store of a migration: for every source record,
+// its key, entity, the identifiers minted for it, its outcome (pending,
+// loaded, rejected, skipped) with the reason, attempts and times, and the
+// mapped record itself, staged for delivery; plus the settings the run was
+// started with and the mapping file's hash.
+//
+// The store, not memory, is the truth about what is done, and what the
+// pipeline needs to know about other records (does this case exist, was its
+// client rejected) it asks here, so memory does not grow with the size of the
+// source. The default store is an embedded SQLite file (pure-Go driver),
+// created readable by the owner only, and locked so that two runs cannot use
+// it at once.
+package state
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// Outcomes of a record.
+const (
+	Pending  = "pending"
+	Loaded   = "loaded"
+	Rejected = "rejected"
+	Skipped  = "skipped"
+)
+
+// Store is an open state store.
+type Store struct {
+	db   *sql.DB
+	path string
+	lock *os.File
+	temp bool
+	tx   *sql.Tx
+	n    int // statements in the open transaction
+}
+
+// ErrLocked is returned when another process holds the store.
+type ErrLocked struct{ Path string }
+
+func (e *ErrLocked) Error() string {
+	return fmt.Sprintf("another kantamig process is using the state file %s; wait for it to finish (or stop it) and run again", e.Path)
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, next INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+	entity       TEXT NOT NULL,
+	key          TEXT NOT NULL,
+	pass         INTEGER NOT NULL,
+	locator      TEXT NOT NULL,
+	outcome      TEXT NOT NULL,
+	rule         TEXT NOT NULL DEFAULT '',
+	reason       TEXT NOT NULL DEFAULT '',
+	entity_oid   TEXT NOT NULL DEFAULT '',
+	doc_oid      TEXT NOT NULL DEFAULT '',
+	set_oid      TEXT NOT NULL DEFAULT '',
+	version      INTEGER NOT NULL DEFAULT 0,
+	client_key   TEXT NOT NULL DEFAULT '',
+	case_key     TEXT NOT NULL DEFAULT '',
+	order_time   TEXT NOT NULL DEFAULT '',
+	content_hash TEXT NOT NULL DEFAULT '',
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	created      TEXT NOT NULL,
+	updated      TEXT NOT NULL,
+	model        BLOB,
+	PRIMARY KEY (entity, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_by_outcome ON records(entity, outcome);
+`
+
+// Open opens (or creates) the store at path and takes its lock.
+func Open(path string) (*Store, error) {
+	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the state file's lock: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, &ErrLocked{Path: path}
+		}
+		return nil, fmt.Errorf("locking the state file: %w", err)
+	}
+	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
+		f.Close()
+	}
+	s, err := open(path, "NORMAL")
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// OpenTemp makes a private store in a temporary file, removed on Close: the
+// dry-run's index.
+func OpenTemp() (*Store, error) {
+	f, err := os.CreateTemp("", "kantamig-dry-run-*.db")
+	if err != nil {
+		return nil, fmt.Errorf("creating the dry-run's index: %w", err)
+	}
+	f.Close()
+	s, err := open(f.Name(), "OFF")
+	if err != nil {
+		os.Remove(f.Name())
+		return nil, err
+	}
+	s.temp = true
+	return s, nil
+}
+
+func open(path, synchronous string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + synchronous + ")&_pragma=busy_timeout(5000)&_pragma=cache_size(-8000)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening the state file %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("preparing the state file %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Path is the store's file.
+func (s *Store) Path() string { return s.path }
+
+// Close commits, closes and releases the lock; a temporary store is removed.
+func (s *Store) Close() error {
+	err := s.Commit()
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	if s.temp {
+		os.Remove(s.path)
+		os.Remove(s.path + "-wal")
+		os.Remove(s.path + "-shm")
+	}
+	if s.lock != nil {
+		s.lock.Close()
+	}
+	return err
+}
+
+// exec runs a write inside the current batch transaction, committing every
+// few thousand writes so that a crash loses at most one batch of staging work.
+func (s *Store) exec(query string, args ...any) error {
+	if s.tx == nil {
+		tx, err := s.db.Begin()
+		if err != nil {
+			return fmt.Errorf("state store: %w", err)
+		}
+		s.tx = tx
+	}
+	if _, err := s.tx.Exec(query, args...); err != nil {
+		return fmt.Errorf("state store: %w", err)
+	}
+	s.n++
+	if s.n >= 2000 {
+		return s.Commit()
+	}
+	return nil
+}
+
+func (s *Store) query(query string, args ...any) *sql.Row {
+	if s.tx != nil {
+		return s.tx.QueryRow(query, args...)
+	}
+	return s.db.QueryRow(query, args...)
+}
+
+// Commit makes every write so far durable.
+func (s *Store) Commit() error {
+	if s.tx == nil {
+		return nil
+	}
+	err := s.tx.Commit()
+	s.tx, s.n = nil, 0
+	if err != nil {
+		return fmt.Errorf("state store: committing: %w", err)
+	}
+	return nil
+}
+
+// Setting reads a setting ("" if unset).
+func (s *Store) Setting(name string) (string, error) {
+	var v string
+	err := s.query(`SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetSetting writes a setting.
+func (s *Store) SetSetting(name, value string) error {
+	return s.exec(`INSERT INTO settings(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`, name, value)
+}
+
+// Mint returns the next identifier of a kind under root: root.<kind>.<n>.
+// The caller stores it with its record in the same batch, before first use.
+func (s *Store) Mint(root, kind string) (string, error) {
+	var next int64
+	err := s.query(`SELECT next FROM sequences WHERE kind = ?`, kind).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		next = 1
+	} else if err != nil {
+		return "", fmt.Errorf("state store: %w", err)
+	}
+	if err := s.exec(`INSERT INTO sequences(kind, next) VALUES(?, ?) ON CONFLICT(kind) DO UPDATE SET next = excluded.next`, kind, next+1); err != nil {
+		return "", err
+	}
+	return root + "." + kind + "." + strconv.FormatInt(next, 10), nil
+}
+
+// Record is one source record's row.
+type Record struct {
+	Entity      string
+	Key         string
+	Pass        int
+	Locator     string
+	Outcome     string
+	Rule        string
+	Reason      string
+	EntityOID   string // the client relationship's or the case's OID
+	DocOID      string // the archive document's OID
+	SetOID      string
+	Version     int
+	ClientKey   string
+	CaseKey     string
+	OrderTime   string
+	ContentHash string
+	Attempts    int
+	Model       []byte
+}
+
+const columns = `entity, key, pass, locator, outcome, rule, reason, entity_oid, doc_oid, set_oid, version, client_key, case_key, order_time, content_hash, attempts, model`
+
+func scanRecord(row interface{ Scan(...any) error }) (*Record, error) {
+	var r Record
+	err := row.Scan(&r.Entity, &r.Key, &r.Pass, &r.Locator, &r.Outcome, &r.Rule, &r.Reason, &r.EntityOID, &r.DocOID, &r.SetOID,
+		&r.Version, &r.ClientKey, &r.CaseKey, &r.OrderTime, &r.ContentHash, &r.Attempts, &r.Model)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Get returns a record, or nil if the store has none with that key.
+func (s *Store) Get(entity, key string) (*Record, error) {
+	r, err := scanRecord(s.query(`SELECT `+columns+` FROM records WHERE entity = ? AND key = ?`, entity, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
+	}
+	return r, nil
+}
+
+// Put writes a record, replacing any with the same entity and key.
+func (s *Store) Put(r *Record) error {
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	return s.exec(`INSERT INTO records(`+columns+`, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(entity, key) DO UPDATE SET pass=excluded.pass, locator=excluded.locator, outcome=excluded.outcome,
+		rule=excluded.rule, reason=excluded.reason, entity_oid=excluded.entity_oid, doc_oid=excluded.doc_oid,
+		set_oid=excluded.set_oid, version=excluded.version, client_key=excluded.client_key, case_key=excluded.case_key,
+		order_time=excluded.order_time, content_hash=excluded.content_hash, attempts=excluded.attempts,
+		model=excluded.model, updated=excluded.updated`,
+		r.Entity, r.Key, r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
+		r.ClientKey, r.CaseKey, r.OrderTime, r.ContentHash, r.Attempts, r.Model, now, now)
+}
+
+// Encode and Decode store model values (gob).
+func Encode(v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Decode reads a model value written by Encode.
+func Decode(data []byte, v any) error {
+	return gob.NewDecoder(bytes.NewReader(data)).Decode(v)
+}
+
+// Counts is how many records of an entity have each outcome.
+func (s *Store) Counts() (map[string]map[string]int, error) {
+	if err := s.Commit(); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(`SELECT entity, outcome, COUNT(*) FROM records GROUP BY entity, outcome`)
+	if err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var e, o string
+		var n int
+		if err := rows.Scan(&e, &o, &n); err != nil {
+			return nil, err
+		}
+		if out[e] == nil {
+			out[e] = map[string]int{}
+		}
+		out[e][o] = n
+	}
+	return out, rows.Err()
+}
