@@ -143,14 +143,7 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 		}
 	}
 	r.pool = newSignPool(ctx, r.opts.Signer, r.opts.Workers, r.deliver)
-	steps := []struct {
-		em *mapping.EntityMapping
-		fn func(extract.Record) error
-	}{
-		{r.m.Clients, r.client},
-		{r.m.Cases, r.caseRecord},
-		{r.m.Documents, r.document},
-	}
+	steps := r.steps()
 	for _, s := range steps {
 		if err := r.each(ctx, s.em, s.fn); err != nil {
 			if perr := r.pool.close(); perr != nil {
@@ -169,9 +162,19 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 	return r.rep, nil
 }
 
+type step struct {
+	em *mapping.EntityMapping
+	fn func(extract.Record) error
+}
+
+// steps are the sources in the order they are read: clients, cases, documents.
+func (r *Runner) steps() []step {
+	return []step{{r.m.Clients, r.client}, {r.m.Cases, r.caseRecord}, {r.m.Documents, r.document}}
+}
+
 // deliver receives each signed document, in order. A dry-run delivers
 // nothing; it counts, and writes the document if asked to.
-func (r *Runner) deliver(out *transform.Output, signed []byte) error {
+func (r *Runner) deliver(out *transform.Output, _ rowRef, signed []byte) error {
 	r.rep.DocumentsSigned++
 	if r.opts.DocumentsDir == "" {
 		return nil

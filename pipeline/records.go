@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -38,6 +40,9 @@ func (r *Runner) begin(e kanta.Entity, rec extract.Record, o *mapping.Outcome) (
 	row := &state.Record{Entity: string(e), Key: rowKey(o.Key, rec.Locator), Pass: r.pass, Locator: rec.Locator}
 	if prev != nil {
 		row.EntityOID, row.DocOID, row.Attempts = prev.EntityOID, prev.DocOID, prev.Attempts
+		if prev.Outcome == state.Loaded {
+			row.Outcome = state.Loaded
+		}
 	}
 	return prev, row, nil
 }
@@ -46,6 +51,11 @@ func (r *Runner) duplicate(prev *state.Record) bool { return prev != nil && prev
 
 // refuse records a record that will not be delivered.
 func (r *Runner) refuse(row *state.Record, outcome string, f *mapping.Finding) error {
+	if row.Outcome == state.Loaded {
+		// Already in the archive from an earlier run: it stays loaded; the
+		// report of this pass still says what is wrong with it now.
+		return nil
+	}
 	row.Outcome, row.Rule, row.Reason, row.Model = outcome, f.Rule, f.Reason, nil
 	return r.st.Put(row)
 }
@@ -145,8 +155,8 @@ func (r *Runner) stage(row *state.Record, model any, out *transform.Output) erro
 	if err != nil {
 		return fmt.Errorf("staging %s %s: %w", row.Entity, row.Key, err)
 	}
-	row.Outcome, row.Model, row.SetOID, row.Version = state.Pending, data, out.SetID, out.Version
-	return r.st.Put(row)
+	row.Model = data
+	return r.stageDocument(row, nil, out)
 }
 
 // loadedRow finds a record that is to be delivered, or says why it is not.
@@ -272,7 +282,13 @@ func (r *Runner) stageDocument(row *state.Record, model any, out *transform.Outp
 	if model != nil {
 		return r.stage(row, model, out)
 	}
-	row.Outcome, row.SetOID, row.Version = state.Pending, out.SetID, out.Version
+	// A record delivered in an earlier run stays loaded; the content hash
+	// lets delivery check that it rebuilds exactly the document staged.
+	if row.Outcome != state.Loaded {
+		row.Outcome = state.Pending
+	}
+	sum := sha256.Sum256(out.XML)
+	row.ContentHash, row.SetOID, row.Version = hex.EncodeToString(sum[:]), out.SetID, out.Version
 	return r.st.Put(row)
 }
 
@@ -344,9 +360,13 @@ func (r *Runner) label(set, code string) string {
 	return code
 }
 
-// accepted counts a record that would load and hands its document to the signers.
+// accepted counts a record that would load and, in a dry-run, hands its
+// document to the signers. A run stages it and signs it when it delivers.
 func (r *Runner) accepted(e kanta.Entity, out *transform.Output) error {
 	r.rep.Count(e, report.OutcomeLoad)
 	r.rep.DocumentsGenerated++
-	return r.pool.submit(out)
+	if r.pool == nil {
+		return nil
+	}
+	return r.pool.submit(out, rowRef{})
 }

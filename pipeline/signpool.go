@@ -26,29 +26,36 @@ type signPool struct {
 
 type signJob struct {
 	out *transform.Output
+	ref rowRef
 	res chan signResult
 }
 
 type signResult struct {
 	out    *transform.Output
+	ref    rowRef
 	signed []byte
 	err    error
 }
 
+// rowRef names the state-store record a document belongs to.
+type rowRef struct {
+	entity, key, clientKey string
+}
+
 // newSignPool starts workers signers and the consumer that calls deliver with
 // each signed document, in submission order.
-func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver func(*transform.Output, []byte) error) *signPool {
+func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver func(*transform.Output, rowRef, []byte) error) *signPool {
 	g, ctx := errgroup.WithContext(ctx)
 	p := &signPool{ctx: ctx, g: g, jobs: make(chan signJob), pending: make(chan chan signResult, 2*max(workers, 1))}
 	for w := 0; w < max(workers, 1); w++ {
 		g.Go(func() error {
 			for j := range p.jobs {
 				if err := ctx.Err(); err != nil {
-					j.res <- signResult{out: j.out, err: err}
+					j.res <- signResult{out: j.out, ref: j.ref, err: err}
 					continue
 				}
 				signed, err := signer.Sign(j.out.XML, j.out.OID, j.out.BodyDigest)
-				j.res <- signResult{out: j.out, signed: signed, err: err}
+				j.res <- signResult{out: j.out, ref: j.ref, signed: signed, err: err}
 			}
 			return nil
 		})
@@ -59,7 +66,7 @@ func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver 
 			if r.err != nil {
 				return fmt.Errorf("signing %s: %w", r.out.OID, r.err)
 			}
-			if err := deliver(r.out, r.signed); err != nil {
+			if err := deliver(r.out, r.ref, r.signed); err != nil {
 				return err
 			}
 		}
@@ -70,7 +77,7 @@ func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver 
 
 // submit queues a document for signing; it blocks while the window of
 // documents in flight is full, and fails once the pool has failed.
-func (p *signPool) submit(out *transform.Output) error {
+func (p *signPool) submit(out *transform.Output, ref rowRef) error {
 	ch := make(chan signResult, 1)
 	select {
 	case p.pending <- ch:
@@ -78,7 +85,7 @@ func (p *signPool) submit(out *transform.Output) error {
 		return p.stopped()
 	}
 	select {
-	case p.jobs <- signJob{out: out, res: ch}:
+	case p.jobs <- signJob{out: out, ref: ref, res: ch}:
 		return nil
 	case <-p.ctx.Done():
 		ch <- signResult{out: out, err: p.ctx.Err()}

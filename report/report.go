@@ -96,6 +96,11 @@ type Report struct {
 	RemovedCharacters  int                `json:"removed_xml_characters"`
 	DocumentsGenerated int                `json:"documents_generated"`
 	DocumentsSigned    int                `json:"documents_signed"`
+	DocumentsDelivered int                `json:"documents_delivered,omitempty"`
+	DuplicatesAtSink   int                `json:"already_at_sink,omitempty"`
+	// StateCounts is, after a run, every record in the state store by entity
+	// and outcome (pending, loaded, rejected, skipped).
+	StateCounts map[string]map[string]int `json:"state_counts,omitempty"`
 
 	showPersonal bool
 	unmapped     map[[3]string]*UnmappedValue

@@ -65,7 +65,7 @@ func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fie
 	bodyDigest := writeBody(&w, h.ids.Document, xhtml, js)
 	doc := w.b.Bytes()
 	return &Output{Kind: h.kind, OID: h.ids.Document, SetID: h.ids.Set, Version: h.version,
-		ContentSpec: h.contentSpec, DisplayForm: xhtml, StructuredJS: js, XML: doc, BodyDigest: bodyDigest[:]}, nil
+		ContentSpec: h.contentSpec, DisplayForm: xhtml, StructuredJS: js, XML: doc, BodyDigest: bodyDigest[:], header: h}, nil
 }
 
 // Relationship builds the client-relationship document (Asiakkuusasiakirja,

@@ -57,6 +57,7 @@ type Output struct {
 	StructuredJS []byte // the JSON, before Base64; nil if display only
 	XML          []byte
 	BodyDigest   []byte // SHA-256 of the nonXMLBody's exclusive canonical form
+	header       *header
 }
 
 // Transformer builds archive documents.
@@ -408,3 +409,5 @@ func checkWellFormed(doc []byte) error {
 		}
 	}
 }
+
+func splitFields(s string) []string { return strings.Fields(s) }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kantamig/kantamig/load/sign"
+	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/pipeline"
 )
@@ -21,13 +22,16 @@ var version = "dev"
 // Exit codes, documented in README.md.
 const (
 	exitOK          = 0
-	exitFailure     = 1 // the run itself failed (I/O, a broken source, ...)
-	exitUsage       = 2 // wrong command line
-	exitMapping     = 3 // the mapping file is invalid
-	exitRejects     = 4 // records were rejected and --fail-on-reject was given
-	exitWrongPIN    = 5 // the token refused the PIN; nothing was signed
-	exitToken       = 6 // the token or key is missing or failed; the run stopped
-	exitVerify      = 7 // a document did not verify
+	exitFailure     = 1  // the run itself failed (I/O, a broken source, ...)
+	exitUsage       = 2  // wrong command line
+	exitMapping     = 3  // the mapping file is invalid
+	exitRejects     = 4  // records were rejected and --fail-on-reject was given
+	exitWrongPIN    = 5  // the token refused the PIN; nothing was signed
+	exitToken       = 6  // the token or key is missing or failed; the run stopped
+	exitVerify      = 7  // a document did not verify
+	exitDelivery    = 8  // a document could not be delivered (the archive refused it, or the sink failed)
+	exitState       = 9  // the state file is in use by another run, or belongs to another mapping
+	exitIncomplete  = 10 // status: the run is not complete
 	exitInterrupted = 130
 )
 
@@ -41,6 +45,8 @@ func commands() []command {
 	return []command{
 		{"check", "validate a mapping file", runCheck},
 		{"dry-run", "extract, map and transform everything, deliver nothing, write the report", runDryRun},
+		{"run", "the migration: stage, sign and deliver in order; run again to continue", runRun},
+		{"status", "where a run stands, and its reconciliation", runStatus},
 		{"verify", "check every signature of archive documents (files or folders)", runVerify},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("kantamig", version); return exitOK }},
 	}
@@ -94,6 +100,17 @@ func fatal(stderr io.Writer, err error) int {
 			fmt.Fprintln(stderr, "The run stopped after the signatures in flight settled; every document written is complete. Fix the token and run again.")
 		}
 		return code
+	}
+	var locked *state.ErrLocked
+	var changed *pipeline.ErrMappingChanged
+	if errors.As(err, &locked) || errors.As(err, &changed) {
+		fmt.Fprintf(stderr, "kantamig: %v\n", err)
+		return exitState
+	}
+	var derr *pipeline.DeliveryError
+	if errors.As(err, &derr) {
+		fmt.Fprintf(stderr, "kantamig: %v\nThe run stopped; every document before it was delivered and recorded.\n", err)
+		return exitDelivery
 	}
 	var serr *pipeline.SourceError
 	if errors.As(err, &serr) {

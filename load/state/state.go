@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -40,6 +41,7 @@ type Store struct {
 	path string
 	lock *os.File
 	temp bool
+	mu   sync.Mutex // the pipeline reads while the delivery goroutine records outcomes
 	tx   *sql.Tx
 	n    int // statements in the open transaction
 }
@@ -71,12 +73,14 @@ CREATE TABLE IF NOT EXISTS records (
 	order_time   TEXT NOT NULL DEFAULT '',
 	content_hash TEXT NOT NULL DEFAULT '',
 	attempts     INTEGER NOT NULL DEFAULT 0,
+	delivery_run INTEGER NOT NULL DEFAULT 0,
 	created      TEXT NOT NULL,
 	updated      TEXT NOT NULL,
 	model        BLOB,
 	PRIMARY KEY (entity, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_by_outcome ON records(entity, outcome);
+CREATE INDEX IF NOT EXISTS records_by_client ON records(entity, client_key, order_time);
 `
 
 // Open opens (or creates) the store at path and takes its lock.
@@ -170,7 +174,7 @@ func (s *Store) exec(query string, args ...any) error {
 	}
 	s.n++
 	if s.n >= 2000 {
-		return s.Commit()
+		return s.commit()
 	}
 	return nil
 }
@@ -184,6 +188,12 @@ func (s *Store) query(query string, args ...any) *sql.Row {
 
 // Commit makes every write so far durable.
 func (s *Store) Commit() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commit()
+}
+
+func (s *Store) commit() error {
 	if s.tx == nil {
 		return nil
 	}
@@ -197,6 +207,8 @@ func (s *Store) Commit() error {
 
 // Setting reads a setting ("" if unset).
 func (s *Store) Setting(name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var v string
 	err := s.query(`SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -207,12 +219,16 @@ func (s *Store) Setting(name string) (string, error) {
 
 // SetSetting writes a setting.
 func (s *Store) SetSetting(name, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.exec(`INSERT INTO settings(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`, name, value)
 }
 
 // Mint returns the next identifier of a kind under root: root.<kind>.<n>.
 // The caller stores it with its record in the same batch, before first use.
 func (s *Store) Mint(root, kind string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var next int64
 	err := s.query(`SELECT next FROM sequences WHERE kind = ?`, kind).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -261,6 +277,8 @@ func scanRecord(row interface{ Scan(...any) error }) (*Record, error) {
 
 // Get returns a record, or nil if the store has none with that key.
 func (s *Store) Get(entity, key string) (*Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	r, err := scanRecord(s.query(`SELECT `+columns+` FROM records WHERE entity = ? AND key = ?`, entity, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -273,6 +291,8 @@ func (s *Store) Get(entity, key string) (*Record, error) {
 
 // Put writes a record, replacing any with the same entity and key.
 func (s *Store) Put(r *Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	return s.exec(`INSERT INTO records(`+columns+`, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(entity, key) DO UPDATE SET pass=excluded.pass, locator=excluded.locator, outcome=excluded.outcome,
@@ -300,7 +320,9 @@ func Decode(data []byte, v any) error {
 
 // Counts is how many records of an entity have each outcome.
 func (s *Store) Counts() (map[string]map[string]int, error) {
-	if err := s.Commit(); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.commit(); err != nil {
 		return nil, err
 	}
 	rows, err := s.db.Query(`SELECT entity, outcome, COUNT(*) FROM records GROUP BY entity, outcome`)
@@ -321,4 +343,135 @@ func (s *Store) Counts() (map[string]map[string]int, error) {
 		out[e][o] = n
 	}
 	return out, rows.Err()
+}
+
+// MarkSubmitted notes that a record was handed to delivery in this run, so
+// that it is not handed on twice while its delivery is in flight.
+func (s *Store) MarkSubmitted(entity, key string, run int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exec(`UPDATE records SET delivery_run = ?, attempts = attempts + 1 WHERE entity = ? AND key = ?`, run, entity, key)
+}
+
+// DeliveryRun tells in which run a record was last handed to delivery.
+func (s *Store) DeliveryRun(entity, key string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int
+	err := s.query(`SELECT delivery_run FROM records WHERE entity = ? AND key = ?`, entity, key).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
+}
+
+// MarkLoaded records that the sink has the record's document, durably, before
+// the next document is delivered.
+func (s *Store) MarkLoaded(entity, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.exec(`UPDATE records SET outcome = ?, rule = '', reason = '', updated = ? WHERE entity = ? AND key = ?`,
+		Loaded, time.Now().UTC().Format(time.RFC3339Nano), entity, key); err != nil {
+		return err
+	}
+	return s.commit()
+}
+
+// MarkFailed records why delivering a record failed; it stays pending.
+func (s *Store) MarkFailed(entity, key, rule, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.exec(`UPDATE records SET rule = ?, reason = ?, updated = ? WHERE entity = ? AND key = ?`,
+		rule, reason, time.Now().UTC().Format(time.RFC3339Nano), entity, key); err != nil {
+		return err
+	}
+	return s.commit()
+}
+
+// Keys pages through the keys of an entity in key order: the keys after
+// `after`, at most limit of them.
+func (s *Store) Keys(entity, after string, limit int) ([]string, error) {
+	return s.list(`SELECT key FROM records WHERE entity = ? AND key > ? ORDER BY key LIMIT ?`, entity, after, limit)
+}
+
+// ClientRows lists the keys of an entity's records that belong to a client,
+// in the order they were drawn up.
+func (s *Store) ClientRows(entity, clientKey string) ([]string, error) {
+	return s.list(`SELECT key FROM records WHERE entity = ? AND client_key = ? ORDER BY order_time, version, key`, entity, clientKey)
+}
+
+// OrderedKeys pages through an entity's records in drawing-up order; the
+// cursor is the last (order_time, key) seen.
+func (s *Store) OrderedKeys(entity, afterTime, afterKey string, limit int) ([]string, []string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.commit(); err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.db.Query(`SELECT key, order_time FROM records WHERE entity = ? AND (order_time > ? OR (order_time = ? AND key > ?))
+		ORDER BY order_time, key LIMIT ?`, entity, afterTime, afterTime, afterKey, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("state store: %w", err)
+	}
+	defer rows.Close()
+	var keys, times []string
+	for rows.Next() {
+		var k, t string
+		if err := rows.Scan(&k, &t); err != nil {
+			return nil, nil, err
+		}
+		keys, times = append(keys, k), append(times, t)
+	}
+	return keys, times, rows.Err()
+}
+
+func (s *Store) list(query string, args ...any) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.commit(); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// Failures lists records that are pending with a reason (their delivery failed).
+func (s *Store) Failures(limit int) ([]Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.commit(); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(`SELECT `+columns+` FROM records WHERE outcome = ? AND reason != '' ORDER BY updated LIMIT ?`, Pending, limit)
+	if err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, rows.Err()
+}
+
+// OpenReadOnly opens a store to look at it, without its lock, while a run
+// may be using it.
+func OpenReadOnly(path string) (*Store, error) {
+	return open(path, "NORMAL")
 }

@@ -1,0 +1,101 @@
+package archive
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kantamig/kantamig/load/sign"
+	"github.com/kantamig/kantamig/transform"
+	"github.com/kantamig/kantamig/transform/transformtest"
+)
+
+// A package written by a run passes; KANTAMIG_TEST_PACKAGE points at one.
+func TestJudgePackageFromEnv(t *testing.T) {
+	dir := os.Getenv("KANTAMIG_TEST_PACKAGE")
+	if dir == "" {
+		t.Skip("set KANTAMIG_TEST_PACKAGE to judge a package by hand; the end-to-end tests judge theirs")
+	}
+	res, err := JudgePackage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Problems {
+		t.Error(p)
+	}
+	t.Logf("%d documents archived", res.Documents)
+}
+
+func signedSet(t *testing.T) (map[string][]byte, map[string][]byte) {
+	t.Helper()
+	tr := transformtest.NewTransformer(t, filepath.Join(transformtest.SharedDir(t), "sosmeta"))
+	outs := transformtest.Build(t, tr)
+	s, err := sign.NewThrowawaySigner("1.2.246.10.99999991.10.0", "Kuvitelman hyvinvointialue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, frames := map[string][]byte{}, map[string][]byte{}
+	for name, out := range outs {
+		signed, err := s.Sign(out.XML, out.OID, out.BodyDigest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[name] = signed
+		frames[name] = tr.Frame(out, transform.FrameParams{MessageRoot: "1.2.3.4", MessageNumber: "1", Created: time.Now()})
+	}
+	return docs, frames
+}
+
+func TestJudgeEnforcesTheArchiveRules(t *testing.T) {
+	docs, frames := signedSet(t)
+	order := func(names ...string) error {
+		j := NewJudge()
+		for _, n := range names {
+			if _, err := j.Archive(docs[n], frames[n]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	good := []string{"client-relationship", "case-shared", "client-document-structured", "client-document-replacing-version", "client-document-display-only"}
+	// The shared case has two clients; the second has no relationship document in the set.
+	if err := order(good...); err == nil || !strings.Contains(err.Error(), "before the client relationship") {
+		t.Errorf("shared case without its second client's relationship: %v", err)
+	}
+	cases := []struct {
+		name  string
+		order []string
+		want  string
+	}{
+		{"document before its relationship", []string{"client-document-display-only"}, "before its client relationship"},
+		{"replacing version before the replaced", []string{"client-relationship", "client-document-replacing-version"}, ""},
+	}
+	for _, c := range cases {
+		if err := order(c.order...); err == nil {
+			t.Errorf("%s: accepted", c.name)
+		} else if c.want != "" && !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	// A frame that does not match its document.
+	j := NewJudge()
+	if _, err := j.Archive(docs["client-relationship"], frames["case-shared"]); err == nil || !strings.Contains(err.Error(), "frame") {
+		t.Errorf("mismatched frame: %v", err)
+	}
+	// The same document twice is accepted once, then as a duplicate.
+	j = NewJudge()
+	if dup, err := j.Archive(docs["client-relationship"], frames["client-relationship"]); err != nil || dup {
+		t.Fatalf("first: %v %v", dup, err)
+	}
+	if dup, err := j.Archive(docs["client-relationship"], frames["client-relationship"]); err != nil || !dup {
+		t.Errorf("second: %v %v", dup, err)
+	}
+	// A tampered body is refused.
+	bad := bytes.Replace(docs["client-relationship"], []byte(`representation="B64">PGRp`), []byte(`representation="B64">PGRq`), 1)
+	if _, err := NewJudge().Archive(bad, frames["client-relationship"]); err == nil || !strings.Contains(err.Error(), "signature") {
+		t.Errorf("tampered document: %v", err)
+	}
+}

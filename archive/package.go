@@ -1,0 +1,66 @@
+package archive
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// PackageResult is what judging an archive package found.
+type PackageResult struct {
+	Documents int
+	Problems  []string
+}
+
+// JudgePackage replays an archive package (documents/, frames/,
+// manifest.jsonl) in manifest order through a fresh judge: every document
+// must be archived, once, in an order the archive accepts.
+func JudgePackage(dir string) (*PackageResult, error) {
+	f, err := os.Open(filepath.Join(dir, "manifest.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	j := NewJudge()
+	res := &PackageResult{}
+	seen := map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		var e struct {
+			OID, Document, Frame string
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d: %v", line, err))
+			continue
+		}
+		if prev, ok := seen[e.OID]; ok {
+			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d: %s already listed on line %d", line, e.OID, prev))
+			continue
+		}
+		seen[e.OID] = line
+		doc, err := os.ReadFile(filepath.Join(dir, e.Document))
+		if err != nil {
+			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d: %v", line, err))
+			continue
+		}
+		frame, err := os.ReadFile(filepath.Join(dir, e.Frame))
+		if err != nil {
+			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d: %v", line, err))
+			continue
+		}
+		if _, err := j.Archive(doc, frame); err != nil {
+			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d (%s): %v", line, e.OID, err))
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "documents", "*.xml"))
+	if len(files) != len(seen) {
+		res.Problems = append(res.Problems, fmt.Sprintf("%d document files, %d in the manifest", len(files), len(seen)))
+	}
+	res.Documents = j.Count()
+	return res, sc.Err()
+}

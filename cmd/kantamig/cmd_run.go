@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/pipeline"
+)
+
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("m", "", "mapping file (YAML)")
+	statePath := fs.String("state", "", "state file (SQLite); created on the first run, continued on the next")
+	sinkSpec := fs.String("sink", "", "where documents go: dir:PATH (an archive package) or kanta:URL")
+	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas (env KANTAMIG_SOSMETA)")
+	reportPath := fs.String("report", "", "Excel report of this run (default beside the state file); JSON beside it")
+	phased := fs.Bool("phased", false, "deliver all client relationships, then all cases, then all documents")
+	allowChange := fs.Bool("allow-mapping-change", false, "continue a run although the mapping file changed")
+	processing := fs.String("processing-code", "P", "processingCode of the message frames (P production, D debugging, T training)")
+	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
+	var tf tokenFlags
+	tf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *file == "" || *statePath == "" || *sinkSpec == "" {
+		fmt.Fprintln(stderr, "kantamig run: give -m MAPPING, --state FILE and --sink dir:PATH")
+		return exitUsage
+	}
+	m, schemas, err := pipeline.Load(*file, *sosmeta)
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	st, err := state.Open(*statePath)
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	defer st.Close()
+	tok, signer, err := tf.open(stderr)
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	defer tok.Close()
+	sk, err := sink.Open(*sinkSpec, sink.Options{})
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	defer sk.Close()
+	runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
+		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, Workers: tf.workers, Store: st,
+		Signer: signer, SignerName: fmt.Sprintf("token %s%s, key %s%s (%s)", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject),
+		Version: version, Command: "kantamig run " + strings.Join(args, " "),
+	})
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	defer runner.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var progress io.Writer = stderr
+	if f, ok := stderr.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		progress = stderr // plain lines when not a terminal
+	}
+	rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange,
+		ProcessingCode: *processing, Progress: progress})
+	if errors.Is(err, pipeline.ErrComplete) {
+		fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
+		return exitOK
+	}
+	resume := fmt.Sprintf("Run the same command again to continue: kantamig run -m %s --state %s --sink %s", *file, *statePath, *sinkSpec)
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "kantamig: interrupted; documents in flight settled and the state is saved.\n%s\n", resume)
+		return exitInterrupted
+	}
+	if err != nil {
+		code := fatal(stderr, err)
+		fmt.Fprintln(stderr, resume)
+		return code
+	}
+	if *reportPath == "" {
+		*reportPath = strings.TrimSuffix(*statePath, ".db") + "-report.xlsx"
+	}
+	if err := rep.WriteExcel(*reportPath); err != nil {
+		return fatal(stderr, err)
+	}
+	if err := rep.WriteJSON(strings.TrimSuffix(*reportPath, ".xlsx") + ".json"); err != nil {
+		return fatal(stderr, err)
+	}
+	fmt.Fprintf(stdout, "delivered %d documents to %s (%d were there already)\n", rep.DocumentsDelivered, sk, rep.DuplicatesAtSink)
+	return printStatus(stdout, st, *statePath)
+}

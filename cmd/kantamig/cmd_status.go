@@ -1,0 +1,71 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/kantamig/kantamig/load/state"
+)
+
+func runStatus(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("state", "", "state file of the run")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "kantamig status: give --state FILE")
+		return exitUsage
+	}
+	if _, err := os.Stat(*path); err != nil {
+		return fatal(stderr, err)
+	}
+	st, err := state.OpenReadOnly(*path)
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	defer st.Close()
+	return printStatus(stdout, st, *path)
+}
+
+// printStatus prints the counts and the reconciliation of a run; its exit
+// code is 0 only when the run is complete and reconciles.
+func printStatus(w io.Writer, st *state.Store, path string) int {
+	counts, err := st.Counts()
+	if err != nil {
+		return fatal(w, err)
+	}
+	complete, _ := st.Setting("complete")
+	entities := make([]string, 0, len(counts))
+	for e := range counts {
+		entities = append(entities, e)
+	}
+	sort.Strings(entities)
+	var total, loaded, rejected, skipped, pending int
+	fmt.Fprintf(w, "%-9s %9s %9s %9s %9s %9s\n", "entity", "extracted", "loaded", "rejected", "skipped", "pending")
+	for _, e := range entities {
+		c := counts[e]
+		n := c[state.Loaded] + c[state.Rejected] + c[state.Skipped] + c[state.Pending]
+		fmt.Fprintf(w, "%-9s %9d %9d %9d %9d %9d\n", e, n, c[state.Loaded], c[state.Rejected], c[state.Skipped], c[state.Pending])
+		total, loaded, rejected, skipped, pending = total+n, loaded+c[state.Loaded], rejected+c[state.Rejected], skipped+c[state.Skipped], pending+c[state.Pending]
+	}
+	reconciles := total == loaded+rejected+skipped+pending
+	fmt.Fprintf(w, "extracted %d = loaded %d + rejected %d + skipped %d + pending %d (%s)\n", total, loaded, rejected, skipped, pending, reconciled(reconciles))
+	failures, err := st.Failures(20)
+	if err != nil {
+		return fatal(w, err)
+	}
+	for _, f := range failures {
+		fmt.Fprintf(w, "failed: %s %s (%s): %s: %s\n", f.Entity, f.Key, f.DocOID, f.Rule, f.Reason)
+	}
+	if complete == "yes" && pending == 0 && reconciles {
+		fmt.Fprintf(w, "%s: complete\n", path)
+		return exitOK
+	}
+	fmt.Fprintf(w, "%s: not complete; run the same kantamig run command again to continue\n", path)
+	return exitIncomplete
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kantamig/kantamig/archive"
+)
+
+// These tests run the real binary as a separate process, so that it can be
+// killed, and judge the archive package it leaves with the archive judge.
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+// buildBinary builds kantamig once for all the tests that run it as a process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kantamig-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = filepath.Join(dir, "kantamig")
+		if out, err := exec.Command("go", "build", "-o", built, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
+
+type runEnv struct {
+	bin, state, pkg string
+	env             []string
+}
+
+func newRunEnv(t *testing.T) *runEnv {
+	withToken(t) // sets SOFTHSM2_CONF for this process; children inherit it
+	dir := t.TempDir()
+	return &runEnv{
+		bin: buildBinary(t), state: filepath.Join(dir, "run.db"), pkg: filepath.Join(dir, "package"),
+		env: append(os.Environ(), "KANTAMIG_PIN="+cliPIN, "KANTAMIG_TOKEN_LABEL=kantamig", "KANTAMIG_KEY_LABEL=org-signing",
+			"KANTAMIG_SOSMETA="+filepath.Join(shared(), "sosmeta")),
+	}
+}
+
+func (e *runEnv) command(extra ...string) *exec.Cmd {
+	args := append([]string{"run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", e.state, "--sink", "dir:" + e.pkg}, extra...)
+	cmd := exec.Command(e.bin, args...)
+	cmd.Env = e.env
+	return cmd
+}
+
+func (e *runEnv) runToEnd(t *testing.T, extra ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := e.command(extra...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String()
+}
+
+func manifestLines(pkg string) int {
+	f, err := os.Open(filepath.Join(pkg, "manifest.jsonl"))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		n++
+	}
+	return n
+}
+
+// wouldLoad is how many documents the samples must end with in the archive.
+func wouldLoad(t *testing.T) int {
+	data, err := os.ReadFile("../../samples/legacy/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp map[string]json.RawMessage
+	json.Unmarshal(data, &exp)
+	total := 0
+	for _, e := range []string{"client", "case", "document"} {
+		var c struct {
+			WouldLoad int `json:"would_load"`
+		}
+		json.Unmarshal(exp[e], &c)
+		total += c.WouldLoad
+	}
+	return total
+}
+
+// judge replays the package through a fresh archive judge: every expected
+// document exactly once, in an order the archive accepts.
+func (e *runEnv) judge(t *testing.T) {
+	t.Helper()
+	res, err := archive.JudgePackage(e.pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Problems {
+		t.Error(p)
+	}
+	if want := wouldLoad(t); res.Documents != want || manifestLines(e.pkg) != want {
+		t.Errorf("package has %d documents (%d manifest lines), want %d", res.Documents, manifestLines(e.pkg), want)
+	}
+	cmd := exec.Command(e.bin, "status", "--state", e.state)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "(reconciles)") {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+}
+
+func TestRunResumesAfterKill9(t *testing.T) {
+	e := newRunEnv(t)
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 7))
+	t.Logf("kill points from seed %d", seed)
+	for attempt := 1; attempt <= 4; attempt++ {
+		cmd := e.command()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		delay := time.Duration(200+rng.IntN(1800)) * time.Millisecond
+		time.Sleep(delay)
+		cmd.Process.Kill() // SIGKILL: no chance to clean up
+		cmd.Wait()
+		t.Logf("attempt %d killed after %v with %d documents in the package", attempt, delay, manifestLines(e.pkg))
+	}
+	if code, out := e.runToEnd(t); code != exitOK {
+		t.Fatalf("final run: exit %d\n%s", code, out)
+	}
+	e.judge(t)
+	// Running again after success does nothing.
+	before := manifestLines(e.pkg)
+	if code, out := e.runToEnd(t); code != exitOK || !strings.Contains(out, "nothing to do") || manifestLines(e.pkg) != before {
+		t.Errorf("run after success: exit %d, %d → %d lines\n%s", code, before, manifestLines(e.pkg), out)
+	}
+}
+
+func TestSecondRunOnTheSameStateIsRefused(t *testing.T) {
+	e := newRunEnv(t)
+	first := e.command()
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer first.Wait()
+	deadline := time.Now().Add(20 * time.Second)
+	for manifestLines(e.pkg) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, out := e.runToEnd(t)
+	if code != exitState || !strings.Contains(out, "another kantamig process is using the state file") {
+		t.Errorf("second run: exit %d\n%s", code, out)
+	}
+	first.Wait()
+	e.judge(t)
+}
+
+func TestUnwritablePackageStopsAndResumeCompletes(t *testing.T) {
+	e := newRunEnv(t)
+	cmd := e.command()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for manifestLines(e.pkg) < 100 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The documents folder stops being a folder: every write into it fails,
+	// even for root.
+	docs := filepath.Join(e.pkg, "documents")
+	if err := os.Rename(docs, docs+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(docs, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitDelivery || !strings.Contains(out.String(), "Run the same command again to continue") {
+		t.Fatalf("want exit %d with a resume hint, got %v\n%s", exitDelivery, err, out.String())
+	}
+	os.Remove(docs)
+	if err := os.Rename(docs+".away", docs); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := e.runToEnd(t); code != exitOK {
+		t.Fatalf("resume: exit %d\n%s", code, out)
+	}
+	e.judge(t)
+}
+
+func TestPhasedRunIsAccepted(t *testing.T) {
+	e := newRunEnv(t)
+	if code, out := e.runToEnd(t, "--phased"); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	e.judge(t)
+}

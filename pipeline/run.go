@@ -1,0 +1,393 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/transform"
+)
+
+// RunOptions control a migration run.
+type RunOptions struct {
+	Sink               sink.Sink
+	Phased             bool // all relationships, then all cases, then all documents
+	AllowMappingChange bool
+	ProcessingCode     string    // of the message frames; default P
+	Progress           io.Writer // a line every few seconds; nil for none
+	ProgressEvery      time.Duration
+}
+
+// ErrMappingChanged refuses to resume a run with another mapping file.
+type ErrMappingChanged struct{ Was, Now string }
+
+func (e *ErrMappingChanged) Error() string {
+	return fmt.Sprintf("the mapping file has changed since the run started (SHA-256 %s…, now %s…); resuming with another mapping could archive the same record twice in different forms. Use the original mapping, or give --allow-mapping-change if the change is deliberate",
+		e.Was[:12], e.Now[:12])
+}
+
+// ErrComplete says the run has nothing left to do.
+var ErrComplete = errors.New("the run is complete; nothing to do")
+
+// DeliveryError is a failure to deliver one document; the run stops.
+type DeliveryError struct {
+	Entity, Key, OID string
+	Err              error
+}
+
+func (e *DeliveryError) Error() string {
+	return fmt.Sprintf("delivering %s %s (%s): %v", e.Entity, e.Key, e.OID, e.Err)
+}
+
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// Run stages every source record in the state store (mapping, checks,
+// identifiers minted and stored), then delivers the documents that are still
+// pending, in order, signing them on the way. It can be interrupted at any
+// point and run again: it continues where it stopped, re-sends nothing the
+// sink acknowledged, and produces the same identifiers.
+func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error) {
+	st := r.st
+	was, err := st.Setting("mapping_sha256")
+	if err != nil {
+		return nil, err
+	}
+	if was != "" && was != r.m.SHA256 && !ro.AllowMappingChange {
+		return nil, &ErrMappingChanged{Was: was, Now: r.m.SHA256}
+	}
+	if done, _ := st.Setting("complete"); done == "yes" && was == r.m.SHA256 {
+		return nil, ErrComplete
+	}
+	pass, _ := st.Setting("pass")
+	r.pass, _ = strconv.Atoi(pass)
+	r.pass++
+	runs, _ := st.Setting("runs")
+	run, _ := strconv.Atoi(runs)
+	run++
+	for k, v := range map[string]string{
+		"pass": strconv.Itoa(r.pass), "runs": strconv.Itoa(run), "mapping_sha256": r.m.SHA256, "mapping_file": r.m.File,
+		"oid_root": r.m.OIDRoot, "cutoff": r.m.Cutoff.Format("2006-01-02"), "sink": ro.Sink.String(), "complete": "no",
+		"last_start": time.Now().UTC().Format(time.RFC3339),
+	} {
+		if err := st.SetSetting(k, v); err != nil {
+			return nil, err
+		}
+	}
+	if was == "" {
+		if err := st.SetSetting("first_start", time.Now().UTC().Format(time.RFC3339)); err != nil {
+			return nil, err
+		}
+	}
+	// Stage: the same extraction, mapping and checks as a dry-run, kept in the store.
+	r.opts.StageDocuments = true
+	r.pool = nil
+	for _, s := range r.steps() {
+		if err := r.each(ctx, s.em, s.fn); err != nil {
+			return r.rep, err
+		}
+	}
+	if err := st.Commit(); err != nil {
+		return r.rep, err
+	}
+	// Deliver what is pending.
+	d := &delivery{r: r, ro: ro, run: run}
+	r.pool = newSignPool(ctx, r.opts.Signer, r.opts.Workers, d.deliver)
+	stopProgress := d.startProgress()
+	err = d.all(ctx)
+	if perr := r.pool.close(); perr != nil {
+		err = perr // the delivery or signing failure is the cause
+	}
+	stopProgress()
+	r.rep.DocumentsDelivered = int(d.delivered.Load())
+	r.rep.DuplicatesAtSink = int(d.duplicates.Load())
+	if cerr := st.Commit(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return r.rep, err
+	}
+	counts, err := st.Counts()
+	if err != nil {
+		return r.rep, err
+	}
+	r.rep.StateCounts = counts
+	pending := 0
+	for _, byOutcome := range counts {
+		pending += byOutcome[state.Pending]
+	}
+	if pending == 0 {
+		if err := st.SetSetting("complete", "yes"); err != nil {
+			return r.rep, err
+		}
+	}
+	if err := st.Commit(); err != nil {
+		return r.rep, err
+	}
+	r.rep.Finish()
+	return r.rep, nil
+}
+
+// delivery walks the pending records in delivery order.
+type delivery struct {
+	r          *Runner
+	ro         RunOptions
+	run        int
+	delivered  atomic.Int64
+	duplicates atomic.Int64
+	submitted  int64
+}
+
+const page = 500
+
+func (d *delivery) all(ctx context.Context) error {
+	st := d.r.st
+	eachKey := func(entity string, fn func(string) error) error {
+		after := ""
+		for {
+			keys, err := st.Keys(entity, after, page)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := fn(k); err != nil {
+					return err
+				}
+			}
+			if len(keys) < page {
+				return nil
+			}
+			after = keys[len(keys)-1]
+		}
+	}
+	if d.ro.Phased {
+		if err := eachKey(string(kanta.EntityClient), d.client); err != nil {
+			return err
+		}
+		if err := eachKey(string(kanta.EntityCase), d.caseRow); err != nil {
+			return err
+		}
+		afterTime, afterKey := "", ""
+		for {
+			keys, times, err := st.OrderedKeys(string(kanta.EntityDocument), afterTime, afterKey, page)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := d.document(k); err != nil {
+					return err
+				}
+			}
+			if len(keys) < page {
+				return nil
+			}
+			afterTime, afterKey = times[len(times)-1], keys[len(keys)-1]
+		}
+	}
+	// Client by client: the relationship, its cases, its documents in the
+	// order they were drawn up. Signing runs in parallel across clients.
+	return eachKey(string(kanta.EntityClient), func(key string) error {
+		if err := d.client(key); err != nil {
+			return err
+		}
+		cases, err := st.ClientRows(string(kanta.EntityCase), key)
+		if err != nil {
+			return err
+		}
+		for _, k := range cases {
+			if err := d.caseRow(k); err != nil {
+				return err
+			}
+		}
+		docs, err := st.ClientRows(string(kanta.EntityDocument), key)
+		if err != nil {
+			return err
+		}
+		for _, k := range docs {
+			if err := d.document(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// due returns a record that is pending and not yet handed to delivery in this run.
+func (d *delivery) due(entity kanta.Entity, key string) (*state.Record, error) {
+	row, err := d.r.st.Get(string(entity), key)
+	if err != nil || row == nil || row.Outcome != state.Pending {
+		return nil, err
+	}
+	n, err := d.r.st.DeliveryRun(string(entity), key)
+	if err != nil || n == d.run {
+		return nil, err
+	}
+	return row, nil
+}
+
+func (d *delivery) client(key string) error {
+	row, err := d.due(kanta.EntityClient, key)
+	if err != nil || row == nil {
+		return err
+	}
+	var rel kanta.Relationship
+	if err := state.Decode(row.Model, &rel); err != nil {
+		return fmt.Errorf("reading client %s from the state store: %w", key, err)
+	}
+	out, err := d.r.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
+	if err != nil {
+		return err
+	}
+	return d.submit(row, out, key)
+}
+
+func (d *delivery) caseRow(key string) error {
+	row, err := d.due(kanta.EntityCase, key)
+	if err != nil || row == nil {
+		return err
+	}
+	var c kanta.Case
+	if err := state.Decode(row.Model, &c); err != nil {
+		return fmt.Errorf("reading case %s from the state store: %w", key, err)
+	}
+	for _, cc := range c.Clients { // a shared case waits for every client's relationship
+		if err := d.client(cc.ClientKey); err != nil {
+			return err
+		}
+	}
+	out, err := d.r.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
+	if err != nil {
+		return err
+	}
+	return d.submit(row, out, row.ClientKey)
+}
+
+func (d *delivery) document(key string) error {
+	row, err := d.due(kanta.EntityDocument, key)
+	if err != nil || row == nil {
+		return err
+	}
+	var doc kanta.Document
+	if err := state.Decode(row.Model, &doc); err != nil {
+		return fmt.Errorf("reading document %s from the state store: %w", key, err)
+	}
+	if err := d.client(doc.ClientKey); err != nil {
+		return err
+	}
+	if err := d.caseRow(doc.CaseKey); err != nil {
+		return err
+	}
+	ids := transform.IDs{Document: row.DocOID, Set: row.SetOID}
+	crow, err := d.r.st.Get(string(kanta.EntityClient), doc.ClientKey)
+	if err != nil || crow == nil {
+		return fmt.Errorf("document %s: its client %s is missing from the state store: %v", key, doc.ClientKey, err)
+	}
+	krow, err := d.r.st.Get(string(kanta.EntityCase), doc.CaseKey)
+	if err != nil || krow == nil {
+		return fmt.Errorf("document %s: its case %s is missing from the state store: %v", key, doc.CaseKey, err)
+	}
+	ids.Relationship, ids.Case = crow.EntityOID, krow.EntityOID
+	if doc.ReplacesKey != "" {
+		if err := d.document(doc.ReplacesKey); err != nil { // the version it replaces goes first
+			return err
+		}
+		prow, err := d.r.st.Get(string(kanta.EntityDocument), doc.ReplacesKey)
+		if err != nil || prow == nil {
+			return fmt.Errorf("document %s: the version it replaces is missing from the state store: %v", key, err)
+		}
+		ids.Replaces, ids.ReplacesVersion = prow.DocOID, prow.Version
+	}
+	out, err := d.r.tr.Document(doc, ids)
+	if err != nil {
+		return err
+	}
+	return d.submit(row, out, doc.ClientKey)
+}
+
+// submit checks that the rebuilt document is the one staged, notes that it
+// is on its way, and hands it to the signers.
+func (d *delivery) submit(row *state.Record, out *transform.Output, clientKey string) error {
+	sum := sha256.Sum256(out.XML)
+	if row.ContentHash != "" && hex.EncodeToString(sum[:]) != row.ContentHash {
+		return fmt.Errorf("%s %s: the document rebuilt for delivery differs from the one staged; stage again (run with the same mapping) before delivering", row.Entity, row.Key)
+	}
+	if err := d.r.st.MarkSubmitted(row.Entity, row.Key, d.run); err != nil {
+		return err
+	}
+	d.submitted++
+	return d.r.pool.submit(out, rowRef{entity: row.Entity, key: row.Key, clientKey: clientKey})
+}
+
+// deliver runs on the pool's consumer, in delivery order: the frame, the
+// sink, then the outcome, durably, before the next document.
+func (d *delivery) deliver(out *transform.Output, ref rowRef, signed []byte) error {
+	arcs := strings.Split(out.OID, ".")
+	frame := d.r.tr.Frame(out, transform.FrameParams{MessageRoot: d.r.m.OIDRoot + ".4", MessageNumber: arcs[len(arcs)-1],
+		Created: time.Now(), ProcessingCode: d.ro.ProcessingCode})
+	receipt, err := d.ro.Sink.Deliver(context.Background(), &sink.Delivery{OID: out.OID, SetID: out.SetID, Version: out.Version,
+		Kind: string(out.Kind), ServiceRequest: out.ServiceRequest(), ClientKey: ref.clientKey, Document: signed, Frame: frame})
+	if err != nil {
+		rule := "delivery"
+		if sink.IsPermanent(err) {
+			rule = "archive-rejected"
+		}
+		if merr := d.r.st.MarkFailed(ref.entity, ref.key, rule, err.Error()); merr != nil {
+			return merr
+		}
+		return &DeliveryError{Entity: ref.entity, Key: ref.key, OID: out.OID, Err: err}
+	}
+	if receipt.Duplicate {
+		d.duplicates.Add(1)
+	}
+	if err := d.r.st.MarkLoaded(ref.entity, ref.key); err != nil {
+		return err
+	}
+	d.delivered.Add(1)
+	return nil
+}
+
+// startProgress prints a line every few seconds while delivery runs.
+func (d *delivery) startProgress() func() {
+	if d.ro.Progress == nil {
+		return func() {}
+	}
+	every := d.ro.ProgressEvery
+	if every == 0 {
+		every = 5 * time.Second
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				n := d.delivered.Load()
+				rate := float64(n) / time.Since(start).Seconds()
+				fmt.Fprintf(d.ro.Progress, "delivered %d documents (%.0f/s)\n", n, rate)
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
+}
