@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,11 @@ type RunOptions struct {
 	ProcessingCode     string    // of the message frames; default P
 	Progress           io.Writer // a line every few seconds; nil for none
 	ProgressEvery      time.Duration
+	// Senders is how many documents may be on their way to the sink at once
+	// (default 8). Each waits for the documents it depends on, so different
+	// clients proceed in parallel while each client's order holds. A phased
+	// run sends one at a time.
+	Senders int
 }
 
 // ErrMappingChanged refuses to resume a run with another mapping file.
@@ -101,12 +107,15 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 		return r.rep, err
 	}
 	// Deliver what is pending.
-	d := &delivery{r: r, ro: ro, run: run}
-	r.pool = newSignPool(ctx, r.opts.Signer, r.opts.Workers, d.deliver)
+	d := newDelivery(ctx, r, ro, run)
+	r.pool = newSignPool(ctx, r.opts.Signer, r.opts.Workers, d.dispatch)
 	stopProgress := d.startProgress()
 	err = d.all(ctx)
 	if perr := r.pool.close(); perr != nil {
 		err = perr // the delivery or signing failure is the cause
+	}
+	if serr := d.wait(); serr != nil {
+		err = serr
 	}
 	stopProgress()
 	r.rep.DocumentsDelivered = int(d.delivered.Load())
@@ -146,6 +155,96 @@ type delivery struct {
 	delivered  atomic.Int64
 	duplicates atomic.Int64
 	submitted  int64
+	// docOID maps a record to its document OID, for dependencies; lastDoc is
+	// the last document submitted for the current client.
+	lastDoc map[string]string
+
+	ctx      context.Context
+	sem      chan struct{}
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	inflight map[string]*sending
+	failed   error
+}
+
+// sending is a document on its way to the sink.
+type sending struct {
+	done chan struct{}
+	err  error
+}
+
+func newDelivery(ctx context.Context, r *Runner, ro RunOptions, run int) *delivery {
+	senders := ro.Senders
+	if senders <= 0 {
+		senders = 8
+	}
+	if ro.Phased {
+		senders = 1
+	}
+	return &delivery{r: r, ro: ro, run: run, lastDoc: map[string]string{}, ctx: ctx,
+		sem: make(chan struct{}, senders), inflight: map[string]*sending{}}
+}
+
+// dispatch receives signed documents in delivery order and sends each once
+// the documents it depends on have arrived; independent ones go in parallel.
+func (d *delivery) dispatch(out *transform.Output, ref rowRef, signed []byte) error {
+	if err := d.firstFailure(); err != nil {
+		return err
+	}
+	item := &sending{done: make(chan struct{})}
+	d.mu.Lock()
+	var deps []*sending
+	for _, oid := range ref.deps {
+		if s, ok := d.inflight[oid]; ok {
+			deps = append(deps, s)
+		}
+	}
+	d.inflight[out.OID] = item
+	d.mu.Unlock()
+	select {
+	case d.sem <- struct{}{}:
+	case <-d.ctx.Done():
+		return d.ctx.Err()
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer func() { <-d.sem }()
+		for _, dep := range deps {
+			<-dep.done
+			if dep.err != nil {
+				item.err = errors.New("a document it depends on was not delivered")
+				close(item.done)
+				return
+			}
+		}
+		if err := d.firstFailure(); err != nil {
+			item.err = err
+			close(item.done)
+			return
+		}
+		item.err = d.deliver(out, ref, signed)
+		close(item.done)
+		d.mu.Lock()
+		delete(d.inflight, out.OID)
+		if item.err != nil && d.failed == nil {
+			d.failed = item.err
+		}
+		d.mu.Unlock()
+	}()
+	return nil
+}
+
+func (d *delivery) firstFailure() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.failed
+}
+
+// wait lets every document on its way arrive and returns the first failure.
+func (d *delivery) wait() error {
+	d.wg.Wait()
+	return d.firstFailure()
 }
 
 const page = 500
@@ -203,6 +302,7 @@ func (d *delivery) all(ctx context.Context) error {
 	// Client by client: the relationship, its cases, its documents in the
 	// order they were drawn up. Signing runs in parallel across clients.
 	return eachKey(string(kanta.EntityClient), func(key string) error {
+		clear(d.lastDoc)
 		if err := d.client(key); err != nil {
 			return err
 		}
@@ -266,16 +366,20 @@ func (d *delivery) caseRow(key string) error {
 	if err := state.Decode(row.Model, &c); err != nil {
 		return fmt.Errorf("reading case %s from the state store: %w", key, err)
 	}
+	var deps []string
 	for _, cc := range c.Clients { // a shared case waits for every client's relationship
 		if err := d.client(cc.ClientKey); err != nil {
 			return err
+		}
+		if crow, err := d.r.st.Get(string(kanta.EntityClient), cc.ClientKey); err == nil && crow != nil {
+			deps = append(deps, crow.DocOID)
 		}
 	}
 	out, err := d.r.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
 	if err != nil {
 		return err
 	}
-	return d.submit(row, out, row.ClientKey)
+	return d.submit(row, out, row.ClientKey, deps...)
 }
 
 func (d *delivery) document(key string) error {
@@ -303,6 +407,7 @@ func (d *delivery) document(key string) error {
 		return fmt.Errorf("document %s: its case %s is missing from the state store: %v", key, doc.CaseKey, err)
 	}
 	ids.Relationship, ids.Case = crow.EntityOID, krow.EntityOID
+	deps := []string{crow.DocOID, krow.DocOID}
 	if doc.ReplacesKey != "" {
 		if err := d.document(doc.ReplacesKey); err != nil { // the version it replaces goes first
 			return err
@@ -312,17 +417,23 @@ func (d *delivery) document(key string) error {
 			return fmt.Errorf("document %s: the version it replaces is missing from the state store: %v", key, err)
 		}
 		ids.Replaces, ids.ReplacesVersion = prow.DocOID, prow.Version
+		deps = append(deps, prow.DocOID)
 	}
 	out, err := d.r.tr.Document(doc, ids)
 	if err != nil {
 		return err
 	}
-	return d.submit(row, out, doc.ClientKey)
+	// The archive takes a client's documents in the order they were drawn up.
+	if last := d.lastDoc[doc.ClientKey]; last != "" {
+		deps = append(deps, last)
+	}
+	d.lastDoc[doc.ClientKey] = out.OID
+	return d.submit(row, out, doc.ClientKey, deps...)
 }
 
 // submit checks that the rebuilt document is the one staged, notes that it
 // is on its way, and hands it to the signers.
-func (d *delivery) submit(row *state.Record, out *transform.Output, clientKey string) error {
+func (d *delivery) submit(row *state.Record, out *transform.Output, clientKey string, deps ...string) error {
 	sum := sha256.Sum256(out.XML)
 	if row.ContentHash != "" && hex.EncodeToString(sum[:]) != row.ContentHash {
 		return fmt.Errorf("%s %s: the document rebuilt for delivery differs from the one staged; stage again (run with the same mapping) before delivering", row.Entity, row.Key)
@@ -331,7 +442,7 @@ func (d *delivery) submit(row *state.Record, out *transform.Output, clientKey st
 		return err
 	}
 	d.submitted++
-	return d.r.pool.submit(out, rowRef{entity: row.Entity, key: row.Key, clientKey: clientKey})
+	return d.r.pool.submit(out, rowRef{entity: row.Entity, key: row.Key, clientKey: clientKey, deps: deps})
 }
 
 // deliver runs on the pool's consumer, in delivery order: the frame, the

@@ -40,6 +40,7 @@ type signResult struct {
 // rowRef names the state-store record a document belongs to.
 type rowRef struct {
 	entity, key, clientKey string
+	deps                   []string // document OIDs the archive must have before this one
 }
 
 // newSignPool starts workers signers and the consumer that calls deliver with

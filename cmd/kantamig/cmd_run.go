@@ -30,6 +30,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	allowChange := fs.Bool("allow-mapping-change", false, "continue a run although the mapping file changed")
 	processing := fs.String("processing-code", "P", "processingCode of the message frames (P production, D debugging, T training)")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
+	var so sink.Options
+	fs.StringVar(&so.CAFile, "tls-ca", "", "kanta sink: the archive's CA certificate (PEM)")
+	fs.StringVar(&so.CertFile, "tls-cert", "", "kanta sink: the organisation's client certificate for mutual TLS (PEM)")
+	fs.StringVar(&so.KeyFile, "tls-key", "", "kanta sink: its private key (PEM)")
 	var tf tokenFlags
 	tf.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -53,7 +57,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return fatal(stderr, err)
 	}
 	defer tok.Close()
-	sk, err := sink.Open(*sinkSpec, sink.Options{})
+	sk, err := sink.Open(*sinkSpec, so)
 	if err != nil {
 		return fatal(stderr, err)
 	}

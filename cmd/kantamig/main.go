@@ -46,6 +46,7 @@ func commands() []command {
 		{"check", "validate a mapping file", runCheck},
 		{"dry-run", "extract, map and transform everything, deliver nothing, write the report", runDryRun},
 		{"run", "the migration: stage, sign and deliver in order; run again to continue", runRun},
+		{"archive-sim", "a local archive that speaks kantamig's archive protocol, for tests and trials", runArchiveSim},
 		{"status", "where a run stands, and its reconciliation", runStatus},
 		{"verify", "check every signature of archive documents (files or folders)", runVerify},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("kantamig", version); return exitOK }},

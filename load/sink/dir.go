@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -26,6 +27,7 @@ type Dir struct {
 	recent map[string]bool
 	ring   []string
 	seq    int64
+	mu     sync.Mutex // deliveries may come from several senders
 }
 
 // remember adds an OID to the recent set, forgetting the oldest beyond recentLines.
@@ -125,6 +127,8 @@ func (d *Dir) String() string { return "dir:" + d.root }
 // Deliver writes the document and its frame, then lists it in the manifest.
 // A document already in the package is not written again.
 func (d *Dir) Deliver(_ context.Context, del *Delivery) (Receipt, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	docName := filepath.Join("documents", del.OID+".xml")
 	frameName := filepath.Join("frames", del.OID+".xml")
 	docPath := filepath.Join(d.root, docName)

@@ -1,8 +1,159 @@
 package sink
 
-import "errors"
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"os"
+	"strings"
+	"time"
+)
+
+// Kanta delivers to the archive interface over HTTPS with mutual TLS, one
+// message per document: POST <URL>/archive, a multipart/related body of the
+// frame (Content-ID <frame>) and the signed document (Content-ID <document>),
+// the part the frame's text@mediaType "multipart/related" refers to. The real
+// interface's packaging (SOAP/MTOM or MIME) was not available (DOMAIN §5, §10);
+// multipart/related is the shape the frames themselves point at, and
+// archive-sim speaks it. Transient failures (connection errors, 429, 5xx) are
+// retried with exponential backoff and jitter; a 4xx refusal is permanent.
+type Kanta struct {
+	url         string
+	client      *http.Client
+	maxAttempts int
+	base        time.Duration
+}
 
 // OpenKanta opens the archive interface sink.
 func OpenKanta(url string, opts Options) (Sink, error) {
-	return nil, errors.New("the kanta: sink is not built yet; deliver to an archive package with dir:PATH")
+	if !strings.HasPrefix(url, "https://") {
+		return nil, fmt.Errorf("kanta sink %q: the archive is reached over HTTPS only", url)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if opts.CertFile != "" || opts.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("loading the client certificate for mutual TLS: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading the archive's CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("no certificate in %s", opts.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	attempts := opts.MaxAttempts
+	if attempts <= 0 {
+		attempts = 8
+	}
+	base := opts.BaseBackoff
+	if base <= 0 {
+		base = 200 * time.Millisecond
+	}
+	return &Kanta{
+		url:         strings.TrimRight(url, "/"),
+		client:      &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 8}},
+		maxAttempts: attempts,
+		base:        base,
+	}, nil
+}
+
+func (k *Kanta) String() string { return "kanta:" + k.url }
+
+// Close releases idle connections.
+func (k *Kanta) Close() error {
+	k.client.CloseIdleConnections()
+	return nil
+}
+
+// Deliver sends one document, retrying transient failures.
+func (k *Kanta) Deliver(ctx context.Context, d *Delivery) (Receipt, error) {
+	body, contentType, err := message(d)
+	if err != nil {
+		return Receipt{}, err
+	}
+	var last error
+	for attempt := 1; attempt <= k.maxAttempts; attempt++ {
+		receipt, err, retry := k.send(ctx, body, contentType)
+		if err == nil || !retry {
+			return receipt, err
+		}
+		last = err
+		if attempt == k.maxAttempts {
+			break
+		}
+		// Exponential backoff with full jitter, capped at 30 s.
+		wait := min(k.base<<(attempt-1), 30*time.Second)
+		wait = time.Duration(rand.Int64N(int64(wait)) + 1)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return Receipt{}, ctx.Err()
+		}
+	}
+	return Receipt{}, fmt.Errorf("the archive did not take the document after %d attempts: %w", k.maxAttempts, last)
+}
+
+func (k *Kanta) send(ctx context.Context, body []byte, contentType string) (Receipt, error, bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.url+"/archive", bytes.NewReader(body))
+	if err != nil {
+		return Receipt{}, err, false
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := k.client.Do(req)
+	if err != nil {
+		return Receipt{}, err, ctx.Err() == nil
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var answer struct{ Result, Error string }
+	json.Unmarshal(data, &answer)
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return Receipt{Duplicate: answer.Result == "duplicate"}, nil, false
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return Receipt{}, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(answer.Error)), true
+	default:
+		reason := answer.Error
+		if reason == "" {
+			reason = strings.TrimSpace(string(data))
+		}
+		return Receipt{}, &PermanentError{Reason: fmt.Sprintf("HTTP %d: %s", resp.StatusCode, reason)}, false
+	}
+}
+
+func message(d *Delivery) ([]byte, string, error) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for _, part := range []struct {
+		id, ctype string
+		data      []byte
+	}{{"<frame>", "application/hl7-v3+xml", d.Frame}, {"<document>", "application/xml", d.Document}} {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Type", part.ctype)
+		h.Set("Content-ID", part.id)
+		w, err := mw.CreatePart(h)
+		if err != nil {
+			return nil, "", err
+		}
+		w.Write(part.data)
+	}
+	if err := mw.Close(); err != nil {
+		return nil, "", err
+	}
+	return b.Bytes(), `multipart/related; type="application/hl7-v3+xml"; boundary=` + mw.Boundary(), nil
 }

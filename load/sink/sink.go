@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Delivery is one document with its message frame.
@@ -68,7 +69,8 @@ func Open(spec string, opts Options) (Sink, error) {
 
 // Options configure network sinks.
 type Options struct {
-	CertFile, KeyFile string // client certificate for mutual TLS
-	CAFile            string // the archive's CA; default the system roots
-	MaxAttempts       int    // per document, for transient failures; default 8
+	CertFile, KeyFile string        // client certificate for mutual TLS
+	CAFile            string        // the archive's CA; default the system roots
+	MaxAttempts       int           // per document, for transient failures; default 8
+	BaseBackoff       time.Duration // first retry waits up to this; doubles each time (default 200 ms)
 }

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/kantamig/kantamig/archive"
+)
+
+func runArchiveSim(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("archive-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (loopback)")
+	store := fs.String("store", "out/archive-sim", "folder where the simulator keeps what it accepts")
+	tlsDir := fs.String("tls-dir", "out/archive-sim-tls", "folder of the CA, server and client certificates (made if missing)")
+	var f archive.Faults
+	fs.DurationVar(&f.Latency, "latency", 0, "added to every answer")
+	fs.Float64Var(&f.ErrorRate, "error-rate", 0, "share of requests answered 503")
+	fs.Float64Var(&f.DropRate, "drop-rate", 0, "share of requests whose connection is dropped without an answer")
+	fs.StringVar(&f.RefuseOID, "refuse-oid", "", "refuse this document OID with 422")
+	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the injected faults")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	f.Seed = *seed
+	files, err := archive.EnsureTLSFiles(*tlsDir)
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	srv, err := archive.NewServer(*store, f)
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	defer srv.Close()
+	hs, ln, err := archive.Listen(*listen, srv, files)
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	fmt.Fprintf(stdout, "archive-sim listening on https://%s (mutual TLS), keeping documents in %s\n", ln.Addr(), *store)
+	fmt.Fprintf(stdout, "deliver with: kantamig run ... --sink kanta:https://%s --tls-ca %s --tls-cert %s --tls-key %s\n", ln.Addr(), files.CA, files.ClientCert, files.ClientKey)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); hs.Close() }()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fatal(stderr, err)
+	}
+	fmt.Fprintf(stdout, "archive-sim stopped; %d documents archived\n", srv.Judge().Count())
+	return exitOK
+}

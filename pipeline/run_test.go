@@ -1,0 +1,115 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kantamig/kantamig/archive"
+	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/load/state"
+)
+
+// simulator starts archive-sim's server on a loopback port with mutual TLS.
+func simulator(t *testing.T, store string, faults archive.Faults) (*archive.Server, string, *archive.TLSFiles) {
+	t.Helper()
+	files, err := archive.EnsureTLSFiles(filepath.Join(filepath.Dir(store), "tls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := archive.NewServer(store, faults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, ln, err := archive.Listen("127.0.0.1:0", srv, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	return srv, "https://" + ln.Addr().String(), files
+}
+
+func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (error, *state.Store) {
+	t.Helper()
+	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), filepath.Join(sharedDir(), "sosmeta"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Open(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := sink.Open("kanta:"+url, sink.Options{CAFile: files.CA, CertFile: files.ClientCert, KeyFile: files.ClientKey, BaseBackoff: 5 * time.Millisecond, MaxAttempts: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sk.Close()
+	r, err := Prepare(m, schemas, Options{Store: st, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Run(context.Background(), RunOptions{Sink: sk, Senders: 8})
+	return err, st
+}
+
+// With the simulator failing, dropping and delaying requests, every document
+// still arrives exactly once, in an order the simulator accepts.
+func TestRunToSimulatorWithFaults(t *testing.T) {
+	dir := t.TempDir()
+	srv, url, files := simulator(t, filepath.Join(dir, "sim"), archive.Faults{ErrorRate: 0.15, DropRate: 0.08, Latency: time.Millisecond, Seed: 42})
+	err, st := runOnce(t, filepath.Join(dir, "run.db"), url, files)
+	defer st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := srv.Judge().Count(), wouldLoadTotal(t); got != want {
+		t.Errorf("the simulator archived %d documents, want %d", got, want)
+	}
+	counts, _ := st.Counts()
+	if counts["document"][state.Pending] != 0 || counts["document"][state.Loaded] == 0 {
+		t.Errorf("state counts %v", counts)
+	}
+}
+
+// A permanent refusal stops the run with the archive's words recorded; once
+// the archive accepts again, the same run completes.
+func TestArchiveRefusalStopsAndIsRecorded(t *testing.T) {
+	dir := t.TempDir()
+	refused := "1.2.246.10.99999991.95.1.3.40" // minted in a fixed order
+	_, url, files := simulator(t, filepath.Join(dir, "sim"), archive.Faults{RefuseOID: refused})
+	err, st := runOnce(t, filepath.Join(dir, "run.db"), url, files)
+	var de *DeliveryError
+	if !errors.As(err, &de) || !sink.IsPermanent(err) || !strings.Contains(err.Error(), "injected refusal") {
+		t.Fatalf("want a permanent delivery error, got %v", err)
+	}
+	failures, _ := st.Failures(10)
+	if len(failures) != 1 || failures[0].DocOID != refused || failures[0].Rule != "archive-rejected" || !strings.Contains(failures[0].Reason, "injected refusal") {
+		t.Errorf("failures recorded: %+v", failures)
+	}
+	st.Close()
+	// The same simulator store, restarted without the refusal.
+	srvAgain, urlAgain, _ := simulatorReopen(t, filepath.Join(dir, "sim"))
+	err, st = runOnce(t, filepath.Join(dir, "run.db"), urlAgain, files)
+	defer st.Close()
+	if err != nil {
+		t.Fatalf("resume after the refusal was lifted: %v", err)
+	}
+	if got, want := srvAgain.Judge().Count(), wouldLoadTotal(t); got != want {
+		t.Errorf("archived %d, want %d", got, want)
+	}
+}
+
+// simulatorReopen restarts a simulator on an existing store: it replays what
+// it accepted before.
+func simulatorReopen(t *testing.T, store string) (*archive.Server, string, *archive.TLSFiles) {
+	return simulator(t, store, archive.Faults{})
+}
+
+func wouldLoadTotal(t *testing.T) int {
+	rep := dryRunSamples(t, Options{})
+	return rep.Total.WouldLoad
+}
