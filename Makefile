@@ -30,33 +30,48 @@ demo-token:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2 opensc xmlsec1 >/dev/null; }
 	scripts/token-setup.sh $(DEMO_TOKEN) 1.2.246.10.99999991.10.0 "Kuvitelman hyvinvointialue"
 
-# The main job on the samples: check the mapping, then a dry-run that signs every document with the
-# key on the demo token and writes the workbook under out/, then check every signature, with kantamig
-# and (a few per kind) with xmlsec1.
+# The main job on the samples: check the mapping; a dry-run that signs every document with the key on
+# the demo token and writes its workbook under out/; then the migration itself into an archive package
+# under out/package (resumable: run it again and it continues, or does nothing when complete); then
+# every signature checked with kantamig verify and a few of each kind with xmlsec1, and the status.
 demo: export KANTAMIG_PIN = demo-0000
 demo: export SOFTHSM2_CONF = $(abspath $(DEMO_TOKEN))/softhsm2.conf
+demo: export KANTAMIG_TOKEN_LABEL = kantamig
+demo: export KANTAMIG_KEY_LABEL = org-signing
 demo: build demo-token
 	$(BIN) check -m mappings/sosiaalitoimi-classic.yaml
-	rm -rf out/documents
-	$(BIN) dry-run -m mappings/sosiaalitoimi-classic.yaml --report out/dry-run.xlsx --documents out/documents \
-	  --sign-with-token --token-label kantamig --key-label org-signing
-	$(BIN) verify out/documents | tail -n 1
-	@for kind in client-relationship case client-document; do \
-	  for f in $$(ls out/documents/$$kind-*.xml | head -n 3); do \
-	    xmlsec1 --verify --pubkey-cert-pem $(DEMO_TOKEN)/org-signing.pem --id-attr:ID urn:hl7-org:v3:nonXMLBody \
-	      --id-attr:ID urn:hl7finland:signatureTimestamp $$f 2>&1 | grep -q '^OK' && echo "xmlsec1 OK $$f" || { echo "xmlsec1 FAILED $$f"; exit 1; }; \
-	  done; done
+	rm -rf out/documents out/package out/run.db out/run.db-* out/run-report.*
+	$(BIN) dry-run -m mappings/sosiaalitoimi-classic.yaml --report out/dry-run.xlsx --documents out/documents --sign-with-token
+	$(BIN) run -m mappings/sosiaalitoimi-classic.yaml --state out/run.db --sink dir:out/package
+	$(BIN) verify out/package/documents/* | tail -n 1
+	@for f in $$(head -n 400 out/package/manifest.jsonl | awk 'NR % 50 == 1' | sed 's/.*"document":"\([^"]*\)".*/\1/'); do \
+	  xmlsec1 --verify --pubkey-cert-pem $(DEMO_TOKEN)/org-signing.pem --id-attr:ID urn:hl7-org:v3:nonXMLBody \
+	    --id-attr:ID urn:hl7finland:signatureTimestamp out/package/$$f 2>&1 | grep -q '^OK' && echo "xmlsec1 OK $$f" || { echo "xmlsec1 FAILED $$f"; exit 1; }; \
+	done
+	$(BIN) status --state out/run.db
 
 # Regenerate the committed samples (deterministic).
 samples:
 	$(GO) run ./samples/gen -out samples/legacy
 
-# Benchmarks: transform throughput in-process, and the dry-run end to end over 100,000 generated documents.
-bench: build
+# Benchmarks: transform and token signing in-process; then, over 100,000 generated documents, the dry-run
+# and the migration end to end to an archive package and to archive-sim, with wall time and peak memory.
+BENCH_N ?= 100000
+bench: export KANTAMIG_PIN = demo-0000
+bench: export SOFTHSM2_CONF = $(abspath $(DEMO_TOKEN))/softhsm2.conf
+bench: export KANTAMIG_TOKEN_LABEL = kantamig
+bench: export KANTAMIG_KEY_LABEL = org-signing
+bench: build demo-token
 	$(GO) test -run '^$$' -bench . -benchmem ./transform/ ./load/token/
-	$(GO) run ./samples/gen -n 100000 -out out/bench-samples
+	$(GO) run ./samples/gen -n $(BENCH_N) -out out/bench-samples
 	sed 's#\.\./samples/legacy/#bench-samples/#' mappings/sosiaalitoimi-classic.yaml > out/bench-mapping.yaml
-	/usr/bin/time -v $(BIN) dry-run -m out/bench-mapping.yaml --report out/bench-dry-run.xlsx 2>&1 | grep -E 'extracted|Elapsed|Maximum resident'
+	rm -rf out/bench-package out/bench-run*.db* out/bench-sim out/bench-sim-tls
+	/usr/bin/time -v $(BIN) dry-run -m out/bench-mapping.yaml --report out/bench-dry-run.xlsx --sign-with-token 2>&1 | grep -E '^extracted|Elapsed|Maximum resident'
+	/usr/bin/time -v $(BIN) run -m out/bench-mapping.yaml --state out/bench-run.db --sink dir:out/bench-package 2>&1 | grep -E 'staging: [0-9]+ \(|delivering: .* of|^delivered|Elapsed|Maximum resident' | tail -n 5
+	$(BIN) archive-sim --listen 127.0.0.1:18443 --store out/bench-sim --tls-dir out/bench-sim-tls > out/bench-sim.log 2>&1 & echo $$! > out/bench-sim.pid; sleep 1
+	/usr/bin/time -v $(BIN) run -m out/bench-mapping.yaml --state out/bench-run-sim.db --sink kanta:https://127.0.0.1:18443 \
+	  --tls-ca out/bench-sim-tls/ca.pem --tls-cert out/bench-sim-tls/client.pem --tls-key out/bench-sim-tls/client-key.pem 2>&1 \
+	  | grep -E 'staging: [0-9]+ \(|delivering: .* of|^delivered|Elapsed|Maximum resident' | tail -n 5; kill $$(cat out/bench-sim.pid)
 
 clean:
 	rm -rf bin out

@@ -57,9 +57,15 @@ func JudgePackage(dir string) (*PackageResult, error) {
 			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d (%s): %v", line, e.OID, err))
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "documents", "*.xml"))
-	if len(files) != len(seen) {
-		res.Problems = append(res.Problems, fmt.Sprintf("%d document files, %d in the manifest", len(files), len(seen)))
+	files := 0
+	filepath.WalkDir(filepath.Join(dir, "documents"), func(_ string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && filepath.Ext(e.Name()) == ".xml" {
+			files++
+		}
+		return nil
+	})
+	if files != len(seen) {
+		res.Problems = append(res.Problems, fmt.Sprintf("%d document files, %d in the manifest", files, len(seen)))
 	}
 	res.Documents = j.Count()
 	return res, sc.Err()

@@ -41,13 +41,14 @@ type Options struct {
 
 // Runner holds one dry-run's state.
 type Runner struct {
-	m    *mapping.Mapping
-	opts Options
-	tr   *transform.Transformer
-	rep  *report.Report
-	st   *state.Store
-	pass int
-	pool *signPool
+	m        *mapping.Mapping
+	opts     Options
+	tr       *transform.Transformer
+	rep      *report.Report
+	st       *state.Store
+	pass     int
+	pool     *signPool
+	progress Progress
 }
 
 // SourceError is a fault of a whole source (cannot open, broken file): the
@@ -224,6 +225,9 @@ func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(ex
 		}
 		if err := fn(rec); err != nil {
 			return err
+		}
+		if r.progress != nil {
+			r.progress.Add(1)
 		}
 	}
 }

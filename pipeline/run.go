@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,9 +24,8 @@ type RunOptions struct {
 	Sink               sink.Sink
 	Phased             bool // all relationships, then all cases, then all documents
 	AllowMappingChange bool
-	ProcessingCode     string    // of the message frames; default P
-	Progress           io.Writer // a line every few seconds; nil for none
-	ProgressEvery      time.Duration
+	ProcessingCode     string   // of the message frames; default P
+	Progress           Progress // nil for none
 	// Senders is how many documents may be on their way to the sink at once
 	// (default 8). Each waits for the documents it depends on, so different
 	// clients proceed in parallel while each client's order holds. A phased
@@ -95,21 +93,50 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 			return nil, err
 		}
 	}
+	progress := ro.Progress
+	if progress == nil {
+		progress = noProgress{}
+	}
 	// Stage: the same extraction, mapping and checks as a dry-run, kept in the store.
+	// The total is what the store holds from an earlier start, if any.
+	before, err := st.Counts()
+	if err != nil {
+		return nil, err
+	}
+	var known int64
+	for _, byOutcome := range before {
+		for _, n := range byOutcome {
+			known += int64(n)
+		}
+	}
 	r.opts.StageDocuments = true
 	r.pool = nil
+	r.progress = progress
+	progress.Start("staging", known)
 	for _, s := range r.steps() {
 		if err := r.each(ctx, s.em, s.fn); err != nil {
+			progress.Finish()
 			return r.rep, err
 		}
 	}
+	progress.Finish()
+	r.progress = nil
 	if err := st.Commit(); err != nil {
 		return r.rep, err
 	}
+	counts, err := st.Counts()
+	if err != nil {
+		return r.rep, err
+	}
+	var pendingNow int64
+	for _, byOutcome := range counts {
+		pendingNow += int64(byOutcome[state.Pending])
+	}
 	// Deliver what is pending.
 	d := newDelivery(ctx, r, ro, run)
+	d.progress = progress
 	r.pool = newSignPool(ctx, r.opts.Signer, r.opts.Workers, d.dispatch)
-	stopProgress := d.startProgress()
+	progress.Start("delivering", pendingNow)
 	err = d.all(ctx)
 	if perr := r.pool.close(); perr != nil {
 		err = perr // the delivery or signing failure is the cause
@@ -117,7 +144,7 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	if serr := d.wait(); serr != nil {
 		err = serr
 	}
-	stopProgress()
+	progress.Finish()
 	r.rep.DocumentsDelivered = int(d.delivered.Load())
 	r.rep.DuplicatesAtSink = int(d.duplicates.Load())
 	if cerr := st.Commit(); err == nil {
@@ -126,8 +153,7 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	if err != nil {
 		return r.rep, err
 	}
-	counts, err := st.Counts()
-	if err != nil {
+	if counts, err = st.Counts(); err != nil {
 		return r.rep, err
 	}
 	r.rep.StateCounts = counts
@@ -157,7 +183,8 @@ type delivery struct {
 	submitted  int64
 	// docOID maps a record to its document OID, for dependencies; lastDoc is
 	// the last document submitted for the current client.
-	lastDoc map[string]string
+	lastDoc  map[string]string
+	progress Progress
 
 	ctx      context.Context
 	sem      chan struct{}
@@ -470,35 +497,6 @@ func (d *delivery) deliver(out *transform.Output, ref rowRef, signed []byte) err
 		return err
 	}
 	d.delivered.Add(1)
+	d.progress.Add(1)
 	return nil
-}
-
-// startProgress prints a line every few seconds while delivery runs.
-func (d *delivery) startProgress() func() {
-	if d.ro.Progress == nil {
-		return func() {}
-	}
-	every := d.ro.ProgressEvery
-	if every == 0 {
-		every = 5 * time.Second
-	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	start := time.Now()
-	go func() {
-		defer close(done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				n := d.delivered.Load()
-				rate := float64(n) / time.Since(start).Seconds()
-				fmt.Fprintf(d.ro.Progress, "delivered %d documents (%.0f/s)\n", n, rate)
-			}
-		}
-	}()
-	return func() { close(stop); <-done }
 }

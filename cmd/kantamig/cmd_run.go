@@ -11,8 +11,6 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/term"
-
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/pipeline"
@@ -30,6 +28,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	allowChange := fs.Bool("allow-mapping-change", false, "continue a run although the mapping file changed")
 	processing := fs.String("processing-code", "P", "processingCode of the message frames (P production, D debugging, T training)")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
+	senders := fs.Int("senders", 8, "documents on their way to the sink at once (each client's order holds)")
 	var so sink.Options
 	fs.StringVar(&so.CAFile, "tls-ca", "", "kanta sink: the archive's CA certificate (PEM)")
 	fs.StringVar(&so.CertFile, "tls-cert", "", "kanta sink: the organisation's client certificate for mutual TLS (PEM)")
@@ -73,12 +72,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	defer runner.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var progress io.Writer = stderr
-	if f, ok := stderr.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
-		progress = stderr // plain lines when not a terminal
-	}
 	rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange,
-		ProcessingCode: *processing, Progress: progress})
+		ProcessingCode: *processing, Progress: newProgress(stderr), Senders: *senders})
 	if errors.Is(err, pipeline.ErrComplete) {
 		fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
 		return exitOK

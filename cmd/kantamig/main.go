@@ -54,6 +54,13 @@ func commands() []command {
 }
 
 func main() {
+	if path := os.Getenv("KANTAMIG_CPUPROFILE"); path != "" { // for measuring, see make bench
+		if stop, err := startCPUProfile(path); err == nil {
+			code := run(os.Args[1:], os.Stdout, os.Stderr)
+			stop()
+			os.Exit(code)
+		}
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

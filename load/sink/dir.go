@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,10 +15,11 @@ import (
 	"time"
 )
 
-// Dir is an archive package: documents/<oid>.xml (the signed document),
-// frames/<oid>.xml (its message frame), and manifest.jsonl, one line per
-// document in delivery order. Every file is written whole or not at all
-// (temporary file, fsync, rename) and readable by the owner only.
+// Dir is an archive package: documents/<xx>/<oid>.xml (the signed document),
+// frames/<xx>/<oid>.xml (its message frame), and manifest.jsonl, one line per
+// document in delivery order. <xx> spreads the files over 256 folders so
+// that no folder grows huge. Every file is written whole or not at all
+// (temporary file in .tmp, fsync, rename) and readable by the owner only.
 type Dir struct {
 	root     string
 	manifest *os.File
@@ -60,7 +62,7 @@ const recentLines = 10000
 
 // OpenDir opens or creates an archive package.
 func OpenDir(root string) (*Dir, error) {
-	for _, sub := range []string{"", "documents", "frames"} {
+	for _, sub := range []string{"", "documents", "frames", ".tmp"} {
 		if err := os.MkdirAll(filepath.Join(root, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("creating the archive package: %w", err)
 		}
@@ -126,24 +128,36 @@ func (d *Dir) String() string { return "dir:" + d.root }
 
 // Deliver writes the document and its frame, then lists it in the manifest.
 // A document already in the package is not written again.
+//
+// Documents of different OIDs may be delivered concurrently: their files are
+// written in parallel, and only the manifest line is taken in turn.
 func (d *Dir) Deliver(_ context.Context, del *Delivery) (Receipt, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	docName := filepath.Join("documents", del.OID+".xml")
-	frameName := filepath.Join("frames", del.OID+".xml")
+	shard := shardOf(del.OID)
+	docName := filepath.Join("documents", shard, del.OID+".xml")
+	frameName := filepath.Join("frames", shard, del.OID+".xml")
 	docPath := filepath.Join(d.root, docName)
+	for _, sub := range []string{"documents", "frames"} {
+		if err := os.MkdirAll(filepath.Join(d.root, sub, shard), 0o700); err != nil {
+			return Receipt{}, fmt.Errorf("writing the archive package: %w", err)
+		}
+	}
 	if _, err := os.Stat(docPath); err == nil {
-		if d.recent[del.OID] {
+		d.mu.Lock()
+		listed := d.recent[del.OID]
+		d.mu.Unlock()
+		if listed {
 			return Receipt{Duplicate: true}, nil
 		}
 		// Written before a crash, but not listed yet: finish the job.
 	}
-	if err := writeAtomic(filepath.Join(d.root, frameName), del.Frame); err != nil {
+	if err := d.writeAtomic(filepath.Join(d.root, frameName), del.Frame); err != nil {
 		return Receipt{}, err
 	}
-	if err := writeAtomic(docPath, del.Document); err != nil {
+	if err := d.writeAtomic(docPath, del.Document); err != nil {
 		return Receipt{}, err
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.seq++
 	line, _ := json.Marshal(ManifestEntry{Seq: d.seq, OID: del.OID, SetID: del.SetID, Version: del.Version, Kind: del.Kind,
 		ServiceRequest: del.ServiceRequest, Document: docName, Frame: frameName, Delivered: time.Now().UTC().Format(time.RFC3339Nano)})
@@ -160,8 +174,15 @@ func (d *Dir) Deliver(_ context.Context, del *Delivery) (Receipt, error) {
 // Close closes the manifest.
 func (d *Dir) Close() error { return d.manifest.Close() }
 
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+// shardOf spreads OIDs over 256 folders by a hash of the OID.
+func shardOf(oid string) string {
+	h := fnv.New32a()
+	h.Write([]byte(oid))
+	return fmt.Sprintf("%02x", h.Sum32()&0xff)
+}
+
+func (d *Dir) writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Join(d.root, ".tmp"), "w-*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", filepath.Base(path), err)
 	}
