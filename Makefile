@@ -6,7 +6,7 @@ BIN     := bin/kantamig
 export KANTAMIG_SOSMETA := $(abspath $(SOSMETA))
 export KANTAMIG_SHARED  := $(abspath $(SHARED))
 
-.PHONY: build test demo demo-token bench samples vet clean
+.PHONY: build test demo demo-token demo-mariadb bench bench-mariadb samples vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/kantamig
@@ -50,9 +50,32 @@ demo: build demo-token
 	done
 	$(BIN) status --state out/run.db
 
+# The same job with the legacy database as the source: a private MariaDB server under out/mariadb,
+# the sample dump loaded, then the dry-run and the migration from it. The database password is the
+# demo's own; real ones come from the environment.
+DEMO_DB := out/mariadb
+DEMO_DB_PORT ?= 13306
+demo-mariadb: export KANTAMIG_DB_PASSWORD = demo-db-0000
+demo-mariadb: export KANTAMIG_SOURCE_DSN = kantamig:demo-db-0000@tcp(127.0.0.1:$(DEMO_DB_PORT))/sosiaalitoimi
+demo-mariadb: export KANTAMIG_PIN = demo-0000
+demo-mariadb: export SOFTHSM2_CONF = $(abspath $(DEMO_TOKEN))/softhsm2.conf
+demo-mariadb: export KANTAMIG_TOKEN_LABEL = kantamig
+demo-mariadb: export KANTAMIG_KEY_LABEL = org-signing
+demo-mariadb: build demo-token
+	@command -v mariadb-install-db >/dev/null || { echo "installing mariadb-server"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client >/dev/null; }
+	scripts/mariadb-start.sh $(DEMO_DB) $(DEMO_DB_PORT) >/dev/null
+	mariadb --no-defaults --socket=$(DEMO_DB)/mysqld.sock -uroot sosiaalitoimi < samples/legacy-db/sosiaalitoimi.sql
+	$(BIN) check -m mappings/sosiaalitoimi-classic-mariadb.yaml
+	rm -rf out/db-package out/db-run.db out/db-run.db-* out/db-run-report.*
+	$(BIN) dry-run -m mappings/sosiaalitoimi-classic-mariadb.yaml --report out/db-dry-run.xlsx --sign-with-token
+	$(BIN) run -m mappings/sosiaalitoimi-classic-mariadb.yaml --state out/db-run.db --sink dir:out/db-package
+	$(BIN) verify out/db-package/documents/* | tail -n 1
+	scripts/mariadb-stop.sh $(DEMO_DB)
+
 # Regenerate the committed samples (deterministic).
 samples:
-	$(GO) run ./samples/gen -out samples/legacy
+	$(GO) run ./samples/gen -out samples/legacy -sql samples/legacy-db/sosiaalitoimi.sql
 
 # Benchmarks: transform and token signing in-process; then, over 100,000 generated documents, the dry-run
 # and the migration end to end to an archive package and to archive-sim, with wall time and peak memory.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
@@ -45,10 +46,22 @@ type Spec struct {
 	Sheet     string // xlsx: sheet name, default the first sheet
 	HeaderRow int    // xlsx: 1-based row of the header, default 1
 	Record    string // xml: element path of one record, e.g. /export/documents/document
+
+	// Databases (mysql, mssql).
+	DSNEnv     string            // the environment variable holding the connection string
+	Query      string            // a SELECT in which :cutoff is the bound cut-off date
+	Table      string            // or a table,
+	Columns    []string          // its columns (default all)
+	Where      string            // and a condition using :cutoff
+	KeyColumns []string          // the entity's key, for locators and ordering
+	Label      string            // how locators and errors name the source
+	Cutoff     time.Time         // bound to :cutoff
+	Timezone   *time.Location    // of the source's date-time values
+	Encodings  map[string]string // legacy encodings of binary columns holding text
 }
 
 // Kinds lists the source kinds Open understands.
-var Kinds = []string{"csv", "xlsx", "xml"}
+var Kinds = []string{"csv", "xlsx", "xml", "mysql", "mssql"}
 
 // ErrUnknownKind is returned by Open for a kind it does not know.
 var ErrUnknownKind = errors.New("unknown source kind")
@@ -62,6 +75,8 @@ func Open(spec Spec) (Source, error) {
 		return openXLSX(spec)
 	case "xml":
 		return openXML(spec)
+	case "mysql", "mssql":
+		return openSQL(spec)
 	}
 	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownKind, spec.Kind, strings.Join(Kinds, ", "))
 }
@@ -87,6 +102,8 @@ func textEncoding(name string) (encoding.Encoding, error) {
 	}
 	return nil, fmt.Errorf("unknown encoding %q (known: %s)", name, strings.Join(Encodings, ", "))
 }
+
+var ioEOF = io.EOF
 
 // ReadAll drains a source; for tests and small sources only.
 func ReadAll(ctx context.Context, s Source) ([]Record, error) {

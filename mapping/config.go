@@ -121,14 +121,20 @@ func unquote(s string) string {
 
 // SourceConfig says where an entity's records come from.
 type SourceConfig struct {
-	Kind      string `yaml:"kind"`
-	File      string `yaml:"file"`
-	Delimiter string `yaml:"delimiter"`
-	Encoding  string `yaml:"encoding"`
-	NoHeader  bool   `yaml:"no_header"`
-	Sheet     string `yaml:"sheet"`
-	HeaderRow int    `yaml:"header_row"`
-	Record    string `yaml:"record"`
+	Kind      string            `yaml:"kind"`
+	File      string            `yaml:"file"`
+	Delimiter string            `yaml:"delimiter"`
+	Encoding  string            `yaml:"encoding"`
+	NoHeader  bool              `yaml:"no_header"`
+	Sheet     string            `yaml:"sheet"`
+	HeaderRow int               `yaml:"header_row"`
+	Record    string            `yaml:"record"`
+	DSNEnv    string            `yaml:"dsn_env"`
+	Query     string            `yaml:"query"`
+	Table     string            `yaml:"table"`
+	Columns   []string          `yaml:"columns"`
+	Where     string            `yaml:"where"`
+	Encodings map[string]string `yaml:"encodings"`
 	pos       Pos
 	kindPos   Pos
 	filePos   Pos

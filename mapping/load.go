@@ -114,13 +114,14 @@ func LoadWith(path string, sets *kanta.CodeSets) (*Mapping, error) {
 }
 
 type compiler struct {
-	file string
-	dir  string
-	cfg  *Config
-	errs Errors
-	sets *kanta.CodeSets
-	maps map[string]*valueMap
-	top  map[string]Pos // top-level and organisation keys, for errors about missing or bad values
+	file   string
+	dir    string
+	cfg    *Config
+	errs   Errors
+	sets   *kanta.CodeSets
+	maps   map[string]*valueMap
+	top    map[string]Pos // top-level and organisation keys, for errors about missing or bad values
+	cutoff time.Time
 }
 
 // topLevelPositions finds where each top-level key (and each key under
@@ -183,7 +184,7 @@ func (c *compiler) compile() *Mapping {
 	} else if t, err := time.ParseInLocation("2006-01-02", cfg.Cutoff, m.Location); err != nil {
 		c.fail(c.top["cutoff"], "write the date as YYYY-MM-DD", "cutoff %q is not a date", cfg.Cutoff)
 	} else {
-		m.Cutoff = t
+		m.Cutoff, c.cutoff = t, t
 	}
 	c.compileOrganisation(m)
 	for _, cs := range cfg.CodeSets {
@@ -289,6 +290,8 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 		c.fail(ec.sourcePos, "name one of the sources: "+strings.Join(sortedKeys(c.cfg.Sources), ", "), "%s: unknown source %q", key, ec.Source)
 	} else {
 		em.Source = c.compileSource(ec.Source, sc)
+		em.Source.KeyColumns = ec.Key
+		em.Source.Cutoff, em.Source.Timezone = c.cutoff, loc
 	}
 	if len(ec.Key) == 0 {
 		c.fail(ec.pos, "name the column(s) that identify a record in the legacy system", "%s: key is required", key)
@@ -330,9 +333,31 @@ func (c *compiler) compileSource(name string, sc *SourceConfig) extract.Spec {
 	spec := extract.Spec{
 		Kind: sc.Kind, File: c.resolve(sc.File), Delimiter: sc.Delimiter, Encoding: sc.Encoding,
 		NoHeader: sc.NoHeader, Sheet: sc.Sheet, HeaderRow: sc.HeaderRow, Record: sc.Record,
+		DSNEnv: sc.DSNEnv, Query: sc.Query, Table: sc.Table, Columns: sc.Columns, Where: sc.Where, Encodings: sc.Encodings,
 	}
 	if !slices.Contains(extract.Kinds, sc.Kind) {
 		c.fail(sc.kindPos, "kind is one of "+strings.Join(extract.Kinds, ", "), "source %q: unknown kind %q", name, sc.Kind)
+	}
+	if sc.Kind == "mysql" || sc.Kind == "mssql" {
+		spec.File = ""
+		spec.Label = sc.Table
+		if spec.Label == "" {
+			spec.Label = "query of source " + name
+		}
+		switch {
+		case sc.DSNEnv == "":
+			c.fail(sc.pos, "name the environment variable that holds the connection string, e.g. dsn_env: KANTAMIG_SOURCE_DSN; it never goes in this file", "source %q: dsn_env is required", name)
+		case (sc.Query == "") == (sc.Table == ""):
+			c.fail(sc.pos, "give query: (a SELECT) or table: with columns: and where:", "source %q: give either query or table", name)
+		case !strings.Contains(sc.Query+sc.Where, ":cutoff"):
+			c.fail(sc.pos, "compare the record's creation date with :cutoff, e.g. WHERE created < :cutoff", "source %q: the query must use :cutoff, the bound cut-off date", name)
+		}
+		for col, enc := range sc.Encodings {
+			if !slices.Contains(extract.Encodings, strings.ToLower(enc)) {
+				c.fail(sc.pos, "encoding is one of "+strings.Join(extract.Encodings, ", "), "source %q: column %s has unknown encoding %q", name, col, enc)
+			}
+		}
+		return spec
 	}
 	if sc.File == "" {
 		c.fail(sc.pos, "give the export file, relative to this mapping file", "source %q: file is required", name)

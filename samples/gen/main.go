@@ -141,6 +141,7 @@ func day(r *rand.Rand, from, to int) time.Time {
 func main() {
 	n := flag.Int("n", 1200, "number of documents (about)")
 	out := flag.String("out", "samples/legacy", "folder to write")
+	sqlOut := flag.String("sql", "", "also write the same data as a MariaDB dump of a normalised legacy database to this file")
 	flag.Parse()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
@@ -398,6 +399,9 @@ func main() {
 	must(writeClients(filepath.Join(*out, "asiakkaat.csv"), clients, duplicateOf))
 	must(writeCases(filepath.Join(*out, "asiat.xlsx"), cases))
 	must(writeDocuments(filepath.Join(*out, "asiakirjat.xml"), docs))
+	if *sqlOut != "" {
+		must(writeSQL(*sqlOut, clients, duplicateOf, cases, docs))
+	}
 	data, _ := json.MarshalIndent(exp, "", "  ")
 	must(os.WriteFile(filepath.Join(*out, "expected.json"), append(data, '\n'), 0o644))
 	fmt.Printf("wrote %d clients, %d cases, %d documents to %s\n", exp.Clients.Extracted, exp.Cases.Extracted, exp.Documents.Extracted, *out)
