@@ -73,6 +73,10 @@ demo-mariadb: build demo-token
 	$(BIN) verify out/db-package/documents/* | tail -n 1
 	scripts/mariadb-stop.sh $(DEMO_DB)
 
+# Rows per second read from MariaDB (a generated table of 1,000,000 documents) against the mariadb client.
+bench-mariadb:
+	$(GO) test -run '^$$' -bench MariaDBExtract -benchtime 1x ./extract/
+
 # Regenerate the committed samples (deterministic).
 samples:
 	$(GO) run ./samples/gen -out samples/legacy -sql samples/legacy-db/sosiaalitoimi.sql

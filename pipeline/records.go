@@ -130,6 +130,25 @@ func (r *Runner) client(rec extract.Record) error {
 	if r.duplicate(prev) {
 		return r.duplicateFound(kanta.EntityClient, rec, o.Key, prev)
 	}
+	if o.OK() {
+		// One person, one client relationship: the same identity code under
+		// two legacy keys is a duplicate client the source must resolve.
+		id := rel.Client.IdentityCode
+		if id == "" {
+			id = rel.Client.TemporaryID
+		}
+		sum := sha256.Sum256([]byte("person\x00" + id))
+		row.Person = hex.EncodeToString(sum[:16])
+		other, err := r.st.SamePerson(row.Entity, row.Person, row.Key, r.pass)
+		if err != nil {
+			return err
+		}
+		if other != nil {
+			o.Reject = &mapping.Finding{Field: "identity_code", Rule: "duplicate-person",
+				Reason: fmt.Sprintf("the same person as client %q (%s): one person has one client relationship; merge the two records in the source", other.Key, other.Locator)}
+			row.Person = ""
+		}
+	}
 	if ok, err := r.settle(kanta.EntityClient, rec, o, row); !ok || err != nil {
 		return err
 	}

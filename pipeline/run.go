@@ -185,6 +185,9 @@ type delivery struct {
 	// the last document submitted for the current client.
 	lastDoc  map[string]string
 	progress Progress
+	// handled remembers, for the current client, the records already seen in
+	// this run, to spare the store the same question for every document.
+	handled map[string]bool
 
 	ctx      context.Context
 	sem      chan struct{}
@@ -208,7 +211,7 @@ func newDelivery(ctx context.Context, r *Runner, ro RunOptions, run int) *delive
 	if ro.Phased {
 		senders = 1
 	}
-	return &delivery{r: r, ro: ro, run: run, lastDoc: map[string]string{}, ctx: ctx,
+	return &delivery{r: r, ro: ro, run: run, lastDoc: map[string]string{}, handled: map[string]bool{}, ctx: ctx,
 		sem: make(chan struct{}, senders), inflight: map[string]*sending{}}
 }
 
@@ -330,6 +333,7 @@ func (d *delivery) all(ctx context.Context) error {
 	// order they were drawn up. Signing runs in parallel across clients.
 	return eachKey(string(kanta.EntityClient), func(key string) error {
 		clear(d.lastDoc)
+		clear(d.handled)
 		if err := d.client(key); err != nil {
 			return err
 		}
@@ -357,12 +361,17 @@ func (d *delivery) all(ctx context.Context) error {
 
 // due returns a record that is pending and not yet handed to delivery in this run.
 func (d *delivery) due(entity kanta.Entity, key string) (*state.Record, error) {
-	row, err := d.r.st.Get(string(entity), key)
-	if err != nil || row == nil || row.Outcome != state.Pending {
-		return nil, err
+	if d.handled[string(entity)+"\x00"+key] {
+		return nil, nil
 	}
-	n, err := d.r.st.DeliveryRun(string(entity), key)
-	if err != nil || n == d.run {
+	if len(d.handled) > 100000 { // a phased run never changes client; the store has the answer anyway
+		clear(d.handled)
+	}
+	row, err := d.r.st.Get(string(entity), key)
+	if err != nil || row == nil || row.Outcome != state.Pending || row.DeliveryRun == d.run {
+		if err == nil && row != nil {
+			d.handled[string(entity)+"\x00"+key] = true
+		}
 		return nil, err
 	}
 	return row, nil
@@ -468,6 +477,7 @@ func (d *delivery) submit(row *state.Record, out *transform.Output, clientKey st
 	if err := d.r.st.MarkSubmitted(row.Entity, row.Key, d.run); err != nil {
 		return err
 	}
+	d.handled[row.Entity+"\x00"+row.Key] = true
 	d.submitted++
 	return d.r.pool.submit(out, rowRef{entity: row.Entity, key: row.Key, clientKey: clientKey, deps: deps})
 }

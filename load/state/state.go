@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS records (
 	content_hash TEXT NOT NULL DEFAULT '',
 	attempts     INTEGER NOT NULL DEFAULT 0,
 	delivery_run INTEGER NOT NULL DEFAULT 0,
+	person       TEXT NOT NULL DEFAULT '',
 	created      TEXT NOT NULL,
 	updated      TEXT NOT NULL,
 	model        BLOB,
@@ -81,6 +82,7 @@ CREATE TABLE IF NOT EXISTS records (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_by_outcome ON records(entity, outcome);
 CREATE INDEX IF NOT EXISTS records_by_client ON records(entity, client_key, order_time);
+CREATE INDEX IF NOT EXISTS records_by_person ON records(person) WHERE person != '';
 `
 
 // Open opens (or creates) the store at path and takes its lock.
@@ -261,14 +263,17 @@ type Record struct {
 	ContentHash string
 	Attempts    int
 	Model       []byte
+	Person      string // a hash of the client's identity code, to find one person under two keys
+	DeliveryRun int    // the run that last handed the record to delivery (read only)
 }
 
-const columns = `entity, key, pass, locator, outcome, rule, reason, entity_oid, doc_oid, set_oid, version, client_key, case_key, order_time, content_hash, attempts, model`
+const columns = `entity, key, pass, locator, outcome, rule, reason, entity_oid, doc_oid, set_oid, version, client_key, case_key, order_time, content_hash, attempts, model, person`
+const readColumns = columns + `, delivery_run`
 
 func scanRecord(row interface{ Scan(...any) error }) (*Record, error) {
 	var r Record
 	err := row.Scan(&r.Entity, &r.Key, &r.Pass, &r.Locator, &r.Outcome, &r.Rule, &r.Reason, &r.EntityOID, &r.DocOID, &r.SetOID,
-		&r.Version, &r.ClientKey, &r.CaseKey, &r.OrderTime, &r.ContentHash, &r.Attempts, &r.Model)
+		&r.Version, &r.ClientKey, &r.CaseKey, &r.OrderTime, &r.ContentHash, &r.Attempts, &r.Model, &r.Person, &r.DeliveryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +284,7 @@ func scanRecord(row interface{ Scan(...any) error }) (*Record, error) {
 func (s *Store) Get(entity, key string) (*Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := scanRecord(s.query(`SELECT `+columns+` FROM records WHERE entity = ? AND key = ?`, entity, key))
+	r, err := scanRecord(s.query(`SELECT `+readColumns+` FROM records WHERE entity = ? AND key = ?`, entity, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -294,14 +299,14 @@ func (s *Store) Put(r *Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now().UTC().Format(time.RFC3339Nano)
-	return s.exec(`INSERT INTO records(`+columns+`, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	return s.exec(`INSERT INTO records(`+columns+`, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(entity, key) DO UPDATE SET pass=excluded.pass, locator=excluded.locator, outcome=excluded.outcome,
 		rule=excluded.rule, reason=excluded.reason, entity_oid=excluded.entity_oid, doc_oid=excluded.doc_oid,
 		set_oid=excluded.set_oid, version=excluded.version, client_key=excluded.client_key, case_key=excluded.case_key,
 		order_time=excluded.order_time, content_hash=excluded.content_hash, attempts=excluded.attempts,
-		model=excluded.model, updated=excluded.updated`,
+		model=excluded.model, person=excluded.person, updated=excluded.updated`,
 		r.Entity, r.Key, r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
-		r.ClientKey, r.CaseKey, r.OrderTime, r.ContentHash, r.Attempts, r.Model, now, now)
+		r.ClientKey, r.CaseKey, r.OrderTime, r.ContentHash, r.Attempts, r.Model, r.Person, now, now)
 }
 
 // Encode and Decode store model values (gob).
@@ -351,18 +356,6 @@ func (s *Store) MarkSubmitted(entity, key string, run int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.exec(`UPDATE records SET delivery_run = ?, attempts = attempts + 1 WHERE entity = ? AND key = ?`, run, entity, key)
-}
-
-// DeliveryRun tells in which run a record was last handed to delivery.
-func (s *Store) DeliveryRun(entity, key string) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var n int
-	err := s.query(`SELECT delivery_run FROM records WHERE entity = ? AND key = ?`, entity, key).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return n, err
 }
 
 // MarkLoaded records that the sink has the record's document, durably, before
@@ -454,7 +447,7 @@ func (s *Store) Failures(limit int) ([]Record, error) {
 	if err := s.commit(); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(`SELECT `+columns+` FROM records WHERE outcome = ? AND reason != '' ORDER BY updated LIMIT ?`, Pending, limit)
+	rows, err := s.db.Query(`SELECT `+readColumns+` FROM records WHERE outcome = ? AND reason != '' ORDER BY updated LIMIT ?`, Pending, limit)
 	if err != nil {
 		return nil, fmt.Errorf("state store: %w", err)
 	}
@@ -474,4 +467,18 @@ func (s *Store) Failures(limit int) ([]Record, error) {
 // may be using it.
 func OpenReadOnly(path string) (*Store, error) {
 	return open(path, "NORMAL")
+}
+
+// SamePerson finds another record of this pass with the same person hash.
+func (s *Store) SamePerson(entity, person, key string, pass int) (*Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := scanRecord(s.query(`SELECT `+readColumns+` FROM records WHERE person = ? AND entity = ? AND key != ? AND pass = ? LIMIT 1`, person, entity, key, pass))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
+	}
+	return r, nil
 }

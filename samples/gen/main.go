@@ -155,6 +155,7 @@ func main() {
 
 	// Clients.
 	var clients []*client
+	usedHetu := map[string]bool{}
 	for i := 1; i <= nClients; i++ {
 		birth := day(r, 1935, 2019)
 		c := &client{
@@ -163,6 +164,10 @@ func main() {
 			town:  towns[r.IntN(len(towns))], nonDisclosure: "E", ok: true,
 		}
 		c.hetu = hetu(r, birth)
+		for usedHetu[c.hetu] { // one person, one client: identity codes are unique
+			c.hetu = hetu(r, birth)
+		}
+		usedHetu[c.hetu] = true
 		if r.IntN(2) == 0 {
 			c.sex = "M"
 		} else {
@@ -221,6 +226,9 @@ func main() {
 	clients[27].created, clients[27].end = clients[27].start, time.Time{}
 	clients[27].ok = false // skipped, not rejected
 	duplicateOf := clients[31]
+	clients[35].hetu = clients[34].hetu
+	clients[35].ok = false
+	plant("client", clients[35].key, "duplicate-person", "the same person as the client before it, under another key")
 
 	// Cases: one per service of each client, sometimes two.
 	var cases []*caseRow

@@ -165,7 +165,7 @@ INSERT INTO asiakas VALUES (36, 'A000035', '040693-998L', NULL, 'Sepitelmä', 'U
 INSERT INTO osoite VALUES ('A000035', '092');
 INSERT INTO asiakas_palvelu VALUES ('A000035', 1, 'LP');
 INSERT INTO asiakas_palvelu VALUES ('A000035', 2, 'IP');
-INSERT INTO asiakas VALUES (37, 'A000036', '190112A9017', NULL, 'Kokeilu', 'Toivo Eino', 'N', 'E', '2022-12-21', NULL, NULL, '2022-12-20 22:00:00');
+INSERT INTO asiakas VALUES (37, 'A000036', '040693-998L', NULL, 'Kokeilu', 'Toivo Eino', 'N', 'E', '2022-12-21', NULL, NULL, '2022-12-20 22:00:00');
 INSERT INTO osoite VALUES ('A000036', '049');
 INSERT INTO asiakas_palvelu VALUES ('A000036', 1, 'LS');
 INSERT INTO asiakas VALUES (38, 'A000037', '060981-9057', NULL, 'Väliaho', 'Siiri Oiva', 'M', 'E', '2021-10-18', NULL, NULL, '2021-10-17 21:00:00');
