@@ -131,6 +131,16 @@ func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 	w.put("Characters XML forbids, removed", r.RemovedCharacters)
 	w.put("Warnings", len(r.Warnings))
 	w.put("Distinct unmapped legacy values", len(r.Unmapped))
+	if r.StateCounts != nil {
+		w.put()
+		w.put("Delivery (from the state file)", "Loaded", "Pending", "Rejected", "Skipped")
+		for _, e := range []string{"client", "case", "document"} {
+			c := r.StateCounts[e]
+			w.put(e, c["loaded"], c["pending"], c["rejected"], c["skipped"])
+		}
+		w.put("Documents delivered in this run", r.DocumentsDelivered)
+		w.put("Already at the sink (re-sent, no-op)", r.DuplicatesAtSink)
+	}
 	return w.err
 }
 

@@ -226,3 +226,65 @@ func TestPhasedRunIsAccepted(t *testing.T) {
 	}
 	e.judge(t)
 }
+
+// Ctrl-C stops cleanly: in-flight documents settle, the state is saved, the
+// message says how to resume, and the resumed run completes.
+func TestInterruptStopsCleanlyAndSaysHowToResume(t *testing.T) {
+	e := newRunEnv(t)
+	cmd := e.command()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for manifestLines(e.pkg) < 50 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(out.String(), "Run the same command again to continue") {
+		t.Fatalf("want exit %d with a resume hint, got %v\n%s", exitInterrupted, err, out.String())
+	}
+	if code, out := e.runToEnd(t); code != exitOK {
+		t.Fatalf("resume: exit %d\n%s", code, out)
+	}
+	e.judge(t)
+}
+
+// Resuming with a changed mapping is refused unless asked for.
+func TestChangedMappingIsRefused(t *testing.T) {
+	e := newRunEnv(t)
+	cmd := e.command()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for manifestLines(e.pkg) < 20 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	original, _ := os.ReadFile("../../mappings/sosiaalitoimi-classic.yaml")
+	changed := filepath.Join("..", "..", "mappings", ".changed-test.yaml")
+	os.WriteFile(changed, append(original, []byte("# changed\n")...), 0o600)
+	defer os.Remove(changed)
+	run := func(extra ...string) (int, string) {
+		args := append([]string{"run", "-m", changed, "--state", e.state, "--sink", "dir:" + e.pkg}, extra...)
+		c := exec.Command(e.bin, args...)
+		c.Env = e.env
+		out, err := c.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), string(out)
+		}
+		return 0, string(out)
+	}
+	if code, out := run(); code != exitState || !strings.Contains(out, "--allow-mapping-change") {
+		t.Fatalf("changed mapping: exit %d\n%s", code, out)
+	}
+	if code, out := run("--allow-mapping-change"); code != exitOK {
+		t.Fatalf("with --allow-mapping-change: exit %d\n%s", code, out)
+	}
+	e.judge(t)
+}

@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS records (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_by_outcome ON records(entity, outcome);
 CREATE INDEX IF NOT EXISTS records_by_client ON records(entity, client_key, order_time);
-CREATE INDEX IF NOT EXISTS records_by_person ON records(person) WHERE person != '';
+CREATE INDEX IF NOT EXISTS records_by_person ON records(person);
 `
 
 // Open opens (or creates) the store at path and takes its lock.
