@@ -80,8 +80,8 @@ func (c *CodeSet) suggest(code string) []string {
 	var best []scored
 	lc := strings.ToLower(code)
 	for _, k := range c.order {
-		d := levenshtein(lc, strings.ToLower(k))
-		if dn := levenshtein(lc, strings.ToLower(c.values[k])); dn < d {
+		d := Distance(lc, strings.ToLower(k))
+		if dn := Distance(lc, strings.ToLower(c.values[k])); dn < d {
 			d = dn
 		}
 		if strings.Contains(strings.ToLower(c.values[k]), lc) && len(lc) >= 3 {
@@ -100,7 +100,9 @@ func (c *CodeSet) suggest(code string) []string {
 	return out
 }
 
-func levenshtein(a, b string) int {
+// Distance is the edit distance between two strings, for suggesting the
+// name or code somebody probably meant.
+func Distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)

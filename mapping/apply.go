@@ -280,13 +280,22 @@ func (a *applier) code(name string) string {
 
 func (a *applier) codes(name string) []string { return a.codesOf(name, true) }
 
-func (a *applier) codesOf(name string, multi bool) []string {
-	f := a.em.fields[name]
+// present gives a field's text, rejecting the record when a required field is empty.
+func (a *applier) present(name string) (string, bool) {
 	s := a.raw(name)
 	if s == "" {
 		if a.isRequired(name) {
 			a.fail(a.missing(name))
 		}
+		return "", false
+	}
+	return s, true
+}
+
+func (a *applier) codesOf(name string, multi bool) []string {
+	f := a.em.fields[name]
+	s, ok := a.present(name)
+	if !ok {
 		return nil
 	}
 	var out []string
@@ -320,15 +329,11 @@ func (a *applier) codesOf(name string, multi bool) []string {
 }
 
 func (a *applier) keys(name string) []string {
-	f := a.em.fields[name]
-	s := a.raw(name)
-	if s == "" {
-		if a.isRequired(name) {
-			a.fail(a.missing(name))
-		}
+	s, ok := a.present(name)
+	if !ok {
 		return nil
 	}
-	return splitValues(s, f.split, true)
+	return splitValues(s, a.em.fields[name].split, true)
 }
 
 // finish applies the cut-off and returns the outcome.

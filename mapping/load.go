@@ -453,7 +453,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func suggestName(name string, known []string) string {
 	best, bestD := "", 1<<30
 	for _, k := range known {
-		if d := editDistance(name, k); d < bestD {
+		if d := kanta.Distance(name, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -461,24 +461,4 @@ func suggestName(name string, known []string) string {
 		return fmt.Sprintf("did you mean %q? known fields: %s", best, strings.Join(known, ", "))
 	}
 	return "known fields: " + strings.Join(known, ", ")
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

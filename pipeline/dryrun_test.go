@@ -11,14 +11,10 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/transform/transformtest"
 )
 
-func sharedDir() string {
-	if d := os.Getenv("KANTAMIG_SHARED"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "..", "shared")
-}
+func sharedDir() string { return transformtest.SharedDir(nil) }
 
 type planted struct {
 	Entity, Key, Rule, What string

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,24 +19,7 @@ import (
 var db *sqltest.Server
 
 func TestMain(m *testing.M) {
-	code := func() int {
-		if !sqltest.Available() {
-			if os.Getenv("KANTAMIG_REQUIRE_TOOLS") != "" {
-				fmt.Fprintln(os.Stderr, "MariaDB is required (apt-get install mariadb-server)")
-				return 1
-			}
-			return m.Run()
-		}
-		s, err := sqltest.Start()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer s.Stop()
-		db = s
-		return m.Run()
-	}()
-	os.Exit(code)
+	os.Exit(sqltest.Main(m, func(s *sqltest.Server) { db = s }))
 }
 
 func needDB(t *testing.T) {

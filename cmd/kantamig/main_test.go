@@ -7,14 +7,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kantamig/kantamig/transform/transformtest"
 )
 
-func shared() string {
-	if d := os.Getenv("KANTAMIG_SHARED"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "..", "..", "shared")
-}
+func shared() string { return transformtest.SharedDir(nil) }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

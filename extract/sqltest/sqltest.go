@@ -108,3 +108,24 @@ func (s *Server) Stop() {
 	exec.Command("bash", filepath.Join(Root(), "scripts", "mariadb-stop.sh"), s.Dir).Run()
 	os.RemoveAll(s.Dir)
 }
+
+// Main runs a test package's tests with a MariaDB server started for them,
+// passed to use before the tests run. Without MariaDB the tests run anyway
+// (they skip themselves) unless KANTAMIG_REQUIRE_TOOLS is set.
+func Main(m interface{ Run() int }, use func(*Server)) int {
+	if !Available() {
+		if os.Getenv("KANTAMIG_REQUIRE_TOOLS") != "" {
+			fmt.Fprintln(os.Stderr, "MariaDB is required (apt-get install mariadb-server)")
+			return 1
+		}
+		return m.Run()
+	}
+	s, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer s.Stop()
+	use(s)
+	return m.Run()
+}

@@ -5,14 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kantamig/kantamig/transform/transformtest"
 )
 
-func sharedDir() string {
-	if d := os.Getenv("KANTAMIG_SHARED"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "..", "..", "shared")
-}
+func sharedDir() string { return transformtest.SharedDir(nil) }
 
 func sampleFiles(t *testing.T) []string {
 	files, err := filepath.Glob(filepath.Join(sharedDir(), "reference", "kanta-samples", "*.signed.xml"))
