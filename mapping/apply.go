@@ -84,11 +84,6 @@ func (a *applier) fail(err error) {
 	}
 }
 
-func (a *applier) has(name string) bool {
-	_, ok := a.em.fields[name]
-	return ok
-}
-
 // raw gives the cleaned text of a field, "" when unmapped or empty. Invalid
 // UTF-8 rejects the record; characters XML 1.0 forbids are removed and noted.
 func (a *applier) raw(name string) string {

@@ -18,8 +18,6 @@ type Config struct {
 	Clients      *EntityConfig              `yaml:"clients"`
 	Cases        *EntityConfig              `yaml:"cases"`
 	Documents    *EntityConfig              `yaml:"documents"`
-
-	nodes map[string]ast.Node // top-level key -> value node, for positions
 }
 
 // OrgConfig names an organisation by OID and name.

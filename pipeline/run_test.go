@@ -33,7 +33,7 @@ func simulator(t *testing.T, store string, faults archive.Faults) (*archive.Serv
 	return srv, "https://" + ln.Addr().String(), files
 }
 
-func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (error, *state.Store) {
+func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (*state.Store, error) {
 	t.Helper()
 	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), filepath.Join(sharedDir(), "sosmeta"))
 	if err != nil {
@@ -53,7 +53,7 @@ func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (erro
 		t.Fatal(err)
 	}
 	_, err = r.Run(context.Background(), RunOptions{Sink: sk, Senders: 8})
-	return err, st
+	return st, err
 }
 
 // With the simulator failing, dropping and delaying requests, every document
@@ -61,7 +61,7 @@ func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (erro
 func TestRunToSimulatorWithFaults(t *testing.T) {
 	dir := t.TempDir()
 	srv, url, files := simulator(t, filepath.Join(dir, "sim"), archive.Faults{ErrorRate: 0.15, DropRate: 0.08, Latency: time.Millisecond, Seed: 42})
-	err, st := runOnce(t, filepath.Join(dir, "run.db"), url, files)
+	st, err := runOnce(t, filepath.Join(dir, "run.db"), url, files)
 	defer st.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func TestArchiveRefusalStopsAndIsRecorded(t *testing.T) {
 	dir := t.TempDir()
 	refused := "1.2.246.10.99999991.95.1.3.40" // minted in a fixed order
 	_, url, files := simulator(t, filepath.Join(dir, "sim"), archive.Faults{RefuseOID: refused})
-	err, st := runOnce(t, filepath.Join(dir, "run.db"), url, files)
+	st, err := runOnce(t, filepath.Join(dir, "run.db"), url, files)
 	var de *DeliveryError
 	if !errors.As(err, &de) || !sink.IsPermanent(err) || !strings.Contains(err.Error(), "injected refusal") {
 		t.Fatalf("want a permanent delivery error, got %v", err)
@@ -93,7 +93,7 @@ func TestArchiveRefusalStopsAndIsRecorded(t *testing.T) {
 	st.Close()
 	// The same simulator store, restarted without the refusal.
 	srvAgain, urlAgain, _ := simulatorReopen(t, filepath.Join(dir, "sim"))
-	err, st = runOnce(t, filepath.Join(dir, "run.db"), urlAgain, files)
+	st, err = runOnce(t, filepath.Join(dir, "run.db"), urlAgain, files)
 	defer st.Close()
 	if err != nil {
 		t.Fatalf("resume after the refusal was lifted: %v", err)

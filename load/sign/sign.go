@@ -51,7 +51,7 @@ var ErrNoHeader = errors.New("document has no single hl7fi:localSocialHeader to 
 // outside the inserted signature changes.
 func (s *Signer) Sign(doc []byte, documentOID string, bodyDigest []byte) ([]byte, error) {
 	at := bytes.Index(doc, []byte(headerEnd))
-	if at < 0 || bytes.Index(doc[at+len(headerEnd):], []byte(headerEnd)) >= 0 {
+	if at < 0 || bytes.Contains(doc[at+len(headerEnd):], []byte(headerEnd)) {
 		return nil, ErrNoHeader
 	}
 	if bodyDigest == nil {
