@@ -134,6 +134,7 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	}
 	// Deliver what is pending.
 	d := newDelivery(ctx, r, ro, run)
+	d.tr = r.tr.Rebuilder() // every rebuilt document is compared with the staged hash in submit
 	d.progress = progress
 	r.pool = newSignPool(ctx, r.opts.Signer, r.opts.Workers, d.dispatch)
 	progress.Start("delivering", pendingNow)
@@ -185,6 +186,7 @@ type delivery struct {
 	// the last document submitted for the current client.
 	lastDoc  map[string]string
 	progress Progress
+	tr       *transform.Transformer
 	// handled remembers, for the current client, the records already seen in
 	// this run, to spare the store the same question for every document.
 	handled map[string]bool
@@ -386,7 +388,7 @@ func (d *delivery) client(key string) error {
 	if err := state.Decode(row.Model, &rel); err != nil {
 		return fmt.Errorf("reading client %s from the state store: %w", key, err)
 	}
-	out, err := d.r.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
+	out, err := d.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
 	if err != nil {
 		return err
 	}
@@ -411,7 +413,7 @@ func (d *delivery) caseRow(key string) error {
 			deps = append(deps, crow.DocOID)
 		}
 	}
-	out, err := d.r.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
+	out, err := d.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
 	if err != nil {
 		return err
 	}
@@ -455,7 +457,7 @@ func (d *delivery) document(key string) error {
 		ids.Replaces, ids.ReplacesVersion = prow.DocOID, prow.Version
 		deps = append(deps, prow.DocOID)
 	}
-	out, err := d.r.tr.Document(doc, ids)
+	out, err := d.tr.Document(doc, ids)
 	if err != nil {
 		return err
 	}
@@ -471,7 +473,7 @@ func (d *delivery) document(key string) error {
 // is on its way, and hands it to the signers.
 func (d *delivery) submit(row *state.Record, out *transform.Output, clientKey string, deps ...string) error {
 	sum := sha256.Sum256(out.XML)
-	if row.ContentHash != "" && hex.EncodeToString(sum[:]) != row.ContentHash {
+	if hex.EncodeToString(sum[:]) != row.ContentHash {
 		return fmt.Errorf("%s %s: the document rebuilt for delivery differs from the one staged; stage again (run with the same mapping) before delivering", row.Entity, row.Key)
 	}
 	if err := d.r.st.MarkSubmitted(row.Entity, row.Key, d.run); err != nil {
@@ -486,7 +488,7 @@ func (d *delivery) submit(row *state.Record, out *transform.Output, clientKey st
 // sink, then the outcome, durably, before the next document.
 func (d *delivery) deliver(out *transform.Output, ref rowRef, signed []byte) error {
 	arcs := strings.Split(out.OID, ".")
-	frame := d.r.tr.Frame(out, transform.FrameParams{MessageRoot: d.r.m.OIDRoot + ".4", MessageNumber: arcs[len(arcs)-1],
+	frame := d.tr.Frame(out, transform.FrameParams{MessageRoot: d.r.m.OIDRoot + ".4", MessageNumber: arcs[len(arcs)-1],
 		Created: time.Now(), ProcessingCode: d.ro.ProcessingCode})
 	receipt, err := d.ro.Sink.Deliver(context.Background(), &sink.Delivery{OID: out.OID, SetID: out.SetID, Version: out.Version,
 		Kind: string(out.Kind), ServiceRequest: out.ServiceRequest(), ClientKey: ref.clientKey, Document: signed, Frame: frame})
