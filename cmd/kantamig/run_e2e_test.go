@@ -171,10 +171,7 @@ func TestSecondRunOnTheSameStateIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Wait()
-	deadline := time.Now().Add(20 * time.Second)
-	for manifestLines(e.pkg) == 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	e.waitForDocuments(1)
 	code, out := e.runToEnd(t)
 	if code != exitState || !strings.Contains(out, "another kantamig process is using the state file") {
 		t.Errorf("second run: exit %d\n%s", code, out)
@@ -191,10 +188,7 @@ func TestUnwritablePackageStopsAndResumeCompletes(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for manifestLines(e.pkg) < 100 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	e.waitForDocuments(100)
 	// The documents folder stops being a folder: every write into it fails,
 	// even for root.
 	docs := filepath.Join(e.pkg, "documents")
@@ -237,10 +231,7 @@ func TestInterruptStopsCleanlyAndSaysHowToResume(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for manifestLines(e.pkg) < 50 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	e.waitForDocuments(50)
 	cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	ee, ok := err.(*exec.ExitError)
@@ -260,10 +251,7 @@ func TestChangedMappingIsRefused(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for manifestLines(e.pkg) < 20 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	e.waitForDocuments(20)
 	cmd.Process.Kill()
 	cmd.Wait()
 	original, _ := os.ReadFile("../../mappings/sosiaalitoimi-classic.yaml")
@@ -287,4 +275,12 @@ func TestChangedMappingIsRefused(t *testing.T) {
 		t.Fatalf("with --allow-mapping-change: exit %d\n%s", code, out)
 	}
 	e.judge(t)
+}
+
+// waitForDocuments waits (20 s at most) until the package lists n documents.
+func (e *runEnv) waitForDocuments(n int) {
+	deadline := time.Now().Add(20 * time.Second)
+	for manifestLines(e.pkg) < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 }
