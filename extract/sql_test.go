@@ -50,15 +50,7 @@ func TestMySQLTypes(t *testing.T) {
 	}
 	spec := sqlSpec("SELECT * FROM tyypit WHERE pvm < :cutoff")
 	spec.Encodings = map[string]string{"raaka": "windows-1252"}
-	src, err := Open(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	recs, err := ReadAll(context.Background(), src)
-	if err != nil || len(recs) != 1 {
-		t.Fatalf("%v %d", err, len(recs))
-	}
+	recs := readOne(t, spec)
 	want := map[string]string{
 		"pvm": "2019-03-05", "aika": "2019-07-05 10:30:00",
 		"leima": "2019-07-05T10:30:00", // stored as UTC, read in the source's zone (summer time, +03:00)
@@ -183,6 +175,17 @@ func TestMSSQLIntegration(t *testing.T) {
 	t.Setenv("KANTAMIG_TEST_DSN", dsn)
 	spec := sqlSpec("SELECT 1 AS k, CAST('2019-07-05T07:30:00+00:00' AS DATETIMEOFFSET) AS leima, CAST(1234.50 AS DECIMAL(12,2)) AS summa, CAST(NULL AS NVARCHAR(5)) AS tyhja WHERE CAST(:cutoff AS DATE) > '2000-01-01'")
 	spec.Kind = "mssql"
+	recs := readOne(t, spec)
+	for k, v := range map[string]string{"leima": "2019-07-05T10:30:00", "summa": "1234.50", "tyhja": ""} {
+		if got := recs[0].Fields[k]; got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+}
+
+// readOne reads a source that must yield exactly one record.
+func readOne(t *testing.T, spec Spec) []Record {
+	t.Helper()
 	src, err := Open(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -192,9 +195,5 @@ func TestMSSQLIntegration(t *testing.T) {
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("%v %d", err, len(recs))
 	}
-	for k, v := range map[string]string{"leima": "2019-07-05T10:30:00", "summa": "1234.50", "tyhja": ""} {
-		if got := recs[0].Fields[k]; got != v {
-			t.Errorf("%s = %q, want %q", k, got, v)
-		}
-	}
+	return recs
 }

@@ -266,12 +266,7 @@ func (t *Transformer) writeHeader(w *xw, h *header) {
 func (t *Transformer) writeRecordTarget(w *xw, c kanta.Client) {
 	w.open("recordTarget")
 	w.open("patientRole")
-	if c.IdentityCode != "" {
-		w.empty("id", "root", idRootHetu, "extension", c.IdentityCode)
-	} else {
-		// Inferred (DOMAIN §6): a temporary identifier under the organisation's .22 arc.
-		w.empty("id", "root", t.temporaryIDSystem(), "extension", c.TemporaryID)
-	}
+	t.writeClientID(w, c)
 	w.open("patient")
 	w.open("name")
 	for _, g := range strings.Fields(c.GivenNames) {
@@ -282,16 +277,31 @@ func (t *Transformer) writeRecordTarget(w *xw, c kanta.Client) {
 	}
 	w.elem("family", c.FamilyName)
 	w.close("name")
+	t.writeSexAndBirth(w, c)
+	w.close("patient")
+	w.close("patientRole")
+	w.close("recordTarget")
+	w.nl()
+}
+
+// writeClientID writes the client's id: the identity code, or else the
+// temporary identifier under the organisation's .22 arc (inferred, DOMAIN §6).
+func (t *Transformer) writeClientID(w *xw, c kanta.Client) {
+	if c.IdentityCode != "" {
+		w.empty("id", "root", idRootHetu, "extension", c.IdentityCode)
+		return
+	}
+	w.empty("id", "root", t.temporaryIDSystem(), "extension", c.TemporaryID)
+}
+
+// writeSexAndBirth writes administrativeGenderCode and birthTime, where known.
+func (t *Transformer) writeSexAndBirth(w *xw, c kanta.Client) {
 	if c.Sex != "" {
 		w.empty("administrativeGenderCode", t.code(kanta.SetSex, c.Sex)...)
 	}
 	if !c.BirthDate.IsZero() {
 		w.empty("birthTime", "value", day(c.BirthDate))
 	}
-	w.close("patient")
-	w.close("patientRole")
-	w.close("recordTarget")
-	w.nl()
 }
 
 // temporaryIDSystem is <organisation arc>.22, inferred from the archive's
@@ -418,5 +428,3 @@ func checkWellFormed(doc []byte) error {
 		}
 	}
 }
-
-func splitFields(s string) []string { return strings.Fields(s) }

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"strings"
 	"time"
 
 	"github.com/kantamig/kantamig/kanta"
@@ -113,25 +114,16 @@ func (t *Transformer) Frame(out *Output, p FrameParams) []byte {
 	for _, c := range h.clients {
 		w.open("recordTarget", "typeCode", "RCT")
 		w.open("patient", "classCode", "PAT")
-		if c.IdentityCode != "" {
-			w.empty("id", "root", idRootHetu, "extension", c.IdentityCode)
-		} else {
-			w.empty("id", "root", t.temporaryIDSystem(), "extension", c.TemporaryID)
-		}
+		t.writeClientID(&w, c)
 		w.empty("statusCode", "code", "normal")
 		w.open("patientPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
 		w.open("name")
 		w.elem("family", c.FamilyName)
-		for _, g := range splitFields(c.GivenNames) {
+		for _, g := range strings.Fields(c.GivenNames) {
 			w.elem("given", g)
 		}
 		w.close("name")
-		if c.Sex != "" {
-			w.empty("administrativeGenderCode", t.code(kanta.SetSex, c.Sex)...)
-		}
-		if !c.BirthDate.IsZero() {
-			w.empty("birthTime", "value", day(c.BirthDate))
-		}
+		t.writeSexAndBirth(&w, c)
 		w.close("patientPerson")
 		w.close("patient")
 		w.close("recordTarget")
