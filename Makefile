@@ -6,7 +6,7 @@ BIN     := bin/kantamig
 export KANTAMIG_SOSMETA := $(abspath $(SOSMETA))
 export KANTAMIG_SHARED  := $(abspath $(SHARED))
 
-.PHONY: build test demo demo-token demo-mariadb bench bench-mariadb samples vet clean
+.PHONY: build test demo demo-token demo-mariadb bench bench-mariadb samples vet clean fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/kantamig
@@ -17,8 +17,20 @@ vet:
 
 # Unit, golden and end-to-end tests. Integration tests that need xmllint run when it is installed
 # (.ci/run installs it) and say that they were skipped otherwise.
+# The timeout is explicit so that a slow machine fails with a stack dump of what hung rather than at
+# go test's default; the whole suite takes about 5 minutes on a 2-core machine. The fuzz targets' seed
+# corpora (testdata/fuzz, including every input that once failed) run here as ordinary tests.
 test: vet
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+# Fuzz targets: identity codes, mapping decoding, CSV and XML extraction. Longer: make fuzz FUZZTIME=10m.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := kanta:FuzzIdentityCode mapping:FuzzLoad extract:FuzzCSV extract:FuzzXML
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
+	  echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+	  $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -parallel 2 || exit 1; \
+	done
 
 # The demo's token is a throwaway SoftHSM2 token under out/token; its PIN is set here for the demo
 # only. Real runs take the PIN from the environment or a prompt.

@@ -147,3 +147,25 @@ func TestMissingSheetNamesTheSheets(t *testing.T) {
 		t.Errorf("want an error listing the sheets, got %v", err)
 	}
 }
+
+// An element where records stand but under another name is handed on as a
+// record marked unexpected, so that the mapping rejects it and it counts; it
+// used to vanish. Elements deeper or elsewhere are not records at all.
+func TestXMLElementAtRecordLevelUnderAnotherNameIsHandedOn(t *testing.T) {
+	path := writeFile(t, "h.xml", []byte("<x>\n<d id=\"1\"/>\n<D id=\"2\"><t>a</t></D>\n<d id=\"3\"/>\n<meta><d id=\"4\"/></meta>\n</x>\n"))
+	recs := readAll(t, Spec{Kind: "xml", File: path, Record: "/x/d"})
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 4 (three <d> and the <D>, and the <meta> that stands at the record level)", len(recs))
+	}
+	if recs[1].Fields[UnexpectedElement] != "D" || recs[1].Fields["@id"] != "2" || !strings.Contains(recs[1].Locator, "/x/D (line 3)") {
+		t.Errorf("the <D> record: %q %v", recs[1].Locator, recs[1].Fields)
+	}
+	if recs[3].Fields[UnexpectedElement] != "meta" {
+		t.Errorf("the <meta> record: %v", recs[3].Fields)
+	}
+	for _, i := range []int{0, 2} {
+		if _, odd := recs[i].Fields[UnexpectedElement]; odd {
+			t.Errorf("record %d marked unexpected", i)
+		}
+	}
+}

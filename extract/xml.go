@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html/charset"
@@ -20,6 +21,7 @@ type xmlSource struct {
 	want    []string // record element path, one local name per step
 	stack   []string
 	index   int
+	other   int // elements at the record level under another name
 	columns map[string]bool
 }
 
@@ -46,6 +48,26 @@ func (s *xmlSource) Columns() []string {
 	}
 	return out
 }
+
+// atRecordLevel reports whether the element just entered stands where a
+// record stands (its parents are the record's parents) under another name.
+func (s *xmlSource) atRecordLevel() bool {
+	if len(s.stack) != len(s.want) {
+		return false
+	}
+	for i := range len(s.want) - 1 {
+		if s.stack[i] != s.want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// UnexpectedElement is a pseudo-field set on an element that stands at the
+// record level of an XML source under another name than the record's (a
+// <Asiakirja> among <asiakirja>): it is handed on as a record so that it is
+// rejected and counted, never skipped unseen.
+const UnexpectedElement = "\x00unexpected-element"
 
 func (s *xmlSource) atRecord() bool {
 	if len(s.stack) != len(s.want) {
@@ -87,6 +109,19 @@ func (s *xmlSource) Next(ctx context.Context) (Record, error) {
 					return Record{}, err
 				}
 				loc := fmt.Sprintf("%s:/%s[%d] (line %d)", s.name, strings.Join(s.want, "/"), s.index, line)
+				return Record{Fields: fields, Locator: loc}, nil
+			}
+			if s.atRecordLevel() {
+				line, _ := s.dec.InputPos()
+				s.other++
+				fields, err := s.readRecord(t)
+				s.stack = s.stack[:len(s.stack)-1]
+				if err != nil {
+					return Record{}, err
+				}
+				fields[UnexpectedElement] = t.Name.Local
+				path := strings.Join(append(slices.Clone(s.want[:len(s.want)-1]), t.Name.Local), "/")
+				loc := fmt.Sprintf("%s:/%s (line %d)", s.name, path, line)
 				return Record{Fields: fields, Locator: loc}, nil
 			}
 		case xml.EndElement:

@@ -60,6 +60,9 @@ type applier struct {
 
 func (m *Mapping) begin(em *EntityMapping, rec extract.Record) *applier {
 	a := &applier{em: em, rec: rec, out: &Outcome{}}
+	if name, ok := rec.Fields[extract.UnexpectedElement]; ok {
+		a.fail(reject("", "unexpected-element", "the element <%s> stands where the source's records stand but is not named as they are; correct the export or the record path", name))
+	}
 	if p, ok := rec.Fields[extract.FieldCountProblem]; ok {
 		a.fail(reject("", "field-count", "%s; the line is probably broken by an unquoted delimiter or line break", p))
 	}

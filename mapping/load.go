@@ -94,9 +94,19 @@ func LoadWith(path string, sets *kanta.CodeSets) (*Mapping, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading mapping file: %w", err)
 	}
+	if e := guardSize(data); e != nil {
+		e.File = path
+		return nil, Errors{e}
+	}
 	var cfg Config
 	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
 		return nil, Errors{fromDecodeError(path, err)}
+	}
+	if errs := emptyEntries(data); len(errs) > 0 {
+		for _, e := range errs {
+			e.File = path
+		}
+		return nil, errs
 	}
 	sum := sha256.Sum256(data)
 	c := &compiler{file: path, dir: filepath.Dir(path), cfg: &cfg, top: topLevelPositions(data), sets: sets}

@@ -127,3 +127,35 @@ func TestAllProblemsReportedTogether(t *testing.T) {
 		}
 	}
 }
+
+// Empty entries, deep nesting and oversized files are positioned errors, not
+// crashes or gigabytes of memory.
+func TestBrokenShapesArePositionedErrors(t *testing.T) {
+	deep := "clients: " + strings.Repeat("[", 40000) + strings.Repeat("]", 40000) + "\n"
+	for _, tc := range []struct {
+		name, text, want string
+		line, col        int
+	}{
+		{"empty value map", "version: 1\nvalue_maps: {x: }\n", `value_maps entry "x" is empty`, 2, 14},
+		{"empty code set entry", "version: 1\ncodesets:\n  -\n", "a codesets entry is empty", 3, 3},
+		{"flow code set entry with a bare dash", "version: 1\ncodesets: [ - ]\n", "could not find", 2, 0},
+		{"empty source", "version: 1\nsources:\n  s:\n", `sources entry "s" is empty`, 3, 3},
+		{"deep flow nesting", deep, "nest deeper than 64 levels", 1, 74},
+		{"oversized", "version: 1\n# " + strings.Repeat("x", 1<<20) + "\n", "the limit is 1048576", 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadText(t, tc.text)
+			var errs Errors
+			if !errors.As(err, &errs) || len(errs) == 0 {
+				t.Fatalf("want mapping errors, got %v", err)
+			}
+			e := errs[0]
+			if !strings.Contains(e.Msg, tc.want) {
+				t.Fatalf("got %v, want %q", e, tc.want)
+			}
+			if tc.line != 0 && e.Pos.Line != tc.line {
+				t.Errorf("at %d:%d, want line %d", e.Pos.Line, e.Pos.Column, tc.line)
+			}
+		})
+	}
+}

@@ -31,9 +31,13 @@ type Options struct {
 	// SignerName describes the signer in the report.
 	SignerName string
 	Workers    int // signing workers; default 2
-	// Store holds the index of records. Nil means a temporary one, removed
-	// when the Runner is closed.
+	// Store holds the index of records. Nil means a temporary one in
+	// WorkDir, removed when the Runner is closed.
 	Store *state.Store
+	// WorkDir holds the dry-run's temporary index (identity codes in clear):
+	// made 0700, emptied of stale indexes of killed runs at the start. The
+	// default is a folder of the user's in the system's temporary folder.
+	WorkDir string
 	// StageDocuments keeps each document's mapped record in the store, for
 	// delivery from it (a run); a dry-run needs only the index.
 	StageDocuments bool
@@ -121,7 +125,11 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 	st := opts.Store
 	if st == nil {
 		var err error
-		if st, err = state.OpenTemp(); err != nil {
+		dir := opts.WorkDir
+		if dir == "" {
+			dir = filepath.Join(os.TempDir(), fmt.Sprintf("kantamig-%d", os.Getuid()))
+		}
+		if st, err = state.OpenTemp(dir); err != nil {
 			return nil, err
 		}
 	}

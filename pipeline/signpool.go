@@ -48,9 +48,13 @@ type rowRef struct {
 func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver func(*transform.Output, rowRef, []byte) error) *signPool {
 	g, ctx := errgroup.WithContext(ctx)
 	p := &signPool{ctx: ctx, g: g, jobs: make(chan signJob), pending: make(chan chan signResult, 2*max(workers, 1))}
+	// The workers and the consumer range over the channels themselves, not
+	// the pool's fields: close clears those, and a goroutine that had not yet
+	// started would otherwise range over a nil channel for ever.
+	jobs, pending := p.jobs, p.pending
 	for w := 0; w < max(workers, 1); w++ {
 		g.Go(func() error {
-			for j := range p.jobs {
+			for j := range jobs {
 				if err := ctx.Err(); err != nil {
 					j.res <- signResult{out: j.out, ref: j.ref, err: err}
 					continue
@@ -62,7 +66,7 @@ func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver 
 		})
 	}
 	g.Go(func() error {
-		for ch := range p.pending {
+		for ch := range pending {
 			r := <-ch
 			if r.err != nil {
 				return fmt.Errorf("signing %s: %w", r.out.OID, r.err)

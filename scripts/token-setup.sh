@@ -23,7 +23,7 @@ for tool in softhsm2-util pkcs11-tool; do
 done
 [ -e "$module" ] || { echo "token-setup: no PKCS#11 module at $module (install softhsm2)" >&2; exit 1; }
 
-mkdir -p "$dir"
+mkdir -p "$dir" && chmod 0700 "$dir"   # the token, its PIN-protected key and its config: the owner only
 dir=$(cd "$dir" && pwd)
 umask 077
 rm -rf "$dir/tokens"

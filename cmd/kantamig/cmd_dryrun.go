@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/kantamig/kantamig/pipeline"
 )
@@ -39,6 +41,9 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	opts := pipeline.Options{
 		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, DocumentsDir: *docs, Workers: tf.workers,
 		Version: version, Command: "kantamig dry-run " + strings.Join(args, " "),
+		// Beside the report: the index holds identity codes in clear while the
+		// dry-run works, and is removed on every exit (or at the next start, after kill -9).
+		WorkDir: filepath.Join(filepath.Dir(*reportPath), ".kantamig-work"),
 	}
 	if *withToken {
 		tok, signer, err := tf.open(stderr)
@@ -53,7 +58,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 		return fatal(stderr, err)
 	}
 	defer runner.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := runner.DryRun(ctx)
 	if errors.Is(err, context.Canceled) {

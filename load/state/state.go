@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -110,21 +111,67 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// OpenTemp makes a private store in a temporary file, removed on Close: the
-// dry-run's index.
-func OpenTemp() (*Store, error) {
-	f, err := os.CreateTemp("", "kantamig-dry-run-*.db")
+// OpenTemp makes a private store in a temporary file in dir, removed on
+// Close: the dry-run's index. It holds identity codes in clear, so dir is
+// made readable by the owner only, and the file is locked while in use: a
+// store left behind by a process that was killed (kill -9 runs no clean-up)
+// is unlocked, and is removed by the next OpenTemp in the same folder.
+func OpenTemp(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the dry-run's work folder: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the dry-run's work folder: %w", err)
+	}
+	RemoveStaleTemp(dir)
+	f, err := os.CreateTemp(dir, tempPrefix+"*.db")
 	if err != nil {
 		return nil, fmt.Errorf("creating the dry-run's index: %w", err)
 	}
 	f.Close()
-	s, err := open(f.Name(), "OFF")
+	lock, err := os.OpenFile(f.Name()+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err == nil {
+		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	}
 	if err != nil {
 		os.Remove(f.Name())
+		return nil, fmt.Errorf("locking the dry-run's index: %w", err)
+	}
+	s, err := open(f.Name(), "OFF")
+	if err != nil {
+		lock.Close()
+		removeTemp(f.Name())
 		return nil, err
 	}
-	s.temp = true
+	s.temp, s.lock = true, lock
 	return s, nil
+}
+
+const tempPrefix = "dry-run-index-"
+
+// RemoveStaleTemp removes the temporary stores in dir that no process holds.
+// It returns how many it removed.
+func RemoveStaleTemp(dir string) int {
+	names, _ := filepath.Glob(filepath.Join(dir, tempPrefix+"*.db"))
+	n := 0
+	for _, name := range names {
+		lock, err := os.OpenFile(name+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			removeTemp(name)
+			n++
+		}
+		lock.Close()
+	}
+	return n
+}
+
+func removeTemp(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".lock"} {
+		os.Remove(path + suffix)
+	}
 }
 
 func open(path, synchronous string) (*Store, error) {
@@ -151,9 +198,7 @@ func (s *Store) Close() error {
 		err = cerr
 	}
 	if s.temp {
-		os.Remove(s.path)
-		os.Remove(s.path + "-wal")
-		os.Remove(s.path + "-shm")
+		removeTemp(s.path) // before the lock goes, so no one takes it for stale meanwhile
 	}
 	if s.lock != nil {
 		s.lock.Close()

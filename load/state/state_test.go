@@ -55,3 +55,49 @@ func TestSecondOpenIsRefused(t *testing.T) {
 		t.Fatalf("want ErrLocked, got %v", err)
 	}
 }
+
+// The dry-run's temporary index lives in the folder it is given, 0700, is
+// removed on Close, and one left behind by a killed process (its lock gone
+// with the process) is removed by the next OpenTemp there; one in use is not.
+func TestTempStoreIsPrivateRemovedAndStaleOnesCleaned(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "work")
+	live, err := OpenTemp(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("work folder: %v %v", fi.Mode().Perm(), err)
+	}
+	killed, err := OpenTemp(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := killed.Put(&Record{Entity: "client", Key: "k", Locator: "l", Outcome: Pending}); err != nil {
+		t.Fatal(err)
+	}
+	killed.Commit()
+	killed.lock.Close() // as kill -9 would: the file stays, the lock goes
+	killed.db.Close()
+	if _, err := os.Stat(killed.Path()); err != nil {
+		t.Fatal(err)
+	}
+	next, err := OpenTemp(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(killed.Path()); !os.IsNotExist(err) {
+		t.Errorf("the killed run's index is still there: %v", err)
+	}
+	if _, err := os.Stat(live.Path()); err != nil {
+		t.Errorf("an index in use was removed: %v", err)
+	}
+	for _, s := range []*Store{live, next} {
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	left, _ := os.ReadDir(dir)
+	if len(left) != 0 {
+		t.Errorf("left in the work folder after Close: %v", left)
+	}
+}

@@ -107,7 +107,7 @@ func TestNoPIN(t *testing.T) {
 
 func TestSetupScriptIsRerunnable(t *testing.T) {
 	needToken(t)
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "token")
 	for i := 0; i < 2; i++ {
 		if err := SetUpTestToken(dir, testPIN); err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
@@ -115,5 +115,9 @@ func TestSetupScriptIsRerunnable(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "org-signing.pem")); err != nil {
 		t.Error(err)
+	}
+	// The folder the script creates is the owner's only (it used to be 0755).
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("token folder mode %v (%v), want 0700", fi.Mode().Perm(), err)
 	}
 }
