@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -24,8 +25,11 @@ type RunOptions struct {
 	Sink               sink.Sink
 	Phased             bool // all relationships, then all cases, then all documents
 	AllowMappingChange bool
-	ProcessingCode     string   // of the message frames; default P
-	Progress           Progress // nil for none
+	// AdoptPackage lets this run take over an archive package made by another
+	// run (another state file); every document it holds counts as delivered.
+	AdoptPackage   bool
+	ProcessingCode string   // of the message frames; default P
+	Progress       Progress // nil for none
 	// Senders is how many documents may be on their way to the sink at once
 	// (default 8). Each waits for the documents it depends on, so different
 	// clients proceed in parallel while each client's order holds. A phased
@@ -39,6 +43,16 @@ type ErrMappingChanged struct{ Was, Now string }
 func (e *ErrMappingChanged) Error() string {
 	return fmt.Sprintf("the mapping file has changed since the run started (SHA-256 %s…, now %s…); resuming with another mapping could archive the same record twice in different forms. Use the original mapping, or give --allow-mapping-change if the change is deliberate",
 		e.Was[:12], e.Now[:12])
+}
+
+// ErrSinkChanged refuses to resume a run with another sink: the documents
+// delivered so far are in the first one, and the second would have a gap
+// and, for the clients that were half done, a broken order.
+type ErrSinkChanged struct{ Was, Now string }
+
+func (e *ErrSinkChanged) Error() string {
+	return fmt.Sprintf("this run delivers to %s, not %s: the documents delivered so far are there, and continuing elsewhere would leave both incomplete. Give --sink %s to continue it, or start a new run with a new state file for the other sink",
+		e.Was, e.Now, e.Was)
 }
 
 // ErrComplete says the run has nothing left to do.
@@ -69,6 +83,33 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	}
 	if was != "" && was != r.m.SHA256 && !ro.AllowMappingChange {
 		return nil, &ErrMappingChanged{Was: was, Now: r.m.SHA256}
+	}
+	if sinkWas, err := st.Setting("sink"); err != nil {
+		return nil, err
+	} else if sinkWas != "" && sinkWas != ro.Sink.String() {
+		return nil, &ErrSinkChanged{Was: sinkWas, Now: ro.Sink.String()}
+	}
+	runID, err := st.Setting("run_id")
+	if err != nil {
+		return nil, err
+	}
+	if runID == "" {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, err
+		}
+		runID = hex.EncodeToString(b[:])
+		if err := st.SetSetting("run_id", runID); err != nil {
+			return nil, err
+		}
+		if err := st.Commit(); err != nil { // stored before any sink knows it
+			return nil, err
+		}
+	}
+	if b, ok := ro.Sink.(sink.Bound); ok {
+		if err := b.Bind(runID, ro.AdoptPackage); err != nil {
+			return nil, err
+		}
 	}
 	if done, _ := st.Setting("complete"); done == "yes" && was == r.m.SHA256 {
 		return nil, ErrComplete

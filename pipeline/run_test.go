@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,13 @@ import (
 // simulator starts archive-sim's server on a loopback port with mutual TLS.
 func simulator(t *testing.T, store string, faults archive.Faults) (*archive.Server, string, *archive.TLSFiles) {
 	t.Helper()
+	srv, url, files, _ := simulatorAt(t, "127.0.0.1:0", store, faults)
+	return srv, url, files
+}
+
+// simulatorAt starts it at addr and also returns a function that stops it.
+func simulatorAt(t *testing.T, addr, store string, faults archive.Faults) (*archive.Server, string, *archive.TLSFiles, func()) {
+	t.Helper()
 	files, err := archive.EnsureTLSFiles(filepath.Join(filepath.Dir(store), "tls"))
 	if err != nil {
 		t.Fatal(err)
@@ -24,13 +32,15 @@ func simulator(t *testing.T, store string, faults archive.Faults) (*archive.Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, ln, err := archive.Listen("127.0.0.1:0", srv, files)
+	hs, ln, err := archive.Listen(addr, srv, files)
 	if err != nil {
 		t.Fatal(err)
 	}
 	go hs.Serve(ln)
-	t.Cleanup(func() { hs.Close(); srv.Close() })
-	return srv, "https://" + ln.Addr().String(), files
+	var once sync.Once
+	stop := func() { once.Do(func() { hs.Close(); srv.Close() }) }
+	t.Cleanup(stop)
+	return srv, "https://" + ln.Addr().String(), files, stop
 }
 
 func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (*state.Store, error) {
@@ -80,7 +90,7 @@ func TestRunToSimulatorWithFaults(t *testing.T) {
 func TestArchiveRefusalStopsAndIsRecorded(t *testing.T) {
 	dir := t.TempDir()
 	refused := "1.2.246.10.99999991.95.1.3.40" // minted in a fixed order
-	_, url, files := simulator(t, filepath.Join(dir, "sim"), archive.Faults{RefuseOID: refused})
+	_, url, files, stop := simulatorAt(t, "127.0.0.1:0", filepath.Join(dir, "sim"), archive.Faults{RefuseOID: refused})
 	st, err := runOnce(t, filepath.Join(dir, "run.db"), url, files)
 	var de *DeliveryError
 	if !errors.As(err, &de) || !sink.IsPermanent(err) || !strings.Contains(err.Error(), "injected refusal") {
@@ -91,8 +101,9 @@ func TestArchiveRefusalStopsAndIsRecorded(t *testing.T) {
 		t.Errorf("failures recorded: %+v", failures)
 	}
 	st.Close()
-	// The same simulator store, restarted without the refusal.
-	srvAgain, urlAgain, _ := simulatorReopen(t, filepath.Join(dir, "sim"))
+	// The same archive (address and store), restarted without the refusal.
+	stop()
+	srvAgain, urlAgain, _, _ := simulatorAt(t, strings.TrimPrefix(url, "https://"), filepath.Join(dir, "sim"), archive.Faults{})
 	st, err = runOnce(t, filepath.Join(dir, "run.db"), urlAgain, files)
 	defer st.Close()
 	if err != nil {
@@ -101,12 +112,6 @@ func TestArchiveRefusalStopsAndIsRecorded(t *testing.T) {
 	if got, want := srvAgain.Judge().Count(), wouldLoadTotal(t); got != want {
 		t.Errorf("archived %d, want %d", got, want)
 	}
-}
-
-// simulatorReopen restarts a simulator on an existing store: it replays what
-// it accepted before.
-func simulatorReopen(t *testing.T, store string) (*archive.Server, string, *archive.TLSFiles) {
-	return simulator(t, store, archive.Faults{})
 }
 
 func wouldLoadTotal(t *testing.T) int {

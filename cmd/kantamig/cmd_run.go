@@ -26,6 +26,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	reportPath := fs.String("report", "", "Excel report of this run (default beside the state file); JSON beside it")
 	phased := fs.Bool("phased", false, "deliver all client relationships, then all cases, then all documents")
 	allowChange := fs.Bool("allow-mapping-change", false, "continue a run although the mapping file changed")
+	adopt := fs.Bool("adopt-package", false, "take over an archive package made by another run (state file); every document it holds counts as delivered")
 	processing := fs.String("processing-code", "P", "processingCode of the message frames (P production, D debugging, T training)")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
 	senders := fs.Int("senders", 8, "documents on their way to the sink at once (each client's order holds)")
@@ -58,7 +59,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	defer tok.Close()
 	sk, err := sink.Open(*sinkSpec, so)
 	if err != nil {
-		return fatal(stderr, err)
+		return fatal(stderr, err) // a package another run writes is exit 9
 	}
 	defer sk.Close()
 	runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
@@ -72,7 +73,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	defer runner.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange,
+	rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange, AdoptPackage: *adopt,
 		ProcessingCode: *processing, Progress: newProgress(stderr), Senders: *senders})
 	if errors.Is(err, pipeline.ErrComplete) {
 		fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
@@ -82,6 +83,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "kantamig: interrupted; documents in flight settled and the state is saved.\n%s\n", resume)
 		return exitInterrupted
+	}
+	var sinkChanged *pipeline.ErrSinkChanged
+	var pkgOwned *sink.ErrPackageOwned
+	if errors.As(err, &sinkChanged) || errors.As(err, &pkgOwned) {
+		return fatal(stderr, err) // running the same command again cannot help; the message says what to change
 	}
 	if err != nil {
 		code := fatal(stderr, err)

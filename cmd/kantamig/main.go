@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kantamig/kantamig/load/sign"
+	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/pipeline"
@@ -111,7 +112,10 @@ func fatal(stderr io.Writer, err error) int {
 	}
 	var locked *state.ErrLocked
 	var changed *pipeline.ErrMappingChanged
-	if errors.As(err, &locked) || errors.As(err, &changed) {
+	var sinkChanged *pipeline.ErrSinkChanged
+	var pkgLocked *sink.ErrPackageLocked
+	var pkgOwned *sink.ErrPackageOwned
+	if errors.As(err, &locked) || errors.As(err, &changed) || errors.As(err, &sinkChanged) || errors.As(err, &pkgLocked) || errors.As(err, &pkgOwned) {
 		fmt.Fprintf(stderr, "kantamig: %v\n", err)
 		return exitState
 	}

@@ -284,3 +284,66 @@ func (e *runEnv) waitForDocuments(n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A fresh state file over a finished package is refused (it used to list
+// every document again); adopting the package delivers nothing twice. A run
+// killed in the middle cannot be resumed into another package.
+func TestPackageBelongsToItsRunAndItsSink(t *testing.T) {
+	e := newRunEnv(t)
+	if code, out := e.runToEnd(t); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, out)
+	}
+	want := manifestLines(e.pkg)
+
+	fresh := *e
+	fresh.state = filepath.Join(t.TempDir(), "other.db")
+	code, out := fresh.runToEnd(t)
+	if code != exitState || !strings.Contains(out, "--adopt-package") || strings.Contains(out, "Run the same command again") {
+		t.Fatalf("fresh state over a finished package: exit %d\n%s", code, out)
+	}
+	if code, out := fresh.runToEnd(t, "--adopt-package"); code != exitOK || !strings.Contains(out, fmt.Sprintf("(%d were there already)", want)) {
+		t.Fatalf("adopting the package: exit %d\n%s", code, out)
+	}
+	if got := manifestLines(e.pkg); got != want {
+		t.Errorf("after adoption the manifest has %d lines, want %d", got, want)
+	}
+	e.judge(t)
+
+	// Killed part way into package A, resumed towards package B: refused, and A completes.
+	k := newRunEnv(t)
+	cmd := k.command()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	k.waitForDocuments(30)
+	cmd.Process.Kill()
+	cmd.Wait()
+	other := *k
+	other.pkg = filepath.Join(t.TempDir(), "package-b")
+	if code, out := other.runToEnd(t); code != exitState || !strings.Contains(out, "--sink dir:"+k.pkg) {
+		t.Fatalf("resume into another package: exit %d\n%s", code, out)
+	}
+	if manifestLines(other.pkg) != 0 {
+		t.Errorf("package B got documents")
+	}
+	if code, out := k.runToEnd(t); code != exitOK {
+		t.Fatalf("resume into package A: exit %d\n%s", code, out)
+	}
+	k.judge(t)
+}
+
+// Two runs with their own state files cannot write one package at once.
+func TestTwoRunsCannotWriteOnePackage(t *testing.T) {
+	e := newRunEnv(t)
+	cmd := e.command()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	e.waitForDocuments(5)
+	second := *e
+	second.state = filepath.Join(t.TempDir(), "second.db")
+	if code, out := second.runToEnd(t); code != exitState || !strings.Contains(out, "another kantamig run is writing the archive package") {
+		t.Fatalf("second writer: exit %d\n%s", code, out)
+	}
+}

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -20,27 +22,57 @@ import (
 // document in delivery order. <xx> spreads the files over 256 folders so
 // that no folder grows huge. Every file is written whole or not at all
 // (temporary file in .tmp, fsync, rename) and readable by the owner only.
+//
+// A package belongs to one run: package.json holds the id of the run that
+// made it (Bind), and a run with another state store is refused unless it
+// adopts the package. While a run writes it, the package is locked (.lock),
+// so no second writer can list a document again. It knows every OID it lists
+// (an index built from the whole manifest at open), so a document delivered
+// again is a no-op however long ago it was listed.
 type Dir struct {
 	root     string
 	manifest *os.File
-	// recent holds the OIDs of the last manifest lines, to tell a document
-	// that was written but not yet listed (a crash between the two) from one
-	// listed already.
-	recent map[string]bool
-	ring   []string
-	seq    int64
-	mu     sync.Mutex // deliveries may come from several senders
+	reader   *os.File // the manifest, for confirming index hits
+	lock     *os.File
+	index    manifestIndex
+	seq      int64
+	size     int64      // bytes of the manifest: the offset of the next line
+	broken   error      // a manifest write failed: nothing more is listed until the package is reopened
+	mu       sync.Mutex // deliveries may come from several senders
 }
 
-// remember adds an OID to the recent set, forgetting the oldest beyond recentLines.
-func (d *Dir) remember(oid string) {
-	d.recent[oid] = true
-	d.ring = append(d.ring, oid)
-	if len(d.ring) > recentLines {
-		delete(d.recent, d.ring[0])
-		d.ring = d.ring[1:]
+// manifestIndex finds a listed OID in memory at about 16 bytes a document:
+// a hash of the OID to the offset of its manifest line, confirmed by reading
+// that line, so that a hash collision can never make an unlisted document look
+// listed. OIDs whose hash another OID already has are kept whole in extra.
+type manifestIndex struct {
+	seed  maphash.Seed
+	at    map[uint64]int64
+	extra map[string]bool
+}
+
+func newManifestIndex() manifestIndex {
+	return manifestIndex{seed: maphash.MakeSeed(), at: map[uint64]int64{}, extra: map[string]bool{}}
+}
+
+func (ix *manifestIndex) has(oid string, lineAt func(int64) string) bool {
+	off, ok := ix.at[maphash.String(ix.seed, oid)]
+	if !ok {
+		return false
+	}
+	return lineAt(off) == oid || ix.extra[oid]
+}
+
+func (ix *manifestIndex) add(oid string, off int64, lineAt func(int64) string) {
+	h := maphash.String(ix.seed, oid)
+	if _, taken := ix.at[h]; !taken {
+		ix.at[h] = off
+	} else if !ix.has(oid, lineAt) {
+		ix.extra[oid] = true
 	}
 }
+
+func (ix *manifestIndex) len() int { return len(ix.at) + len(ix.extra) }
 
 // ManifestEntry is one line of manifest.jsonl.
 type ManifestEntry struct {
@@ -55,43 +87,162 @@ type ManifestEntry struct {
 	Delivered      string `json:"delivered"`
 }
 
-// recentLines is how many manifest lines are checked when a document that
-// is already on disk is delivered again; it covers every delivery a crash can
-// leave unrecorded in the state store.
-const recentLines = 10000
+// ErrPackageLocked is returned when another process writes the package.
+type ErrPackageLocked struct{ Path string }
 
-// OpenDir opens or creates an archive package.
+func (e *ErrPackageLocked) Error() string {
+	return fmt.Sprintf("another kantamig run is writing the archive package %s; wait for it to finish (or stop it)", e.Path)
+}
+
+// ErrPackageOwned is returned by Bind when the package was made by another
+// run (another state store), or by none that kantamig knows.
+type ErrPackageOwned struct {
+	Path, Owner string // Owner is "" for a package without package.json
+	Documents   int
+}
+
+func (e *ErrPackageOwned) Error() string {
+	owner := "a run with another state file (run " + e.Owner + ")"
+	if e.Owner == "" {
+		owner = "no run this state file knows (it has no package.json)"
+	}
+	return fmt.Sprintf("the archive package %s holds %d documents delivered by %s; delivering into it from this state would list documents twice. Use the state file that made it, or another package folder; or give --adopt-package to take it over, every document it already holds then counting as delivered",
+		e.Path, e.Documents, owner)
+}
+
+// packageInfo is package.json.
+type packageInfo struct {
+	Format      int    `json:"format"`
+	RunID       string `json:"run_id"`
+	Created     string `json:"created"`
+	AdoptedFrom string `json:"adopted_from,omitempty"`
+}
+
+// OpenDir opens or creates an archive package and locks it for this process.
 func OpenDir(root string) (*Dir, error) {
+	// The absolute path names the package (String), so that the same
+	// package given another way is still the same sink to the state store.
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
 	for _, sub := range []string{"", "documents", "frames", ".tmp"} {
 		if err := os.MkdirAll(filepath.Join(root, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("creating the archive package: %w", err)
 		}
 	}
-	path := filepath.Join(root, "manifest.jsonl")
-	d := &Dir{root: root, recent: map[string]bool{}}
-	if err := d.readTail(path); err != nil {
+	lock, err := os.OpenFile(filepath.Join(root, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking the archive package: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, &ErrPackageLocked{Path: root}
+		}
+		return nil, fmt.Errorf("locking the archive package: %w", err)
+	}
+	d := &Dir{root: root, lock: lock, index: newManifestIndex()}
+	fail := func(err error) (*Dir, error) {
+		d.Close()
 		return nil, err
 	}
+	// Temporary files of writes a crash interrupted: no writer is left (the lock).
+	if tmps, err := os.ReadDir(filepath.Join(root, ".tmp")); err == nil {
+		for _, t := range tmps {
+			os.Remove(filepath.Join(root, ".tmp", t.Name()))
+		}
+	}
+	path := filepath.Join(root, "manifest.jsonl")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("opening the manifest: %w", err)
+		return fail(fmt.Errorf("opening the manifest: %w", err))
 	}
 	d.manifest = f
+	if d.reader, err = os.Open(path); err != nil {
+		return fail(fmt.Errorf("opening the manifest: %w", err))
+	}
+	if err := d.readManifest(path); err != nil {
+		return fail(err)
+	}
 	return d, nil
 }
 
-// readTail reads the OIDs of the last lines of the manifest and the last
-// sequence number, dropping a torn last line left by a crash.
-func (d *Dir) readTail(path string) error {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+// Bind ties the package to the run with id runID: a new package is marked
+// as that run's; one of another run (or of none) is refused unless adopt,
+// which makes it this run's.
+func (d *Dir) Bind(runID string, adopt bool) error {
+	path := filepath.Join(d.root, "package.json")
+	var info packageInfo
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if json.Unmarshal(data, &info) != nil || info.RunID == "" {
+			return fmt.Errorf("the archive package's %s is damaged; restore it, or remove it and give --adopt-package", path)
+		}
+		if info.RunID == runID {
+			return nil
+		}
+	case errors.Is(err, os.ErrNotExist):
+		if d.index.len() == 0 {
+			info = packageInfo{Format: 1, RunID: runID, Created: time.Now().UTC().Format(time.RFC3339)}
+			return d.writeInfo(path, info)
+		}
+	default:
+		return fmt.Errorf("reading the archive package's id: %w", err)
 	}
+	if !adopt {
+		return &ErrPackageOwned{Path: d.root, Owner: info.RunID, Documents: d.index.len()}
+	}
+	was := info.RunID
+	if was == "" {
+		was = "(none)"
+	}
+	info = packageInfo{Format: 1, RunID: runID, Created: info.Created, AdoptedFrom: was}
+	if info.Created == "" {
+		info.Created = time.Now().UTC().Format(time.RFC3339)
+	}
+	return d.writeInfo(path, info)
+}
+
+func (d *Dir) writeInfo(path string, info packageInfo) error {
+	data, _ := json.MarshalIndent(info, "", "  ")
+	if err := d.writeAtomic(path, append(data, '\n')); err != nil {
+		return err
+	}
+	return d.syncDir(d.root)
+}
+
+func (d *Dir) syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// lineAt reads the OID of the manifest line starting at off.
+func (d *Dir) lineAt(off int64) string {
+	buf := make([]byte, 4096)
+	n, _ := d.reader.ReadAt(buf, off)
+	line, _, _ := bytes.Cut(buf[:n], []byte{'\n'})
+	var e struct {
+		OID string `json:"oid"`
+	}
+	if json.Unmarshal(line, &e) != nil {
+		return ""
+	}
+	return e.OID
+}
+
+// readManifest indexes every line of the manifest and finds the last
+// sequence number, dropping a torn last line left by a crash.
+func (d *Dir) readManifest(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("reading the manifest: %w", err)
 	}
 	defer f.Close()
-	var ring []string
 	var good int64
 	r := bufio.NewReaderSize(f, 1<<16)
 	for {
@@ -107,20 +258,15 @@ func (d *Dir) readTail(path string) error {
 		if err != nil {
 			return fmt.Errorf("reading the manifest: %w", err)
 		}
-		good += int64(len(line))
 		var e ManifestEntry
 		if json.Unmarshal(bytes.TrimSpace(line), &e) != nil {
-			return fmt.Errorf("the manifest has a broken line before %d bytes; repair or remove it", good)
+			return fmt.Errorf("the manifest has a broken line at byte %d; repair or remove it", good)
 		}
 		d.seq = e.Seq
-		ring = append(ring, e.OID)
-		if len(ring) > recentLines {
-			ring = ring[1:]
-		}
+		d.index.add(e.OID, good, d.lineAt)
+		good += int64(len(line))
 	}
-	for _, oid := range ring {
-		d.remember(oid)
-	}
+	d.size = good
 	return nil
 }
 
@@ -141,15 +287,13 @@ func (d *Dir) Deliver(_ context.Context, del *Delivery) (Receipt, error) {
 			return Receipt{}, fmt.Errorf("writing the archive package: %w", err)
 		}
 	}
-	if _, err := os.Stat(docPath); err == nil {
-		d.mu.Lock()
-		listed := d.recent[del.OID]
-		d.mu.Unlock()
-		if listed {
-			return Receipt{Duplicate: true}, nil
-		}
-		// Written before a crash, but not listed yet: finish the job.
+	d.mu.Lock()
+	listed := d.index.has(del.OID, d.lineAt)
+	d.mu.Unlock()
+	if listed {
+		return Receipt{Duplicate: true}, nil
 	}
+	// A document written before a crash but not listed yet is written again and listed.
 	if err := d.writeAtomic(filepath.Join(d.root, frameName), del.Frame); err != nil {
 		return Receipt{}, err
 	}
@@ -161,18 +305,37 @@ func (d *Dir) Deliver(_ context.Context, del *Delivery) (Receipt, error) {
 	d.seq++
 	line, _ := json.Marshal(ManifestEntry{Seq: d.seq, OID: del.OID, SetID: del.SetID, Version: del.Version, Kind: del.Kind,
 		ServiceRequest: del.ServiceRequest, Document: docName, Frame: frameName, Delivered: time.Now().UTC().Format(time.RFC3339Nano)})
-	if _, err := d.manifest.Write(append(line, '\n')); err != nil {
-		return Receipt{}, fmt.Errorf("writing the manifest: %w", err)
+	line = append(line, '\n')
+	if d.broken != nil {
+		return Receipt{}, d.broken
+	}
+	if _, err := d.manifest.Write(line); err != nil {
+		d.broken = fmt.Errorf("writing the manifest: %w", err)
+		return Receipt{}, d.broken
 	}
 	if err := d.manifest.Sync(); err != nil {
-		return Receipt{}, fmt.Errorf("writing the manifest: %w", err)
+		d.broken = fmt.Errorf("writing the manifest: %w", err)
+		return Receipt{}, d.broken
 	}
-	d.remember(del.OID)
+	d.index.add(del.OID, d.size, d.lineAt)
+	d.size += int64(len(line))
 	return Receipt{}, nil
 }
 
-// Close closes the manifest.
-func (d *Dir) Close() error { return d.manifest.Close() }
+// Close closes the manifest and releases the package's lock.
+func (d *Dir) Close() error {
+	var err error
+	if d.manifest != nil {
+		err = d.manifest.Close()
+	}
+	if d.reader != nil {
+		d.reader.Close()
+	}
+	if d.lock != nil {
+		d.lock.Close()
+	}
+	return err
+}
 
 // shardOf spreads OIDs over 256 folders by a hash of the OID.
 func shardOf(oid string) string {

@@ -2,6 +2,8 @@ package sink
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,5 +64,101 @@ func TestDirDeliversOnceAndRepairsAfterACrash(t *testing.T) {
 	fi, _ := os.Stat(filepath.Join(dir, "manifest.jsonl"))
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("manifest mode %v", fi.Mode().Perm())
+	}
+}
+
+// The package knows every OID it lists, not only the last lines: a document
+// listed 30,000 lines ago is a duplicate, and a new one is listed after the
+// rest with the next sequence number.
+func TestDirKnowsEveryListedOID(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := 1; i <= 30000; i++ {
+		fmt.Fprintf(&b, `{"seq":%d,"oid":"1.2.3.%d","document":"documents/00/1.2.3.%d.xml"}`+"\n", i, i, i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest.jsonl"), []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, oid := range []string{"1.2.3.1", "1.2.3.15000", "1.2.3.30000"} {
+		r, err := d.Deliver(context.Background(), delivery(oid))
+		if err != nil || !r.Duplicate {
+			t.Errorf("%s: %+v %v, want a duplicate", oid, r, err)
+		}
+	}
+	if r, err := d.Deliver(context.Background(), delivery("1.2.3.30001")); err != nil || r.Duplicate {
+		t.Fatalf("new document: %+v %v", r, err)
+	}
+	lines := manifest(t, dir)
+	if len(lines) != 30001 || !strings.Contains(lines[30000], `"seq":30001`) {
+		t.Errorf("%d lines, last %s", len(lines), lines[len(lines)-1])
+	}
+}
+
+// A package is written by one process at a time, belongs to the run that
+// made it, and is taken over only when asked; leftover temporary files are
+// removed when it is opened.
+func TestDirIsLockedBoundAndAdopted(t *testing.T) {
+	dir := t.TempDir()
+	d, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var locked *ErrPackageLocked
+	if _, err := OpenDir(dir); !errors.As(err, &locked) {
+		t.Fatalf("a second writer: %v", err)
+	}
+	if err := d.Bind("run-a", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Deliver(context.Background(), delivery("1.2.3.1")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, ".tmp", "w-left-by-a-crash"), []byte("x"), 0o600)
+	d.Close()
+
+	d, err = OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if left, _ := os.ReadDir(filepath.Join(dir, ".tmp")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	if err := d.Bind("run-a", false); err != nil {
+		t.Errorf("the same run: %v", err)
+	}
+	var owned *ErrPackageOwned
+	if err := d.Bind("run-b", false); !errors.As(err, &owned) || owned.Documents != 1 || !strings.Contains(err.Error(), "--adopt-package") {
+		t.Fatalf("another run: %v", err)
+	}
+	if err := d.Bind("run-b", true); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := d.Deliver(context.Background(), delivery("1.2.3.1")); err != nil || !r.Duplicate {
+		t.Errorf("after adoption, a document the package holds: %+v %v", r, err)
+	}
+	if err := d.Bind("run-a", false); !errors.As(err, &owned) {
+		t.Errorf("the first run, after another adopted the package: %v", err)
+	}
+}
+
+// A package that has documents but no package.json (made before packages
+// were bound, or by hand) is not taken for this run's.
+func TestDirWithoutIDButWithDocumentsIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "manifest.jsonl"), []byte(`{"seq":1,"oid":"1.2.3.1"}`+"\n"), 0o600)
+	d, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var owned *ErrPackageOwned
+	if err := d.Bind("run-a", false); !errors.As(err, &owned) || owned.Owner != "" {
+		t.Fatalf("got %v", err)
 	}
 }

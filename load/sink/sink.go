@@ -38,6 +38,13 @@ type Sink interface {
 	String() string
 }
 
+// Bound is a sink that belongs to one run, as an archive package does: Bind
+// is called with the run's id before anything is delivered, and refuses a
+// sink made by another run unless adopt.
+type Bound interface {
+	Bind(runID string, adopt bool) error
+}
+
 // PermanentError is a refusal that sending again will not change (the
 // archive rejected the document). The run stops and records Reason.
 type PermanentError struct {
