@@ -108,7 +108,7 @@ bench: build demo-token
 	/usr/bin/time -v $(BIN) dry-run -m out/bench-mapping.yaml --report out/bench-dry-run.xlsx --sign-with-token 2>&1 | grep -E '^extracted|Elapsed|Maximum resident'
 	/usr/bin/time -v $(BIN) run -m out/bench-mapping.yaml --state out/bench-run.db --sink dir:out/bench-package 2>&1 | grep -E 'staging: [0-9]+ \(|delivering: .* of|^delivered|Elapsed|Maximum resident' | tail -n 5
 	$(BIN) archive-sim --listen 127.0.0.1:18443 --store out/bench-sim --tls-dir out/bench-sim-tls > out/bench-sim.log 2>&1 & echo $$! > out/bench-sim.pid; sleep 1
-	/usr/bin/time -v $(BIN) run -m out/bench-mapping.yaml --state out/bench-run-sim.db --sink kanta:https://127.0.0.1:18443 \
+	/usr/bin/time -v $(BIN) run -m out/bench-mapping.yaml --state out/bench-run-sim.db --sink kanta:https://127.0.0.1:18443 --processing-code T \
 	  --tls-ca out/bench-sim-tls/ca.pem --tls-cert out/bench-sim-tls/client.pem --tls-key out/bench-sim-tls/client-key.pem 2>&1 \
 	  | grep -E 'staging: [0-9]+ \(|delivering: .* of|^delivered|Elapsed|Maximum resident' | tail -n 5; kill $$(cat out/bench-sim.pid)
 

@@ -28,8 +28,12 @@ type RunOptions struct {
 	// AdoptPackage lets this run take over an archive package made by another
 	// run (another state file); every document it holds counts as delivered.
 	AdoptPackage   bool
-	ProcessingCode string   // of the message frames; default P
-	Progress       Progress // nil for none
+	ProcessingCode string // of the message frames; default P
+	// TestEnvironment says the sink is a test archive (processing code T or D,
+	// or the operator said so): no document of a person whose identity code
+	// is outside the test range 900–999 may leave. See IsTestProcessing.
+	TestEnvironment bool
+	Progress        Progress // nil for none
 	// Senders is how many documents may be on their way to the sink at once
 	// (default 8). Each waits for the documents it depends on, so different
 	// clients proceed in parallel while each client's order holds. A phased
@@ -53,6 +57,76 @@ type ErrSinkChanged struct{ Was, Now string }
 func (e *ErrSinkChanged) Error() string {
 	return fmt.Sprintf("this run delivers to %s, not %s: the documents delivered so far are there, and continuing elsewhere would leave both incomplete. Give --sink %s to continue it, or start a new run with a new state file for the other sink",
 		e.Was, e.Now, e.Was)
+}
+
+// ErrRealPersonsToTest refuses to send documents of real persons (identity
+// codes outside the test range 900–999) to a test archive. Nothing was sent.
+type ErrRealPersonsToTest struct {
+	Clients int    // clients to be delivered whose identity code is outside the test range
+	Example string // the first one's locator
+}
+
+func (e *ErrRealPersonsToTest) Error() string {
+	return fmt.Sprintf("%d client(s) to be delivered have identity codes outside the test range 900–999 (the first at %s), and this run goes to a test archive (processing code T or D); nothing was sent. Test archives take test persons only: use a test extract, or give --processing-code P for the production archive", e.Clients, e.Example)
+}
+
+// IsTestProcessing reports whether a processing code means a test archive:
+// T (training) or D (debugging).
+func IsTestProcessing(code string) bool { return code == "T" || code == "D" }
+
+// realPerson reports whether a client is a real person as far as a test
+// archive is concerned: a valid identity code outside the test range.
+// Clients known only by a temporary identifier carry no national code.
+func realPerson(c kanta.Client) bool {
+	if c.IdentityCode == "" {
+		return false
+	}
+	code, err := kanta.ParseIdentityCode(c.IdentityCode)
+	return err != nil || !code.TestRange()
+}
+
+// checkTestRange walks every client that is to be (or was) delivered and
+// refuses the run if any is a real person: before the first document leaves,
+// not after the archive has seen some.
+func (r *Runner) checkTestRange(ctx context.Context) error {
+	refusal := &ErrRealPersonsToTest{}
+	after := ""
+	for {
+		keys, err := r.st.Keys(string(kanta.EntityClient), after, page)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			row, err := r.st.Get(string(kanta.EntityClient), k)
+			if err != nil || row == nil || (row.Outcome != state.Pending && row.Outcome != state.Loaded) {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			var rel kanta.Relationship
+			if err := state.Decode(row.Model, &rel); err != nil {
+				return fmt.Errorf("reading client %s from the state store: %w", k, err)
+			}
+			if realPerson(rel.Client) {
+				if refusal.Clients == 0 {
+					refusal.Example = row.Locator
+				}
+				refusal.Clients++
+			}
+		}
+		if len(keys) < page {
+			break
+		}
+		after = keys[len(keys)-1]
+	}
+	if refusal.Clients > 0 {
+		return refusal
+	}
+	return nil
 }
 
 // ErrComplete says the run has nothing left to do.
@@ -172,6 +246,12 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	var pendingNow int64
 	for _, byOutcome := range counts {
 		pendingNow += int64(byOutcome[state.Pending])
+	}
+	if ro.TestEnvironment || IsTestProcessing(ro.ProcessingCode) {
+		ro.TestEnvironment = true
+		if err := r.checkTestRange(ctx); err != nil {
+			return r.rep, err
+		}
 	}
 	// Deliver what is pending.
 	d := newDelivery(ctx, r, ro, run)
@@ -428,6 +508,9 @@ func (d *delivery) client(key string) error {
 	var rel kanta.Relationship
 	if err := state.Decode(row.Model, &rel); err != nil {
 		return fmt.Errorf("reading client %s from the state store: %w", key, err)
+	}
+	if d.ro.TestEnvironment && realPerson(rel.Client) { // checked for all before delivery; kept here for each
+		return &ErrRealPersonsToTest{Clients: 1, Example: row.Locator}
 	}
 	out, err := d.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
 	if err != nil {

@@ -45,7 +45,7 @@ func runArchiveSim(args []string, stdout, stderr io.Writer) int {
 		return fatal(stderr, err)
 	}
 	fmt.Fprintf(stdout, "archive-sim listening on https://%s (mutual TLS), keeping documents in %s\n", ln.Addr(), *store)
-	fmt.Fprintf(stdout, "deliver with: kantamig run ... --sink kanta:https://%s --tls-ca %s --tls-cert %s --tls-key %s\n", ln.Addr(), files.CA, files.ClientCert, files.ClientKey)
+	fmt.Fprintf(stdout, "deliver with: kantamig run ... --sink kanta:https://%s --processing-code T --tls-ca %s --tls-cert %s --tls-key %s\n", ln.Addr(), files.CA, files.ClientCert, files.ClientKey)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); hs.Close() }()

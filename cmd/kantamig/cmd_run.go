@@ -27,7 +27,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	phased := fs.Bool("phased", false, "deliver all client relationships, then all cases, then all documents")
 	allowChange := fs.Bool("allow-mapping-change", false, "continue a run although the mapping file changed")
 	adopt := fs.Bool("adopt-package", false, "take over an archive package made by another run (state file); every document it holds counts as delivered")
-	processing := fs.String("processing-code", "P", "processingCode of the message frames (P production, D debugging, T training)")
+	processing := fs.String("processing-code", "", "processingCode of the message frames: P production, D debugging, T training (T and D: test persons only). Required for kanta: sinks; a package defaults to P")
+	testArchive := fs.Bool("test-archive", false, "the sink is a test archive: refuse to send any person outside the identity-code test range 900–999 (implied by --processing-code T or D)")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
 	senders := fs.Int("senders", 8, "documents on their way to the sink at once (each client's order holds)")
 	var so sink.Options
@@ -41,6 +42,20 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	if *file == "" || *statePath == "" || *sinkSpec == "" {
 		fmt.Fprintln(stderr, "kantamig run: give -m MAPPING, --state FILE and --sink dir:PATH")
+		return exitUsage
+	}
+	switch *processing {
+	case "P", "D", "T":
+	case "":
+		// The production archive is chosen explicitly, never by default: a
+		// default of P would send whatever the extract holds wherever the URL points.
+		if strings.HasPrefix(*sinkSpec, "kanta:") {
+			fmt.Fprintln(stderr, "kantamig run: give --processing-code P to deliver to the production archive, or T (or D) for a test archive, which takes test persons only")
+			return exitUsage
+		}
+		*processing = "P"
+	default:
+		fmt.Fprintf(stderr, "kantamig run: --processing-code %q: choose P (production), D (debugging) or T (training)\n", *processing)
 		return exitUsage
 	}
 	m, schemas, err := pipeline.Load(*file, *sosmeta)
@@ -74,19 +89,20 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange, AdoptPackage: *adopt,
-		ProcessingCode: *processing, Progress: newProgress(stderr), Senders: *senders})
+		ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: newProgress(stderr), Senders: *senders})
 	if errors.Is(err, pipeline.ErrComplete) {
 		fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
 		return exitOK
 	}
-	resume := fmt.Sprintf("Run the same command again to continue: kantamig run -m %s --state %s --sink %s", *file, *statePath, *sinkSpec)
+	resume := fmt.Sprintf("Run the same command again to continue: kantamig run -m %s --state %s --sink %s --processing-code %s", *file, *statePath, *sinkSpec, *processing)
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "kantamig: interrupted; documents in flight settled and the state is saved.\n%s\n", resume)
 		return exitInterrupted
 	}
 	var sinkChanged *pipeline.ErrSinkChanged
 	var pkgOwned *sink.ErrPackageOwned
-	if errors.As(err, &sinkChanged) || errors.As(err, &pkgOwned) {
+	var realPersons *pipeline.ErrRealPersonsToTest
+	if errors.As(err, &sinkChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons) {
 		return fatal(stderr, err) // running the same command again cannot help; the message says what to change
 	}
 	if err != nil {

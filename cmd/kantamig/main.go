@@ -119,6 +119,11 @@ func fatal(stderr io.Writer, err error) int {
 		fmt.Fprintf(stderr, "kantamig: %v\n", err)
 		return exitState
 	}
+	var realPersons *pipeline.ErrRealPersonsToTest
+	if errors.As(err, &realPersons) {
+		fmt.Fprintf(stderr, "kantamig: %v\n", err)
+		return exitDelivery
+	}
 	var derr *pipeline.DeliveryError
 	if errors.As(err, &derr) {
 		fmt.Fprintf(stderr, "kantamig: %v\nThe run stopped; every document before it was delivered and recorded.\n", err)

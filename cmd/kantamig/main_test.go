@@ -69,3 +69,21 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// The production archive is chosen explicitly for a network sink, and a
+// processing code outside P, D and T is a command-line error.
+func TestProcessingCodeMustBeChosen(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "run.db")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--sink", "kanta:https://127.0.0.1:1"}, "give --processing-code P"},
+		{[]string{"--sink", "dir:" + t.TempDir(), "--processing-code", "X"}, `--processing-code "X"`},
+	} {
+		args := append([]string{"run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", state}, tc.args...)
+		if code, _, stderr := runCLI(t, args...); code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q", tc.args, code, stderr)
+		}
+	}
+}
