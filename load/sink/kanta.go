@@ -6,10 +6,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/textproto"
 	"os"
@@ -28,6 +30,7 @@ import (
 type Kanta struct {
 	url         string
 	client      *http.Client
+	tlsConfig   *tls.Config
 	maxAttempts int
 	base        time.Duration
 }
@@ -38,13 +41,14 @@ func OpenKanta(url string, opts Options) (Sink, error) {
 		return nil, fmt.Errorf("kanta sink %q: the archive is reached over HTTPS only", url)
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if opts.CertFile != "" || opts.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("loading the client certificate for mutual TLS: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
+	if opts.CertFile == "" || opts.KeyFile == "" {
+		return nil, fmt.Errorf("kanta sink %q: the archive takes messages over mutual TLS only; give the organisation's client certificate with --tls-cert and its key with --tls-key", url)
 	}
+	cert, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("loading the client certificate for mutual TLS: %w", err)
+	}
+	cfg.Certificates = []tls.Certificate{cert}
 	if opts.CAFile != "" {
 		pem, err := os.ReadFile(opts.CAFile)
 		if err != nil {
@@ -67,6 +71,7 @@ func OpenKanta(url string, opts Options) (Sink, error) {
 	return &Kanta{
 		url:         strings.TrimRight(url, "/"),
 		client:      &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 8}},
+		tlsConfig:   cfg,
 		maxAttempts: attempts,
 		base:        base,
 	}, nil
@@ -116,6 +121,9 @@ func (k *Kanta) send(ctx context.Context, body []byte, contentType string) (Rece
 	req.Header.Set("Content-Type", contentType)
 	resp, err := k.client.Do(req)
 	if err != nil {
+		if perm := k.tlsFailure(ctx, err); perm != nil {
+			return Receipt{}, perm, false
+		}
 		return Receipt{}, err, ctx.Err() == nil
 	}
 	defer resp.Body.Close()
@@ -156,4 +164,57 @@ func message(d *Delivery) ([]byte, string, error) {
 		return nil, "", err
 	}
 	return b.Bytes(), `multipart/related; type="application/hl7-v3+xml"; boundary=` + mw.Boundary(), nil
+}
+
+// tlsFailure tells a failure that sending again cannot fix (a certificate
+// not trusted on either side) from a transient one, and says what to check.
+// A server that refuses the client's certificate shows, under TLS 1.3, only
+// after the handshake, often as a reset or broken pipe on the request: for
+// any transport error, one probe handshake with a short read asks the server
+// directly.
+func (k *Kanta) tlsFailure(ctx context.Context, err error) error {
+	if e := classifyTLS(err); e != nil {
+		return e
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	host := strings.TrimPrefix(k.url, "https://")
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		host = host[:i]
+	}
+	if !strings.Contains(host, ":") {
+		host += ":443"
+	}
+	d := &tls.Dialer{Config: k.tlsConfig.Clone(), NetDialer: &net.Dialer{Timeout: 10 * time.Second}}
+	conn, derr := d.DialContext(ctx, "tcp", host)
+	if derr != nil {
+		return classifyTLS(derr)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(time.Second))
+	_, rerr := conn.Read(make([]byte, 1))
+	return classifyTLS(rerr)
+}
+
+// classifyTLS returns a PermanentError for certificate and handshake refusals, nil otherwise.
+func classifyTLS(err error) error {
+	if err == nil {
+		return nil
+	}
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) {
+		return &PermanentError{Reason: fmt.Sprintf("the archive's TLS certificate is not trusted (%v); check --tls-ca is the archive's CA and the URL's host name is the one in its certificate", err)}
+	}
+	// An alert from the server ("remote error: tls: ...") is its TLS layer's
+	// refusal; crypto/tls reports it as a net.OpError with that Op.
+	var alert tls.AlertError
+	var op *net.OpError
+	if errors.As(err, &alert) || (errors.As(err, &op) && op.Op == "remote error") {
+		return &PermanentError{Reason: fmt.Sprintf("the archive refused the TLS connection (%v); check that --tls-cert and --tls-key are the organisation's client certificate and key, issued by a CA the archive trusts and not expired", err)}
+	}
+	return nil
 }
