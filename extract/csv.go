@@ -81,9 +81,12 @@ func (s *csvSource) Next(ctx context.Context) (Record, error) {
 		return Record{}, io.EOF
 	}
 	if err != nil {
-		// A malformed line stops the source: csv cannot resynchronise safely,
-		// and guessing would lose or merge records.
-		return Record{}, fmt.Errorf("reading %s: %w", s.name, err)
+		// A quoting error stops the source: after a stray or unclosed quote
+		// the record boundaries are unknown (the rest of the file may be one
+		// field), so no reader can resynchronise safely, and guessing would
+		// lose or merge records. A line with the wrong number of fields is
+		// different: it is read, and the mapping rejects it (FieldCountProblem).
+		return Record{}, fmt.Errorf("reading %s: %w; fix the quoting at that place in the export (a field with a quote, delimiter or line break must be enclosed in quotes, its quotes doubled) and run again", s.name, err)
 	}
 	line, _ := s.reader.FieldPos(0)
 	fields := make(map[string]string, len(rec))

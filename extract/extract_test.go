@@ -169,3 +169,25 @@ func TestXMLElementAtRecordLevelUnderAnotherNameIsHandedOn(t *testing.T) {
 		}
 	}
 }
+
+// A quoting error stops the source with its position and what to do; a line
+// with the wrong number of fields is read and marked for the mapping to reject.
+func TestCSVQuotingErrorStopsWithPositionFieldCountDoesNot(t *testing.T) {
+	path := writeFile(t, "q.csv", []byte("id;nimi\n1;a\n2;Matti \"Masa\" M\n3;c\n"))
+	src, err := Open(Spec{Kind: "csv", File: path, Delimiter: ";"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := src.Next(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Next(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "column") || !strings.Contains(err.Error(), "fix the quoting") {
+		t.Fatalf("want the position and what to fix, got %v", err)
+	}
+	recs := readAll(t, Spec{Kind: "csv", File: writeFile(t, "n.csv", []byte("id;nimi\n1;a;extra\n2;b\n")), Delimiter: ";"})
+	if len(recs) != 2 || recs[0].Fields[FieldCountProblem] == "" || recs[1].Fields[FieldCountProblem] != "" {
+		t.Errorf("field count: %v", recs)
+	}
+}
