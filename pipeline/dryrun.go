@@ -31,6 +31,9 @@ type Options struct {
 	// SignerName describes the signer in the report.
 	SignerName string
 	Workers    int // signing workers; default 2
+	// MaxDocumentBytes rejects, at staging, a document larger than this
+	// (DefaultMaxDocumentBytes when 0), with its size in the reason.
+	MaxDocumentBytes int
 	// Store holds the index of records. Nil means a temporary one in
 	// WorkDir, removed when the Runner is closed.
 	Store *state.Store

@@ -107,6 +107,28 @@ func (r *Runner) transformFailed(e kanta.Entity, rec extract.Record, key string,
 	return r.refuse(row, state.Rejected, &mapping.Finding{Rule: rule, Reason: "its document could not be built: " + err.Error()})
 }
 
+// DefaultMaxDocumentBytes bounds an archive document (Options.MaxDocumentBytes).
+// No limit of the archive's is published (DOMAIN §5); 20 MiB holds any
+// client document a person wrote (the largest legacy texts seen are a few
+// megabytes), keeps a message, with the document Base64'd inside its frame,
+// under 27 MiB, and keeps the memory a document needs bounded.
+const DefaultMaxDocumentBytes = 20 << 20
+
+func (r *Runner) maxDocumentBytes() int {
+	if r.opts.MaxDocumentBytes > 0 {
+		return r.opts.MaxDocumentBytes
+	}
+	return DefaultMaxDocumentBytes
+}
+
+// tooLarge rejects a document over the size limit at staging, so that the
+// run does not stop in delivery when the archive refuses it.
+func (r *Runner) tooLarge(rec extract.Record, key string, row *state.Record, field, what string) error {
+	reason := fmt.Sprintf("%s; the limit is %d bytes (--max-document-bytes): split the text in the source, or raise the limit if the archive takes larger documents", what, r.maxDocumentBytes())
+	r.rejectRecord(kanta.EntityDocument, rec, key, field, "document-too-large", reason)
+	return r.refuse(row, state.Rejected, &mapping.Finding{Field: field, Rule: "document-too-large", Reason: reason})
+}
+
 // duplicateFound rejects a second record with a key already read in this
 // pass. It is kept in the store under its own row, so that the store accounts
 // for every source record.
@@ -277,6 +299,13 @@ func (r *Runner) document(rec extract.Record) error {
 		}
 		return nil
 	}
+	// A text beyond the limit is refused before a document is built from it:
+	// building one makes several copies (escaped, Base64), and memory must not
+	// follow the size of one field.
+	if n := len(d.Text); n > r.maxDocumentBytes() {
+		count(report.OutcomeReject)
+		return r.tooLarge(rec, o.Key, row, "text", fmt.Sprintf("its text is %d bytes", n))
+	}
 	if err := r.mint(&row.DocOID, kindDocument); err != nil {
 		return err
 	}
@@ -285,6 +314,10 @@ func (r *Runner) document(rec extract.Record) error {
 	if err != nil {
 		count(report.OutcomeReject)
 		return r.transformFailed(kanta.EntityDocument, rec, o.Key, row, err)
+	}
+	if n := len(out.XML); n > r.maxDocumentBytes() {
+		count(report.OutcomeReject)
+		return r.tooLarge(rec, o.Key, row, "", fmt.Sprintf("its archive document would be %d bytes", n))
 	}
 	var model any = nil
 	if r.opts.StageDocuments {

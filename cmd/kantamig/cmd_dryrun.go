@@ -24,6 +24,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	docs := fs.String("documents", "", "also write every generated document into this folder")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
 	failOnReject := fs.Bool("fail-on-reject", false, "exit with code 4 if any record was rejected")
+	maxDoc := fs.Int("max-document-bytes", pipeline.DefaultMaxDocumentBytes, "reject, at staging, a document larger than this many bytes (the reason gives its size)")
 	withToken := fs.Bool("sign-with-token", false, "sign with the organisation's key on the token instead of a throwaway key (a rehearsal of the token)")
 	var tf tokenFlags
 	tf.register(fs)
@@ -39,7 +40,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 		return fatal(stderr, err)
 	}
 	opts := pipeline.Options{
-		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, DocumentsDir: *docs, Workers: tf.workers,
+		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, DocumentsDir: *docs, Workers: tf.workers,
 		Version: version, Command: "kantamig dry-run " + strings.Join(args, " "),
 		// Beside the report: the index holds identity codes in clear while the
 		// dry-run works, and is removed on every exit (or at the next start, after kill -9).

@@ -30,6 +30,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	processing := fs.String("processing-code", "", "processingCode of the message frames: P production, D debugging, T training (T and D: test persons only). Required for kanta: sinks; a package defaults to P")
 	testArchive := fs.Bool("test-archive", false, "the sink is a test archive: refuse to send any person outside the identity-code test range 900–999 (implied by --processing-code T or D)")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
+	maxDoc := fs.Int("max-document-bytes", pipeline.DefaultMaxDocumentBytes, "reject, at staging, a document larger than this many bytes (the reason gives its size)")
 	senders := fs.Int("senders", 8, "documents on their way to the sink at once (each client's order holds)")
 	var so sink.Options
 	fs.StringVar(&so.CAFile, "tls-ca", "", "kanta sink: the archive's CA certificate (PEM)")
@@ -78,7 +79,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	defer sk.Close()
 	runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
-		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, Workers: tf.workers, Store: st,
+		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, Workers: tf.workers, Store: st,
 		Signer: signer, SignerName: fmt.Sprintf("token %s%s, key %s%s (%s)", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject),
 		Version: version, Command: "kantamig run " + strings.Join(args, " "),
 	})
