@@ -114,11 +114,16 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if *reportPath == "" {
 		*reportPath = strings.TrimSuffix(*statePath, ".db") + "-report.xlsx"
 	}
-	if err := rep.WriteExcel(*reportPath); err != nil {
-		return fatal(stderr, err)
+	err = rep.WriteExcel(*reportPath)
+	if err == nil {
+		err = rep.WriteJSON(strings.TrimSuffix(*reportPath, ".xlsx") + ".json")
 	}
-	if err := rep.WriteJSON(strings.TrimSuffix(*reportPath, ".xlsx") + ".json"); err != nil {
-		return fatal(stderr, err)
+	if err != nil {
+		// The delivery is done and recorded; only its account is missing.
+		fmt.Fprintf(stderr, "kantamig: the run delivered %d documents and recorded them, but its report could not be written: %v\nFree space (or choose another --report) and write it from the state file: kantamig report --state %s --report %s\n",
+			rep.DocumentsDelivered, err, *statePath, *reportPath)
+		printStatus(stdout, st, *statePath)
+		return exitNoReport
 	}
 	fmt.Fprintf(stdout, "delivered %d documents to %s (%d were there already)\n", rep.DocumentsDelivered, sk, rep.DuplicatesAtSink)
 	return printStatus(stdout, st, *statePath)

@@ -33,6 +33,7 @@ const (
 	exitDelivery    = 8  // a document could not be delivered (the archive refused it, or the sink failed)
 	exitState       = 9  // the state file is in use by another run, or belongs to another mapping
 	exitIncomplete  = 10 // status: the run is not complete
+	exitNoReport    = 11 // run: everything was delivered and recorded, but the report could not be written
 	exitInterrupted = 130
 )
 
@@ -49,6 +50,7 @@ func commands() []command {
 		{"run", "the migration: stage, sign and deliver in order; run again to continue", runRun},
 		{"archive-sim", "a local archive that speaks kantamig's archive protocol, for tests and trials", runArchiveSim},
 		{"status", "where a run stands, and its reconciliation", runStatus},
+		{"report", "write a run's report from its state file, at any time", runReport},
 		{"verify", "check every signature of archive documents (files or folders)", runVerify},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("kantamig", version); return exitOK }},
 	}

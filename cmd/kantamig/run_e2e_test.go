@@ -347,3 +347,50 @@ func TestTwoRunsCannotWriteOnePackage(t *testing.T) {
 		t.Fatalf("second writer: exit %d\n%s", code, out)
 	}
 }
+
+// A run whose report cannot be written after everything was delivered says
+// so with its own exit code, and the report is written from the state file
+// afterwards, with every record accounted for.
+func TestReportFromTheStateWhenTheRunCouldNotWriteIt(t *testing.T) {
+	e := newRunEnv(t)
+	blocked := filepath.Join(t.TempDir(), "report.xlsx")
+	if err := os.MkdirAll(blocked, 0o700); err != nil { // a folder where the workbook should go
+		t.Fatal(err)
+	}
+	code, out := e.runToEnd(t, "--report", blocked)
+	if code != exitNoReport || !strings.Contains(out, "kantamig report --state "+e.state) {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	e.judge(t)
+	reportPath := filepath.Join(t.TempDir(), "later.xlsx")
+	cmd := exec.Command(e.bin, "report", "--state", e.state, "--report", reportPath)
+	cmd.Env = e.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(strings.TrimSuffix(reportPath, ".xlsx") + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Total struct {
+			Extracted, Rejected, Skipped int
+		}
+		Delivered int `json:"documents_delivered"`
+		Rejects   []struct{ Rule, Locator string }
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if want := wouldLoad(t); rep.Delivered != want || rep.Total.Extracted != want+rep.Total.Rejected+rep.Total.Skipped || len(rep.Rejects) != rep.Total.Rejected || rep.Total.Rejected == 0 {
+		t.Errorf("report from the state: %+v, want %d delivered", rep.Total, want)
+	}
+	for _, r := range rep.Rejects {
+		if r.Rule == "" || r.Locator == "" {
+			t.Errorf("reject without rule or locator: %+v", r)
+		}
+	}
+	if _, err := os.Stat(reportPath); err != nil {
+		t.Error(err)
+	}
+}

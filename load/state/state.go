@@ -527,3 +527,30 @@ func (s *Store) SamePerson(entity, person, key string, pass int) (*Record, error
 	}
 	return r, nil
 }
+
+// Outcomes calls fn with every record's entity, key, locator, outcome, rule
+// and reason (not its model), in key order: what a report needs, read
+// straight from the store.
+func (s *Store) Outcomes(fn func(Record) error) error {
+	s.mu.Lock()
+	if err := s.commit(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	rows, err := s.db.Query(`SELECT entity, key, locator, outcome, rule, reason FROM records ORDER BY entity, key`)
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("state store: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Record
+		if err := rows.Scan(&r.Entity, &r.Key, &r.Locator, &r.Outcome, &r.Rule, &r.Reason); err != nil {
+			return fmt.Errorf("state store: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

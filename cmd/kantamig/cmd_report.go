@@ -1,0 +1,103 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/report"
+)
+
+// runReport writes a run's report from its state store alone, at any time:
+// after a run whose own report could not be written (a full disk after the
+// last delivery), while a run is going, or long after. It needs neither the
+// sources nor the mapping. What only staging sees (warnings, unmapped values,
+// counts by document type) is in the report that run writes; this one has
+// every record's outcome, the rejects and skips with their reasons, and the
+// delivery counts.
+func runReport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("state", "", "state file of the run")
+	reportPath := fs.String("report", "", "Excel report to write (default beside the state file); JSON beside it")
+	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *path == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "kantamig report: give --state FILE (and optionally --report FILE.xlsx)")
+		return exitUsage
+	}
+	if _, err := os.Stat(*path); err != nil {
+		return fatal(stderr, err)
+	}
+	st, err := state.OpenReadOnly(*path)
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	defer st.Close()
+	rep, err := reportFromState(st, *showPersonal)
+	if err != nil {
+		return fatal(stderr, err)
+	}
+	if *reportPath == "" {
+		*reportPath = strings.TrimSuffix(*path, ".db") + "-report.xlsx"
+	}
+	jsonPath := strings.TrimSuffix(*reportPath, ".xlsx") + ".json"
+	if err := rep.WriteExcel(*reportPath); err != nil {
+		return fatal(stderr, err)
+	}
+	if err := rep.WriteJSON(jsonPath); err != nil {
+		return fatal(stderr, err)
+	}
+	fmt.Fprintf(stdout, "report of %s: %s and %s\n", *path, *reportPath, jsonPath)
+	return exitOK
+}
+
+func reportFromState(st *state.Store, showPersonal bool) (*report.Report, error) {
+	setting := func(name string) string { v, _ := st.Setting(name); return v }
+	started, _ := time.Parse(time.RFC3339, setting("first_start"))
+	rep := report.New(report.Settings{
+		Command: "kantamig report (from the state store)", MappingFile: setting("mapping_file"), MappingSHA256: setting("mapping_sha256"),
+		Cutoff: setting("cutoff"), Version: version, Started: started, PersonalData: showPersonal,
+	})
+	err := st.Outcomes(func(r state.Record) error {
+		e := kanta.Entity(r.Entity)
+		f := report.Finding{Locator: r.Locator, Entity: r.Entity, Key: storedKey(r.Key), Rule: r.Rule, Reason: r.Reason}
+		switch r.Outcome {
+		case state.Loaded:
+			rep.Count(e, report.OutcomeLoad)
+			rep.DocumentsDelivered++
+		case state.Pending:
+			rep.Count(e, report.OutcomeLoad)
+		case state.Rejected:
+			rep.Count(e, report.OutcomeReject)
+			rep.Reject(f)
+		case state.Skipped:
+			rep.Count(e, report.OutcomeSkip)
+			rep.Skip(f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rep.StateCounts, err = st.Counts(); err != nil {
+		return nil, err
+	}
+	rep.DocumentsSigned = rep.DocumentsDelivered
+	rep.Finish()
+	return rep, nil
+}
+
+// storedKey is the source key of a record as the store keeps it: records
+// without a key, and duplicates, are stored under their locator.
+func storedKey(k string) string {
+	k, _, _ = strings.Cut(k, "\x00")
+	return k
+}
