@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -32,9 +31,6 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if *path == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "kantamig report: give --state FILE (and optionally --report FILE.xlsx)")
 		return exitUsage
-	}
-	if _, err := os.Stat(*path); err != nil {
-		return fatal(stderr, err)
 	}
 	st, err := state.OpenReadOnly(*path)
 	if err != nil {

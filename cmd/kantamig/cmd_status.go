@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	"github.com/kantamig/kantamig/load/state"
@@ -20,9 +19,6 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	if *path == "" {
 		fmt.Fprintln(stderr, "kantamig status: give --state FILE")
 		return exitUsage
-	}
-	if _, err := os.Stat(*path); err != nil {
-		return fatal(stderr, err)
 	}
 	st, err := state.OpenReadOnly(*path)
 	if err != nil {

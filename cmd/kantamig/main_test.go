@@ -87,3 +87,16 @@ func TestProcessingCodeMustBeChosen(t *testing.T) {
 		}
 	}
 }
+
+// status and report of a state file that is not there say so, and create nothing.
+func TestStatusAndReportOfAMissingStateFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.db")
+	for _, cmd := range []string{"status", "report"} {
+		if code, _, stderr := runCLI(t, cmd, "--state", missing); code != exitFailure || !strings.Contains(stderr, "no state file") {
+			t.Errorf("%s: exit %d, stderr %q", cmd, code, stderr)
+		}
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Errorf("%s created the state file", cmd)
+		}
+	}
+}

@@ -511,6 +511,9 @@ func (s *Store) Failures(limit int) ([]Record, error) {
 // OpenReadOnly opens a store to look at it, without its lock, while a run
 // may be using it.
 func OpenReadOnly(path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil { // never create one by looking
+		return nil, fmt.Errorf("no state file: %w", err)
+	}
 	return open(path, "NORMAL")
 }
 
