@@ -57,15 +57,17 @@ func JudgePackage(dir string) (*PackageResult, error) {
 			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d (%s): %v", line, e.OID, err))
 		}
 	}
-	files := 0
-	filepath.WalkDir(filepath.Join(dir, "documents"), func(_ string, e os.DirEntry, err error) error {
-		if err == nil && !e.IsDir() && filepath.Ext(e.Name()) == ".xml" {
-			files++
+	for _, sub := range []string{"documents", "frames"} {
+		files := 0
+		filepath.WalkDir(filepath.Join(dir, sub), func(_ string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() && filepath.Ext(e.Name()) == ".xml" {
+				files++
+			}
+			return nil
+		})
+		if files != len(seen) {
+			res.Problems = append(res.Problems, fmt.Sprintf("%d files under %s/, %d documents in the manifest: every file must be listed once", files, sub, len(seen)))
 		}
-		return nil
-	})
-	if files != len(seen) {
-		res.Problems = append(res.Problems, fmt.Sprintf("%d document files, %d in the manifest", files, len(seen)))
 	}
 	res.Documents = j.Count()
 	return res, sc.Err()

@@ -9,13 +9,19 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kantamig/kantamig/archive"
 	"github.com/kantamig/kantamig/load/sign"
 )
 
 func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: kantamig verify FILE|DIR ...") }
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: kantamig verify FILE|DIR|PACKAGE ...")
+		fmt.Fprintln(stderr, "An archive package (a folder with manifest.jsonl) is checked whole: every signature, every manifest line")
+		fmt.Fprintln(stderr, "with its document and frame, every file listed once, frame and document ids, and the delivery order.")
+		fmt.Fprintln(stderr, "Any other folder is searched for .xml documents at any depth.")
+	}
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -23,7 +29,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	var files []string
+	var files, packages []string
 	for _, arg := range fs.Args() {
 		fi, err := os.Stat(arg)
 		if err != nil {
@@ -33,12 +39,46 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 			files = append(files, arg)
 			continue
 		}
-		found, err := filepath.Glob(filepath.Join(arg, "*.xml"))
+		if _, err := os.Stat(filepath.Join(arg, "manifest.jsonl")); err == nil {
+			packages = append(packages, arg)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(arg, func(path string, e os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !e.IsDir() && filepath.Ext(path) == ".xml" {
+				found = append(found, path)
+			}
+			return nil
+		})
 		if err != nil {
 			return fatal(stderr, err)
 		}
 		sort.Strings(found)
 		files = append(files, found...)
+	}
+	problems := 0
+	for _, pkg := range packages {
+		res, err := archive.JudgePackage(pkg)
+		if err != nil {
+			return fatal(stderr, fmt.Errorf("reading the archive package %s: %w", pkg, err))
+		}
+		for _, p := range res.Problems {
+			fmt.Fprintf(stdout, "FAIL %s: %s\n", pkg, p)
+		}
+		fmt.Fprintf(stdout, "package %s: %d document(s) accepted in order with their frames, %d problem(s)\n", pkg, res.Documents, len(res.Problems))
+		problems += len(res.Problems)
+		if res.Documents == 0 {
+			problems++
+		}
+	}
+	if len(files) == 0 && len(packages) > 0 {
+		if problems > 0 {
+			return exitVerify
+		}
+		return exitOK
 	}
 	failed := 0
 	for _, f := range files {
@@ -49,7 +89,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "%d document(s) checked, %d failed\n", len(files), failed)
-	if failed > 0 || len(files) == 0 {
+	if failed > 0 || len(files) == 0 || problems > 0 {
 		return exitVerify
 	}
 	return exitOK

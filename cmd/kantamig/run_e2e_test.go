@@ -394,3 +394,69 @@ func TestReportFromTheStateWhenTheRunCouldNotWriteIt(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// verify of a whole package passes on what a run delivered and fails on a
+// package with a missing, a doubled or an out-of-order document.
+func TestVerifyPackage(t *testing.T) {
+	e := newRunEnv(t)
+	if code, out := e.runToEnd(t); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	verify := func(pkg string) (int, string) {
+		cmd := exec.Command(e.bin, "verify", pkg)
+		cmd.Env = e.env
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), string(out)
+		}
+		return 0, string(out)
+	}
+	if code, out := verify(e.pkg); code != exitOK || !strings.Contains(out, fmt.Sprintf("%d document(s) accepted in order", wouldLoad(t))) {
+		t.Fatalf("the delivered package: exit %d\n%s", code, out)
+	}
+	manifest, err := os.ReadFile(filepath.Join(e.pkg, "manifest.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(manifest), "\n")
+	var first struct{ Document string }
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, want string
+		breakIt    func(pkg string)
+	}{
+		{"missing document", "no such file", func(pkg string) { os.Remove(filepath.Join(pkg, first.Document)) }},
+		{"doubled document", "already listed", func(pkg string) {
+			os.WriteFile(filepath.Join(pkg, "manifest.jsonl"), []byte(string(manifest)+lines[5]), 0o600)
+		}},
+		{"out of order", "arrived before its client relationship", func(pkg string) {
+			// The first client document, moved to the top: before its relationship and its case.
+			for i, l := range lines {
+				if strings.Contains(l, `"kind":"client-document"`) {
+					moved := l + strings.Join(lines[:i], "") + strings.Join(lines[i+1:], "")
+					os.WriteFile(filepath.Join(pkg, "manifest.jsonl"), []byte(moved), 0o600)
+					return
+				}
+			}
+			t.Fatal("no client document in the manifest")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pkg := filepath.Join(t.TempDir(), "package")
+			if out, err := exec.Command("cp", "-a", e.pkg, pkg).CombinedOutput(); err != nil {
+				t.Fatalf("%v %s", err, out)
+			}
+			tc.breakIt(pkg)
+			if code, out := verify(pkg); code != exitVerify || !strings.Contains(out, tc.want) {
+				t.Errorf("exit %d, want %d and %q in\n%s", code, exitVerify, tc.want, lastLines(out, 5))
+			}
+		})
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
