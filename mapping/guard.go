@@ -35,11 +35,8 @@ func guardDepth(data []byte) *Error {
 	for i := 0; i < len(data); i++ {
 		ch := data[i]
 		col++
-		if ch == '\n' {
+		if ch == '\n' { // a quoted scalar may go on over lines: quote stays as it is
 			line, col, comment = line+1, 0, false
-			if quote == '\'' || quote == '"' { // multi-line quoted scalars are legal
-				continue
-			}
 			continue
 		}
 		switch {

@@ -37,7 +37,13 @@ type expected struct {
 
 func dryRunSamples(t *testing.T, opts Options) *report.Report {
 	t.Helper()
-	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), filepath.Join(sharedDir(), "sosmeta"))
+	return dryRunMapping(t, filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), opts)
+}
+
+// dryRunMapping runs a whole dry-run of a mapping file and returns its report.
+func dryRunMapping(t *testing.T, file string, opts Options) *report.Report {
+	t.Helper()
+	m, schemas, err := Load(file, filepath.Join(sharedDir(), "sosmeta"))
 	if err != nil {
 		t.Fatal(err)
 	}

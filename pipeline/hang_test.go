@@ -89,19 +89,7 @@ func TestOversizedDocumentsAreRejectedAtStaging(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	m, schemas, err := Load(file, filepath.Join(sharedDir(), "sosmeta"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Prepare(m, schemas, Options{MaxDocumentBytes: 50000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	rep, err := r.DryRun(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := dryRunMapping(t, file, Options{MaxDocumentBytes: 50000})
 	got := map[string]string{}
 	for _, f := range rep.Rejects {
 		if f.Rule == "document-too-large" {

@@ -90,38 +90,25 @@ func realPerson(c kanta.Client) bool {
 // not after the archive has seen some.
 func (r *Runner) checkTestRange(ctx context.Context) error {
 	refusal := &ErrRealPersonsToTest{}
-	after := ""
-	for {
-		keys, err := r.st.Keys(string(kanta.EntityClient), after, page)
-		if err != nil {
+	err := eachKey(ctx, r.st, string(kanta.EntityClient), func(k string) error {
+		row, err := r.st.Get(string(kanta.EntityClient), k)
+		if err != nil || row == nil || (row.Outcome != state.Pending && row.Outcome != state.Loaded) {
 			return err
 		}
-		for _, k := range keys {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			row, err := r.st.Get(string(kanta.EntityClient), k)
-			if err != nil || row == nil || (row.Outcome != state.Pending && row.Outcome != state.Loaded) {
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			var rel kanta.Relationship
-			if err := state.Decode(row.Model, &rel); err != nil {
-				return fmt.Errorf("reading client %s from the state store: %w", k, err)
-			}
-			if realPerson(rel.Client) {
-				if refusal.Clients == 0 {
-					refusal.Example = row.Locator
-				}
-				refusal.Clients++
-			}
+		var rel kanta.Relationship
+		if err := state.Decode(row.Model, &rel); err != nil {
+			return fmt.Errorf("reading client %s from the state store: %w", k, err)
 		}
-		if len(keys) < page {
-			break
+		if realPerson(rel.Client) {
+			if refusal.Clients == 0 {
+				refusal.Example = row.Locator
+			}
+			refusal.Clients++
 		}
-		after = keys[len(keys)-1]
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if refusal.Clients > 0 {
 		return refusal
@@ -402,29 +389,33 @@ func (d *delivery) wait() error {
 
 const page = 500
 
-func (d *delivery) all(ctx context.Context) error {
-	st := d.r.st
-	eachKey := func(entity string, fn func(string) error) error {
-		after := ""
-		for {
-			keys, err := st.Keys(entity, after, page)
-			if err != nil {
+// eachKey calls fn with every key of an entity in the store, in key order,
+// a page at a time, stopping when ctx is done.
+func eachKey(ctx context.Context, st *state.Store, entity string, fn func(string) error) error {
+	after := ""
+	for {
+		keys, err := st.Keys(entity, after, page)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
-			for _, k := range keys {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if err := fn(k); err != nil {
-					return err
-				}
+			if err := fn(k); err != nil {
+				return err
 			}
-			if len(keys) < page {
-				return nil
-			}
-			after = keys[len(keys)-1]
 		}
+		if len(keys) < page {
+			return nil
+		}
+		after = keys[len(keys)-1]
 	}
+}
+
+func (d *delivery) all(ctx context.Context) error {
+	st := d.r.st
+	eachKey := func(entity string, fn func(string) error) error { return eachKey(ctx, st, entity, fn) }
 	if d.ro.Phased {
 		if err := eachKey(string(kanta.EntityClient), d.client); err != nil {
 			return err
