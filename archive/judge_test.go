@@ -3,11 +3,11 @@ package archive
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/transform"
 	"github.com/kantamig/kantamig/transform/transformtest"
@@ -31,7 +31,7 @@ func TestJudgePackageFromEnv(t *testing.T) {
 
 func signedSet(t *testing.T) (map[string][]byte, map[string][]byte) {
 	t.Helper()
-	tr := transformtest.NewTransformer(t, filepath.Join(transformtest.SharedDir(t), "sosmeta"))
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
 	outs := transformtest.Build(t, tr)
 	s, err := sign.NewThrowawaySigner("1.2.246.10.99999991.10.0", "Kuvitelman hyvinvointialue")
 	if err != nil {

@@ -7,16 +7,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kantamig/kantamig/internal/testenv"
 )
 
 func loadText(t *testing.T, text string) (*Mapping, error) {
 	t.Helper()
-	// Written beside the fixture so that relative paths resolve the same way.
-	path := filepath.Join("testdata", fmt.Sprintf("tmp-%s.yaml", strings.ReplaceAll(t.Name(), "/", "_")))
+	// Written beside a copy of the fixtures, so that relative paths resolve
+	// the same way and the source tree is never written to.
+	path := filepath.Join(testenv.MappingFixture(t), "mapping.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.Remove(path) })
 	return Load(path)
 }
 

@@ -10,11 +10,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/report"
-	"github.com/kantamig/kantamig/transform/transformtest"
 )
-
-func sharedDir() string { return transformtest.SharedDir(nil) }
 
 type planted struct {
 	Entity, Key, Rule, What string
@@ -43,7 +41,7 @@ func dryRunSamples(t *testing.T, opts Options) *report.Report {
 // dryRunMapping runs a whole dry-run of a mapping file and returns its report.
 func dryRunMapping(t *testing.T, file string, opts Options) *report.Report {
 	t.Helper()
-	m, schemas, err := Load(file, filepath.Join(sharedDir(), "sosmeta"))
+	m, schemas, err := Load(file, testenv.Sosmeta())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,34 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kantamig/kantamig/internal/testenv"
 )
 
-// tempMapping copies mapping/testdata into a temporary folder (code-set paths
-// made absolute) and lets the test change its files there.
+// tempMapping copies mapping/testdata into a temporary folder and lets the
+// test change its files there.
 func tempMapping(t *testing.T, change func(dir string)) string {
 	t.Helper()
-	dir := t.TempDir()
-	src := filepath.Join("..", "mapping", "testdata")
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codesets, _ := filepath.Abs(filepath.Join("..", "samples", "codesets"))
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasSuffix(e.Name(), ".yaml") {
-			data = []byte(strings.ReplaceAll(string(data), "../../samples/codesets", codesets))
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := testenv.MappingFixture(t)
 	if change != nil {
 		change(dir)
 	}
@@ -51,7 +32,7 @@ func TestDryRunWhoseFirstSourceFailsAtOnceDoesNotHang(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	m, schemas, err := Load(file, filepath.Join(sharedDir(), "sosmeta"))
+	m, schemas, err := Load(file, testenv.Sosmeta())
 	if err != nil {
 		t.Fatal(err)
 	}

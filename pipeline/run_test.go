@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kantamig/kantamig/archive"
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state"
 )
@@ -46,7 +47,7 @@ func simulatorAt(t *testing.T, addr, store string, faults archive.Faults) (*arch
 
 func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (*state.Store, error) {
 	t.Helper()
-	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), filepath.Join(sharedDir(), "sosmeta"))
+	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), testenv.Sosmeta())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestRealIdentityCodesNeverReachATestArchive(t *testing.T) {
 		data = []byte(strings.Replace(string(data), "010190Y990M", "010190Y123M", 1))
 		os.WriteFile(path, data, 0o600)
 	})
-	m, schemas, err := Load(file, filepath.Join(sharedDir(), "sosmeta"))
+	m, schemas, err := Load(file, testenv.Sosmeta())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/load/token"
 )
@@ -44,12 +44,7 @@ func TestDryRunSignsEveryDocument(t *testing.T) {
 // A token that fails in the middle of a run stops it after the signatures in
 // flight settle, and no partly signed document is ever written.
 func TestTokenFailureMidRunStopsCleanly(t *testing.T) {
-	if _, err := exec.LookPath("softhsm2-util"); err != nil {
-		if os.Getenv("KANTAMIG_REQUIRE_TOOLS") != "" {
-			t.Fatal("softhsm2 is required")
-		}
-		t.Skip("softhsm2 not installed; skipping")
-	}
+	testenv.Require(t, "softhsm2-util", "apt-get install softhsm2 opensc")
 	tokDir := t.TempDir()
 	const pin = "2468-pipeline"
 	if err := token.SetUpTestToken(tokDir, pin); err != nil {
@@ -82,7 +77,7 @@ func TestTokenFailureMidRunStopsCleanly(t *testing.T) {
 		}
 	}()
 	defer close(stop)
-	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), filepath.Join(sharedDir(), "sosmeta"))
+	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), testenv.Sosmeta())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +98,11 @@ func TestTokenFailureMidRunStopsCleanly(t *testing.T) {
 		t.Fatalf("want a TokenError, got %v", err)
 	}
 	files, _ := filepath.Glob(filepath.Join(docs, "*"))
-	if len(files) < 300 || len(files) >= r.rep.DocumentsGenerated+1 {
-		t.Errorf("%d files written (generated %d)", len(files), r.rep.DocumentsGenerated)
+	// The token went at 300; what was in flight then may still land (the
+	// window is two documents per worker, plus what the watcher's 2 ms let
+	// through), nothing after the failure.
+	if len(files) < 300 || len(files) > 300+100 || len(files) >= r.rep.DocumentsGenerated {
+		t.Errorf("%d files written (token removed at 300, generated %d): the run did not stop at the failure", len(files), r.rep.DocumentsGenerated)
 	}
 	for _, f := range files {
 		if strings.HasPrefix(filepath.Base(f), ".tmp") {

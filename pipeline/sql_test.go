@@ -12,6 +12,7 @@ import (
 
 	"github.com/kantamig/kantamig/archive"
 	"github.com/kantamig/kantamig/extract/sqltest"
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state"
 )
@@ -34,7 +35,7 @@ const dbMapping = "../mappings/sosiaalitoimi-classic-mariadb.yaml"
 
 func dryRunWith(t *testing.T, mappingFile, docs string) *Runner {
 	t.Helper()
-	m, schemas, err := Load(mappingFile, filepath.Join(sharedDir(), "sosmeta"))
+	m, schemas, err := Load(mappingFile, testenv.Sosmeta())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestRunResumesAfterLostConnection(t *testing.T) {
 	dir := t.TempDir()
 	pkg := filepath.Join(dir, "package")
 	run := func(kill bool) error {
-		m, schemas, err := Load(dbMapping, filepath.Join(sharedDir(), "sosmeta"))
+		m, schemas, err := Load(dbMapping, testenv.Sosmeta())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/transform"
 	"github.com/kantamig/kantamig/transform/transformtest"
 )
@@ -11,7 +12,7 @@ import (
 // BenchmarkDocument builds a typical client document: a structured plan
 // (15007) with about 5 KB of legacy text.
 func BenchmarkDocument(b *testing.B) {
-	tr := transformtest.NewTransformer(b, sosmeta(b))
+	tr := transformtest.NewTransformer(b, testenv.Sosmeta())
 	doc := transformtest.PlanDocument()
 	doc.Text = strings.Repeat("Kotikäynnillä todettiin, että arki sujuu tuettuna. Sovittiin seuraavasta tapaamisesta. ", 60)[:5000]
 	ids := transform.IDs{Document: "1.2.246.10.99999991.95.1.3.1", Case: "1.2.246.10.99999991.95.1.2.1", Relationship: "1.2.246.10.99999991.95.1.1.1"}
@@ -33,7 +34,7 @@ func BenchmarkDocument(b *testing.B) {
 
 // BenchmarkDocumentDisplayOnly is the same without a structured form.
 func BenchmarkDocumentDisplayOnly(b *testing.B) {
-	tr := transformtest.NewTransformer(b, sosmeta(b))
+	tr := transformtest.NewTransformer(b, testenv.Sosmeta())
 	doc := transformtest.PlanDocument()
 	doc.Type, doc.SpecificType = "17", ""
 	doc.Text = strings.Repeat("Asiakas kertoi tilanteestaan puhelimitse. ", 120)[:5000]

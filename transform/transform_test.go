@@ -16,17 +16,16 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/transform"
 	"github.com/kantamig/kantamig/transform/transformtest"
 )
 
-func sosmeta(t testing.TB) string { return filepath.Join(transformtest.SharedDir(t), "sosmeta") }
-
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 func TestGoldenDocuments(t *testing.T) {
-	tr := transformtest.NewTransformer(t, sosmeta(t))
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
 	for name, out := range transformtest.Build(t, tr) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("testdata", "golden", name+".xml")
@@ -81,7 +80,7 @@ func body(t *testing.T, doc []byte) (xhtml, js []byte) {
 }
 
 func TestBodiesDecodeAndValidate(t *testing.T) {
-	tr := transformtest.NewTransformer(t, sosmeta(t))
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
 	for name, out := range transformtest.Build(t, tr) {
 		t.Run(name, func(t *testing.T) {
 			xhtml, js := body(t, out.XML)
@@ -102,7 +101,7 @@ func TestBodiesDecodeAndValidate(t *testing.T) {
 			if key == "" {
 				key = "15007"
 			}
-			schemas, err := transform.LoadSchemas(sosmeta(t))
+			schemas, err := transform.LoadSchemas(testenv.Sosmeta())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +120,7 @@ func TestBodiesDecodeAndValidate(t *testing.T) {
 }
 
 func TestLegacyTextIsEscapedNotInterpreted(t *testing.T) {
-	tr := transformtest.NewTransformer(t, sosmeta(t))
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
 	out := transformtest.Build(t, tr)["client-document-display-only"]
 	xhtml, _ := body(t, out.XML)
 	if !bytes.Contains(xhtml, []byte("arki sujuu &amp; koulu &lt;jatkuu&gt;.<br/>Sovittu")) {
@@ -130,7 +129,7 @@ func TestLegacyTextIsEscapedNotInterpreted(t *testing.T) {
 }
 
 func TestStructuredFormMissingRequiredIsRejected(t *testing.T) {
-	tr := transformtest.NewTransformer(t, sosmeta(t))
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
 	doc := kanta.Document{Client: kanta.Client{TemporaryID: "010111A998W", TemporaryOnly: true, FamilyName: "Kuvitelma", GivenNames: "Siiri"}, Type: "1", SpecificType: "1000", ServiceTask: "24", DrawnUp: time.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC), Confidentiality: "6"}
 	_, err := tr.Document(doc, transform.IDs{Document: "1.2.3.4", Case: "1.2.3.5"})
 	var se *transform.StructureError
@@ -145,16 +144,10 @@ func TestStructuredFormMissingRequiredIsRejected(t *testing.T) {
 // With its urn:hl7finland parts removed, every kind of document validates
 // against the normative CDA R2 schema (as the archive's own samples do).
 func TestDocumentsValidateAgainstCDASchema(t *testing.T) {
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		if os.Getenv("KANTAMIG_REQUIRE_TOOLS") != "" {
-			t.Fatal("xmllint is required (apt-get install libxml2-utils)")
-		}
-		t.Skip("xmllint not installed (apt-get install libxml2-utils); skipping CDA schema validation")
-	}
-	xsd := filepath.Join(transformtest.SharedDir(t), "schemas", "cda", "infrastructure", "cda", "CDA.xsd")
+	xmllint := testenv.Require(t, "xmllint", "apt-get install libxml2-utils")
+	xsd := filepath.Join(testenv.Shared(), "schemas", "cda", "infrastructure", "cda", "CDA.xsd")
 	dir := t.TempDir()
-	docs := transformtest.Build(t, transformtest.NewTransformer(t, sosmeta(t)))
+	docs := transformtest.Build(t, transformtest.NewTransformer(t, testenv.Sosmeta()))
 	for name, out := range docs {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name+".xml")

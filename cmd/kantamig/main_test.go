@@ -8,10 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kantamig/kantamig/transform/transformtest"
+	"github.com/kantamig/kantamig/internal/testenv"
 )
-
-func shared() string { return transformtest.SharedDir(nil) }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -21,28 +19,21 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestCheckBrokenMappingPrintsPosition(t *testing.T) {
-	valid, err := os.ReadFile("../../mappings/sosiaalitoimi-classic.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	broken := strings.Replace(string(valid), "    family_name: sukunimi", "    family_nam: sukunimi", 1)
-	path := filepath.Join("..", "..", "mappings", ".broken-test.yaml")
-	if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(path)
-	code, _, stderr := runCLI(t, "check", "-m", path, "--sosmeta", filepath.Join(shared(), "sosmeta"))
+	path := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+		return strings.Replace(s, "    family_name: sukunimi", "    family_nam: sukunimi", 1)
+	})
+	code, _, stderr := runCLI(t, "check", "-m", path, "--sosmeta", testenv.Sosmeta())
 	if code != exitMapping {
 		t.Errorf("exit code %d, want %d", code, exitMapping)
 	}
-	if !regexp.MustCompile(`\.broken-test\.yaml:\d+:5: clients: unknown target field "family_nam"`).MatchString(stderr) {
+	if !regexp.MustCompile(`sosiaalitoimi-classic\.yaml:\d+:5: clients: unknown target field "family_nam"`).MatchString(stderr) {
 		t.Errorf("stderr lacks file:line:column of the unknown field:\n%s", stderr)
 	}
 }
 
 func TestDryRunExitCodes(t *testing.T) {
 	dir := t.TempDir()
-	args := []string{"dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", filepath.Join(shared(), "sosmeta"), "--report", filepath.Join(dir, "r.xlsx")}
+	args := []string{"dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", testenv.Sosmeta(), "--report", filepath.Join(dir, "r.xlsx")}
 	code, stdout, stderr := runCLI(t, args...)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kantamig/kantamig/archive"
+	"github.com/kantamig/kantamig/internal/testenv"
 )
 
 // These tests run the real binary as a separate process, so that it can be
@@ -47,6 +48,7 @@ func buildBinary(t *testing.T) string {
 }
 
 type runEnv struct {
+	t               *testing.T
 	bin, state, pkg string
 	env             []string
 }
@@ -55,9 +57,10 @@ func newRunEnv(t *testing.T) *runEnv {
 	withToken(t) // sets SOFTHSM2_CONF for this process; children inherit it
 	dir := t.TempDir()
 	return &runEnv{
+		t:   t,
 		bin: buildBinary(t), state: filepath.Join(dir, "run.db"), pkg: filepath.Join(dir, "package"),
 		env: append(os.Environ(), "KANTAMIG_PIN="+cliPIN, "KANTAMIG_TOKEN_LABEL=kantamig", "KANTAMIG_KEY_LABEL=org-signing",
-			"KANTAMIG_SOSMETA="+filepath.Join(shared(), "sosmeta")),
+			"KANTAMIG_SOSMETA="+testenv.Sosmeta()),
 	}
 }
 
@@ -105,13 +108,17 @@ func wouldLoad(t *testing.T) int {
 		t.Fatal(err)
 	}
 	var exp map[string]json.RawMessage
-	json.Unmarshal(data, &exp)
+	if err := json.Unmarshal(data, &exp); err != nil {
+		t.Fatalf("expected.json: %v", err)
+	}
 	total := 0
 	for _, e := range []string{"client", "case", "document"} {
 		var c struct {
 			WouldLoad int `json:"would_load"`
 		}
-		json.Unmarshal(exp[e], &c)
+		if err := json.Unmarshal(exp[e], &c); err != nil || c.WouldLoad == 0 {
+			t.Fatalf("expected.json: no would_load for %s (%v)", e, err)
+		}
 		total += c.WouldLoad
 	}
 	return total
@@ -254,10 +261,7 @@ func TestChangedMappingIsRefused(t *testing.T) {
 	e.waitForDocuments(20)
 	cmd.Process.Kill()
 	cmd.Wait()
-	original, _ := os.ReadFile("../../mappings/sosiaalitoimi-classic.yaml")
-	changed := filepath.Join("..", "..", "mappings", ".changed-test.yaml")
-	os.WriteFile(changed, append(original, []byte("# changed\n")...), 0o600)
-	defer os.Remove(changed)
+	changed := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string { return s + "# changed\n" })
 	run := func(extra ...string) (int, string) {
 		args := append([]string{"run", "-m", changed, "--state", e.state, "--sink", "dir:" + e.pkg}, extra...)
 		c := exec.Command(e.bin, args...)
@@ -278,9 +282,16 @@ func TestChangedMappingIsRefused(t *testing.T) {
 }
 
 // waitForDocuments waits (20 s at most) until the package lists n documents.
+// waitForDocuments waits until the package lists n documents; a run that
+// does not get that far in a minute fails the test, since what the test
+// does next (kill it, break the package) would test nothing.
 func (e *runEnv) waitForDocuments(n int) {
-	deadline := time.Now().Add(20 * time.Second)
-	for manifestLines(e.pkg) < n && time.Now().Before(deadline) {
+	e.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for manifestLines(e.pkg) < n {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("the run delivered %d documents in a minute, not the %d the test waits for", manifestLines(e.pkg), n)
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }

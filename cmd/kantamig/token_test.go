@@ -3,11 +3,11 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/token"
 )
 
@@ -15,12 +15,7 @@ const cliPIN = "1357-cli"
 
 func withToken(t *testing.T) []string {
 	t.Helper()
-	if _, err := exec.LookPath("softhsm2-util"); err != nil {
-		if os.Getenv("KANTAMIG_REQUIRE_TOOLS") != "" {
-			t.Fatal("softhsm2 is required")
-		}
-		t.Skip("softhsm2 not installed; skipping")
-	}
+	testenv.Require(t, "softhsm2-util", "apt-get install softhsm2 opensc")
 	if err := token.SetUpTestToken(t.TempDir(), cliPIN); err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +23,7 @@ func withToken(t *testing.T) []string {
 }
 
 func dryRunArgs(dir string, extra ...string) []string {
-	return append([]string{"dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", filepath.Join(shared(), "sosmeta"),
+	return append([]string{"dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", testenv.Sosmeta(),
 		"--report", filepath.Join(dir, "r.xlsx")}, extra...)
 }
 
@@ -87,7 +82,7 @@ func TestTokenSignedDryRunVerifies(t *testing.T) {
 }
 
 func TestVerifyAcceptsTheArchiveSamples(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(shared(), "reference", "kanta-samples", "*.signed.xml"))
+	files, _ := filepath.Glob(filepath.Join(testenv.Shared(), "reference", "kanta-samples", "*.signed.xml"))
 	code, stdout, _ := runCLI(t, append([]string{"verify"}, files...)...)
 	if code != exitOK || strings.Count(stdout, "OK  ") != len(files) {
 		t.Errorf("exit %d\n%s", code, stdout)

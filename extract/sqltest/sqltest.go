@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+
+	"github.com/kantamig/kantamig/internal/testenv"
 )
 
 // Server is a running test server.
@@ -114,7 +116,7 @@ func (s *Server) Stop() {
 // (they skip themselves) unless KANTAMIG_REQUIRE_TOOLS is set.
 func Main(m interface{ Run() int }, use func(*Server)) int {
 	if !Available() {
-		if os.Getenv("KANTAMIG_REQUIRE_TOOLS") != "" {
+		if testenv.ToolsRequired() {
 			fmt.Fprintln(os.Stderr, "MariaDB is required (apt-get install mariadb-server)")
 			return 1
 		}

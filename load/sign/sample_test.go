@@ -6,15 +6,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kantamig/kantamig/transform/transformtest"
+	"github.com/kantamig/kantamig/internal/testenv"
 )
 
-func sharedDir() string { return transformtest.SharedDir(nil) }
-
 func sampleFiles(t *testing.T) []string {
-	files, err := filepath.Glob(filepath.Join(sharedDir(), "reference", "kanta-samples", "*.signed.xml"))
+	files, err := filepath.Glob(filepath.Join(testenv.Shared(), "reference", "kanta-samples", "*.signed.xml"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no signed samples in %s/reference/kanta-samples: %v", sharedDir(), err)
+		t.Fatalf("no signed samples in %s/reference/kanta-samples: %v", testenv.Shared(), err)
 	}
 	return files
 }

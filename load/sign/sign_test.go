@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/transform"
 	"github.com/kantamig/kantamig/transform/transformtest"
 )
@@ -27,7 +28,7 @@ func testSigner(t testing.TB) (*Signer, *x509.Certificate) {
 }
 
 func documents(t testing.TB) map[string]*transform.Output {
-	return transformtest.Documents(t, filepath.Join(sharedDir(), "sosmeta"))
+	return transformtest.Documents(t, testenv.Sosmeta())
 }
 
 func TestSignEveryKindAndVerify(t *testing.T) {
@@ -108,13 +109,7 @@ func TestSignerRefusesKeyCertificateMismatch(t *testing.T) {
 
 // (b) Documents we sign verify with xmlsec1, and fail with it after tampering.
 func TestXmlsec1VerifiesOurSignatures(t *testing.T) {
-	xmlsec, err := exec.LookPath("xmlsec1")
-	if err != nil {
-		if os.Getenv("KANTAMIG_REQUIRE_TOOLS") != "" {
-			t.Fatal("xmlsec1 is required (apt-get install xmlsec1)")
-		}
-		t.Skip("xmlsec1 not installed (apt-get install xmlsec1); skipping")
-	}
+	xmlsec := testenv.Require(t, "xmlsec1", "apt-get install xmlsec1")
 	s, cert := testSigner(t)
 	dir := t.TempDir()
 	certPath := filepath.Join(dir, "cert.pem")

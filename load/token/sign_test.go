@@ -16,12 +16,11 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/transform"
 	"github.com/kantamig/kantamig/transform/transformtest"
 )
-
-func sosmeta(t testing.TB) string { return filepath.Join(transformtest.SharedDir(t), "sosmeta") }
 
 // Every kind of document signed with the key on the token verifies with our
 // verifier and with xmlsec1.
@@ -39,7 +38,7 @@ func TestTokenSignedDocumentsVerify(t *testing.T) {
 	certPath := filepath.Join(dir, "cert.pem")
 	os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tok.Cert.Raw}), 0o600)
 	xmlsec, xmlsecErr := exec.LookPath("xmlsec1")
-	for name, out := range transformtest.Documents(t, sosmeta(t)) {
+	for name, out := range transformtest.Documents(t, testenv.Sosmeta()) {
 		signed, err := s.Sign(out.XML, out.OID, out.BodyDigest)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -62,7 +61,7 @@ func TestTokenSignedDocumentsVerify(t *testing.T) {
 
 // typicalDocument is a display-only client document of about 10 KB.
 func typicalDocument(t testing.TB) *transform.Output {
-	tr := transformtest.NewTransformer(t, sosmeta(t))
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
 	doc := transformtest.PlanDocument()
 	doc.Type, doc.SpecificType = "17", ""
 	doc.Text = strings.Repeat("Kotikäynnillä todettiin, että arki sujuu tuettuna. Sovittiin seuraavasta tapaamisesta.\n", 80)[:6500]

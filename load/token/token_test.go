@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kantamig/kantamig/internal/testenv"
 )
 
 const testPIN = "4711-test-pin"
@@ -17,7 +19,7 @@ var tokenDir string
 func TestMain(m *testing.M) {
 	code := func() int {
 		if _, err := exec.LookPath("softhsm2-util"); err != nil {
-			if os.Getenv("KANTAMIG_REQUIRE_TOOLS") != "" {
+			if testenv.ToolsRequired() {
 				os.Stderr.WriteString("softhsm2 is required (apt-get install softhsm2 opensc)\n")
 				return 1
 			}

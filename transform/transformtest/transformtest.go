@@ -4,25 +4,12 @@
 package transformtest
 
 import (
-	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/transform"
 )
-
-// SharedDir is the shared folder beside the repository (../shared from its
-// root), or $KANTAMIG_SHARED.
-func SharedDir(t testing.TB) string {
-	if d := os.Getenv("KANTAMIG_SHARED"); d != "" {
-		return d
-	}
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
-}
 
 // NewTransformer makes a transformer over the Sosmeta schemas in dir.
 func NewTransformer(t testing.TB, dir string) *transform.Transformer {

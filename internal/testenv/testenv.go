@@ -1,0 +1,137 @@
+// Package testenv holds what the project's tests share about their
+// surroundings, in one place: whether a real tool (xmlsec1, softhsm2,
+// MariaDB, ...) may be missing, where the shared reference folder is, and
+// temporary copies of mappings, so that no test writes into the source tree.
+//
+// A test that needs a real tool calls Require: without the tool the test is
+// skipped, unless KANTAMIG_REQUIRE_TOOLS is set (CI sets it), in which case
+// a missing tool fails the test, so that CI never passes by skipping.
+package testenv
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// ToolsRequired reports whether missing tools fail tests instead of
+// skipping them (KANTAMIG_REQUIRE_TOOLS is set).
+func ToolsRequired() bool { return os.Getenv("KANTAMIG_REQUIRE_TOOLS") != "" }
+
+// Require returns the path of a program on PATH; without it, the test is
+// skipped, or fails when tools are required. install says how to get it.
+func Require(t testing.TB, program, install string) string {
+	t.Helper()
+	path, err := exec.LookPath(program)
+	if err == nil {
+		return path
+	}
+	Missing(t, program+" ("+install+")")
+	return ""
+}
+
+// Missing skips the test for a missing tool, or fails it when tools are
+// required.
+func Missing(t testing.TB, what string) {
+	t.Helper()
+	if ToolsRequired() {
+		t.Fatalf("%s is required (KANTAMIG_REQUIRE_TOOLS is set)", what)
+	}
+	t.Skipf("%s is not here; skipping", what)
+}
+
+// Root is the repository's root folder.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Shared is the shared folder beside the repository (../shared from its
+// root), or $KANTAMIG_SHARED.
+func Shared() string {
+	if d := os.Getenv("KANTAMIG_SHARED"); d != "" {
+		return d
+	}
+	return filepath.Join(Root(), "..", "shared")
+}
+
+// Sosmeta is the folder of the national Sosmeta JSON Schemas.
+func Sosmeta() string {
+	if d := os.Getenv("KANTAMIG_SOSMETA"); d != "" {
+		return d
+	}
+	return filepath.Join(Shared(), "sosmeta")
+}
+
+// CopyDir copies a folder of the repository (e.g. "mapping/testdata") into a
+// fresh temporary folder and returns it, so that a test may change files
+// without touching the source tree.
+func CopyDir(t testing.TB, repoDir string) string {
+	t.Helper()
+	src := filepath.Join(Root(), repoDir)
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// MappingFixture copies the mapping fixtures (mapping/testdata) into a
+// temporary folder, with the paths they give to the sample code sets made
+// absolute so that they resolve from there, and returns the folder.
+func MappingFixture(t testing.TB) string {
+	t.Helper()
+	dir := CopyDir(t, filepath.Join("mapping", "testdata"))
+	codesets := filepath.Join(Root(), "samples", "codesets")
+	names, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	for _, name := range names {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = []byte(strings.ReplaceAll(string(data), "../../samples/codesets", codesets))
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// SampleMapping copies one of the sample mappings (mappings/NAME) into a
+// temporary folder, with its paths to the samples made absolute and edit
+// applied to its text (nil for none), and returns the copy's path.
+func SampleMapping(t testing.TB, name string, edit func(string) string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(Root(), "mappings", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(data), "../samples/", filepath.Join(Root(), "samples")+"/")
+	if edit != nil {
+		text = edit(text)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
