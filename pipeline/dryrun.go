@@ -13,6 +13,7 @@ import (
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/load/state/sqlite"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/transform"
@@ -36,7 +37,7 @@ type Options struct {
 	MaxDocumentBytes int
 	// Store holds the index of records. Nil means a temporary one in
 	// WorkDir, removed when the Runner is closed.
-	Store *state.Store
+	Store state.Store
 	// WorkDir holds the dry-run's temporary index (identity codes in clear):
 	// made 0700, emptied of stale indexes of killed runs at the start. The
 	// default is a folder of the user's in the system's temporary folder.
@@ -52,7 +53,7 @@ type Runner struct {
 	opts     Options
 	tr       *transform.Transformer
 	rep      *report.Report
-	st       *state.Store
+	st       state.Store
 	pass     int
 	pool     *signPool
 	progress Progress
@@ -132,7 +133,7 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 		if dir == "" {
 			dir = filepath.Join(os.TempDir(), fmt.Sprintf("kantamig-%d", os.Getuid()))
 		}
-		if st, err = state.OpenTemp(dir); err != nil {
+		if st, err = sqlite.OpenTemp(dir); err != nil {
 			return nil, err
 		}
 	}

@@ -391,7 +391,7 @@ const page = 500
 
 // eachKey calls fn with every key of an entity in the store, in key order,
 // a page at a time, stopping when ctx is done.
-func eachKey(ctx context.Context, st *state.Store, entity string, fn func(string) error) error {
+func eachKey(ctx context.Context, st state.Store, entity string, fn func(string) error) error {
 	after := ""
 	for {
 		keys, err := st.Keys(entity, after, page)

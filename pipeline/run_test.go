@@ -14,6 +14,7 @@ import (
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/load/state/sqlite"
 )
 
 // simulator starts archive-sim's server on a loopback port with mutual TLS.
@@ -45,13 +46,13 @@ func simulatorAt(t *testing.T, addr, store string, faults archive.Faults) (*arch
 	return srv, "https://" + ln.Addr().String(), files, stop
 }
 
-func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (*state.Store, error) {
+func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (state.Store, error) {
 	t.Helper()
 	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), testenv.Sosmeta())
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := state.Open(statePath)
+	st, err := sqlite.Open(statePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestRealIdentityCodesNeverReachATestArchive(t *testing.T) {
 	for _, code := range []string{"T", "D"} {
 		t.Run(code, func(t *testing.T) {
 			dir := t.TempDir()
-			st, err := state.Open(filepath.Join(dir, "run.db"))
+			st, err := sqlite.Open(filepath.Join(dir, "run.db"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,7 +14,7 @@ import (
 	"github.com/kantamig/kantamig/extract/sqltest"
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sink"
-	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/load/state/sqlite"
 )
 
 var db *sqltest.Server
@@ -107,7 +107,7 @@ func TestRunResumesAfterLostConnection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := state.Open(filepath.Join(dir, "run.db"))
+		st, err := sqlite.Open(filepath.Join(dir, "run.db"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -55,7 +55,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func reportFromState(st *state.Store, showPersonal bool) (*report.Report, error) {
+func reportFromState(st state.Store, showPersonal bool) (*report.Report, error) {
 	setting := func(name string) string { v, _ := st.Setting(name); return v }
 	started, _ := time.Parse(time.RFC3339, setting("first_start"))
 	rep := report.New(report.Settings{

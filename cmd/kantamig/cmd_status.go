@@ -30,7 +30,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 
 // printStatus prints the counts and the reconciliation of a run; its exit
 // code is 0 only when the run is complete and reconciles.
-func printStatus(w io.Writer, st *state.Store, path string) int {
+func printStatus(w io.Writer, st state.Store, path string) int {
 	counts, err := st.Counts()
 	if err != nil {
 		return fatal(w, err)

@@ -1,31 +1,25 @@
-// Package state is the state store of a migration: for every source record,
-// its key, entity, the identifiers minted for it, its outcome (pending,
-// loaded, rejected, skipped) with the reason, attempts and times, and the
-// mapped record itself, staged for delivery; plus the settings the run was
-// started with and the mapping file's hash.
+// Package state defines the state store of a migration: for every source
+// record, its key, entity, the identifiers minted for it, its outcome
+// (pending, loaded, rejected, skipped) with the rule and reason, attempts and
+// times, and the mapped record itself, staged for delivery; plus the settings
+// the run was started with and the mapping file's hash.
 //
-// The store, not memory, is the truth about what is done, and what the
-// pipeline needs to know about other records (does this case exist, was its
-// client rejected) it asks here, so memory does not grow with the size of the
-// source. The default store is an embedded SQLite file (pure-Go driver),
-// created readable by the owner only, and locked so that two runs cannot use
-// it at once.
+// The store, not memory, is the truth about what is done, and what the stages
+// need to know about other records (does this case exist, was its client
+// rejected) they ask here, so memory does not grow with the size of the
+// source. Store is the interface every backend implements; backends register
+// themselves by scheme (Register) and are opened from a --state value (Open).
+// The embedded default is SQLite (package state/sqlite); the conformance
+// suite every backend passes is package state/statetest.
 package state
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/gob"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
+	"slices"
+	"strings"
 	"sync"
-	"syscall"
-	"time"
-
-	_ "modernc.org/sqlite"
 )
 
 // Outcomes of a record.
@@ -36,259 +30,6 @@ const (
 	Skipped  = "skipped"
 )
 
-// Store is an open state store.
-type Store struct {
-	db   *sql.DB
-	path string
-	lock *os.File
-	temp bool
-	mu   sync.Mutex // the pipeline reads while the delivery goroutine records outcomes
-	tx   *sql.Tx
-	n    int // statements in the open transaction
-}
-
-// ErrLocked is returned when another process holds the store.
-type ErrLocked struct{ Path string }
-
-func (e *ErrLocked) Error() string {
-	return fmt.Sprintf("another kantamig process is using the state file %s; wait for it to finish (or stop it) and run again", e.Path)
-}
-
-const schema = `
-CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, next INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS records (
-	entity       TEXT NOT NULL,
-	key          TEXT NOT NULL,
-	pass         INTEGER NOT NULL,
-	locator      TEXT NOT NULL,
-	outcome      TEXT NOT NULL,
-	rule         TEXT NOT NULL DEFAULT '',
-	reason       TEXT NOT NULL DEFAULT '',
-	entity_oid   TEXT NOT NULL DEFAULT '',
-	doc_oid      TEXT NOT NULL DEFAULT '',
-	set_oid      TEXT NOT NULL DEFAULT '',
-	version      INTEGER NOT NULL DEFAULT 0,
-	client_key   TEXT NOT NULL DEFAULT '',
-	case_key     TEXT NOT NULL DEFAULT '',
-	order_time   TEXT NOT NULL DEFAULT '',
-	content_hash TEXT NOT NULL DEFAULT '',
-	attempts     INTEGER NOT NULL DEFAULT 0,
-	delivery_run INTEGER NOT NULL DEFAULT 0,
-	person       TEXT NOT NULL DEFAULT '',
-	created      TEXT NOT NULL,
-	updated      TEXT NOT NULL,
-	model        BLOB,
-	PRIMARY KEY (entity, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_by_outcome ON records(entity, outcome);
-CREATE INDEX IF NOT EXISTS records_by_client ON records(entity, client_key, order_time);
-CREATE INDEX IF NOT EXISTS records_by_person ON records(person);
-`
-
-// Open opens (or creates) the store at path and takes its lock.
-func Open(path string) (*Store, error) {
-	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("opening the state file's lock: %w", err)
-	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lock.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, &ErrLocked{Path: path}
-		}
-		return nil, fmt.Errorf("locking the state file: %w", err)
-	}
-	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
-		f.Close()
-	}
-	s, err := open(path, "NORMAL")
-	if err != nil {
-		lock.Close()
-		return nil, err
-	}
-	s.lock = lock
-	return s, nil
-}
-
-// OpenTemp makes a private store in a temporary file in dir, removed on
-// Close: the dry-run's index. It holds identity codes in clear, so dir is
-// made readable by the owner only, and the file is locked while in use: a
-// store left behind by a process that was killed (kill -9 runs no clean-up)
-// is unlocked, and is removed by the next OpenTemp in the same folder.
-func OpenTemp(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating the dry-run's work folder: %w", err)
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating the dry-run's work folder: %w", err)
-	}
-	RemoveStaleTemp(dir)
-	f, err := os.CreateTemp(dir, tempPrefix+"*.db")
-	if err != nil {
-		return nil, fmt.Errorf("creating the dry-run's index: %w", err)
-	}
-	f.Close()
-	lock, err := os.OpenFile(f.Name()+".lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err == nil {
-		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("locking the dry-run's index: %w", err)
-	}
-	s, err := open(f.Name(), "OFF")
-	if err != nil {
-		lock.Close()
-		removeTemp(f.Name())
-		return nil, err
-	}
-	s.temp, s.lock = true, lock
-	return s, nil
-}
-
-const tempPrefix = "dry-run-index-"
-
-// RemoveStaleTemp removes the temporary stores in dir that no process holds.
-// It returns how many it removed.
-func RemoveStaleTemp(dir string) int {
-	names, _ := filepath.Glob(filepath.Join(dir, tempPrefix+"*.db"))
-	n := 0
-	for _, name := range names {
-		lock, err := os.OpenFile(name+".lock", os.O_CREATE|os.O_RDWR, 0o600)
-		if err != nil {
-			continue
-		}
-		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			removeTemp(name)
-			n++
-		}
-		lock.Close()
-	}
-	return n
-}
-
-func removeTemp(path string) {
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".lock"} {
-		os.Remove(path + suffix)
-	}
-}
-
-func open(path, synchronous string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + synchronous + ")&_pragma=busy_timeout(5000)&_pragma=cache_size(-8000)"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("opening the state file %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("preparing the state file %s: %w", path, err)
-	}
-	return &Store{db: db, path: path}, nil
-}
-
-// Path is the store's file.
-func (s *Store) Path() string { return s.path }
-
-// Close commits, closes and releases the lock; a temporary store is removed.
-func (s *Store) Close() error {
-	err := s.Commit()
-	if cerr := s.db.Close(); err == nil {
-		err = cerr
-	}
-	if s.temp {
-		removeTemp(s.path) // before the lock goes, so no one takes it for stale meanwhile
-	}
-	if s.lock != nil {
-		s.lock.Close()
-	}
-	return err
-}
-
-// exec runs a write inside the current batch transaction, committing every
-// few thousand writes so that a crash loses at most one batch of staging work.
-func (s *Store) exec(query string, args ...any) error {
-	if s.tx == nil {
-		tx, err := s.db.Begin()
-		if err != nil {
-			return fmt.Errorf("state store: %w", err)
-		}
-		s.tx = tx
-	}
-	if _, err := s.tx.Exec(query, args...); err != nil {
-		return fmt.Errorf("state store: %w", err)
-	}
-	s.n++
-	if s.n >= 2000 {
-		return s.commit()
-	}
-	return nil
-}
-
-func (s *Store) query(query string, args ...any) *sql.Row {
-	if s.tx != nil {
-		return s.tx.QueryRow(query, args...)
-	}
-	return s.db.QueryRow(query, args...)
-}
-
-// Commit makes every write so far durable.
-func (s *Store) Commit() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.commit()
-}
-
-func (s *Store) commit() error {
-	if s.tx == nil {
-		return nil
-	}
-	err := s.tx.Commit()
-	s.tx, s.n = nil, 0
-	if err != nil {
-		return fmt.Errorf("state store: committing: %w", err)
-	}
-	return nil
-}
-
-// Setting reads a setting ("" if unset).
-func (s *Store) Setting(name string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var v string
-	err := s.query(`SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return v, err
-}
-
-// SetSetting writes a setting.
-func (s *Store) SetSetting(name, value string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.exec(`INSERT INTO settings(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`, name, value)
-}
-
-// Mint returns the next identifier of a kind under root: root.<kind>.<n>.
-// The caller stores it with its record in the same batch, before first use.
-func (s *Store) Mint(root, kind string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var next int64
-	err := s.query(`SELECT next FROM sequences WHERE kind = ?`, kind).Scan(&next)
-	if errors.Is(err, sql.ErrNoRows) {
-		next = 1
-	} else if err != nil {
-		return "", fmt.Errorf("state store: %w", err)
-	}
-	if err := s.exec(`INSERT INTO sequences(kind, next) VALUES(?, ?) ON CONFLICT(kind) DO UPDATE SET next = excluded.next`, kind, next+1); err != nil {
-		return "", err
-	}
-	return root + "." + kind + "." + strconv.FormatInt(next, 10), nil
-}
-
 // Record is one source record's row.
 type Record struct {
 	Entity      string
@@ -296,6 +37,7 @@ type Record struct {
 	Pass        int
 	Locator     string
 	Outcome     string
+	Field       string // the field a rejection or skip is about, if any
 	Rule        string
 	Reason      string
 	EntityOID   string // the client relationship's or the case's OID
@@ -309,49 +51,165 @@ type Record struct {
 	Attempts    int
 	Model       []byte
 	Person      string // a hash of the client's identity code, to find one person under two keys
-	DeliveryRun int    // the run that last handed the record to delivery (read only)
+	// DocType and ServiceTask label a document for the report's by-type and
+	// by-service-task counts ("code display"), read back from the store.
+	DocType, ServiceTask string
+	DeliveryRun          int // the run that last handed the record to delivery (read only)
 }
 
-const columns = `entity, key, pass, locator, outcome, rule, reason, entity_oid, doc_oid, set_oid, version, client_key, case_key, order_time, content_hash, attempts, model, person`
-const readColumns = columns + `, delivery_run`
+// Store is an open state store. Every method is safe for concurrent use: the
+// stager reads while the delivery goroutine records outcomes.
+//
+// How to add a backend (as a package of its own, e.g. load/state/postgres):
+//
+//  1. Implement Store. Writes may be batched, but Commit makes every write so
+//     far durable, and MarkLoaded and MarkFailed are durable when they return
+//     (a crash after the sink acknowledged a document must not send it again
+//     as new).
+//  2. Make Mint atomic in the store itself (one statement or a sequence), so
+//     that two writers, goroutines or processes sharing the store, can never
+//     get the same number; never read a counter and write it back.
+//  3. Keep orderings stable: Keys in key order, ClientRows and OrderedKeys in
+//     (order time, version, key) order, whatever the insertion order.
+//  4. Lock the store so that a second run on it is refused with *ErrLocked
+//     (for a shared store: per shard, so that two workers of one shard
+//     cannot both run).
+//  5. Create whatever holds the data readable by its owner only: it holds
+//     identity codes in clear.
+//  6. Register the backend under its scheme in an init function (Register),
+//     and import the package for its side effect where the backends are
+//     listed (cmd/kantamig/backends.go).
+//  7. Pass the conformance suite: statetest.Run(t, opener) in the package's
+//     tests (with Shared set for a store that several processes use at once).
+type Store interface {
+	// Setting reads a setting ("" if unset); SetSetting writes one.
+	Setting(name string) (string, error)
+	SetSetting(name, value string) error
+	// Mint returns the next identifier of a kind under root:
+	// root.<kind>.<n>, n counting from 1 per kind. The caller stores it with
+	// its record before first use.
+	Mint(root, kind string) (string, error)
+	// Get returns a record, or nil if the store has none with that key.
+	Get(entity, key string) (*Record, error)
+	// Put writes a record, replacing any with the same entity and key.
+	Put(r *Record) error
+	// SamePerson finds another record of an entity in this pass with the same
+	// person hash, or nil.
+	SamePerson(entity, person, key string, pass int) (*Record, error)
+	// MarkSubmitted notes that a record was handed to delivery in this run,
+	// so that it is not handed on twice while its delivery is in flight.
+	MarkSubmitted(entity, key string, run int) error
+	// MarkLoaded records, durably, that the sink has the record's document.
+	MarkLoaded(entity, key string) error
+	// MarkFailed records, durably, why delivering a record failed; it stays
+	// pending.
+	MarkFailed(entity, key, rule, reason string) error
+	// Keys pages through the keys of an entity in key order: the keys after
+	// `after`, at most limit of them.
+	Keys(entity, after string, limit int) ([]string, error)
+	// ClientRows lists the keys of an entity's records that belong to a
+	// client, in the order they were drawn up.
+	ClientRows(entity, clientKey string) ([]string, error)
+	// OrderedKeys pages through an entity's records in drawing-up order; the
+	// cursor is the last (order time, key) seen. It returns keys and times.
+	OrderedKeys(entity, afterTime, afterKey string, limit int) ([]string, []string, error)
+	// Counts is how many records of each entity have each outcome.
+	Counts() (map[string]map[string]int, error)
+	// Failures lists records that are pending with a reason (their delivery
+	// failed), oldest first.
+	Failures(limit int) ([]Record, error)
+	// Outcomes calls fn with every record (without its model) in entity and
+	// key order: what a report needs, read straight from the store.
+	Outcomes(fn func(Record) error) error
+	// Commit makes every write so far durable.
+	Commit() error
+	// Close commits and releases the store and its lock.
+	Close() error
+	// Location names the store for people (a path, a database without its
+	// secrets).
+	Location() string
+}
 
-func scanRecord(row interface{ Scan(...any) error }) (*Record, error) {
-	var r Record
-	err := row.Scan(&r.Entity, &r.Key, &r.Pass, &r.Locator, &r.Outcome, &r.Rule, &r.Reason, &r.EntityOID, &r.DocOID, &r.SetOID,
-		&r.Version, &r.ClientKey, &r.CaseKey, &r.OrderTime, &r.ContentHash, &r.Attempts, &r.Model, &r.Person, &r.DeliveryRun)
+// ErrLocked is returned when another process holds the store.
+type ErrLocked struct{ Path string }
+
+func (e *ErrLocked) Error() string {
+	return fmt.Sprintf("another kantamig process is using the state file %s; wait for it to finish (or stop it) and run again", e.Path)
+}
+
+// Backend opens the stores of one scheme. location is the --state value
+// without its "scheme:" prefix.
+type Backend struct {
+	// Open opens (or creates) a store for a run and takes its lock.
+	Open func(location string) (Store, error)
+	// OpenReadOnly opens an existing store to look at it (status, report)
+	// while a run may be using it; it never creates one.
+	OpenReadOnly func(location string) (Store, error)
+}
+
+var (
+	mu       sync.Mutex
+	backends = map[string]Backend{}
+)
+
+// DefaultScheme is the backend of a --state value without a scheme: a file.
+const DefaultScheme = "sqlite"
+
+// Register makes a backend known under its scheme. It panics on a second
+// registration of the same scheme, as database/sql does.
+func Register(scheme string, b Backend) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := backends[scheme]; dup {
+		panic("state: backend registered twice: " + scheme)
+	}
+	backends[scheme] = b
+}
+
+// Schemes lists the registered schemes.
+func Schemes() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	var out []string
+	for s := range backends {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func backendOf(spec string) (Backend, string, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if scheme, rest, ok := strings.Cut(spec, ":"); ok {
+		if b, known := backends[scheme]; known {
+			return b, rest, nil
+		}
+	}
+	b, ok := backends[DefaultScheme]
+	if !ok {
+		return Backend{}, "", fmt.Errorf("state %q: no state backend is built in", spec)
+	}
+	return b, spec, nil
+}
+
+// Open opens the store a --state value names: SCHEME:LOCATION for a
+// registered scheme, or a file path for the default (SQLite).
+func Open(spec string) (Store, error) {
+	b, loc, err := backendOf(spec)
 	if err != nil {
 		return nil, err
 	}
-	return &r, nil
+	return b.Open(loc)
 }
 
-// Get returns a record, or nil if the store has none with that key.
-func (s *Store) Get(entity, key string) (*Record, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := scanRecord(s.query(`SELECT `+readColumns+` FROM records WHERE entity = ? AND key = ?`, entity, key))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+// OpenReadOnly opens the store a --state value names, to look at it.
+func OpenReadOnly(spec string) (Store, error) {
+	b, loc, err := backendOf(spec)
 	if err != nil {
-		return nil, fmt.Errorf("state store: %w", err)
+		return nil, err
 	}
-	return r, nil
-}
-
-// Put writes a record, replacing any with the same entity and key.
-func (s *Store) Put(r *Record) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now().UTC().Format(time.RFC3339Nano)
-	return s.exec(`INSERT INTO records(`+columns+`, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT(entity, key) DO UPDATE SET pass=excluded.pass, locator=excluded.locator, outcome=excluded.outcome,
-		rule=excluded.rule, reason=excluded.reason, entity_oid=excluded.entity_oid, doc_oid=excluded.doc_oid,
-		set_oid=excluded.set_oid, version=excluded.version, client_key=excluded.client_key, case_key=excluded.case_key,
-		order_time=excluded.order_time, content_hash=excluded.content_hash, attempts=excluded.attempts,
-		model=excluded.model, person=excluded.person, updated=excluded.updated`,
-		r.Entity, r.Key, r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
-		r.ClientKey, r.CaseKey, r.OrderTime, r.ContentHash, r.Attempts, r.Model, r.Person, now, now)
+	return b.OpenReadOnly(loc)
 }
 
 // Encode and Decode store model values (gob).
@@ -366,194 +224,4 @@ func Encode(v any) ([]byte, error) {
 // Decode reads a model value written by Encode.
 func Decode(data []byte, v any) error {
 	return gob.NewDecoder(bytes.NewReader(data)).Decode(v)
-}
-
-// Counts is how many records of an entity have each outcome.
-func (s *Store) Counts() (map[string]map[string]int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.commit(); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.Query(`SELECT entity, outcome, COUNT(*) FROM records GROUP BY entity, outcome`)
-	if err != nil {
-		return nil, fmt.Errorf("state store: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]map[string]int{}
-	for rows.Next() {
-		var e, o string
-		var n int
-		if err := rows.Scan(&e, &o, &n); err != nil {
-			return nil, err
-		}
-		if out[e] == nil {
-			out[e] = map[string]int{}
-		}
-		out[e][o] = n
-	}
-	return out, rows.Err()
-}
-
-// MarkSubmitted notes that a record was handed to delivery in this run, so
-// that it is not handed on twice while its delivery is in flight.
-func (s *Store) MarkSubmitted(entity, key string, run int) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.exec(`UPDATE records SET delivery_run = ?, attempts = attempts + 1 WHERE entity = ? AND key = ?`, run, entity, key)
-}
-
-// MarkLoaded records that the sink has the record's document, durably, before
-// the next document is delivered.
-func (s *Store) MarkLoaded(entity, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.exec(`UPDATE records SET outcome = ?, rule = '', reason = '', updated = ? WHERE entity = ? AND key = ?`,
-		Loaded, time.Now().UTC().Format(time.RFC3339Nano), entity, key); err != nil {
-		return err
-	}
-	return s.commit()
-}
-
-// MarkFailed records why delivering a record failed; it stays pending.
-func (s *Store) MarkFailed(entity, key, rule, reason string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.exec(`UPDATE records SET rule = ?, reason = ?, updated = ? WHERE entity = ? AND key = ?`,
-		rule, reason, time.Now().UTC().Format(time.RFC3339Nano), entity, key); err != nil {
-		return err
-	}
-	return s.commit()
-}
-
-// Keys pages through the keys of an entity in key order: the keys after
-// `after`, at most limit of them.
-func (s *Store) Keys(entity, after string, limit int) ([]string, error) {
-	return s.list(`SELECT key FROM records WHERE entity = ? AND key > ? ORDER BY key LIMIT ?`, entity, after, limit)
-}
-
-// ClientRows lists the keys of an entity's records that belong to a client,
-// in the order they were drawn up.
-func (s *Store) ClientRows(entity, clientKey string) ([]string, error) {
-	return s.list(`SELECT key FROM records WHERE entity = ? AND client_key = ? ORDER BY order_time, version, key`, entity, clientKey)
-}
-
-// OrderedKeys pages through an entity's records in drawing-up order; the
-// cursor is the last (order_time, key) seen.
-func (s *Store) OrderedKeys(entity, afterTime, afterKey string, limit int) ([]string, []string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.commit(); err != nil {
-		return nil, nil, err
-	}
-	rows, err := s.db.Query(`SELECT key, order_time FROM records WHERE entity = ? AND (order_time > ? OR (order_time = ? AND key > ?))
-		ORDER BY order_time, key LIMIT ?`, entity, afterTime, afterTime, afterKey, limit)
-	if err != nil {
-		return nil, nil, fmt.Errorf("state store: %w", err)
-	}
-	defer rows.Close()
-	var keys, times []string
-	for rows.Next() {
-		var k, t string
-		if err := rows.Scan(&k, &t); err != nil {
-			return nil, nil, err
-		}
-		keys, times = append(keys, k), append(times, t)
-	}
-	return keys, times, rows.Err()
-}
-
-func (s *Store) list(query string, args ...any) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.commit(); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.Query(query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("state store: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
-}
-
-// Failures lists records that are pending with a reason (their delivery failed).
-func (s *Store) Failures(limit int) ([]Record, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.commit(); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.Query(`SELECT `+readColumns+` FROM records WHERE outcome = ? AND reason != '' ORDER BY updated LIMIT ?`, Pending, limit)
-	if err != nil {
-		return nil, fmt.Errorf("state store: %w", err)
-	}
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *r)
-	}
-	return out, rows.Err()
-}
-
-// OpenReadOnly opens a store to look at it, without its lock, while a run
-// may be using it.
-func OpenReadOnly(path string) (*Store, error) {
-	if _, err := os.Stat(path); err != nil { // never create one by looking
-		return nil, fmt.Errorf("no state file: %w", err)
-	}
-	return open(path, "NORMAL")
-}
-
-// SamePerson finds another record of this pass with the same person hash.
-func (s *Store) SamePerson(entity, person, key string, pass int) (*Record, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := scanRecord(s.query(`SELECT `+readColumns+` FROM records WHERE person = ? AND entity = ? AND key != ? AND pass = ? LIMIT 1`, person, entity, key, pass))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("state store: %w", err)
-	}
-	return r, nil
-}
-
-// Outcomes calls fn with every record's entity, key, locator, outcome, rule
-// and reason (not its model), in key order: what a report needs, read
-// straight from the store.
-func (s *Store) Outcomes(fn func(Record) error) error {
-	s.mu.Lock()
-	if err := s.commit(); err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	rows, err := s.db.Query(`SELECT entity, key, locator, outcome, rule, reason FROM records ORDER BY entity, key`)
-	s.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("state store: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r Record
-		if err := rows.Scan(&r.Entity, &r.Key, &r.Locator, &r.Outcome, &r.Rule, &r.Reason); err != nil {
-			return fmt.Errorf("state store: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }

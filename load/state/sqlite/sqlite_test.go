@@ -1,10 +1,13 @@
-package state
+package sqlite
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/load/state/statetest"
 )
 
 func TestRecordsSurviveReopenAndOIDsAreMintedOnce(t *testing.T) {
@@ -78,17 +81,17 @@ func TestTempStoreIsPrivateRemovedAndStaleOnesCleaned(t *testing.T) {
 	killed.Commit()
 	killed.lock.Close() // as kill -9 would: the file stays, the lock goes
 	killed.db.Close()
-	if _, err := os.Stat(killed.Path()); err != nil {
+	if _, err := os.Stat(killed.Location()); err != nil {
 		t.Fatal(err)
 	}
 	next, err := OpenTemp(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(killed.Path()); !os.IsNotExist(err) {
+	if _, err := os.Stat(killed.Location()); !os.IsNotExist(err) {
 		t.Errorf("the killed run's index is still there: %v", err)
 	}
-	if _, err := os.Stat(live.Path()); err != nil {
+	if _, err := os.Stat(live.Location()); err != nil {
 		t.Errorf("an index in use was removed: %v", err)
 	}
 	for _, s := range []*Store{live, next} {
@@ -100,4 +103,20 @@ func TestTempStoreIsPrivateRemovedAndStaleOnesCleaned(t *testing.T) {
 	if len(left) != 0 {
 		t.Errorf("left in the work folder after Close: %v", left)
 	}
+}
+
+// The SQLite store passes the state store conformance suite.
+func TestConformance(t *testing.T) {
+	statetest.Run(t, statetest.Backend{
+		New:  func(t *testing.T) string { return filepath.Join(t.TempDir(), "run.db") },
+		Open: func(loc string) (state.Store, error) { return Open(loc) },
+		Crash: func(st state.Store) {
+			s := st.(*Store)
+			if s.tx != nil {
+				s.tx.Rollback() // what was not committed dies with the process
+			}
+			s.db.Close()
+			s.lock.Close()
+		},
+	})
 }
