@@ -603,8 +603,10 @@ func (d *delivery) submit(row *state.Record, out *transform.Output, clientKey st
 // sink, then the outcome, durably, before the next document.
 func (d *delivery) deliver(out *transform.Output, ref rowRef, signed []byte) error {
 	arcs := strings.Split(out.OID, ".")
-	frame := d.tr.Frame(out, transform.FrameParams{MessageRoot: d.r.m.OIDRoot + ".4", MessageNumber: arcs[len(arcs)-1],
-		Created: time.Now(), ProcessingCode: d.ro.ProcessingCode})
+	frame := func() []byte {
+		return d.tr.Frame(out, transform.FrameParams{MessageRoot: d.r.m.OIDRoot + ".4", MessageNumber: arcs[len(arcs)-1],
+			Created: time.Now(), ProcessingCode: d.ro.ProcessingCode})
+	}
 	receipt, err := d.ro.Sink.Deliver(context.Background(), &sink.Delivery{OID: out.OID, SetID: out.SetID, Version: out.Version,
 		Kind: string(out.Kind), ServiceRequest: out.ServiceRequest(), ClientKey: ref.clientKey, Document: signed, Frame: frame})
 	if err != nil {

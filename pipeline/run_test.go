@@ -56,7 +56,7 @@ func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (stat
 	if err != nil {
 		t.Fatal(err)
 	}
-	sk, err := sink.Open("kanta:"+url, sink.Options{CAFile: files.CA, CertFile: files.ClientCert, KeyFile: files.ClientKey, BaseBackoff: 5 * time.Millisecond, MaxAttempts: 12})
+	sk, err := sink.Open("kanta:"+url, sink.Options{CAFile: files.CA, CertFile: files.ClientCert, KeyFile: files.ClientKey, Retry: sink.Retry{Base: 5 * time.Millisecond, Attempts: 12}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,6 +118,10 @@ type packageInfo struct {
 	AdoptedFrom string `json:"adopted_from,omitempty"`
 }
 
+func init() {
+	Register("dir", func(path string, _ Options) (Sink, error) { return OpenDir(path) })
+}
+
 // OpenDir opens or creates an archive package and locks it for this process.
 func OpenDir(root string) (*Dir, error) {
 	// The absolute path names the package (String), so that the same
@@ -294,7 +298,7 @@ func (d *Dir) Deliver(_ context.Context, del *Delivery) (Receipt, error) {
 		return Receipt{Duplicate: true}, nil
 	}
 	// A document written before a crash but not listed yet is written again and listed.
-	if err := d.writeAtomic(filepath.Join(d.root, frameName), del.Frame); err != nil {
+	if err := d.writeAtomic(filepath.Join(d.root, frameName), del.Frame()); err != nil {
 		return Receipt{}, err
 	}
 	if err := d.writeAtomic(docPath, del.Document); err != nil {

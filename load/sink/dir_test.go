@@ -12,7 +12,7 @@ import (
 
 func delivery(oid string) *Delivery {
 	return &Delivery{OID: oid, SetID: oid, Version: 1, Kind: "client-document", ServiceRequest: "SP17",
-		Document: []byte("<doc " + oid + "/>"), Frame: []byte("<frame " + oid + "/>")}
+		Document: []byte("<doc " + oid + "/>"), Frame: FixedFrame([]byte("<frame " + oid + "/>"))}
 }
 
 func manifest(t *testing.T, dir string) []string {

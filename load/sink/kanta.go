@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -25,14 +24,17 @@ import (
 // the part the frame's text@mediaType "multipart/related" refers to. The real
 // interface's packaging (SOAP/MTOM or MIME) was not available (DOMAIN §5, §10);
 // multipart/related is the shape the frames themselves point at, and
-// archive-sim speaks it. Transient failures (connection errors, 429, 5xx) are
-// retried with exponential backoff and jitter; a 4xx refusal is permanent.
+// archive-sim speaks it. Connection errors, 429 and 5xx are transient (the
+// retry wrapper sends again); a 4xx refusal or a certificate either side
+// does not trust is permanent.
 type Kanta struct {
-	url         string
-	client      *http.Client
-	tlsConfig   *tls.Config
-	maxAttempts int
-	base        time.Duration
+	url       string
+	client    *http.Client
+	tlsConfig *tls.Config
+}
+
+func init() {
+	Register("kanta", func(url string, opts Options) (Sink, error) { return OpenKanta(url, opts) })
 }
 
 // OpenKanta opens the archive interface sink.
@@ -60,20 +62,10 @@ func OpenKanta(url string, opts Options) (Sink, error) {
 		}
 		cfg.RootCAs = pool
 	}
-	attempts := opts.MaxAttempts
-	if attempts <= 0 {
-		attempts = 8
-	}
-	base := opts.BaseBackoff
-	if base <= 0 {
-		base = 200 * time.Millisecond
-	}
 	return &Kanta{
-		url:         strings.TrimRight(url, "/"),
-		client:      &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 8}},
-		tlsConfig:   cfg,
-		maxAttempts: attempts,
-		base:        base,
+		url:       strings.TrimRight(url, "/"),
+		client:    &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 8}},
+		tlsConfig: cfg,
 	}, nil
 }
 
@@ -85,46 +77,27 @@ func (k *Kanta) Close() error {
 	return nil
 }
 
-// Deliver sends one document, retrying transient failures.
+// Deliver sends one document once; see Kanta for which failures are
+// transient.
 func (k *Kanta) Deliver(ctx context.Context, d *Delivery) (Receipt, error) {
 	body, contentType, err := message(d)
 	if err != nil {
 		return Receipt{}, err
 	}
-	var last error
-	for attempt := 1; attempt <= k.maxAttempts; attempt++ {
-		receipt, err, retry := k.send(ctx, body, contentType)
-		if err == nil || !retry {
-			return receipt, err
-		}
-		last = err
-		if attempt == k.maxAttempts {
-			break
-		}
-		// Exponential backoff with full jitter, capped at 30 s.
-		wait := min(k.base<<(attempt-1), 30*time.Second)
-		wait = time.Duration(rand.Int64N(int64(wait)) + 1)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return Receipt{}, ctx.Err()
-		}
-	}
-	return Receipt{}, fmt.Errorf("the archive did not take the document after %d attempts: %w", k.maxAttempts, last)
-}
-
-func (k *Kanta) send(ctx context.Context, body []byte, contentType string) (Receipt, error, bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.url+"/archive", bytes.NewReader(body))
 	if err != nil {
-		return Receipt{}, err, false
+		return Receipt{}, err
 	}
 	req.Header.Set("Content-Type", contentType)
 	resp, err := k.client.Do(req)
 	if err != nil {
 		if perm := k.tlsFailure(ctx, err); perm != nil {
-			return Receipt{}, perm, false
+			return Receipt{}, perm
 		}
-		return Receipt{}, err, ctx.Err() == nil
+		if ctx.Err() != nil {
+			return Receipt{}, err
+		}
+		return Receipt{}, &TransientError{Err: err}
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -132,15 +105,15 @@ func (k *Kanta) send(ctx context.Context, body []byte, contentType string) (Rece
 	json.Unmarshal(data, &answer)
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		return Receipt{Duplicate: answer.Result == "duplicate"}, nil, false
+		return Receipt{Duplicate: answer.Result == "duplicate"}, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return Receipt{}, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(answer.Error)), true
+		return Receipt{}, &TransientError{Err: fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(answer.Error))}
 	default:
 		reason := answer.Error
 		if reason == "" {
 			reason = strings.TrimSpace(string(data))
 		}
-		return Receipt{}, &PermanentError{Reason: fmt.Sprintf("HTTP %d: %s", resp.StatusCode, reason)}, false
+		return Receipt{}, &PermanentError{Reason: fmt.Sprintf("HTTP %d: %s", resp.StatusCode, reason)}
 	}
 }
 
@@ -150,7 +123,7 @@ func message(d *Delivery) ([]byte, string, error) {
 	for _, part := range []struct {
 		id, ctype string
 		data      []byte
-	}{{"<frame>", "application/hl7-v3+xml", d.Frame}, {"<document>", "application/xml", d.Document}} {
+	}{{"<frame>", "application/hl7-v3+xml", d.Frame()}, {"<document>", "application/xml", d.Document}} {
 		h := textproto.MIMEHeader{}
 		h.Set("Content-Type", part.ctype)
 		h.Set("Content-ID", part.id)

@@ -46,14 +46,14 @@ func TestTLSCertificateFailuresAreNotRetried(t *testing.T) {
 		{"client not trusted", sink.Options{CAFile: files.CA, CertFile: stranger.ClientCert, KeyFile: stranger.ClientKey}, "--tls-cert"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.opts.BaseBackoff = time.Second // eight retries would take well over the limit below
+			tc.opts.Retry.Base = time.Second // eight retries would take well over the limit below
 			sk, err := sink.Open(url, tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer sk.Close()
 			start := time.Now()
-			_, err = sk.Deliver(context.Background(), &sink.Delivery{OID: "1.2.3", Document: []byte("<x/>"), Frame: []byte("<f/>")})
+			_, err = sk.Deliver(context.Background(), &sink.Delivery{OID: "1.2.3", Document: []byte("<x/>"), Frame: sink.FixedFrame([]byte("<f/>"))})
 			if !sink.IsPermanent(err) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("want a permanent refusal naming %s, got %v", tc.want, err)
 			}

@@ -1,5 +1,9 @@
 // Package sink delivers signed archive documents: to an archive package on
-// disk (dir:PATH) or to the archive interface over HTTPS (kanta:URL).
+// disk (dir:PATH) or to the archive interface over HTTPS (kanta:URL). Sinks
+// register themselves by scheme (Register) and are opened from a --sink
+// value (Open), wrapped in the retry policy (WithRetry) that any sink's
+// transient failures share; the conformance suite every sink passes is
+// package sink/sinktest.
 //
 // Every sink is idempotent by document OID: delivering a document it already
 // has is a no-op that reports success, because after a crash the loader cannot
@@ -10,11 +14,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
-// Delivery is one document with its message frame.
+// Delivery is one document, with what the sink needs to wrap it.
 type Delivery struct {
 	OID            string
 	SetID          string
@@ -23,7 +29,9 @@ type Delivery struct {
 	ServiceRequest string
 	ClientKey      string // source key, for the manifest (no personal data)
 	Document       []byte // the signed document
-	Frame          []byte // RCMR_IN200002FI01
+	// Frame builds the document's message frame (RCMR_IN200002FI01) when the
+	// sink's envelope needs one: the envelope is the sink's choice.
+	Frame func() []byte
 }
 
 // Receipt says what the sink did.
@@ -32,6 +40,26 @@ type Receipt struct {
 }
 
 // Sink takes documents in delivery order.
+//
+// How to add a sink (as a package of its own, or a file here):
+//
+//  1. Implement Sink. Deliver may be called concurrently for distinct OIDs
+//     (the loader sends independent clients in parallel) and must keep every
+//     one of them.
+//  2. Be idempotent by OID: delivering a document the sink already has
+//     returns Receipt{Duplicate: true} and writes nothing.
+//  3. Tell failures apart: a refusal sending again cannot change is a
+//     *PermanentError (the record is marked archive-rejected); one that may
+//     pass later (connection lost, 5xx, 429) is a *TransientError, which the
+//     retry wrapper retries with backoff; anything else stops the run as a
+//     systemic fault (disk full, package broken) with the document pending.
+//  4. Implement Bound if the sink belongs to one run (as a package does).
+//  5. String returns the sink's normalised description (scheme:location,
+//     absolute where it is a path, without secrets): the state store keeps
+//     it and refuses to resume towards another.
+//  6. Register the scheme in an init function (Register) and list the
+//     package in cmd/kantamig/backends.go.
+//  7. Pass the conformance suite: sinktest.Run(t, ...) in the sink's tests.
 type Sink interface {
 	Deliver(ctx context.Context, d *Delivery) (Receipt, error)
 	Close() error
@@ -59,25 +87,84 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &pe)
 }
 
-// Open opens a sink from its description: dir:PATH or kanta:URL.
-func Open(spec string, opts Options) (Sink, error) {
-	kind, arg, ok := strings.Cut(spec, ":")
-	if !ok || arg == "" {
-		return nil, fmt.Errorf("sink %q: write dir:PATH or kanta:URL", spec)
-	}
-	switch kind {
-	case "dir":
-		return OpenDir(arg)
-	case "kanta":
-		return OpenKanta(arg, opts)
-	}
-	return nil, fmt.Errorf("sink %q: unknown kind %q (dir or kanta)", spec, kind)
+// TransientError is a failure that sending again may cure.
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string { return e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// IsTransient reports whether err is worth sending again.
+func IsTransient(err error) bool {
+	var te *TransientError
+	return errors.As(err, &te)
 }
 
-// Options configure network sinks.
+// Options configure sinks.
 type Options struct {
-	CertFile, KeyFile string        // client certificate for mutual TLS
-	CAFile            string        // the archive's CA; default the system roots
-	MaxAttempts       int           // per document, for transient failures; default 8
-	BaseBackoff       time.Duration // first retry waits up to this; doubles each time (default 200 ms)
+	CertFile, KeyFile string // client certificate for mutual TLS
+	CAFile            string // the archive's CA; default the system roots
+	Retry             Retry  // for transient failures
+}
+
+// Opener opens a sink of one scheme; location is the --sink value after
+// "scheme:".
+type Opener func(location string, opts Options) (Sink, error)
+
+var (
+	mu      sync.Mutex
+	openers = map[string]Opener{}
+)
+
+// Register makes a sink scheme known. It panics on a second registration.
+func Register(scheme string, open Opener) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := openers[scheme]; dup {
+		panic("sink: scheme registered twice: " + scheme)
+	}
+	openers[scheme] = open
+}
+
+// Schemes lists the registered schemes.
+func Schemes() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	var out []string
+	for s := range openers {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Open opens a sink from its description, SCHEME:LOCATION, with the retry
+// policy of opts around it.
+func Open(spec string, opts Options) (Sink, error) {
+	scheme, loc, ok := strings.Cut(spec, ":")
+	mu.Lock()
+	open, known := openers[scheme]
+	mu.Unlock()
+	forms := strings.Join(Schemes(), ":..., ") + ":..."
+	if !ok || loc == "" {
+		return nil, fmt.Errorf("sink %q: write one of %s", spec, forms)
+	}
+	if !known {
+		return nil, fmt.Errorf("sink %q: unknown kind %q (known: %s)", spec, scheme, strings.Join(Schemes(), ", "))
+	}
+	s, err := open(loc, opts)
+	if err != nil {
+		return nil, err
+	}
+	return WithRetry(s, opts.Retry), nil
+}
+
+// FixedFrame is a Frame function that returns frame; for tests and tools.
+func FixedFrame(frame []byte) func() []byte { return func() []byte { return frame } }
+
+// durationOr returns d, or def when d is not positive.
+func durationOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }

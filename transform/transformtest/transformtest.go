@@ -4,6 +4,8 @@
 package transformtest
 
 import (
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -96,4 +98,28 @@ func Build(t testing.TB, tr *transform.Transformer) map[string]*transform.Output
 // Documents builds the set with the schemas in dir.
 func Documents(t testing.TB, dir string) map[string]*transform.Output {
 	return Build(t, NewTransformer(t, dir))
+}
+
+// TestPerson is the i-th synthetic test person (0 <= i < 36,500): an
+// identity code with an individual number in the test range 900–999.
+func TestPerson(i int) kanta.Client {
+	birth := date("1950-01-01").AddDate(0, 0, i/100)
+	code := birth.Format("020106") + "-" + fmt.Sprintf("%03d", 900+i%100)
+	n, _ := strconv.Atoi(birth.Format("020106") + fmt.Sprintf("%03d", 900+i%100))
+	code += string("0123456789ABCDEFHJKLMNPRSTUVWXY"[n%31])
+	return kanta.Client{IdentityCode: code, FamilyName: "Testinen", GivenNames: fmt.Sprintf("Henkilö %d", i), BirthDate: birth, Sex: "2"}
+}
+
+// Relationship builds the client relationship document of TestPerson(i),
+// with identifiers under root: documents of distinct clients, which the
+// archive takes in any order.
+func Relationship(t testing.TB, tr *transform.Transformer, root string, i int) *transform.Output {
+	t.Helper()
+	rel := kanta.Relationship{SourceKey: fmt.Sprintf("A%d", i), Client: TestPerson(i), Start: date("2010-02-01"), Old: true, Unit: unit,
+		ServiceTasks: []kanta.ServiceTaskRelationship{{ServiceTask: "24", Unit: unit, Start: date("2010-02-01")}}}
+	out, err := tr.Relationship(rel, transform.IDs{Document: fmt.Sprintf("%s.3.%d", root, i+1), Relationship: fmt.Sprintf("%s.1.%d", root, i+1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
