@@ -19,6 +19,17 @@ type csvSource struct {
 	header []string
 }
 
+func init() {
+	Register(Kind{Name: "csv", File: true, Options: []string{"delimiter", "encoding", "no_header"}, Open: openCSV,
+		Check: func(s Spec) []Problem {
+			p := knownEncoding("encoding", "", s.Encoding)
+			if s.Delimiter != "" && utf8.RuneCountInString(s.Delimiter) != 1 {
+				p = append(p, Problem{Option: "delimiter", Message: fmt.Sprintf("delimiter %q is not one character", s.Delimiter), Hint: `e.g. delimiter: ";"`})
+			}
+			return p
+		}})
+}
+
 func openCSV(spec Spec) (Source, error) {
 	f, err := os.Open(spec.File)
 	if err != nil {

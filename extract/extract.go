@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/encoding"
@@ -36,9 +38,10 @@ type Source interface {
 }
 
 // Spec says where a source is and how to read it. It is filled from the
-// mapping file's sources section.
+// mapping file's sources section; each kind reads the options it declares.
 type Spec struct {
-	Kind      string // csv, xlsx, xml
+	Kind      string // a registered kind: csv, xlsx, xml, mysql, mssql, ...
+	Name      string // the source's name in the mapping file
 	File      string // path, already resolved relative to the mapping file
 	Delimiter string // csv: one character, default ","
 	Encoding  string // csv: utf-8 (default), windows-1252, iso-8859-1, iso-8859-15
@@ -60,25 +63,111 @@ type Spec struct {
 	Encodings  map[string]string // legacy encodings of binary columns holding text
 }
 
-// Kinds lists the source kinds Open understands.
-var Kinds = []string{"csv", "xlsx", "xml", "mysql", "mssql"}
+// Kind is one kind of source.
+//
+// How to add a source kind (as a package of its own, or a file here):
+//
+//  1. Implement Source. Stream: memory must not grow with the size of the
+//     source. Next returns io.EOF after the last record and only then; a
+//     broken input (truncated file, lost connection) is an error, never an
+//     early end.
+//  2. Give every record a non-empty Locator a person can open (file and
+//     line, sheet and row, table and key) that is the same on every read of
+//     the same input, and fields as read, as strings: nothing is
+//     interpreted here.
+//  3. Bytes outside the declared encoding are handed on as they are, for the
+//     mapping to reject the record that carries them, never replaced.
+//  4. Stop when the context is done: Next returns the context's error.
+//  5. Declare the mapping options the kind reads (Options, by their YAML
+//     names) and check their values in Check: the mapping decoder adds the
+//     file:line:column of the option each Problem names.
+//  6. Register the kind in an init function (Register) and list its package
+//     in cmd/kantamig/backends.go if it is a package of its own.
+//  7. Pass the conformance suite: extracttest.Run(t, ...) in its tests.
+type Kind struct {
+	Name string
+	// File says the kind reads a file, named by the file option (resolved
+	// relative to the mapping file, which checks that it exists).
+	File bool
+	// Options are the mapping options the kind takes, besides kind (and
+	// file for a file kind); the mapping refuses any other.
+	Options []string
+	// Check returns what is wrong with a spec's options, before any source
+	// is opened.
+	Check func(Spec) []Problem
+	// Open opens a source for reading.
+	Open func(Spec) (Source, error)
+}
+
+// Problem is something wrong with a source's options.
+type Problem struct {
+	Option  string // the option's YAML name, for its position; "" for the source as a whole
+	Message string
+	Hint    string // what to write instead
+}
+
+var (
+	kindsMu sync.Mutex
+	kinds   = map[string]Kind{}
+)
+
+// Register makes a source kind known. It panics on a second registration.
+func Register(k Kind) {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	if _, dup := kinds[k.Name]; dup {
+		panic("extract: source kind registered twice: " + k.Name)
+	}
+	kinds[k.Name] = k
+}
+
+// Lookup returns a registered kind.
+func Lookup(name string) (Kind, bool) {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	k, ok := kinds[name]
+	return k, ok
+}
+
+// Kinds lists the registered kinds.
+func Kinds() []string {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	var out []string
+	for name := range kinds {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // ErrUnknownKind is returned by Open for a kind it does not know.
 var ErrUnknownKind = errors.New("unknown source kind")
 
 // Open opens a source for reading.
 func Open(spec Spec) (Source, error) {
-	switch spec.Kind {
-	case "csv":
-		return openCSV(spec)
-	case "xlsx":
-		return openXLSX(spec)
-	case "xml":
-		return openXML(spec)
-	case "mysql", "mssql":
-		return openSQL(spec)
+	k, ok := Lookup(spec.Kind)
+	if !ok {
+		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownKind, spec.Kind, strings.Join(Kinds(), ", "))
 	}
-	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownKind, spec.Kind, strings.Join(Kinds, ", "))
+	return k.Open(spec)
+}
+
+// CheckSpec checks a spec's options with its kind's Check.
+func CheckSpec(spec Spec) []Problem {
+	k, ok := Lookup(spec.Kind)
+	if !ok || k.Check == nil {
+		return nil
+	}
+	return k.Check(spec)
+}
+
+// knownEncoding is a Check helper: a problem if name is not one of Encodings.
+func knownEncoding(option, what, name string) []Problem {
+	if name == "" || slices.Contains(Encodings, strings.ToLower(name)) {
+		return nil
+	}
+	return []Problem{{Option: option, Message: fmt.Sprintf("%sunknown encoding %q", what, name), Hint: "encoding is one of " + strings.Join(Encodings, ", ")}}
 }
 
 // Encodings lists the character encodings a CSV source may declare.

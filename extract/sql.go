@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,13 +95,47 @@ func SQLQuery(spec Spec) (string, []any, error) {
 	return q, args, nil
 }
 
+func init() {
+	for _, name := range []string{"mysql", "mssql"} {
+		Register(Kind{Name: name, Options: []string{"dsn_env", "query", "table", "columns", "where", "encodings"}, Open: openSQL, Check: checkSQL})
+	}
+}
+
+// checkSQL checks a database source's options: both database kinds share them.
+func checkSQL(s Spec) []Problem {
+	var p []Problem
+	switch {
+	case s.DSNEnv == "":
+		p = append(p, Problem{Message: "dsn_env is required", Hint: "name the environment variable that holds the connection string, e.g. dsn_env: KANTAMIG_SOURCE_DSN; it never goes in this file"})
+	case (s.Query == "") == (s.Table == ""):
+		p = append(p, Problem{Message: "give either query or table", Hint: "give query: (a SELECT) or table: with columns: and where:"})
+	case !strings.Contains(s.Query+s.Where, ":cutoff"):
+		p = append(p, Problem{Message: "the query must use :cutoff, the bound cut-off date", Hint: "compare the record's creation date with :cutoff, e.g. WHERE created < :cutoff"})
+	}
+	cols := make([]string, 0, len(s.Encodings))
+	for col := range s.Encodings {
+		cols = append(cols, col)
+	}
+	slices.Sort(cols)
+	for _, col := range cols {
+		p = append(p, knownEncoding("encodings", "column "+col+" has ", s.Encodings[col])...)
+	}
+	return p
+}
+
 func openSQL(spec Spec) (Source, error) {
 	d, err := dialectOf(spec.Kind)
 	if err != nil {
 		return nil, err
 	}
 	label := spec.Label
-	if label == "" {
+	switch {
+	case label != "":
+	case spec.Table != "":
+		label = spec.Table
+	case spec.Name != "":
+		label = "query of source " + spec.Name
+	default:
 		label = spec.Kind + " source"
 	}
 	query, args, err := SQLQuery(spec)

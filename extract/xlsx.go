@@ -20,6 +20,16 @@ type xlsxSource struct {
 	row    int
 }
 
+func init() {
+	Register(Kind{Name: "xlsx", File: true, Options: []string{"sheet", "header_row"}, Open: openXLSX,
+		Check: func(s Spec) []Problem {
+			if s.HeaderRow < 0 {
+				return []Problem{{Option: "header_row", Message: fmt.Sprintf("header_row %d is not a row", s.HeaderRow), Hint: "rows count from 1"}}
+			}
+			return nil
+		}})
+}
+
 func openXLSX(spec Spec) (Source, error) {
 	book, err := excelize.OpenFile(spec.File)
 	if err != nil {

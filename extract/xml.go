@@ -25,6 +25,16 @@ type xmlSource struct {
 	columns map[string]bool
 }
 
+func init() {
+	Register(Kind{Name: "xml", File: true, Options: []string{"record"}, Open: openXML,
+		Check: func(s Spec) []Problem {
+			if s.Record == "" {
+				return []Problem{{Message: "an XML source needs record:", Hint: "e.g. record: /export/documents/document"}}
+			}
+			return nil
+		}})
+}
+
 func openXML(spec Spec) (Source, error) {
 	want := strings.Split(strings.Trim(spec.Record, "/"), "/")
 	if spec.Record == "" || len(want) == 0 || want[0] == "" {

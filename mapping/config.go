@@ -136,6 +136,16 @@ type SourceConfig struct {
 	pos       Pos
 	kindPos   Pos
 	filePos   Pos
+	keys      []string       // the options given, in order
+	keyPos    map[string]Pos // where each option's value is
+}
+
+// posOf returns the position of an option's value, or of the source.
+func (s *SourceConfig) optionPos(option string) Pos {
+	if p, ok := s.keyPos[option]; ok {
+		return p
+	}
+	return s.pos
 }
 
 // UnmarshalYAML records positions, then decodes strictly.
@@ -146,9 +156,13 @@ func (s *SourceConfig) UnmarshalYAML(n ast.Node) error {
 	}
 	s.pos = posOf(n)
 	s.kindPos, s.filePos = s.pos, s.pos
+	s.keyPos = map[string]Pos{}
 	if m, ok := n.(*ast.MappingNode); ok {
 		for _, kv := range m.Values {
-			switch kv.Key.String() {
+			key := kv.Key.String()
+			s.keys = append(s.keys, key)
+			s.keyPos[key] = posOf(kv.Value)
+			switch key {
 			case "kind":
 				s.kindPos = posOf(kv.Value)
 			case "file":

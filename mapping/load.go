@@ -339,46 +339,39 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 	return em
 }
 
+// compileSource turns a source block into a spec. What the options must be
+// is the source kind's to say (extract.Kind); where they are is this file's.
 func (c *compiler) compileSource(name string, sc *SourceConfig) extract.Spec {
 	spec := extract.Spec{
-		Kind: sc.Kind, File: c.resolve(sc.File), Delimiter: sc.Delimiter, Encoding: sc.Encoding,
+		Kind: sc.Kind, Name: name, Delimiter: sc.Delimiter, Encoding: sc.Encoding,
 		NoHeader: sc.NoHeader, Sheet: sc.Sheet, HeaderRow: sc.HeaderRow, Record: sc.Record,
 		DSNEnv: sc.DSNEnv, Query: sc.Query, Table: sc.Table, Columns: sc.Columns, Where: sc.Where, Encodings: sc.Encodings,
 	}
-	if !slices.Contains(extract.Kinds, sc.Kind) {
-		c.fail(sc.kindPos, "kind is one of "+strings.Join(extract.Kinds, ", "), "source %q: unknown kind %q", name, sc.Kind)
-	}
-	if sc.Kind == "mysql" || sc.Kind == "mssql" {
-		spec.File = ""
-		spec.Label = sc.Table
-		if spec.Label == "" {
-			spec.Label = "query of source " + name
-		}
-		switch {
-		case sc.DSNEnv == "":
-			c.fail(sc.pos, "name the environment variable that holds the connection string, e.g. dsn_env: KANTAMIG_SOURCE_DSN; it never goes in this file", "source %q: dsn_env is required", name)
-		case (sc.Query == "") == (sc.Table == ""):
-			c.fail(sc.pos, "give query: (a SELECT) or table: with columns: and where:", "source %q: give either query or table", name)
-		case !strings.Contains(sc.Query+sc.Where, ":cutoff"):
-			c.fail(sc.pos, "compare the record's creation date with :cutoff, e.g. WHERE created < :cutoff", "source %q: the query must use :cutoff, the bound cut-off date", name)
-		}
-		for col, enc := range sc.Encodings {
-			if !slices.Contains(extract.Encodings, strings.ToLower(enc)) {
-				c.fail(sc.pos, "encoding is one of "+strings.Join(extract.Encodings, ", "), "source %q: column %s has unknown encoding %q", name, col, enc)
-			}
-		}
+	kind, ok := extract.Lookup(sc.Kind)
+	if !ok {
+		c.fail(sc.kindPos, "kind is one of "+strings.Join(extract.Kinds(), ", "), "source %q: unknown kind %q", name, sc.Kind)
 		return spec
 	}
-	if sc.File == "" {
-		c.fail(sc.pos, "give the export file, relative to this mapping file", "source %q: file is required", name)
-	} else if _, err := os.Stat(spec.File); err != nil {
-		c.fail(sc.filePos, "paths are relative to the mapping file", "source %q: %v", name, errors.Unwrap(err))
+	for _, opt := range sc.keys {
+		if opt == "kind" || (opt == "file" && kind.File) || slices.Contains(kind.Options, opt) {
+			continue
+		}
+		takes := strings.Join(kind.Options, ", ")
+		if kind.File {
+			takes = "file, " + takes
+		}
+		c.fail(sc.optionPos(opt), "a "+sc.Kind+" source takes "+takes, "source %q: %s is not an option of a %s source", name, opt, sc.Kind)
 	}
-	if sc.Kind == "xml" && sc.Record == "" {
-		c.fail(sc.pos, "e.g. record: /export/documents/document", "source %q: an XML source needs record:", name)
+	if kind.File {
+		spec.File = c.resolve(sc.File)
+		if sc.File == "" {
+			c.fail(sc.pos, "give the export file, relative to this mapping file", "source %q: file is required", name)
+		} else if _, err := os.Stat(spec.File); err != nil {
+			c.fail(sc.filePos, "paths are relative to the mapping file", "source %q: %v", name, errors.Unwrap(err))
+		}
 	}
-	if sc.Encoding != "" && !slices.Contains(extract.Encodings, strings.ToLower(sc.Encoding)) {
-		c.fail(sc.pos, "encoding is one of "+strings.Join(extract.Encodings, ", "), "source %q: unknown encoding %q", name, sc.Encoding)
+	for _, p := range extract.CheckSpec(spec) {
+		c.fail(sc.optionPos(p.Option), p.Hint, "source %q: %s", name, p.Message)
 	}
 	return spec
 }
