@@ -360,7 +360,7 @@ func (c *compiler) compileSource(name string, sc *SourceConfig) extract.Spec {
 		if kind.File {
 			takes = "file, " + takes
 		}
-		c.fail(sc.optionPos(opt), "a "+sc.Kind+" source takes "+takes, "source %q: %s is not an option of a %s source", name, opt, sc.Kind)
+		c.fail(sc.optionPos(opt), "source kind "+sc.Kind+" takes "+takes, "source %q: %s is not an option of source kind %s", name, opt, sc.Kind)
 	}
 	if kind.File {
 		spec.File = c.resolve(sc.File)

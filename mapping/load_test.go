@@ -71,6 +71,7 @@ func TestMappingErrorsCarryPositions(t *testing.T) {
 		{"unknown value map", "{from: nimi, map: nimi}", "{from: nimi, map: nimet}", "nimet}", `unknown value map "nimet"`},
 		{"unknown source", "  source: asiat\n", "  source: asiatt\n", "asiatt", `unknown source "asiatt"`},
 		{"unknown source kind", "{kind: xml, file: docs.xml", "{kind: json, file: docs.xml", "json", `unknown kind "json"`},
+		{"option of another kind", "{kind: xml, file: docs.xml", "{kind: xml, sheet: Asiat, file: docs.xml", "Asiat", "sheet is not an option of source kind xml"},
 		{"missing source file", "file: cases.csv", "file: kases.csv", "kases.csv", "no such file"},
 		{"bad date pattern", "date: dd.MM.yyyy}\n    service_task: {from: palvelu", "date: DD.MM.yyyy}\n    service_task: {from: palvelu", "{from: auki", "unknown letter 'D'"},
 		{"bad fallback", "    fallback: reject", "    fallback: 99", "fallback: 99", "fallback"},
