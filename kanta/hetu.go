@@ -57,17 +57,17 @@ func badCode(rule, format string, args ...any) error {
 // so errors can be logged.
 func ParseIdentityCode(s string) (IdentityCode, error) {
 	if len(s) != 11 {
-		return IdentityCode{}, badCode("hetu-format", "identity code must be 11 characters (DDMMYYCNNNQ), got %d", len(s))
+		return IdentityCode{}, badCode(RuleHetuFormat, "identity code must be 11 characters (DDMMYYCNNNQ), got %d", len(s))
 	}
 	digits := s[0:6] + s[7:10]
 	for i := 0; i < len(digits); i++ {
 		if digits[i] < '0' || digits[i] > '9' {
-			return IdentityCode{}, badCode("hetu-format", "identity code must have digits in positions 1–6 and 8–10")
+			return IdentityCode{}, badCode(RuleHetuFormat, "identity code must have digits in positions 1–6 and 8–10")
 		}
 	}
 	century, ok := centuryOf[s[6]]
 	if !ok {
-		return IdentityCode{}, badCode("hetu-century", "identity code has an unknown century sign %q", s[6])
+		return IdentityCode{}, badCode(RuleHetuCentury, "identity code has an unknown century sign %q", s[6])
 	}
 	day, _ := strconv.Atoi(s[0:2])
 	month, _ := strconv.Atoi(s[2:4])
@@ -75,15 +75,15 @@ func ParseIdentityCode(s string) (IdentityCode, error) {
 	year += century
 	birth := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
 	if birth.Day() != day || int(birth.Month()) != month || birth.Year() != year {
-		return IdentityCode{}, badCode("hetu-date", "identity code has an impossible birth date")
+		return IdentityCode{}, badCode(RuleHetuDate, "identity code has an impossible birth date")
 	}
 	individual, _ := strconv.Atoi(s[7:10])
 	if individual < 2 {
-		return IdentityCode{}, badCode("hetu-individual", "identity code has an individual number below 002")
+		return IdentityCode{}, badCode(RuleHetuIndividual, "identity code has an individual number below 002")
 	}
 	n, _ := strconv.Atoi(digits)
 	if want := checkChars[n%31]; s[10] != want {
-		return IdentityCode{}, badCode("hetu-check", "identity code check character is wrong")
+		return IdentityCode{}, badCode(RuleHetuCheck, "identity code check character is wrong")
 	}
 	return IdentityCode{Code: s, BirthDate: birth, Individual: individual}, nil
 }

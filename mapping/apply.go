@@ -14,11 +14,7 @@ import (
 
 // Finding is one thing said about a record: why it was rejected or skipped,
 // or a warning about a value that was changed or flagged.
-type Finding struct {
-	Field  string
-	Rule   string
-	Reason string
-}
+type Finding = kanta.Finding
 
 // Unmapped is a legacy code value that a value map did not cover.
 type Unmapped struct {
@@ -61,22 +57,22 @@ type applier struct {
 func (m *Mapping) begin(em *EntityMapping, rec extract.Record) *applier {
 	a := &applier{em: em, rec: rec, out: &Outcome{}}
 	if name, ok := rec.Fields[extract.UnexpectedElement]; ok {
-		a.fail(reject("", "unexpected-element", "the element <%s> stands where the source's records stand but is not named as they are; correct the export or the record path", name))
+		a.fail(reject("", kanta.RuleUnexpectedElement, "the element <%s> stands where the source's records stand but is not named as they are; correct the export or the record path", name))
 	}
 	if p, ok := rec.Fields[extract.FieldCountProblem]; ok {
-		a.fail(reject("", "field-count", "%s; the line is probably broken by an unquoted delimiter or line break", p))
+		a.fail(reject("", kanta.RuleFieldCount, "%s; the line is probably broken by an unquoted delimiter or line break", p))
 	}
 	parts := make([]string, 0, len(em.Key))
 	for _, k := range em.Key {
 		v, ok := rec.Fields[k]
 		if !ok {
-			a.fail(reject(k, "key", "the record has no key column %q", k))
+			a.fail(reject(k, kanta.RuleKey, "the record has no key column %q", k))
 		}
 		parts = append(parts, strings.TrimSpace(v))
 	}
 	a.out.Key = strings.Join(parts, "|")
 	if strings.Trim(a.out.Key, "|") == "" && a.err == nil {
-		a.fail(reject(strings.Join(em.Key, "+"), "key", "the record's key is empty"))
+		a.fail(reject(strings.Join(em.Key, "+"), kanta.RuleKey, "the record's key is empty"))
 	}
 	return a
 }
@@ -118,12 +114,12 @@ func (a *applier) rawField(name string, f *field) string {
 		s = strings.Join(parts, f.join)
 	}
 	if !utf8.ValidString(s) {
-		a.fail(reject(name, "encoding", "%s is not valid UTF-8 (bytes such as %s); if the export is Windows-1252 or Latin-1, set encoding: on its source", describeField(name, f), firstInvalid(s)))
+		a.fail(reject(name, kanta.RuleEncoding, "%s is not valid UTF-8 (bytes such as %s); if the export is Windows-1252 or Latin-1, set encoding: on its source", describeField(name, f), firstInvalid(s)))
 		return ""
 	}
 	if cleaned, removed := StripForbiddenXML(s); len(removed) > 0 {
 		s = cleaned
-		a.out.Warnings = append(a.out.Warnings, Finding{Field: name, Rule: "xml-char",
+		a.out.Warnings = append(a.out.Warnings, Finding{Field: name, Rule: kanta.RuleXMLChar, Count: len(removed),
 			Reason: fmt.Sprintf("removed %d character(s) XML 1.0 forbids (%s)", len(removed), describeRunes(removed))})
 	}
 	if f.trim {
@@ -212,9 +208,9 @@ func (a *applier) isRequired(name string) bool {
 func (a *applier) missing(name string) error {
 	f := a.em.fields[name]
 	if f == nil {
-		return reject(name, "required", "%s is required", name)
+		return reject(name, kanta.RuleRequired, "%s is required", name)
 	}
-	return reject(name, "required", "%s is empty", describeField(name, f))
+	return reject(name, kanta.RuleRequired, "%s is empty", describeField(name, f))
 }
 
 func (a *applier) date(name string) time.Time {
@@ -227,7 +223,7 @@ func (a *applier) date(name string) time.Time {
 	}
 	t, err := parseTime(s, a.em.fields[name].layouts, a.em.loc)
 	if err != nil {
-		a.fail(reject(name, "date", "%s: %v", describeField(name, a.em.fields[name]), err))
+		a.fail(reject(name, kanta.RuleDate, "%s: %v", describeField(name, a.em.fields[name]), err))
 	}
 	return t
 }
@@ -252,7 +248,7 @@ func (a *applier) boolean(name string) bool {
 	case "", "0", "false", "e", "ei", "n", "no", "f", "off":
 		return false
 	}
-	a.fail(reject(name, "bool", "%s: %q is neither yes nor no; list the values meaning yes under true_values:", describeField(name, f), s))
+	a.fail(reject(name, kanta.RuleBool, "%s: %q is neither yes nor no; list the values meaning yes under true_values:", describeField(name, f), s))
 	return false
 }
 
@@ -263,7 +259,7 @@ func (a *applier) integer(name string) int {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		a.fail(reject(name, "integer", "%s: %q is not a whole number", describeField(name, a.em.fields[name]), s))
+		a.fail(reject(name, kanta.RuleInteger, "%s: %q is not a whole number", describeField(name, a.em.fields[name]), s))
 	}
 	return n
 }
@@ -306,18 +302,18 @@ func (a *applier) codesOf(name string, multi bool) []string {
 			if !ok {
 				a.out.Unmapped = append(a.out.Unmapped, Unmapped{Field: name, Map: f.vmap.name, Value: v})
 				if f.vmap.fallback == "" {
-					a.fail(reject(name, "unmapped-code", "legacy value %q is not in value map %q", v, f.vmap.name))
+					a.fail(reject(name, kanta.RuleUnmappedCode, "legacy value %q is not in value map %q", v, f.vmap.name))
 					continue
 				}
 				national = f.vmap.fallback
-				a.out.Warnings = append(a.out.Warnings, Finding{Field: name, Rule: "fallback-code",
+				a.out.Warnings = append(a.out.Warnings, Finding{Field: name, Rule: kanta.RuleFallbackCode,
 					Reason: fmt.Sprintf("legacy value %q is not in value map %q; used the fallback %q", v, f.vmap.name, national)})
 			}
 			v = national
 		}
 		if f.set != nil {
 			if err := f.set.Check(v); err != nil {
-				a.fail(reject(name, "code-set", "%v", err))
+				a.fail(reject(name, kanta.RuleCodeSet, "%v", err))
 				continue
 			}
 		}
@@ -346,7 +342,7 @@ func (a *applier) finish(m *Mapping, created time.Time) *Outcome {
 		return a.out
 	}
 	if !created.IsZero() && !created.Before(m.Cutoff) {
-		a.out.Skip = &Finding{Field: "created", Rule: "cutoff",
+		a.out.Skip = &Finding{Field: "created", Rule: kanta.RuleCutoff,
 			Reason: fmt.Sprintf("created %s, on or after the cut-off %s; documents made after joining are archived by the client system itself", created.Format("2006-01-02"), m.Cutoff.Format("2006-01-02"))}
 	}
 	return a.out
@@ -356,7 +352,7 @@ func (a *applier) unit(m *Mapping) kanta.Organisation {
 	u := m.ServiceUnit
 	if oid := a.raw("service_unit_oid"); oid != "" {
 		if !oidPattern.MatchString(oid) {
-			a.fail(reject("service_unit_oid", "oid", "service unit %q is not an OID", oid))
+			a.fail(reject("service_unit_oid", kanta.RuleOID, "service unit %q is not an OID", oid))
 		}
 		u = kanta.Organisation{OID: oid, Name: a.raw("service_unit_name")}
 	}
@@ -394,9 +390,9 @@ func (m *Mapping) Client(rec extract.Record) (kanta.Relationship, *Outcome) {
 		if _, err := kanta.ParseIdentityCode(c.TemporaryID); err != nil {
 			note += "; it does not pass the identity-code check (" + err.Error() + "), accepted as the archive's samples do"
 		}
-		a.out.Warnings = append(a.out.Warnings, Finding{Field: "temporary_id", Rule: "temporary-id", Reason: note})
+		a.out.Warnings = append(a.out.Warnings, Finding{Field: "temporary_id", Rule: kanta.RuleTemporaryID, Reason: note})
 	default:
-		a.fail(reject("identity_code", "required", "the client has neither an identity code nor a temporary identifier"))
+		a.fail(reject("identity_code", kanta.RuleRequired, "the client has neither an identity code nor a temporary identifier"))
 	}
 	c.BirthDate = a.date("birth_date")
 	if c.BirthDate.IsZero() && !parsed.BirthDate.IsZero() {
@@ -417,7 +413,7 @@ func (m *Mapping) Client(rec extract.Record) (kanta.Relationship, *Outcome) {
 		r.ServiceTasks = append(r.ServiceTasks, kanta.ServiceTaskRelationship{ServiceTask: st, Unit: r.Unit, Start: r.Start, End: r.End})
 	}
 	if !r.End.IsZero() && r.End.Before(r.Start) {
-		a.fail(reject("relationship_end", "date-order", "the relationship ends (%s) before it starts (%s)", r.End.Format("2006-01-02"), r.Start.Format("2006-01-02")))
+		a.fail(reject("relationship_end", kanta.RuleDateOrder, "the relationship ends (%s) before it starts (%s)", r.End.Format("2006-01-02"), r.Start.Format("2006-01-02")))
 	}
 	return r, a.finish(m, r.Start)
 }
@@ -433,7 +429,7 @@ func (m *Mapping) Case(rec extract.Record) (kanta.Case, *Outcome) {
 	k.Name = a.code("name")
 	k.NameOther = a.raw("name_other")
 	if k.Name == "99" && k.NameOther == "" {
-		a.fail(reject("name_other", "required", "case name 99 (Muu) needs name_other"))
+		a.fail(reject("name_other", kanta.RuleRequired, "case name 99 (Muu) needs name_other"))
 	}
 	k.Status = a.code("status")
 	k.Opened = a.date("opened")
@@ -442,7 +438,7 @@ func (m *Mapping) Case(rec extract.Record) (kanta.Case, *Outcome) {
 	k.RelatedCases = a.keys("related_cases")
 	k.Unit = a.unit(m)
 	if !k.Closed.IsZero() && k.Closed.Before(k.Opened) {
-		a.fail(reject("closed", "date-order", "the case closes (%s) before it opens (%s)", k.Closed.Format("2006-01-02"), k.Opened.Format("2006-01-02")))
+		a.fail(reject("closed", kanta.RuleDateOrder, "the case closes (%s) before it opens (%s)", k.Closed.Format("2006-01-02"), k.Opened.Format("2006-01-02")))
 	}
 	for i := range k.Clients {
 		k.Clients[i].Joined, k.Clients[i].Left = k.Opened, k.Closed
@@ -462,12 +458,12 @@ func (m *Mapping) Document(rec extract.Record) (kanta.Document, *Outcome) {
 	}
 	d.CaseKey = a.raw("case")
 	if d.CaseKey == "" {
-		a.fail(reject("case", "no-case", "the document belongs to no case; every archived client document must refer to its case"))
+		a.fail(reject("case", kanta.RuleNoCase, "the document belongs to no case; every archived client document must refer to its case"))
 	}
 	d.Type = a.code("type")
 	d.SpecificType = a.code("specific_type")
 	if d.SpecificType != "" && d.Type != "" && !strings.HasPrefix(d.SpecificType, d.Type) {
-		a.out.Warnings = append(a.out.Warnings, Finding{Field: "specific_type", Rule: "type-prefix",
+		a.out.Warnings = append(a.out.Warnings, Finding{Field: "specific_type", Rule: kanta.RuleTypePrefix,
 			Reason: fmt.Sprintf("specific type %s does not start with its general type %s", d.SpecificType, d.Type)})
 	}
 	d.ServiceTask = a.code("service_task")

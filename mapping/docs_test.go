@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/kantamig/kantamig/kanta"
 )
 
 // docs/mapping.md lists every target field; this keeps the two in step.
@@ -36,5 +38,18 @@ func TestDocumentationExampleIsTheSampleMapping(t *testing.T) {
 	}
 	if example != string(sample) {
 		t.Error("the example in docs/mapping.md differs from mappings/sosiaalitoimi-classic.yaml; copy the mapping into the doc")
+	}
+}
+
+// docs/mapping.md lists every rule a record can meet, in its table of rules.
+func TestDocumentationListsEveryRule(t *testing.T) {
+	data, err := os.ReadFile("../docs/mapping.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range kanta.Rules {
+		if !strings.Contains(string(data), "| `"+r.Name+"` | "+r.Stage+" | "+r.Kind+" |") {
+			t.Errorf("docs/mapping.md's table of rules lacks | `%s` | %s | %s |", r.Name, r.Stage, r.Kind)
+		}
 	}
 }

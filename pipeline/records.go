@@ -74,7 +74,7 @@ func (r *Runner) mint(have *string, kind string) error {
 // rejected or skipped record, after writing it to the store.
 func (r *Runner) settle(e kanta.Entity, rec extract.Record, o *mapping.Outcome, row *state.Record) (bool, error) {
 	for _, w := range o.Warnings {
-		r.rep.Warn(report.Finding{Locator: rec.Locator, Entity: string(e), Key: o.Key, Field: w.Field, Rule: w.Rule, Reason: w.Reason})
+		r.rep.Warn(report.Finding{Locator: rec.Locator, Entity: string(e), Key: o.Key, Field: w.Field, Rule: w.Rule, Reason: w.Reason, Count: w.Count})
 	}
 	for _, u := range o.Unmapped {
 		r.rep.AddUnmapped(u.Field, u.Map, u.Value, rec.Locator)
@@ -98,10 +98,10 @@ func (r *Runner) rejectRecord(e kanta.Entity, rec extract.Record, key, field, ru
 
 // transformFailed rejects a record whose document could not be built.
 func (r *Runner) transformFailed(e kanta.Entity, rec extract.Record, key string, row *state.Record, err error) error {
-	rule := "transform"
+	rule := kanta.RuleTransform
 	var se *transform.StructureError
 	if errors.As(err, &se) {
-		rule = "structured-form"
+		rule = kanta.RuleStructuredForm
 	}
 	r.rejectRecord(e, rec, key, "", rule, err.Error())
 	return r.refuse(row, state.Rejected, &mapping.Finding{Rule: rule, Reason: "its document could not be built: " + err.Error()})
@@ -126,7 +126,7 @@ func (r *Runner) maxDocumentBytes() int {
 func (r *Runner) tooLarge(rec extract.Record, key string, row *state.Record, field, what string) error {
 	reason := fmt.Sprintf("%s; the limit is %d bytes (--max-document-bytes): split the text in the source, or raise the limit if the archive takes larger documents", what, r.maxDocumentBytes())
 	r.rejectRecord(kanta.EntityDocument, rec, key, field, "document-too-large", reason)
-	return r.refuse(row, state.Rejected, &mapping.Finding{Field: field, Rule: "document-too-large", Reason: reason})
+	return r.refuse(row, state.Rejected, &mapping.Finding{Field: field, Rule: kanta.RuleDocumentTooLarge, Reason: reason})
 }
 
 // duplicateFound rejects a second record with a key already read in this
@@ -136,7 +136,7 @@ func (r *Runner) duplicateFound(e kanta.Entity, rec extract.Record, key string, 
 	reason := fmt.Sprintf("a %s with the same key was already read at %s", e, prev.Locator)
 	r.rejectRecord(e, rec, key, "key", "duplicate-key", reason)
 	return r.st.Put(&state.Record{Entity: string(e), Key: key + "\x00duplicate@" + rec.Locator, Pass: r.pass, Locator: rec.Locator,
-		Outcome: state.Rejected, Rule: "duplicate-key", Reason: reason})
+		Outcome: state.Rejected, Rule: kanta.RuleDuplicateKey, Reason: reason})
 }
 
 func notLoaded(row *state.Record) string {
@@ -166,7 +166,7 @@ func (r *Runner) client(rec extract.Record) error {
 			return err
 		}
 		if other != nil {
-			o.Reject = &mapping.Finding{Field: "identity_code", Rule: "duplicate-person",
+			o.Reject = &mapping.Finding{Field: "identity_code", Rule: kanta.RuleDuplicatePerson,
 				Reason: fmt.Sprintf("the same person as client %q (%s): one person has one client relationship; merge the two records in the source", other.Key, other.Locator)}
 			row.Person = ""
 		}
@@ -229,9 +229,9 @@ func (r *Runner) caseRecord(rec extract.Record) error {
 			}
 			switch {
 			case crow == nil:
-				o.Reject = &mapping.Finding{Field: "clients", Rule: "client-missing", Reason: fmt.Sprintf("client %q is not in the export", cc.ClientKey)}
+				o.Reject = &mapping.Finding{Field: "clients", Rule: kanta.RuleClientMissing, Reason: fmt.Sprintf("client %q is not in the export", cc.ClientKey)}
 			case why != "":
-				o.Reject = &mapping.Finding{Field: "clients", Rule: "client-not-loaded", Reason: fmt.Sprintf("client %q is not migrated (%s)", cc.ClientKey, why)}
+				o.Reject = &mapping.Finding{Field: "clients", Rule: kanta.RuleClientNotLoaded, Reason: fmt.Sprintf("client %q is not migrated (%s)", cc.ClientKey, why)}
 			default:
 				var rel kanta.Relationship
 				if err := state.Decode(crow.Model, &rel); err != nil {
@@ -351,9 +351,9 @@ func (r *Runner) resolveDocument(d *kanta.Document, ids *transform.IDs) (*mappin
 	case err != nil:
 		return nil, err
 	case crow == nil:
-		return &mapping.Finding{Field: "client", Rule: "client-missing", Reason: fmt.Sprintf("client %q is not in the export", d.ClientKey)}, nil
+		return &mapping.Finding{Field: "client", Rule: kanta.RuleClientMissing, Reason: fmt.Sprintf("client %q is not in the export", d.ClientKey)}, nil
 	case why != "":
-		return &mapping.Finding{Field: "client", Rule: "client-not-loaded", Reason: fmt.Sprintf("its client relationship is not migrated (%s)", why)}, nil
+		return &mapping.Finding{Field: "client", Rule: kanta.RuleClientNotLoaded, Reason: fmt.Sprintf("its client relationship is not migrated (%s)", why)}, nil
 	}
 	var rel kanta.Relationship
 	if err := state.Decode(crow.Model, &rel); err != nil {
@@ -366,9 +366,9 @@ func (r *Runner) resolveDocument(d *kanta.Document, ids *transform.IDs) (*mappin
 	case err != nil:
 		return nil, err
 	case krow == nil:
-		return &mapping.Finding{Field: "case", Rule: "case-missing", Reason: fmt.Sprintf("case %q is not in the export", d.CaseKey)}, nil
+		return &mapping.Finding{Field: "case", Rule: kanta.RuleCaseMissing, Reason: fmt.Sprintf("case %q is not in the export", d.CaseKey)}, nil
 	case why != "":
-		return &mapping.Finding{Field: "case", Rule: "case-not-loaded", Reason: fmt.Sprintf("its case is not migrated (%s)", why)}, nil
+		return &mapping.Finding{Field: "case", Rule: kanta.RuleCaseNotLoaded, Reason: fmt.Sprintf("its case is not migrated (%s)", why)}, nil
 	}
 	var c kanta.Case
 	if err := state.Decode(krow.Model, &c); err != nil {
@@ -381,7 +381,7 @@ func (r *Runner) resolveDocument(d *kanta.Document, ids *transform.IDs) (*mappin
 		}
 	}
 	if !member {
-		return &mapping.Finding{Field: "case", Rule: "case-client", Reason: fmt.Sprintf("its client %q is not a client of case %q", d.ClientKey, d.CaseKey)}, nil
+		return &mapping.Finding{Field: "case", Rule: kanta.RuleCaseClient, Reason: fmt.Sprintf("its client %q is not a client of case %q", d.ClientKey, d.CaseKey)}, nil
 	}
 	ids.Case = krow.EntityOID
 	if d.ReplacesKey != "" {
@@ -390,13 +390,13 @@ func (r *Runner) resolveDocument(d *kanta.Document, ids *transform.IDs) (*mappin
 		case err != nil:
 			return nil, err
 		case prow == nil || prow.Pass != r.pass:
-			return &mapping.Finding{Field: "replaces", Rule: "replaces-missing", Reason: fmt.Sprintf("it replaces document %q, which is not in the export before it", d.ReplacesKey)}, nil
+			return &mapping.Finding{Field: "replaces", Rule: kanta.RuleReplacesMissing, Reason: fmt.Sprintf("it replaces document %q, which is not in the export before it", d.ReplacesKey)}, nil
 		case why != "":
-			return &mapping.Finding{Field: "replaces", Rule: "replaces-not-loaded", Reason: fmt.Sprintf("the version it replaces is not migrated (%s)", why)}, nil
+			return &mapping.Finding{Field: "replaces", Rule: kanta.RuleReplacesNotLoaded, Reason: fmt.Sprintf("the version it replaces is not migrated (%s)", why)}, nil
 		}
 		ids.Set, ids.Replaces, ids.ReplacesVersion = prow.SetOID, prow.DocOID, prow.Version
 		if d.Version != 0 && d.Version <= prow.Version {
-			return &mapping.Finding{Field: "version", Rule: "version-order", Reason: fmt.Sprintf("version %d is not after the version %d it replaces", d.Version, prow.Version)}, nil
+			return &mapping.Finding{Field: "version", Rule: kanta.RuleVersionOrder, Reason: fmt.Sprintf("version %d is not after the version %d it replaces", d.Version, prow.Version)}, nil
 		}
 	}
 	return nil, nil

@@ -610,9 +610,9 @@ func (d *delivery) deliver(out *transform.Output, ref rowRef, signed []byte) err
 	receipt, err := d.ro.Sink.Deliver(context.Background(), &sink.Delivery{OID: out.OID, SetID: out.SetID, Version: out.Version,
 		Kind: string(out.Kind), ServiceRequest: out.ServiceRequest(), ClientKey: ref.clientKey, Document: signed, Frame: frame})
 	if err != nil {
-		rule := "delivery"
+		rule := kanta.RuleDelivery
 		if sink.IsPermanent(err) {
-			rule = "archive-rejected"
+			rule = kanta.RuleArchiveRejected
 		}
 		if merr := d.r.st.MarkFailed(ref.entity, ref.key, rule, err.Error()); merr != nil {
 			return merr

@@ -8,7 +8,6 @@
 package report
 
 import (
-	"fmt"
 	"sort"
 	"time"
 
@@ -54,6 +53,9 @@ type Finding struct {
 	Field   string `json:"field"`
 	Rule    string `json:"rule"`
 	Reason  string `json:"reason"`
+	// Count is how many of something the finding is about (removed
+	// characters, for xml-char); not written out.
+	Count int `json:"-"`
 }
 
 // UnmappedValue is a legacy code value no value map covered.
@@ -163,10 +165,8 @@ func (r *Report) Skip(f Finding) { r.Skips = append(r.Skips, r.mask(f)) }
 
 // Warn adds a warning about a record that was not rejected.
 func (r *Report) Warn(f Finding) {
-	if f.Rule == "xml-char" {
-		var n int
-		fmt.Sscanf(f.Reason, "removed %d", &n)
-		r.RemovedCharacters += n
+	if f.Rule == kanta.RuleXMLChar {
+		r.RemovedCharacters += f.Count
 	}
 	r.Warnings = append(r.Warnings, r.mask(f))
 }
