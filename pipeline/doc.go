@@ -1,13 +1,13 @@
-// Package pipeline runs the stages over a whole mapping: it reads each source
-// in turn (clients, then cases, then documents), maps every record, resolves
-// the references between them (a case's clients, a document's client, case
-// and replaced version), transforms what maps, and accounts for every record in
-// a report.
+// Package pipeline is the thin wiring that dry-run and run share: it reads
+// each source in turn (clients, then cases, then documents), takes every
+// record through mapping, resolving (package resolve) and transforming,
+// mints its identifiers and records it with its outcome in the state store
+// (the stager); then it plans the pending documents (load/plan) and signs
+// and delivers them (load/deliver). A dry-run does the same into a
+// temporary store and a sink that keeps nothing. The report's counts are
+// read back from the store (Account), the one ledger of outcomes; only
+// warnings and unmapped values, which are not outcomes, are noted beside it.
 //
-// It keeps an index of keys (clients, cases, documents) in memory, a few
-// dozen bytes per record plus the client's name and identity code, which the
-// case and client documents repeat in their headers. Record contents, texts and
-// generated documents are never held: memory grows with the number of keys,
-// not with the size of the export. The loader's state store (a later stage)
-// takes this index to disk.
+// Memory does not grow with the size of the export: what one record needs
+// to know of another, it asks the store.
 package pipeline

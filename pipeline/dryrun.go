@@ -11,7 +11,10 @@ import (
 
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/load/deliver"
+	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sign"
+	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/load/state/sqlite"
 	"github.com/kantamig/kantamig/mapping"
@@ -19,11 +22,11 @@ import (
 	"github.com/kantamig/kantamig/transform"
 )
 
-// Options control a dry-run.
+// Options control a dry-run, and the staging and signing of a run.
 type Options struct {
 	SchemaDir    string // Sosmeta schema folder
 	ShowPersonal bool   // unmasked identity codes and names in the report
-	DocumentsDir string // if set, every generated document is written here
+	DocumentsDir string // dry-run: if set, every signed document is written here
 	Version      string // kantamig version, for the report
 	Command      string // the command line, for the report
 	// Signer signs every generated document, as a run will. Nil means a
@@ -35,27 +38,22 @@ type Options struct {
 	// MaxDocumentBytes rejects, at staging, a document larger than this
 	// (DefaultMaxDocumentBytes when 0), with its size in the reason.
 	MaxDocumentBytes int
-	// Store holds the index of records. Nil means a temporary one in
-	// WorkDir, removed when the Runner is closed.
+	// Store is the state store. Nil means a temporary one in WorkDir,
+	// removed when the Runner is closed: a dry-run's.
 	Store state.Store
-	// WorkDir holds the dry-run's temporary index (identity codes in clear):
-	// made 0700, emptied of stale indexes of killed runs at the start. The
+	// WorkDir holds the dry-run's temporary store (identity codes in clear):
+	// made 0700, emptied of stale stores of killed runs at the start. The
 	// default is a folder of the user's in the system's temporary folder.
 	WorkDir string
-	// StageDocuments keeps each document's mapped record in the store, for
-	// delivery from it (a run); a dry-run needs only the index.
-	StageDocuments bool
 }
 
-// Runner holds one dry-run's state.
+// Runner is one dry-run or run of a mapping.
 type Runner struct {
 	m        *mapping.Mapping
 	opts     Options
 	tr       *transform.Transformer
 	rep      *report.Report
 	st       state.Store
-	pass     int
-	pool     *signPool
 	progress Progress
 }
 
@@ -137,10 +135,10 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 			return nil, err
 		}
 	}
-	return &Runner{m: m, opts: opts, tr: tr, rep: rep, st: st, pass: 1}, nil
+	return &Runner{m: m, opts: opts, tr: tr, rep: rep, st: st, progress: noProgress{}}, nil
 }
 
-// Close releases the dry-run's temporary index.
+// Close releases the dry-run's temporary store.
 func (r *Runner) Close() error {
 	if r.opts.Store == nil {
 		return r.st.Close()
@@ -148,53 +146,70 @@ func (r *Runner) Close() error {
 	return nil
 }
 
-// DryRun runs everything but signing and delivery and returns the report.
+// DryRun does everything a run does but deliver: it stages every record
+// (mapping, resolving, transforming, identifiers) in a temporary store, then
+// plans and signs every document in delivery order, as a run would, and
+// hands each to a sink that keeps nothing, or writes it to DocumentsDir.
 func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 	if r.opts.DocumentsDir != "" {
 		if err := os.MkdirAll(r.opts.DocumentsDir, 0o700); err != nil {
 			return nil, fmt.Errorf("creating documents folder: %w", err)
 		}
 	}
-	r.pool = newSignPool(ctx, r.opts.Signer, r.opts.Workers, r.deliver)
-	steps := r.steps()
-	for _, s := range steps {
-		if err := r.each(ctx, s.em, s.fn); err != nil {
-			if perr := r.pool.close(); perr != nil {
-				return r.rep, perr // the signing failure is the cause
-			}
-			return r.rep, err
-		}
-	}
-	if err := r.pool.close(); err != nil {
+	const pass = 1
+	if err := r.stage(ctx, pass); err != nil {
 		return r.rep, err
 	}
-	if err := r.st.Commit(); err != nil {
+	d, err := r.deliver(ctx, &documentsSink{dir: r.opts.DocumentsDir}, plan.Options{Run: 1}, 8, nil)
+	r.rep.DocumentsSigned = d.Signed()
+	if _, aerr := Account(r.st, r.rep, pass); err == nil {
+		err = aerr
+	}
+	if err != nil {
 		return r.rep, err
 	}
 	r.rep.Finish()
 	return r.rep, nil
 }
 
-type step struct {
-	em *mapping.EntityMapping
-	fn func(extract.Record) error
-}
-
-// steps are the sources in the order they are read: clients, cases, documents.
-func (r *Runner) steps() []step {
-	return []step{{r.m.Clients, r.client}, {r.m.Cases, r.caseRecord}, {r.m.Documents, r.document}}
-}
-
-// deliver receives each signed document, in order. A dry-run delivers
-// nothing; it counts, and writes the document if asked to.
-func (r *Runner) deliver(out *transform.Output, _ rowRef, signed []byte) error {
-	r.rep.DocumentsSigned++
-	if r.opts.DocumentsDir == "" {
-		return nil
+// stage reads every source in turn and stages its records.
+func (r *Runner) stage(ctx context.Context, pass int) error {
+	stg := newStager(r.m, r.tr, r.st, r.rep, pass, r.opts.MaxDocumentBytes)
+	for _, s := range stg.steps() {
+		if err := r.each(ctx, s.em, s.fn); err != nil {
+			return err
+		}
 	}
-	path := filepath.Join(r.opts.DocumentsDir, string(out.Kind)+"-"+out.OID+".xml")
-	return writeFileAtomic(path, signed)
+	return r.st.Commit()
 }
+
+// deliver plans the pending documents and signs and delivers them.
+// frame builds a message frame (nil for a sink that never asks for one).
+func (r *Runner) deliver(ctx context.Context, sk sink.Sink, po plan.Options, senders int, frame func(*transform.Output) []byte) (*deliver.Deliverer, error) {
+	d := deliver.Start(ctx, deliver.Options{Sink: sk, Signer: r.opts.Signer, Outcomes: r.st, Workers: r.opts.Workers,
+		Senders: senders, Frame: frame, Delivered: func() { r.progress.Add(1) }})
+	err := plan.New(r.st, r.tr.Rebuilder(), po).Walk(ctx, d.Submit)
+	if cerr := d.Close(); cerr != nil {
+		err = cerr // the signing or delivery failure is the cause
+	}
+	if serr := r.st.Commit(); err == nil {
+		err = serr
+	}
+	return d, err
+}
+
+// documentsSink is the dry-run's sink: it keeps nothing, or writes each
+// signed document to a folder as <kind>-<oid>.xml.
+type documentsSink struct{ dir string }
+
+func (s *documentsSink) Deliver(_ context.Context, d *sink.Delivery) (sink.Receipt, error) {
+	if s.dir == "" {
+		return sink.Receipt{}, nil
+	}
+	return sink.Receipt{}, writeFileAtomic(filepath.Join(s.dir, d.Kind+"-"+d.OID+".xml"), d.Document)
+}
+func (s *documentsSink) Close() error   { return nil }
+func (s *documentsSink) String() string { return "dry-run:" + s.dir }
 
 // writeFileAtomic writes a whole file or nothing: a temporary file, synced,
 // renamed into place, readable by the owner only.
@@ -221,6 +236,7 @@ func writeFileAtomic(path string, data []byte) error {
 	return nil
 }
 
+// each streams one source's records through fn.
 func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(extract.Record) error) error {
 	src, err := extract.Open(em.Source)
 	if err != nil {
@@ -238,8 +254,6 @@ func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(ex
 		if err := fn(rec); err != nil {
 			return err
 		}
-		if r.progress != nil {
-			r.progress.Add(1)
-		}
+		r.progress.Add(1)
 	}
 }

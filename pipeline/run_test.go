@@ -12,6 +12,8 @@ import (
 
 	"github.com/kantamig/kantamig/archive"
 	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/load/deliver"
+	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/load/state/sqlite"
@@ -95,7 +97,7 @@ func TestArchiveRefusalStopsAndIsRecorded(t *testing.T) {
 	refused := "1.2.246.10.99999991.95.1.3.40" // minted in a fixed order
 	_, url, files, stop := simulatorAt(t, "127.0.0.1:0", filepath.Join(dir, "sim"), archive.Faults{RefuseOID: refused})
 	st, err := runOnce(t, filepath.Join(dir, "run.db"), url, files)
-	var de *DeliveryError
+	var de *deliver.DeliveryError
 	if !errors.As(err, &de) || !sink.IsPermanent(err) || !strings.Contains(err.Error(), "injected refusal") {
 		t.Fatalf("want a permanent delivery error, got %v", err)
 	}
@@ -157,7 +159,7 @@ func TestRealIdentityCodesNeverReachATestArchive(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = r.Run(context.Background(), RunOptions{Sink: sk, ProcessingCode: code})
-			var refused *ErrRealPersonsToTest
+			var refused *plan.ErrRealPersonsToTest
 			if !errors.As(err, &refused) || refused.Clients != 1 || strings.Contains(err.Error(), "010190Y123M") {
 				t.Fatalf("want a refusal naming one client without its code, got %v", err)
 			}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/pipeline"
 	"github.com/kantamig/kantamig/report"
 )
 
@@ -62,38 +62,15 @@ func reportFromState(st state.Store, showPersonal bool) (*report.Report, error) 
 		Command: "kantamig report (from the state store)", MappingFile: setting("mapping_file"), MappingSHA256: setting("mapping_sha256"),
 		Cutoff: setting("cutoff"), Version: version, Started: started, PersonalData: showPersonal,
 	})
-	err := st.Outcomes(func(r state.Record) error {
-		e := kanta.Entity(r.Entity)
-		f := report.Finding{Locator: r.Locator, Entity: r.Entity, Key: storedKey(r.Key), Rule: r.Rule, Reason: r.Reason}
-		switch r.Outcome {
-		case state.Loaded:
-			rep.Count(e, report.OutcomeLoad)
-			rep.DocumentsDelivered++
-		case state.Pending:
-			rep.Count(e, report.OutcomeLoad)
-		case state.Rejected:
-			rep.Count(e, report.OutcomeReject)
-			rep.Reject(f)
-		case state.Skipped:
-			rep.Count(e, report.OutcomeSkip)
-			rep.Skip(f)
-		}
-		return nil
-	})
+	loaded, err := pipeline.Account(st, rep, 0)
 	if err != nil {
 		return nil, err
 	}
 	if rep.StateCounts, err = st.Counts(); err != nil {
 		return nil, err
 	}
+	rep.DocumentsDelivered = loaded
 	rep.DocumentsSigned = rep.DocumentsDelivered
 	rep.Finish()
 	return rep, nil
-}
-
-// storedKey is the source key of a record as the store keeps it: records
-// without a key, and duplicates, are stored under their locator.
-func storedKey(k string) string {
-	k, _, _ = strings.Cut(k, "\x00")
-	return k
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/pipeline"
@@ -102,7 +103,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	var sinkChanged *pipeline.ErrSinkChanged
 	var pkgOwned *sink.ErrPackageOwned
-	var realPersons *pipeline.ErrRealPersonsToTest
+	var realPersons *plan.ErrRealPersonsToTest
 	if errors.As(err, &sinkChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons) {
 		return fatal(stderr, err) // running the same command again cannot help; the message says what to change
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kantamig/kantamig/load/deliver"
+	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state"
@@ -121,12 +123,12 @@ func fatal(stderr io.Writer, err error) int {
 		fmt.Fprintf(stderr, "kantamig: %v\n", err)
 		return exitState
 	}
-	var realPersons *pipeline.ErrRealPersonsToTest
+	var realPersons *plan.ErrRealPersonsToTest
 	if errors.As(err, &realPersons) {
 		fmt.Fprintf(stderr, "kantamig: %v\n", err)
 		return exitDelivery
 	}
-	var derr *pipeline.DeliveryError
+	var derr *deliver.DeliveryError
 	if errors.As(err, &derr) {
 		fmt.Fprintf(stderr, "kantamig: %v\nThe run stopped; every document before it was delivered and recorded.\n", err)
 		return exitDelivery

@@ -1,4 +1,4 @@
-package pipeline
+package deliver
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sign"
-	"github.com/kantamig/kantamig/transform"
 )
 
 // signPool signs documents on several workers (each signature on its own
@@ -25,27 +25,19 @@ type signPool struct {
 }
 
 type signJob struct {
-	out *transform.Output
-	ref rowRef
+	it  plan.Item
 	res chan signResult
 }
 
 type signResult struct {
-	out    *transform.Output
-	ref    rowRef
+	it     plan.Item
 	signed []byte
 	err    error
 }
 
-// rowRef names the state-store record a document belongs to.
-type rowRef struct {
-	entity, key, clientKey string
-	deps                   []string // document OIDs the archive must have before this one
-}
-
 // newSignPool starts workers signers and the consumer that calls deliver with
 // each signed document, in submission order.
-func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver func(*transform.Output, rowRef, []byte) error) *signPool {
+func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver func(plan.Item, []byte) error) *signPool {
 	g, ctx := errgroup.WithContext(ctx)
 	p := &signPool{ctx: ctx, g: g, jobs: make(chan signJob), pending: make(chan chan signResult, 2*max(workers, 1))}
 	// The workers and the consumer range over the channels themselves, not
@@ -56,11 +48,11 @@ func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver 
 		g.Go(func() error {
 			for j := range jobs {
 				if err := ctx.Err(); err != nil {
-					j.res <- signResult{out: j.out, ref: j.ref, err: err}
+					j.res <- signResult{it: j.it, err: err}
 					continue
 				}
-				signed, err := signer.Sign(j.out.XML, j.out.OID, j.out.BodyDigest)
-				j.res <- signResult{out: j.out, ref: j.ref, signed: signed, err: err}
+				signed, err := signer.Sign(j.it.Out.XML, j.it.Out.OID, j.it.Out.BodyDigest)
+				j.res <- signResult{it: j.it, signed: signed, err: err}
 			}
 			return nil
 		})
@@ -69,9 +61,9 @@ func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver 
 		for ch := range pending {
 			r := <-ch
 			if r.err != nil {
-				return fmt.Errorf("signing %s: %w", r.out.OID, r.err)
+				return fmt.Errorf("signing %s: %w", r.it.Out.OID, r.err)
 			}
-			if err := deliver(r.out, r.ref, r.signed); err != nil {
+			if err := deliver(r.it, r.signed); err != nil {
 				return err
 			}
 		}
@@ -82,7 +74,7 @@ func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver 
 
 // submit queues a document for signing; it blocks while the window of
 // documents in flight is full, and fails once the pool has failed.
-func (p *signPool) submit(out *transform.Output, ref rowRef) error {
+func (p *signPool) submit(it plan.Item) error {
 	ch := make(chan signResult, 1)
 	select {
 	case p.pending <- ch:
@@ -90,10 +82,10 @@ func (p *signPool) submit(out *transform.Output, ref rowRef) error {
 		return p.stopped()
 	}
 	select {
-	case p.jobs <- signJob{out: out, ref: ref, res: ch}:
+	case p.jobs <- signJob{it: it, res: ch}:
 		return nil
 	case <-p.ctx.Done():
-		ch <- signResult{out: out, err: p.ctx.Err()}
+		ch <- signResult{it: it, err: p.ctx.Err()}
 		return p.stopped()
 	}
 }

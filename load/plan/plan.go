@@ -1,0 +1,280 @@
+// Package plan decides the order in which staged documents are delivered
+// and what each waits for: per client, the client relationship, then its
+// cases, then its documents in the order they were drawn up, a replacing
+// version after the version it replaces, a case shared by several clients
+// after each one's relationship. It walks the state store a page at a time,
+// rebuilds each document from its staged model, checks that it is the
+// document staged (its content hash), notes it as handed on, and gives it,
+// with the OIDs it depends on, to whoever delivers.
+//
+// Different clients are independent: the dependencies let the deliverer
+// send them in parallel while every client's order holds.
+package plan
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/transform"
+)
+
+// Item is one document due for delivery.
+type Item struct {
+	Entity, Key string
+	ClientKey   string // the source key of its client, for the sink's manifest
+	Out         *transform.Output
+	// Deps are the document OIDs the archive must have before this one.
+	Deps []string
+}
+
+// Options shape a plan.
+type Options struct {
+	// Phased delivers all relationships, then all cases, then all
+	// documents in drawing-up order, instead of client by client.
+	Phased bool
+	// TestEnvironment refuses, client by client, any real person (see
+	// CheckTestRange, which refuses them all before the first document).
+	TestEnvironment bool
+	// Run numbers this delivery, so that a record handed on is not handed
+	// on twice in one run.
+	Run int
+}
+
+// Planner walks the pending records of a store in delivery order.
+type Planner struct {
+	st   state.Store
+	tr   *transform.Transformer
+	opts Options
+	// lastDoc is, for the current client, the last document handed on;
+	// handled remembers the records already seen in this run, to spare the
+	// store the same question for every document.
+	lastDoc map[string]string
+	handled map[string]bool
+}
+
+// New makes a planner; tr rebuilds the documents (transform's Rebuilder).
+func New(st state.Store, tr *transform.Transformer, opts Options) *Planner {
+	return &Planner{st: st, tr: tr, opts: opts, lastDoc: map[string]string{}, handled: map[string]bool{}}
+}
+
+// Page is how many keys are read from the store at a time.
+const Page = 500
+
+// EachKey calls fn with every key of an entity in the store, in key order,
+// a page at a time, stopping when ctx is done.
+func EachKey(ctx context.Context, st state.Store, entity kanta.Entity, fn func(string) error) error {
+	after := ""
+	for {
+		keys, err := st.Keys(string(entity), after, Page)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(k); err != nil {
+				return err
+			}
+		}
+		if len(keys) < Page {
+			return nil
+		}
+		after = keys[len(keys)-1]
+	}
+}
+
+// Walk hands every pending document to submit, in delivery order.
+func (p *Planner) Walk(ctx context.Context, submit func(Item) error) error {
+	w := &walk{Planner: p, submit: submit}
+	if p.opts.Phased {
+		return w.phased(ctx)
+	}
+	// Client by client: the relationship, its cases, its documents in the
+	// order they were drawn up.
+	return EachKey(ctx, p.st, kanta.EntityClient, func(key string) error {
+		clear(p.lastDoc)
+		clear(p.handled)
+		if err := w.client(key); err != nil {
+			return err
+		}
+		for _, step := range []struct {
+			entity kanta.Entity
+			fn     func(string) error
+		}{{kanta.EntityCase, w.caseRow}, {kanta.EntityDocument, w.document}} {
+			keys, err := p.st.ClientRows(string(step.entity), key)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := step.fn(k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+type walk struct {
+	*Planner
+	submit func(Item) error
+}
+
+func (w *walk) phased(ctx context.Context) error {
+	if err := EachKey(ctx, w.st, kanta.EntityClient, w.client); err != nil {
+		return err
+	}
+	if err := EachKey(ctx, w.st, kanta.EntityCase, w.caseRow); err != nil {
+		return err
+	}
+	afterTime, afterKey := "", ""
+	for {
+		keys, times, err := w.st.OrderedKeys(string(kanta.EntityDocument), afterTime, afterKey, Page)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := w.document(k); err != nil {
+				return err
+			}
+		}
+		if len(keys) < Page {
+			return nil
+		}
+		afterTime, afterKey = times[len(times)-1], keys[len(keys)-1]
+	}
+}
+
+// due returns a record that is pending and not yet handed on in this run.
+func (w *walk) due(entity kanta.Entity, key string) (*state.Record, error) {
+	id := string(entity) + "\x00" + key
+	if w.handled[id] {
+		return nil, nil
+	}
+	if len(w.handled) > 100000 { // a phased run never changes client; the store has the answer anyway
+		clear(w.handled)
+	}
+	row, err := w.st.Get(string(entity), key)
+	if err != nil || row == nil || row.Outcome != state.Pending || row.DeliveryRun == w.opts.Run {
+		if err == nil && row != nil {
+			w.handled[id] = true
+		}
+		return nil, err
+	}
+	return row, nil
+}
+
+func (w *walk) client(key string) error {
+	row, err := w.due(kanta.EntityClient, key)
+	if err != nil || row == nil {
+		return err
+	}
+	var rel kanta.Relationship
+	if err := state.Decode(row.Model, &rel); err != nil {
+		return fmt.Errorf("reading client %s from the state store: %w", key, err)
+	}
+	if w.opts.TestEnvironment && realPerson(rel.Client) { // checked for all before delivery; kept here for each
+		return &ErrRealPersonsToTest{Clients: 1, Example: row.Locator}
+	}
+	out, err := w.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
+	if err != nil {
+		return err
+	}
+	return w.hand(row, out, key)
+}
+
+func (w *walk) caseRow(key string) error {
+	row, err := w.due(kanta.EntityCase, key)
+	if err != nil || row == nil {
+		return err
+	}
+	var c kanta.Case
+	if err := state.Decode(row.Model, &c); err != nil {
+		return fmt.Errorf("reading case %s from the state store: %w", key, err)
+	}
+	var deps []string
+	for _, cc := range c.Clients { // a shared case waits for every client's relationship
+		if err := w.client(cc.ClientKey); err != nil {
+			return err
+		}
+		if crow, err := w.st.Get(string(kanta.EntityClient), cc.ClientKey); err == nil && crow != nil {
+			deps = append(deps, crow.DocOID)
+		}
+	}
+	out, err := w.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
+	if err != nil {
+		return err
+	}
+	return w.hand(row, out, row.ClientKey, deps...)
+}
+
+func (w *walk) document(key string) error {
+	row, err := w.due(kanta.EntityDocument, key)
+	if err != nil || row == nil {
+		return err
+	}
+	var doc kanta.Document
+	if err := state.Decode(row.Model, &doc); err != nil {
+		return fmt.Errorf("reading document %s from the state store: %w", key, err)
+	}
+	if err := w.client(doc.ClientKey); err != nil {
+		return err
+	}
+	if err := w.caseRow(doc.CaseKey); err != nil {
+		return err
+	}
+	ids := transform.IDs{Document: row.DocOID, Set: row.SetOID}
+	crow, err := w.st.Get(string(kanta.EntityClient), doc.ClientKey)
+	if err != nil || crow == nil {
+		return fmt.Errorf("document %s: its client %s is missing from the state store: %v", key, doc.ClientKey, err)
+	}
+	krow, err := w.st.Get(string(kanta.EntityCase), doc.CaseKey)
+	if err != nil || krow == nil {
+		return fmt.Errorf("document %s: its case %s is missing from the state store: %v", key, doc.CaseKey, err)
+	}
+	ids.Relationship, ids.Case = crow.EntityOID, krow.EntityOID
+	deps := []string{crow.DocOID, krow.DocOID}
+	if doc.ReplacesKey != "" {
+		if err := w.document(doc.ReplacesKey); err != nil { // the version it replaces goes first
+			return err
+		}
+		prow, err := w.st.Get(string(kanta.EntityDocument), doc.ReplacesKey)
+		if err != nil || prow == nil {
+			return fmt.Errorf("document %s: the version it replaces is missing from the state store: %v", key, err)
+		}
+		ids.Replaces, ids.ReplacesVersion = prow.DocOID, prow.Version
+		deps = append(deps, prow.DocOID)
+	}
+	out, err := w.tr.Document(doc, ids)
+	if err != nil {
+		return err
+	}
+	// The archive takes a client's documents in the order they were drawn up.
+	if last := w.lastDoc[doc.ClientKey]; last != "" {
+		deps = append(deps, last)
+	}
+	w.lastDoc[doc.ClientKey] = out.OID
+	return w.hand(row, out, doc.ClientKey, deps...)
+}
+
+// hand checks that the rebuilt document is the one staged, notes that it is
+// handed on in this run, and gives it to submit.
+func (w *walk) hand(row *state.Record, out *transform.Output, clientKey string, deps ...string) error {
+	sum := sha256.Sum256(out.XML)
+	if hex.EncodeToString(sum[:]) != row.ContentHash {
+		return fmt.Errorf("%s %s: the document rebuilt for delivery differs from the one staged; stage again (run with the same mapping) before delivering", row.Entity, row.Key)
+	}
+	if err := w.st.MarkSubmitted(row.Entity, row.Key, w.opts.Run); err != nil {
+		return err
+	}
+	w.handled[row.Entity+"\x00"+row.Key] = true
+	return w.submit(Item{Entity: row.Entity, Key: row.Key, ClientKey: clientKey, Out: out, Deps: deps})
+}

@@ -1,0 +1,345 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/kantamig/kantamig/extract"
+	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/mapping"
+	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/resolve"
+	"github.com/kantamig/kantamig/transform"
+)
+
+// Identifier kinds minted under the mapping's OID root.
+const (
+	kindRelationship = "1"
+	kindCase         = "2"
+	kindDocument     = "3"
+)
+
+// DefaultMaxDocumentBytes bounds an archive document (Options.MaxDocumentBytes).
+// No limit of the archive's is published (DOMAIN §5); 20 MiB holds any
+// client document a person wrote (the largest legacy texts seen are a few
+// megabytes), keeps a message, with the document Base64'd inside its frame,
+// under 27 MiB, and keeps the memory a document needs bounded.
+const DefaultMaxDocumentBytes = 20 << 20
+
+// stager takes each source record through mapping, resolving and
+// transforming, mints its identifiers and records it, with its outcome, in
+// the state store: the one place a record's outcome is written. Dry-run and
+// run stage alike.
+type stager struct {
+	m        *mapping.Mapping
+	tr       *transform.Transformer
+	st       state.Store
+	res      *resolve.Resolver
+	rep      *report.Report // warnings and unmapped values, which are not outcomes
+	pass     int
+	maxBytes int
+}
+
+func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes int) *stager {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxDocumentBytes
+	}
+	s := &stager{m: m, tr: tr, st: st, rep: rep, pass: pass, maxBytes: maxBytes}
+	s.res = resolve.New(stagedRecords{s})
+	return s
+}
+
+// steps are the sources in the order they are read: clients, cases, documents.
+func (s *stager) steps() []step {
+	return []step{{s.m.Clients, s.client}, {s.m.Cases, s.caseRecord}, {s.m.Documents, s.document}}
+}
+
+type step struct {
+	em *mapping.EntityMapping
+	fn func(extract.Record) error
+}
+
+// stagedRecords shows the store to the resolver.
+type stagedRecords struct{ s *stager }
+
+func (r stagedRecords) view(row *state.Record) *resolve.Staged {
+	if row == nil {
+		return nil
+	}
+	deliverable := row.Outcome == state.Pending || row.Outcome == state.Loaded
+	v := &resolve.Staged{Key: row.Key, Locator: row.Locator, ThisPass: row.Pass == r.s.pass, Deliverable: deliverable,
+		EntityOID: row.EntityOID, DocOID: row.DocOID, SetOID: row.SetOID, Version: row.Version,
+		Model: func(v any) error { return state.Decode(row.Model, v) }}
+	if !deliverable {
+		v.Why = row.Outcome + ": " + row.Reason
+	}
+	return v
+}
+
+func (r stagedRecords) Staged(e kanta.Entity, key string) (*resolve.Staged, error) {
+	row, err := r.s.st.Get(string(e), key)
+	if err != nil {
+		return nil, err
+	}
+	return r.view(row), nil
+}
+
+func (r stagedRecords) SamePerson(person, key string) (*resolve.Staged, error) {
+	row, err := r.s.st.SamePerson(string(kanta.EntityClient), person, key, r.s.pass)
+	if err != nil {
+		return nil, err
+	}
+	return r.view(row), nil
+}
+
+// rowKey gives the store key of a record; records without a key (rejected for
+// it) are kept apart by their locator.
+func rowKey(key, locator string) string {
+	if key == "" {
+		return "\x00" + locator
+	}
+	return key
+}
+
+// storedKey is the source key of a record as the store keeps it: records
+// without a key, and duplicates, are stored under their locator.
+func storedKey(k string) string {
+	for i := 0; i < len(k); i++ {
+		if k[i] == 0 {
+			return k[:i]
+		}
+	}
+	return k
+}
+
+// begin starts a record's row. A record with the key of one read earlier
+// in this pass is a duplicate (returned as a finding); one from an earlier
+// pass keeps its identifiers, and stays loaded if it was.
+func (s *stager) begin(e kanta.Entity, rec extract.Record, o *mapping.Outcome) (*state.Record, *kanta.Finding, error) {
+	key := rowKey(o.Key, rec.Locator)
+	prev, err := s.st.Get(string(e), key)
+	if err != nil {
+		return nil, nil, err
+	}
+	row := &state.Record{Entity: string(e), Key: key, Pass: s.pass, Locator: rec.Locator}
+	if prev == nil {
+		return row, nil, nil
+	}
+	if f := resolve.Duplicate(e, stagedRecords{s}.view(prev)); f != nil {
+		// Kept under a row of its own, so that the store accounts for every
+		// source record.
+		row.Key = key + "\x00duplicate@" + rec.Locator
+		return row, f, nil
+	}
+	row.EntityOID, row.DocOID, row.Attempts = prev.EntityOID, prev.DocOID, prev.Attempts
+	if prev.Outcome == state.Loaded {
+		row.Outcome = state.Loaded
+	}
+	return row, nil, nil
+}
+
+// note adds a record's warnings and unmapped values to the report.
+func (s *stager) note(e kanta.Entity, rec extract.Record, o *mapping.Outcome) {
+	for _, w := range o.Warnings {
+		s.rep.Warn(report.Finding{Locator: rec.Locator, Entity: string(e), Key: o.Key, Field: w.Field, Rule: w.Rule, Reason: w.Reason, Count: w.Count})
+	}
+	for _, u := range o.Unmapped {
+		s.rep.AddUnmapped(u.Field, u.Map, u.Value, rec.Locator)
+	}
+}
+
+// refuse records a record that will not be delivered.
+func (s *stager) refuse(row *state.Record, outcome string, f *kanta.Finding) error {
+	if row.Outcome == state.Loaded {
+		// Already in the archive from an earlier run: it stays loaded, as
+		// staged then, and is counted in this pass as what it is.
+		prev, err := s.st.Get(row.Entity, row.Key)
+		if err != nil || prev == nil {
+			return err
+		}
+		prev.Pass = s.pass
+		return s.st.Put(prev)
+	}
+	row.Outcome, row.Field, row.Rule, row.Reason, row.Model = outcome, f.Field, f.Rule, f.Reason, nil
+	return s.st.Put(row)
+}
+
+// settle records a rejected or skipped record and returns false for it.
+func (s *stager) settle(row *state.Record, o *mapping.Outcome) (bool, error) {
+	switch {
+	case o.Reject != nil:
+		return false, s.refuse(row, state.Rejected, o.Reject)
+	case o.Skip != nil:
+		return false, s.refuse(row, state.Skipped, o.Skip)
+	}
+	return true, nil
+}
+
+// mint gives a record's identifier of a kind, reusing one minted for it before.
+func (s *stager) mint(have *string, kind string) error {
+	if *have != "" {
+		return nil
+	}
+	oid, err := s.st.Mint(s.m.OIDRoot, kind)
+	*have = oid
+	return err
+}
+
+// transformFailed rejects a record whose document could not be built.
+func (s *stager) transformFailed(row *state.Record, err error) error {
+	rule := kanta.RuleTransform
+	var se *transform.StructureError
+	if errors.As(err, &se) {
+		rule = kanta.RuleStructuredForm
+	}
+	return s.refuse(row, state.Rejected, &kanta.Finding{Rule: rule, Reason: "its document could not be built: " + err.Error()})
+}
+
+// tooLarge rejects a document over the size limit at staging, so that the
+// run does not stop in delivery when the archive refuses it.
+func (s *stager) tooLarge(row *state.Record, field, what string) error {
+	reason := fmt.Sprintf("%s; the limit is %d bytes (--max-document-bytes): split the text in the source, or raise the limit if the archive takes larger documents", what, s.maxBytes)
+	return s.refuse(row, state.Rejected, &kanta.Finding{Field: field, Rule: kanta.RuleDocumentTooLarge, Reason: reason})
+}
+
+// stage keeps a record that will be delivered: its model, and the hash of
+// its document, so that delivery can check it rebuilds exactly this one. A
+// record delivered in an earlier run stays loaded.
+func (s *stager) stage(row *state.Record, model any, out *transform.Output) error {
+	data, err := state.Encode(model)
+	if err != nil {
+		return fmt.Errorf("staging %s %s: %w", row.Entity, row.Key, err)
+	}
+	if row.Outcome != state.Loaded {
+		row.Outcome = state.Pending
+	}
+	sum := sha256.Sum256(out.XML)
+	row.Model, row.ContentHash, row.SetOID, row.Version = data, hex.EncodeToString(sum[:]), out.SetID, out.Version
+	return s.st.Put(row)
+}
+
+func (s *stager) client(rec extract.Record) error {
+	rel, o := s.m.Client(rec)
+	s.note(kanta.EntityClient, rec, o)
+	row, dup, err := s.begin(kanta.EntityClient, rec, o)
+	if err != nil {
+		return err
+	}
+	if dup != nil {
+		return s.refuse(row, state.Rejected, dup)
+	}
+	if o.OK() {
+		row.Person = resolve.PersonHash(rel.Client)
+		if o.Reject, err = s.res.SamePerson(row.Key, row.Person); err != nil {
+			return err
+		}
+		if o.Reject != nil {
+			row.Person = ""
+		}
+	}
+	if ok, err := s.settle(row, o); !ok || err != nil {
+		return err
+	}
+	if err := s.mint(&row.EntityOID, kindRelationship); err != nil {
+		return err
+	}
+	if err := s.mint(&row.DocOID, kindDocument); err != nil {
+		return err
+	}
+	out, err := s.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
+	if err != nil {
+		return s.transformFailed(row, err)
+	}
+	return s.stage(row, rel, out)
+}
+
+func (s *stager) caseRecord(rec extract.Record) error {
+	c, o := s.m.Case(rec)
+	s.note(kanta.EntityCase, rec, o)
+	row, dup, err := s.begin(kanta.EntityCase, rec, o)
+	if err != nil {
+		return err
+	}
+	if dup != nil {
+		return s.refuse(row, state.Rejected, dup)
+	}
+	if o.OK() {
+		if o.Reject, err = s.res.CaseClients(&c); err != nil {
+			return err
+		}
+	}
+	if ok, err := s.settle(row, o); !ok || err != nil {
+		return err
+	}
+	if err := s.mint(&row.EntityOID, kindCase); err != nil {
+		return err
+	}
+	if err := s.mint(&row.DocOID, kindDocument); err != nil {
+		return err
+	}
+	row.ClientKey = c.Clients[0].ClientKey
+	out, err := s.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
+	if err != nil {
+		return s.transformFailed(row, err)
+	}
+	return s.stage(row, c, out)
+}
+
+func (s *stager) document(rec extract.Record) error {
+	d, o := s.m.Document(rec)
+	s.note(kanta.EntityDocument, rec, o)
+	row, dup, err := s.begin(kanta.EntityDocument, rec, o)
+	if err != nil {
+		return err
+	}
+	row.DocType, row.ServiceTask = s.label(kanta.SetDocumentType, d.Type), s.label(kanta.SetServiceTask, d.ServiceTask)
+	if dup != nil {
+		return s.refuse(row, state.Rejected, dup)
+	}
+	row.ClientKey, row.CaseKey = d.ClientKey, d.CaseKey
+	if !d.DrawnUp.IsZero() {
+		row.OrderTime = d.DrawnUp.UTC().Format("20060102T150405.000")
+	}
+	var refs resolve.Refs
+	if o.OK() {
+		if refs, o.Reject, err = s.res.Document(&d); err != nil {
+			return err
+		}
+	}
+	if ok, err := s.settle(row, o); !ok || err != nil {
+		return err
+	}
+	// A text beyond the limit is refused before a document is built from it:
+	// building one makes several copies (escaped, Base64), and memory must not
+	// follow the size of one field.
+	if n := len(d.Text); n > s.maxBytes {
+		return s.tooLarge(row, "text", fmt.Sprintf("its text is %d bytes", n))
+	}
+	if err := s.mint(&row.DocOID, kindDocument); err != nil {
+		return err
+	}
+	ids := transform.IDs{Document: row.DocOID, Relationship: refs.Relationship, Case: refs.Case, Set: refs.Set,
+		Replaces: refs.Replaces, ReplacesVersion: refs.ReplacesVersion}
+	out, err := s.tr.Document(d, ids)
+	if err != nil {
+		return s.transformFailed(row, err)
+	}
+	if n := len(out.XML); n > s.maxBytes {
+		return s.tooLarge(row, "", fmt.Sprintf("its archive document would be %d bytes", n))
+	}
+	return s.stage(row, d, out)
+}
+
+// label is a code with its display text, for the report's counts.
+func (s *stager) label(set, code string) string {
+	if code == "" {
+		return "(unknown)"
+	}
+	if d := s.m.CodeSets.Display(set, code); d != "" {
+		return code + " " + d
+	}
+	return code
+}

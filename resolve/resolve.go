@@ -1,0 +1,175 @@
+// Package resolve ties the records of one pass together across entities and
+// sources, after each has been mapped on its own: a second record under a
+// key already read, one person under two client keys, a case's clients, a
+// document's client, case and the version it replaces. What cannot be tied
+// becomes a finding under one of kanta's rules (client-missing,
+// case-not-loaded, version-order, ...), shaped as a mapping reject is.
+//
+// It asks the records staged so far through Records, an interface the
+// wiring implements over the state store, so that nothing here holds an
+// index in memory and nothing depends on how the store keeps it.
+package resolve
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/kantamig/kantamig/kanta"
+)
+
+// Staged is what resolving needs to know of a record staged before.
+type Staged struct {
+	Key, Locator string
+	ThisPass     bool   // read in the current pass (not kept from an earlier run)
+	Deliverable  bool   // to be delivered or delivered (not rejected or skipped)
+	Why          string // for a record not deliverable: its outcome and reason
+	EntityOID    string // its relationship's or case's OID
+	DocOID       string // its document's OID
+	SetOID       string
+	Version      int
+	// Model decodes the record's mapped model (kanta.Relationship for a
+	// client, kanta.Case for a case) into v.
+	Model func(v any) error
+}
+
+// Records are the records staged so far.
+type Records interface {
+	// Staged returns the record of an entity staged under key, or nil.
+	Staged(e kanta.Entity, key string) (*Staged, error)
+	// SamePerson returns another client of this pass, under another key,
+	// with the same person hash, or nil.
+	SamePerson(person, key string) (*Staged, error)
+}
+
+// Resolver resolves the records of one pass.
+type Resolver struct{ recs Records }
+
+// New makes a resolver over the records staged so far.
+func New(recs Records) *Resolver { return &Resolver{recs: recs} }
+
+// Duplicate says whether prev, the record staged under the same key, was
+// read earlier in this pass: then this one is a second record under a key,
+// which the source must resolve.
+func Duplicate(e kanta.Entity, prev *Staged) *kanta.Finding {
+	if prev == nil || !prev.ThisPass {
+		return nil
+	}
+	return &kanta.Finding{Field: "key", Rule: kanta.RuleDuplicateKey, Reason: fmt.Sprintf("a %s with the same key was already read at %s", e, prev.Locator)}
+}
+
+// PersonHash identifies a person by identity code (or temporary
+// identifier) without keeping the code itself.
+func PersonHash(c kanta.Client) string {
+	id := c.IdentityCode
+	if id == "" {
+		id = c.TemporaryID
+	}
+	sum := sha256.Sum256([]byte("person\x00" + id))
+	return hex.EncodeToString(sum[:16])
+}
+
+// SamePerson refuses a second client relationship for one person: the same
+// identity code under two legacy keys is a duplicate client the source must
+// merge.
+func (r *Resolver) SamePerson(key, person string) (*kanta.Finding, error) {
+	other, err := r.recs.SamePerson(person, key)
+	if err != nil || other == nil {
+		return nil, err
+	}
+	return &kanta.Finding{Field: "identity_code", Rule: kanta.RuleDuplicatePerson,
+		Reason: fmt.Sprintf("the same person as client %q (%s): one person has one client relationship; merge the two records in the source", other.Key, other.Locator)}, nil
+}
+
+// client finds a deliverable client and its relationship, or says why not.
+func (r *Resolver) client(key, field string, missing, notLoaded func(why string) string) (*Staged, *kanta.Relationship, *kanta.Finding, error) {
+	s, err := r.recs.Staged(kanta.EntityClient, key)
+	switch {
+	case err != nil:
+		return nil, nil, nil, err
+	case s == nil:
+		return nil, nil, &kanta.Finding{Field: field, Rule: kanta.RuleClientMissing, Reason: missing("")}, nil
+	case !s.Deliverable:
+		return nil, nil, &kanta.Finding{Field: field, Rule: kanta.RuleClientNotLoaded, Reason: notLoaded(s.Why)}, nil
+	}
+	var rel kanta.Relationship
+	if err := s.Model(&rel); err != nil {
+		return nil, nil, nil, fmt.Errorf("reading client %s from the state store: %w", key, err)
+	}
+	return s, &rel, nil, nil
+}
+
+// CaseClients checks that every client of a case is migrated and fills in
+// each one's person.
+func (r *Resolver) CaseClients(c *kanta.Case) (*kanta.Finding, error) {
+	for i, cc := range c.Clients {
+		_, rel, f, err := r.client(cc.ClientKey, "clients",
+			func(string) string { return fmt.Sprintf("client %q is not in the export", cc.ClientKey) },
+			func(why string) string { return fmt.Sprintf("client %q is not migrated (%s)", cc.ClientKey, why) })
+		if f != nil || err != nil {
+			return f, err
+		}
+		c.Clients[i].Client = rel.Client
+	}
+	return nil, nil
+}
+
+// Refs are the identifiers a document refers to.
+type Refs struct {
+	Relationship, Case string
+	Set                string // the first version's OID, for a replacing version
+	Replaces           string // the replaced version's OID
+	ReplacesVersion    int
+}
+
+// Document checks a document's client, case and replaced version, fills in
+// its client, and returns what it refers to.
+func (r *Resolver) Document(d *kanta.Document) (Refs, *kanta.Finding, error) {
+	var refs Refs
+	crow, rel, f, err := r.client(d.ClientKey, "client",
+		func(string) string { return fmt.Sprintf("client %q is not in the export", d.ClientKey) },
+		func(why string) string { return fmt.Sprintf("its client relationship is not migrated (%s)", why) })
+	if f != nil || err != nil {
+		return refs, f, err
+	}
+	d.Client = rel.Client
+	refs.Relationship = crow.EntityOID
+	krow, err := r.recs.Staged(kanta.EntityCase, d.CaseKey)
+	switch {
+	case err != nil:
+		return refs, nil, err
+	case krow == nil:
+		return refs, &kanta.Finding{Field: "case", Rule: kanta.RuleCaseMissing, Reason: fmt.Sprintf("case %q is not in the export", d.CaseKey)}, nil
+	case !krow.Deliverable:
+		return refs, &kanta.Finding{Field: "case", Rule: kanta.RuleCaseNotLoaded, Reason: fmt.Sprintf("its case is not migrated (%s)", krow.Why)}, nil
+	}
+	var c kanta.Case
+	if err := krow.Model(&c); err != nil {
+		return refs, nil, fmt.Errorf("reading case %s from the state store: %w", d.CaseKey, err)
+	}
+	member := false
+	for _, cc := range c.Clients {
+		member = member || cc.ClientKey == d.ClientKey
+	}
+	if !member {
+		return refs, &kanta.Finding{Field: "case", Rule: kanta.RuleCaseClient, Reason: fmt.Sprintf("its client %q is not a client of case %q", d.ClientKey, d.CaseKey)}, nil
+	}
+	refs.Case = krow.EntityOID
+	if d.ReplacesKey == "" {
+		return refs, nil, nil
+	}
+	prow, err := r.recs.Staged(kanta.EntityDocument, d.ReplacesKey)
+	switch {
+	case err != nil:
+		return refs, nil, err
+	case prow == nil || !prow.ThisPass:
+		return refs, &kanta.Finding{Field: "replaces", Rule: kanta.RuleReplacesMissing, Reason: fmt.Sprintf("it replaces document %q, which is not in the export before it", d.ReplacesKey)}, nil
+	case !prow.Deliverable:
+		return refs, &kanta.Finding{Field: "replaces", Rule: kanta.RuleReplacesNotLoaded, Reason: fmt.Sprintf("the version it replaces is not migrated (%s)", prow.Why)}, nil
+	}
+	refs.Set, refs.Replaces, refs.ReplacesVersion = prow.SetOID, prow.DocOID, prow.Version
+	if d.Version != 0 && d.Version <= prow.Version {
+		return refs, &kanta.Finding{Field: "version", Rule: kanta.RuleVersionOrder, Reason: fmt.Sprintf("version %d is not after the version %d it replaces", d.Version, prow.Version)}, nil
+	}
+	return refs, nil, nil
+}
