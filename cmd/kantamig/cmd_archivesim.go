@@ -15,7 +15,7 @@ import (
 	"github.com/kantamig/kantamig/archive"
 )
 
-func runArchiveSim(args []string, stdout, stderr io.Writer) int {
+func runArchiveSim(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("archive-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (loopback)")
@@ -28,21 +28,21 @@ func runArchiveSim(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.RefuseOID, "refuse-oid", "", "refuse this document OID with 422")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the injected faults")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	f.Seed = *seed
 	files, err := archive.EnsureTLSFiles(*tlsDir)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	srv, err := archive.NewServer(*store, f)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	defer srv.Close()
 	hs, ln, err := archive.Listen(*listen, srv, files)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	fmt.Fprintf(stdout, "archive-sim listening on https://%s (mutual TLS), keeping documents in %s\n", ln.Addr(), *store)
 	fmt.Fprintf(stdout, "deliver with: kantamig run ... --sink kanta:https://%s --processing-code T --tls-ca %s --tls-cert %s --tls-key %s\n", ln.Addr(), files.CA, files.ClientCert, files.ClientKey)
@@ -50,8 +50,8 @@ func runArchiveSim(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	go func() { <-ctx.Done(); hs.Close() }()
 	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fatal(stderr, err)
+		return err
 	}
 	fmt.Fprintf(stdout, "archive-sim stopped; %d documents archived\n", srv.Judge().Count())
-	return exitOK
+	return nil
 }

@@ -10,23 +10,23 @@ import (
 	"github.com/kantamig/kantamig/pipeline"
 )
 
-func runCheck(args []string, stdout, stderr io.Writer) int {
+func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("m", "", "mapping file (YAML)")
 	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas (env KANTAMIG_SOSMETA)")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	if *file == "" {
 		fmt.Fprintln(stderr, "kantamig check: give the mapping file with -m FILE")
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	m, _, err := pipeline.Load(*file, *sosmeta)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok (%s; sources %s, %s, %s; cut-off %s)\n", *file, m.System,
 		m.Clients.SourceName, m.Cases.SourceName, m.Documents.SourceName, m.Cutoff.Format("2006-01-02"))
-	return exitOK
+	return nil
 }

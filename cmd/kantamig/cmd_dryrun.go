@@ -15,7 +15,7 @@ import (
 	"github.com/kantamig/kantamig/pipeline"
 )
 
-func runDryRun(args []string, stdout, stderr io.Writer) int {
+func runDryRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dry-run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("m", "", "mapping file (YAML)")
@@ -29,15 +29,15 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	var tf tokenFlags
 	tf.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	if *file == "" {
 		fmt.Fprintln(stderr, "kantamig dry-run: give the mapping file with -m FILE")
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	m, schemas, err := pipeline.Load(*file, *sosmeta)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	opts := pipeline.Options{
 		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, DocumentsDir: *docs, Workers: tf.workers,
@@ -49,14 +49,14 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	if *withToken {
 		tok, signer, err := tf.open(stderr)
 		if err != nil {
-			return fatal(stderr, err)
+			return err
 		}
 		defer tok.Close()
 		opts.Signer, opts.SignerName = signer, fmt.Sprintf("token %s%s, key %s%s (%s)", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject)
 	}
 	runner, err := pipeline.Prepare(m, schemas, opts)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	defer runner.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -64,17 +64,17 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	rep, err := runner.DryRun(ctx)
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "kantamig: interrupted; nothing was delivered (a dry-run never delivers). Run it again to get a full report.")
-		return exitInterrupted
+		return exitWith(exitInterrupted)
 	}
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	jsonPath := strings.TrimSuffix(*reportPath, ".xlsx") + ".json"
 	if err := rep.WriteExcel(*reportPath); err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	if err := rep.WriteJSON(jsonPath); err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	t := rep.Total
 	fmt.Fprintf(stdout, "extracted %d = would load %d + rejected %d + skipped %d (%s)\n", t.Extracted, t.WouldLoad, t.Rejected, t.Skipped, reconciled(rep.Reconciles()))
@@ -87,12 +87,12 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "report: %s and %s\n", *reportPath, jsonPath)
 	if !rep.Reconciles() {
 		fmt.Fprintln(stderr, "kantamig: the counts do not reconcile; this is a bug in kantamig, please report it with the JSON report")
-		return exitFailure
+		return exitWith(exitFailure)
 	}
 	if *failOnReject && t.Rejected > 0 {
-		return exitRejects
+		return exitWith(exitRejects)
 	}
-	return exitOK
+	return nil
 }
 
 func reconciled(ok bool) string {

@@ -15,44 +15,44 @@ import (
 // runReport writes a run's report from its state store alone, at any time:
 // after a run whose own report could not be written (a full disk after the
 // last delivery), while a run is going, or long after. It needs neither the
-// sources nor the mapping. What only staging sees (warnings, unmapped values,
-// counts by document type) is in the report that run writes; this one has
-// every record's outcome, the rejects and skips with their reasons, and the
-// delivery counts.
-func runReport(args []string, stdout, stderr io.Writer) int {
+// sources nor the mapping. What only staging sees (warnings, unmapped
+// values) is in the report that run writes; this one has every record's
+// outcome by entity, document type and service task, the rejects and skips
+// with their reasons, and the delivery counts, read from the same ledger.
+func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("state", "", "state file of the run")
 	reportPath := fs.String("report", "", "Excel report to write (default beside the state file); JSON beside it")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	if *path == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "kantamig report: give --state FILE (and optionally --report FILE.xlsx)")
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	st, err := state.OpenReadOnly(*path)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	defer st.Close()
 	rep, err := reportFromState(st, *showPersonal)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	if *reportPath == "" {
 		*reportPath = strings.TrimSuffix(*path, ".db") + "-report.xlsx"
 	}
 	jsonPath := strings.TrimSuffix(*reportPath, ".xlsx") + ".json"
 	if err := rep.WriteExcel(*reportPath); err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	if err := rep.WriteJSON(jsonPath); err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	fmt.Fprintf(stdout, "report of %s: %s and %s\n", *path, *reportPath, jsonPath)
-	return exitOK
+	return nil
 }
 
 func reportFromState(st state.Store, showPersonal bool) (*report.Report, error) {

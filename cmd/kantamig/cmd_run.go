@@ -17,7 +17,7 @@ import (
 	"github.com/kantamig/kantamig/pipeline"
 )
 
-func runRun(args []string, stdout, stderr io.Writer) int {
+func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("m", "", "mapping file (YAML)")
@@ -40,11 +40,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	var tf tokenFlags
 	tf.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	if *file == "" || *statePath == "" || *sinkSpec == "" {
 		fmt.Fprintln(stderr, "kantamig run: give -m MAPPING, --state FILE and --sink dir:PATH")
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	switch *processing {
 	case "P", "D", "T":
@@ -53,30 +53,30 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		// default of P would send whatever the extract holds wherever the URL points.
 		if strings.HasPrefix(*sinkSpec, "kanta:") {
 			fmt.Fprintln(stderr, "kantamig run: give --processing-code P to deliver to the production archive, or T (or D) for a test archive, which takes test persons only")
-			return exitUsage
+			return exitWith(exitUsage)
 		}
 		*processing = "P"
 	default:
 		fmt.Fprintf(stderr, "kantamig run: --processing-code %q: choose P (production), D (debugging) or T (training)\n", *processing)
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	m, schemas, err := pipeline.Load(*file, *sosmeta)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	st, err := state.Open(*statePath)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	defer st.Close()
 	tok, signer, err := tf.open(stderr)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	defer tok.Close()
 	sk, err := sink.Open(*sinkSpec, so)
 	if err != nil {
-		return fatal(stderr, err) // a package another run writes is exit 9
+		return err // a package another run writes is exit 9
 	}
 	defer sk.Close()
 	runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
@@ -85,7 +85,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		Version: version, Command: "kantamig run " + strings.Join(args, " "),
 	})
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	defer runner.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -94,23 +94,21 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: newProgress(stderr), Senders: *senders})
 	if errors.Is(err, pipeline.ErrComplete) {
 		fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
-		return exitOK
+		return nil
 	}
 	resume := fmt.Sprintf("Run the same command again to continue: kantamig run -m %s --state %s --sink %s --processing-code %s", *file, *statePath, *sinkSpec, *processing)
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "kantamig: interrupted; documents in flight settled and the state is saved.\n%s\n", resume)
-		return exitInterrupted
+		return exitWith(exitInterrupted)
 	}
 	var sinkChanged *pipeline.ErrSinkChanged
 	var pkgOwned *sink.ErrPackageOwned
 	var realPersons *plan.ErrRealPersonsToTest
 	if errors.As(err, &sinkChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons) {
-		return fatal(stderr, err) // running the same command again cannot help; the message says what to change
+		return err // running the same command again cannot help; the message says what to change
 	}
 	if err != nil {
-		code := fatal(stderr, err)
-		fmt.Fprintln(stderr, resume)
-		return code
+		return &hinted{err: err, hint: resume}
 	}
 	if *reportPath == "" {
 		*reportPath = strings.TrimSuffix(*statePath, ".db") + "-report.xlsx"
@@ -124,7 +122,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kantamig: the run delivered %d documents and recorded them, but its report could not be written: %v\nFree space (or choose another --report) and write it from the state file: kantamig report --state %s --report %s\n",
 			rep.DocumentsDelivered, err, *statePath, *reportPath)
 		printStatus(stdout, st, *statePath)
-		return exitNoReport
+		return exitWith(exitNoReport)
 	}
 	fmt.Fprintf(stdout, "delivered %d documents to %s (%d were there already)\n", rep.DocumentsDelivered, sk, rep.DuplicatesAtSink)
 	return printStatus(stdout, st, *statePath)

@@ -9,20 +9,20 @@ import (
 	"github.com/kantamig/kantamig/load/state"
 )
 
-func runStatus(args []string, stdout, stderr io.Writer) int {
+func runStatus(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("state", "", "state file of the run")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "kantamig status: give --state FILE")
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	st, err := state.OpenReadOnly(*path)
 	if err != nil {
-		return fatal(stderr, err)
+		return err
 	}
 	defer st.Close()
 	return printStatus(stdout, st, *path)
@@ -30,10 +30,10 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 
 // printStatus prints the counts and the reconciliation of a run; its exit
 // code is 0 only when the run is complete and reconciles.
-func printStatus(w io.Writer, st state.Store, path string) int {
+func printStatus(w io.Writer, st state.Store, path string) error {
 	counts, err := st.Counts()
 	if err != nil {
-		return fatal(w, err)
+		return err
 	}
 	complete, _ := st.Setting("complete")
 	entities := make([]string, 0, len(counts))
@@ -53,15 +53,15 @@ func printStatus(w io.Writer, st state.Store, path string) int {
 	fmt.Fprintf(w, "extracted %d = loaded %d + rejected %d + skipped %d + pending %d (%s)\n", total, loaded, rejected, skipped, pending, reconciled(reconciles))
 	failures, err := st.Failures(20)
 	if err != nil {
-		return fatal(w, err)
+		return err
 	}
 	for _, f := range failures {
 		fmt.Fprintf(w, "failed: %s %s (%s): %s: %s\n", f.Entity, f.Key, f.DocOID, f.Rule, f.Reason)
 	}
 	if complete == "yes" && pending == 0 && reconciles {
 		fmt.Fprintf(w, "%s: complete\n", path)
-		return exitOK
+		return nil
 	}
 	fmt.Fprintf(w, "%s: not complete; run the same kantamig run command again to continue\n", path)
-	return exitIncomplete
+	return exitWith(exitIncomplete)
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/kantamig/kantamig/load/sign"
 )
 
-func runVerify(args []string, stdout, stderr io.Writer) int {
+func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -23,17 +23,17 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Any other folder is searched for .xml documents at any depth.")
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return exitUsage
+		return exitWith(exitUsage)
 	}
 	var files, packages []string
 	for _, arg := range fs.Args() {
 		fi, err := os.Stat(arg)
 		if err != nil {
-			return fatal(stderr, err)
+			return err
 		}
 		if !fi.IsDir() {
 			files = append(files, arg)
@@ -54,7 +54,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 			return nil
 		})
 		if err != nil {
-			return fatal(stderr, err)
+			return err
 		}
 		sort.Strings(found)
 		files = append(files, found...)
@@ -63,7 +63,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	for _, pkg := range packages {
 		res, err := archive.JudgePackage(pkg)
 		if err != nil {
-			return fatal(stderr, fmt.Errorf("reading the archive package %s: %w", pkg, err))
+			return fmt.Errorf("reading the archive package %s: %w", pkg, err)
 		}
 		for _, p := range res.Problems {
 			fmt.Fprintf(stdout, "FAIL %s: %s\n", pkg, p)
@@ -76,9 +76,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(files) == 0 && len(packages) > 0 {
 		if problems > 0 {
-			return exitVerify
+			return exitWith(exitVerify)
 		}
-		return exitOK
+		return nil
 	}
 	failed := 0
 	for _, f := range files {
@@ -90,9 +90,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%d document(s) checked, %d failed\n", len(files), failed)
 	if failed > 0 || len(files) == 0 || problems > 0 {
-		return exitVerify
+		return exitWith(exitVerify)
 	}
-	return exitOK
+	return nil
 }
 
 // verifyFile checks every signature of one document and describes the result in one line.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -55,17 +54,4 @@ func (f *tokenFlags) open(stderr io.Writer) (*token.Token, *sign.Signer, error) 
 		return nil, nil, err
 	}
 	return tok, signer, nil
-}
-
-// tokenExit maps token errors to exit codes.
-func tokenExit(err error) (int, bool) {
-	var nf *token.KeyNotFoundError
-	var te *sign.TokenError
-	switch {
-	case errors.Is(err, token.ErrWrongPIN):
-		return exitWrongPIN, true
-	case errors.As(err, &nf), errors.As(err, &te), errors.Is(err, token.ErrNoPIN):
-		return exitToken, true
-	}
-	return 0, false
 }

@@ -40,11 +40,11 @@ func init() {
 // OpenKanta opens the archive interface sink.
 func OpenKanta(url string, opts Options) (Sink, error) {
 	if !strings.HasPrefix(url, "https://") {
-		return nil, fmt.Errorf("kanta sink %q: the archive is reached over HTTPS only", url)
+		return nil, &SpecError{Spec: "kanta:" + url, Reason: "the archive is reached over HTTPS only"}
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if opts.CertFile == "" || opts.KeyFile == "" {
-		return nil, fmt.Errorf("kanta sink %q: the archive takes messages over mutual TLS only; give the organisation's client certificate with --tls-cert and its key with --tls-key", url)
+		return nil, &SpecError{Spec: "kanta:" + url, Reason: "the archive takes messages over mutual TLS only; give the organisation's client certificate with --tls-cert and its key with --tls-key"}
 	}
 	cert, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
 	if err != nil {

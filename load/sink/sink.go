@@ -146,10 +146,10 @@ func Open(spec string, opts Options) (Sink, error) {
 	mu.Unlock()
 	forms := strings.Join(Schemes(), ":..., ") + ":..."
 	if !ok || loc == "" {
-		return nil, fmt.Errorf("sink %q: write one of %s", spec, forms)
+		return nil, &SpecError{Spec: spec, Reason: "write one of " + forms}
 	}
 	if !known {
-		return nil, fmt.Errorf("sink %q: unknown kind %q (known: %s)", spec, scheme, strings.Join(Schemes(), ", "))
+		return nil, &SpecError{Spec: spec, Reason: fmt.Sprintf("unknown kind %q (known: %s)", scheme, strings.Join(Schemes(), ", "))}
 	}
 	s, err := open(loc, opts)
 	if err != nil {
@@ -157,6 +157,11 @@ func Open(spec string, opts Options) (Sink, error) {
 	}
 	return WithRetry(s, opts.Retry), nil
 }
+
+// SpecError is a --sink value that names no sink.
+type SpecError struct{ Spec, Reason string }
+
+func (e *SpecError) Error() string { return fmt.Sprintf("sink %q: %s", e.Spec, e.Reason) }
 
 // FixedFrame is a Frame function that returns frame; for tests and tools.
 func FixedFrame(frame []byte) func() []byte { return func() []byte { return frame } }

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kantamig/kantamig/load/deliver"
+	"github.com/kantamig/kantamig/load/plan"
+	"github.com/kantamig/kantamig/load/sign"
+	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/load/token"
+	"github.com/kantamig/kantamig/mapping"
+	"github.com/kantamig/kantamig/pipeline"
+)
+
+// Exit codes. README.md's table lists exactly these (a test holds the two
+// together); exitCode below is the one place an error becomes one.
+const (
+	exitOK          = 0
+	exitFailure     = 1  // the run itself failed (I/O, a broken source, ...)
+	exitUsage       = 2  // wrong command line
+	exitMapping     = 3  // the mapping file is invalid
+	exitRejects     = 4  // records were rejected and --fail-on-reject was given
+	exitWrongPIN    = 5  // the token refused the PIN; nothing was signed
+	exitToken       = 6  // the token or key is missing or failed; the run stopped
+	exitVerify      = 7  // a document did not verify
+	exitDelivery    = 8  // a document could not be delivered (the archive refused it, or the sink failed)
+	exitState       = 9  // the state file is in use by another run, or belongs to another mapping
+	exitIncomplete  = 10 // status: the run is not complete
+	exitNoReport    = 11 // run: everything was delivered and recorded, but the report could not be written
+	exitInterrupted = 130
+)
+
+// exitCodes lists every code, for the test that holds README.md to them.
+var exitCodes = []int{exitOK, exitFailure, exitUsage, exitMapping, exitRejects, exitWrongPIN, exitToken, exitVerify,
+	exitDelivery, exitState, exitIncomplete, exitNoReport, exitInterrupted}
+
+// codeError ends a command with a code; what it has to say was printed
+// already (a verification report, a status, the flag package's usage).
+type codeError struct {
+	code int
+	msg  string // printed if not empty
+}
+
+func (e *codeError) Error() string { return e.msg }
+
+// exitWith ends a command with a code and nothing more to say.
+func exitWith(code int) error { return &codeError{code: code} }
+
+// usageError is a wrong command line, said in a line.
+func usageError(format string, args ...any) error {
+	return &codeError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+// hinted is an error with what to do next, printed after it.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
+
+// exitCode decides the exit code of an error, and what to say after it.
+func exitCode(err error) (int, string) {
+	var ce *codeError
+	var merr mapping.Errors
+	var te *sign.TokenError
+	var nf *token.KeyNotFoundError
+	var locked *state.ErrLocked
+	var changed *pipeline.ErrMappingChanged
+	var sinkChanged *pipeline.ErrSinkChanged
+	var pkgLocked *sink.ErrPackageLocked
+	var pkgOwned *sink.ErrPackageOwned
+	var spec *sink.SpecError
+	var realPersons *plan.ErrRealPersonsToTest
+	var derr *deliver.DeliveryError
+	var serr *pipeline.SourceError
+	switch {
+	case err == nil:
+		return exitOK, ""
+	case errors.As(err, &ce):
+		return ce.code, ""
+	case errors.As(err, &merr):
+		return exitMapping, fmt.Sprintf("kantamig: the mapping file has %d problem(s); fix them and run 'kantamig check' again", len(merr))
+	case errors.Is(err, token.ErrWrongPIN):
+		return exitWrongPIN, ""
+	case errors.As(err, &te):
+		return exitToken, "The run stopped after the signatures in flight settled; every document written is complete. Fix the token and run again."
+	case errors.As(err, &nf), errors.Is(err, token.ErrNoPIN):
+		return exitToken, ""
+	case errors.As(err, &spec):
+		return exitUsage, ""
+	case errors.As(err, &locked), errors.As(err, &changed), errors.As(err, &sinkChanged), errors.As(err, &pkgLocked), errors.As(err, &pkgOwned):
+		return exitState, ""
+	case errors.As(err, &realPersons):
+		return exitDelivery, ""
+	case errors.As(err, &derr):
+		return exitDelivery, "The run stopped; every document before it was delivered and recorded."
+	case errors.As(err, &serr):
+		return exitFailure, "Nothing was delivered. Fix or re-export the source and run again; the report so far is incomplete."
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted, ""
+	}
+	return exitFailure, ""
+}
+
+// fatal prints an error for the user and returns its exit code.
+func fatal(stderr io.Writer, err error) int {
+	code, after := exitCode(err)
+	if err == nil {
+		return code
+	}
+	var merr mapping.Errors
+	var ce *codeError
+	switch {
+	case errors.As(err, &ce):
+		if ce.msg != "" {
+			fmt.Fprintln(stderr, "kantamig: "+ce.msg)
+		}
+	case errors.As(err, &merr):
+		for _, e := range merr {
+			fmt.Fprintln(stderr, e.Error())
+		}
+	default:
+		fmt.Fprintf(stderr, "kantamig: %s\n", strings.TrimSpace(err.Error()))
+	}
+	if after != "" {
+		fmt.Fprintln(stderr, after)
+	}
+	var h *hinted
+	if errors.As(err, &h) {
+		fmt.Fprintln(stderr, h.hint)
+	}
+	return code
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kantamig/kantamig/load/deliver"
+	"github.com/kantamig/kantamig/load/plan"
+	"github.com/kantamig/kantamig/load/sign"
+	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/load/token"
+	"github.com/kantamig/kantamig/mapping"
+	"github.com/kantamig/kantamig/pipeline"
+)
+
+// readmeExitCodes reads README.md's table of exit codes: code -> meaning.
+func readmeExitCodes(t *testing.T) map[int]string {
+	t.Helper()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(data), "### Exit codes\n")
+	if !ok {
+		t.Fatal("README.md has no ### Exit codes section")
+	}
+	table, _, _ = strings.Cut(strings.TrimLeft(table, "\n"), "\n\n")
+	row := regexp.MustCompile(`(?m)^\| (\d+) \| (.+) \|$`)
+	codes := map[int]string{}
+	for _, m := range row.FindAllStringSubmatch(table, -1) {
+		n, _ := strconv.Atoi(m[1])
+		codes[n] = m[2]
+	}
+	return codes
+}
+
+// README.md documents exactly the exit codes the program has.
+func TestREADMEListsExactlyTheExitCodes(t *testing.T) {
+	readme := readmeExitCodes(t)
+	var documented []int
+	for c := range readme {
+		documented = append(documented, c)
+	}
+	slices.Sort(documented)
+	have := slices.Sorted(slices.Values(exitCodes))
+	if !slices.Equal(documented, have) {
+		t.Fatalf("README.md documents exit codes %v; the program has %v", documented, have)
+	}
+}
+
+// Each kind of failure ends with the code README.md gives it: the table's
+// row for the code must speak of the failure (the words listed here).
+func TestErrorsEndWithTheDocumentedCode(t *testing.T) {
+	readme := readmeExitCodes(t)
+	wrap := func(err error) error { return fmt.Errorf("while doing something: %w", err) }
+	cases := []struct {
+		name  string
+		err   error
+		code  int
+		words string // in README's row for the code
+	}{
+		{"usage", usageError("give -m FILE"), exitUsage, "command line"},
+		{"unknown sink kind", wrap(&sink.SpecError{Spec: "ftp:x", Reason: "unknown kind"}), exitUsage, "command line"},
+		{"mapping errors", mapping.Errors{&mapping.Error{Msg: "x"}}, exitMapping, "mapping file"},
+		{"fail on reject", exitWith(exitRejects), exitRejects, "--fail-on-reject"},
+		{"wrong PIN", wrap(token.ErrWrongPIN), exitWrongPIN, "PIN"},
+		{"no PIN", token.ErrNoPIN, exitToken, "token"},
+		{"key not found", wrap(&token.KeyNotFoundError{}), exitToken, "key is missing"},
+		{"token failed mid-run", wrap(&sign.TokenError{Err: errors.New("CKR_DEVICE_REMOVED")}), exitToken, "token failed"},
+		{"verification", exitWith(exitVerify), exitVerify, "verify"},
+		{"delivery", wrap(&deliver.DeliveryError{Err: &sink.PermanentError{Reason: "no"}}), exitDelivery, "could not be delivered"},
+		{"real persons to a test archive", &plan.ErrRealPersonsToTest{Clients: 1}, exitDelivery, "test range"},
+		{"state locked", &state.ErrLocked{Path: "x"}, exitState, "in use by another run"},
+		{"mapping changed", &pipeline.ErrMappingChanged{Was: strings.Repeat("a", 64), Now: strings.Repeat("b", 64)}, exitState, "mapping changed"},
+		{"sink changed", &pipeline.ErrSinkChanged{}, exitState, "another sink"},
+		{"package owned", &sink.ErrPackageOwned{}, exitState, "belongs to another run"},
+		{"package locked", &sink.ErrPackageLocked{}, exitState, "in use by another run"},
+		{"source", &pipeline.SourceError{Err: errors.New("truncated")}, exitFailure, "source could not be read"},
+		{"anything else", errors.New("disk full"), exitFailure, "the run itself failed"},
+		{"incomplete", exitWith(exitIncomplete), exitIncomplete, "not complete"},
+		{"no report", exitWith(exitNoReport), exitNoReport, "report could not be written"},
+		{"interrupted", wrap(context.Canceled), exitInterrupted, "interrupted"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _ := exitCode(c.err)
+			if code != c.code {
+				t.Fatalf("exit code %d, want %d", code, c.code)
+			}
+			if !strings.Contains(readme[code], c.words) {
+				t.Errorf("README.md's row for %d does not speak of %q: %s", code, c.words, readme[code])
+			}
+		})
+	}
+}
