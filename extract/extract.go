@@ -40,8 +40,12 @@ type Source interface {
 // Spec says where a source is and how to read it. It is filled from the
 // mapping file's sources section; each kind reads the options it declares.
 type Spec struct {
-	Kind      string // a registered kind: csv, xlsx, xml, mysql, mssql, ...
-	Name      string // the source's name in the mapping file
+	Kind string // a registered kind: csv, xlsx, xml, mysql, mssql, ...
+	Name string // the source's name in the mapping file
+	// Options holds every scalar option of the source block as text, by its
+	// YAML name: a kind added later reads its own options here; the fields
+	// below are the ones the built-in kinds share.
+	Options   map[string]string
 	File      string // path, already resolved relative to the mapping file
 	Delimiter string // csv: one character, default ","
 	Encoding  string // csv: utf-8 (default), windows-1252, iso-8859-1, iso-8859-15

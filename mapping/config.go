@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"fmt"
+
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 )
@@ -136,8 +138,9 @@ type SourceConfig struct {
 	pos       Pos
 	kindPos   Pos
 	filePos   Pos
-	keys      []string       // the options given, in order
-	keyPos    map[string]Pos // where each option's value is
+	keys      []string          // the options given, in order
+	keyPos    map[string]Pos    // where each option's value is
+	options   map[string]string // every scalar option, as text, for the kind
 }
 
 // posOf returns the position of an option's value, or of the source.
@@ -148,12 +151,17 @@ func (s *SourceConfig) optionPos(option string) Pos {
 	return s.pos
 }
 
-// UnmarshalYAML records positions, then decodes strictly.
+// UnmarshalYAML records positions and every scalar option as text, then
+// decodes the options it knows. It is not strict about keys: which options
+// a source takes is its kind's to say (extract.Kind.Options), and
+// compileSource refuses the others at their positions, so that a new kind
+// needs no change here.
 func (s *SourceConfig) UnmarshalYAML(n ast.Node) error {
 	type plain SourceConfig
-	if err := yaml.NodeToValue(n, (*plain)(s), yaml.Strict()); err != nil {
+	if err := yaml.NodeToValue(n, (*plain)(s)); err != nil {
 		return err
 	}
+	s.options = map[string]string{}
 	s.pos = posOf(n)
 	s.kindPos, s.filePos = s.pos, s.pos
 	s.keyPos = map[string]Pos{}
@@ -162,6 +170,9 @@ func (s *SourceConfig) UnmarshalYAML(n ast.Node) error {
 			key := kv.Key.String()
 			s.keys = append(s.keys, key)
 			s.keyPos[key] = posOf(kv.Value)
+			if sc, ok := kv.Value.(ast.ScalarNode); ok {
+				s.options[key] = fmt.Sprint(sc.GetValue())
+			}
 			switch key {
 			case "kind":
 				s.kindPos = posOf(kv.Value)

@@ -343,7 +343,7 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 // is the source kind's to say (extract.Kind); where they are is this file's.
 func (c *compiler) compileSource(name string, sc *SourceConfig) extract.Spec {
 	spec := extract.Spec{
-		Kind: sc.Kind, Name: name, Delimiter: sc.Delimiter, Encoding: sc.Encoding,
+		Kind: sc.Kind, Name: name, Options: sc.options, Delimiter: sc.Delimiter, Encoding: sc.Encoding,
 		NoHeader: sc.NoHeader, Sheet: sc.Sheet, HeaderRow: sc.HeaderRow, Record: sc.Record,
 		DSNEnv: sc.DSNEnv, Query: sc.Query, Table: sc.Table, Columns: sc.Columns, Where: sc.Where, Encodings: sc.Encodings,
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/internal/testenv"
 )
 
@@ -16,6 +17,7 @@ func loadText(t *testing.T, text string) (*Mapping, error) {
 	// Written beside a copy of the fixtures, so that relative paths resolve
 	// the same way and the source tree is never written to.
 	path := filepath.Join(testenv.MappingFixture(t), "mapping.yaml")
+	text = strings.ReplaceAll(text, "../../samples/codesets", filepath.Join(testenv.Root(), "samples", "codesets"))
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -160,5 +162,50 @@ func TestBrokenShapesArePositionedErrors(t *testing.T) {
 				t.Errorf("at %d:%d, want line %d", e.Pos.Line, e.Pos.Column, tc.line)
 			}
 		})
+	}
+}
+
+// A source kind registered elsewhere works in a mapping with no change to
+// this package: its options reach it as text, options it does not take are
+// refused at their position, and its own checks are reported there too.
+func TestSourceKindFromOutsideTakesItsOwnOptions(t *testing.T) {
+	extract.Register(extract.Kind{Name: "fixture-kind", Options: []string{"flavour", "batch"},
+		Check: func(s extract.Spec) []extract.Problem {
+			if s.Options["flavour"] == "bitter" {
+				return []extract.Problem{{Option: "flavour", Message: "flavour bitter is not served", Hint: "sweet or sour"}}
+			}
+			return nil
+		},
+		Open: func(extract.Spec) (extract.Source, error) { return nil, errors.New("not opened in this test") }})
+	valid := validText(t)
+	old := "asiakkaat: {kind: csv, file: clients.csv, delimiter: \";\"}"
+	if !strings.Contains(valid, old) {
+		t.Fatalf("fixture lacks %q", old)
+	}
+	m, err := loadText(t, strings.Replace(valid, old, "asiakkaat: {kind: fixture-kind, flavour: sweet, batch: 500}", 1))
+	if err != nil {
+		t.Fatalf("a mapping over the new kind: %v", err)
+	}
+	if o := m.Clients.Source.Options; o["flavour"] != "sweet" || o["batch"] != "500" {
+		t.Errorf("options reaching the kind: %v", o)
+	}
+	for _, c := range []struct{ text, at, message string }{
+		{"asiakkaat: {kind: fixture-kind, flavour: sweet, sheet: A}", "A}", "sheet is not an option of source kind fixture-kind"},
+		{"asiakkaat: {kind: fixture-kind, flavour: bitter}", "bitter", "flavour bitter is not served"},
+	} {
+		broken := strings.Replace(valid, old, c.text, 1)
+		_, err := loadText(t, broken)
+		var errs Errors
+		if !errors.As(err, &errs) || len(errs) == 0 {
+			t.Fatalf("%s: want mapping.Errors, got %v", c.text, err)
+		}
+		line, col := position(broken, c.at)
+		found := false
+		for _, e := range errs {
+			found = found || (e.Pos.Line == line && e.Pos.Column == col && strings.Contains(e.Msg, c.message))
+		}
+		if !found {
+			t.Errorf("%s: no error %q at %d:%d in %v", c.text, c.message, line, col, errs)
+		}
 	}
 }
