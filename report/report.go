@@ -1,6 +1,8 @@
-// Package report holds the account a dry-run (and later a run) gives of every
-// source record, and writes it as an Excel workbook for people and as JSON for
-// scripts, from the same data.
+// Package report holds the account a dry-run or a run gives of every source
+// record, and writes it as an Excel workbook for people and as JSON for
+// scripts, from the same data. Its counts and lists of rejected and skipped
+// records are filled from the state store (pipeline.Account), the one ledger
+// of outcomes; warnings and unmapped values are noted while staging.
 //
 // Identity codes and names are masked unless the operator asks otherwise; the
 // masking happens when a record's finding is added, so that nothing unmasked is

@@ -23,7 +23,7 @@ func clientFact(c kanta.Client, tempSystem string) map[string]any {
 	return f
 }
 
-// structuredFor builds and validates the structured form of a structure, and
+// assemble builds and validates the structured form of a structure, and
 // renders the display form from it. sch may be nil (display only).
 func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fields map[string]string, d *display) (*Output, error) {
 	var js []byte

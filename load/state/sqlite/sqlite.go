@@ -54,7 +54,7 @@ type Store struct {
 	path string
 	lock *os.File
 	temp bool
-	mu   sync.Mutex // the pipeline reads while the delivery goroutine records outcomes
+	mu   sync.Mutex // the planner reads while the senders record outcomes
 	tx   *sql.Tx
 	n    int // statements in the open transaction
 }
