@@ -7,9 +7,9 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/kantamig/kantamig/internal/registry"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
@@ -110,40 +110,16 @@ type Problem struct {
 	Hint    string // what to write instead
 }
 
-var (
-	kindsMu sync.Mutex
-	kinds   = map[string]Kind{}
-)
+var kinds = registry.New[Kind]("source kind")
 
 // Register makes a source kind known. It panics on a second registration.
-func Register(k Kind) {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	if _, dup := kinds[k.Name]; dup {
-		panic("extract: source kind registered twice: " + k.Name)
-	}
-	kinds[k.Name] = k
-}
+func Register(k Kind) { kinds.Register(k.Name, k) }
 
 // Lookup returns a registered kind.
-func Lookup(name string) (Kind, bool) {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	k, ok := kinds[name]
-	return k, ok
-}
+func Lookup(name string) (Kind, bool) { return kinds.Lookup(name) }
 
 // Kinds lists the registered kinds.
-func Kinds() []string {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	var out []string
-	for name := range kinds {
-		out = append(out, name)
-	}
-	slices.Sort(out)
-	return out
-}
+func Kinds() []string { return kinds.Names() }
 
 // ErrUnknownKind is returned by Open for a kind it does not know.
 var ErrUnknownKind = errors.New("unknown source kind")

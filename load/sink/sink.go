@@ -14,10 +14,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/kantamig/kantamig/internal/registry"
 )
 
 // Delivery is one document, with what the sink needs to wrap it.
@@ -110,40 +110,19 @@ type Options struct {
 // "scheme:".
 type Opener func(location string, opts Options) (Sink, error)
 
-var (
-	mu      sync.Mutex
-	openers = map[string]Opener{}
-)
+var openers = registry.New[Opener]("sink scheme")
 
 // Register makes a sink scheme known. It panics on a second registration.
-func Register(scheme string, open Opener) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := openers[scheme]; dup {
-		panic("sink: scheme registered twice: " + scheme)
-	}
-	openers[scheme] = open
-}
+func Register(scheme string, open Opener) { openers.Register(scheme, open) }
 
 // Schemes lists the registered schemes.
-func Schemes() []string {
-	mu.Lock()
-	defer mu.Unlock()
-	var out []string
-	for s := range openers {
-		out = append(out, s)
-	}
-	slices.Sort(out)
-	return out
-}
+func Schemes() []string { return openers.Names() }
 
 // Open opens a sink from its description, SCHEME:LOCATION, with the retry
 // policy of opts around it.
 func Open(spec string, opts Options) (Sink, error) {
 	scheme, loc, ok := strings.Cut(spec, ":")
-	mu.Lock()
-	open, known := openers[scheme]
-	mu.Unlock()
+	open, known := openers.Lookup(scheme)
 	forms := strings.Join(Schemes(), ":..., ") + ":..."
 	if !ok || loc == "" {
 		return nil, &SpecError{Spec: spec, Reason: "write one of " + forms}

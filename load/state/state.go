@@ -17,9 +17,9 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
+
+	"github.com/kantamig/kantamig/internal/registry"
 )
 
 // Outcomes of a record.
@@ -147,46 +147,25 @@ type Backend struct {
 	OpenReadOnly func(location string) (Store, error)
 }
 
-var (
-	mu       sync.Mutex
-	backends = map[string]Backend{}
-)
+var backends = registry.New[Backend]("state scheme")
 
 // DefaultScheme is the backend of a --state value without a scheme: a file.
 const DefaultScheme = "sqlite"
 
 // Register makes a backend known under its scheme. It panics on a second
 // registration of the same scheme, as database/sql does.
-func Register(scheme string, b Backend) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := backends[scheme]; dup {
-		panic("state: backend registered twice: " + scheme)
-	}
-	backends[scheme] = b
-}
+func Register(scheme string, b Backend) { backends.Register(scheme, b) }
 
 // Schemes lists the registered schemes.
-func Schemes() []string {
-	mu.Lock()
-	defer mu.Unlock()
-	var out []string
-	for s := range backends {
-		out = append(out, s)
-	}
-	slices.Sort(out)
-	return out
-}
+func Schemes() []string { return backends.Names() }
 
 func backendOf(spec string) (Backend, string, error) {
-	mu.Lock()
-	defer mu.Unlock()
 	if scheme, rest, ok := strings.Cut(spec, ":"); ok {
-		if b, known := backends[scheme]; known {
+		if b, known := backends.Lookup(scheme); known {
 			return b, rest, nil
 		}
 	}
-	b, ok := backends[DefaultScheme]
+	b, ok := backends.Lookup(DefaultScheme)
 	if !ok {
 		return Backend{}, "", fmt.Errorf("state %q: no state backend is built in", spec)
 	}
