@@ -356,11 +356,15 @@ func (c *compiler) compileSource(name string, sc *SourceConfig) extract.Spec {
 		if opt == "kind" || (opt == "file" && kind.File) || slices.Contains(kind.Options, opt) {
 			continue
 		}
-		takes := strings.Join(kind.Options, ", ")
+		takes := kind.Options
 		if kind.File {
-			takes = "file, " + takes
+			takes = append([]string{"file"}, takes...)
 		}
-		c.fail(sc.optionPos(opt), "source kind "+sc.Kind+" takes "+takes, "source %q: %s is not an option of source kind %s", name, opt, sc.Kind)
+		hint := "source kind " + sc.Kind + " takes no options besides kind"
+		if len(takes) > 0 {
+			hint = "source kind " + sc.Kind + " takes " + strings.Join(takes, ", ")
+		}
+		c.fail(sc.optionPos(opt), hint, "source %q: %s is not an option of source kind %s", name, opt, sc.Kind)
 	}
 	if kind.File {
 		spec.File = c.resolve(sc.File)
