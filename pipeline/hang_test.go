@@ -84,3 +84,30 @@ func TestOversizedDocumentsAreRejectedAtStaging(t *testing.T) {
 		t.Errorf("documents: %+v, want D1 to load", c)
 	}
 }
+
+// The case the hang was first seen in: a database mapping whose DSN
+// variable is unset fails at its first source, with a message naming the
+// variable, and the dry-run returns.
+func TestDryRunWithUnsetDSNVariableStopsWithASourceError(t *testing.T) {
+	t.Setenv("KANTAMIG_SOURCE_DSN", "")
+	m, schemas, err := Load(dbMapping, testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Prepare(m, schemas, Options{Workers: 2, WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	done := make(chan error, 1)
+	go func() { _, err := r.DryRun(context.Background()); done <- err }()
+	select {
+	case err := <-done:
+		var serr *SourceError
+		if !errors.As(err, &serr) || !strings.Contains(err.Error(), "KANTAMIG_SOURCE_DSN") {
+			t.Fatalf("want a source error naming the variable, got %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the dry-run hung after its database source failed")
+	}
+}
