@@ -67,7 +67,8 @@ type Transformer struct {
 }
 
 // Rebuilder returns a transformer for rebuilding documents that were built
-// and checked before: it skips the well-formedness parse. The loader uses it
+// and checked before: it skips the well-formedness parse and the validation
+// of the structured form against its schema. The loader uses it
 // only together with a comparison against the staged document's hash, which
 // proves the rebuilt bytes are the checked ones.
 func (t *Transformer) Rebuilder() *Transformer {
