@@ -3,6 +3,7 @@ package kanta
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -58,6 +59,11 @@ func badCode(rule, format string, args ...any) error {
 func ParseIdentityCode(s string) (IdentityCode, error) {
 	if len(s) != 11 {
 		return IdentityCode{}, badCode(RuleHetuFormat, "identity code must be 11 characters (DDMMYYCNNNQ), got %d", len(s))
+	}
+	if strings.ToUpper(s) != s {
+		// Never upper-cased here: the archive would get a string the source
+		// does not hold.
+		return IdentityCode{}, badCode(RuleHetuFormat, "identity code has lower-case letters; identity codes are written in upper case: correct it in the source")
 	}
 	digits := s[0:6] + s[7:10]
 	for i := 0; i < len(digits); i++ {

@@ -68,6 +68,8 @@ func TestParseIdentityCodeRejects(t *testing.T) {
 		{"010190-99W", "hetu-format"},
 		{"01019A-999W", "hetu-format"},
 		{"", "hetu-format"},
+		{"150467-946p", "hetu-format"}, // valid as 150467-946P, but never upper-cased into it
+		{"050505a971V", "hetu-format"}, // valid as 050505A971V
 	}
 	for _, c := range cases {
 		t.Run(c.code, func(t *testing.T) {

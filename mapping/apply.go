@@ -26,12 +26,17 @@ type Unmapped struct {
 // Outcome is what mapping said of one record. Exactly one of Reject and Skip
 // is set, or neither when the record maps.
 type Outcome struct {
-	Key      string
-	Reject   *Finding
-	Skip     *Finding
-	Warnings []Finding
-	Unmapped []Unmapped
-	Created  time.Time
+	// Key is the record's key among all records of its entity: the source's
+	// name and the key within it (QualifiedKey). SourceKey is the key the
+	// source gave, Source the source's name.
+	Key       string
+	Source    string
+	SourceKey string
+	Reject    *Finding
+	Skip      *Finding
+	Warnings  []Finding
+	Unmapped  []Unmapped
+	Created   time.Time
 }
 
 // OK reports whether the record mapped.
@@ -54,8 +59,8 @@ type applier struct {
 	err error // the first reject
 }
 
-func (m *Mapping) begin(em *EntityMapping, rec extract.Record) *applier {
-	a := &applier{em: em, rec: rec, out: &Outcome{}}
+func (em *EntityMapping) begin(rec extract.Record) *applier {
+	a := &applier{em: em, rec: rec, out: &Outcome{Source: em.SourceName}}
 	if name, ok := rec.Fields[extract.UnexpectedElement]; ok {
 		a.fail(reject("", kanta.RuleUnexpectedElement, "the element <%s> stands where the source's records stand but is not named as they are; correct the export or the record path", name))
 	}
@@ -70,10 +75,14 @@ func (m *Mapping) begin(em *EntityMapping, rec extract.Record) *applier {
 		}
 		parts = append(parts, strings.TrimSpace(v))
 	}
-	a.out.Key = strings.Join(parts, "|")
-	if strings.Trim(a.out.Key, "|") == "" && a.err == nil {
-		a.fail(reject(strings.Join(em.Key, "+"), kanta.RuleKey, "the record's key is empty"))
+	a.out.SourceKey = strings.Join(parts, "|")
+	if strings.Trim(a.out.SourceKey, "|") == "" {
+		a.out.SourceKey = ""
+		if a.err == nil {
+			a.fail(reject(strings.Join(em.Key, "+"), kanta.RuleKey, "the record's key is empty"))
+		}
 	}
+	a.out.Key = QualifiedKey(em.SourceName, a.out.SourceKey)
 	return a
 }
 
@@ -327,7 +336,22 @@ func (a *applier) keys(name string) []string {
 	if !ok {
 		return nil
 	}
-	return splitValues(s, a.em.fields[name].split, true)
+	f := a.em.fields[name]
+	keys := splitValues(s, f.split, true)
+	for i, k := range keys {
+		keys[i] = QualifiedKey(f.refSource, k)
+	}
+	return keys
+}
+
+// ref gives a reference field's key, qualified with the source of the
+// records it refers to; "" when unmapped or empty.
+func (a *applier) ref(name string) string {
+	f, ok := a.em.fields[name]
+	if !ok {
+		return ""
+	}
+	return QualifiedKey(f.refSource, a.raw(name))
 }
 
 // finish applies the cut-off and returns the outcome.
@@ -360,8 +384,8 @@ func (a *applier) unit(m *Mapping) kanta.Organisation {
 }
 
 // Client maps a client record to a client relationship.
-func (m *Mapping) Client(rec extract.Record) (kanta.Relationship, *Outcome) {
-	a := m.begin(m.Clients, rec)
+func (em *EntityMapping) Client(rec extract.Record) (kanta.Relationship, *Outcome) {
+	m, a := em.m, em.begin(rec)
 	var r kanta.Relationship
 	r.SourceKey = a.out.Key
 	c := &r.Client
@@ -371,8 +395,8 @@ func (m *Mapping) Client(rec extract.Record) (kanta.Relationship, *Outcome) {
 	if c.CallingName == "" {
 		c.CallingName, _, _ = strings.Cut(c.GivenNames, " ")
 	}
-	hetu := strings.ToUpper(a.raw("identity_code"))
-	c.TemporaryID = strings.ToUpper(a.raw("temporary_id"))
+	hetu := a.raw("identity_code") // as the source has it: a lower-case one is rejected, not changed
+	c.TemporaryID = a.raw("temporary_id")
 	var parsed kanta.IdentityCode
 	switch {
 	case hetu != "":
@@ -419,8 +443,8 @@ func (m *Mapping) Client(rec extract.Record) (kanta.Relationship, *Outcome) {
 }
 
 // Case maps a case record. Its clients are keys; the caller resolves them.
-func (m *Mapping) Case(rec extract.Record) (kanta.Case, *Outcome) {
-	a := m.begin(m.Cases, rec)
+func (em *EntityMapping) Case(rec extract.Record) (kanta.Case, *Outcome) {
+	m, a := em.m, em.begin(rec)
 	var k kanta.Case
 	k.SourceKey = a.out.Key
 	for _, key := range a.keys("clients") {
@@ -448,15 +472,15 @@ func (m *Mapping) Case(rec extract.Record) (kanta.Case, *Outcome) {
 
 // Document maps a document record. Client and case are keys; the caller
 // resolves them and the version chain.
-func (m *Mapping) Document(rec extract.Record) (kanta.Document, *Outcome) {
-	a := m.begin(m.Documents, rec)
+func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome) {
+	m, a := em.m, em.begin(rec)
 	var d kanta.Document
 	d.SourceKey = a.out.Key
-	d.ClientKey = a.raw("client")
+	d.ClientKey = a.ref("client")
 	if d.ClientKey == "" {
 		a.fail(a.missing("client"))
 	}
-	d.CaseKey = a.raw("case")
+	d.CaseKey = a.ref("case")
 	if d.CaseKey == "" {
 		a.fail(reject("case", kanta.RuleNoCase, "the document belongs to no case; every archived client document must refer to its case"))
 	}
@@ -480,7 +504,7 @@ func (m *Mapping) Document(rec extract.Record) (kanta.Document, *Outcome) {
 		d.Confidentiality = "6"
 	}
 	d.Version = a.integer("version")
-	d.ReplacesKey = a.raw("replaces")
+	d.ReplacesKey = a.ref("replaces")
 	d.Title = a.raw("title")
 	d.Text = a.raw("text")
 	d.Unit = a.unit(m)

@@ -13,7 +13,7 @@ func TestClientOutcomes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := extract.Open(m.Clients.Source)
+	src, err := extract.Open(m.Clients[0].Source)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,9 +34,9 @@ func TestClientOutcomes(t *testing.T) {
 		t.Fatalf("%d records, want %d", len(recs), len(want))
 	}
 	for i, w := range want {
-		rel, o := m.Client(recs[i])
-		if o.Key != w.key {
-			t.Errorf("record %d: key %q, want %q", i, o.Key, w.key)
+		rel, o := m.Clients[0].Client(recs[i])
+		if o.SourceKey != w.key || o.Key != "asiakkaat:"+w.key || o.Source != "asiakkaat" {
+			t.Errorf("record %d: key %q (qualified %q, source %q), want %q in source asiakkaat", i, o.SourceKey, o.Key, o.Source, w.key)
 		}
 		if got := ruleOf(o.Reject); got != w.reject {
 			t.Errorf("%s: reject %q, want %q (%+v)", w.key, got, w.reject, o.Reject)

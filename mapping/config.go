@@ -17,9 +17,39 @@ type Config struct {
 	CodeSets     []*CodeSetConfig           `yaml:"codesets"`
 	ValueMaps    map[string]*ValueMapConfig `yaml:"value_maps"`
 	Sources      map[string]*SourceConfig   `yaml:"sources"`
-	Clients      *EntityConfig              `yaml:"clients"`
-	Cases        *EntityConfig              `yaml:"cases"`
-	Documents    *EntityConfig              `yaml:"documents"`
+	Clients      EntityBlocks               `yaml:"clients"`
+	Cases        EntityBlocks               `yaml:"cases"`
+	Documents    EntityBlocks               `yaml:"documents"`
+}
+
+// EntityBlocks are the source blocks of one entity: one block (a mapping),
+// or a list of blocks when the entity is read from several sources.
+type EntityBlocks []*EntityConfig
+
+// UnmarshalYAML accepts one block or a sequence of blocks.
+func (b *EntityBlocks) UnmarshalYAML(n ast.Node) error {
+	switch v := n.(type) {
+	case *ast.NullNode:
+		*b = nil
+		return nil
+	case *ast.SequenceNode:
+		out := make(EntityBlocks, 0, len(v.Values))
+		for _, item := range v.Values {
+			ec := &EntityConfig{}
+			if err := ec.UnmarshalYAML(item); err != nil {
+				return err
+			}
+			out = append(out, ec)
+		}
+		*b = out
+		return nil
+	}
+	ec := &EntityConfig{}
+	if err := ec.UnmarshalYAML(n); err != nil {
+		return err
+	}
+	*b = EntityBlocks{ec}
+	return nil
 }
 
 // OrgConfig names an organisation by OID and name.
@@ -265,15 +295,20 @@ type FieldSpec struct {
 	Split   string     `yaml:"split"`
 	Default *string    `yaml:"default"`
 	True    StringList `yaml:"true_values"`
-	pos     Pos
-	mapPos  Pos
-	valPos  Pos
+	// Source names the source of the records a reference field (client,
+	// case, clients, replaces, related_cases) refers to, when their entity
+	// is read from several sources.
+	Source    string `yaml:"source"`
+	pos       Pos
+	mapPos    Pos
+	valPos    Pos
+	sourcePos Pos
 }
 
 // UnmarshalYAML accepts a column name or a mapping of options.
 func (s *FieldSpec) UnmarshalYAML(n ast.Node) error {
 	s.pos = posOf(n)
-	s.mapPos, s.valPos = s.pos, s.pos
+	s.mapPos, s.valPos, s.sourcePos = s.pos, s.pos, s.pos
 	switch v := n.(type) {
 	case *ast.StringNode, *ast.IntegerNode, *ast.LiteralNode:
 		s.From = StringList{unquote(v.String())}
@@ -290,6 +325,8 @@ func (s *FieldSpec) UnmarshalYAML(n ast.Node) error {
 				s.mapPos = posOf(kv.Value)
 			case "value":
 				s.valPos = posOf(kv.Value)
+			case "source":
+				s.sourcePos = posOf(kv.Value)
 			}
 		}
 		return nil

@@ -35,20 +35,64 @@ type Mapping struct {
 	Location    *time.Location
 	CodeSets    *kanta.CodeSets
 
-	Clients   *EntityMapping
-	Cases     *EntityMapping
-	Documents *EntityMapping
+	// Each entity is read from one or more sources, each with a block of
+	// its own, in the order the mapping file lists them.
+	Clients   []*EntityMapping
+	Cases     []*EntityMapping
+	Documents []*EntityMapping
 }
 
-// EntityMapping is how one entity is read and mapped.
+// Blocks lists every source block of every entity, in reading order:
+// clients, cases, documents.
+func (m *Mapping) Blocks() []*EntityMapping {
+	out := make([]*EntityMapping, 0, len(m.Clients)+len(m.Cases)+len(m.Documents))
+	out = append(out, m.Clients...)
+	out = append(out, m.Cases...)
+	return append(out, m.Documents...)
+}
+
+// SourceNames lists the sources an entity is read from.
+func SourceNames(blocks []*EntityMapping) []string {
+	out := make([]string, len(blocks))
+	for i, b := range blocks {
+		out[i] = b.SourceName
+	}
+	return out
+}
+
+// EntityMapping is how one entity is read from one source and mapped.
 type EntityMapping struct {
 	Entity     kanta.Entity
 	SourceName string
 	Source     extract.Spec
 	Key        []string
+	m          *Mapping
 	fields     map[string]*field
 	structured []structuredField
 	loc        *time.Location
+}
+
+// QualifiedKey is the key a record has among all records of its entity: its
+// source's name and its key in that source, so that two sources may use the
+// same keys. Keys are unique per source only.
+func QualifiedKey(source, key string) string {
+	if key == "" {
+		return ""
+	}
+	return source + KeySeparator + key
+}
+
+// KeySeparator stands between a source's name and a key in a qualified
+// key; source names may not contain it.
+const KeySeparator = ":"
+
+// SplitKey undoes QualifiedKey: the source and the key within it.
+func SplitKey(qualified string) (source, key string) {
+	source, key, ok := strings.Cut(qualified, KeySeparator)
+	if !ok {
+		return "", qualified
+	}
+	return source, key
 }
 
 type structuredField struct {
@@ -68,6 +112,9 @@ type field struct {
 	def     *string
 	trueSet []string
 	set     *kanta.CodeSet
+	// refSource is, for a reference field, the source of the records it
+	// refers to: its keys are qualified with it.
+	refSource string
 }
 
 type valueMap struct {
@@ -132,6 +179,35 @@ type compiler struct {
 	maps   map[string]*valueMap
 	top    map[string]Pos // top-level and organisation keys, for errors about missing or bad values
 	cutoff time.Time
+	blocks map[kanta.Entity][]string // the sources each entity is read from
+}
+
+// refSource decides which source a reference field's keys belong to: the
+// one it names, the only source of the entity referred to, or, for a
+// reference within its own entity (replaces, related_cases), its own.
+func (c *compiler) refSource(e kanta.Entity, own, entityKey string, t target, spec *FieldSpec) string {
+	if t.refers == "" {
+		if spec.Source != "" {
+			c.fail(spec.sourcePos, "remove source:; it is only for fields that refer to other records (client, case, clients, replaces, related_cases)", "%s.%s: source: given on a field that refers to no record", entityKey, t.name)
+		}
+		return ""
+	}
+	have := c.blocks[t.refers]
+	switch {
+	case spec.Source != "":
+		if !slices.Contains(have, spec.Source) {
+			c.fail(spec.sourcePos, "name one of: "+strings.Join(have, ", "), "%s.%s: %ss are not read from source %q", entityKey, t.name, t.refers, spec.Source)
+		}
+		return spec.Source
+	case len(have) == 1:
+		return have[0]
+	case t.refers == e:
+		return own
+	case len(have) > 1:
+		c.fail(spec.pos, fmt.Sprintf("say which, e.g. `%s: {from: %s, source: %s}`", t.name, strings.Join(spec.From, ","), have[0]),
+			"%s.%s refers to %ss, which are read from %d sources (%s)", entityKey, t.name, t.refers, len(have), strings.Join(have, ", "))
+	}
+	return ""
 }
 
 // topLevelPositions finds where each top-level key (and each key under
@@ -209,10 +285,44 @@ func (c *compiler) compile() *Mapping {
 	}
 	m.CodeSets = c.sets
 	c.compileValueMaps()
-	m.Clients = c.compileEntity(kanta.EntityClient, "clients", cfg.Clients, m.Location)
-	m.Cases = c.compileEntity(kanta.EntityCase, "cases", cfg.Cases, m.Location)
-	m.Documents = c.compileEntity(kanta.EntityDocument, "documents", cfg.Documents, m.Location)
+	for name, sc := range cfg.Sources {
+		if strings.Contains(name, KeySeparator) {
+			c.fail(sc.pos, "rename the source, e.g. with _ or -", "source %q: a source's name may not contain %q (it separates source and key in a record's key)", name, KeySeparator)
+		}
+	}
+	c.blocks = map[kanta.Entity][]string{}
+	for e, blocks := range map[kanta.Entity]EntityBlocks{kanta.EntityClient: cfg.Clients, kanta.EntityCase: cfg.Cases, kanta.EntityDocument: cfg.Documents} {
+		for _, b := range blocks {
+			c.blocks[e] = append(c.blocks[e], b.Source)
+		}
+	}
+	m.Clients = c.compileBlocks(m, kanta.EntityClient, "clients", cfg.Clients)
+	m.Cases = c.compileBlocks(m, kanta.EntityCase, "cases", cfg.Cases)
+	m.Documents = c.compileBlocks(m, kanta.EntityDocument, "documents", cfg.Documents)
 	return m
+}
+
+// compileBlocks compiles the source blocks of an entity. Each source may be
+// read once per entity: keys are unique per source.
+func (c *compiler) compileBlocks(m *Mapping, e kanta.Entity, key string, blocks EntityBlocks) []*EntityMapping {
+	if len(blocks) == 0 {
+		c.fail(Pos{1, 1}, "every mapping maps clients, cases and documents", "%s: section is missing", key)
+		return nil
+	}
+	seen := map[string]Pos{}
+	out := make([]*EntityMapping, 0, len(blocks))
+	for _, ec := range blocks {
+		if at, dup := seen[ec.Source]; dup && ec.Source != "" {
+			c.fail(ec.sourcePos, "read each source once per entity, with all its fields in one block", "%s: source %q is already read for %s at line %d", key, ec.Source, key, at.Line)
+			continue
+		}
+		seen[ec.Source] = ec.sourcePos
+		if em := c.compileEntity(e, key, ec, m.Location); em != nil {
+			em.m = m
+			out = append(out, em)
+		}
+	}
+	return out
 }
 
 func (c *compiler) compileOrganisation(m *Mapping) {
@@ -290,10 +400,6 @@ func (c *compiler) compileValueMaps() {
 }
 
 func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, loc *time.Location) *EntityMapping {
-	if ec == nil {
-		c.fail(Pos{1, 1}, "every mapping maps clients, cases and documents", "%s: section is missing", key)
-		return nil
-	}
 	em := &EntityMapping{Entity: e, SourceName: ec.Source, Key: ec.Key, fields: map[string]*field{}, loc: loc}
 	sc, ok := c.cfg.Sources[ec.Source]
 	if !ok {
@@ -314,6 +420,7 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 			continue
 		}
 		em.fields[name] = c.compileField(key, t, spec)
+		em.fields[name].refSource = c.refSource(e, ec.Source, key, t, spec)
 	}
 	for _, t := range targets[e] {
 		if t.required {

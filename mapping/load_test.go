@@ -186,7 +186,7 @@ func TestSourceKindFromOutsideTakesItsOwnOptions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a mapping over the new kind: %v", err)
 	}
-	if o := m.Clients.Source.Options; o["flavour"] != "sweet" || o["batch"] != "500" {
+	if o := m.Clients[0].Source.Options; o["flavour"] != "sweet" || o["batch"] != "500" {
 		t.Errorf("options reaching the kind: %v", o)
 	}
 	for _, c := range []struct{ text, at, message string }{

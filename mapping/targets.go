@@ -28,6 +28,7 @@ type target struct {
 	codeSet  string // for kindCode and kindCodes
 	required bool
 	doc      string
+	refers   kanta.Entity // for kindKey and kindKeys: the entity referred to
 }
 
 // targets lists, per entity, every field a mapping can fill. docs/mapping.md
@@ -52,21 +53,21 @@ var targets = map[kanta.Entity][]target{
 		{name: "created", kind: kindTime, doc: "when the record was created, compared with the cut-off; defaults to relationship_start"},
 	},
 	kanta.EntityCase: {
-		{name: "clients", kind: kindKeys, required: true, doc: "client keys of the case's clients (several for a shared case)"},
+		{name: "clients", kind: kindKeys, refers: kanta.EntityClient, required: true, doc: "client keys of the case's clients (several for a shared case)"},
 		{name: "name", kind: kindCode, codeSet: kanta.SetCaseName, required: true, doc: "case name (1.2.246.537.6.1265)"},
 		{name: "name_other", kind: kindText, doc: "free text when the name is 99 (Muu)"},
 		{name: "status", kind: kindCode, codeSet: kanta.SetCaseStatus, required: true, doc: "case status (1.2.246.537.6.1501)"},
 		{name: "opened", kind: kindDate, required: true, doc: "when the case was opened (vireilletulo)"},
 		{name: "closed", kind: kindDate, doc: "when the case was closed"},
 		{name: "service_task", kind: kindCode, codeSet: kanta.SetServiceTask, required: true, doc: "service task (1.2.246.537.6.1221)"},
-		{name: "related_cases", kind: kindKeys, doc: "keys of related cases"},
+		{name: "related_cases", kind: kindKeys, refers: kanta.EntityCase, doc: "keys of related cases"},
 		{name: "service_unit_oid", kind: kindText, doc: "service unit OID; defaults to organisation.service_unit"},
 		{name: "service_unit_name", kind: kindText, doc: "service unit name"},
 		{name: "created", kind: kindTime, doc: "when the record was created; defaults to opened"},
 	},
 	kanta.EntityDocument: {
-		{name: "client", kind: kindKey, required: true, doc: "key of the document's client"},
-		{name: "case", kind: kindKey, required: true, doc: "key of the document's case"},
+		{name: "client", kind: kindKey, refers: kanta.EntityClient, required: true, doc: "key of the document's client"},
+		{name: "case", kind: kindKey, refers: kanta.EntityCase, required: true, doc: "key of the document's case"},
 		{name: "type", kind: kindCode, codeSet: kanta.SetDocumentType, required: true, doc: "general document type (1.2.246.537.6.1506), one of the 17"},
 		{name: "specific_type", kind: kindCode, codeSet: kanta.SetSpecificDocumentType, doc: "specific document type; with a Sosmeta schema it gets a structured form"},
 		{name: "service_task", kind: kindCode, codeSet: kanta.SetServiceTask, required: true, doc: "service task (1.2.246.537.6.1221)"},
@@ -78,7 +79,7 @@ var targets = map[kanta.Entity][]target{
 		{name: "drawn_up", kind: kindTime, required: true, doc: "when the document was drawn up; orders the client's documents"},
 		{name: "confidentiality", kind: kindCode, codeSet: kanta.SetConfidentiality, doc: "confidentiality; defaults to 6"},
 		{name: "version", kind: kindInt, doc: "version number; defaults to 1, or one more than the replaced version"},
-		{name: "replaces", kind: kindKey, doc: "key of the document version this one replaces"},
+		{name: "replaces", kind: kindKey, refers: kanta.EntityDocument, doc: "key of the document version this one replaces"},
 		{name: "title", kind: kindText, doc: "title shown in the display form"},
 		{name: "text", kind: kindText, doc: "the legacy text, shown in the display form"},
 		{name: "service_unit_oid", kind: kindText, doc: "service unit OID; defaults to organisation.service_unit"},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/report"
 )
 
@@ -28,7 +29,8 @@ func Account(st state.Store, rep *report.Report, pass int) (int, error) {
 			return nil // a record of an earlier pass the source no longer has
 		}
 		e := kanta.Entity(r.Entity)
-		f := report.Finding{Locator: r.Locator, Entity: r.Entity, Key: storedKey(r.Key), Field: r.Field, Rule: r.Rule, Reason: r.Reason}
+		source, key := mapping.SplitKey(storedKey(r.Key))
+		f := report.Finding{Locator: r.Locator, Entity: r.Entity, Source: source, Key: key, Field: r.Field, Rule: r.Rule, Reason: r.Reason}
 		var outcome string
 		switch r.Outcome {
 		case state.Loaded:
@@ -45,7 +47,7 @@ func Account(st state.Store, rep *report.Report, pass int) (int, error) {
 		default:
 			return nil
 		}
-		rep.Count(e, outcome)
+		rep.Count(e, source, outcome)
 		if e == kanta.EntityDocument {
 			rep.CountDocument(r.DocType, r.ServiceTask, outcome)
 		}

@@ -46,6 +46,19 @@ func (e *ErrMappingChanged) Error() string {
 		e.Was[:12], e.Now[:12])
 }
 
+// ErrStateKeys refuses a state store staged by a kantamig whose record keys
+// were not qualified by their source: its records would all look new, and be
+// archived a second time under new identifiers.
+type ErrStateKeys struct{ Format string }
+
+func (e *ErrStateKeys) Error() string {
+	return fmt.Sprintf("the state store was made by an earlier kantamig that kept record keys without their source (key format %q, this one writes %q): continuing would archive its records twice. Finish that run with the kantamig that started it, or start a new run with a new state store and a new package", e.Format, keyFormat)
+}
+
+// keyFormat says how record keys are written in the store: the source's name,
+// a colon and the key within the source.
+const keyFormat = "source-qualified"
+
 // ErrSinkChanged refuses to resume a run with another sink: the documents
 // delivered so far are in the first one, and the second would have a gap
 // and, for the clients that were half done, a broken order.
@@ -139,6 +152,13 @@ func (r *Runner) begin(ro RunOptions) (pass, run int, err error) {
 	if was != "" && was != r.m.SHA256 && !ro.AllowMappingChange {
 		return 0, 0, &ErrMappingChanged{Was: was, Now: r.m.SHA256}
 	}
+	if was != "" {
+		if f, err := st.Setting("key_format"); err != nil {
+			return 0, 0, err
+		} else if f != keyFormat {
+			return 0, 0, &ErrStateKeys{Format: f}
+		}
+	}
 	if sinkWas, err := st.Setting("sink"); err != nil {
 		return 0, 0, err
 	} else if sinkWas != "" && sinkWas != ro.Sink.String() {
@@ -178,7 +198,7 @@ func (r *Runner) begin(ro RunOptions) (pass, run int, err error) {
 	for k, v := range map[string]string{
 		"pass": strconv.Itoa(pass), "runs": strconv.Itoa(run), "mapping_sha256": r.m.SHA256, "mapping_file": r.m.File,
 		"oid_root": r.m.OIDRoot, "cutoff": r.m.Cutoff.Format("2006-01-02"), "sink": ro.Sink.String(), "complete": "no",
-		"last_start": time.Now().UTC().Format(time.RFC3339),
+		"last_start": time.Now().UTC().Format(time.RFC3339), "key_format": keyFormat,
 	} {
 		if err := st.SetSetting(k, v); err != nil {
 			return 0, 0, err

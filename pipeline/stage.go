@@ -52,9 +52,16 @@ func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, re
 	return s
 }
 
-// steps are the sources in the order they are read: clients, cases, documents.
+// steps are the source blocks in the order they are read: every source of
+// clients, then of cases, then of documents, each in the mapping's order.
 func (s *stager) steps() []step {
-	return []step{{s.m.Clients, s.client}, {s.m.Cases, s.caseRecord}, {s.m.Documents, s.document}}
+	var out []step
+	for _, em := range s.m.Blocks() {
+		fn := map[kanta.Entity]func(*mapping.EntityMapping, extract.Record) error{
+			kanta.EntityClient: s.client, kanta.EntityCase: s.caseRecord, kanta.EntityDocument: s.document}[em.Entity]
+		out = append(out, step{em, func(rec extract.Record) error { return fn(em, rec) }})
+	}
+	return out
 }
 
 type step struct {
@@ -95,13 +102,14 @@ func (r stagedRecords) SamePerson(person, key string) (*resolve.Staged, error) {
 	return r.view(row), nil
 }
 
-// rowKey gives the store key of a record; records without a key (rejected for
-// it) are kept apart by their locator.
-func rowKey(key, locator string) string {
-	if key == "" {
-		return "\x00" + locator
+// rowKey gives the store key of a record: its qualified key (source and
+// key). Records without a key (rejected for it) are kept apart by their
+// locator, under their source.
+func rowKey(o *mapping.Outcome, locator string) string {
+	if o.Key == "" {
+		return o.Source + mapping.KeySeparator + "\x00" + locator
 	}
-	return key
+	return o.Key
 }
 
 // storedKey is the source key of a record as the store keeps it: records
@@ -119,7 +127,7 @@ func storedKey(k string) string {
 // in this pass is a duplicate (returned as a finding); one from an earlier
 // pass keeps its identifiers, and stays loaded if it was.
 func (s *stager) begin(e kanta.Entity, rec extract.Record, o *mapping.Outcome) (*state.Record, *kanta.Finding, error) {
-	key := rowKey(o.Key, rec.Locator)
+	key := rowKey(o, rec.Locator)
 	prev, err := s.st.Get(string(e), key)
 	if err != nil {
 		return nil, nil, err
@@ -144,7 +152,7 @@ func (s *stager) begin(e kanta.Entity, rec extract.Record, o *mapping.Outcome) (
 // note adds a record's warnings and unmapped values to the report.
 func (s *stager) note(e kanta.Entity, rec extract.Record, o *mapping.Outcome) {
 	for _, w := range o.Warnings {
-		s.rep.Warn(report.Finding{Locator: rec.Locator, Entity: string(e), Key: o.Key, Field: w.Field, Rule: w.Rule, Reason: w.Reason, Count: w.Count})
+		s.rep.Warn(report.Finding{Locator: rec.Locator, Entity: string(e), Source: o.Source, Key: o.SourceKey, Field: w.Field, Rule: w.Rule, Reason: w.Reason, Count: w.Count})
 	}
 	for _, u := range o.Unmapped {
 		s.rep.AddUnmapped(u.Field, u.Map, u.Value, rec.Locator)
@@ -221,8 +229,8 @@ func (s *stager) stage(row *state.Record, model any, out *transform.Output) erro
 	return s.st.Put(row)
 }
 
-func (s *stager) client(rec extract.Record) error {
-	rel, o := s.m.Client(rec)
+func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
+	rel, o := em.Client(rec)
 	s.note(kanta.EntityClient, rec, o)
 	row, dup, err := s.begin(kanta.EntityClient, rec, o)
 	if err != nil {
@@ -256,8 +264,8 @@ func (s *stager) client(rec extract.Record) error {
 	return s.stage(row, rel, out)
 }
 
-func (s *stager) caseRecord(rec extract.Record) error {
-	c, o := s.m.Case(rec)
+func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error {
+	c, o := em.Case(rec)
 	s.note(kanta.EntityCase, rec, o)
 	row, dup, err := s.begin(kanta.EntityCase, rec, o)
 	if err != nil {
@@ -288,8 +296,8 @@ func (s *stager) caseRecord(rec extract.Record) error {
 	return s.stage(row, c, out)
 }
 
-func (s *stager) document(rec extract.Record) error {
-	d, o := s.m.Document(rec)
+func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
+	d, o := em.Document(rec)
 	s.note(kanta.EntityDocument, rec, o)
 	row, dup, err := s.begin(kanta.EntityDocument, rec, o)
 	if err != nil {

@@ -51,7 +51,8 @@ func (c *Counts) Add(outcome string) {
 type Finding struct {
 	Locator string `json:"locator"`
 	Entity  string `json:"entity"`
-	Key     string `json:"key"`
+	Source  string `json:"source"` // the mapping's name of the source the record came from
+	Key     string `json:"key"`    // the record's key in that source
 	Field   string `json:"field"`
 	Rule    string `json:"rule"`
 	Reason  string `json:"reason"`
@@ -88,20 +89,22 @@ type Settings struct {
 
 // Report is the full account of a run.
 type Report struct {
-	Settings           Settings           `json:"settings"`
-	Entities           map[string]*Counts `json:"entities"`
-	Total              Counts             `json:"total"`
-	DocumentsByType    map[string]*Counts `json:"documents_by_type"`
-	DocumentsByTask    map[string]*Counts `json:"documents_by_service_task"`
-	Rejects            []Finding          `json:"rejects"`
-	Skips              []Finding          `json:"skips"`
-	Warnings           []Finding          `json:"warnings"`
-	Unmapped           []*UnmappedValue   `json:"unmapped_values"`
-	RemovedCharacters  int                `json:"removed_xml_characters"`
-	DocumentsGenerated int                `json:"documents_generated"`
-	DocumentsSigned    int                `json:"documents_signed"`
-	DocumentsDelivered int                `json:"documents_delivered,omitempty"`
-	DuplicatesAtSink   int                `json:"already_at_sink,omitempty"`
+	Settings Settings           `json:"settings"`
+	Entities map[string]*Counts `json:"entities"`
+	// EntitySources reconciles each entity per source: entity -> source -> counts.
+	EntitySources      map[string]map[string]*Counts `json:"entities_by_source"`
+	Total              Counts                        `json:"total"`
+	DocumentsByType    map[string]*Counts            `json:"documents_by_type"`
+	DocumentsByTask    map[string]*Counts            `json:"documents_by_service_task"`
+	Rejects            []Finding                     `json:"rejects"`
+	Skips              []Finding                     `json:"skips"`
+	Warnings           []Finding                     `json:"warnings"`
+	Unmapped           []*UnmappedValue              `json:"unmapped_values"`
+	RemovedCharacters  int                           `json:"removed_xml_characters"`
+	DocumentsGenerated int                           `json:"documents_generated"`
+	DocumentsSigned    int                           `json:"documents_signed"`
+	DocumentsDelivered int                           `json:"documents_delivered,omitempty"`
+	DuplicatesAtSink   int                           `json:"already_at_sink,omitempty"`
 	// StateCounts is, after a run, every record in the state store by entity
 	// and outcome (pending, loaded, rejected, skipped).
 	StateCounts map[string]map[string]int `json:"state_counts,omitempty"`
@@ -115,6 +118,7 @@ func New(s Settings) *Report {
 	return &Report{
 		Settings:        s,
 		Entities:        map[string]*Counts{},
+		EntitySources:   map[string]map[string]*Counts{},
 		DocumentsByType: map[string]*Counts{},
 		DocumentsByTask: map[string]*Counts{},
 		showPersonal:    s.PersonalData,
@@ -123,7 +127,7 @@ func New(s Settings) *Report {
 }
 
 // Count records one record's outcome for its entity.
-func (r *Report) Count(e kanta.Entity, outcome string) {
+func (r *Report) Count(e kanta.Entity, source, outcome string) {
 	c := r.Entities[string(e)]
 	if c == nil {
 		c = &Counts{}
@@ -131,6 +135,17 @@ func (r *Report) Count(e kanta.Entity, outcome string) {
 	}
 	c.Add(outcome)
 	r.Total.Add(outcome)
+	bySource := r.EntitySources[string(e)]
+	if bySource == nil {
+		bySource = map[string]*Counts{}
+		r.EntitySources[string(e)] = bySource
+	}
+	sc := bySource[source]
+	if sc == nil {
+		sc = &Counts{}
+		bySource[source] = sc
+	}
+	sc.Add(outcome)
 }
 
 // CountDocument records a document's outcome by general type and service task.

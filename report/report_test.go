@@ -36,7 +36,7 @@ func TestIdentityCodesAreMaskedUnlessAsked(t *testing.T) {
 func TestCountsReconcile(t *testing.T) {
 	r := New(Settings{})
 	for _, o := range []string{OutcomeLoad, OutcomeLoad, OutcomeReject, OutcomeSkip} {
-		r.Count("document", o)
+		r.Count("document", "asiakirjat", o)
 	}
 	c := r.Entities["document"]
 	if c.Extracted != 4 || c.WouldLoad != 2 || !r.Reconciles() {

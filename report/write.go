@@ -48,9 +48,9 @@ func (r *Report) WriteExcel(path string) error {
 			return countRows(sw, "General document type", r.DocumentsByType)
 		}, []float64{34, 12, 12, 12, 12}},
 		{"By service task", func(sw *excelize.StreamWriter) error { return countRows(sw, "Service task", r.DocumentsByTask) }, []float64{34, 12, 12, 12, 12}},
-		{"Rejects", func(sw *excelize.StreamWriter) error { return findingRows(sw, r.Rejects) }, []float64{40, 10, 18, 20, 18, 90}},
-		{"Skipped", func(sw *excelize.StreamWriter) error { return findingRows(sw, r.Skips) }, []float64{40, 10, 18, 20, 18, 90}},
-		{"Warnings", func(sw *excelize.StreamWriter) error { return findingRows(sw, r.Warnings) }, []float64{40, 10, 18, 20, 18, 90}},
+		{"Rejects", func(sw *excelize.StreamWriter) error { return findingRows(sw, r.Rejects) }, []float64{40, 10, 16, 18, 20, 18, 90}},
+		{"Skipped", func(sw *excelize.StreamWriter) error { return findingRows(sw, r.Skips) }, []float64{40, 10, 16, 18, 20, 18, 90}},
+		{"Warnings", func(sw *excelize.StreamWriter) error { return findingRows(sw, r.Warnings) }, []float64{40, 10, 16, 18, 20, 18, 90}},
 		{"Unmapped values", r.unmappedRows, []float64{20, 20, 20, 10, 40}},
 		{"Settings", r.settingsRows, []float64{24, 90}},
 	}
@@ -125,6 +125,20 @@ func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 	t := r.Total
 	w.put("Total", t.Extracted, t.WouldLoad, t.Rejected, t.Skipped, yesNo(t.Reconciles()))
 	w.put()
+	w.put("Entity / source", "Extracted", "Would load", "Rejected", "Skipped", "Reconciles")
+	for _, e := range []string{"client", "case", "document"} {
+		bySource := r.EntitySources[e]
+		names := make([]string, 0, len(bySource))
+		for n := range bySource {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			c := bySource[n]
+			w.put(e+" / "+n, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped, yesNo(c.Reconciles()))
+		}
+	}
+	w.put()
 	w.put(fmt.Sprintf("Reconciliation: extracted %d = would load %d + rejected %d + skipped %d", t.Extracted, t.WouldLoad, t.Rejected, t.Skipped), "", "", "", "", yesNo(r.Reconciles()))
 	w.put("Documents generated and checked", r.DocumentsGenerated)
 	w.put("Documents signed", r.DocumentsSigned)
@@ -167,9 +181,9 @@ func countRows(sw *excelize.StreamWriter, label string, m map[string]*Counts) er
 
 func findingRows(sw *excelize.StreamWriter, fs []Finding) error {
 	w := newRows(sw, fmt.Sprintf("%d records", len(fs)))
-	w.put("Locator", "Entity", "Key", "Field", "Rule", "Reason")
+	w.put("Locator", "Entity", "Source", "Key", "Field", "Rule", "Reason")
 	for _, f := range fs {
-		w.put(f.Locator, f.Entity, f.Key, f.Field, f.Rule, f.Reason)
+		w.put(f.Locator, f.Entity, f.Source, f.Key, f.Field, f.Rule, f.Reason)
 	}
 	return w.err
 }

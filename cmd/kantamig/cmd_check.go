@@ -4,9 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"os"
 
+	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/pipeline"
 )
 
@@ -26,7 +28,8 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: ok (%s; sources %s, %s, %s; cut-off %s)\n", *file, m.System,
-		m.Clients.SourceName, m.Cases.SourceName, m.Documents.SourceName, m.Cutoff.Format("2006-01-02"))
+	fmt.Fprintf(stdout, "%s: ok (%s; clients from %s, cases from %s, documents from %s; cut-off %s)\n", *file, m.System,
+		strings.Join(mapping.SourceNames(m.Clients), ", "), strings.Join(mapping.SourceNames(m.Cases), ", "),
+		strings.Join(mapping.SourceNames(m.Documents), ", "), m.Cutoff.Format("2006-01-02"))
 	return nil
 }

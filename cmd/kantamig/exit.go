@@ -74,6 +74,7 @@ func exitCode(err error) (int, string) {
 	var locked *state.ErrLocked
 	var changed *pipeline.ErrMappingChanged
 	var sinkChanged *pipeline.ErrSinkChanged
+	var oldKeys *pipeline.ErrStateKeys
 	var pkgLocked *sink.ErrPackageLocked
 	var pkgOwned *sink.ErrPackageOwned
 	var spec *sink.SpecError
@@ -95,7 +96,7 @@ func exitCode(err error) (int, string) {
 		return exitToken, ""
 	case errors.As(err, &spec):
 		return exitUsage, ""
-	case errors.As(err, &locked), errors.As(err, &changed), errors.As(err, &sinkChanged), errors.As(err, &pkgLocked), errors.As(err, &pkgOwned):
+	case errors.As(err, &locked), errors.As(err, &changed), errors.As(err, &sinkChanged), errors.As(err, &oldKeys), errors.As(err, &pkgLocked), errors.As(err, &pkgOwned):
 		return exitState, ""
 	case errors.As(err, &realPersons):
 		return exitDelivery, ""

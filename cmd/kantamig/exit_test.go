@@ -81,6 +81,7 @@ func TestErrorsEndWithTheDocumentedCode(t *testing.T) {
 		{"state locked", &state.ErrLocked{Path: "x"}, exitState, "in use by another run"},
 		{"mapping changed", &pipeline.ErrMappingChanged{Was: strings.Repeat("a", 64), Now: strings.Repeat("b", 64)}, exitState, "mapping changed"},
 		{"sink changed", &pipeline.ErrSinkChanged{}, exitState, "another sink"},
+		{"state with unqualified keys", &pipeline.ErrStateKeys{}, exitState, "keys not qualified by their source"},
 		{"package owned", &sink.ErrPackageOwned{}, exitState, "belongs to another run"},
 		{"package locked", &sink.ErrPackageLocked{}, exitState, "in use by another run"},
 		{"source", &pipeline.SourceError{Err: errors.New("truncated")}, exitFailure, "source could not be read"},

@@ -1,0 +1,159 @@
+package mapping
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/kantamig/kantamig/extract"
+)
+
+// block cuts an entity's block ("clients:\n" up to the next top-level key)
+// out of a mapping's text.
+func block(t *testing.T, text, entity string) string {
+	t.Helper()
+	start := strings.Index(text, entity+":\n")
+	if start < 0 {
+		t.Fatalf("no %s block", entity)
+	}
+	end := len(text)
+	for _, next := range []string{"\nclients:", "\ncases:", "\ndocuments:"} {
+		if i := strings.Index(text[start+1:], next); i >= 0 && start+1+i < end {
+			end = start + 1 + i + 1
+		}
+	}
+	return text[start:end]
+}
+
+// asList rewrites an entity's block as a list of that block and copies of
+// it reading the other sources named.
+func asList(t *testing.T, text, entity string, otherSources ...string) string {
+	t.Helper()
+	b := block(t, text, entity)
+	body := strings.TrimPrefix(b, entity+":\n")
+	items := []string{body}
+	own := strings.TrimSpace(strings.SplitN(strings.SplitN(body, "source:", 2)[1], "\n", 2)[0])
+	for _, s := range otherSources {
+		items = append(items, strings.Replace(body, "source: "+own, "source: "+s, 1))
+	}
+	var out strings.Builder
+	out.WriteString(entity + ":\n")
+	for _, it := range items {
+		for i, line := range strings.Split(strings.TrimRight(it, "\n"), "\n") {
+			if i == 0 {
+				out.WriteString("  - " + strings.TrimPrefix(line, "  ") + "\n")
+			} else {
+				out.WriteString("  " + line + "\n")
+			}
+		}
+	}
+	return strings.Replace(text, b, out.String(), 1)
+}
+
+// withSource adds a source, under the sources key.
+func withSource(text, line string) string {
+	return strings.Replace(text, "sources:\n", "sources:\n  "+line+"\n", 1)
+}
+
+// Documents read from two sources: each block is its own, keys are
+// qualified by their source, and references go to the only client and
+// case sources.
+func TestEntityReadFromSeveralSources(t *testing.T) {
+	text := asList(t, withSource(validText(t), `vanhat: {kind: xml, file: docs.xml, record: /x/d}`), "documents", "vanhat")
+	m, err := loadText(t, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := SourceNames(m.Documents); len(got) != 2 || got[0] != "asiakirjat" || got[1] != "vanhat" {
+		t.Fatalf("document sources %v", got)
+	}
+	for _, em := range m.Documents {
+		src, err := extract.Open(em.Source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := extract.ReadAll(context.Background(), src)
+		src.Close()
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("%s: %d records, %v", em.SourceName, len(recs), err)
+		}
+		d, o := em.Document(recs[0])
+		if o.Key != em.SourceName+":D1" || o.SourceKey != "D1" || o.Source != em.SourceName {
+			t.Errorf("%s: key %q (source key %q, source %q)", em.SourceName, o.Key, o.SourceKey, o.Source)
+		}
+		if d.ClientKey != "asiakkaat:1" || d.CaseKey != "asiat:S1" {
+			t.Errorf("%s: client %q, case %q: want them qualified by the client and case sources", em.SourceName, d.ClientKey, d.CaseKey)
+		}
+	}
+}
+
+// When the records referred to come from several sources, a reference must
+// say which; said, it is qualified with that source.
+func TestReferenceToSeveralSourcesMustNameOne(t *testing.T) {
+	base := asList(t, withSource(validText(t), `muut: {kind: csv, file: clients.csv, delimiter: ";"}`), "clients", "muut")
+	_, err := loadText(t, base)
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("want mapping errors, got %v", err)
+	}
+	for _, want := range []struct{ at, msg string }{
+		{"clients: asiakkaat", "cases.clients refers to clients, which are read from 2 sources (asiakkaat, muut)"},
+		{"client: a", "documents.client refers to clients"},
+	} {
+		line, _ := position(base, want.at)
+		found := false
+		for _, e := range errs {
+			found = found || (e.Pos.Line == line && strings.Contains(e.Msg, want.msg) && strings.Contains(e.Hint, "source:"))
+		}
+		if !found {
+			t.Errorf("no error at line %d with %q; got:\n%v", line, want.msg, errs)
+		}
+	}
+
+	named := strings.Replace(strings.Replace(base, "    clients: asiakkaat\n", "    clients: {from: asiakkaat, source: muut}\n", 1),
+		"    client: a\n", "    client: {from: a, source: asiakkaat}\n", 1)
+	m, err := loadText(t, named)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := m.Cases[0].fields["clients"]; f.refSource != "muut" {
+		t.Errorf("cases.clients refers to %q, want muut", f.refSource)
+	}
+	if f := m.Documents[0].fields["client"]; f.refSource != "asiakkaat" {
+		t.Errorf("documents.client refers to %q, want asiakkaat", f.refSource)
+	}
+
+	wrong := strings.Replace(named, "source: muut}", "source: asiat}", 1)
+	_, err = loadText(t, wrong)
+	if !errors.As(err, &errs) || !strings.Contains(errs.Error(), `clients are not read from source "asiat"`) {
+		t.Errorf("a reference to a source its entity is not read from: %v", err)
+	}
+}
+
+func TestSourceBlockMistakes(t *testing.T) {
+	valid := validText(t)
+	for _, c := range []struct {
+		name, text, at, msg string
+	}{
+		{"same source twice", asList(t, valid, "documents", "asiakirjat"), "", `source "asiakirjat" is already read for documents`},
+		{"colon in a source name", strings.Replace(valid, "  asiat: {kind: csv", "  asiat:x: {kind: csv", 1), "", "may not contain"},
+		{"source on a field that refers to nothing", strings.Replace(valid, "    text: txt", "    text: {from: txt, source: asiat}", 1), "asiat}", "refers to no record"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := loadText(t, c.text)
+			var errs Errors
+			if !errors.As(err, &errs) || !strings.Contains(errs.Error(), c.msg) {
+				t.Fatalf("want an error with %q, got %v", c.msg, err)
+			}
+			if c.at != "" {
+				line, _ := position(c.text, c.at)
+				for _, e := range errs {
+					if strings.Contains(e.Msg, c.msg) && e.Pos.Line != line {
+						t.Errorf("at line %d, want %d: %v", e.Pos.Line, line, e)
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,165 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kantamig/kantamig/archive"
+	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/load/state/sqlite"
+	"github.com/kantamig/kantamig/report"
+)
+
+// decisions is a second export of documents about the sample's clients and
+// cases: a CSV of decisions whose dates fall between those of the XML
+// export's documents of the same clients.
+const decisions = `id;asiakas;asia;tyyppi;palvelu;laadittu;teksti
+D0000001;A000001;S000001;PAA;LS;2021-03-15T10:00:00;Päätös palvelusta (the XML export has a D0000001 too: another source, another record).
+P2;A000003;S000003;PAA;IP;2022-05-20T09:00:00;Päätös, between the XML's documents of 14 and 26 May.
+P2;A000003;S000003;PAA;IP;2022-05-21T09:00:00;A second row with the key P2 in this source.
+P4;A999999;S000003;PAA;IP;2022-05-22T09:00:00;A client no export has.
+`
+
+// twoDocumentSources is the sample mapping with its documents read from the
+// XML export and from the decisions CSV written into dir.
+func twoDocumentSources(t *testing.T, dir string) string {
+	t.Helper()
+	csv := filepath.Join(dir, "paatokset.csv")
+	if err := os.WriteFile(csv, []byte(decisions), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(text string) string {
+		i := strings.Index(text, "documents:\n")
+		var b strings.Builder
+		for n, line := range strings.Split(strings.TrimRight(text[i+len("documents:\n"):], "\n"), "\n") {
+			if n == 0 {
+				b.WriteString("  - " + strings.TrimPrefix(line, "  ") + "\n")
+			} else {
+				b.WriteString("  " + line + "\n")
+			}
+		}
+		b.WriteString(`  - source: paatokset
+    key: id
+    fields:
+      client: asiakas
+      case: asia
+      type: {from: tyyppi, map: asiakirjatyyppi}
+      service_task: {from: palvelu, map: palvelu}
+      drawn_up: laadittu
+      text: teksti
+`)
+		text = text[:i] + "documents:\n" + b.String()
+		return strings.Replace(text, "sources:\n", "sources:\n  paatokset: {kind: csv, file: "+csv+", delimiter: \";\"}\n", 1)
+	})
+}
+
+// Documents from two sources take part in one plan: the run delivers every
+// client's documents from both in one chronological order, which the
+// package's judge accepts, and the report reconciles per source.
+func TestDocumentsFromTwoSourcesGoOutInOneOrder(t *testing.T) {
+	dir := t.TempDir()
+	file := twoDocumentSources(t, dir)
+	rep := dryRunMapping(t, file, Options{WorkDir: t.TempDir()})
+	single := dryRunSamples(t, Options{WorkDir: t.TempDir()})
+
+	xml, csv := rep.EntitySources["document"]["asiakirjat"], rep.EntitySources["document"]["paatokset"]
+	if xml == nil || csv == nil {
+		t.Fatalf("documents by source: %v", rep.EntitySources["document"])
+	}
+	if *xml != *single.Entities["document"] {
+		t.Errorf("the XML export's documents: %+v, alone %+v", *xml, *single.Entities["document"])
+	}
+	if want := (report.Counts{Extracted: 4, WouldLoad: 2, Rejected: 2}); *csv != want {
+		t.Errorf("the decisions: %+v, want %+v", *csv, want)
+	}
+	if got, want := rep.Entities["document"].Extracted, single.Entities["document"].Extracted+4; got != want {
+		t.Errorf("%d documents extracted, want %d", got, want)
+	}
+	if !rep.Reconciles() {
+		t.Errorf("does not reconcile: %+v", rep.Total)
+	}
+	rules := map[string]string{}
+	for _, f := range rep.Rejects {
+		if f.Source == "paatokset" {
+			rules[f.Key] = f.Rule
+		}
+	}
+	if len(rules) != 2 || rules["P2"] != "duplicate-key" || rules["P4"] != "client-missing" {
+		t.Errorf("the decisions rejected: %v, want P2 duplicate-key and P4 client-missing", rules)
+	}
+
+	m, schemas, err := Load(file, testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(filepath.Join(dir, "run.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pkg := filepath.Join(dir, "package")
+	sk, err := sink.Open("dir:"+pkg, sink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sk.Close()
+	r, err := Prepare(m, schemas, Options{Store: st, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(context.Background(), RunOptions{Sink: sk}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := archive.JudgePackage(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Problems {
+		t.Error(p)
+	}
+	if want := single.Total.WouldLoad + 2; res.Documents != want {
+		t.Errorf("%d documents in the package, want %d", res.Documents, want)
+	}
+}
+
+// A state file staged with keys that name no source (an earlier kantamig's)
+// is refused before anything is staged: its records would all look new.
+func TestStateWithUnqualifiedKeysIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(filepath.Join(dir, "run.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for k, v := range map[string]string{"mapping_sha256": m.SHA256, "pass": "1", "runs": "1"} {
+		if err := st.SetSetting(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sk, err := sink.Open("dir:"+filepath.Join(dir, "package"), sink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sk.Close()
+	r, err := Prepare(m, schemas, Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Run(context.Background(), RunOptions{Sink: sk})
+	var old *ErrStateKeys
+	if !errors.As(err, &old) {
+		t.Fatalf("want ErrStateKeys, got %v", err)
+	}
+	if counts, _ := st.Counts(); len(counts) != 0 {
+		t.Errorf("records staged into the old state: %v", counts)
+	}
+}
