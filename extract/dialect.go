@@ -17,6 +17,8 @@ type dialect interface {
 	param(n int) string
 	quote(ident string) string
 	timeText(typ string, t time.Time, loc *time.Location) string
+	// describe wraps a query so that it returns its columns and no rows.
+	describe(query string) string
 }
 
 func dialectOf(kind string) (dialect, error) {
@@ -53,6 +55,10 @@ func (mysqlDialect) dsn(raw string) (string, error) {
 
 func (mysqlDialect) param(int) string { return "?" }
 
+func (mysqlDialect) describe(q string) string {
+	return "SELECT * FROM (" + q + ") kantamig_columns LIMIT 0"
+}
+
 func (mysqlDialect) quote(ident string) string {
 	return "`" + strings.ReplaceAll(ident, "`", "``") + "`"
 }
@@ -73,6 +79,10 @@ func (mssqlDialect) dsn(raw string) (string, error) {
 }
 
 func (mssqlDialect) param(n int) string { return fmt.Sprintf("@p%d", n) }
+
+func (mssqlDialect) describe(q string) string {
+	return "SELECT TOP 0 * FROM (" + q + ") AS kantamig_columns"
+}
 
 func (mssqlDialect) quote(ident string) string {
 	return "[" + strings.ReplaceAll(ident, "]", "]]") + "]"

@@ -87,7 +87,10 @@ type Spec struct {
 //     file:line:column of the option each Problem names.
 //  6. Register the kind in an init function (Register) and list its package
 //     in cmd/kantamig/backends.go if it is a package of its own.
-//  7. Pass the conformance suite: extracttest.Run(t, ...) in its tests.
+//  7. Let a mapping be checked against the source: Source.Columns gives a
+//     header, or set SampledColumns if it gives the fields seen so far; set
+//     Columns if the source can say its fields without being read (a query).
+//  8. Pass the conformance suite: extracttest.Run(t, ...) in its tests.
 type Kind struct {
 	Name string
 	// File says the kind reads a file, named by the file option (resolved
@@ -101,6 +104,13 @@ type Kind struct {
 	Check func(Spec) []Problem
 	// Open opens a source for reading.
 	Open func(Spec) (Source, error)
+	// Columns, if set, lists the field names of a source without reading
+	// its records (a database describes its query). Nil means Probe opens
+	// the source, reads its first records and asks Source.Columns.
+	Columns func(ctx context.Context, spec Spec) ([]string, error)
+	// SampledColumns says that Source.Columns knows only the fields of the
+	// records read so far (an XML element's children vary), not a header.
+	SampledColumns bool
 }
 
 // Problem is something wrong with a source's options.
@@ -131,6 +141,48 @@ func Open(spec Spec) (Source, error) {
 		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownKind, spec.Kind, strings.Join(Kinds(), ", "))
 	}
 	return k.Open(spec)
+}
+
+// Probed is what Probe learnt of a source's fields.
+type Probed struct {
+	Columns []string
+	// Sampled means the columns are those of the first Records records
+	// only: a field missing from them may still come later.
+	Sampled bool
+	Records int
+}
+
+// Probe lists the field names a source has, so that a mapping can be
+// checked against it before a run: the kind's own Columns, the source's
+// header, or the fields of its first sample records.
+func Probe(ctx context.Context, spec Spec, sample int) (Probed, error) {
+	k, ok := Lookup(spec.Kind)
+	if !ok {
+		return Probed{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownKind, spec.Kind, strings.Join(Kinds(), ", "))
+	}
+	if k.Columns != nil {
+		cols, err := k.Columns(ctx, spec)
+		return Probed{Columns: cols}, err
+	}
+	src, err := k.Open(spec)
+	if err != nil {
+		return Probed{}, err
+	}
+	defer src.Close()
+	p := Probed{Sampled: k.SampledColumns}
+	if p.Sampled {
+		for p.Records < sample {
+			if _, err := src.Next(ctx); err == io.EOF {
+				p.Sampled = false // every record was read: nothing more can come
+				break
+			} else if err != nil {
+				return Probed{}, err
+			}
+			p.Records++
+		}
+	}
+	p.Columns = src.Columns()
+	return p, nil
 }
 
 // CheckSpec checks a spec's options with its kind's Check.

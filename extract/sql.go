@@ -97,7 +97,7 @@ func SQLQuery(spec Spec) (string, []any, error) {
 
 func init() {
 	for _, name := range []string{"mysql", "mssql"} {
-		Register(Kind{Name: name, Options: []string{"dsn_env", "query", "table", "columns", "where", "encodings"}, Open: openSQL, Check: checkSQL})
+		Register(Kind{Name: name, Options: []string{"dsn_env", "query", "table", "columns", "where", "encodings"}, Open: openSQL, Check: checkSQL, Columns: columnsSQL})
 	}
 }
 
@@ -123,7 +123,19 @@ func checkSQL(s Spec) []Problem {
 	return p
 }
 
-func openSQL(spec Spec) (Source, error) {
+// sqlConn is a database connection made for one source.
+type sqlConn struct {
+	db      *sql.DB
+	dialect dialect
+	label   string // how errors name the source
+	query   string
+	args    []any
+	raw     string // the connection string, scrubbed from errors
+}
+
+// connectSQL builds a database source's query and connects, checking the
+// connection string's variable first.
+func connectSQL(ctx context.Context, spec Spec) (*sqlConn, error) {
 	d, err := dialectOf(spec.Kind)
 	if err != nil {
 		return nil, err
@@ -155,14 +167,39 @@ func openSQL(spec Spec) (Source, error) {
 		return nil, &QueryError{Source: label, Query: query, Err: errors.New("cannot open the connection")}
 	}
 	db.SetMaxOpenConns(1)
-	ctx, cancel := context.WithCancel(context.Background())
 	pingCtx, pingCancel := context.WithTimeout(ctx, 15*time.Second)
 	defer pingCancel()
 	if err := db.PingContext(pingCtx); err != nil {
-		cancel()
 		db.Close()
 		return nil, &QueryError{Source: label, Query: query, Err: fmt.Errorf("cannot connect: %w", scrub(err, raw))}
 	}
+	return &sqlConn{db: db, dialect: d, label: label, query: query, args: args, raw: raw}, nil
+}
+
+// columnsSQL lists a database source's columns: the database describes the
+// query, and no row is read.
+func columnsSQL(ctx context.Context, spec Spec) ([]string, error) {
+	c, err := connectSQL(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	defer c.db.Close()
+	rows, err := c.db.QueryContext(ctx, c.dialect.describe(c.query), c.args...)
+	if err != nil {
+		return nil, &QueryError{Source: c.label, Query: c.query, Err: scrub(err, c.raw)}
+	}
+	defer rows.Close()
+	return rows.Columns()
+}
+
+func openSQL(spec Spec) (Source, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := connectSQL(ctx, spec)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	db, d, label, query, args, raw := c.db, c.dialect, c.label, c.query, c.args, c.raw
 	// Count first: a driver may end a stream quietly when the connection is
 	// lost (seen with MariaDB's KILL), and a short stream must not pass for
 	// the whole source.

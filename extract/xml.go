@@ -26,7 +26,7 @@ type xmlSource struct {
 }
 
 func init() {
-	Register(Kind{Name: "xml", File: true, Options: []string{"record"}, Open: openXML,
+	Register(Kind{Name: "xml", File: true, Options: []string{"record"}, Open: openXML, SampledColumns: true,
 		Check: func(s Spec) []Problem {
 			if s.Record == "" {
 				return []Problem{{Message: "an XML source needs record:", Hint: "e.g. record: /export/documents/document"}}

@@ -222,6 +222,7 @@ type EntityConfig struct {
 	Structured FieldMap   `yaml:"structured"`
 	pos        Pos
 	sourcePos  Pos
+	keyPos     Pos
 	fieldsPos  Pos
 	structPos  Pos
 }
@@ -233,12 +234,14 @@ func (e *EntityConfig) UnmarshalYAML(n ast.Node) error {
 		return err
 	}
 	e.pos = posOf(n)
-	e.sourcePos, e.fieldsPos, e.structPos = e.pos, e.pos, e.pos
+	e.sourcePos, e.keyPos, e.fieldsPos, e.structPos = e.pos, e.pos, e.pos, e.pos
 	if m, ok := n.(*ast.MappingNode); ok {
 		for _, kv := range m.Values {
 			switch kv.Key.String() {
 			case "source":
 				e.sourcePos = posOf(kv.Value)
+			case "key":
+				e.keyPos = posOf(kv.Value)
 			case "fields":
 				e.fieldsPos = posOf(kv.Key)
 			case "structured":

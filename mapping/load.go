@@ -67,6 +67,9 @@ type EntityMapping struct {
 	Source     extract.Spec
 	Key        []string
 	m          *Mapping
+	file       string
+	keyPos     Pos // where the block's key stands
+	sourcePos  Pos // where the source is defined under sources
 	fields     map[string]*field
 	structured []structuredField
 	loc        *time.Location
@@ -115,6 +118,7 @@ type field struct {
 	// refSource is, for a reference field, the source of the records it
 	// refers to: its keys are qualified with it.
 	refSource string
+	pos       Pos // where the field's spec stands, for errors about its columns
 }
 
 type valueMap struct {
@@ -400,8 +404,12 @@ func (c *compiler) compileValueMaps() {
 }
 
 func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, loc *time.Location) *EntityMapping {
-	em := &EntityMapping{Entity: e, SourceName: ec.Source, Key: ec.Key, fields: map[string]*field{}, loc: loc}
+	em := &EntityMapping{Entity: e, SourceName: ec.Source, Key: ec.Key, fields: map[string]*field{}, loc: loc,
+		file: c.file, keyPos: ec.keyPos, sourcePos: ec.sourcePos}
 	sc, ok := c.cfg.Sources[ec.Source]
+	if ok {
+		em.sourcePos = sc.pos
+	}
 	if !ok {
 		c.fail(ec.sourcePos, "name one of the sources: "+strings.Join(sortedKeys(c.cfg.Sources), ", "), "%s: unknown source %q", key, ec.Source)
 	} else {
@@ -488,7 +496,7 @@ func (c *compiler) compileSource(name string, sc *SourceConfig) extract.Spec {
 }
 
 func (c *compiler) compileField(entity string, t target, spec *FieldSpec) *field {
-	f := &field{target: t, from: spec.From, value: spec.Value, trim: true, split: spec.Split, def: spec.Default, trueSet: spec.True}
+	f := &field{target: t, from: spec.From, value: spec.Value, trim: true, split: spec.Split, def: spec.Default, trueSet: spec.True, pos: spec.pos}
 	if spec.Trim != nil {
 		f.trim = *spec.Trim
 	}

@@ -3,6 +3,8 @@ package mapping
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -155,5 +157,82 @@ func TestSourceBlockMistakes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// check, against the sources: every column the mapping names is one its
+// source has; a miss is a problem at the field's position with the nearest
+// column suggested. In an XML export, whose elements vary, a field not seen
+// is a problem when every record needs it and a warning otherwise.
+func TestCheckAgainstTheSources(t *testing.T) {
+	// An export of two records, of which check samples the first.
+	docs := filepath.Join(t.TempDir(), "docs.xml")
+	two := `<x><d id="D1"><a>1</a><s>S1</s><t>SUUN</t><p>LP</p><w>2012-05-06 10:00</w><txt>Hei</txt></d><d id="D2"><a>1</a><s>S1</s><t>SUUN</t><p>LP</p><w>2012-05-07 10:00</w><teksti>Hei</teksti></d></x>`
+	if err := os.WriteFile(docs, []byte(two), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { sampleRecords = n }(sampleRecords)
+	sampleRecords = 1
+	valid := strings.Replace(validText(t), "file: docs.xml", "file: "+docs, 1)
+	m, err := loadText(t, valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems, warnings := CheckSources(context.Background(), m); len(problems)+len(warnings) != 0 {
+		t.Fatalf("the valid fixture: problems %v, warnings %v", problems, warnings)
+	}
+	for _, c := range []struct {
+		name, old, new, at, msg, hint string
+		warning                       bool
+	}{
+		{"misspelt CSV column", "    family_name: suku\n", "    family_name: sukku\n", "sukku", `clients.family_name: source "asiakkaat" has no column "sukku"`, `did you mean "suku"?`, false},
+		{"misspelt key", "  source: asiat\n  key: id\n", "  source: asiat\n  key: idd\n", "idd", `cases.key: source "asiat" has no column "idd"`, `did you mean "id"?`, false},
+		{"one of several columns", "    given_names: etu\n", "    given_names: {from: [etu, toinen]}\n", "{from: [etu, toinen]}", `no column "toinen"`, "its columns:", false},
+		{"required XML field never seen", "    drawn_up: {from: w,", "    drawn_up: {from: ww,", "{from: ww,", `documents.drawn_up: no field "ww" in the first 1 records`, `did you mean "w"?`, false},
+		{"optional XML field never seen", "    text: txt", "    text: teksti", "teksti", `documents.text: no field "teksti" in the first 1 records`, "its columns:", true},
+		{"structured field", "    text: txt", "    text: txt\n  structured:\n    kuvaus: selitys", "selitys", `documents.kuvaus: no field "selitys"`, "", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(valid, c.old) {
+				t.Fatalf("fixture lacks %q", c.old)
+			}
+			text := strings.Replace(valid, c.old, c.new, 1)
+			m, err := loadText(t, text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			problems, warnings := CheckSources(context.Background(), m)
+			got, other := problems, warnings
+			if c.warning {
+				got, other = warnings, problems
+			}
+			if len(got) != 1 || len(other) != 0 {
+				t.Fatalf("problems %v, warnings %v", problems, warnings)
+			}
+			e := got[0]
+			line, col := position(text, c.at)
+			if e.Pos.Line != line || e.Pos.Column != col || !strings.Contains(e.Msg, c.msg) || !strings.Contains(e.Hint, c.hint) {
+				t.Errorf("got %v at %d:%d, want %q with hint %q at %d:%d", e, e.Pos.Line, e.Pos.Column, c.msg, c.hint, line, col)
+			}
+		})
+	}
+}
+
+// A database source whose connection variable is unset or unparseable is a
+// problem of check, at the source, before any migration.
+func TestCheckNamesAnUnusableConnectionVariable(t *testing.T) {
+	text := withSource(validText(t), `kanta_db: {kind: mysql, dsn_env: KANTAMIG_TEST_UNSET_DSN, table: asiat, where: "avattu < :cutoff"}`)
+	text = strings.Replace(text, "cases:\n  source: asiat\n", "cases:\n  source: kanta_db\n", 1)
+	for _, dsn := range []string{"", "not a connection string"} {
+		t.Setenv("KANTAMIG_TEST_UNSET_DSN", dsn)
+		m, err := loadText(t, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		problems, _ := CheckSources(context.Background(), m)
+		line, _ := position(text, "kanta_db: {kind")
+		if len(problems) != 1 || problems[0].Pos.Line != line || !strings.Contains(problems[0].Msg, "KANTAMIG_TEST_UNSET_DSN") {
+			t.Errorf("DSN %q: want one problem naming the variable at line %d, got %v", dsn, line, problems)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state/sqlite"
+	"github.com/kantamig/kantamig/mapping"
 )
 
 var db *sqltest.Server
@@ -165,5 +166,30 @@ func (k *killAfter) Add(n int64) {
 	k.seen += n
 	if k.seen == k.n {
 		db.Kill()
+	}
+}
+
+// check against a database: the server describes each query, no row is
+// read, and a column the mapping names that the query lacks is a problem at
+// the field's position, with the nearest column suggested.
+func TestCheckAgainstTheDatabase(t *testing.T) {
+	needDB(t)
+	m, _, err := Load(dbMapping, testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems, warnings := mapping.CheckSources(context.Background(), m); len(problems)+len(warnings) != 0 {
+		t.Fatalf("the sample database mapping: problems %v, warnings %v", problems, warnings)
+	}
+	file := testenv.SampleMapping(t, "sosiaalitoimi-classic-mariadb.yaml", func(s string) string {
+		return strings.Replace(s, "    family_name: sukunimi\n", "    family_name: sukunimi_x\n", 1)
+	})
+	m, _, err = Load(file, testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, _ := mapping.CheckSources(context.Background(), m)
+	if len(problems) != 1 || !strings.Contains(problems[0].Msg, `source "asiakkaat" has no column "sukunimi_x"`) || !strings.Contains(problems[0].Hint, `did you mean "sukunimi"?`) {
+		t.Errorf("want one problem for the misspelt column, got %v", problems)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	file := fs.String("m", "", "mapping file (YAML)")
 	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas (env KANTAMIG_SOSMETA)")
+	offline := fs.Bool("offline", false, "check the mapping file only, without opening its sources")
 	if err := fs.Parse(args); err != nil {
 		return exitWith(exitUsage)
 	}
@@ -27,6 +29,15 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	m, _, err := pipeline.Load(*file, *sosmeta)
 	if err != nil {
 		return err
+	}
+	if !*offline {
+		problems, warnings := mapping.CheckSources(context.Background(), m)
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "warning: %v\n", w)
+		}
+		if len(problems) > 0 {
+			return problems
+		}
 	}
 	fmt.Fprintf(stdout, "%s: ok (%s; clients from %s, cases from %s, documents from %s; cut-off %s)\n", *file, m.System,
 		strings.Join(mapping.SourceNames(m.Clients), ", "), strings.Join(mapping.SourceNames(m.Cases), ", "),

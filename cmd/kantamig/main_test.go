@@ -31,6 +31,24 @@ func TestCheckBrokenMappingPrintsPosition(t *testing.T) {
 	}
 }
 
+// A column the source lacks fails check (exit 3) at the field's position;
+// --offline checks the file alone and passes.
+func TestCheckFindsAColumnTheSourceLacks(t *testing.T) {
+	path := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+		return strings.Replace(s, "    family_name: sukunimi", "    family_name: sukunimmi", 1)
+	})
+	code, _, stderr := runCLI(t, "check", "-m", path, "--sosmeta", testenv.Sosmeta())
+	if code != exitMapping {
+		t.Errorf("exit code %d, want %d", code, exitMapping)
+	}
+	if !regexp.MustCompile(`sosiaalitoimi-classic\.yaml:\d+:18: clients\.family_name: source "asiakkaat" has no column "sukunimmi" \(hint: did you mean "sukunimi"\?`).MatchString(stderr) {
+		t.Errorf("stderr lacks the position and suggestion:\n%s", stderr)
+	}
+	if code, _, stderr := runCLI(t, "check", "--offline", "-m", path, "--sosmeta", testenv.Sosmeta()); code != exitOK {
+		t.Errorf("--offline: exit %d: %s", code, stderr)
+	}
+}
+
 func TestDryRunExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", testenv.Sosmeta(), "--report", filepath.Join(dir, "r.xlsx")}

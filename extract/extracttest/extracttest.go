@@ -1,7 +1,8 @@
 // Package extracttest is the conformance suite every source kind passes:
 // records end cleanly after the last one; a broken input is an error, never
 // an early end; cancellation stops the stream; locators are non-empty and
-// stable; bytes outside the declared encoding are reported, not repaired.
+// stable; bytes outside the declared encoding are reported, not repaired;
+// Probe names every field the records carry, for check.
 // See extract.Kind for the checklist of adding a kind.
 package extracttest
 
@@ -46,6 +47,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("RecordsEndCleanlyAfterTheLast", func(t *testing.T) { endsCleanly(t, h) })
 	t.Run("LocatorsAreNonEmptyAndStable", func(t *testing.T) { locators(t, h) })
 	t.Run("CancellationStopsTheStream", func(t *testing.T) { cancellation(t, h) })
+	t.Run("ProbeNamesTheFieldsTheRecordsCarry", func(t *testing.T) { probe(t, h) })
 	t.Run("BrokenInputIsAnErrorNotAnEarlyEnd", func(t *testing.T) {
 		if h.Broken == nil {
 			t.Skip("no broken input of this kind can be made here")
@@ -191,5 +193,28 @@ func invalid(t *testing.T, h Harness) {
 	}
 	if got != string(raw) {
 		t.Fatalf("text = %q, want the bytes as they were, %q, for the mapping to reject", got, raw)
+	}
+}
+
+// probe: what Probe says a source has is what its records carry, so that
+// check finds a misspelt column and passes a right one.
+func probe(t *testing.T, h Harness) {
+	cols, rows := Rows()
+	spec := h.Write(t, cols, rows)
+	p, err := extract.Probe(context.Background(), spec, 10)
+	if err != nil {
+		t.Fatalf("probing: %v", err)
+	}
+	have := map[string]bool{}
+	for _, c := range p.Columns {
+		have[c] = true
+	}
+	for _, c := range cols {
+		if !have[c] {
+			t.Errorf("Probe lists %v, without %q", p.Columns, c)
+		}
+	}
+	if p.Sampled && p.Records != 10 {
+		t.Errorf("sampled %d records, asked for 10", p.Records)
 	}
 }
