@@ -59,9 +59,13 @@ type Relationship struct {
 // CaseClient links a client to a case (asialiitos).
 type CaseClient struct {
 	ClientKey string
-	Client    Client
-	Joined    time.Time
-	Left      time.Time
+	// Identity is the identity code (or temporary identifier) the source
+	// names the client by when it has no client key; resolving finds the
+	// client's key from it.
+	Identity string
+	Client   Client
+	Joined   time.Time
+	Left     time.Time
 }
 
 // Case is a social-welfare case (asia).
@@ -90,6 +94,7 @@ type Author struct {
 type Document struct {
 	SourceKey       string
 	ClientKey       string
+	ClientIdentity  string // the client's identity code, when the source names the client by it (see CaseClient.Identity)
 	CaseKey         string
 	Client          Client
 	Type            string // general type, 1.2.246.537.6.1506

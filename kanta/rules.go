@@ -31,6 +31,7 @@ const (
 	RuleDuplicatePerson   = "duplicate-person"    // a second client with the same identity code
 	RuleClientMissing     = "client-missing"      // the referred client is not in the export
 	RuleClientNotLoaded   = "client-not-loaded"   // the referred client is rejected or skipped
+	RuleUnknownClient     = "unknown-client"      // no client to be migrated has the identity code a record names
 	RuleCaseMissing       = "case-missing"        // the referred case is not in the export
 	RuleCaseNotLoaded     = "case-not-loaded"     // the referred case is rejected or skipped
 	RuleCaseClient        = "case-client"         // the document's client is not a client of its case
@@ -79,7 +80,7 @@ var Rules = []RuleInfo{
 	{RuleHetuDate, "mapping", RuleRejects}, {RuleHetuIndividual, "mapping", RuleRejects}, {RuleHetuCheck, "mapping", RuleRejects},
 	{RuleCutoff, "mapping", RuleSkips},
 	{RuleDuplicateKey, "resolve", RuleRejects}, {RuleDuplicatePerson, "resolve", RuleRejects},
-	{RuleClientMissing, "resolve", RuleRejects}, {RuleClientNotLoaded, "resolve", RuleRejects},
+	{RuleClientMissing, "resolve", RuleRejects}, {RuleClientNotLoaded, "resolve", RuleRejects}, {RuleUnknownClient, "resolve", RuleRejects},
 	{RuleCaseMissing, "resolve", RuleRejects}, {RuleCaseNotLoaded, "resolve", RuleRejects}, {RuleCaseClient, "resolve", RuleRejects},
 	{RuleReplacesMissing, "resolve", RuleRejects}, {RuleReplacesNotLoaded, "resolve", RuleRejects}, {RuleVersionOrder, "resolve", RuleRejects},
 	{RuleTransform, "transform", RuleRejects}, {RuleStructuredForm, "transform", RuleRejects}, {RuleDocumentTooLarge, "transform", RuleRejects},

@@ -338,6 +338,9 @@ func (a *applier) keys(name string) []string {
 	}
 	f := a.em.fields[name]
 	keys := splitValues(s, f.split, true)
+	if f.refSource == "" { // identity codes, not keys
+		return keys
+	}
 	for i, k := range keys {
 		keys[i] = QualifiedKey(f.refSource, k)
 	}
@@ -450,6 +453,16 @@ func (em *EntityMapping) Case(rec extract.Record) (kanta.Case, *Outcome) {
 	for _, key := range a.keys("clients") {
 		k.Clients = append(k.Clients, kanta.CaseClient{ClientKey: key})
 	}
+	for _, code := range a.keys("client_identity_codes") {
+		k.Clients = append(k.Clients, kanta.CaseClient{Identity: code})
+	}
+	if len(k.Clients) == 0 {
+		name := "clients"
+		if _, ok := a.em.fields[name]; !ok {
+			name = "client_identity_codes"
+		}
+		a.fail(a.missing(name))
+	}
 	k.Name = a.code("name")
 	k.NameOther = a.raw("name_other")
 	if k.Name == "99" && k.NameOther == "" {
@@ -478,7 +491,14 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	d.SourceKey = a.out.Key
 	d.ClientKey = a.ref("client")
 	if d.ClientKey == "" {
-		a.fail(a.missing("client"))
+		d.ClientIdentity = a.raw("client_identity_code")
+	}
+	if d.ClientKey == "" && d.ClientIdentity == "" {
+		name := "client"
+		if _, ok := a.em.fields[name]; !ok {
+			name = "client_identity_code"
+		}
+		a.fail(a.missing(name))
 	}
 	d.CaseKey = a.ref("case")
 	if d.CaseKey == "" {

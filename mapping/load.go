@@ -306,6 +306,13 @@ func (c *compiler) compile() *Mapping {
 	return m
 }
 
+// clientReference is, for the entities that name their clients, the two
+// ways of doing so: by client key, or by identity code. One is required.
+var clientReference = map[kanta.Entity][2]string{
+	kanta.EntityCase:     {"clients", "client_identity_codes"},
+	kanta.EntityDocument: {"client", "client_identity_code"},
+}
+
 // compileBlocks compiles the source blocks of an entity. Each source may be
 // read once per entity: keys are unique per source.
 func (c *compiler) compileBlocks(m *Mapping, e kanta.Entity, key string, blocks EntityBlocks) []*EntityMapping {
@@ -434,6 +441,13 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 		if t.required {
 			if _, ok := em.fields[t.name]; !ok {
 				c.fail(ec.fieldsPos, fmt.Sprintf("add `%s:` under fields", t.name), "%s: required target field %q is not mapped", key, t.name)
+			}
+		}
+	}
+	if pair, ok := clientReference[e]; ok {
+		if _, a := em.fields[pair[0]]; !a {
+			if _, b := em.fields[pair[1]]; !b {
+				c.fail(ec.fieldsPos, fmt.Sprintf("add `%s:` (the client key) or `%s:` under fields", pair[0], pair[1]), "%s: required target field %q is not mapped", key, pair[0])
 			}
 		}
 	}

@@ -53,7 +53,8 @@ var targets = map[kanta.Entity][]target{
 		{name: "created", kind: kindTime, doc: "when the record was created, compared with the cut-off; defaults to relationship_start"},
 	},
 	kanta.EntityCase: {
-		{name: "clients", kind: kindKeys, refers: kanta.EntityClient, required: true, doc: "client keys of the case's clients (several for a shared case)"},
+		{name: "clients", kind: kindKeys, refers: kanta.EntityClient, doc: "client keys of the case's clients (several for a shared case); this or client_identity_codes is required"},
+		{name: "client_identity_codes", kind: kindKeys, doc: "identity codes (or temporary identifiers) of the case's clients, when the export names them so; each must be a client's of the mapping"},
 		{name: "name", kind: kindCode, codeSet: kanta.SetCaseName, required: true, doc: "case name (1.2.246.537.6.1265)"},
 		{name: "name_other", kind: kindText, doc: "free text when the name is 99 (Muu)"},
 		{name: "status", kind: kindCode, codeSet: kanta.SetCaseStatus, required: true, doc: "case status (1.2.246.537.6.1501)"},
@@ -66,7 +67,8 @@ var targets = map[kanta.Entity][]target{
 		{name: "created", kind: kindTime, doc: "when the record was created; defaults to opened"},
 	},
 	kanta.EntityDocument: {
-		{name: "client", kind: kindKey, refers: kanta.EntityClient, required: true, doc: "key of the document's client"},
+		{name: "client", kind: kindKey, refers: kanta.EntityClient, doc: "key of the document's client; this or client_identity_code is required"},
+		{name: "client_identity_code", kind: kindText, doc: "identity code (or temporary identifier) of the document's client, when the export names the client so"},
 		{name: "case", kind: kindKey, refers: kanta.EntityCase, required: true, doc: "key of the document's case"},
 		{name: "type", kind: kindCode, codeSet: kanta.SetDocumentType, required: true, doc: "general document type (1.2.246.537.6.1506), one of the 17"},
 		{name: "specific_type", kind: kindCode, codeSet: kanta.SetSpecificDocumentType, doc: "specific document type; with a Sosmeta schema it gets a structured form"},

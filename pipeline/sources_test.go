@@ -25,12 +25,30 @@ P2;A000003;S000003;PAA;IP;2022-05-21T09:00:00;A second row with the key P2 in th
 P4;A999999;S000003;PAA;IP;2022-05-22T09:00:00;A client no export has.
 `
 
+// decisionBlock reads the decisions CSV by client key.
+const decisionBlock = `  - source: paatokset
+    key: id
+    fields:
+      client: asiakas
+      case: asia
+      type: {from: tyyppi, map: asiakirjatyyppi}
+      service_task: {from: palvelu, map: palvelu}
+      drawn_up: laadittu
+      text: teksti
+`
+
 // twoDocumentSources is the sample mapping with its documents read from the
 // XML export and from the decisions CSV written into dir.
 func twoDocumentSources(t *testing.T, dir string) string {
+	return withDecisions(t, dir, decisions, decisionBlock)
+}
+
+// withDecisions is the sample mapping with a second source of documents:
+// csv, written into dir, read by block.
+func withDecisions(t *testing.T, dir, csv, block string) string {
 	t.Helper()
-	csv := filepath.Join(dir, "paatokset.csv")
-	if err := os.WriteFile(csv, []byte(decisions), 0o600); err != nil {
+	path := filepath.Join(dir, "paatokset.csv")
+	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(text string) string {
@@ -43,18 +61,9 @@ func twoDocumentSources(t *testing.T, dir string) string {
 				b.WriteString("  " + line + "\n")
 			}
 		}
-		b.WriteString(`  - source: paatokset
-    key: id
-    fields:
-      client: asiakas
-      case: asia
-      type: {from: tyyppi, map: asiakirjatyyppi}
-      service_task: {from: palvelu, map: palvelu}
-      drawn_up: laadittu
-      text: teksti
-`)
+		b.WriteString(block)
 		text = text[:i] + "documents:\n" + b.String()
-		return strings.Replace(text, "sources:\n", "sources:\n  paatokset: {kind: csv, file: "+csv+", delimiter: \";\"}\n", 1)
+		return strings.Replace(text, "sources:\n", "sources:\n  paatokset: {kind: csv, file: "+path+", delimiter: \";\"}\n", 1)
 	})
 }
 
@@ -161,5 +170,43 @@ func TestStateWithUnqualifiedKeysIsRefused(t *testing.T) {
 	}
 	if counts, _ := st.Counts(); len(counts) != 0 {
 		t.Errorf("records staged into the old state: %v", counts)
+	}
+}
+
+// A source that names clients only by identity code: each record goes to the
+// client staged with that code; a code no migrated client has is rejected
+// as unknown-client, with the code masked in the reason.
+func TestDocumentsNamingTheirClientByIdentityCode(t *testing.T) {
+	// A000001 (150467-949T) is a client of case S000001 in the samples.
+	csv := `hetu;asia;laadittu;teksti
+150467-949T;S000001;2021-03-15T10:00:00;Päätös, named by identity code.
+010101-995T;S000001;2021-03-16T10:00:00;An identity code no client has.
+`
+	block := `  - source: paatokset
+    key: [hetu, laadittu]
+    fields:
+      client_identity_code: hetu
+      case: asia
+      type: {value: "11"}
+      service_task: {value: "91"}
+      drawn_up: laadittu
+      text: teksti
+`
+	dir := t.TempDir()
+	rep := dryRunMapping(t, withDecisions(t, dir, csv, block), Options{WorkDir: t.TempDir()})
+	got := rep.EntitySources["document"]["paatokset"]
+	if want := (report.Counts{Extracted: 2, WouldLoad: 1, Rejected: 1}); got == nil || *got != want {
+		t.Fatalf("the decisions: %+v, want %+v", got, want)
+	}
+	for _, f := range rep.Rejects {
+		if f.Source != "paatokset" {
+			continue
+		}
+		if f.Rule != "unknown-client" || !strings.Contains(f.Reason, "010101*****") || strings.Contains(f.Reason, "995T") {
+			t.Errorf("reject %+v: want unknown-client with the code masked", f)
+		}
+		if strings.Contains(f.Key, "995T") || strings.Contains(f.Locator, "995T") {
+			t.Errorf("identity code in the key or locator of %+v", f)
+		}
 	}
 }

@@ -307,7 +307,6 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	if dup != nil {
 		return s.refuse(row, state.Rejected, dup)
 	}
-	row.ClientKey, row.CaseKey = d.ClientKey, d.CaseKey
 	if !d.DrawnUp.IsZero() {
 		row.OrderTime = d.DrawnUp.UTC().Format("20060102T150405.000")
 	}
@@ -317,6 +316,7 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 			return err
 		}
 	}
+	row.ClientKey, row.CaseKey = d.ClientKey, d.CaseKey // a client named by identity code has its key now
 	if ok, err := s.settle(row, o); !ok || err != nil {
 		return err
 	}

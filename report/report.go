@@ -163,13 +163,15 @@ func (r *Report) CountDocument(typeLabel, taskLabel, outcome string) {
 	}
 }
 
-// MaskKey masks a source key that is itself personal data (legacy systems often
-// key clients by identity code).
+// mask hides identity codes in a finding: in its reason, and in its key and
+// locator too, since legacy systems often key clients by identity code and
+// a database locator names the key.
 func (r *Report) mask(f Finding) Finding {
 	if r.showPersonal {
 		return f
 	}
 	f.Key = maskIfIdentity(f.Key)
+	f.Locator = maskIdentityCodes(f.Locator)
 	f.Reason = maskIdentityCodes(f.Reason)
 	return f
 }

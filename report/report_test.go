@@ -10,7 +10,7 @@ import (
 
 func TestIdentityCodesAreMaskedUnlessAsked(t *testing.T) {
 	// Legacy systems often key clients by identity code, and reasons may quote one.
-	f := Finding{Locator: "a.csv:2", Entity: "client", Key: "150467-946P", Rule: "x", Reason: "same person as 010190Y990L"}
+	f := Finding{Locator: "asiakas[hetu=050505A971V]", Entity: "client", Key: "150467-946P", Rule: "x", Reason: "same person as 010190Y990L"}
 	for _, show := range []bool{false, true} {
 		r := New(Settings{PersonalData: show})
 		r.Reject(f)
@@ -19,7 +19,7 @@ func TestIdentityCodesAreMaskedUnlessAsked(t *testing.T) {
 			t.Fatal(err)
 		}
 		data, _ := os.ReadFile(path)
-		has := strings.Contains(string(data), "150467-946P") || strings.Contains(string(data), "010190Y990L")
+		has := strings.Contains(string(data), "150467-946P") || strings.Contains(string(data), "010190Y990L") || strings.Contains(string(data), "050505A971V")
 		if has != show {
 			t.Errorf("show-personal-data %v: identity codes present %v\n%s", show, has, data)
 		}

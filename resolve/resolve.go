@@ -37,8 +37,9 @@ type Staged struct {
 type Records interface {
 	// Staged returns the record of an entity staged under key, or nil.
 	Staged(e kanta.Entity, key string) (*Staged, error)
-	// SamePerson returns another client of this pass, under another key,
-	// with the same person hash, or nil.
+	// SamePerson returns another client of this pass, under another key
+	// (any key when key is ""), with the same person hash, or nil. Only a
+	// client to be migrated has a person hash.
 	SamePerson(person, key string) (*Staged, error)
 }
 
@@ -99,9 +100,33 @@ func (r *Resolver) client(key, field string, missing, notLoaded func(why string)
 	return s, &rel, nil, nil
 }
 
+// byIdentity finds the key of the client to be migrated that has an
+// identity code (or temporary identifier), for a record that names its
+// client so. The code is masked in the reason.
+func (r *Resolver) byIdentity(code, field string) (string, *kanta.Finding, error) {
+	s, err := r.recs.SamePerson(PersonHash(kanta.Client{IdentityCode: code}), "")
+	if err != nil || s != nil {
+		if s != nil {
+			return s.Key, nil, nil
+		}
+		return "", nil, err
+	}
+	return "", &kanta.Finding{Field: field, Rule: kanta.RuleUnknownClient,
+		Reason: fmt.Sprintf("no client to be migrated has the identity code %s: the client is not in the export, or is rejected or skipped there", kanta.MaskIdentityCode(code))}, nil
+}
+
 // CaseClients checks that every client of a case is migrated and fills in
-// each one's person.
+// each one's person; clients named by identity code get their key.
 func (r *Resolver) CaseClients(c *kanta.Case) (*kanta.Finding, error) {
+	for i := range c.Clients {
+		if c.Clients[i].ClientKey == "" && c.Clients[i].Identity != "" {
+			key, f, err := r.byIdentity(c.Clients[i].Identity, "client_identity_codes")
+			if f != nil || err != nil {
+				return f, err
+			}
+			c.Clients[i].ClientKey = key
+		}
+	}
 	for i, cc := range c.Clients {
 		_, rel, f, err := r.client(cc.ClientKey, "clients",
 			func(string) string { return fmt.Sprintf("client %q is not in the export", cc.ClientKey) },
@@ -123,9 +148,17 @@ type Refs struct {
 }
 
 // Document checks a document's client, case and replaced version, fills in
-// its client, and returns what it refers to.
+// its client (and its client key, when named by identity code), and returns
+// what it refers to.
 func (r *Resolver) Document(d *kanta.Document) (Refs, *kanta.Finding, error) {
 	var refs Refs
+	if d.ClientKey == "" && d.ClientIdentity != "" {
+		key, f, err := r.byIdentity(d.ClientIdentity, "client_identity_code")
+		if f != nil || err != nil {
+			return refs, f, err
+		}
+		d.ClientKey = key
+	}
 	crow, rel, f, err := r.client(d.ClientKey, "client",
 		func(string) string { return fmt.Sprintf("client %q is not in the export", d.ClientKey) },
 		func(why string) string { return fmt.Sprintf("its client relationship is not migrated (%s)", why) })
