@@ -19,6 +19,10 @@ import (
 type Record struct {
 	Fields  map[string]string
 	Locator string
+	// Position is the record's place in its source, 1 for the first: a key
+	// for a source without an id column, the same on every read of the same
+	// input. Open sets it, for every kind.
+	Position int
 }
 
 // Get returns a field's value and whether the source has such a field.
@@ -140,7 +144,26 @@ func Open(spec Spec) (Source, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownKind, spec.Kind, strings.Join(Kinds(), ", "))
 	}
-	return k.Open(spec)
+	src, err := k.Open(spec)
+	if err != nil {
+		return nil, err
+	}
+	return &positioned{Source: src}, nil
+}
+
+// positioned numbers the records of a source.
+type positioned struct {
+	Source
+	n int
+}
+
+func (p *positioned) Next(ctx context.Context) (Record, error) {
+	rec, err := p.Source.Next(ctx)
+	if err == nil {
+		p.n++
+		rec.Position = p.n
+	}
+	return rec, err
 }
 
 // Probed is what Probe learnt of a source's fields.

@@ -191,3 +191,54 @@ func TestCSVQuotingErrorStopsWithPositionFieldCountDoesNot(t *testing.T) {
 		t.Errorf("field count: %v", recs)
 	}
 }
+
+// A record reads the attributes and simple child elements of the elements
+// enclosing it, as far as they precede it: an export that puts the client's
+// identity code on the element around the client's documents.
+func TestXMLRecordReadsItsAncestors(t *testing.T) {
+	text := `<vienti versio="3">
+<asiakas hetu="010190Y990M"><nimi>Testinen</nimi>
+  <asiakirja id="1"><teksti>a</teksti></asiakirja>
+  <asiakirja id="2"><teksti>b</teksti></asiakirja>
+  <myohemmin>after the records</myohemmin>
+</asiakas>
+<asiakas hetu="150467-946P">
+  <asiakirja id="3"/>
+</asiakas>
+</vienti>`
+	recs := readAll(t, Spec{Kind: "xml", File: writeFile(t, "a.xml", []byte(text)), Record: "/vienti/asiakas/asiakirja"})
+	if len(recs) != 3 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for i, want := range []map[string]string{
+		{"@id": "1", "../@hetu": "010190Y990M", "../nimi": "Testinen", "../../@versio": "3"},
+		{"@id": "2", "../@hetu": "010190Y990M", "../nimi": "Testinen"},
+		{"@id": "3", "../@hetu": "150467-946P", "../../@versio": "3"},
+	} {
+		for k, v := range want {
+			if got := recs[i].Fields[k]; got != v {
+				t.Errorf("record %d: %s = %q, want %q", i+1, k, got, v)
+			}
+		}
+	}
+	if _, ok := recs[2].Fields["../nimi"]; ok {
+		t.Error("record 3 has the previous client's name")
+	}
+	for _, r := range recs {
+		if _, ok := r.Fields["../myohemmin"]; ok {
+			t.Errorf("record %s reads an element that follows it", r.Fields["@id"])
+		}
+	}
+}
+
+// Open numbers the records of every kind, 1 for the first, the same on every read.
+func TestRecordsArePositioned(t *testing.T) {
+	path := writeFile(t, "p.csv", []byte("a\nx\ny\nz\n"))
+	for round := 0; round < 2; round++ {
+		for i, r := range readAll(t, Spec{Kind: "csv", File: path}) {
+			if r.Position != i+1 {
+				t.Errorf("record %d has position %d", i+1, r.Position)
+			}
+		}
+	}
+}

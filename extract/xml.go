@@ -23,7 +23,25 @@ type xmlSource struct {
 	index   int
 	other   int // elements at the record level under another name
 	columns map[string]bool
+	// anc holds, for each open element that is not a record (the record's
+	// ancestors and their kin), its attributes and the simple child
+	// elements seen so far: a record reads them as "../@attr", "../child",
+	// "../../@attr" and so on.
+	anc []ancestor
 }
+
+// ancestor is an open element outside the records.
+type ancestor struct {
+	attrs    []xml.Attr
+	children map[string]string // simple child elements seen so far, by name
+	text     []byte            // its own character data, while it has no child elements
+	parent   bool              // it has had child elements
+}
+
+// maxAncestorText bounds the text kept of an element outside the records: an
+// ancestor's simple fields are short (an identity code, a name), and a long
+// text there must not be held in memory.
+const maxAncestorText = 64 << 10
 
 func init() {
 	Register(Kind{Name: "xml", File: true, Options: []string{"record"}, Open: openXML, SampledColumns: true,
@@ -110,6 +128,9 @@ func (s *xmlSource) Next(ctx context.Context) (Record, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			s.stack = append(s.stack, t.Name.Local)
+			if n := len(s.anc); n > 0 {
+				s.anc[n-1].parent = true
+			}
 			if s.atRecord() {
 				line, _ := s.dec.InputPos()
 				s.index++
@@ -118,6 +139,7 @@ func (s *xmlSource) Next(ctx context.Context) (Record, error) {
 				if err != nil {
 					return Record{}, err
 				}
+				s.addAncestors(fields)
 				loc := fmt.Sprintf("%s:/%s[%d] (line %d)", s.name, strings.Join(s.want, "/"), s.index, line)
 				return Record{Fields: fields, Locator: loc}, nil
 			}
@@ -129,13 +151,61 @@ func (s *xmlSource) Next(ctx context.Context) (Record, error) {
 				if err != nil {
 					return Record{}, err
 				}
+				if _, text := fields["."]; len(t.Attr) == 0 && (len(fields) == 0 || (len(fields) == 1 && text)) {
+					// A simple element (text only) beside the records is a
+					// field of the element enclosing them, e.g. the client's
+					// name around the client's documents: a misnamed record
+					// would have an id or fields of its own.
+					if n := len(s.anc); n > 0 {
+						if s.anc[n-1].children == nil {
+							s.anc[n-1].children = map[string]string{}
+						}
+						s.anc[n-1].children[t.Name.Local] = fields["."]
+					}
+					s.other--
+					continue
+				}
 				fields[UnexpectedElement] = t.Name.Local
 				path := strings.Join(append(slices.Clone(s.want[:len(s.want)-1]), t.Name.Local), "/")
 				loc := fmt.Sprintf("%s:/%s (line %d)", s.name, path, line)
 				return Record{Fields: fields, Locator: loc}, nil
 			}
+			s.anc = append(s.anc, ancestor{attrs: slices.Clone(t.Attr)})
+		case xml.CharData:
+			if n := len(s.anc); n > 0 && !s.anc[n-1].parent && len(s.anc[n-1].text) < maxAncestorText {
+				s.anc[n-1].text = append(s.anc[n-1].text, t...)
+			}
 		case xml.EndElement:
 			s.stack = s.stack[:len(s.stack)-1]
+			if n := len(s.anc); n > 0 {
+				done := s.anc[n-1]
+				s.anc = s.anc[:n-1]
+				if n > 1 && !done.parent {
+					up := &s.anc[n-2]
+					if up.children == nil {
+						up.children = map[string]string{}
+					}
+					up.children[t.Name.Local] = strings.TrimSpace(string(done.text))
+				}
+			}
+		}
+	}
+}
+
+// addAncestors gives a record the attributes and simple child elements of
+// the elements that enclose it, as far as they precede it in the file:
+// "../@hetu" is an attribute of its parent, "../nimi" a child element of its
+// parent seen before it, "../../@id" an attribute of its grandparent.
+func (s *xmlSource) addAncestors(fields map[string]string) {
+	for d := len(s.anc) - 1; d >= 0; d-- {
+		prefix := strings.Repeat("../", len(s.anc)-d)
+		for _, a := range s.anc[d].attrs {
+			s.columns[prefix+"@"+a.Name.Local] = true
+			fields[prefix+"@"+a.Name.Local] = a.Value
+		}
+		for name, v := range s.anc[d].children {
+			s.columns[prefix+name] = true
+			fields[prefix+name] = v
 		}
 	}
 }

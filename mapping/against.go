@@ -24,6 +24,9 @@ type ColumnUse struct {
 func (em *EntityMapping) ColumnUses() []ColumnUse {
 	var out []ColumnUse
 	for _, k := range em.Key {
+		if k == PositionKey {
+			continue
+		}
 		out = append(out, ColumnUse{Column: k, Target: "key", Required: true, Pos: em.keyPos})
 	}
 	for name, f := range em.fields {

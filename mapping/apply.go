@@ -69,6 +69,10 @@ func (em *EntityMapping) begin(rec extract.Record) *applier {
 	}
 	parts := make([]string, 0, len(em.Key))
 	for _, k := range em.Key {
+		if k == PositionKey {
+			parts = append(parts, strconv.Itoa(rec.Position))
+			continue
+		}
 		v, ok := rec.Fields[k]
 		if !ok {
 			a.fail(reject(k, kanta.RuleKey, "the record has no key column %q", k))

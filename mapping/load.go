@@ -85,6 +85,12 @@ func QualifiedKey(source, key string) string {
 	return source + KeySeparator + key
 }
 
+// PositionKey, written as a key column, keys a record by its place in its
+// source (1 for the first record): for a source without an id column. It is
+// stable across reads of the same file, not across a re-export that adds,
+// removes or reorders records.
+const PositionKey = "$position"
+
 // KeySeparator stands between a source's name and a key in a qualified
 // key; source names may not contain it.
 const KeySeparator = ":"
@@ -421,7 +427,13 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 		c.fail(ec.sourcePos, "name one of the sources: "+strings.Join(sortedKeys(c.cfg.Sources), ", "), "%s: unknown source %q", key, ec.Source)
 	} else {
 		em.Source = c.compileSource(ec.Source, sc)
-		em.Source.KeyColumns = ec.Key
+		for _, k := range ec.Key {
+			if k != PositionKey {
+				em.Source.KeyColumns = append(em.Source.KeyColumns, k)
+			} else if kind, ok := extract.Lookup(sc.Kind); ok && !kind.File {
+				c.fail(ec.keyPos, "key the records by the columns that identify them; a query's row order is not stable", "%s: %s keys records of a file by their place in it, and source %q is a %s database", key, PositionKey, ec.Source, sc.Kind)
+			}
+		}
 		em.Source.Cutoff, em.Source.Timezone = c.cutoff, loc
 	}
 	if len(ec.Key) == 0 {

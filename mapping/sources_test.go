@@ -236,3 +236,37 @@ func TestCheckNamesAnUnusableConnectionVariable(t *testing.T) {
 		}
 	}
 }
+
+// A file without an id column is keyed by the records' places; a database,
+// whose row order is not stable, cannot be.
+func TestRecordsKeyedByPosition(t *testing.T) {
+	text := strings.Replace(validText(t), "  source: asiakirjat\n  key: \"@id\"\n", "  source: asiakirjat\n  key: $position\n", 1)
+	m, err := loadText(t, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := extract.Open(m.Documents[0].Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	recs, err := extract.ReadAll(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, o := m.Documents[0].Document(recs[0]); o.Key != "asiakirjat:1" || o.Reject != nil {
+		t.Errorf("key %q, reject %v; want asiakirjat:1", o.Key, o.Reject)
+	}
+	if problems, _ := CheckSources(context.Background(), m); len(problems) != 0 {
+		t.Errorf("check: %v", problems)
+	}
+
+	db := withSource(validText(t), `kanta_db: {kind: mysql, dsn_env: X, table: asiat, where: "avattu < :cutoff"}`)
+	db = strings.Replace(db, "cases:\n  source: asiat\n  key: id\n", "cases:\n  source: kanta_db\n  key: $position\n", 1)
+	_, err = loadText(t, db)
+	var errs Errors
+	line, _ := position(db, "$position")
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Pos.Line != line || !strings.Contains(errs[0].Msg, "is a mysql database") {
+		t.Errorf("want one error at line %d, got %v", line, err)
+	}
+}
