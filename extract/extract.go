@@ -60,10 +60,10 @@ type Spec struct {
 
 	// Databases (mysql, mssql).
 	DSNEnv     string            // the environment variable holding the connection string
-	Query      string            // a SELECT in which :cutoff is the bound cut-off date
+	Query      string            // a SELECT; :cutoff in it is bound to the cut-off date
 	Table      string            // or a table,
 	Columns    []string          // its columns (default all)
-	Where      string            // and a condition using :cutoff
+	Where      string            // and a condition
 	KeyColumns []string          // the entity's key, for locators and ordering
 	Label      string            // how locators and errors name the source
 	Cutoff     time.Time         // bound to :cutoff

@@ -89,9 +89,6 @@ func SQLQuery(spec Spec) (string, []any, error) {
 		args = append(args, spec.Cutoff.Format("2006-01-02"))
 		return d.param(n)
 	})
-	if n == 0 {
-		return "", nil, errors.New("the query must compare with :cutoff, the bound cut-off date, so that only pre-joining records are read")
-	}
 	return q, args, nil
 }
 
@@ -109,8 +106,6 @@ func checkSQL(s Spec) []Problem {
 		p = append(p, Problem{Message: "dsn_env is required", Hint: "name the environment variable that holds the connection string, e.g. dsn_env: KANTAMIG_SOURCE_DSN; it never goes in this file"})
 	case (s.Query == "") == (s.Table == ""):
 		p = append(p, Problem{Message: "give either query or table", Hint: "give query: (a SELECT) or table: with columns: and where:"})
-	case !strings.Contains(s.Query+s.Where, ":cutoff"):
-		p = append(p, Problem{Message: "the query must use :cutoff, the bound cut-off date", Hint: "compare the record's creation date with :cutoff, e.g. WHERE created < :cutoff"})
 	}
 	cols := make([]string, 0, len(s.Encodings))
 	for col := range s.Encodings {

@@ -32,6 +32,7 @@ const (
 	RuleClientMissing     = "client-missing"      // the referred client is not in the export
 	RuleClientNotLoaded   = "client-not-loaded"   // the referred client is rejected or skipped
 	RuleUnknownClient     = "unknown-client"      // no client to be migrated has the identity code a record names
+	RuleMissingDate       = "missing-date"        // a date every record needs (start, opened, drawn up) is empty
 	RuleCaseMissing       = "case-missing"        // the referred case is not in the export
 	RuleCaseNotLoaded     = "case-not-loaded"     // the referred case is rejected or skipped
 	RuleCaseClient        = "case-client"         // the document's client is not a client of its case
@@ -52,6 +53,8 @@ const (
 	RuleXMLChar      = "xml-char"      // characters XML cannot carry were removed
 	RuleFallbackCode = "fallback-code" // an unmapped value took the declared fallback code
 	RuleTemporaryID  = "temporary-id"  // a client known by a temporary identifier only
+	RuleSexCode      = "sex-code"      // the sex given contradicts the identity code's
+	RuleBeforeBirth  = "before-birth"  // a record dated before its client was born
 	RuleTypePrefix   = "type-prefix"   // a specific type that does not belong to the general type
 )
 
@@ -80,12 +83,12 @@ var Rules = []RuleInfo{
 	{RuleHetuDate, "mapping", RuleRejects}, {RuleHetuIndividual, "mapping", RuleRejects}, {RuleHetuCheck, "mapping", RuleRejects},
 	{RuleCutoff, "mapping", RuleSkips},
 	{RuleDuplicateKey, "resolve", RuleRejects}, {RuleDuplicatePerson, "resolve", RuleRejects},
-	{RuleClientMissing, "resolve", RuleRejects}, {RuleClientNotLoaded, "resolve", RuleRejects}, {RuleUnknownClient, "resolve", RuleRejects},
+	{RuleClientMissing, "resolve", RuleRejects}, {RuleClientNotLoaded, "resolve", RuleRejects}, {RuleUnknownClient, "resolve", RuleRejects}, {RuleMissingDate, "mapping", RuleRejects},
 	{RuleCaseMissing, "resolve", RuleRejects}, {RuleCaseNotLoaded, "resolve", RuleRejects}, {RuleCaseClient, "resolve", RuleRejects},
 	{RuleReplacesMissing, "resolve", RuleRejects}, {RuleReplacesNotLoaded, "resolve", RuleRejects}, {RuleVersionOrder, "resolve", RuleRejects},
 	{RuleTransform, "transform", RuleRejects}, {RuleStructuredForm, "transform", RuleRejects}, {RuleDocumentTooLarge, "transform", RuleRejects},
 	{RuleDelivery, "load", RuleFails}, {RuleArchiveRejected, "load", RuleFails},
-	{RuleXMLChar, "mapping", RuleWarns}, {RuleFallbackCode, "mapping", RuleWarns}, {RuleTemporaryID, "mapping", RuleWarns},
+	{RuleXMLChar, "mapping", RuleWarns}, {RuleFallbackCode, "mapping", RuleWarns}, {RuleTemporaryID, "mapping", RuleWarns}, {RuleSexCode, "mapping", RuleWarns}, {RuleBeforeBirth, "mapping", RuleWarns},
 	{RuleTypePrefix, "mapping", RuleWarns},
 }
 

@@ -60,6 +60,11 @@ var sampleRecords = 1000
 // optional element may stand in later records only.
 func CheckSources(ctx context.Context, m *Mapping) (problems, warnings Errors) {
 	for _, em := range m.Blocks() {
+		if em.cutoffAt != nil {
+			warnings = append(warnings, &Error{File: em.file, Pos: *em.cutoffAt,
+				Msg:  fmt.Sprintf("source %q filters on :cutoff: rows whose date is NULL vanish without a trace from the reconciliation", em.SourceName),
+				Hint: "read every row and let kantamig apply the cut-off: it reports later records as skipped and records without a date as rejected (missing-date)"})
+		}
 		probed, err := extract.Probe(ctx, em.Source, sampleRecords)
 		if err != nil {
 			problems = append(problems, &Error{File: em.file, Pos: em.sourcePos,

@@ -230,7 +230,11 @@ func (a *applier) date(name string) time.Time {
 	s := a.raw(name)
 	if s == "" {
 		if a.isRequired(name) {
-			a.fail(a.missing(name))
+			reason := "is not mapped"
+			if f := a.em.fields[name]; f != nil {
+				reason = describeField(name, f) + " is empty"
+			}
+			a.fail(reject(name, kanta.RuleMissingDate, "%s: without its date the record can be placed neither before or after the cut-off nor in its client's order; give the date in the source", reason))
 		}
 		return time.Time{}
 	}
@@ -310,6 +314,9 @@ func (a *applier) codesOf(name string, multi bool) []string {
 		if f.vmap != nil {
 			national, ok := f.vmap.values[v]
 			if !ok && f.vmap.none {
+				// Left empty on purpose, but listed: nothing is dropped
+				// without a trace.
+				a.out.Unmapped = append(a.out.Unmapped, Unmapped{Field: name, Map: f.vmap.name, Value: v})
 				continue
 			}
 			if !ok {
@@ -432,6 +439,12 @@ func (em *EntityMapping) Client(rec extract.Record) (kanta.Relationship, *Outcom
 	c.Sex = a.code("sex")
 	if c.Sex == "" && parsed.Code != "" {
 		c.Sex = parsed.Sex()
+	} else if parsed.Code != "" && (c.Sex == "1" || c.Sex == "2") && c.Sex != parsed.Sex() {
+		// A warning, not a reject: the source's value is kept, as the
+		// register may have recorded a change of legal sex without a new
+		// code, and codes given from 2027 no longer tell the sex.
+		a.out.Warnings = append(a.out.Warnings, Finding{Field: "sex", Rule: kanta.RuleSexCode,
+			Reason: fmt.Sprintf("sex %s contradicts the identity code's (%s); archived as the source gives it: check it against the population register", c.Sex, parsed.Sex())})
 	}
 	c.Municipality = a.code("home_municipality")
 	c.NonDisclosure = a.boolean("non_disclosure")
@@ -442,6 +455,9 @@ func (em *EntityMapping) Client(rec extract.Record) (kanta.Relationship, *Outcom
 	r.Unit = a.unit(m)
 	for _, st := range a.codes("service_tasks") {
 		r.ServiceTasks = append(r.ServiceTasks, kanta.ServiceTaskRelationship{ServiceTask: st, Unit: r.Unit, Start: r.Start, End: r.End})
+	}
+	if w := BeforeBirth("relationship_start", "the client relationship starts", r.Start, c.BirthDate); w != nil {
+		a.out.Warnings = append(a.out.Warnings, *w)
 	}
 	if !r.End.IsZero() && r.End.Before(r.Start) {
 		a.fail(reject("relationship_end", kanta.RuleDateOrder, "the relationship ends (%s) before it starts (%s)", r.End.Format("2006-01-02"), r.Start.Format("2006-01-02")))
@@ -541,4 +557,16 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 		}
 	}
 	return d, a.finish(m, d.DrawnUp)
+}
+
+// BeforeBirth warns of a record dated before its client's birth. A warning,
+// not a reject: child welfare notifies of a child before birth (an
+// anticipatory notification, Lastensuojelulaki 25 c §), and its records
+// are rightly dated so; anything else is a wrong date to correct at source.
+func BeforeBirth(field, what string, when, birth time.Time) *Finding {
+	if when.IsZero() || birth.IsZero() || !when.Before(birth) {
+		return nil
+	}
+	return &Finding{Field: field, Rule: kanta.RuleBeforeBirth,
+		Reason: fmt.Sprintf("%s on %s, before the client's birth: right only for an anticipatory child-welfare notification and what follows it; otherwise correct the date in the source", what, when.Format("2006-01-02"))}
 }

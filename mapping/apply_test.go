@@ -2,10 +2,13 @@ package mapping
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/kantamig/kantamig/extract"
+	"github.com/kantamig/kantamig/kanta"
 )
 
 func TestClientOutcomes(t *testing.T) {
@@ -109,5 +112,54 @@ func TestStripForbiddenXML(t *testing.T) {
 	}
 	if s, r := StripForbiddenXML("ääkköset ok"); s != "ääkköset ok" || r != nil {
 		t.Errorf("clean text changed: %q %v", s, r)
+	}
+}
+
+// What the source holds is never silently changed or dropped: a value a
+// fallback-none map leaves out is listed; an empty date every record needs
+// is a missing-date reject; a sex against the identity code, and a date
+// before the client's birth, are warnings that keep the source's value.
+func TestNothingSilentlyLostOrChanged(t *testing.T) {
+	text := strings.Replace(validText(t), "    service_tasks: {from: palvelut, map: palvelu}", "    service_tasks: {from: palvelut, map: palvelut}\n    sex: sp", 1)
+	text = strings.Replace(text, "value_maps:\n", "value_maps:\n  palvelut:\n    code_set: service-task\n    fallback: none\n    values: {LP: \"24\"}\n", 1)
+	m, err := loadText(t, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := func(fields map[string]string) (kanta.Relationship, *Outcome) {
+		base := map[string]string{"id": "1", "hetu": "150467-946P", "suku": "Testinen", "etu": "Aino", "alku": "01.02.2010", "palvelut": "LP", "sp": ""}
+		for k, v := range fields {
+			base[k] = v
+		}
+		return m.Clients[0].Client(extract.Record{Fields: base, Locator: "t:1"})
+	}
+	rules := func(fs []Finding) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.Rule)
+		}
+		return out
+	}
+
+	rel, o := client(map[string]string{"palvelut": "LP,XX"})
+	if len(rel.ServiceTasks) != 1 || len(o.Unmapped) != 1 || o.Unmapped[0].Value != "XX" || !o.OK() {
+		t.Errorf("fallback none: tasks %v, unmapped %v, outcome %+v; want XX listed, the record kept", rel.ServiceTasks, o.Unmapped, o)
+	}
+	if _, o := client(map[string]string{"alku": ""}); o.Reject == nil || o.Reject.Rule != kanta.RuleMissingDate {
+		t.Errorf("empty start: %+v, want missing-date", o.Reject)
+	}
+	// 150467-946P: individual number 946, even: sex 2.
+	rel, o = client(map[string]string{"sp": "1"})
+	if rel.Client.Sex != "1" || !o.OK() || !slices.Contains(rules(o.Warnings), kanta.RuleSexCode) {
+		t.Errorf("sex against the code: sex %q, warnings %v, outcome %+v; want the source's 1 kept with a sex-code warning", rel.Client.Sex, rules(o.Warnings), o)
+	}
+	if _, o := client(map[string]string{"sp": "2"}); slices.Contains(rules(o.Warnings), kanta.RuleSexCode) {
+		t.Errorf("a sex that agrees is warned of: %v", o.Warnings)
+	}
+	if _, o := client(map[string]string{"alku": "01.02.1967"}); !o.OK() || !slices.Contains(rules(o.Warnings), kanta.RuleBeforeBirth) {
+		t.Errorf("start before birth (15.4.1967): warnings %v, outcome %+v", rules(o.Warnings), o)
+	}
+	if _, o := client(map[string]string{"hetu": "150467-946p"}); o.Reject == nil || o.Reject.Rule != kanta.RuleHetuFormat {
+		t.Errorf("lower-case identity code: %+v, want hetu-format", o.Reject)
 	}
 }

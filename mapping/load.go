@@ -68,8 +68,9 @@ type EntityMapping struct {
 	Key        []string
 	m          *Mapping
 	file       string
-	keyPos     Pos // where the block's key stands
-	sourcePos  Pos // where the source is defined under sources
+	keyPos     Pos  // where the block's key stands
+	sourcePos  Pos  // where the source is defined under sources
+	cutoffAt   *Pos // where the source's query compares with :cutoff, if it does
 	fields     map[string]*field
 	structured []structuredField
 	loc        *time.Location
@@ -422,6 +423,12 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 	sc, ok := c.cfg.Sources[ec.Source]
 	if ok {
 		em.sourcePos = sc.pos
+		for _, opt := range []string{"query", "where"} {
+			if strings.Contains(sc.options[opt], ":cutoff") {
+				p := sc.optionPos(opt)
+				em.cutoffAt = &p
+			}
+		}
 	}
 	if !ok {
 		c.fail(ec.sourcePos, "name one of the sources: "+strings.Join(sortedKeys(c.cfg.Sources), ", "), "%s: unknown source %q", key, ec.Source)

@@ -229,10 +229,15 @@ func TestCheckNamesAnUnusableConnectionVariable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		problems, _ := CheckSources(context.Background(), m)
+		problems, warnings := CheckSources(context.Background(), m)
 		line, _ := position(text, "kanta_db: {kind")
 		if len(problems) != 1 || problems[0].Pos.Line != line || !strings.Contains(problems[0].Msg, "KANTAMIG_TEST_UNSET_DSN") {
 			t.Errorf("DSN %q: want one problem naming the variable at line %d, got %v", dsn, line, problems)
+		}
+		// The condition on the cut-off loses rows with a NULL date: check says so.
+		_, col := position(text, `"avattu < :cutoff"`)
+		if len(warnings) != 1 || warnings[0].Pos.Column != col || !strings.Contains(warnings[0].Msg, "rows whose date is NULL vanish") {
+			t.Errorf("want a warning at the where condition (column %d), got %v", col, warnings)
 		}
 	}
 }

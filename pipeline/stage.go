@@ -317,6 +317,9 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 		}
 	}
 	row.ClientKey, row.CaseKey = d.ClientKey, d.CaseKey // a client named by identity code has its key now
+	if w := mapping.BeforeBirth("drawn_up", "drawn up", d.DrawnUp, d.Client.BirthDate); w != nil && o.OK() {
+		s.rep.Warn(report.Finding{Locator: rec.Locator, Entity: string(kanta.EntityDocument), Source: o.Source, Key: o.SourceKey, Field: w.Field, Rule: w.Rule, Reason: w.Reason})
+	}
 	if ok, err := s.settle(row, o); !ok || err != nil {
 		return err
 	}

@@ -339,7 +339,7 @@ func main() {
 	plant("document", badType.key, "unmapped-code", "document type with a legacy code no value map covers")
 	noDate := okDocs[30]
 	noDate.drawn = time.Time{}
-	plant("document", noDate.key, "required", "document without its drawing-up time")
+	plant("document", noDate.key, "missing-date", "document without its drawing-up time")
 	dupDoc := *okDocs[40]
 	plant("document", dupDoc.key, "duplicate-key", "the same document twice in the export")
 	docs = append(docs, &dupDoc)
