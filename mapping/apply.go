@@ -521,7 +521,7 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 		a.fail(a.missing(name))
 	}
 	d.CaseKey = a.ref("case")
-	if d.CaseKey == "" {
+	if d.CaseKey == "" && em.WithoutCase == nil {
 		a.fail(reject("case", kanta.RuleNoCase, "the document belongs to no case; every archived client document must refer to its case"))
 	}
 	d.Type = a.code("type")

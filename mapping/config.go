@@ -220,11 +220,15 @@ type EntityConfig struct {
 	Key        StringList `yaml:"key"`
 	Fields     FieldMap   `yaml:"fields"`
 	Structured FieldMap   `yaml:"structured"`
-	pos        Pos
-	sourcePos  Pos
-	keyPos     Pos
-	fieldsPos  Pos
-	structPos  Pos
+	// WithoutCase says what becomes of a document that names no case
+	// (documents only).
+	WithoutCase    *WithoutCaseConfig `yaml:"without_case"`
+	pos            Pos
+	withoutCasePos Pos
+	sourcePos      Pos
+	keyPos         Pos
+	fieldsPos      Pos
+	structPos      Pos
 }
 
 // UnmarshalYAML records positions, then decodes strictly.
@@ -242,6 +246,8 @@ func (e *EntityConfig) UnmarshalYAML(n ast.Node) error {
 				e.sourcePos = posOf(kv.Value)
 			case "key":
 				e.keyPos = posOf(kv.Value)
+			case "without_case":
+				e.withoutCasePos = posOf(kv.Value)
 			case "fields":
 				e.fieldsPos = posOf(kv.Key)
 			case "structured":
@@ -250,6 +256,16 @@ func (e *EntityConfig) UnmarshalYAML(n ast.Node) error {
 		}
 	}
 	return nil
+}
+
+// WithoutCaseConfig is what becomes of documents without a case: rejected
+// (action reject, the default), or collected into one case per client and
+// service task made for the migration (action collect), named 99 (Muu)
+// with the free text name_other and given the case status status.
+type WithoutCaseConfig struct {
+	Action    string `yaml:"action"`
+	NameOther string `yaml:"name_other"`
+	Status    string `yaml:"status"`
 }
 
 // FieldMap is target field -> how to fill it, in file order.

@@ -71,9 +71,12 @@ type EntityMapping struct {
 	keyPos     Pos  // where the block's key stands
 	sourcePos  Pos  // where the source is defined under sources
 	cutoffAt   *Pos // where the source's query compares with :cutoff, if it does
-	fields     map[string]*field
-	structured []structuredField
-	loc        *time.Location
+	// WithoutCase, for documents, collects the documents that name no case
+	// into cases made for the migration; nil rejects them (no-case).
+	WithoutCase *CollectedCases
+	fields      map[string]*field
+	structured  []structuredField
+	loc         *time.Location
 }
 
 // QualifiedKey is the key a record has among all records of its entity: its
@@ -85,6 +88,25 @@ func QualifiedKey(source, key string) string {
 	}
 	return source + KeySeparator + key
 }
+
+// CollectedCases describes the cases made for documents without a case: one
+// per client and service task, named 99 (Muu) with NameOther, in Status,
+// opened at its first document and closed at its last.
+type CollectedCases struct {
+	NameOther, Status string
+}
+
+// GeneratedSource is the source name of the cases kantamig makes (for
+// documents without a case): no source of a mapping may be called so.
+const GeneratedSource = "generated"
+
+// IsGenerated says whether a qualified key is one of a case kantamig made.
+func IsGenerated(key string) bool {
+	return strings.HasPrefix(key, GeneratedSource+KeySeparator)
+}
+
+// CollectedCaseName is the case name of a collected case: 99, Muu (other).
+const CollectedCaseName = "99"
 
 // PositionKey, written as a key column, keys a record by its place in its
 // source (1 for the first record): for a source without an id column. It is
@@ -297,6 +319,9 @@ func (c *compiler) compile() *Mapping {
 	m.CodeSets = c.sets
 	c.compileValueMaps()
 	for name, sc := range cfg.Sources {
+		if name == GeneratedSource {
+			c.fail(sc.pos, "rename the source", "source %q: the name is kantamig's, for the cases it makes for documents without a case", name)
+		}
 		if strings.Contains(name, KeySeparator) {
 			c.fail(sc.pos, "rename the source, e.g. with _ or -", "source %q: a source's name may not contain %q (it separates source and key in a record's key)", name, KeySeparator)
 		}
@@ -311,6 +336,33 @@ func (c *compiler) compile() *Mapping {
 	m.Cases = c.compileBlocks(m, kanta.EntityCase, "cases", cfg.Cases)
 	m.Documents = c.compileBlocks(m, kanta.EntityDocument, "documents", cfg.Documents)
 	return m
+}
+
+// compileWithoutCase checks what becomes of documents without a case.
+func (c *compiler) compileWithoutCase(e kanta.Entity, key string, ec *EntityConfig) *CollectedCases {
+	wc, at := ec.WithoutCase, ec.withoutCasePos
+	switch {
+	case e != kanta.EntityDocument:
+		c.fail(at, "without_case belongs to documents", "%s: without_case is only for documents", key)
+		return nil
+	case wc.Action == "" || wc.Action == "reject":
+		return nil
+	case wc.Action != "collect":
+		c.fail(at, "action is reject (the default) or collect", "%s.without_case: unknown action %q", key, wc.Action)
+		return nil
+	}
+	if strings.TrimSpace(wc.NameOther) == "" {
+		c.fail(at, "say what the cases hold, e.g. name_other: Asiakirjat ilman asiaa (siirto)", "%s.without_case: collect needs name_other, the free text of case name 99 (Muu)", key)
+	}
+	if err := c.sets.Get(kanta.SetCaseName).Check(CollectedCaseName); err != nil {
+		c.fail(at, "load the case-name code set's current export under codesets:", "%s.without_case: %v", key, err)
+	}
+	if wc.Status == "" {
+		c.fail(at, "give the case status code of the collected cases, e.g. the code of a closed case", "%s.without_case: collect needs status", key)
+	} else if err := c.sets.Get(kanta.SetCaseStatus).Check(wc.Status); err != nil {
+		c.fail(at, "use a code of the case-status code set", "%s.without_case: %v", key, err)
+	}
+	return &CollectedCases{NameOther: wc.NameOther, Status: wc.Status}
 }
 
 // clientReference is, for the entities that name their clients, the two
@@ -456,7 +508,13 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 		em.fields[name] = c.compileField(key, t, spec)
 		em.fields[name].refSource = c.refSource(e, ec.Source, key, t, spec)
 	}
+	if ec.WithoutCase != nil {
+		em.WithoutCase = c.compileWithoutCase(e, key, ec)
+	}
 	for _, t := range targets[e] {
+		if t.name == "case" && em.WithoutCase != nil {
+			continue // an export of documents that have no case need not name one
+		}
 		if t.required {
 			if _, ok := em.fields[t.name]; !ok {
 				c.fail(ec.fieldsPos, fmt.Sprintf("add `%s:` under fields", t.name), "%s: required target field %q is not mapped", key, t.name)

@@ -275,3 +275,32 @@ func TestRecordsKeyedByPosition(t *testing.T) {
 		t.Errorf("want one error at line %d, got %v", line, err)
 	}
 }
+
+func TestWithoutCaseMistakes(t *testing.T) {
+	valid := validText(t)
+	at := "  key: \"@id\"\n"
+	for _, c := range []struct{ name, option, msg string }{
+		{"unknown action", `{action: gather}`, `unknown action "gather"`},
+		{"collect without a status", `{action: collect, name_other: Muut}`, "collect needs status"},
+		{"collect without name_other", `{action: collect, status: "92"}`, "collect needs name_other"},
+		{"a status outside its code set", `{action: collect, name_other: Muut, status: "7"}`, `code "7" is not in code set case-status`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			text := strings.Replace(valid, at, at+"  without_case: "+c.option+"\n", 1)
+			_, err := loadText(t, text)
+			line, _ := position(text, "without_case")
+			var errs Errors
+			if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Pos.Line != line || !strings.Contains(errs[0].Msg, c.msg) {
+				t.Errorf("want one error at line %d with %q, got %v", line, c.msg, err)
+			}
+		})
+	}
+	text := strings.Replace(valid, "  source: asiat\n  key: id\n", "  source: asiat\n  key: id\n  without_case: {action: collect}\n", 1)
+	if _, err := loadText(t, text); err == nil || !strings.Contains(err.Error(), "without_case is only for documents") {
+		t.Errorf("without_case on cases: %v", err)
+	}
+	ok := strings.Replace(strings.Replace(valid, at, at+"  without_case: {action: collect, name_other: Muut, status: \"92\"}\n", 1), "    case: s\n", "", 1)
+	if m, err := loadText(t, ok); err != nil || m.Documents[0].WithoutCase == nil || m.Documents[0].WithoutCase.Status != "92" {
+		t.Errorf("collecting without a case field: %v", err)
+	}
+}

@@ -69,7 +69,7 @@ var targets = map[kanta.Entity][]target{
 	kanta.EntityDocument: {
 		{name: "client", kind: kindKey, refers: kanta.EntityClient, doc: "key of the document's client; this or client_identity_code is required"},
 		{name: "client_identity_code", kind: kindText, doc: "identity code (or temporary identifier) of the document's client, when the export names the client so"},
-		{name: "case", kind: kindKey, refers: kanta.EntityCase, required: true, doc: "key of the document's case"},
+		{name: "case", kind: kindKey, refers: kanta.EntityCase, required: true, doc: "key of the document's case; may be left unmapped when without_case collects"},
 		{name: "type", kind: kindCode, codeSet: kanta.SetDocumentType, required: true, doc: "general document type (1.2.246.537.6.1506), one of the 17"},
 		{name: "specific_type", kind: kindCode, codeSet: kanta.SetSpecificDocumentType, doc: "specific document type; with a Sosmeta schema it gets a structured form"},
 		{name: "service_task", kind: kindCode, codeSet: kanta.SetServiceTask, required: true, doc: "service task (1.2.246.537.6.1221)"},

@@ -180,6 +180,9 @@ func (r *Runner) stage(ctx context.Context, pass int) error {
 			return err
 		}
 	}
+	if err := stg.finishCollected(); err != nil {
+		return err
+	}
 	return r.st.Commit()
 }
 

@@ -47,7 +47,11 @@ func Account(st state.Store, rep *report.Report, pass int) (int, error) {
 		default:
 			return nil
 		}
-		rep.Count(e, source, outcome)
+		if source == mapping.GeneratedSource {
+			rep.CountGenerated(e, source, outcome)
+		} else {
+			rep.Count(e, source, outcome)
+		}
 		if e == kanta.EntityDocument {
 			rep.CountDocument(r.DocType, r.ServiceTask, outcome)
 		}

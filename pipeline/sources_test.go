@@ -10,7 +10,9 @@ import (
 
 	"github.com/kantamig/kantamig/archive"
 	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/load/state/sqlite"
 	"github.com/kantamig/kantamig/report"
 )
@@ -208,5 +210,87 @@ func TestDocumentsNamingTheirClientByIdentityCode(t *testing.T) {
 		if strings.Contains(f.Key, "995T") || strings.Contains(f.Locator, "995T") {
 			t.Errorf("identity code in the key or locator of %+v", f)
 		}
+	}
+}
+
+// Documents without a case, collected: one case per client and service task
+// is made for them, opened at the first and closed at the last, reported as
+// generated (not extracted), and delivered before its documents.
+func TestDocumentsWithoutACaseAreCollected(t *testing.T) {
+	csv := `id;asiakas;tyyppi;palvelu;laadittu;teksti
+P1;A000001;PAA;LS;2021-06-01T10:00:00;The later of two decisions of A000001 in LS.
+P2;A000001;PAA;LS;2021-04-01T10:00:00;The earlier one.
+P3;A000003;PAA;IP;2022-06-01T10:00:00;One of A000003 in IP.
+P4;A999999;PAA;IP;2022-06-02T10:00:00;A client no export has: no case is made for it.
+`
+	block := `  - source: paatokset
+    key: id
+    without_case: {action: collect, name_other: Asiakirjat ilman asiaa (siirto), status: "93"}
+    fields:
+      client: asiakas
+      type: {from: tyyppi, map: asiakirjatyyppi}
+      service_task: {from: palvelu, map: palvelu}
+      drawn_up: laadittu
+      text: teksti
+`
+	dir := t.TempDir()
+	file := withDecisions(t, dir, csv, block)
+	rep := dryRunMapping(t, file, Options{WorkDir: t.TempDir()})
+	single := dryRunSamples(t, Options{WorkDir: t.TempDir()})
+	if want := (report.Counts{Generated: 2, WouldLoad: 2}); rep.EntitySources["case"]["generated"] == nil || *rep.EntitySources["case"]["generated"] != want {
+		t.Errorf("generated cases: %+v, want %+v", rep.EntitySources["case"]["generated"], want)
+	}
+	if got, want := rep.Entities["case"].Extracted, single.Entities["case"].Extracted; got != want {
+		t.Errorf("%d cases extracted, want the export's %d (the made ones are not extracted)", got, want)
+	}
+	if want := (report.Counts{Extracted: 4, WouldLoad: 3, Rejected: 1}); *rep.EntitySources["document"]["paatokset"] != want {
+		t.Errorf("the decisions: %+v, want %+v", *rep.EntitySources["document"]["paatokset"], want)
+	}
+	if !rep.Reconciles() {
+		t.Errorf("does not reconcile: %+v", rep.Total)
+	}
+
+	m, schemas, err := Load(file, testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(filepath.Join(dir, "run.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pkg := filepath.Join(dir, "package")
+	sk, err := sink.Open("dir:"+pkg, sink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sk.Close()
+	r, err := Prepare(m, schemas, Options{Store: st, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(context.Background(), RunOptions{Sink: sk}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := archive.JudgePackage(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Problems {
+		t.Error(p)
+	}
+	if want := single.Total.WouldLoad + 2 + 3; res.Documents != want {
+		t.Errorf("%d documents in the package, want %d", res.Documents, want)
+	}
+	row, err := st.Get("case", "generated:asiakkaat:A000001|91")
+	if err != nil || row == nil || row.Outcome != state.Loaded {
+		t.Fatalf("the case made for A000001 in 91: %+v, %v", row, err)
+	}
+	var c kanta.Case
+	if err := state.Decode(row.Model, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "99" || c.Status != "93" || c.Opened.Format("2006-01-02") != "2021-04-01" || c.Closed.Format("2006-01-02") != "2021-06-01" {
+		t.Errorf("the made case: name %s status %s, %v – %v; want 99, 93, 2021-04-01 – 2021-06-01", c.Name, c.Status, c.Opened, c.Closed)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
@@ -311,6 +313,11 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 		row.OrderTime = d.DrawnUp.UTC().Format("20060102T150405.000")
 	}
 	var refs resolve.Refs
+	if o.OK() && d.CaseKey == "" && em.WithoutCase != nil {
+		if o.Reject, err = s.collect(em.WithoutCase, &d); err != nil {
+			return err
+		}
+	}
 	if o.OK() {
 		if refs, o.Reject, err = s.res.Document(&d); err != nil {
 			return err
@@ -341,7 +348,13 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	if n := len(out.XML); n > s.maxBytes {
 		return s.tooLarge(row, "", fmt.Sprintf("its archive document would be %d bytes", n))
 	}
-	return s.stage(row, d, out)
+	if err := s.stage(row, d, out); err != nil {
+		return err
+	}
+	if em.WithoutCase != nil && mapping.IsGenerated(d.CaseKey) {
+		return s.extendCollected(d.CaseKey, d.DrawnUp)
+	}
+	return nil
 }
 
 // label is a code with its display text, for the report's counts.
@@ -353,4 +366,114 @@ func (s *stager) label(set, code string) string {
 		return code + " " + d
 	}
 	return code
+}
+
+// collect gives a document without a case the case made for its client's
+// documents without a case in its service task, making the case when it is
+// the first such document of this pass. The case is staged for delivery by
+// finishCollected, once every document has been read.
+func (s *stager) collect(cc *mapping.CollectedCases, d *kanta.Document) (*kanta.Finding, error) {
+	if _, f, err := s.res.DocumentClient(d); f != nil || err != nil {
+		return f, err
+	}
+	key := mapping.QualifiedKey(mapping.GeneratedSource, storedKey(d.ClientKey)+"|"+d.ServiceTask)
+	d.CaseKey = key
+	prev, err := s.st.Get(string(kanta.EntityCase), key)
+	if err != nil || (prev != nil && prev.Pass == s.pass) {
+		return nil, err
+	}
+	row := &state.Record{Entity: string(kanta.EntityCase), Key: key, Pass: s.pass, Outcome: state.Pending, ClientKey: d.ClientKey,
+		Locator: fmt.Sprintf("made for the documents without a case of client %s in service task %s", d.ClientKey, d.ServiceTask)}
+	if prev != nil { // made in an earlier run: the same case
+		row.EntityOID, row.DocOID, row.Attempts = prev.EntityOID, prev.DocOID, prev.Attempts
+		if prev.Outcome == state.Loaded {
+			row.Outcome = state.Loaded
+		}
+	}
+	if err := s.mint(&row.EntityOID, kindCase); err != nil {
+		return nil, err
+	}
+	if err := s.mint(&row.DocOID, kindDocument); err != nil {
+		return nil, err
+	}
+	c := kanta.Case{SourceKey: key, Name: mapping.CollectedCaseName, NameOther: cc.NameOther, Status: cc.Status,
+		ServiceTask: d.ServiceTask, Unit: d.Unit, Clients: []kanta.CaseClient{{ClientKey: d.ClientKey, Client: d.Client}}}
+	if row.Model, err = state.Encode(c); err != nil {
+		return nil, err
+	}
+	return nil, s.st.Put(row)
+}
+
+// extendCollected stretches a collected case over a document staged in it:
+// it opens at its first document and closes at its last.
+func (s *stager) extendCollected(key string, at time.Time) error {
+	row, err := s.st.Get(string(kanta.EntityCase), key)
+	if err != nil || row == nil {
+		return err
+	}
+	var c kanta.Case
+	if err := state.Decode(row.Model, &c); err != nil {
+		return err
+	}
+	if c.Opened.IsZero() || at.Before(c.Opened) {
+		c.Opened = at
+	}
+	if c.Closed.IsZero() || at.After(c.Closed) {
+		c.Closed = at
+	}
+	if row.Model, err = state.Encode(c); err != nil {
+		return err
+	}
+	return s.st.Put(row)
+}
+
+// finishCollected builds the document of every case collected in this pass,
+// now that its dates are known. A case none of whose documents is staged is
+// skipped, with the reason.
+func (s *stager) finishCollected() error {
+	return forEachKey(s.st, string(kanta.EntityCase), mapping.GeneratedSource+mapping.KeySeparator, func(key string) error {
+		row, err := s.st.Get(string(kanta.EntityCase), key)
+		if err != nil || row == nil || row.Pass != s.pass {
+			return err
+		}
+		var c kanta.Case
+		if err := state.Decode(row.Model, &c); err != nil {
+			return err
+		}
+		if c.Opened.IsZero() {
+			return s.refuse(row, state.Skipped, &kanta.Finding{Rule: kanta.RuleCollectedEmpty, Reason: "none of the documents collected into it is migrated"})
+		}
+		for i := range c.Clients {
+			c.Clients[i].Joined, c.Clients[i].Left = c.Opened, c.Closed
+		}
+		out, err := s.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
+		if err != nil {
+			return s.transformFailed(row, err)
+		}
+		return s.stage(row, c, out)
+	})
+}
+
+// forEachKey calls fn with each key of an entity that starts with prefix,
+// in key order, a page at a time.
+func forEachKey(st state.Store, entity, prefix string, fn func(string) error) error {
+	after := prefix
+	for {
+		keys, err := st.Keys(entity, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if !strings.HasPrefix(k, prefix) {
+				return nil
+			}
+			if err := fn(k); err != nil {
+				return err
+			}
+		}
+		if len(keys) < 500 {
+			return nil
+		}
+		after = keys[len(keys)-1]
+	}
 }

@@ -10,6 +10,7 @@
 package report
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -26,17 +27,43 @@ const (
 // Counts is the reconciliation of one entity or one document type.
 type Counts struct {
 	Extracted int `json:"extracted"`
+	// Generated counts the records kantamig made rather than read: the
+	// cases collected for documents without a case.
+	Generated int `json:"generated,omitempty"`
 	WouldLoad int `json:"would_load"`
 	Rejected  int `json:"rejected"`
 	Skipped   int `json:"skipped"`
 }
 
 // Reconciles reports whether extracted = would load + rejected + skipped.
-func (c Counts) Reconciles() bool { return c.Extracted == c.WouldLoad+c.Rejected+c.Skipped }
+func (c Counts) Reconciles() bool {
+	return c.Extracted+c.Generated == c.WouldLoad+c.Rejected+c.Skipped
+}
 
-// Add counts one record with its outcome.
+// Add counts one record read from a source, with its outcome.
 func (c *Counts) Add(outcome string) {
 	c.Extracted++
+	c.outcome(outcome)
+}
+
+// Equation is the reconciliation in words: "extracted E = would load L +
+// rejected R + skipped S", with "+ generated G" after E when kantamig made
+// records.
+func (c Counts) Equation() string {
+	in := fmt.Sprintf("extracted %d", c.Extracted)
+	if c.Generated > 0 {
+		in += fmt.Sprintf(" + generated %d", c.Generated)
+	}
+	return fmt.Sprintf("%s = would load %d + rejected %d + skipped %d", in, c.WouldLoad, c.Rejected, c.Skipped)
+}
+
+// AddGenerated counts one record kantamig made, with its outcome.
+func (c *Counts) AddGenerated(outcome string) {
+	c.Generated++
+	c.outcome(outcome)
+}
+
+func (c *Counts) outcome(outcome string) {
 	switch outcome {
 	case OutcomeLoad:
 		c.WouldLoad++
@@ -128,13 +155,22 @@ func New(s Settings) *Report {
 
 // Count records one record's outcome for its entity.
 func (r *Report) Count(e kanta.Entity, source, outcome string) {
+	r.count(e, source, outcome, (*Counts).Add)
+}
+
+// CountGenerated counts a record kantamig made (source names what made it).
+func (r *Report) CountGenerated(e kanta.Entity, source, outcome string) {
+	r.count(e, source, outcome, (*Counts).AddGenerated)
+}
+
+func (r *Report) count(e kanta.Entity, source, outcome string, add func(*Counts, string)) {
 	c := r.Entities[string(e)]
 	if c == nil {
 		c = &Counts{}
 		r.Entities[string(e)] = c
 	}
-	c.Add(outcome)
-	r.Total.Add(outcome)
+	add(c, outcome)
+	add(&r.Total, outcome)
 	bySource := r.EntitySources[string(e)]
 	if bySource == nil {
 		bySource = map[string]*Counts{}
@@ -145,7 +181,7 @@ func (r *Report) Count(e kanta.Entity, source, outcome string) {
 		sc = &Counts{}
 		bySource[source] = sc
 	}
-	sc.Add(outcome)
+	add(sc, outcome)
 }
 
 // CountDocument records a document's outcome by general type and service task.

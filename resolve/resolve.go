@@ -147,15 +147,13 @@ type Refs struct {
 	ReplacesVersion    int
 }
 
-// Document checks a document's client, case and replaced version, fills in
-// its client (and its client key, when named by identity code), and returns
-// what it refers to.
-func (r *Resolver) Document(d *kanta.Document) (Refs, *kanta.Finding, error) {
-	var refs Refs
+// DocumentClient checks that a document's client is migrated, finds its
+// key when the document names it by identity code, and fills it in.
+func (r *Resolver) DocumentClient(d *kanta.Document) (*Staged, *kanta.Finding, error) {
 	if d.ClientKey == "" && d.ClientIdentity != "" {
 		key, f, err := r.byIdentity(d.ClientIdentity, "client_identity_code")
 		if f != nil || err != nil {
-			return refs, f, err
+			return nil, f, err
 		}
 		d.ClientKey = key
 	}
@@ -163,9 +161,21 @@ func (r *Resolver) Document(d *kanta.Document) (Refs, *kanta.Finding, error) {
 		func(string) string { return fmt.Sprintf("client %q is not in the export", d.ClientKey) },
 		func(why string) string { return fmt.Sprintf("its client relationship is not migrated (%s)", why) })
 	if f != nil || err != nil {
-		return refs, f, err
+		return nil, f, err
 	}
 	d.Client = rel.Client
+	return crow, nil, nil
+}
+
+// Document checks a document's client, case and replaced version, fills in
+// its client (and its client key, when named by identity code), and returns
+// what it refers to.
+func (r *Resolver) Document(d *kanta.Document) (Refs, *kanta.Finding, error) {
+	var refs Refs
+	crow, f, err := r.DocumentClient(d)
+	if f != nil || err != nil {
+		return refs, f, err
+	}
 	refs.Relationship = crow.EntityOID
 	krow, err := r.recs.Staged(kanta.EntityCase, d.CaseKey)
 	switch {

@@ -77,10 +77,14 @@ func runDryRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	t := rep.Total
-	fmt.Fprintf(stdout, "extracted %d = would load %d + rejected %d + skipped %d (%s)\n", t.Extracted, t.WouldLoad, t.Rejected, t.Skipped, reconciled(rep.Reconciles()))
+	fmt.Fprintf(stdout, "%s (%s)\n", t.Equation(), reconciled(rep.Reconciles()))
 	for _, e := range []string{"client", "case", "document"} {
 		if c := rep.Entities[e]; c != nil {
-			fmt.Fprintf(stdout, "  %-9s extracted %6d  would load %6d  rejected %5d  skipped %5d\n", e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
+			fmt.Fprintf(stdout, "  %-9s extracted %6d  would load %6d  rejected %5d  skipped %5d", e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
+			if c.Generated > 0 {
+				fmt.Fprintf(stdout, "  (%d generated)", c.Generated)
+			}
+			fmt.Fprintln(stdout)
 		}
 	}
 	fmt.Fprintf(stdout, "signed %d documents with %s\n", rep.DocumentsSigned, rep.Settings.Signer)
