@@ -6,7 +6,7 @@ BIN     := bin/kantamig
 export KANTAMIG_SOSMETA := $(abspath $(SOSMETA))
 export KANTAMIG_SHARED  := $(abspath $(SHARED))
 
-.PHONY: build test demo demo-token demo-mariadb bench bench-mariadb samples vet clean fuzz
+.PHONY: build test demo demo-token demo-mariadb demo-kotihoito bench bench-mariadb samples vet clean fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/kantamig
@@ -61,6 +61,21 @@ demo: build demo-token
 	    --id-attr:ID urn:hl7finland:signatureTimestamp out/package/$$f 2>&1 | grep -q '^OK' && echo "xmlsec1 OK $$f" || { echo "xmlsec1 FAILED $$f"; exit 1; }; \
 	done
 	$(BIN) status --state out/run.db
+
+# The second sample system, Kotihoito Lite (samples/kotihoito): four exports of three kinds in one
+# mapping, decisions naming clients by identity code, entries without ids or cases collected into cases
+# made for the migration; dry-run, migration into out/kh-package, verify.
+demo-kotihoito: export KANTAMIG_PIN = demo-0000
+demo-kotihoito: export SOFTHSM2_CONF = $(abspath $(DEMO_TOKEN))/softhsm2.conf
+demo-kotihoito: export KANTAMIG_TOKEN_LABEL = kantamig
+demo-kotihoito: export KANTAMIG_KEY_LABEL = org-signing
+demo-kotihoito: build demo-token
+	$(BIN) check -m mappings/kotihoito-lite.yaml
+	rm -rf out/kh-package out/kh-run.db out/kh-run.db-* out/kh-run-report.*
+	$(BIN) dry-run -m mappings/kotihoito-lite.yaml --report out/kh-dry-run.xlsx --sign-with-token
+	$(BIN) run -m mappings/kotihoito-lite.yaml --state out/kh-run.db --sink dir:out/kh-package
+	$(BIN) verify out/kh-package
+	$(BIN) status --state out/kh-run.db
 
 # The same job with the legacy database as the source: a private MariaDB server under out/mariadb,
 # the sample dump loaded, then the dry-run and the migration from it. The database password is the

@@ -27,17 +27,22 @@ func TestDocumentationExampleIsTheSampleMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sample, err := os.ReadFile("../mappings/sosiaalitoimi-classic.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(doc), "<!-- example:begin -->\n```yaml\n")
-	example, _, ok2 := strings.Cut(rest, "```\n<!-- example:end -->")
-	if !ok || !ok2 {
-		t.Fatal("docs/mapping.md lacks the example markers")
-	}
-	if example != string(sample) {
-		t.Error("the example in docs/mapping.md differs from mappings/sosiaalitoimi-classic.yaml; copy the mapping into the doc")
+	for _, ex := range []struct{ marker, file string }{
+		{"example", "sosiaalitoimi-classic.yaml"},
+		{"multi-source-example", "kotihoito-lite.yaml"},
+	} {
+		sample, err := os.ReadFile("../mappings/" + ex.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, ok := strings.Cut(string(doc), "<!-- "+ex.marker+":begin -->\n```yaml\n")
+		example, _, ok2 := strings.Cut(rest, "```\n<!-- "+ex.marker+":end -->")
+		if !ok || !ok2 {
+			t.Fatalf("docs/mapping.md lacks the %s markers", ex.marker)
+		}
+		if example != string(sample) {
+			t.Errorf("the %s in docs/mapping.md differs from mappings/%s; copy the mapping into the doc", ex.marker, ex.file)
+		}
 	}
 }
 

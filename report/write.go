@@ -43,7 +43,7 @@ func (r *Report) WriteExcel(path string) error {
 		write func(*excelize.StreamWriter) error
 		width []float64
 	}{
-		{"Summary", r.summaryRows, []float64{28, 12, 12, 12, 12, 14, 12}},
+		{"Summary", r.summaryRows, []float64{28, 12, 12, 12, 12, 12, 14}},
 		{"By type", func(sw *excelize.StreamWriter) error {
 			return countRows(sw, "General document type", r.DocumentsByType)
 		}, []float64{34, 12, 12, 12, 12}},
@@ -114,18 +114,18 @@ func newRows(sw *excelize.StreamWriter, title string) *rowWriter {
 
 func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 	w := newRows(sw, "Dry-run summary: every source record and its outcome")
-	w.put("Entity", "Extracted", "Would load", "Rejected", "Skipped", "Reconciles", "Generated")
+	w.put("Entity", "Extracted", "Generated", "Would load", "Rejected", "Skipped", "Reconciles")
 	for _, e := range []string{"client", "case", "document"} {
 		c := r.Entities[e]
 		if c == nil {
 			c = &Counts{}
 		}
-		w.put(e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped, yesNo(c.Reconciles()), c.Generated)
+		w.put(e, c.Extracted, c.Generated, c.WouldLoad, c.Rejected, c.Skipped, yesNo(c.Reconciles()))
 	}
 	t := r.Total
-	w.put("Total", t.Extracted, t.WouldLoad, t.Rejected, t.Skipped, yesNo(t.Reconciles()), t.Generated)
+	w.put("Total", t.Extracted, t.Generated, t.WouldLoad, t.Rejected, t.Skipped, yesNo(t.Reconciles()))
 	w.put()
-	w.put("Entity / source", "Extracted", "Would load", "Rejected", "Skipped", "Reconciles", "Generated")
+	w.put("Entity / source", "Extracted", "Generated", "Would load", "Rejected", "Skipped", "Reconciles")
 	for _, e := range []string{"client", "case", "document"} {
 		bySource := r.EntitySources[e]
 		names := make([]string, 0, len(bySource))
@@ -135,11 +135,11 @@ func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 		sort.Strings(names)
 		for _, n := range names {
 			c := bySource[n]
-			w.put(e+" / "+n, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped, yesNo(c.Reconciles()), c.Generated)
+			w.put(e+" / "+n, c.Extracted, c.Generated, c.WouldLoad, c.Rejected, c.Skipped, yesNo(c.Reconciles()))
 		}
 	}
 	w.put()
-	w.put("Reconciliation: "+t.Equation(), "", "", "", "", yesNo(r.Reconciles()))
+	w.put("Reconciliation: "+t.Equation(), "", "", "", "", "", yesNo(r.Reconciles()))
 	w.put("Documents generated and checked", r.DocumentsGenerated)
 	w.put("Documents signed", r.DocumentsSigned)
 	w.put("Characters XML forbids, removed", r.RemovedCharacters)

@@ -42,7 +42,7 @@ func printStatus(w io.Writer, st state.Store, path string) error {
 	}
 	sort.Strings(entities)
 	var total, loaded, rejected, skipped, pending int
-	fmt.Fprintf(w, "%-9s %9s %9s %9s %9s %9s\n", "entity", "extracted", "loaded", "rejected", "skipped", "pending")
+	fmt.Fprintf(w, "%-9s %9s %9s %9s %9s %9s\n", "entity", "records", "loaded", "rejected", "skipped", "pending")
 	for _, e := range entities {
 		c := counts[e]
 		n := c[state.Loaded] + c[state.Rejected] + c[state.Skipped] + c[state.Pending]
@@ -50,7 +50,9 @@ func printStatus(w io.Writer, st state.Store, path string) error {
 		total, loaded, rejected, skipped, pending = total+n, loaded+c[state.Loaded], rejected+c[state.Rejected], skipped+c[state.Skipped], pending+c[state.Pending]
 	}
 	reconciles := total == loaded+rejected+skipped+pending
-	fmt.Fprintf(w, "extracted %d = loaded %d + rejected %d + skipped %d + pending %d (%s)\n", total, loaded, rejected, skipped, pending, reconciled(reconciles))
+	// Records, not "extracted": the store also holds the cases kantamig made
+	// for documents without a case.
+	fmt.Fprintf(w, "records %d = loaded %d + rejected %d + skipped %d + pending %d (%s)\n", total, loaded, rejected, skipped, pending, reconciled(reconciles))
 	failures, err := st.Failures(20)
 	if err != nil {
 		return err
