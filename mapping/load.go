@@ -178,6 +178,12 @@ func LoadWith(path string, sets *kanta.CodeSets) (*Mapping, error) {
 		e.File = path
 		return nil, Errors{e}
 	}
+	if errs := unknownKeys(data); len(errs) > 0 {
+		for _, e := range errs {
+			e.File = path
+		}
+		return nil, errs
+	}
 	var cfg Config
 	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
 		return nil, Errors{fromDecodeError(path, err)}

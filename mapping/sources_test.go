@@ -3,6 +3,7 @@ package mapping
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -302,5 +303,54 @@ func TestWithoutCaseMistakes(t *testing.T) {
 	ok := strings.Replace(strings.Replace(valid, at, at+"  without_case: {action: collect, name_other: Muut, status: \"92\"}\n", 1), "    case: s\n", "", 1)
 	if m, err := loadText(t, ok); err != nil || m.Documents[0].WithoutCase == nil || m.Documents[0].WithoutCase.Status != "92" {
 		t.Errorf("collecting without a case field: %v", err)
+	}
+}
+
+// Every unknown key of the file comes back at once, at its position, with the
+// nearest known key, at every level: top, organisation, value maps, entity
+// blocks (a list of them too), field specs, without_case.
+func TestEveryUnknownKeyAtOnce(t *testing.T) {
+	text := validText(t)
+	for _, r := range [][2]string{
+		{"cutoff: 2024-01-01", "cutof: 2024-01-01"},
+		{"  oid_root: 1.2.246", "  oid_rot: 1.2.246"},
+		{"    fallback: reject", "    falback: reject"},
+		{"  source: asiat\n  key: id\n", "  source: asiat\n  key: id\n  feilds_extra: 1\n"},
+		{"    given_names: etu", "    given_names: {form: etu}"},
+		{"  key: \"@id\"\n", "  key: \"@id\"\n  without_case: {action: collect, nme_other: x, status: \"92\"}\n"},
+	} {
+		if !strings.Contains(text, r[0]) {
+			t.Fatalf("fixture lacks %q", r[0])
+		}
+		text = strings.Replace(text, r[0], r[1], 1)
+	}
+	text = asList(t, text, "documents")
+	_, err := loadText(t, text)
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("want mapping errors, got %v", err)
+	}
+	for _, w := range []struct{ at, key, suggest string }{
+		{"cutof:", "cutof", "cutoff"},
+		{"oid_rot:", "oid_rot", "oid_root"},
+		{"falback:", "falback", "fallback"},
+		{"feilds_extra:", "feilds_extra", ""},
+		{"form: etu", "form", "from"},
+		{"nme_other", "nme_other", "name_other"},
+	} {
+		line, col := position(text, w.at)
+		found := false
+		for _, e := range errs {
+			if e.Pos.Line == line && e.Pos.Column == col && strings.Contains(e.Msg, fmt.Sprintf("unknown field %q", w.key)) &&
+				(w.suggest == "" || strings.Contains(e.Hint, fmt.Sprintf("did you mean %q", w.suggest))) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no error for %q at %d:%d; got:\n%v", w.key, line, col, errs)
+		}
+	}
+	if len(errs) != 6 {
+		t.Errorf("%d errors, want 6:\n%v", len(errs), errs)
 	}
 }
