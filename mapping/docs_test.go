@@ -2,9 +2,11 @@ package mapping
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
 )
 
@@ -55,6 +57,49 @@ func TestDocumentationListsEveryRule(t *testing.T) {
 	for _, r := range kanta.Rules {
 		if !strings.Contains(string(data), "| `"+r.Name+"` | "+r.Stage+" | "+r.Kind+" |") {
 			t.Errorf("docs/mapping.md's table of rules lacks | `%s` | %s | %s |", r.Name, r.Stage, r.Kind)
+		}
+	}
+}
+
+// docs/mapping.md documents every key of the mapping language at every level
+// (read from the Config types, as the unknown-key check reads them), and
+// every option of every source kind.
+func TestDocumentationListsEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../docs/mapping.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	seen := map[reflect.Type]bool{}
+	var visit func(reflect.Type, string)
+	visit = func(typ reflect.Type, where string) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Map {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || seen[typ] {
+			return
+		}
+		seen[typ] = true
+		for i := range typ.NumField() {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("yaml"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			if !strings.Contains(doc, "`"+name+"`") && !strings.Contains(doc, "`"+name+":") {
+				t.Errorf("docs/mapping.md does not document %s key %q", where, name)
+			}
+			visit(typ.Field(i).Type, name)
+		}
+	}
+	visit(reflect.TypeOf(Config{}), "top-level")
+	visit(reflect.TypeOf(EntityConfig{}), "entity")
+	visit(reflect.TypeOf(FieldSpec{}), "field")
+	for _, name := range extract.Kinds() {
+		k, _ := extract.Lookup(name)
+		for _, opt := range k.Options {
+			if !strings.Contains(doc, "`"+opt+"`") {
+				t.Errorf("docs/mapping.md does not document option %q of source kind %s", opt, name)
+			}
 		}
 	}
 }
