@@ -10,6 +10,10 @@ const (
 	EntityClient   Entity = "client"
 	EntityCase     Entity = "case"
 	EntityDocument Entity = "document"
+	// EntityMember is one client's membership of a case, with its own
+	// joining and leaving, when the legacy system keeps it in a table of
+	// its own: a record with its own outcome, carried in the case's document.
+	EntityMember Entity = "case_member"
 )
 
 // Organisation is the custodian (rekisterinpitäjä), the organiser
@@ -59,6 +63,9 @@ type Relationship struct {
 // CaseClient links a client to a case (asialiitos).
 type CaseClient struct {
 	ClientKey string
+	// MemberKey is the key of the case-member record this membership came
+	// from, "" when it came from the case record itself.
+	MemberKey string
 	// Identity is the identity code (or temporary identifier) the source
 	// names the client by when it has no client key; resolving finds the
 	// client's key from it.

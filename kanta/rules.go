@@ -34,6 +34,7 @@ const (
 	RuleUnknownClient     = "unknown-client"       // no client to be migrated has the identity code a record names
 	RuleMissingDate       = "missing-date"         // a date every record needs (start, opened, drawn up) is empty
 	RuleCollectedEmpty    = "collected-case-empty" // a case made for documents without a case got none of them
+	RuleCaseNoClient      = "case-no-client"       // no member of a case is migrated
 	RuleCaseMissing       = "case-missing"         // the referred case is not in the export
 	RuleCaseNotLoaded     = "case-not-loaded"      // the referred case is rejected or skipped
 	RuleCaseClient        = "case-client"          // the document's client is not a client of its case
@@ -84,7 +85,7 @@ var Rules = []RuleInfo{
 	{RuleHetuDate, "mapping", RuleRejects}, {RuleHetuIndividual, "mapping", RuleRejects}, {RuleHetuCheck, "mapping", RuleRejects},
 	{RuleCutoff, "mapping", RuleSkips},
 	{RuleDuplicateKey, "resolve", RuleRejects}, {RuleDuplicatePerson, "resolve", RuleRejects},
-	{RuleClientMissing, "resolve", RuleRejects}, {RuleClientNotLoaded, "resolve", RuleRejects}, {RuleUnknownClient, "resolve", RuleRejects}, {RuleMissingDate, "mapping", RuleRejects}, {RuleCollectedEmpty, "stage", RuleSkips},
+	{RuleClientMissing, "resolve", RuleRejects}, {RuleClientNotLoaded, "resolve", RuleRejects}, {RuleUnknownClient, "resolve", RuleRejects}, {RuleMissingDate, "mapping", RuleRejects}, {RuleCollectedEmpty, "stage", RuleSkips}, {RuleCaseNoClient, "stage", RuleRejects},
 	{RuleCaseMissing, "resolve", RuleRejects}, {RuleCaseNotLoaded, "resolve", RuleRejects}, {RuleCaseClient, "resolve", RuleRejects},
 	{RuleReplacesMissing, "resolve", RuleRejects}, {RuleReplacesNotLoaded, "resolve", RuleRejects}, {RuleVersionOrder, "resolve", RuleRejects},
 	{RuleTransform, "transform", RuleRejects}, {RuleStructuredForm, "transform", RuleRejects}, {RuleDocumentTooLarge, "transform", RuleRejects},

@@ -476,7 +476,7 @@ func (em *EntityMapping) Case(rec extract.Record) (kanta.Case, *Outcome) {
 	for _, code := range a.keys("client_identity_codes") {
 		k.Clients = append(k.Clients, kanta.CaseClient{Identity: code})
 	}
-	if len(k.Clients) == 0 {
+	if len(k.Clients) == 0 && len(m.CaseMembers) == 0 {
 		name := "clients"
 		if _, ok := a.em.fields[name]; !ok {
 			name = "client_identity_codes"
@@ -569,4 +569,31 @@ func BeforeBirth(field, what string, when, birth time.Time) *Finding {
 	}
 	return &Finding{Field: field, Rule: kanta.RuleBeforeBirth,
 		Reason: fmt.Sprintf("%s on %s, before the client's birth: right only for an anticipatory child-welfare notification and what follows it; otherwise correct the date in the source", what, when.Format("2006-01-02"))}
+}
+
+// Member maps a case-member record: the case's key, and the membership with
+// the client's key (or identity code) and its dates; the caller resolves
+// both and defaults the dates to the case's.
+func (em *EntityMapping) Member(rec extract.Record) (string, kanta.CaseClient, *Outcome) {
+	m, a := em.m, em.begin(rec)
+	caseKey := a.ref("case")
+	if caseKey == "" {
+		a.fail(a.missing("case"))
+	}
+	cc := kanta.CaseClient{ClientKey: a.ref("client"), MemberKey: a.out.Key}
+	if cc.ClientKey == "" {
+		cc.Identity = a.raw("client_identity_code")
+	}
+	if cc.ClientKey == "" && cc.Identity == "" {
+		name := "client"
+		if _, ok := a.em.fields[name]; !ok {
+			name = "client_identity_code"
+		}
+		a.fail(a.missing(name))
+	}
+	cc.Joined, cc.Left = a.date("joined"), a.date("left")
+	if !cc.Left.IsZero() && cc.Left.Before(cc.Joined) {
+		a.fail(reject("left", kanta.RuleDateOrder, "the client leaves the case (%s) before joining it (%s)", cc.Left.Format("2006-01-02"), cc.Joined.Format("2006-01-02")))
+	}
+	return caseKey, cc, a.finish(m, cc.Joined)
 }

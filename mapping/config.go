@@ -19,6 +19,7 @@ type Config struct {
 	Sources      map[string]*SourceConfig   `yaml:"sources"`
 	Clients      EntityBlocks               `yaml:"clients"`
 	Cases        EntityBlocks               `yaml:"cases"`
+	CaseMembers  EntityBlocks               `yaml:"case_members"`
 	Documents    EntityBlocks               `yaml:"documents"`
 }
 

@@ -37,17 +37,21 @@ type Mapping struct {
 
 	// Each entity is read from one or more sources, each with a block of
 	// its own, in the order the mapping file lists them.
-	Clients   []*EntityMapping
-	Cases     []*EntityMapping
-	Documents []*EntityMapping
+	Clients []*EntityMapping
+	Cases   []*EntityMapping
+	// CaseMembers, when given, are the clients of cases kept in a table of
+	// their own; none means each case names its clients itself.
+	CaseMembers []*EntityMapping
+	Documents   []*EntityMapping
 }
 
 // Blocks lists every source block of every entity, in reading order:
-// clients, cases, documents.
+// clients, cases, case members, documents.
 func (m *Mapping) Blocks() []*EntityMapping {
-	out := make([]*EntityMapping, 0, len(m.Clients)+len(m.Cases)+len(m.Documents))
+	out := make([]*EntityMapping, 0, len(m.Clients)+len(m.Cases)+len(m.CaseMembers)+len(m.Documents))
 	out = append(out, m.Clients...)
 	out = append(out, m.Cases...)
+	out = append(out, m.CaseMembers...)
 	return append(out, m.Documents...)
 }
 
@@ -333,13 +337,16 @@ func (c *compiler) compile() *Mapping {
 		}
 	}
 	c.blocks = map[kanta.Entity][]string{}
-	for e, blocks := range map[kanta.Entity]EntityBlocks{kanta.EntityClient: cfg.Clients, kanta.EntityCase: cfg.Cases, kanta.EntityDocument: cfg.Documents} {
+	for e, blocks := range map[kanta.Entity]EntityBlocks{kanta.EntityClient: cfg.Clients, kanta.EntityCase: cfg.Cases, kanta.EntityMember: cfg.CaseMembers, kanta.EntityDocument: cfg.Documents} {
 		for _, b := range blocks {
 			c.blocks[e] = append(c.blocks[e], b.Source)
 		}
 	}
 	m.Clients = c.compileBlocks(m, kanta.EntityClient, "clients", cfg.Clients)
 	m.Cases = c.compileBlocks(m, kanta.EntityCase, "cases", cfg.Cases)
+	if len(cfg.CaseMembers) > 0 {
+		m.CaseMembers = c.compileBlocks(m, kanta.EntityMember, "case_members", cfg.CaseMembers)
+	}
 	m.Documents = c.compileBlocks(m, kanta.EntityDocument, "documents", cfg.Documents)
 	return m
 }
@@ -375,6 +382,7 @@ func (c *compiler) compileWithoutCase(e kanta.Entity, key string, ec *EntityConf
 // ways of doing so: by client key, or by identity code. One is required.
 var clientReference = map[kanta.Entity][2]string{
 	kanta.EntityCase:     {"clients", "client_identity_codes"},
+	kanta.EntityMember:   {"client", "client_identity_code"},
 	kanta.EntityDocument: {"client", "client_identity_code"},
 }
 
@@ -527,7 +535,7 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 			}
 		}
 	}
-	if pair, ok := clientReference[e]; ok {
+	if pair, ok := clientReference[e]; ok && (e != kanta.EntityCase || len(c.cfg.CaseMembers) == 0) {
 		if _, a := em.fields[pair[0]]; !a {
 			if _, b := em.fields[pair[1]]; !b {
 				c.fail(ec.fieldsPos, fmt.Sprintf("add `%s:` (the client key) or `%s:` under fields", pair[0], pair[1]), "%s: required target field %q is not mapped", key, pair[0])

@@ -66,6 +66,14 @@ var targets = map[kanta.Entity][]target{
 		{name: "service_unit_name", kind: kindText, doc: "service unit name"},
 		{name: "created", kind: kindTime, doc: "when the record was created; defaults to opened"},
 	},
+	kanta.EntityMember: {
+		{name: "case", kind: kindKey, refers: kanta.EntityCase, required: true, doc: "key of the case"},
+		{name: "client", kind: kindKey, refers: kanta.EntityClient, doc: "key of the member client; this or client_identity_code is required"},
+		{name: "client_identity_code", kind: kindText, doc: "identity code (or temporary identifier) of the member client, when the export names the client so"},
+		{name: "joined", kind: kindDate, doc: "when the client joined the case (asiaan liittymishetki); defaults to the case's opening"},
+		{name: "left", kind: kindDate, doc: "when the client left the case (asiasta poistumishetki); defaults to the case's closing"},
+		{name: "created", kind: kindTime, doc: "when the record was created, compared with the cut-off; defaults to joined"},
+	},
 	kanta.EntityDocument: {
 		{name: "client", kind: kindKey, refers: kanta.EntityClient, doc: "key of the document's client; this or client_identity_code is required"},
 		{name: "client_identity_code", kind: kindText, doc: "identity code (or temporary identifier) of the document's client, when the export names the client so"},
@@ -120,7 +128,7 @@ type TargetDoc struct {
 // Targets lists every target field, for documentation and its test.
 func Targets() []TargetDoc {
 	var out []TargetDoc
-	for _, e := range []kanta.Entity{kanta.EntityClient, kanta.EntityCase, kanta.EntityDocument} {
+	for _, e := range []kanta.Entity{kanta.EntityClient, kanta.EntityCase, kanta.EntityMember, kanta.EntityDocument} {
 		for _, t := range targets[e] {
 			out = append(out, TargetDoc{Entity: e, Name: t.name, Required: t.required, CodeSet: t.codeSet, Doc: t.doc})
 		}

@@ -176,12 +176,15 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 func (r *Runner) stage(ctx context.Context, pass int) error {
 	stg := newStager(r.m, r.tr, r.st, r.rep, pass, r.opts.MaxDocumentBytes)
 	for _, s := range stg.steps() {
+		if s.finish != nil {
+			if err := s.finish(); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := r.each(ctx, s.em, s.fn); err != nil {
 			return err
 		}
-	}
-	if err := stg.finishCollected(); err != nil {
-		return err
 	}
 	return r.st.Commit()
 }

@@ -115,6 +115,13 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 	if res.Documents != exp.Archived {
 		t.Errorf("%d documents in the package, want %d", res.Documents, exp.Archived)
 	}
+	counts, err := st.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := counts[string(kanta.EntityMember)]; m[state.Loaded] != exp.Counts["case_member/jasenet"].WouldLoad || m[state.Pending] != 0 {
+		t.Errorf("case members in the store after the run: %v; want every one that loads loaded with its case", m)
+	}
 	for _, g := range exp.Generated {
 		row, err := st.Get(string(kanta.EntityCase), "generated:"+g.Key)
 		if err != nil || row == nil || row.Outcome != state.Loaded {

@@ -55,20 +55,32 @@ func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, re
 }
 
 // steps are the source blocks in the order they are read: every source of
-// clients, then of cases, then of documents, each in the mapping's order.
+// clients, then of cases, then of case members, then of documents, each in
+// the mapping's order. When case members come apart, the cases' documents
+// are built after the last of them (a step without a block), and the cases
+// collected for documents without a case after the last document.
 func (s *stager) steps() []step {
 	var out []step
+	fns := map[kanta.Entity]func(*mapping.EntityMapping, extract.Record) error{
+		kanta.EntityClient: s.client, kanta.EntityCase: s.caseRecord, kanta.EntityMember: s.member, kanta.EntityDocument: s.document}
+	finishedCases := len(s.m.CaseMembers) == 0
 	for _, em := range s.m.Blocks() {
-		fn := map[kanta.Entity]func(*mapping.EntityMapping, extract.Record) error{
-			kanta.EntityClient: s.client, kanta.EntityCase: s.caseRecord, kanta.EntityDocument: s.document}[em.Entity]
-		out = append(out, step{em, func(rec extract.Record) error { return fn(em, rec) }})
+		if em.Entity == kanta.EntityDocument && !finishedCases {
+			out = append(out, step{finish: s.finishCases})
+			finishedCases = true
+		}
+		fn := fns[em.Entity]
+		out = append(out, step{em: em, fn: func(rec extract.Record) error { return fn(em, rec) }})
 	}
-	return out
+	return append(out, step{finish: s.finishCollected})
 }
 
+// step reads one source block, or, without one, finishes what the blocks
+// before it staged.
 type step struct {
-	em *mapping.EntityMapping
-	fn func(extract.Record) error
+	em     *mapping.EntityMapping
+	fn     func(extract.Record) error
+	finish func() error
 }
 
 // stagedRecords shows the store to the resolver.
@@ -290,6 +302,14 @@ func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error
 	if err := s.mint(&row.DocOID, kindDocument); err != nil {
 		return err
 	}
+	if len(s.m.CaseMembers) > 0 {
+		// Its members come apart: its document is built once they are read.
+		row.Outcome = state.Pending
+		if row.Model, err = state.Encode(c); err != nil {
+			return err
+		}
+		return s.st.Put(row)
+	}
 	row.ClientKey = c.Clients[0].ClientKey
 	out, err := s.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
 	if err != nil {
@@ -476,4 +496,89 @@ func forEachKey(st state.Store, entity, prefix string, fn func(string) error) er
 		}
 		after = keys[len(keys)-1]
 	}
+}
+
+// member stages a case-member record and adds the membership to its case.
+func (s *stager) member(em *mapping.EntityMapping, rec extract.Record) error {
+	caseKey, cc, o := em.Member(rec)
+	s.note(kanta.EntityMember, rec, o)
+	row, dup, err := s.begin(kanta.EntityMember, rec, o)
+	if err != nil {
+		return err
+	}
+	if dup != nil {
+		return s.refuse(row, state.Rejected, dup)
+	}
+	var c *kanta.Case
+	if o.OK() {
+		if c, o.Reject, err = s.res.Member(caseKey, &cc); err != nil {
+			return err
+		}
+	}
+	if ok, err := s.settle(row, o); !ok || err != nil {
+		return err
+	}
+	cc.MemberKey = row.Key
+	c.Clients = append(c.Clients, cc)
+	krow, err := s.st.Get(string(kanta.EntityCase), caseKey)
+	if err != nil || krow == nil {
+		return err
+	}
+	if krow.Model, err = state.Encode(*c); err != nil {
+		return err
+	}
+	if err := s.st.Put(krow); err != nil {
+		return err
+	}
+	if row.Outcome != state.Loaded {
+		row.Outcome = state.Pending
+	}
+	row.ClientKey, row.CaseKey = cc.ClientKey, caseKey
+	return s.st.Put(row)
+}
+
+// finishCases builds the document of every case of this pass, now that its
+// members are read. A case with no member migrated is rejected; when a case
+// cannot be built, its members are rejected with it.
+func (s *stager) finishCases() error {
+	return forEachKey(s.st, string(kanta.EntityCase), "", func(key string) error {
+		row, err := s.st.Get(string(kanta.EntityCase), key)
+		if err != nil || row == nil || row.Pass != s.pass || mapping.IsGenerated(key) || (row.Outcome != state.Pending && row.Outcome != state.Loaded) {
+			return err
+		}
+		var c kanta.Case
+		if err := state.Decode(row.Model, &c); err != nil {
+			return err
+		}
+		if len(c.Clients) == 0 {
+			return s.refuse(row, state.Rejected, &kanta.Finding{Field: "clients", Rule: kanta.RuleCaseNoClient, Reason: "no client of the case is migrated: it has no member record whose client is"})
+		}
+		row.ClientKey = c.Clients[0].ClientKey
+		out, err := s.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
+		if err != nil {
+			if err := s.transformFailed(row, err); err != nil {
+				return err
+			}
+			return s.refuseMembers(c, row.Key)
+		}
+		return s.stage(row, c, out)
+	})
+}
+
+// refuseMembers rejects the member records of a case that is not migrated.
+func (s *stager) refuseMembers(c kanta.Case, caseKey string) error {
+	for _, cc := range c.Clients {
+		if cc.MemberKey == "" {
+			continue
+		}
+		mrow, err := s.st.Get(string(kanta.EntityMember), cc.MemberKey)
+		if err != nil || mrow == nil {
+			return err
+		}
+		f := &kanta.Finding{Field: "case", Rule: kanta.RuleCaseNotLoaded, Reason: fmt.Sprintf("its case %q could not be built", caseKey)}
+		if err := s.refuse(mrow, state.Rejected, f); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -115,8 +115,11 @@ func newRows(sw *excelize.StreamWriter, title string) *rowWriter {
 func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 	w := newRows(sw, "Dry-run summary: every source record and its outcome")
 	w.put("Entity", "Extracted", "Generated", "Would load", "Rejected", "Skipped", "Reconciles")
-	for _, e := range []string{"client", "case", "document"} {
+	for _, e := range Entities {
 		c := r.Entities[e]
+		if c == nil && e == "case_member" {
+			continue // a mapping whose cases name their clients themselves
+		}
 		if c == nil {
 			c = &Counts{}
 		}
@@ -126,7 +129,7 @@ func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 	w.put("Total", t.Extracted, t.Generated, t.WouldLoad, t.Rejected, t.Skipped, yesNo(t.Reconciles()))
 	w.put()
 	w.put("Entity / source", "Extracted", "Generated", "Would load", "Rejected", "Skipped", "Reconciles")
-	for _, e := range []string{"client", "case", "document"} {
+	for _, e := range Entities {
 		bySource := r.EntitySources[e]
 		names := make([]string, 0, len(bySource))
 		for n := range bySource {
@@ -148,8 +151,11 @@ func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 	if r.StateCounts != nil {
 		w.put()
 		w.put("Delivery (from the state file)", "Loaded", "Pending", "Rejected", "Skipped")
-		for _, e := range []string{"client", "case", "document"} {
+		for _, e := range Entities {
 			c := r.StateCounts[e]
+			if c == nil && e == "case_member" {
+				continue
+			}
 			w.put(e, c["loaded"], c["pending"], c["rejected"], c["skipped"])
 		}
 		w.put("Documents delivered in this run", r.DocumentsDelivered)

@@ -216,3 +216,48 @@ func (r *Resolver) Document(d *kanta.Document) (Refs, *kanta.Finding, error) {
 	}
 	return refs, nil, nil
 }
+
+// Member checks a case-member record: its case is migrated, its client is
+// (found by identity code when named so) and not already a member. It fills
+// in the client and defaults the dates to the case's, and returns the case.
+func (r *Resolver) Member(caseKey string, cc *kanta.CaseClient) (*kanta.Case, *kanta.Finding, error) {
+	krow, err := r.recs.Staged(kanta.EntityCase, caseKey)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case krow == nil:
+		return nil, &kanta.Finding{Field: "case", Rule: kanta.RuleCaseMissing, Reason: fmt.Sprintf("case %q is not in the export", caseKey)}, nil
+	case !krow.Deliverable:
+		return nil, &kanta.Finding{Field: "case", Rule: kanta.RuleCaseNotLoaded, Reason: fmt.Sprintf("its case is not migrated (%s)", krow.Why)}, nil
+	}
+	var c kanta.Case
+	if err := krow.Model(&c); err != nil {
+		return nil, nil, fmt.Errorf("reading case %s from the state store: %w", caseKey, err)
+	}
+	if cc.ClientKey == "" && cc.Identity != "" {
+		key, f, err := r.byIdentity(cc.Identity, "client_identity_code")
+		if f != nil || err != nil {
+			return nil, f, err
+		}
+		cc.ClientKey = key
+	}
+	_, rel, f, err := r.client(cc.ClientKey, "client",
+		func(string) string { return fmt.Sprintf("client %q is not in the export", cc.ClientKey) },
+		func(why string) string { return fmt.Sprintf("client %q is not migrated (%s)", cc.ClientKey, why) })
+	if f != nil || err != nil {
+		return nil, f, err
+	}
+	for _, have := range c.Clients {
+		if have.ClientKey == cc.ClientKey {
+			return nil, &kanta.Finding{Field: "client", Rule: kanta.RuleDuplicateKey, Reason: fmt.Sprintf("client %q is already a member of case %q", cc.ClientKey, caseKey)}, nil
+		}
+	}
+	cc.Client = rel.Client
+	if cc.Joined.IsZero() {
+		cc.Joined = c.Opened
+	}
+	if cc.Left.IsZero() {
+		cc.Left = c.Closed
+	}
+	return &c, nil, nil
+}

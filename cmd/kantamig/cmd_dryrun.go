@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/kantamig/kantamig/pipeline"
+	"github.com/kantamig/kantamig/report"
 )
 
 func runDryRun(args []string, stdout, stderr io.Writer) error {
@@ -78,9 +79,9 @@ func runDryRun(args []string, stdout, stderr io.Writer) error {
 	}
 	t := rep.Total
 	fmt.Fprintf(stdout, "%s (%s)\n", t.Equation(), reconciled(rep.Reconciles()))
-	for _, e := range []string{"client", "case", "document"} {
+	for _, e := range report.Entities {
 		if c := rep.Entities[e]; c != nil {
-			fmt.Fprintf(stdout, "  %-9s extracted %6d  would load %6d  rejected %5d  skipped %5d", e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
+			fmt.Fprintf(stdout, "  %-11s extracted %6d  would load %6d  rejected %5d  skipped %5d", e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
 			if c.Generated > 0 {
 				fmt.Fprintf(stdout, "  (%d generated)", c.Generated)
 			}

@@ -192,6 +192,11 @@ func (d *Deliverer) send(it plan.Item, signed []byte) error {
 	if err := d.opts.Outcomes.MarkLoaded(it.Entity, it.Key); err != nil {
 		return err
 	}
+	for _, p := range it.Parts {
+		if err := d.opts.Outcomes.MarkLoaded(p.Entity, p.Key); err != nil {
+			return err
+		}
+	}
 	d.delivered.Add(1)
 	if d.opts.Delivered != nil {
 		d.opts.Delivered()

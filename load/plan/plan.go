@@ -29,7 +29,13 @@ type Item struct {
 	Out         *transform.Output
 	// Deps are the document OIDs the archive must have before this one.
 	Deps []string
+	// Parts are records delivered within this document, with no document
+	// of their own (a case's member records): loaded when it is.
+	Parts []Part
 }
+
+// Part names a record carried in another's document.
+type Part struct{ Entity, Key string }
 
 // Options shape a plan.
 type Options struct {
@@ -213,7 +219,13 @@ func (w *walk) caseRow(key string) error {
 	if err != nil {
 		return err
 	}
-	return w.hand(row, out, row.ClientKey, deps...)
+	var parts []Part
+	for _, cc := range c.Clients {
+		if cc.MemberKey != "" {
+			parts = append(parts, Part{Entity: string(kanta.EntityMember), Key: cc.MemberKey})
+		}
+	}
+	return w.handParts(row, out, row.ClientKey, parts, deps...)
 }
 
 func (w *walk) document(key string) error {
@@ -268,6 +280,11 @@ func (w *walk) document(key string) error {
 // hand checks that the rebuilt document is the one staged, notes that it is
 // handed on in this run, and gives it to submit.
 func (w *walk) hand(row *state.Record, out *transform.Output, clientKey string, deps ...string) error {
+	return w.handParts(row, out, clientKey, nil, deps...)
+}
+
+// handParts is hand for a document that carries other records.
+func (w *walk) handParts(row *state.Record, out *transform.Output, clientKey string, parts []Part, deps ...string) error {
 	sum := sha256.Sum256(out.XML)
 	if hex.EncodeToString(sum[:]) != row.ContentHash {
 		return fmt.Errorf("%s %s: the document rebuilt for delivery differs from the one staged; stage again (run with the same mapping) before delivering", row.Entity, row.Key)
@@ -276,5 +293,5 @@ func (w *walk) hand(row *state.Record, out *transform.Output, clientKey string, 
 		return err
 	}
 	w.handled[row.Entity+"\x00"+row.Key] = true
-	return w.submit(Item{Entity: row.Entity, Key: row.Key, ClientKey: clientKey, Out: out, Deps: deps})
+	return w.submit(Item{Entity: row.Entity, Key: row.Key, ClientKey: clientKey, Out: out, Deps: deps, Parts: parts})
 }
