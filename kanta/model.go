@@ -14,6 +14,11 @@ const (
 	// joining and leaving, when the legacy system keeps it in a table of
 	// its own: a record with its own outcome, carried in the case's document.
 	EntityMember Entity = "case_member"
+	// EntityServiceTask is one service-task relationship of a client (the
+	// service task, the service unit, its own start and end), when the legacy
+	// system keeps them in a table of their own: a record with its own
+	// outcome, carried in the client-relationship document.
+	EntityServiceTask Entity = "service_task"
 )
 
 // Organisation is the custodian (rekisterinpitäjä), the organiser
@@ -41,6 +46,9 @@ type Client struct {
 // ServiceTaskRelationship is the client's relationship in one service task
 // (palvelutehtävän asiakkuus) and its service unit (palveluyksikön asiakkuus).
 type ServiceTaskRelationship struct {
+	// PartKey is the key of the service-task record this came from, ""
+	// when it came from the client record's own list.
+	PartKey     string
 	ServiceTask string // 1.2.246.537.6.1221
 	Unit        Organisation
 	Start       time.Time

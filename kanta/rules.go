@@ -27,20 +27,21 @@ const (
 	RuleCutoff            = "cutoff"             // skipped: created on or after the cut-off
 
 	// Resolving: records across entities.
-	RuleDuplicateKey      = "duplicate-key"        // a second record with a key already read
-	RuleDuplicatePerson   = "duplicate-person"     // a second client with the same identity code
-	RuleClientMissing     = "client-missing"       // the referred client is not in the export
-	RuleClientNotLoaded   = "client-not-loaded"    // the referred client is rejected or skipped
-	RuleUnknownClient     = "unknown-client"       // no client to be migrated has the identity code a record names
-	RuleMissingDate       = "missing-date"         // a date every record needs (start, opened, drawn up) is empty
-	RuleCollectedEmpty    = "collected-case-empty" // a case made for documents without a case got none of them
-	RuleCaseNoClient      = "case-no-client"       // no member of a case is migrated
-	RuleCaseMissing       = "case-missing"         // the referred case is not in the export
-	RuleCaseNotLoaded     = "case-not-loaded"      // the referred case is rejected or skipped
-	RuleCaseClient        = "case-client"          // the document's client is not a client of its case
-	RuleReplacesMissing   = "replaces-missing"     // the replaced version is not in the export before it
-	RuleReplacesNotLoaded = "replaces-not-loaded"  // the replaced version is rejected or skipped
-	RuleVersionOrder      = "version-order"        // a version number not after the one it replaces
+	RuleDuplicateKey         = "duplicate-key"           // a second record with a key already read
+	RuleDuplicatePerson      = "duplicate-person"        // a second client with the same identity code
+	RuleClientMissing        = "client-missing"          // the referred client is not in the export
+	RuleClientNotLoaded      = "client-not-loaded"       // the referred client is rejected or skipped
+	RuleUnknownClient        = "unknown-client"          // no client to be migrated has the identity code a record names
+	RuleMissingDate          = "missing-date"            // a date every record needs (start, opened, drawn up) is empty
+	RuleCollectedEmpty       = "collected-case-empty"    // a case made for documents without a case got none of them
+	RuleCaseNoClient         = "case-no-client"          // no member of a case is migrated
+	RuleServiceTaskNotLoaded = "service-task-not-loaded" // the client has no migrated relationship in the record's service task
+	RuleCaseMissing          = "case-missing"            // the referred case is not in the export
+	RuleCaseNotLoaded        = "case-not-loaded"         // the referred case is rejected or skipped
+	RuleCaseClient           = "case-client"             // the document's client is not a client of its case
+	RuleReplacesMissing      = "replaces-missing"        // the replaced version is not in the export before it
+	RuleReplacesNotLoaded    = "replaces-not-loaded"     // the replaced version is rejected or skipped
+	RuleVersionOrder         = "version-order"           // a version number not after the one it replaces
 
 	// Transforming: the archive document.
 	RuleTransform        = "transform"          // the document could not be built
@@ -85,7 +86,7 @@ var Rules = []RuleInfo{
 	{RuleHetuDate, "mapping", RuleRejects}, {RuleHetuIndividual, "mapping", RuleRejects}, {RuleHetuCheck, "mapping", RuleRejects},
 	{RuleCutoff, "mapping", RuleSkips},
 	{RuleDuplicateKey, "resolve", RuleRejects}, {RuleDuplicatePerson, "resolve", RuleRejects},
-	{RuleClientMissing, "resolve", RuleRejects}, {RuleClientNotLoaded, "resolve", RuleRejects}, {RuleUnknownClient, "resolve", RuleRejects}, {RuleMissingDate, "mapping", RuleRejects}, {RuleCollectedEmpty, "stage", RuleSkips}, {RuleCaseNoClient, "stage", RuleRejects},
+	{RuleClientMissing, "resolve", RuleRejects}, {RuleClientNotLoaded, "resolve", RuleRejects}, {RuleUnknownClient, "resolve", RuleRejects}, {RuleMissingDate, "mapping", RuleRejects}, {RuleCollectedEmpty, "stage", RuleSkips}, {RuleCaseNoClient, "stage", RuleRejects}, {RuleServiceTaskNotLoaded, "resolve", RuleRejects},
 	{RuleCaseMissing, "resolve", RuleRejects}, {RuleCaseNotLoaded, "resolve", RuleRejects}, {RuleCaseClient, "resolve", RuleRejects},
 	{RuleReplacesMissing, "resolve", RuleRejects}, {RuleReplacesNotLoaded, "resolve", RuleRejects}, {RuleVersionOrder, "resolve", RuleRejects},
 	{RuleTransform, "transform", RuleRejects}, {RuleStructuredForm, "transform", RuleRejects}, {RuleDocumentTooLarge, "transform", RuleRejects},

@@ -597,3 +597,29 @@ func (em *EntityMapping) Member(rec extract.Record) (string, kanta.CaseClient, *
 	}
 	return caseKey, cc, a.finish(m, cc.Joined)
 }
+
+// ServiceTask maps a service-task relationship record: the client's key (or
+// identity code) and the relationship in the task; the caller resolves the
+// client and defaults the dates and the unit to the client relationship's.
+func (em *EntityMapping) ServiceTask(rec extract.Record) (kanta.CaseClient, kanta.ServiceTaskRelationship, *Outcome) {
+	m, a := em.m, em.begin(rec)
+	who := kanta.CaseClient{ClientKey: a.ref("client")}
+	if who.ClientKey == "" {
+		who.Identity = a.raw("client_identity_code")
+	}
+	if who.ClientKey == "" && who.Identity == "" {
+		name := "client"
+		if _, ok := a.em.fields[name]; !ok {
+			name = "client_identity_code"
+		}
+		a.fail(a.missing(name))
+	}
+	st := kanta.ServiceTaskRelationship{PartKey: a.out.Key, ServiceTask: a.code("service_task"), Start: a.date("start"), End: a.date("end")}
+	if _, ok := a.em.fields["service_unit_oid"]; ok {
+		st.Unit = a.unit(m)
+	}
+	if !st.End.IsZero() && st.End.Before(st.Start) {
+		a.fail(reject("end", kanta.RuleDateOrder, "the service-task relationship ends (%s) before it starts (%s)", st.End.Format("2006-01-02"), st.Start.Format("2006-01-02")))
+	}
+	return who, st, a.finish(m, st.Start)
+}

@@ -18,6 +18,7 @@ type Config struct {
 	ValueMaps    map[string]*ValueMapConfig `yaml:"value_maps"`
 	Sources      map[string]*SourceConfig   `yaml:"sources"`
 	Clients      EntityBlocks               `yaml:"clients"`
+	ServiceTasks EntityBlocks               `yaml:"service_task_relationships"`
 	Cases        EntityBlocks               `yaml:"cases"`
 	CaseMembers  EntityBlocks               `yaml:"case_members"`
 	Documents    EntityBlocks               `yaml:"documents"`

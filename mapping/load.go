@@ -38,7 +38,10 @@ type Mapping struct {
 	// Each entity is read from one or more sources, each with a block of
 	// its own, in the order the mapping file lists them.
 	Clients []*EntityMapping
-	Cases   []*EntityMapping
+	// ServiceTasks, when given, are the clients' service-task
+	// relationships kept in a table of their own.
+	ServiceTasks []*EntityMapping
+	Cases        []*EntityMapping
 	// CaseMembers, when given, are the clients of cases kept in a table of
 	// their own; none means each case names its clients itself.
 	CaseMembers []*EntityMapping
@@ -46,10 +49,11 @@ type Mapping struct {
 }
 
 // Blocks lists every source block of every entity, in reading order:
-// clients, cases, case members, documents.
+// clients, service-task relationships, cases, case members, documents.
 func (m *Mapping) Blocks() []*EntityMapping {
-	out := make([]*EntityMapping, 0, len(m.Clients)+len(m.Cases)+len(m.CaseMembers)+len(m.Documents))
+	out := make([]*EntityMapping, 0, len(m.Clients)+len(m.ServiceTasks)+len(m.Cases)+len(m.CaseMembers)+len(m.Documents))
 	out = append(out, m.Clients...)
+	out = append(out, m.ServiceTasks...)
 	out = append(out, m.Cases...)
 	out = append(out, m.CaseMembers...)
 	return append(out, m.Documents...)
@@ -337,12 +341,15 @@ func (c *compiler) compile() *Mapping {
 		}
 	}
 	c.blocks = map[kanta.Entity][]string{}
-	for e, blocks := range map[kanta.Entity]EntityBlocks{kanta.EntityClient: cfg.Clients, kanta.EntityCase: cfg.Cases, kanta.EntityMember: cfg.CaseMembers, kanta.EntityDocument: cfg.Documents} {
+	for e, blocks := range map[kanta.Entity]EntityBlocks{kanta.EntityClient: cfg.Clients, kanta.EntityCase: cfg.Cases, kanta.EntityMember: cfg.CaseMembers, kanta.EntityServiceTask: cfg.ServiceTasks, kanta.EntityDocument: cfg.Documents} {
 		for _, b := range blocks {
 			c.blocks[e] = append(c.blocks[e], b.Source)
 		}
 	}
 	m.Clients = c.compileBlocks(m, kanta.EntityClient, "clients", cfg.Clients)
+	if len(cfg.ServiceTasks) > 0 {
+		m.ServiceTasks = c.compileBlocks(m, kanta.EntityServiceTask, "service_task_relationships", cfg.ServiceTasks)
+	}
 	m.Cases = c.compileBlocks(m, kanta.EntityCase, "cases", cfg.Cases)
 	if len(cfg.CaseMembers) > 0 {
 		m.CaseMembers = c.compileBlocks(m, kanta.EntityMember, "case_members", cfg.CaseMembers)
@@ -381,9 +388,10 @@ func (c *compiler) compileWithoutCase(e kanta.Entity, key string, ec *EntityConf
 // clientReference is, for the entities that name their clients, the two
 // ways of doing so: by client key, or by identity code. One is required.
 var clientReference = map[kanta.Entity][2]string{
-	kanta.EntityCase:     {"clients", "client_identity_codes"},
-	kanta.EntityMember:   {"client", "client_identity_code"},
-	kanta.EntityDocument: {"client", "client_identity_code"},
+	kanta.EntityCase:        {"clients", "client_identity_codes"},
+	kanta.EntityMember:      {"client", "client_identity_code"},
+	kanta.EntityServiceTask: {"client", "client_identity_code"},
+	kanta.EntityDocument:    {"client", "client_identity_code"},
 }
 
 // compileBlocks compiles the source blocks of an entity. Each source may be

@@ -66,6 +66,16 @@ var targets = map[kanta.Entity][]target{
 		{name: "service_unit_name", kind: kindText, doc: "service unit name"},
 		{name: "created", kind: kindTime, doc: "when the record was created; defaults to opened"},
 	},
+	kanta.EntityServiceTask: {
+		{name: "client", kind: kindKey, refers: kanta.EntityClient, doc: "key of the client; this or client_identity_code is required"},
+		{name: "client_identity_code", kind: kindText, doc: "identity code (or temporary identifier) of the client, when the export names the client so"},
+		{name: "service_task", kind: kindCode, codeSet: kanta.SetServiceTask, required: true, doc: "the service task (1.2.246.537.6.1221)"},
+		{name: "service_unit_oid", kind: kindText, doc: "the service organiser's service unit OID; defaults to the client's"},
+		{name: "service_unit_name", kind: kindText, doc: "service unit name"},
+		{name: "start", kind: kindDate, doc: "when the client relationship in this service task began; defaults to the relationship's start"},
+		{name: "end", kind: kindDate, doc: "when it ended; defaults to the relationship's end"},
+		{name: "created", kind: kindTime, doc: "when the record was created, compared with the cut-off; defaults to start"},
+	},
 	kanta.EntityMember: {
 		{name: "case", kind: kindKey, refers: kanta.EntityCase, required: true, doc: "key of the case"},
 		{name: "client", kind: kindKey, refers: kanta.EntityClient, doc: "key of the member client; this or client_identity_code is required"},
@@ -128,7 +138,7 @@ type TargetDoc struct {
 // Targets lists every target field, for documentation and its test.
 func Targets() []TargetDoc {
 	var out []TargetDoc
-	for _, e := range []kanta.Entity{kanta.EntityClient, kanta.EntityCase, kanta.EntityMember, kanta.EntityDocument} {
+	for _, e := range []kanta.Entity{kanta.EntityClient, kanta.EntityServiceTask, kanta.EntityCase, kanta.EntityMember, kanta.EntityDocument} {
 		for _, t := range targets[e] {
 			out = append(out, TargetDoc{Entity: e, Name: t.name, Required: t.required, CodeSet: t.codeSet, Doc: t.doc})
 		}

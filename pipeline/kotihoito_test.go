@@ -31,7 +31,13 @@ type kotihoitoExpected struct {
 	Generated []struct {
 		Key, Opened, Closed, What string
 	} `json:"generated_cases"`
-	Archived int `json:"archived_documents"`
+	Archived      int `json:"archived_documents"`
+	Relationships []struct {
+		Client      string `json:"client"`
+		ServiceTask string `json:"service_task"`
+		Start       string `json:"start"`
+		End         string `json:"end"`
+	} `json:"service_task_relationships"`
 }
 
 func readKotihoitoExpected(t *testing.T) kotihoitoExpected {
@@ -121,6 +127,30 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 	}
 	if m := counts[string(kanta.EntityMember)]; m[state.Loaded] != exp.Counts["case_member/jasenet"].WouldLoad || m[state.Pending] != 0 {
 		t.Errorf("case members in the store after the run: %v; want every one that loads loaded with its case", m)
+	}
+	for _, w := range exp.Relationships {
+		row, err := st.Get(string(kanta.EntityClient), w.Client)
+		if err != nil || row == nil {
+			t.Fatalf("client %s: %v", w.Client, err)
+		}
+		var rel kanta.Relationship
+		if err := state.Decode(row.Model, &rel); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, st := range rel.ServiceTasks {
+			end := ""
+			if !st.End.IsZero() {
+				end = st.End.Format("2006-01-02")
+			}
+			found = found || (st.ServiceTask == w.ServiceTask && st.Start.Format("2006-01-02") == w.Start && end == w.End)
+		}
+		if !found {
+			t.Errorf("%s: no relationship in %s from %s to %q among %+v", w.Client, w.ServiceTask, w.Start, w.End, rel.ServiceTasks)
+		}
+	}
+	if m := counts[string(kanta.EntityServiceTask)]; m[state.Loaded] != exp.Counts["service_task/palvelusuhteet"].WouldLoad || m[state.Pending] != 0 {
+		t.Errorf("service-task records in the store after the run: %v; want every one that loads loaded with its relationship", m)
 	}
 	for _, g := range exp.Generated {
 		row, err := st.Get(string(kanta.EntityCase), "generated:"+g.Key)

@@ -51,6 +51,7 @@ func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, re
 	}
 	s := &stager{m: m, tr: tr, st: st, rep: rep, pass: pass, maxBytes: maxBytes}
 	s.res = resolve.New(stagedRecords{s})
+	s.res.ServiceTasks = len(m.ServiceTasks) > 0
 	return s
 }
 
@@ -62,9 +63,15 @@ func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, re
 func (s *stager) steps() []step {
 	var out []step
 	fns := map[kanta.Entity]func(*mapping.EntityMapping, extract.Record) error{
-		kanta.EntityClient: s.client, kanta.EntityCase: s.caseRecord, kanta.EntityMember: s.member, kanta.EntityDocument: s.document}
+		kanta.EntityClient: s.client, kanta.EntityServiceTask: s.serviceTask, kanta.EntityCase: s.caseRecord,
+		kanta.EntityMember: s.member, kanta.EntityDocument: s.document}
 	finishedCases := len(s.m.CaseMembers) == 0
+	finishedClients := len(s.m.ServiceTasks) == 0
 	for _, em := range s.m.Blocks() {
+		if em.Entity != kanta.EntityClient && em.Entity != kanta.EntityServiceTask && !finishedClients {
+			out = append(out, step{finish: s.finishRelationships})
+			finishedClients = true
+		}
 		if em.Entity == kanta.EntityDocument && !finishedCases {
 			out = append(out, step{finish: s.finishCases})
 			finishedCases = true
@@ -270,6 +277,15 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 	}
 	if err := s.mint(&row.DocOID, kindDocument); err != nil {
 		return err
+	}
+	if len(s.m.ServiceTasks) > 0 {
+		// Its service-task relationships come apart: its document is built
+		// once they are read.
+		row.Outcome = state.Pending
+		if row.Model, err = state.Encode(rel); err != nil {
+			return err
+		}
+		return s.st.Put(row)
 	}
 	out, err := s.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
 	if err != nil {
@@ -581,4 +597,82 @@ func (s *stager) refuseMembers(c kanta.Case, caseKey string) error {
 		}
 	}
 	return nil
+}
+
+// serviceTask stages a service-task relationship record and adds the
+// relationship to its client's.
+func (s *stager) serviceTask(em *mapping.EntityMapping, rec extract.Record) error {
+	who, st, o := em.ServiceTask(rec)
+	s.note(kanta.EntityServiceTask, rec, o)
+	row, dup, err := s.begin(kanta.EntityServiceTask, rec, o)
+	if err != nil {
+		return err
+	}
+	row.ServiceTask = s.label(kanta.SetServiceTask, st.ServiceTask)
+	if dup != nil {
+		return s.refuse(row, state.Rejected, dup)
+	}
+	var rel *kanta.Relationship
+	if o.OK() {
+		if rel, o.Reject, err = s.res.ServiceTask(&who, &st); err != nil {
+			return err
+		}
+	}
+	if ok, err := s.settle(row, o); !ok || err != nil {
+		return err
+	}
+	st.PartKey = row.Key
+	rel.ServiceTasks = append(rel.ServiceTasks, st)
+	crow, err := s.st.Get(string(kanta.EntityClient), who.ClientKey)
+	if err != nil || crow == nil {
+		return err
+	}
+	if crow.Model, err = state.Encode(*rel); err != nil {
+		return err
+	}
+	if err := s.st.Put(crow); err != nil {
+		return err
+	}
+	if row.Outcome != state.Loaded {
+		row.Outcome = state.Pending
+	}
+	row.ClientKey = who.ClientKey
+	return s.st.Put(row)
+}
+
+// finishRelationships builds the client-relationship document of every
+// client of this pass, now that its service-task relationships are read;
+// when one cannot be built, its service-task records are rejected with it.
+func (s *stager) finishRelationships() error {
+	return forEachKey(s.st, string(kanta.EntityClient), "", func(key string) error {
+		row, err := s.st.Get(string(kanta.EntityClient), key)
+		if err != nil || row == nil || row.Pass != s.pass || (row.Outcome != state.Pending && row.Outcome != state.Loaded) {
+			return err
+		}
+		var rel kanta.Relationship
+		if err := state.Decode(row.Model, &rel); err != nil {
+			return err
+		}
+		out, err := s.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
+		if err != nil {
+			if err := s.transformFailed(row, err); err != nil {
+				return err
+			}
+			for _, st := range rel.ServiceTasks {
+				if st.PartKey == "" {
+					continue
+				}
+				prow, err := s.st.Get(string(kanta.EntityServiceTask), st.PartKey)
+				if err != nil || prow == nil {
+					return err
+				}
+				f := &kanta.Finding{Field: "client", Rule: kanta.RuleClientNotLoaded, Reason: fmt.Sprintf("its client relationship %q could not be built", key)}
+				if err := s.refuse(prow, state.Rejected, f); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return s.stage(row, rel, out)
+	})
 }

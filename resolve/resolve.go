@@ -44,7 +44,13 @@ type Records interface {
 }
 
 // Resolver resolves the records of one pass.
-type Resolver struct{ recs Records }
+type Resolver struct {
+	recs Records
+	// ServiceTasks says that clients' service-task relationships are
+	// records of their own: then a case or document needs its client to
+	// have a migrated relationship in its service task.
+	ServiceTasks bool
+}
 
 // New makes a resolver over the records staged so far.
 func New(recs Records) *Resolver { return &Resolver{recs: recs} }
@@ -135,6 +141,9 @@ func (r *Resolver) CaseClients(c *kanta.Case) (*kanta.Finding, error) {
 			return f, err
 		}
 		c.Clients[i].Client = rel.Client
+		if f := r.inServiceTask(rel, c.ServiceTask, cc.ClientKey); f != nil {
+			return f, nil
+		}
 	}
 	return nil, nil
 }
@@ -164,7 +173,60 @@ func (r *Resolver) DocumentClient(d *kanta.Document) (*Staged, *kanta.Finding, e
 		return nil, f, err
 	}
 	d.Client = rel.Client
+	if f := r.inServiceTask(rel, d.ServiceTask, d.ClientKey); f != nil {
+		return nil, f, nil
+	}
 	return crow, nil, nil
+}
+
+// inServiceTask says why a client cannot have a case or document in a
+// service task when its relationship has none in it.
+func (r *Resolver) inServiceTask(rel *kanta.Relationship, task, clientKey string) *kanta.Finding {
+	if !r.ServiceTasks || task == "" {
+		return nil
+	}
+	for _, st := range rel.ServiceTasks {
+		if st.ServiceTask == task {
+			return nil
+		}
+	}
+	return &kanta.Finding{Field: "service_task", Rule: kanta.RuleServiceTaskNotLoaded,
+		Reason: fmt.Sprintf("client %q has no migrated service-task relationship in service task %s: its record is rejected or missing (see the service_task records)", clientKey, task)}
+}
+
+// ServiceTask checks a service-task relationship record: its client is
+// migrated (found by identity code when named so) and has no relationship
+// in that service task yet. It defaults the dates and the unit to the
+// client relationship's and returns the relationship.
+func (r *Resolver) ServiceTask(who *kanta.CaseClient, st *kanta.ServiceTaskRelationship) (*kanta.Relationship, *kanta.Finding, error) {
+	if who.ClientKey == "" && who.Identity != "" {
+		key, f, err := r.byIdentity(who.Identity, "client_identity_code")
+		if f != nil || err != nil {
+			return nil, f, err
+		}
+		who.ClientKey = key
+	}
+	_, rel, f, err := r.client(who.ClientKey, "client",
+		func(string) string { return fmt.Sprintf("client %q is not in the export", who.ClientKey) },
+		func(why string) string { return fmt.Sprintf("client %q is not migrated (%s)", who.ClientKey, why) })
+	if f != nil || err != nil {
+		return nil, f, err
+	}
+	for _, have := range rel.ServiceTasks {
+		if have.ServiceTask == st.ServiceTask {
+			return nil, &kanta.Finding{Field: "service_task", Rule: kanta.RuleDuplicateKey, Reason: fmt.Sprintf("client %q has a relationship in service task %s already", who.ClientKey, st.ServiceTask)}, nil
+		}
+	}
+	if st.Start.IsZero() {
+		st.Start = rel.Start
+	}
+	if st.End.IsZero() {
+		st.End = rel.End
+	}
+	if st.Unit.OID == "" {
+		st.Unit = rel.Unit
+	}
+	return rel, nil, nil
 }
 
 // Document checks a document's client, case and replaced version, fills in
@@ -246,6 +308,9 @@ func (r *Resolver) Member(caseKey string, cc *kanta.CaseClient) (*kanta.Case, *k
 		func(why string) string { return fmt.Sprintf("client %q is not migrated (%s)", cc.ClientKey, why) })
 	if f != nil || err != nil {
 		return nil, f, err
+	}
+	if f := r.inServiceTask(rel, c.ServiceTask, cc.ClientKey); f != nil {
+		return nil, f, nil
 	}
 	for _, have := range c.Clients {
 		if have.ClientKey == cc.ClientKey {

@@ -39,8 +39,15 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 			return problems
 		}
 	}
-	fmt.Fprintf(stdout, "%s: ok (%s; clients from %s, cases from %s, documents from %s; cut-off %s)\n", *file, m.System,
-		strings.Join(mapping.SourceNames(m.Clients), ", "), strings.Join(mapping.SourceNames(m.Cases), ", "),
-		strings.Join(mapping.SourceNames(m.Documents), ", "), m.Cutoff.Format("2006-01-02"))
+	var from []string
+	for _, e := range []struct {
+		name   string
+		blocks []*mapping.EntityMapping
+	}{{"clients", m.Clients}, {"service-task relationships", m.ServiceTasks}, {"cases", m.Cases}, {"case members", m.CaseMembers}, {"documents", m.Documents}} {
+		if len(e.blocks) > 0 {
+			from = append(from, e.name+" from "+strings.Join(mapping.SourceNames(e.blocks), ", "))
+		}
+	}
+	fmt.Fprintf(stdout, "%s: ok (%s; %s; cut-off %s)\n", *file, m.System, strings.Join(from, ", "), m.Cutoff.Format("2006-01-02"))
 	return nil
 }

@@ -194,7 +194,13 @@ func (w *walk) client(key string) error {
 	if err != nil {
 		return err
 	}
-	return w.hand(row, out, key)
+	var parts []Part
+	for _, st := range rel.ServiceTasks {
+		if st.PartKey != "" {
+			parts = append(parts, Part{Entity: string(kanta.EntityServiceTask), Key: st.PartKey})
+		}
+	}
+	return w.handParts(row, out, key, parts)
 }
 
 func (w *walk) caseRow(key string) error {
