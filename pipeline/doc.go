@@ -1,8 +1,12 @@
 // Package pipeline is the thin wiring that dry-run and run share: it reads
-// each source in turn (clients, then cases, then documents), takes every
+// each source block in turn (clients, service-task relationships, cases,
+// case members, documents; an entity may have several sources), takes every
 // record through mapping, resolving (package resolve) and transforming,
 // mints its identifiers and records it with its outcome in the state store
-// (the stager); then it plans the pending documents (load/plan) and signs
+// (the stager). A document that gathers records read after its own (a
+// relationship and its service tasks, a case and its members, a case made
+// for documents without one) is built in a finishing step once they are
+// all read. Then it plans the pending documents (load/plan) and signs
 // and delivers them (load/deliver). A dry-run does the same into a
 // temporary store and a sink that keeps nothing. The report's counts are
 // read back from the store (Account), the one ledger of outcomes; only

@@ -1,7 +1,8 @@
 // Package resolve ties the records of one pass together across entities and
 // sources, after each has been mapped on its own: a second record under a
-// key already read, one person under two client keys, a case's clients, a
-// document's client, case and the version it replaces. What cannot be tied
+// key already read, one person under two client keys, a client named by
+// identity code, a case's clients and members, a client's service-task
+// relationships, a document's client, case and the version it replaces. What cannot be tied
 // becomes a finding under one of kanta's rules (client-missing,
 // case-not-loaded, version-order, ...), shaped as a mapping reject is.
 //
