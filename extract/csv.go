@@ -17,6 +17,7 @@ type csvSource struct {
 	reader *csv.Reader
 	name   string
 	header []string
+	widest int // without a header: the most fields a record has had
 }
 
 func init() {
@@ -81,7 +82,18 @@ func trimBOM(s string) string {
 	return s
 }
 
-func (s *csvSource) Columns() []string { return s.header }
+// Columns is the header; without one, the positions (1, 2, ...) of the
+// widest record read so far.
+func (s *csvSource) Columns() []string {
+	if s.header != nil {
+		return s.header
+	}
+	out := make([]string, s.widest)
+	for i := range out {
+		out[i] = strconv.Itoa(i + 1)
+	}
+	return out
+}
 
 func (s *csvSource) Next(ctx context.Context) (Record, error) {
 	if err := ctx.Err(); err != nil {
@@ -100,6 +112,7 @@ func (s *csvSource) Next(ctx context.Context) (Record, error) {
 		return Record{}, fmt.Errorf("reading %s: %w; fix the quoting at that place in the export (a field with a quote, delimiter or line break must be enclosed in quotes, its quotes doubled) and run again", s.name, err)
 	}
 	line, _ := s.reader.FieldPos(0)
+	s.widest = max(s.widest, len(rec))
 	fields := make(map[string]string, len(rec))
 	for i, v := range rec {
 		name := strconv.Itoa(i + 1)

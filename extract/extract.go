@@ -192,7 +192,9 @@ func Probe(ctx context.Context, spec Spec, sample int) (Probed, error) {
 		return Probed{}, err
 	}
 	defer src.Close()
-	p := Probed{Sampled: k.SampledColumns}
+	// A source whose fields vary, or that has no header to say them (a CSV
+	// without one), is known by its first records.
+	p := Probed{Sampled: k.SampledColumns || len(src.Columns()) == 0}
 	if p.Sampled {
 		for p.Records < sample {
 			if _, err := src.Next(ctx); err == io.EOF {

@@ -354,3 +354,25 @@ func TestEveryUnknownKeyAtOnce(t *testing.T) {
 		t.Errorf("%d errors, want 6:\n%v", len(errs), errs)
 	}
 }
+
+// A CSV without a header is checked by its fields' positions, learnt from
+// its records.
+func TestCheckCSVWithoutHeader(t *testing.T) {
+	text := strings.Replace(validText(t), "  asiat: {kind: csv, file: cases.csv, delimiter: \";\"}", "  asiat: {kind: csv, file: cases.csv, delimiter: \";\", no_header: true}", 1)
+	text = strings.Replace(text, "  source: asiat\n  key: id\n", "  source: asiat\n  key: \"1\"\n", 1)
+	text = strings.Replace(text, "    name: {from: nimi,", "    name: {from: \"33\",", 1)
+	m, err := loadText(t, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, _ := CheckSources(context.Background(), m)
+	var msgs []string
+	for _, p := range problems {
+		msgs = append(msgs, p.Msg)
+	}
+	joined := strings.Join(msgs, "\n")
+	// Its key "1" is a column; the names written for a headed file are not.
+	if strings.Contains(joined, `column "1"`) || !strings.Contains(joined, `cases.name: source "asiat" has no column "33"`) || strings.Contains(joined, "has no columns at all") {
+		t.Errorf("check of a headerless CSV: %v", problems)
+	}
+}
