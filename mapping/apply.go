@@ -358,6 +358,23 @@ func (a *applier) keys(name string) []string {
 	return keys
 }
 
+// client gives the record's client: its key (qualified), or, when the
+// source names the client by identity code, that code. Neither rejects the
+// record.
+func (a *applier) client() (key, identity string) {
+	if key = a.ref("client"); key == "" {
+		identity = a.raw("client_identity_code")
+	}
+	if key == "" && identity == "" {
+		name := "client"
+		if _, ok := a.em.fields[name]; !ok {
+			name = "client_identity_code"
+		}
+		a.fail(a.missing(name))
+	}
+	return key, identity
+}
+
 // ref gives a reference field's key, qualified with the source of the
 // records it refers to; "" when unmapped or empty.
 func (a *applier) ref(name string) string {
@@ -509,17 +526,7 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	m, a := em.m, em.begin(rec)
 	var d kanta.Document
 	d.SourceKey = a.out.Key
-	d.ClientKey = a.ref("client")
-	if d.ClientKey == "" {
-		d.ClientIdentity = a.raw("client_identity_code")
-	}
-	if d.ClientKey == "" && d.ClientIdentity == "" {
-		name := "client"
-		if _, ok := a.em.fields[name]; !ok {
-			name = "client_identity_code"
-		}
-		a.fail(a.missing(name))
-	}
+	d.ClientKey, d.ClientIdentity = a.client()
 	d.CaseKey = a.ref("case")
 	if d.CaseKey == "" && em.WithoutCase == nil {
 		a.fail(reject("case", kanta.RuleNoCase, "the document belongs to no case; every archived client document must refer to its case"))
@@ -580,17 +587,8 @@ func (em *EntityMapping) Member(rec extract.Record) (string, kanta.CaseClient, *
 	if caseKey == "" {
 		a.fail(a.missing("case"))
 	}
-	cc := kanta.CaseClient{ClientKey: a.ref("client"), MemberKey: a.out.Key}
-	if cc.ClientKey == "" {
-		cc.Identity = a.raw("client_identity_code")
-	}
-	if cc.ClientKey == "" && cc.Identity == "" {
-		name := "client"
-		if _, ok := a.em.fields[name]; !ok {
-			name = "client_identity_code"
-		}
-		a.fail(a.missing(name))
-	}
+	cc := kanta.CaseClient{MemberKey: a.out.Key}
+	cc.ClientKey, cc.Identity = a.client()
 	cc.Joined, cc.Left = a.date("joined"), a.date("left")
 	if !cc.Left.IsZero() && cc.Left.Before(cc.Joined) {
 		a.fail(reject("left", kanta.RuleDateOrder, "the client leaves the case (%s) before joining it (%s)", cc.Left.Format("2006-01-02"), cc.Joined.Format("2006-01-02")))
@@ -603,17 +601,8 @@ func (em *EntityMapping) Member(rec extract.Record) (string, kanta.CaseClient, *
 // client and defaults the dates and the unit to the client relationship's.
 func (em *EntityMapping) ServiceTask(rec extract.Record) (kanta.CaseClient, kanta.ServiceTaskRelationship, *Outcome) {
 	m, a := em.m, em.begin(rec)
-	who := kanta.CaseClient{ClientKey: a.ref("client")}
-	if who.ClientKey == "" {
-		who.Identity = a.raw("client_identity_code")
-	}
-	if who.ClientKey == "" && who.Identity == "" {
-		name := "client"
-		if _, ok := a.em.fields[name]; !ok {
-			name = "client_identity_code"
-		}
-		a.fail(a.missing(name))
-	}
+	var who kanta.CaseClient
+	who.ClientKey, who.Identity = a.client()
 	st := kanta.ServiceTaskRelationship{PartKey: a.out.Key, ServiceTask: a.code("service_task"), Start: a.date("start"), End: a.date("end")}
 	if _, ok := a.em.fields["service_unit_oid"]; ok {
 		st.Unit = a.unit(m)

@@ -89,35 +89,7 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	m, schemas, err := Load(kotihoitoMapping, testenv.Sosmeta())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(filepath.Join(dir, "run.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	pkg := filepath.Join(dir, "package")
-	sk, err := sink.Open("dir:"+pkg, sink.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sk.Close()
-	r, err := Prepare(m, schemas, Options{Store: st, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Run(context.Background(), RunOptions{Sink: sk}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := archive.JudgePackage(pkg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range res.Problems {
-		t.Error(p)
-	}
+	st, res := runToPackage(t, kotihoitoMapping, dir)
 	if res.Documents != exp.Archived {
 		t.Errorf("%d documents in the package, want %d", res.Documents, exp.Archived)
 	}
@@ -169,6 +141,10 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 
 	// And to the archive simulator, over mutual TLS, with the judge checking
 	// order and signatures of every document.
+	m, schemas, err := Load(kotihoitoMapping, testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, url, files := simulator(t, filepath.Join(dir, "sim"), archive.Faults{})
 	simState, err := sqlite.Open(filepath.Join(dir, "sim-run.db"))
 	if err != nil {
@@ -180,7 +156,7 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ks.Close()
-	r, err = Prepare(m, schemas, Options{Store: simState, Workers: 2})
+	r, err := Prepare(m, schemas, Options{Store: simState, Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

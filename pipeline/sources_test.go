@@ -104,35 +104,7 @@ func TestDocumentsFromTwoSourcesGoOutInOneOrder(t *testing.T) {
 		t.Errorf("the decisions rejected: %v, want P2 duplicate-key and P4 client-missing", rules)
 	}
 
-	m, schemas, err := Load(file, testenv.Sosmeta())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(filepath.Join(dir, "run.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	pkg := filepath.Join(dir, "package")
-	sk, err := sink.Open("dir:"+pkg, sink.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sk.Close()
-	r, err := Prepare(m, schemas, Options{Store: st, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Run(context.Background(), RunOptions{Sink: sk}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := archive.JudgePackage(pkg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range res.Problems {
-		t.Error(p)
-	}
+	_, res := runToPackage(t, file, dir)
 	if want := single.Total.WouldLoad + 2; res.Documents != want {
 		t.Errorf("%d documents in the package, want %d", res.Documents, want)
 	}
@@ -250,6 +222,29 @@ P4;A999999;PAA;IP;2022-06-02T10:00:00;A client no export has: no case is made fo
 		t.Errorf("does not reconcile: %+v", rep.Total)
 	}
 
+	st, res := runToPackage(t, file, dir)
+	if want := single.Total.WouldLoad + 2 + 3; res.Documents != want {
+		t.Errorf("%d documents in the package, want %d", res.Documents, want)
+	}
+	row, err := st.Get("case", "generated:asiakkaat:A000001|91")
+	if err != nil || row == nil || row.Outcome != state.Loaded {
+		t.Fatalf("the case made for A000001 in 91: %+v, %v", row, err)
+	}
+	var c kanta.Case
+	if err := state.Decode(row.Model, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "99" || c.Status != "93" || c.Opened.Format("2006-01-02") != "2021-04-01" || c.Closed.Format("2006-01-02") != "2021-06-01" {
+		t.Errorf("the made case: name %s status %s, %v – %v; want 99, 93, 2021-04-01 – 2021-06-01", c.Name, c.Status, c.Opened, c.Closed)
+	}
+}
+
+// runToPackage runs a mapping into an archive package under dir with a state
+// store there, and has the package's judge check every document and the
+// order: each problem it finds fails the test. The store stays open for the
+// test to look into.
+func runToPackage(t *testing.T, file, dir string) (state.Store, *archive.PackageResult) {
+	t.Helper()
 	m, schemas, err := Load(file, testenv.Sosmeta())
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +253,7 @@ P4;A999999;PAA;IP;2022-06-02T10:00:00;A client no export has: no case is made fo
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	pkg := filepath.Join(dir, "package")
 	sk, err := sink.Open("dir:"+pkg, sink.Options{})
 	if err != nil {
@@ -279,18 +274,5 @@ P4;A999999;PAA;IP;2022-06-02T10:00:00;A client no export has: no case is made fo
 	for _, p := range res.Problems {
 		t.Error(p)
 	}
-	if want := single.Total.WouldLoad + 2 + 3; res.Documents != want {
-		t.Errorf("%d documents in the package, want %d", res.Documents, want)
-	}
-	row, err := st.Get("case", "generated:asiakkaat:A000001|91")
-	if err != nil || row == nil || row.Outcome != state.Loaded {
-		t.Fatalf("the case made for A000001 in 91: %+v, %v", row, err)
-	}
-	var c kanta.Case
-	if err := state.Decode(row.Model, &c); err != nil {
-		t.Fatal(err)
-	}
-	if c.Name != "99" || c.Status != "93" || c.Opened.Format("2006-01-02") != "2021-04-01" || c.Closed.Format("2006-01-02") != "2021-06-01" {
-		t.Errorf("the made case: name %s status %s, %v – %v; want 99, 93, 2021-04-01 – 2021-06-01", c.Name, c.Status, c.Opened, c.Closed)
-	}
+	return st, res
 }
