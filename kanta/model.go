@@ -41,6 +41,11 @@ type Client struct {
 	Sex           string // 1.2.246.537.5.1
 	Municipality  string // 1.2.246.537.6.21
 	NonDisclosure bool   // turvakielto
+	// Contact data (yhteystiedot). Under non-disclosure only the phone
+	// number goes into the client-relationship document (Sosmeta's note on
+	// turvakielto).
+	Street, Postcode, PostOffice string // osoite: lähiosoite, postinumero, postitoimipaikka
+	Phone, Email                 string
 }
 
 // ServiceTaskRelationship is the client's relationship in one service task

@@ -53,12 +53,13 @@ const (
 	RuleArchiveRejected = "archive-rejected" // the archive refused the document for good
 
 	// Warnings: the record loads, with a note.
-	RuleXMLChar      = "xml-char"      // characters XML cannot carry were removed
-	RuleFallbackCode = "fallback-code" // an unmapped value took the declared fallback code
-	RuleTemporaryID  = "temporary-id"  // a client known by a temporary identifier only
-	RuleSexCode      = "sex-code"      // the sex given contradicts the identity code's
-	RuleBeforeBirth  = "before-birth"  // a record dated before its client was born
-	RuleTypePrefix   = "type-prefix"   // a specific type that does not belong to the general type
+	RuleXMLChar       = "xml-char"       // characters XML cannot carry were removed
+	RuleFallbackCode  = "fallback-code"  // an unmapped value took the declared fallback code
+	RuleTemporaryID   = "temporary-id"   // a client known by a temporary identifier only
+	RuleSexCode       = "sex-code"       // the sex given contradicts the identity code's
+	RuleBeforeBirth   = "before-birth"   // a record dated before its client was born
+	RuleNonDisclosure = "non-disclosure" // contact data left out of a client's document under non-disclosure
+	RuleTypePrefix    = "type-prefix"    // a specific type that does not belong to the general type
 )
 
 // Rule kinds: what a finding under a rule does to its record.
@@ -91,7 +92,7 @@ var Rules = []RuleInfo{
 	{RuleReplacesMissing, "resolve", RuleRejects}, {RuleReplacesNotLoaded, "resolve", RuleRejects}, {RuleVersionOrder, "resolve", RuleRejects},
 	{RuleTransform, "transform", RuleRejects}, {RuleStructuredForm, "transform", RuleRejects}, {RuleDocumentTooLarge, "transform", RuleRejects},
 	{RuleDelivery, "load", RuleFails}, {RuleArchiveRejected, "load", RuleFails},
-	{RuleXMLChar, "mapping", RuleWarns}, {RuleFallbackCode, "mapping", RuleWarns}, {RuleTemporaryID, "mapping", RuleWarns}, {RuleSexCode, "mapping", RuleWarns}, {RuleBeforeBirth, "mapping", RuleWarns},
+	{RuleXMLChar, "mapping", RuleWarns}, {RuleFallbackCode, "mapping", RuleWarns}, {RuleTemporaryID, "mapping", RuleWarns}, {RuleSexCode, "mapping", RuleWarns}, {RuleBeforeBirth, "mapping", RuleWarns}, {RuleNonDisclosure, "mapping", RuleWarns},
 	{RuleTypePrefix, "mapping", RuleWarns},
 }
 

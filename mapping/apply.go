@@ -465,6 +465,12 @@ func (em *EntityMapping) Client(rec extract.Record) (kanta.Relationship, *Outcom
 	}
 	c.Municipality = a.code("home_municipality")
 	c.NonDisclosure = a.boolean("non_disclosure")
+	c.Street, c.Postcode, c.PostOffice = a.raw("address_street"), a.raw("address_postcode"), a.raw("address_post_office")
+	c.Phone, c.Email = a.raw("phone"), a.raw("email")
+	if c.NonDisclosure && (c.Municipality != "" || c.Street != "" || c.Postcode != "" || c.PostOffice != "" || c.Email != "") {
+		a.out.Warnings = append(a.out.Warnings, Finding{Field: "non_disclosure", Rule: kanta.RuleNonDisclosure,
+			Reason: "under non-disclosure the home municipality, the address and the e-mail address are left out of the client-relationship document, as the national rule says; the phone number stays"})
+	}
 	r.Start = a.date("relationship_start")
 	r.End = a.date("relationship_end")
 	r.EndReason = a.raw("relationship_end_reason")

@@ -99,7 +99,10 @@ func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, erro
 	}
 	client := clientFact(r.Client, t.temporaryIDSystem())
 	client["sukupuoli"] = t.codeObj(kanta.SetSex, r.Client.Sex)
-	if r.Client.Municipality != "" {
+	if c := contactFacts(r.Client); c != nil {
+		client["yhteystiedot"] = c
+	}
+	if r.Client.Municipality != "" && !r.Client.NonDisclosure { // not shown under non-disclosure (Sosmeta's note on turvakielto)
 		client["kotikunta"] = map[string]any{"kunta": t.codeObj(kanta.SetMunicipality, r.Client.Municipality)}
 	}
 	facts := map[string]any{
@@ -214,4 +217,32 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 		d.text = "(Asiakirjassa ei ole tekstiä.)"
 	}
 	return t.assemble(h, sch, facts, doc.Structured, d)
+}
+
+// contactFacts is a client's yhteystiedot, or nil when it has none. Under
+// non-disclosure only the phone number stays: Sosmeta's note on turvakielto
+// keeps the phone number and the contact address and shows nothing else.
+func contactFacts(c kanta.Client) map[string]any {
+	out := map[string]any{}
+	if c.Phone != "" {
+		out["puhelinnumero"] = c.Phone
+	}
+	if !c.NonDisclosure {
+		addr := map[string]any{}
+		for k, v := range map[string]string{"lahiosoite": c.Street, "postinumero": c.Postcode, "postitoimipaikka": c.PostOffice} {
+			if v != "" {
+				addr[k] = v
+			}
+		}
+		if len(addr) > 0 {
+			out["osoite"] = []any{addr}
+		}
+		if c.Email != "" {
+			out["sahkopostiosoite"] = c.Email
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

@@ -192,3 +192,34 @@ func StripFinnishExtensions(t testing.TB, doc []byte) []byte {
 	}
 	return out
 }
+
+// Contact data go into the client-relationship document; under
+// non-disclosure only the phone number does (Sosmeta's note on turvakielto:
+// no home municipality, no contact data but the phone number and the
+// contact address). Both documents validate against the schema.
+func TestContactDataAndNonDisclosure(t *testing.T) {
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
+	for _, hidden := range []bool{false, true} {
+		c := transformtest.TestPerson(7)
+		c.Municipality, c.Street, c.Postcode, c.PostOffice = "092", "Kuvitelmankatu 1 A 2", "00100", "Helsinki"
+		c.Phone, c.Email, c.NonDisclosure = "0401234567", "aino@example.invalid", hidden
+		rel := kanta.Relationship{Client: c, Start: time.Date(2010, 2, 1, 0, 0, 0, 0, time.UTC), Old: true,
+			Unit: kanta.Organisation{OID: "1.2.246.10.99999991.10.100", Name: "Yksikkö"}}
+		out, err := tr.Relationship(rel, transform.IDs{Document: "1.2.3.3.1", Relationship: "1.2.3.1.1"})
+		if err != nil {
+			t.Fatalf("non-disclosure %v: %v", hidden, err)
+		}
+		js, display := string(out.StructuredJS), string(out.DisplayForm)
+		if !strings.Contains(js, "0401234567") {
+			t.Errorf("non-disclosure %v: the phone number is missing", hidden)
+		}
+		for _, v := range []string{"Kuvitelmankatu 1 A 2", "00100", "aino@example.invalid", `"kotikunta"`} {
+			if strings.Contains(js, v) == hidden {
+				t.Errorf("non-disclosure %v: %s in the structured form: %v", hidden, v, !hidden)
+			}
+		}
+		if hidden && (strings.Contains(display, "Kuvitelmankatu") || strings.Contains(display, "aino@")) {
+			t.Errorf("the display form shows contact data under non-disclosure")
+		}
+	}
+}
