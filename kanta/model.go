@@ -19,6 +19,10 @@ const (
 	// system keeps them in a table of their own: a record with its own
 	// outcome, carried in the client-relationship document.
 	EntityServiceTask Entity = "service_task"
+	// EntityRelatedPerson is a person related to a client, kept in a table of
+	// its own: a record with its own outcome, carried in the
+	// client-relationship document.
+	EntityRelatedPerson Entity = "related_person"
 )
 
 // Organisation is the custodian (rekisterinpitäjä), the organiser
@@ -70,7 +74,22 @@ type Relationship struct {
 	EndReason    string
 	Old          bool // vanha_asiakkuus: migrated, began before joining the archive
 	ServiceTasks []ServiceTaskRelationship
-	Unit         Organisation
+	// RelatedPersons are the persons related to the client (a guardian, a
+	// next of kin), as far as the legacy system keeps them.
+	RelatedPersons []RelatedPerson
+	Unit           Organisation
+}
+
+// RelatedPerson is a person related to the client (asiakkaaseen liittyvä
+// henkilö). The role is free text: no national role code is loaded here.
+type RelatedPerson struct {
+	PartKey       string // the key of the record it came from
+	FamilyName    string
+	GivenNames    string
+	IdentityCode  string
+	Role          string // roolin kuvaus
+	Phone         string
+	NonDisclosure bool // the person's own turvakielto: no contact data in the document
 }
 
 // CaseClient links a client to a case (asialiitos).

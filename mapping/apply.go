@@ -618,3 +618,22 @@ func (em *EntityMapping) ServiceTask(rec extract.Record) (kanta.CaseClient, kant
 	}
 	return who, st, a.finish(m, st.Start)
 }
+
+// RelatedPerson maps a related-person record: the client's key (or identity
+// code) and the person; the caller resolves the client. An identity code is
+// checked as a client's is, and never changed.
+func (em *EntityMapping) RelatedPerson(rec extract.Record) (kanta.CaseClient, kanta.RelatedPerson, *Outcome) {
+	m, a := em.m, em.begin(rec)
+	var who kanta.CaseClient
+	who.ClientKey, who.Identity = a.client()
+	p := kanta.RelatedPerson{PartKey: a.out.Key, FamilyName: a.text("family_name"), GivenNames: a.text("given_names"),
+		IdentityCode: a.raw("identity_code"), Role: a.raw("role_description"), Phone: a.raw("phone"), NonDisclosure: a.boolean("non_disclosure")}
+	if p.IdentityCode != "" {
+		if _, err := kanta.ParseIdentityCode(p.IdentityCode); err != nil {
+			var ie *kanta.IdentityCodeError
+			errors.As(err, &ie)
+			a.fail(reject("identity_code", ie.Rule, "%s", ie.Reason))
+		}
+	}
+	return who, p, a.finish(m, time.Time{})
+}

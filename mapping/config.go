@@ -19,6 +19,7 @@ type Config struct {
 	Sources      map[string]*SourceConfig   `yaml:"sources"`
 	Clients      EntityBlocks               `yaml:"clients"`
 	ServiceTasks EntityBlocks               `yaml:"service_task_relationships"`
+	Related      EntityBlocks               `yaml:"related_persons"`
 	Cases        EntityBlocks               `yaml:"cases"`
 	CaseMembers  EntityBlocks               `yaml:"case_members"`
 	Documents    EntityBlocks               `yaml:"documents"`

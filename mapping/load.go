@@ -41,7 +41,9 @@ type Mapping struct {
 	// ServiceTasks, when given, are the clients' service-task
 	// relationships kept in a table of their own.
 	ServiceTasks []*EntityMapping
-	Cases        []*EntityMapping
+	// RelatedPersons, when given, are persons related to clients.
+	RelatedPersons []*EntityMapping
+	Cases          []*EntityMapping
 	// CaseMembers, when given, are the clients of cases kept in a table of
 	// their own; none means each case names its clients itself.
 	CaseMembers []*EntityMapping
@@ -54,6 +56,7 @@ func (m *Mapping) Blocks() []*EntityMapping {
 	out := make([]*EntityMapping, 0, len(m.Clients)+len(m.ServiceTasks)+len(m.Cases)+len(m.CaseMembers)+len(m.Documents))
 	out = append(out, m.Clients...)
 	out = append(out, m.ServiceTasks...)
+	out = append(out, m.RelatedPersons...)
 	out = append(out, m.Cases...)
 	out = append(out, m.CaseMembers...)
 	return append(out, m.Documents...)
@@ -341,7 +344,7 @@ func (c *compiler) compile() *Mapping {
 		}
 	}
 	c.blocks = map[kanta.Entity][]string{}
-	for e, blocks := range map[kanta.Entity]EntityBlocks{kanta.EntityClient: cfg.Clients, kanta.EntityCase: cfg.Cases, kanta.EntityMember: cfg.CaseMembers, kanta.EntityServiceTask: cfg.ServiceTasks, kanta.EntityDocument: cfg.Documents} {
+	for e, blocks := range map[kanta.Entity]EntityBlocks{kanta.EntityClient: cfg.Clients, kanta.EntityCase: cfg.Cases, kanta.EntityMember: cfg.CaseMembers, kanta.EntityServiceTask: cfg.ServiceTasks, kanta.EntityRelatedPerson: cfg.Related, kanta.EntityDocument: cfg.Documents} {
 		for _, b := range blocks {
 			c.blocks[e] = append(c.blocks[e], b.Source)
 		}
@@ -349,6 +352,9 @@ func (c *compiler) compile() *Mapping {
 	m.Clients = c.compileBlocks(m, kanta.EntityClient, "clients", cfg.Clients)
 	if len(cfg.ServiceTasks) > 0 {
 		m.ServiceTasks = c.compileBlocks(m, kanta.EntityServiceTask, "service_task_relationships", cfg.ServiceTasks)
+	}
+	if len(cfg.Related) > 0 {
+		m.RelatedPersons = c.compileBlocks(m, kanta.EntityRelatedPerson, "related_persons", cfg.Related)
 	}
 	m.Cases = c.compileBlocks(m, kanta.EntityCase, "cases", cfg.Cases)
 	if len(cfg.CaseMembers) > 0 {
@@ -388,10 +394,11 @@ func (c *compiler) compileWithoutCase(e kanta.Entity, key string, ec *EntityConf
 // clientReference is, for the entities that name their clients, the two
 // ways of doing so: by client key, or by identity code. One is required.
 var clientReference = map[kanta.Entity][2]string{
-	kanta.EntityCase:        {"clients", "client_identity_codes"},
-	kanta.EntityMember:      {"client", "client_identity_code"},
-	kanta.EntityServiceTask: {"client", "client_identity_code"},
-	kanta.EntityDocument:    {"client", "client_identity_code"},
+	kanta.EntityCase:          {"clients", "client_identity_codes"},
+	kanta.EntityMember:        {"client", "client_identity_code"},
+	kanta.EntityServiceTask:   {"client", "client_identity_code"},
+	kanta.EntityRelatedPerson: {"client", "client_identity_code"},
+	kanta.EntityDocument:      {"client", "client_identity_code"},
 }
 
 // compileBlocks compiles the source blocks of an entity. Each source may be

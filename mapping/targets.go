@@ -81,6 +81,17 @@ var targets = map[kanta.Entity][]target{
 		{name: "end", kind: kindDate, doc: "when it ended; defaults to the relationship's end"},
 		{name: "created", kind: kindTime, doc: "when the record was created, compared with the cut-off; defaults to start"},
 	},
+	kanta.EntityRelatedPerson: {
+		{name: "client", kind: kindKey, refers: kanta.EntityClient, doc: "key of the client the person is related to; this or client_identity_code is required"},
+		{name: "client_identity_code", kind: kindText, doc: "identity code (or temporary identifier) of that client, when the export names the client so"},
+		{name: "family_name", kind: kindText, required: true, doc: "the person's family name"},
+		{name: "given_names", kind: kindText, required: true, doc: "the person's given names"},
+		{name: "identity_code", kind: kindText, doc: "the person's identity code, checked as a client's is"},
+		{name: "role_description", kind: kindText, doc: "the person's role, as text (roolin kuvaus), e.g. guardian, next of kin"},
+		{name: "phone", kind: kindText, doc: "the person's phone number; left out under the person's non-disclosure"},
+		{name: "non_disclosure", kind: kindBool, doc: "the person's own non-disclosure (turvakielto)"},
+		{name: "created", kind: kindTime, doc: "when the record was created, compared with the cut-off"},
+	},
 	kanta.EntityMember: {
 		{name: "case", kind: kindKey, refers: kanta.EntityCase, required: true, doc: "key of the case"},
 		{name: "client", kind: kindKey, refers: kanta.EntityClient, doc: "key of the member client; this or client_identity_code is required"},
@@ -143,7 +154,7 @@ type TargetDoc struct {
 // Targets lists every target field, for documentation and its test.
 func Targets() []TargetDoc {
 	var out []TargetDoc
-	for _, e := range []kanta.Entity{kanta.EntityClient, kanta.EntityServiceTask, kanta.EntityCase, kanta.EntityMember, kanta.EntityDocument} {
+	for _, e := range []kanta.Entity{kanta.EntityClient, kanta.EntityServiceTask, kanta.EntityRelatedPerson, kanta.EntityCase, kanta.EntityMember, kanta.EntityDocument} {
 		for _, t := range targets[e] {
 			out = append(out, TargetDoc{Entity: e, Name: t.name, Required: t.required, CodeSet: t.codeSet, Doc: t.doc})
 		}

@@ -121,6 +121,9 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 			t.Errorf("%s: no relationship in %s from %s to %q among %+v", w.Client, w.ServiceTask, w.Start, w.End, rel.ServiceTasks)
 		}
 	}
+	if m := counts[string(kanta.EntityRelatedPerson)]; m[state.Loaded] != exp.Counts["related_person/omaiset"].WouldLoad || m[state.Pending] != 0 {
+		t.Errorf("related persons in the store after the run: %v", m)
+	}
 	if m := counts[string(kanta.EntityServiceTask)]; m[state.Loaded] != exp.Counts["service_task/palvelusuhteet"].WouldLoad || m[state.Pending] != 0 {
 		t.Errorf("service-task records in the store after the run: %v; want every one that loads loaded with its relationship", m)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/report"
@@ -63,12 +64,12 @@ func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, re
 func (s *stager) steps() []step {
 	var out []step
 	fns := map[kanta.Entity]func(*mapping.EntityMapping, extract.Record) error{
-		kanta.EntityClient: s.client, kanta.EntityServiceTask: s.serviceTask, kanta.EntityCase: s.caseRecord,
+		kanta.EntityClient: s.client, kanta.EntityServiceTask: s.serviceTask, kanta.EntityRelatedPerson: s.relatedPerson, kanta.EntityCase: s.caseRecord,
 		kanta.EntityMember: s.member, kanta.EntityDocument: s.document}
 	finishedCases := len(s.m.CaseMembers) == 0
-	finishedClients := len(s.m.ServiceTasks) == 0
+	finishedClients := !s.relationshipParts()
 	for _, em := range s.m.Blocks() {
-		if em.Entity != kanta.EntityClient && em.Entity != kanta.EntityServiceTask && !finishedClients {
+		if em.Entity != kanta.EntityClient && em.Entity != kanta.EntityServiceTask && em.Entity != kanta.EntityRelatedPerson && !finishedClients {
 			out = append(out, step{finish: s.finishRelationships})
 			finishedClients = true
 		}
@@ -278,8 +279,8 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 	if err := s.mint(&row.DocOID, kindDocument); err != nil {
 		return err
 	}
-	if len(s.m.ServiceTasks) > 0 {
-		// Its service-task relationships come apart: its document is built
+	if s.relationshipParts() {
+		// Its service-task relationships or related persons come apart: its document is built
 		// once they are read.
 		row.Outcome = state.Pending
 		if row.Model, err = state.Encode(rel); err != nil {
@@ -599,30 +600,60 @@ func (s *stager) refuseMembers(c kanta.Case, caseKey string) error {
 	return nil
 }
 
+// relationshipParts says whether clients' relationships gather records read
+// after them (service-task relationships, related persons).
+func (s *stager) relationshipParts() bool {
+	return len(s.m.ServiceTasks) > 0 || len(s.m.RelatedPersons) > 0
+}
+
 // serviceTask stages a service-task relationship record and adds the
 // relationship to its client's.
 func (s *stager) serviceTask(em *mapping.EntityMapping, rec extract.Record) error {
 	who, st, o := em.ServiceTask(rec)
-	s.note(kanta.EntityServiceTask, rec, o)
-	row, dup, err := s.begin(kanta.EntityServiceTask, rec, o)
+	return s.relationshipPart(kanta.EntityServiceTask, rec, o, &who, s.label(kanta.SetServiceTask, st.ServiceTask),
+		func() (*kanta.Relationship, *kanta.Finding, error) { return s.res.ServiceTask(&who, &st) },
+		func(rel *kanta.Relationship, key string) {
+			st.PartKey = key
+			rel.ServiceTasks = append(rel.ServiceTasks, st)
+		})
+}
+
+// relatedPerson stages a related-person record and adds the person to its
+// client's relationship.
+func (s *stager) relatedPerson(em *mapping.EntityMapping, rec extract.Record) error {
+	who, p, o := em.RelatedPerson(rec)
+	return s.relationshipPart(kanta.EntityRelatedPerson, rec, o, &who, "",
+		func() (*kanta.Relationship, *kanta.Finding, error) { return s.res.Owner(&who) },
+		func(rel *kanta.Relationship, key string) {
+			p.PartKey = key
+			rel.RelatedPersons = append(rel.RelatedPersons, p)
+		})
+}
+
+// relationshipPart stages a record that becomes part of its client's
+// relationship document: resolve finds the relationship (or says why not),
+// add puts the part into it under the record's key.
+func (s *stager) relationshipPart(e kanta.Entity, rec extract.Record, o *mapping.Outcome, who *kanta.CaseClient, label string,
+	resolveIt func() (*kanta.Relationship, *kanta.Finding, error), add func(*kanta.Relationship, string)) error {
+	s.note(e, rec, o)
+	row, dup, err := s.begin(e, rec, o)
 	if err != nil {
 		return err
 	}
-	row.ServiceTask = s.label(kanta.SetServiceTask, st.ServiceTask)
+	row.ServiceTask = label
 	if dup != nil {
 		return s.refuse(row, state.Rejected, dup)
 	}
 	var rel *kanta.Relationship
 	if o.OK() {
-		if rel, o.Reject, err = s.res.ServiceTask(&who, &st); err != nil {
+		if rel, o.Reject, err = resolveIt(); err != nil {
 			return err
 		}
 	}
 	if ok, err := s.settle(row, o); !ok || err != nil {
 		return err
 	}
-	st.PartKey = row.Key
-	rel.ServiceTasks = append(rel.ServiceTasks, st)
+	add(rel, row.Key)
 	crow, err := s.st.Get(string(kanta.EntityClient), who.ClientKey)
 	if err != nil || crow == nil {
 		return err
@@ -658,11 +689,8 @@ func (s *stager) finishRelationships() error {
 			if err := s.transformFailed(row, err); err != nil {
 				return err
 			}
-			for _, st := range rel.ServiceTasks {
-				if st.PartKey == "" {
-					continue
-				}
-				prow, err := s.st.Get(string(kanta.EntityServiceTask), st.PartKey)
+			for _, p := range plan.RelationshipParts(rel) {
+				prow, err := s.st.Get(p.Entity, p.Key)
 				if err != nil || prow == nil {
 					return err
 				}

@@ -75,7 +75,7 @@ func (c *Counts) outcome(outcome string) {
 }
 
 // Entities are the entities a report counts, in the order it lists them.
-var Entities = []string{"client", "service_task", "case", "case_member", "document"}
+var Entities = []string{"client", "service_task", "related_person", "case", "case_member", "document"}
 
 // Finding is one rejected or skipped record, or a warning about one.
 type Finding struct {

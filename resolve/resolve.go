@@ -195,11 +195,10 @@ func (r *Resolver) inServiceTask(rel *kanta.Relationship, task, clientKey string
 		Reason: fmt.Sprintf("client %q has no migrated service-task relationship in service task %s: its record is rejected or missing (see the service_task records)", clientKey, task)}
 }
 
-// ServiceTask checks a service-task relationship record: its client is
-// migrated (found by identity code when named so) and has no relationship
-// in that service task yet. It defaults the dates and the unit to the
-// client relationship's and returns the relationship.
-func (r *Resolver) ServiceTask(who *kanta.CaseClient, st *kanta.ServiceTaskRelationship) (*kanta.Relationship, *kanta.Finding, error) {
+// Owner finds the migrated client a part of its relationship (a
+// service-task relationship, a related person) belongs to, by key or by
+// identity code, and returns its relationship.
+func (r *Resolver) Owner(who *kanta.CaseClient) (*kanta.Relationship, *kanta.Finding, error) {
 	if who.ClientKey == "" && who.Identity != "" {
 		key, f, err := r.byIdentity(who.Identity, "client_identity_code")
 		if f != nil || err != nil {
@@ -210,6 +209,15 @@ func (r *Resolver) ServiceTask(who *kanta.CaseClient, st *kanta.ServiceTaskRelat
 	_, rel, f, err := r.client(who.ClientKey, "client",
 		func(string) string { return fmt.Sprintf("client %q is not in the export", who.ClientKey) },
 		func(why string) string { return fmt.Sprintf("client %q is not migrated (%s)", who.ClientKey, why) })
+	return rel, f, err
+}
+
+// ServiceTask checks a service-task relationship record: its client is
+// migrated (found by identity code when named so) and has no relationship
+// in that service task yet. It defaults the dates and the unit to the
+// client relationship's and returns the relationship.
+func (r *Resolver) ServiceTask(who *kanta.CaseClient, st *kanta.ServiceTaskRelationship) (*kanta.Relationship, *kanta.Finding, error) {
+	rel, f, err := r.Owner(who)
 	if f != nil || err != nil {
 		return nil, f, err
 	}

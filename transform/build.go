@@ -117,6 +117,9 @@ func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, erro
 		"palvelunjarjestajan_toimintayksikko": orgObj(t.s.Organiser),
 		"sosiaalihuollon_palvelutehtava":      tasks,
 	}
+	if persons := relatedFacts(r.RelatedPersons); persons != nil {
+		facts["asiakkaaseen_liittyvat_henkilot"] = persons
+	}
 	d := &display{typeName: "Asiakkuusasiakirja", title: "Asiakkuusasiakirja", footer: "Siirretty vanhasta asiakastietojärjestelmästä"}
 	return t.assemble(h, sch, facts, nil, d)
 }
@@ -243,6 +246,26 @@ func contactFacts(c kanta.Client) map[string]any {
 	}
 	if len(out) == 0 {
 		return nil
+	}
+	return out
+}
+
+// relatedFacts is asiakkaaseen_liittyvat_henkilot, nil when there are none.
+// A person under non-disclosure has no contact data in the document.
+func relatedFacts(ps []kanta.RelatedPerson) []any {
+	var out []any
+	for _, p := range ps {
+		f := map[string]any{"sukunimi": p.FamilyName, "etunimet": p.GivenNames, "turvakielto": p.NonDisclosure}
+		if p.IdentityCode != "" {
+			f["henkilotunnus"] = map[string]any{"system": idRootHetu, "value": p.IdentityCode}
+		}
+		if p.Role != "" {
+			f["roolin_kuvaus"] = p.Role
+		}
+		if p.Phone != "" && !p.NonDisclosure {
+			f["yhteystiedot"] = map[string]any{"puhelinnumero": p.Phone}
+		}
+		out = append(out, f)
 	}
 	return out
 }

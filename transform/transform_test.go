@@ -223,3 +223,28 @@ func TestContactDataAndNonDisclosure(t *testing.T) {
 		}
 	}
 }
+
+// Related persons go into the client-relationship document, valid against
+// its schema; one under non-disclosure without contact data.
+func TestRelatedPersons(t *testing.T) {
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
+	rel := kanta.Relationship{Client: transformtest.TestPerson(3), Start: time.Date(2010, 2, 1, 0, 0, 0, 0, time.UTC), Old: true,
+		Unit: kanta.Organisation{OID: "1.2.246.10.99999991.10.100", Name: "Yksikkö"},
+		RelatedPersons: []kanta.RelatedPerson{
+			{FamilyName: "Testinen", GivenNames: "Tytär", Role: "omainen", Phone: "0401111111"},
+			{FamilyName: "Salainen", GivenNames: "Huoltaja", IdentityCode: transformtest.TestPerson(4).IdentityCode, Role: "huoltaja", Phone: "0402222222", NonDisclosure: true},
+		}}
+	out, err := tr.Relationship(rel, transform.IDs{Document: "1.2.3.3.2", Relationship: "1.2.3.1.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(out.StructuredJS)
+	for _, want := range []string{`"asiakkaaseen_liittyvat_henkilot"`, "Tytär", "omainen", "0401111111", "Salainen"} {
+		if !strings.Contains(js, want) {
+			t.Errorf("structured form lacks %s", want)
+		}
+	}
+	if strings.Contains(js, "0402222222") {
+		t.Error("a related person's phone under non-disclosure is in the document")
+	}
+}

@@ -43,7 +43,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	for _, e := range []struct {
 		name   string
 		blocks []*mapping.EntityMapping
-	}{{"clients", m.Clients}, {"service-task relationships", m.ServiceTasks}, {"cases", m.Cases}, {"case members", m.CaseMembers}, {"documents", m.Documents}} {
+	}{{"clients", m.Clients}, {"service-task relationships", m.ServiceTasks}, {"related persons", m.RelatedPersons}, {"cases", m.Cases}, {"case members", m.CaseMembers}, {"documents", m.Documents}} {
 		if len(e.blocks) > 0 {
 			from = append(from, e.name+" from "+strings.Join(mapping.SourceNames(e.blocks), ", "))
 		}

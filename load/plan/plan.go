@@ -37,6 +37,24 @@ type Item struct {
 // Part names a record carried in another's document.
 type Part struct{ Entity, Key string }
 
+// RelationshipParts lists the records carried in a client-relationship
+// document: its service-task relationships and related persons read from
+// tables of their own.
+func RelationshipParts(rel kanta.Relationship) []Part {
+	var parts []Part
+	for _, st := range rel.ServiceTasks {
+		if st.PartKey != "" {
+			parts = append(parts, Part{Entity: string(kanta.EntityServiceTask), Key: st.PartKey})
+		}
+	}
+	for _, p := range rel.RelatedPersons {
+		if p.PartKey != "" {
+			parts = append(parts, Part{Entity: string(kanta.EntityRelatedPerson), Key: p.PartKey})
+		}
+	}
+	return parts
+}
+
 // Options shape a plan.
 type Options struct {
 	// Phased delivers all relationships, then all cases, then all
@@ -194,13 +212,7 @@ func (w *walk) client(key string) error {
 	if err != nil {
 		return err
 	}
-	var parts []Part
-	for _, st := range rel.ServiceTasks {
-		if st.PartKey != "" {
-			parts = append(parts, Part{Entity: string(kanta.EntityServiceTask), Key: st.PartKey})
-		}
-	}
-	return w.handParts(row, out, key, parts)
+	return w.handParts(row, out, key, RelationshipParts(rel))
 }
 
 func (w *walk) caseRow(key string) error {
