@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/kantamig/kantamig/extract"
 )
@@ -101,7 +100,7 @@ func columnHint(col string, have []string) string {
 	}
 	sorted := slices.Clone(have)
 	sort.Strings(sorted)
-	return strings.Replace(suggestName(col, sorted), "known fields", "its columns", 1)
+	return suggest(col, sorted, "its columns")
 }
 
 func entityKey(em *EntityMapping) string {

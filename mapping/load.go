@@ -693,14 +693,21 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func suggestName(name string, known []string) string {
+	return suggest(name, known, "known fields")
+}
+
+// suggest is a hint for a name that is not one of known: the nearest known
+// one if it is near enough, then all of them under label.
+func suggest(name string, known []string, label string) string {
 	best, bestD := "", 1<<30
 	for _, k := range known {
 		if d := kanta.Distance(name, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
+	list := label + ": " + strings.Join(known, ", ")
 	if bestD <= len(name)/2+1 {
-		return fmt.Sprintf("did you mean %q? known fields: %s", best, strings.Join(known, ", "))
+		return fmt.Sprintf("did you mean %q? %s", best, list)
 	}
-	return "known fields: " + strings.Join(known, ", ")
+	return list
 }

@@ -8,8 +8,6 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
-
-	"github.com/kantamig/kantamig/kanta"
 )
 
 // unknownKeys finds every key of the file that no level of the mapping
@@ -89,7 +87,7 @@ func walkKeys(n ast.Node, t reflect.Type, where string, errs *Errors) {
 			switch {
 			case key == "<<":
 			case !known:
-				*errs = append(*errs, &Error{Pos: posOf(kv.Key), Msg: fmt.Sprintf("%s: unknown field %q", where, key), Hint: keyHint(key, names)})
+				*errs = append(*errs, &Error{Pos: posOf(kv.Key), Msg: fmt.Sprintf("%s: unknown field %q", where, key), Hint: suggest(key, names, "the fields here")})
 			default:
 				inner := key
 				if where != "the top level" {
@@ -111,19 +109,4 @@ func walkKeys(n ast.Node, t reflect.Type, where string, errs *Errors) {
 			}
 		}
 	}
-}
-
-// keyHint suggests the nearest known key.
-func keyHint(key string, known []string) string {
-	best, bestD := "", 1<<30
-	for _, k := range known {
-		if d := kanta.Distance(key, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	list := strings.Join(known, ", ")
-	if bestD <= len(key)/2+1 {
-		return fmt.Sprintf("did you mean %q? the fields here: %s", best, list)
-	}
-	return "the fields here: " + list
 }

@@ -280,13 +280,9 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 		return err
 	}
 	if s.relationshipParts() {
-		// Its service-task relationships or related persons come apart: its document is built
-		// once they are read.
-		row.Outcome = state.Pending
-		if row.Model, err = state.Encode(rel); err != nil {
-			return err
-		}
-		return s.st.Put(row)
+		// Its service-task relationships or related persons come apart: its
+		// document is built once they are read (finishRelationships).
+		return s.later(row, rel)
 	}
 	out, err := s.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
 	if err != nil {
@@ -320,12 +316,9 @@ func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error
 		return err
 	}
 	if len(s.m.CaseMembers) > 0 {
-		// Its members come apart: its document is built once they are read.
-		row.Outcome = state.Pending
-		if row.Model, err = state.Encode(c); err != nil {
-			return err
-		}
-		return s.st.Put(row)
+		// Its members come apart: its document is built once they are read
+		// (finishCases).
+		return s.later(row, c)
 	}
 	row.ClientKey = c.Clients[0].ClientKey
 	out, err := s.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
@@ -392,6 +385,20 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 		return s.extendCollected(d.CaseKey, d.DrawnUp)
 	}
 	return nil
+}
+
+// later stores a record to be delivered whose document is built in a
+// finishing step, once the records it carries are read.
+func (s *stager) later(row *state.Record, model any) error {
+	data, err := state.Encode(model)
+	if err != nil {
+		return fmt.Errorf("staging %s %s: %w", row.Entity, row.Key, err)
+	}
+	if row.Outcome != state.Loaded {
+		row.Outcome = state.Pending
+	}
+	row.Model = data
+	return s.st.Put(row)
 }
 
 // label is a code with its display text, for the report's counts.
@@ -484,10 +491,7 @@ func (s *stager) finishCollected() error {
 			c.Clients[i].Joined, c.Clients[i].Left = c.Opened, c.Closed
 		}
 		out, err := s.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
-		if err != nil {
-			return s.transformFailed(row, err)
-		}
-		return s.stage(row, c, out)
+		return s.built(row, c, out, err, nil, nil)
 	})
 }
 
@@ -518,40 +522,15 @@ func forEachKey(st state.Store, entity, prefix string, fn func(string) error) er
 // member stages a case-member record and adds the membership to its case.
 func (s *stager) member(em *mapping.EntityMapping, rec extract.Record) error {
 	caseKey, cc, o := em.Member(rec)
-	s.note(kanta.EntityMember, rec, o)
-	row, dup, err := s.begin(kanta.EntityMember, rec, o)
-	if err != nil {
-		return err
-	}
-	if dup != nil {
-		return s.refuse(row, state.Rejected, dup)
-	}
-	var c *kanta.Case
-	if o.OK() {
-		if c, o.Reject, err = s.res.Member(caseKey, &cc); err != nil {
-			return err
+	return s.stagePart(kanta.EntityMember, rec, o, "", func(key string) (*owner, *kanta.Finding, error) {
+		c, f, err := s.res.Member(caseKey, &cc)
+		if f != nil || err != nil {
+			return nil, f, err
 		}
-	}
-	if ok, err := s.settle(row, o); !ok || err != nil {
-		return err
-	}
-	cc.MemberKey = row.Key
-	c.Clients = append(c.Clients, cc)
-	krow, err := s.st.Get(string(kanta.EntityCase), caseKey)
-	if err != nil || krow == nil {
-		return err
-	}
-	if krow.Model, err = state.Encode(*c); err != nil {
-		return err
-	}
-	if err := s.st.Put(krow); err != nil {
-		return err
-	}
-	if row.Outcome != state.Loaded {
-		row.Outcome = state.Pending
-	}
-	row.ClientKey, row.CaseKey = cc.ClientKey, caseKey
-	return s.st.Put(row)
+		cc.MemberKey = key
+		c.Clients = append(c.Clients, cc)
+		return &owner{entity: kanta.EntityCase, key: caseKey, clientKey: cc.ClientKey, model: *c}, nil, nil
+	})
 }
 
 // finishCases builds the document of every case of this pass, now that its
@@ -572,28 +551,26 @@ func (s *stager) finishCases() error {
 		}
 		row.ClientKey = c.Clients[0].ClientKey
 		out, err := s.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
-		if err != nil {
-			if err := s.transformFailed(row, err); err != nil {
-				return err
-			}
-			return s.refuseMembers(c, row.Key)
-		}
-		return s.stage(row, c, out)
+		return s.built(row, c, out, err, plan.CaseParts(c),
+			&kanta.Finding{Field: "case", Rule: kanta.RuleCaseNotLoaded, Reason: fmt.Sprintf("its case %q could not be built", key)})
 	})
 }
 
-// refuseMembers rejects the member records of a case that is not migrated.
-func (s *stager) refuseMembers(c kanta.Case, caseKey string) error {
-	for _, cc := range c.Clients {
-		if cc.MemberKey == "" {
-			continue
-		}
-		mrow, err := s.st.Get(string(kanta.EntityMember), cc.MemberKey)
-		if err != nil || mrow == nil {
+// built stages a document built in a finishing step, or, when it could not
+// be built, rejects its record and, with why, the records carried in it.
+func (s *stager) built(row *state.Record, model any, out *transform.Output, err error, parts []plan.Part, why *kanta.Finding) error {
+	if err == nil {
+		return s.stage(row, model, out)
+	}
+	if err := s.transformFailed(row, err); err != nil {
+		return err
+	}
+	for _, p := range parts {
+		prow, err := s.st.Get(p.Entity, p.Key)
+		if err != nil || prow == nil {
 			return err
 		}
-		f := &kanta.Finding{Field: "case", Rule: kanta.RuleCaseNotLoaded, Reason: fmt.Sprintf("its case %q could not be built", caseKey)}
-		if err := s.refuse(mrow, state.Rejected, f); err != nil {
+		if err := s.refuse(prow, state.Rejected, why); err != nil {
 			return err
 		}
 	}
@@ -610,31 +587,47 @@ func (s *stager) relationshipParts() bool {
 // relationship to its client's.
 func (s *stager) serviceTask(em *mapping.EntityMapping, rec extract.Record) error {
 	who, st, o := em.ServiceTask(rec)
-	return s.relationshipPart(kanta.EntityServiceTask, rec, o, &who, s.label(kanta.SetServiceTask, st.ServiceTask),
-		func() (*kanta.Relationship, *kanta.Finding, error) { return s.res.ServiceTask(&who, &st) },
-		func(rel *kanta.Relationship, key string) {
-			st.PartKey = key
-			rel.ServiceTasks = append(rel.ServiceTasks, st)
-		})
+	return s.stagePart(kanta.EntityServiceTask, rec, o, s.label(kanta.SetServiceTask, st.ServiceTask), func(key string) (*owner, *kanta.Finding, error) {
+		rel, f, err := s.res.ServiceTask(&who, &st)
+		if f != nil || err != nil {
+			return nil, f, err
+		}
+		st.PartKey = key
+		rel.ServiceTasks = append(rel.ServiceTasks, st)
+		return &owner{entity: kanta.EntityClient, key: who.ClientKey, clientKey: who.ClientKey, model: *rel}, nil, nil
+	})
 }
 
 // relatedPerson stages a related-person record and adds the person to its
 // client's relationship.
 func (s *stager) relatedPerson(em *mapping.EntityMapping, rec extract.Record) error {
 	who, p, o := em.RelatedPerson(rec)
-	return s.relationshipPart(kanta.EntityRelatedPerson, rec, o, &who, "",
-		func() (*kanta.Relationship, *kanta.Finding, error) { return s.res.Owner(&who) },
-		func(rel *kanta.Relationship, key string) {
-			p.PartKey = key
-			rel.RelatedPersons = append(rel.RelatedPersons, p)
-		})
+	return s.stagePart(kanta.EntityRelatedPerson, rec, o, "", func(key string) (*owner, *kanta.Finding, error) {
+		rel, f, err := s.res.Owner(&who)
+		if f != nil || err != nil {
+			return nil, f, err
+		}
+		p.PartKey = key
+		rel.RelatedPersons = append(rel.RelatedPersons, p)
+		return &owner{entity: kanta.EntityClient, key: who.ClientKey, clientKey: who.ClientKey, model: *rel}, nil, nil
+	})
 }
 
-// relationshipPart stages a record that becomes part of its client's
-// relationship document: resolve finds the relationship (or says why not),
-// add puts the part into it under the record's key.
-func (s *stager) relationshipPart(e kanta.Entity, rec extract.Record, o *mapping.Outcome, who *kanta.CaseClient, label string,
-	resolveIt func() (*kanta.Relationship, *kanta.Finding, error), add func(*kanta.Relationship, string)) error {
+// owner is the record a part is carried in, with its model changed to hold
+// the part.
+type owner struct {
+	entity         kanta.Entity
+	key, clientKey string
+	model          any
+}
+
+// stagePart stages a record that is carried in another record's document
+// (a client's service-task relationship or related person, a case's
+// member). attach, called with the part's key for a record that maps,
+// resolves its owner and adds the part to the owner's model, or says why it
+// cannot; the owner is then stored with the part, and the part as pending.
+func (s *stager) stagePart(e kanta.Entity, rec extract.Record, o *mapping.Outcome, label string,
+	attach func(key string) (*owner, *kanta.Finding, error)) error {
 	s.note(e, rec, o)
 	row, dup, err := s.begin(e, rec, o)
 	if err != nil {
@@ -644,30 +637,32 @@ func (s *stager) relationshipPart(e kanta.Entity, rec extract.Record, o *mapping
 	if dup != nil {
 		return s.refuse(row, state.Rejected, dup)
 	}
-	var rel *kanta.Relationship
+	var own *owner
 	if o.OK() {
-		if rel, o.Reject, err = resolveIt(); err != nil {
+		if own, o.Reject, err = attach(row.Key); err != nil {
 			return err
 		}
 	}
 	if ok, err := s.settle(row, o); !ok || err != nil {
 		return err
 	}
-	add(rel, row.Key)
-	crow, err := s.st.Get(string(kanta.EntityClient), who.ClientKey)
-	if err != nil || crow == nil {
+	orow, err := s.st.Get(string(own.entity), own.key)
+	if err != nil || orow == nil {
 		return err
 	}
-	if crow.Model, err = state.Encode(*rel); err != nil {
+	if orow.Model, err = state.Encode(own.model); err != nil {
 		return err
 	}
-	if err := s.st.Put(crow); err != nil {
+	if err := s.st.Put(orow); err != nil {
 		return err
 	}
 	if row.Outcome != state.Loaded {
 		row.Outcome = state.Pending
 	}
-	row.ClientKey = who.ClientKey
+	row.ClientKey = own.clientKey
+	if own.entity == kanta.EntityCase {
+		row.CaseKey = own.key
+	}
 	return s.st.Put(row)
 }
 
@@ -685,22 +680,7 @@ func (s *stager) finishRelationships() error {
 			return err
 		}
 		out, err := s.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
-		if err != nil {
-			if err := s.transformFailed(row, err); err != nil {
-				return err
-			}
-			for _, p := range plan.RelationshipParts(rel) {
-				prow, err := s.st.Get(p.Entity, p.Key)
-				if err != nil || prow == nil {
-					return err
-				}
-				f := &kanta.Finding{Field: "client", Rule: kanta.RuleClientNotLoaded, Reason: fmt.Sprintf("its client relationship %q could not be built", key)}
-				if err := s.refuse(prow, state.Rejected, f); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		return s.stage(row, rel, out)
+		return s.built(row, rel, out, err, plan.RelationshipParts(rel),
+			&kanta.Finding{Field: "client", Rule: kanta.RuleClientNotLoaded, Reason: fmt.Sprintf("its client relationship %q could not be built", key)})
 	})
 }

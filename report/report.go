@@ -77,6 +77,12 @@ func (c *Counts) outcome(outcome string) {
 // Entities are the entities a report counts, in the order it lists them.
 var Entities = []string{"client", "service_task", "related_person", "case", "case_member", "document"}
 
+// Optional says whether an entity is one a mapping may leave out (the
+// parts kept in tables of their own): it is listed only when it has records.
+func Optional(entity string) bool {
+	return entity != "client" && entity != "case" && entity != "document"
+}
+
 // Finding is one rejected or skipped record, or a warning about one.
 type Finding struct {
 	Locator string `json:"locator"`

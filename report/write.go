@@ -117,8 +117,8 @@ func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 	w.put("Entity", "Extracted", "Generated", "Would load", "Rejected", "Skipped", "Reconciles")
 	for _, e := range Entities {
 		c := r.Entities[e]
-		if c == nil && (e == "case_member" || e == "service_task" || e == "related_person") {
-			continue // a mapping whose cases and clients carry these themselves
+		if c == nil && Optional(e) {
+			continue
 		}
 		if c == nil {
 			c = &Counts{}
@@ -153,7 +153,7 @@ func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 		w.put("Delivery (from the state file)", "Loaded", "Pending", "Rejected", "Skipped")
 		for _, e := range Entities {
 			c := r.StateCounts[e]
-			if c == nil && (e == "case_member" || e == "service_task" || e == "related_person") {
+			if c == nil && Optional(e) {
 				continue
 			}
 			w.put(e, c["loaded"], c["pending"], c["rejected"], c["skipped"])

@@ -195,9 +195,9 @@ func (r *Resolver) inServiceTask(rel *kanta.Relationship, task, clientKey string
 		Reason: fmt.Sprintf("client %q has no migrated service-task relationship in service task %s: its record is rejected or missing (see the service_task records)", clientKey, task)}
 }
 
-// Owner finds the migrated client a part of its relationship (a
-// service-task relationship, a related person) belongs to, by key or by
-// identity code, and returns its relationship.
+// Owner finds the migrated client a record belongs to (a service-task
+// relationship, a related person, a case membership), by key or by
+// identity code, fills in the key, and returns the client's relationship.
 func (r *Resolver) Owner(who *kanta.CaseClient) (*kanta.Relationship, *kanta.Finding, error) {
 	if who.ClientKey == "" && who.Identity != "" {
 		key, f, err := r.byIdentity(who.Identity, "client_identity_code")
@@ -305,16 +305,7 @@ func (r *Resolver) Member(caseKey string, cc *kanta.CaseClient) (*kanta.Case, *k
 	if err := krow.Model(&c); err != nil {
 		return nil, nil, fmt.Errorf("reading case %s from the state store: %w", caseKey, err)
 	}
-	if cc.ClientKey == "" && cc.Identity != "" {
-		key, f, err := r.byIdentity(cc.Identity, "client_identity_code")
-		if f != nil || err != nil {
-			return nil, f, err
-		}
-		cc.ClientKey = key
-	}
-	_, rel, f, err := r.client(cc.ClientKey, "client",
-		func(string) string { return fmt.Sprintf("client %q is not in the export", cc.ClientKey) },
-		func(why string) string { return fmt.Sprintf("client %q is not migrated (%s)", cc.ClientKey, why) })
+	rel, f, err := r.Owner(cc)
 	if f != nil || err != nil {
 		return nil, f, err
 	}

@@ -37,6 +37,18 @@ type Item struct {
 // Part names a record carried in another's document.
 type Part struct{ Entity, Key string }
 
+// CaseParts lists the records carried in a case's document: its members
+// read from a table of their own.
+func CaseParts(c kanta.Case) []Part {
+	var parts []Part
+	for _, cc := range c.Clients {
+		if cc.MemberKey != "" {
+			parts = append(parts, Part{Entity: string(kanta.EntityMember), Key: cc.MemberKey})
+		}
+	}
+	return parts
+}
+
 // RelationshipParts lists the records carried in a client-relationship
 // document: its service-task relationships and related persons read from
 // tables of their own.
@@ -237,13 +249,7 @@ func (w *walk) caseRow(key string) error {
 	if err != nil {
 		return err
 	}
-	var parts []Part
-	for _, cc := range c.Clients {
-		if cc.MemberKey != "" {
-			parts = append(parts, Part{Entity: string(kanta.EntityMember), Key: cc.MemberKey})
-		}
-	}
-	return w.handParts(row, out, row.ClientKey, parts, deps...)
+	return w.handParts(row, out, row.ClientKey, CaseParts(c), deps...)
 }
 
 func (w *walk) document(key string) error {
