@@ -62,20 +62,28 @@ demo: build demo-token
 	done
 	$(BIN) status --state out/run.db
 
-# The second sample system, Kotihoito Lite (samples/kotihoito): four exports of three kinds in one
-# mapping, decisions naming clients by identity code, entries without ids or cases collected into cases
-# made for the migration; dry-run, migration into out/kh-package, verify.
+# The second sample system, Kotihoito Lite (samples/kotihoito): a normalised MariaDB database (on a
+# private server under out/mariadb), a spreadsheet of decisions naming clients by identity code and an
+# XML export of entries without ids or cases, all in one mapping; dry-run, migration into
+# out/kh-package, verify.
+demo-kotihoito: export KANTAMIG_DB_PASSWORD = demo-db-0000
+demo-kotihoito: export KANTAMIG_KOTIHOITO_DSN = kantamig:demo-db-0000@tcp(127.0.0.1:$(DEMO_DB_PORT))/kotihoito?group_concat_max_len=67108864
 demo-kotihoito: export KANTAMIG_PIN = demo-0000
 demo-kotihoito: export SOFTHSM2_CONF = $(abspath $(DEMO_TOKEN))/softhsm2.conf
 demo-kotihoito: export KANTAMIG_TOKEN_LABEL = kantamig
 demo-kotihoito: export KANTAMIG_KEY_LABEL = org-signing
 demo-kotihoito: build demo-token
+	@command -v mariadb-install-db >/dev/null || { echo "installing mariadb-server"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client >/dev/null; }
+	scripts/mariadb-start.sh $(DEMO_DB) $(DEMO_DB_PORT) >/dev/null
+	mariadb --no-defaults --socket=$(DEMO_DB)/mysqld.sock -uroot kotihoito < samples/kotihoito/kotihoito.sql
 	$(BIN) check -m mappings/kotihoito-lite.yaml
 	rm -rf out/kh-package out/kh-run.db out/kh-run.db-* out/kh-run-report.*
 	$(BIN) dry-run -m mappings/kotihoito-lite.yaml --report out/kh-dry-run.xlsx --sign-with-token
 	$(BIN) run -m mappings/kotihoito-lite.yaml --state out/kh-run.db --sink dir:out/kh-package
 	$(BIN) verify out/kh-package
 	$(BIN) status --state out/kh-run.db
+	scripts/mariadb-stop.sh $(DEMO_DB)
 
 # The same job with the legacy database as the source: a private MariaDB server under out/mariadb,
 # the sample dump loaded, then the dry-run and the migration from it. The database password is the
@@ -107,6 +115,7 @@ bench-mariadb:
 # Regenerate the committed samples (deterministic).
 samples:
 	$(GO) run ./samples/gen -out samples/legacy -sql samples/legacy-db/sosiaalitoimi.sql
+	$(GO) run ./samples/kotihoito/gen -out samples/kotihoito/paatokset.xlsx
 
 # Benchmarks: transform and token signing in-process; then, over 100,000 generated documents, the dry-run
 # and the migration end to end to an archive package and to archive-sim, with wall time and peak memory.

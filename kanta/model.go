@@ -23,6 +23,10 @@ const (
 	// its own: a record with its own outcome, carried in the
 	// client-relationship document.
 	EntityRelatedPerson Entity = "related_person"
+	// EntityAddress is one address of a client, kept in a table of its own
+	// (often with its history): a record with its own outcome, carried in
+	// the client-relationship document when it is current.
+	EntityAddress Entity = "address"
 )
 
 // Organisation is the custodian (rekisterinpitäjä), the organiser
@@ -50,6 +54,17 @@ type Client struct {
 	// turvakielto).
 	Street, Postcode, PostOffice string // osoite: lähiosoite, postinumero, postitoimipaikka
 	Phone, Email                 string
+	// Addresses are the client's current addresses read from a table of
+	// their own, after the one above if it is given; osoite repeats.
+	Addresses []Address
+}
+
+// Address is one current address of a client (osoite). The
+// client-relationship document keeps the current addresses only, not
+// earlier ones (Sosmeta 1505.1, the note on osoite).
+type Address struct {
+	PartKey                      string // the key of the record it came from
+	Street, Postcode, PostOffice string
 }
 
 // ServiceTaskRelationship is the client's relationship in one service task

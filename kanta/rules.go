@@ -25,6 +25,7 @@ const (
 	RuleHetuIndividual    = "hetu-individual"    // identity code: individual number below 002
 	RuleHetuCheck         = "hetu-check"         // identity code: wrong check character
 	RuleCutoff            = "cutoff"             // skipped: created on or after the cut-off
+	RuleAddressEnded      = "address-ended"      // skipped: a former address, which the relationship document does not keep
 
 	// Resolving: records across entities.
 	RuleDuplicateKey         = "duplicate-key"           // a second record with a key already read
@@ -35,6 +36,7 @@ const (
 	RuleMissingDate          = "missing-date"            // a date every record needs (start, opened, drawn up) is empty
 	RuleCollectedEmpty       = "collected-case-empty"    // a case made for documents without a case got none of them
 	RuleCaseNoClient         = "case-no-client"          // no member of a case is migrated
+	RuleAddressHidden        = "address-non-disclosure"  // skipped: the address of a client under non-disclosure is not shown
 	RuleServiceTaskNotLoaded = "service-task-not-loaded" // the client has no migrated relationship in the record's service task
 	RuleCaseMissing          = "case-missing"            // the referred case is not in the export
 	RuleCaseNotLoaded        = "case-not-loaded"         // the referred case is rejected or skipped
@@ -85,9 +87,9 @@ var Rules = []RuleInfo{
 	{RuleEncoding, "mapping", RuleRejects}, {RuleFieldCount, "mapping", RuleRejects}, {RuleUnexpectedElement, "mapping", RuleRejects},
 	{RuleNoCase, "mapping", RuleRejects}, {RuleHetuFormat, "mapping", RuleRejects}, {RuleHetuCentury, "mapping", RuleRejects},
 	{RuleHetuDate, "mapping", RuleRejects}, {RuleHetuIndividual, "mapping", RuleRejects}, {RuleHetuCheck, "mapping", RuleRejects},
-	{RuleCutoff, "mapping", RuleSkips},
+	{RuleCutoff, "mapping", RuleSkips}, {RuleAddressEnded, "mapping", RuleSkips},
 	{RuleDuplicateKey, "resolve", RuleRejects}, {RuleDuplicatePerson, "resolve", RuleRejects},
-	{RuleClientMissing, "resolve", RuleRejects}, {RuleClientNotLoaded, "resolve", RuleRejects}, {RuleUnknownClient, "resolve", RuleRejects}, {RuleMissingDate, "mapping", RuleRejects}, {RuleCollectedEmpty, "stage", RuleSkips}, {RuleCaseNoClient, "stage", RuleRejects}, {RuleServiceTaskNotLoaded, "resolve", RuleRejects},
+	{RuleClientMissing, "resolve", RuleRejects}, {RuleClientNotLoaded, "resolve", RuleRejects}, {RuleUnknownClient, "resolve", RuleRejects}, {RuleMissingDate, "mapping", RuleRejects}, {RuleCollectedEmpty, "stage", RuleSkips}, {RuleCaseNoClient, "stage", RuleRejects}, {RuleAddressHidden, "resolve", RuleSkips}, {RuleServiceTaskNotLoaded, "resolve", RuleRejects},
 	{RuleCaseMissing, "resolve", RuleRejects}, {RuleCaseNotLoaded, "resolve", RuleRejects}, {RuleCaseClient, "resolve", RuleRejects},
 	{RuleReplacesMissing, "resolve", RuleRejects}, {RuleReplacesNotLoaded, "resolve", RuleRejects}, {RuleVersionOrder, "resolve", RuleRejects},
 	{RuleTransform, "transform", RuleRejects}, {RuleStructuredForm, "transform", RuleRejects}, {RuleDocumentTooLarge, "transform", RuleRejects},
@@ -105,4 +107,15 @@ type Finding struct {
 	// Count is how many of something the finding is about (removed
 	// characters for xml-char), for the report to add up.
 	Count int
+}
+
+// RuleKind gives what a finding under the rule does to its record (one of
+// RuleRejects, RuleSkips, RuleWarns, RuleFails), "" for an unknown rule.
+func RuleKind(name string) string {
+	for _, r := range Rules {
+		if r.Name == name {
+			return r.Kind
+		}
+	}
+	return ""
 }

@@ -104,5 +104,5 @@ func columnHint(col string, have []string) string {
 }
 
 func entityKey(em *EntityMapping) string {
-	return map[string]string{"client": "clients", "service_task": "service_task_relationships", "related_person": "related_persons", "case": "cases", "case_member": "case_members", "document": "documents"}[string(em.Entity)]
+	return KindOf(em.Entity).Key
 }

@@ -637,3 +637,24 @@ func (em *EntityMapping) RelatedPerson(rec extract.Record) (kanta.CaseClient, ka
 	}
 	return who, p, a.finish(m, time.Time{})
 }
+
+// Address maps a client-address record: the client's key (or identity code)
+// and the address; the caller resolves the client. An address with an end
+// date is a former one, which the client-relationship document does not
+// keep (Sosmeta 1505.1, the note on osoite): it is skipped, with its end.
+func (em *EntityMapping) Address(rec extract.Record) (kanta.CaseClient, kanta.Address, *Outcome) {
+	m, a := em.m, em.begin(rec)
+	var who kanta.CaseClient
+	who.ClientKey, who.Identity = a.client()
+	addr := kanta.Address{PartKey: a.out.Key, Street: a.text("street"), Postcode: a.text("postcode"), PostOffice: a.text("post_office")}
+	from, to := a.date("valid_from"), a.date("valid_to")
+	if !to.IsZero() && !from.IsZero() && to.Before(from) {
+		a.fail(reject("valid_to", kanta.RuleDateOrder, "the address ends (%s) before it begins (%s)", to.Format("2006-01-02"), from.Format("2006-01-02")))
+	}
+	o := a.finish(m, from)
+	if o.OK() && !to.IsZero() {
+		o.Skip = &Finding{Field: "valid_to", Rule: kanta.RuleAddressEnded,
+			Reason: fmt.Sprintf("a former address (ended %s): the client-relationship document keeps the client's current addresses only, as the national note on osoite says", to.Format("2006-01-02"))}
+	}
+	return who, addr, o
+}

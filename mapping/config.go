@@ -20,6 +20,7 @@ type Config struct {
 	Clients      EntityBlocks               `yaml:"clients"`
 	ServiceTasks EntityBlocks               `yaml:"service_task_relationships"`
 	Related      EntityBlocks               `yaml:"related_persons"`
+	Addresses    EntityBlocks               `yaml:"client_addresses"`
 	Cases        EntityBlocks               `yaml:"cases"`
 	CaseMembers  EntityBlocks               `yaml:"case_members"`
 	Documents    EntityBlocks               `yaml:"documents"`

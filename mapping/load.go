@@ -43,23 +43,24 @@ type Mapping struct {
 	ServiceTasks []*EntityMapping
 	// RelatedPersons, when given, are persons related to clients.
 	RelatedPersons []*EntityMapping
-	Cases          []*EntityMapping
+	// Addresses, when given, are clients' addresses kept in a table of
+	// their own.
+	Addresses []*EntityMapping
+	Cases     []*EntityMapping
 	// CaseMembers, when given, are the clients of cases kept in a table of
 	// their own; none means each case names its clients itself.
 	CaseMembers []*EntityMapping
 	Documents   []*EntityMapping
 }
 
-// Blocks lists every source block of every entity, in reading order:
-// clients, service-task relationships, cases, case members, documents.
+// Blocks lists every source block of every entity, in reading order (the
+// order of Kinds).
 func (m *Mapping) Blocks() []*EntityMapping {
-	out := make([]*EntityMapping, 0, len(m.Clients)+len(m.ServiceTasks)+len(m.Cases)+len(m.CaseMembers)+len(m.Documents))
-	out = append(out, m.Clients...)
-	out = append(out, m.ServiceTasks...)
-	out = append(out, m.RelatedPersons...)
-	out = append(out, m.Cases...)
-	out = append(out, m.CaseMembers...)
-	return append(out, m.Documents...)
+	var out []*EntityMapping
+	for _, k := range Kinds {
+		out = append(out, m.Of(k.Entity)...)
+	}
+	return out
 }
 
 // SourceNames lists the sources an entity is read from.
@@ -344,23 +345,16 @@ func (c *compiler) compile() *Mapping {
 		}
 	}
 	c.blocks = map[kanta.Entity][]string{}
-	for e, blocks := range map[kanta.Entity]EntityBlocks{kanta.EntityClient: cfg.Clients, kanta.EntityCase: cfg.Cases, kanta.EntityMember: cfg.CaseMembers, kanta.EntityServiceTask: cfg.ServiceTasks, kanta.EntityRelatedPerson: cfg.Related, kanta.EntityDocument: cfg.Documents} {
-		for _, b := range blocks {
-			c.blocks[e] = append(c.blocks[e], b.Source)
+	for _, k := range Kinds {
+		for _, b := range k.config(cfg) {
+			c.blocks[k.Entity] = append(c.blocks[k.Entity], b.Source)
 		}
 	}
-	m.Clients = c.compileBlocks(m, kanta.EntityClient, "clients", cfg.Clients)
-	if len(cfg.ServiceTasks) > 0 {
-		m.ServiceTasks = c.compileBlocks(m, kanta.EntityServiceTask, "service_task_relationships", cfg.ServiceTasks)
+	for _, k := range Kinds {
+		if blocks := k.config(cfg); k.Required || len(blocks) > 0 {
+			*k.compiled(m) = c.compileBlocks(m, k.Entity, k.Key, blocks)
+		}
 	}
-	if len(cfg.Related) > 0 {
-		m.RelatedPersons = c.compileBlocks(m, kanta.EntityRelatedPerson, "related_persons", cfg.Related)
-	}
-	m.Cases = c.compileBlocks(m, kanta.EntityCase, "cases", cfg.Cases)
-	if len(cfg.CaseMembers) > 0 {
-		m.CaseMembers = c.compileBlocks(m, kanta.EntityMember, "case_members", cfg.CaseMembers)
-	}
-	m.Documents = c.compileBlocks(m, kanta.EntityDocument, "documents", cfg.Documents)
 	return m
 }
 
@@ -398,6 +392,7 @@ var clientReference = map[kanta.Entity][2]string{
 	kanta.EntityMember:        {"client", "client_identity_code"},
 	kanta.EntityServiceTask:   {"client", "client_identity_code"},
 	kanta.EntityRelatedPerson: {"client", "client_identity_code"},
+	kanta.EntityAddress:       {"client", "client_identity_code"},
 	kanta.EntityDocument:      {"client", "client_identity_code"},
 }
 

@@ -92,6 +92,16 @@ var targets = map[kanta.Entity][]target{
 		{name: "non_disclosure", kind: kindBool, doc: "the person's own non-disclosure (turvakielto)"},
 		{name: "created", kind: kindTime, doc: "when the record was created, compared with the cut-off"},
 	},
+	kanta.EntityAddress: {
+		{name: "client", kind: kindKey, refers: kanta.EntityClient, doc: "key of the client whose address it is; this or client_identity_code is required"},
+		{name: "client_identity_code", kind: kindText, doc: "identity code (or temporary identifier) of that client, when the export names the client so"},
+		{name: "street", kind: kindText, required: true, doc: "street address (lähiosoite)"},
+		{name: "postcode", kind: kindText, doc: "postcode (postinumero)"},
+		{name: "post_office", kind: kindText, doc: "post office (postitoimipaikka)"},
+		{name: "valid_from", kind: kindDate, doc: "when the address became the client's; compared with the cut-off unless created is given"},
+		{name: "valid_to", kind: kindDate, doc: "when it stopped being the client's: an address with an end date is a former one, skipped (address-ended)"},
+		{name: "created", kind: kindTime, doc: "when the record was created, compared with the cut-off; defaults to valid_from"},
+	},
 	kanta.EntityMember: {
 		{name: "case", kind: kindKey, refers: kanta.EntityCase, required: true, doc: "key of the case"},
 		{name: "client", kind: kindKey, refers: kanta.EntityClient, doc: "key of the member client; this or client_identity_code is required"},
@@ -154,7 +164,8 @@ type TargetDoc struct {
 // Targets lists every target field, for documentation and its test.
 func Targets() []TargetDoc {
 	var out []TargetDoc
-	for _, e := range []kanta.Entity{kanta.EntityClient, kanta.EntityServiceTask, kanta.EntityRelatedPerson, kanta.EntityCase, kanta.EntityMember, kanta.EntityDocument} {
+	for _, k := range Kinds {
+		e := k.Entity
 		for _, t := range targets[e] {
 			out = append(out, TargetDoc{Entity: e, Name: t.name, Required: t.required, CodeSet: t.codeSet, Doc: t.doc})
 		}

@@ -64,12 +64,12 @@ func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, re
 func (s *stager) steps() []step {
 	var out []step
 	fns := map[kanta.Entity]func(*mapping.EntityMapping, extract.Record) error{
-		kanta.EntityClient: s.client, kanta.EntityServiceTask: s.serviceTask, kanta.EntityRelatedPerson: s.relatedPerson, kanta.EntityCase: s.caseRecord,
+		kanta.EntityClient: s.client, kanta.EntityServiceTask: s.serviceTask, kanta.EntityRelatedPerson: s.relatedPerson, kanta.EntityAddress: s.address, kanta.EntityCase: s.caseRecord,
 		kanta.EntityMember: s.member, kanta.EntityDocument: s.document}
 	finishedCases := len(s.m.CaseMembers) == 0
 	finishedClients := !s.relationshipParts()
 	for _, em := range s.m.Blocks() {
-		if em.Entity != kanta.EntityClient && em.Entity != kanta.EntityServiceTask && em.Entity != kanta.EntityRelatedPerson && !finishedClients {
+		if em.Entity != kanta.EntityClient && !inRelationship[em.Entity] && !finishedClients {
 			out = append(out, step{finish: s.finishRelationships})
 			finishedClients = true
 		}
@@ -577,10 +577,19 @@ func (s *stager) built(row *state.Record, model any, out *transform.Output, err 
 	return nil
 }
 
+// inRelationship are the entities carried in a client-relationship
+// document, read after the clients.
+var inRelationship = map[kanta.Entity]bool{kanta.EntityServiceTask: true, kanta.EntityRelatedPerson: true, kanta.EntityAddress: true}
+
 // relationshipParts says whether clients' relationships gather records read
-// after them (service-task relationships, related persons).
+// after them.
 func (s *stager) relationshipParts() bool {
-	return len(s.m.ServiceTasks) > 0 || len(s.m.RelatedPersons) > 0
+	for e := range inRelationship {
+		if len(s.m.Of(e)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // serviceTask stages a service-task relationship record and adds the
@@ -603,14 +612,43 @@ func (s *stager) serviceTask(em *mapping.EntityMapping, rec extract.Record) erro
 func (s *stager) relatedPerson(em *mapping.EntityMapping, rec extract.Record) error {
 	who, p, o := em.RelatedPerson(rec)
 	return s.stagePart(kanta.EntityRelatedPerson, rec, o, "", func(key string) (*owner, *kanta.Finding, error) {
-		rel, f, err := s.res.Owner(&who)
-		if f != nil || err != nil {
-			return nil, f, err
-		}
-		p.PartKey = key
-		rel.RelatedPersons = append(rel.RelatedPersons, p)
-		return &owner{entity: kanta.EntityClient, key: who.ClientKey, clientKey: who.ClientKey, model: *rel}, nil, nil
+		return s.intoRelationship(&who, func(rel *kanta.Relationship) *kanta.Finding {
+			p.PartKey = key
+			rel.RelatedPersons = append(rel.RelatedPersons, p)
+			return nil
+		})
 	})
+}
+
+// address stages a client-address record and adds the address to its
+// client's relationship; a client under non-disclosure shows none, so the
+// address is skipped, saying so.
+func (s *stager) address(em *mapping.EntityMapping, rec extract.Record) error {
+	who, addr, o := em.Address(rec)
+	return s.stagePart(kanta.EntityAddress, rec, o, "", func(key string) (*owner, *kanta.Finding, error) {
+		return s.intoRelationship(&who, func(rel *kanta.Relationship) *kanta.Finding {
+			if rel.Client.NonDisclosure {
+				return &kanta.Finding{Field: "client", Rule: kanta.RuleAddressHidden,
+					Reason: "the client is under non-disclosure: the client-relationship document shows no address, as the national note on turvakielto says"}
+			}
+			addr.PartKey = key
+			rel.Client.Addresses = append(rel.Client.Addresses, addr)
+			return nil
+		})
+	})
+}
+
+// intoRelationship finds the migrated client a part names and lets add put
+// the part into its relationship, or say why it does not go there.
+func (s *stager) intoRelationship(who *kanta.CaseClient, add func(*kanta.Relationship) *kanta.Finding) (*owner, *kanta.Finding, error) {
+	rel, f, err := s.res.Owner(who)
+	if f != nil || err != nil {
+		return nil, f, err
+	}
+	if f := add(rel); f != nil {
+		return nil, f, nil
+	}
+	return &owner{entity: kanta.EntityClient, key: who.ClientKey, clientKey: who.ClientKey, model: *rel}, nil, nil
 }
 
 // owner is the record a part is carried in, with its model changed to hold
@@ -625,7 +663,8 @@ type owner struct {
 // (a client's service-task relationship or related person, a case's
 // member). attach, called with the part's key for a record that maps,
 // resolves its owner and adds the part to the owner's model, or says why it
-// cannot; the owner is then stored with the part, and the part as pending.
+// cannot (a reject, or a skip under a rule that skips); the owner is then
+// stored with the part, and the part as pending.
 func (s *stager) stagePart(e kanta.Entity, rec extract.Record, o *mapping.Outcome, label string,
 	attach func(key string) (*owner, *kanta.Finding, error)) error {
 	s.note(e, rec, o)
@@ -639,8 +678,14 @@ func (s *stager) stagePart(e kanta.Entity, rec extract.Record, o *mapping.Outcom
 	}
 	var own *owner
 	if o.OK() {
-		if own, o.Reject, err = attach(row.Key); err != nil {
+		var f *kanta.Finding
+		if own, f, err = attach(row.Key); err != nil {
 			return err
+		}
+		if f != nil && kanta.RuleKind(f.Rule) == kanta.RuleSkips {
+			o.Skip = f
+		} else {
+			o.Reject = f
 		}
 	}
 	if ok, err := s.settle(row, o); !ok || err != nil {

@@ -75,7 +75,7 @@ func (c *Counts) outcome(outcome string) {
 }
 
 // Entities are the entities a report counts, in the order it lists them.
-var Entities = []string{"client", "service_task", "related_person", "case", "case_member", "document"}
+var Entities = []string{"client", "service_task", "related_person", "address", "case", "case_member", "document"}
 
 // Optional says whether an entity is one a mapping may leave out (the
 // parts kept in tables of their own): it is listed only when it has records.

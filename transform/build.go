@@ -231,14 +231,20 @@ func contactFacts(c kanta.Client) map[string]any {
 		out["puhelinnumero"] = c.Phone
 	}
 	if !c.NonDisclosure {
-		addr := map[string]any{}
-		for k, v := range map[string]string{"lahiosoite": c.Street, "postinumero": c.Postcode, "postitoimipaikka": c.PostOffice} {
-			if v != "" {
-				addr[k] = v
+		var addrs []any
+		for _, a := range append([]kanta.Address{{Street: c.Street, Postcode: c.Postcode, PostOffice: c.PostOffice}}, c.Addresses...) {
+			addr := map[string]any{}
+			for k, v := range map[string]string{"lahiosoite": a.Street, "postinumero": a.Postcode, "postitoimipaikka": a.PostOffice} {
+				if v != "" {
+					addr[k] = v
+				}
+			}
+			if len(addr) > 0 {
+				addrs = append(addrs, addr)
 			}
 		}
-		if len(addr) > 0 {
-			out["osoite"] = []any{addr}
+		if len(addrs) > 0 {
+			out["osoite"] = addrs
 		}
 		if c.Email != "" {
 			out["sahkopostiosoite"] = c.Email

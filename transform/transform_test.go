@@ -3,12 +3,14 @@ package transform_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -220,6 +222,47 @@ func TestContactDataAndNonDisclosure(t *testing.T) {
 		}
 		if hidden && (strings.Contains(display, "Kuvitelmankatu") || strings.Contains(display, "aino@")) {
 			t.Errorf("the display form shows contact data under non-disclosure")
+		}
+	}
+}
+
+// Addresses read from a table of their own follow the client's own in the
+// repeated osoite, each whole, valid against the schema; under
+// non-disclosure none is shown.
+func TestSeveralAddresses(t *testing.T) {
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
+	for _, hidden := range []bool{false, true} {
+		c := transformtest.TestPerson(8)
+		c.Street, c.NonDisclosure = "Ensikatu 1", hidden
+		c.Addresses = []kanta.Address{{PartKey: "osoitteet:1", Street: "Toinenkatu 2", Postcode: "00200", PostOffice: "Helsinki"}, {Street: "Kesätie 3"}}
+		rel := kanta.Relationship{Client: c, Start: time.Date(2010, 2, 1, 0, 0, 0, 0, time.UTC), Old: true,
+			Unit: kanta.Organisation{OID: "1.2.246.10.99999991.10.100", Name: "Yksikkö"}}
+		out, err := tr.Relationship(rel, transform.IDs{Document: "1.2.3.3.3", Relationship: "1.2.3.1.3"})
+		if err != nil {
+			t.Fatalf("non-disclosure %v: %v", hidden, err)
+		}
+		var doc struct {
+			A struct {
+				Asiakas struct {
+					Yhteystiedot struct {
+						Osoite []map[string]string `json:"osoite"`
+					} `json:"yhteystiedot"`
+				} `json:"asiakas"`
+			} `json:"asiakkuusasiakirja"`
+		}
+		if err := json.Unmarshal(out.StructuredJS, &doc); err != nil {
+			t.Fatal(err)
+		}
+		got := doc.A.Asiakas.Yhteystiedot.Osoite
+		if hidden {
+			if len(got) != 0 {
+				t.Errorf("under non-disclosure the document shows addresses %v", got)
+			}
+			continue
+		}
+		want := []map[string]string{{"lahiosoite": "Ensikatu 1"}, {"lahiosoite": "Toinenkatu 2", "postinumero": "00200", "postitoimipaikka": "Helsinki"}, {"lahiosoite": "Kesätie 3"}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("addresses %v, want %v", got, want)
 		}
 	}
 }

@@ -40,12 +40,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	var from []string
-	for _, e := range []struct {
-		name   string
-		blocks []*mapping.EntityMapping
-	}{{"clients", m.Clients}, {"service-task relationships", m.ServiceTasks}, {"related persons", m.RelatedPersons}, {"cases", m.Cases}, {"case members", m.CaseMembers}, {"documents", m.Documents}} {
-		if len(e.blocks) > 0 {
-			from = append(from, e.name+" from "+strings.Join(mapping.SourceNames(e.blocks), ", "))
+	for _, k := range mapping.Kinds {
+		if blocks := m.Of(k.Entity); len(blocks) > 0 {
+			from = append(from, k.Label+" from "+strings.Join(mapping.SourceNames(blocks), ", "))
 		}
 	}
 	fmt.Fprintf(stdout, "%s: ok (%s; %s; cut-off %s)\n", *file, m.System, strings.Join(from, ", "), m.Cutoff.Format("2006-01-02"))

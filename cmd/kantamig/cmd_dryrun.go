@@ -81,7 +81,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s (%s)\n", t.Equation(), reconciled(rep.Reconciles()))
 	for _, e := range report.Entities {
 		if c := rep.Entities[e]; c != nil {
-			fmt.Fprintf(stdout, "  %-12s extracted %6d  would load %6d  rejected %5d  skipped %5d", e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
+			fmt.Fprintf(stdout, "  %-14s extracted %6d  would load %6d  rejected %5d  skipped %5d", e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
 			if c.Generated > 0 {
 				fmt.Fprintf(stdout, "  (%d generated)", c.Generated)
 			}

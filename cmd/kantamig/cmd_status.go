@@ -42,11 +42,11 @@ func printStatus(w io.Writer, st state.Store, path string) error {
 	}
 	sort.Strings(entities)
 	var total, loaded, rejected, skipped, pending int
-	fmt.Fprintf(w, "%-12s %9s %9s %9s %9s %9s\n", "entity", "records", "loaded", "rejected", "skipped", "pending")
+	fmt.Fprintf(w, "%-14s %9s %9s %9s %9s %9s\n", "entity", "records", "loaded", "rejected", "skipped", "pending")
 	for _, e := range entities {
 		c := counts[e]
 		n := c[state.Loaded] + c[state.Rejected] + c[state.Skipped] + c[state.Pending]
-		fmt.Fprintf(w, "%-12s %9d %9d %9d %9d %9d\n", e, n, c[state.Loaded], c[state.Rejected], c[state.Skipped], c[state.Pending])
+		fmt.Fprintf(w, "%-14s %9d %9d %9d %9d %9d\n", e, n, c[state.Loaded], c[state.Rejected], c[state.Skipped], c[state.Pending])
 		total, loaded, rejected, skipped, pending = total+n, loaded+c[state.Loaded], rejected+c[state.Rejected], skipped+c[state.Skipped], pending+c[state.Pending]
 	}
 	reconciles := total == loaded+rejected+skipped+pending

@@ -16,8 +16,11 @@ import (
 
 // Server is a running test server.
 type Server struct {
-	Dir, Socket, DSN string
-	Port             int
+	Dir, Socket string
+	// DSN reaches the first sample system's database (sosiaalitoimi),
+	// KotihoitoDSN the second's.
+	DSN, KotihoitoDSN string
+	Port              int
 }
 
 // Root is the repository root.
@@ -73,8 +76,13 @@ func start(dir string, port int) (*Server, error) {
 		return nil, fmt.Errorf("starting MariaDB: %v\n%s", err, out)
 	}
 	s := &Server{Dir: dir, Socket: filepath.Join(dir, "mysqld.sock"), Port: port,
-		DSN: fmt.Sprintf("kantamig:%s@tcp(127.0.0.1:%d)/sosiaalitoimi", password, port)}
+		DSN:          fmt.Sprintf("kantamig:%s@tcp(127.0.0.1:%d)/sosiaalitoimi", password, port),
+		KotihoitoDSN: fmt.Sprintf("kantamig:%s@tcp(127.0.0.1:%d)/kotihoito", password, port)}
 	if err := s.Load(filepath.Join(Root(), "samples", "legacy-db", "sosiaalitoimi.sql")); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if err := s.LoadInto("kotihoito", filepath.Join(Root(), "samples", "kotihoito", "kotihoito.sql")); err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -82,13 +90,16 @@ func start(dir string, port int) (*Server, error) {
 }
 
 // Load runs an SQL file in the sosiaalitoimi database.
-func (s *Server) Load(path string) error {
+func (s *Server) Load(path string) error { return s.LoadInto("sosiaalitoimi", path) }
+
+// LoadInto runs an SQL file in a database.
+func (s *Server) LoadInto(database, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	cmd := exec.Command("mariadb", "--no-defaults", "--socket="+s.Socket, "-uroot", "sosiaalitoimi")
+	cmd := exec.Command("mariadb", "--no-defaults", "--socket="+s.Socket, "-uroot", database)
 	cmd.Stdin = f
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("loading %s: %v\n%s", filepath.Base(path), err, out)

@@ -50,8 +50,8 @@ func CaseParts(c kanta.Case) []Part {
 }
 
 // RelationshipParts lists the records carried in a client-relationship
-// document: its service-task relationships and related persons read from
-// tables of their own.
+// document: its service-task relationships, related persons and addresses
+// read from tables of their own.
 func RelationshipParts(rel kanta.Relationship) []Part {
 	var parts []Part
 	for _, st := range rel.ServiceTasks {
@@ -62,6 +62,11 @@ func RelationshipParts(rel kanta.Relationship) []Part {
 	for _, p := range rel.RelatedPersons {
 		if p.PartKey != "" {
 			parts = append(parts, Part{Entity: string(kanta.EntityRelatedPerson), Key: p.PartKey})
+		}
+	}
+	for _, a := range rel.Client.Addresses {
+		if a.PartKey != "" {
+			parts = append(parts, Part{Entity: string(kanta.EntityAddress), Key: a.PartKey})
 		}
 	}
 	return parts
