@@ -62,6 +62,9 @@ const (
 	RuleBeforeBirth   = "before-birth"   // a record dated before its client was born
 	RuleNonDisclosure = "non-disclosure" // contact data left out of a client's document under non-disclosure
 	RuleTypePrefix    = "type-prefix"    // a specific type that does not belong to the general type
+	// RuleChangedAfterDelivery: a record delivered in an earlier pass of the
+	// run whose document would now differ; the archive keeps what it got.
+	RuleChangedAfterDelivery = "changed-after-delivery"
 )
 
 // Rule kinds: what a finding under a rule does to its record.
@@ -95,7 +98,7 @@ var Rules = []RuleInfo{
 	{RuleTransform, "transform", RuleRejects}, {RuleStructuredForm, "transform", RuleRejects}, {RuleDocumentTooLarge, "transform", RuleRejects},
 	{RuleDelivery, "load", RuleFails}, {RuleArchiveRejected, "load", RuleFails},
 	{RuleXMLChar, "mapping", RuleWarns}, {RuleFallbackCode, "mapping", RuleWarns}, {RuleTemporaryID, "mapping", RuleWarns}, {RuleSexCode, "mapping", RuleWarns}, {RuleBeforeBirth, "mapping", RuleWarns}, {RuleNonDisclosure, "mapping", RuleWarns},
-	{RuleTypePrefix, "mapping", RuleWarns},
+	{RuleTypePrefix, "mapping", RuleWarns}, {RuleChangedAfterDelivery, "stage", RuleWarns},
 }
 
 // Finding is what a stage says of one record under a rule: why it is

@@ -15,6 +15,7 @@ import (
 	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/load/state/sqlite"
 	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/transform"
 )
 
 const kotihoitoMapping = "../mappings/kotihoito-lite.yaml"
@@ -215,5 +216,126 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 	}
 	if got := srv.Judge().Count(); got != exp.Archived {
 		t.Errorf("the simulator archived %d documents, want %d", got, exp.Archived)
+	}
+}
+
+// refuseDocuments is a sink that refuses every client document for good:
+// a run through it stops after the relationships and cases are delivered.
+type refuseDocuments struct{ sink.Sink }
+
+func (r refuseDocuments) Bind(runID string, adopt bool) error {
+	return r.Sink.(sink.Bound).Bind(runID, adopt)
+}
+
+func (r refuseDocuments) Deliver(ctx context.Context, d *sink.Delivery) (sink.Receipt, error) {
+	if d.Kind == string(transform.KindDocument) {
+		return sink.Receipt{}, &sink.PermanentError{Reason: "refused for the test"}
+	}
+	return r.Sink.Deliver(ctx, d)
+}
+
+// A run stopped after its cases were delivered, continued after the export
+// gained an entry without a case: the entry joins the case collected for
+// it, whose dates move, and the report says so (changed-after-delivery)
+// rather than sending the case again; the package holds every document
+// once, in an order the judge accepts.
+func TestResumeAfterACollectedCaseChangedWarnsAndSendsNothingTwice(t *testing.T) {
+	needKotihoito(t)
+	exp := readKotihoitoExpected(t)
+	dir := t.TempDir()
+	codesets, err := filepath.Abs(filepath.Join("..", "samples", "codesets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mappingText, err := os.ReadFile(kotihoitoMapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"kaynnit.xml", "paatokset.xlsx"} {
+		data, err := os.ReadFile(filepath.Join("..", "samples", "kotihoito", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := strings.ReplaceAll(strings.ReplaceAll(string(mappingText), "../samples/kotihoito/", dir+"/"), "../samples/codesets/", codesets+"/")
+	mappingFile := filepath.Join(dir, "mapping.yaml")
+	if err := os.WriteFile(mappingFile, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(filepath.Join(dir, "run.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pkg := filepath.Join(dir, "package")
+	run := func(refuse bool) (*report.Report, error) {
+		m, schemas, err := Load(mappingFile, testenv.Sosmeta())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sk, err := sink.Open("dir:"+pkg, sink.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sk.Close()
+		if refuse {
+			sk = refuseDocuments{sk}
+		}
+		r, err := Prepare(m, schemas, Options{Store: st, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Run(context.Background(), RunOptions{Sink: sk, Phased: true})
+	}
+	if _, err := run(true); !sink.IsPermanent(err) {
+		t.Fatalf("the first pass: want the refusal, got %v", err)
+	}
+	const key = "generated:asiakkaat:K1|93"
+	if row, err := st.Get(string(kanta.EntityCase), key); err != nil || row == nil || row.Outcome != state.Loaded {
+		t.Fatalf("the collected case after the first pass: %+v, %v", row, err)
+	}
+
+	xml := filepath.Join(dir, "kaynnit.xml")
+	data, err := os.ReadFile(xml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := `<merkinta><pvm>2019-08-06T10:00:00</pvm><laatija>Hoitaja Hanna</laatija><teksti>Käynti, joka kirjattiin myöhemmin.</teksti></merkinta>
+    <merkinta><pvm>2019-05-06T10:00:00</pvm>`
+	changed := strings.Replace(string(data), "<merkinta><pvm>2019-05-06T10:00:00</pvm>", later, 1)
+	if changed == string(data) {
+		t.Fatal("the export did not change")
+	}
+	if err := os.WriteFile(xml, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := run(false)
+	if err != nil {
+		t.Fatalf("the second pass: %v", err)
+	}
+	var warned []string
+	for _, w := range rep.Warnings {
+		if w.Rule == kanta.RuleChangedAfterDelivery {
+			warned = append(warned, w.Entity+" "+w.Source+":"+w.Key)
+		}
+	}
+	if strings.Join(warned, ", ") != "case "+key {
+		t.Errorf("changed-after-delivery warnings: %q, want the collected case %s alone", warned, key)
+	}
+	res, err := archive.JudgePackage(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Problems {
+		t.Error(p)
+	}
+	if want := exp.Archived + 1; res.Documents != want {
+		t.Errorf("%d documents in the package, want %d (the sample's and the new entry, each once)", res.Documents, want)
+	}
+	if rep.DuplicatesAtSink != 0 {
+		t.Errorf("%d documents sent again", rep.DuplicatesAtSink)
 	}
 }

@@ -164,11 +164,17 @@ func (s *stager) begin(e kanta.Entity, rec extract.Record, o *mapping.Outcome) (
 		row.Key = key + "\x00duplicate@" + rec.Locator
 		return row, f, nil
 	}
+	carryOver(row, prev)
+	return row, nil, nil
+}
+
+// carryOver gives a record staged again the identifiers it had; one
+// delivered before stays loaded, with the hash of what was delivered.
+func carryOver(row, prev *state.Record) {
 	row.EntityOID, row.DocOID, row.Attempts = prev.EntityOID, prev.DocOID, prev.Attempts
 	if prev.Outcome == state.Loaded {
-		row.Outcome = state.Loaded
+		row.Outcome, row.ContentHash = state.Loaded, prev.ContentHash
 	}
-	return row, nil, nil
 }
 
 // note adds a record's warnings and unmapped values to the report.
@@ -237,17 +243,30 @@ func (s *stager) tooLarge(row *state.Record, field, what string) error {
 
 // stage keeps a record that will be delivered: its model, and the hash of
 // its document, so that delivery can check it rebuilds exactly this one. A
-// record delivered in an earlier run stays loaded.
+// record delivered in an earlier pass of the run stays loaded with the hash
+// of what was delivered; when its document would now differ (the source
+// changed while the run was interrupted, or a case collected for documents
+// without a case gained one and changed its dates), the report warns: the
+// archive keeps the document it got, and nothing is sent twice.
 func (s *stager) stage(row *state.Record, model any, out *transform.Output) error {
 	data, err := state.Encode(model)
 	if err != nil {
 		return fmt.Errorf("staging %s %s: %w", row.Entity, row.Key, err)
 	}
-	if row.Outcome != state.Loaded {
-		row.Outcome = state.Pending
-	}
 	sum := sha256.Sum256(out.XML)
-	row.Model, row.ContentHash, row.SetOID, row.Version = data, hex.EncodeToString(sum[:]), out.SetID, out.Version
+	hash := hex.EncodeToString(sum[:])
+	switch {
+	case row.Outcome != state.Loaded:
+		row.Outcome = state.Pending
+	case row.ContentHash != "" && row.ContentHash != hash:
+		source, key := mapping.SplitKey(storedKey(row.Key))
+		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Source: source, Key: key, Rule: kanta.RuleChangedAfterDelivery,
+			Reason: "delivered in an earlier pass of this run, its document would now differ: the source changed while the run was stopped" +
+				" (for a case made for documents without a case: a document joined it and moved its dates). The archive keeps the document it got;" +
+				" to archive the change, send a new version from the client system once the migration is done"})
+		hash = row.ContentHash
+	}
+	row.Model, row.ContentHash, row.SetOID, row.Version = data, hash, out.SetID, out.Version
 	return s.st.Put(row)
 }
 
@@ -429,10 +448,7 @@ func (s *stager) collect(cc *mapping.CollectedCases, d *kanta.Document) (*kanta.
 	row := &state.Record{Entity: string(kanta.EntityCase), Key: key, Pass: s.pass, Outcome: state.Pending, ClientKey: d.ClientKey,
 		Locator: fmt.Sprintf("made for the documents without a case of client %s in service task %s", d.ClientKey, d.ServiceTask)}
 	if prev != nil { // made in an earlier run: the same case
-		row.EntityOID, row.DocOID, row.Attempts = prev.EntityOID, prev.DocOID, prev.Attempts
-		if prev.Outcome == state.Loaded {
-			row.Outcome = state.Loaded
-		}
+		carryOver(row, prev)
 	}
 	if err := s.mint(&row.EntityOID, kindCase); err != nil {
 		return nil, err
