@@ -55,6 +55,9 @@ type Record struct {
 	// by-service-task counts ("code display"), read back from the store.
 	DocType, ServiceTask string
 	DeliveryRun          int // the run that last handed the record to delivery (read only)
+	// Shard is the shard of a sharded run the record is delivered by (see
+	// Sharded); 0 in a store that is not shared.
+	Shard int
 }
 
 // Store is an open state store. Every method is safe for concurrent use: the

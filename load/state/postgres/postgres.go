@@ -1,0 +1,610 @@
+// Package postgres is the shared state store: one PostgreSQL schema that
+// several kantamig processes use at once, one per shard of a run (see
+// docs/scale.md). It registers the state scheme "postgres".
+//
+// The connection string never appears on a command line or in a log:
+// `--state postgres:` reads it from KANTAMIG_STATE_DSN, `--state
+// postgres:NAME` from the environment variable NAME; a `--state
+// postgres://…` URL is taken only without a password (the password then
+// comes from PGPASSWORD or ~/.pgpass, as for psql). A `search_path` in the
+// connection string names the schema, created if missing, so that one
+// database can hold several runs.
+//
+// How it keeps the state.Store promises for processes sharing it:
+//   - Mint is one upsert that returns the number it took, on a connection of
+//     its own outside any batch (the row lock is held for that statement
+//     only, never for a staging batch), so that numbers are unique across
+//     processes and a crash loses none that was stored with its record;
+//   - writes are batched in a transaction of a few thousand statements, and
+//     MarkLoaded and MarkFailed commit before they return;
+//   - the locks are advisory locks held by a connection of their own, so
+//     that a killed process loses them with its session: Open takes the
+//     store's run lock (one run at a time, as the SQLite store's file lock
+//     does); OpenShared takes none, and a sharded run takes one per shard
+//     and one for staging (Claim).
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/kantamig/kantamig/load/state"
+)
+
+func init() {
+	state.Register("postgres", state.Backend{
+		Open:         func(loc string) (state.Store, error) { return Open(loc) },
+		OpenReadOnly: func(loc string) (state.Store, error) { return OpenShared(loc) },
+	})
+}
+
+// DefaultDSNVariable holds the connection string of `--state postgres:`.
+const DefaultDSNVariable = "KANTAMIG_STATE_DSN"
+
+var _ state.Store = (*Store)(nil)
+
+// Store is an open PostgreSQL state store.
+type Store struct {
+	cfg      *pgx.ConnConfig
+	schema   string
+	location string
+	mu       sync.Mutex // one batch at a time on the work connection
+	work     *pgx.Conn  // reads and batched writes
+	mint     *pgx.Conn  // Mint, in statements of their own
+	mintMu   sync.Mutex
+	locks    *pgx.Conn // the advisory locks
+	locksMu  sync.Mutex
+	tx       pgx.Tx
+	n        int
+}
+
+// ErrSecretInLocation refuses a connection string with a password on the
+// command line, where ps and shell histories show it.
+var ErrSecretInLocation = errors.New("the --state connection string holds a password: put the connection string in the environment (KANTAMIG_STATE_DSN, and --state postgres:) or the password in PGPASSWORD or ~/.pgpass")
+
+// config turns a --state location (after "postgres:") into a connection
+// configuration and a name for people.
+func config(location string) (*pgx.ConnConfig, string, error) {
+	dsn := location
+	switch {
+	case location == "":
+		dsn = os.Getenv(DefaultDSNVariable)
+		if dsn == "" {
+			return nil, "", fmt.Errorf("--state postgres: reads the connection string from %s, which is not set", DefaultDSNVariable)
+		}
+	case strings.HasPrefix(location, "//"):
+		dsn = "postgres:" + location
+		if u, err := url.Parse(dsn); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				return nil, "", ErrSecretInLocation
+			}
+		}
+	default: // the name of an environment variable
+		dsn = os.Getenv(location)
+		if dsn == "" {
+			return nil, "", fmt.Errorf("--state postgres:%s reads the connection string from %s, which is not set", location, location)
+		}
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message may quote the string; say only where it came from.
+		return nil, "", fmt.Errorf("the PostgreSQL connection string of --state postgres:%s is not valid (see the libpq connection string formats)", location)
+	}
+	name := fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+	if sp := cfg.RuntimeParams["search_path"]; sp != "" {
+		name += "?search_path=" + sp
+	}
+	return cfg, name, nil
+}
+
+// Open connects to the store, creates its tables if needed and takes its run
+// lock: a second Open of the same store is refused with *state.ErrLocked
+// until the first is closed or its process is gone.
+func Open(location string) (*Store, error) {
+	s, err := OpenShared(location)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.TryClaim("run")
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if !ok {
+		s.Close()
+		return nil, &state.ErrLocked{Path: s.location}
+	}
+	return s, nil
+}
+
+// OpenShared connects to the store without taking its run lock: a handle of
+// one of the processes that share it (a shard), or of `status`.
+func OpenShared(location string) (*Store, error) {
+	cfg, name, err := config(location)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{cfg: cfg, location: name, schema: firstSchema(cfg.RuntimeParams["search_path"])}
+	ctx := context.Background()
+	for _, c := range []**pgx.Conn{&s.work, &s.mint, &s.locks} {
+		if *c, err = pgx.ConnectConfig(ctx, cfg.Copy()); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("connecting to the state store %s: %w", name, redact(err))
+		}
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("preparing the state store %s: %w", name, redact(err))
+	}
+	return s, nil
+}
+
+// redact keeps a connection error's cause without what pgx quotes of the
+// connection string.
+func redact(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return errors.New("cannot connect (is the server up, and the user, database and password right?)")
+	}
+	return err
+}
+
+func firstSchema(searchPath string) string {
+	first, _, _ := strings.Cut(searchPath, ",")
+	return strings.Trim(strings.TrimSpace(first), `"`)
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, next BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+	entity       TEXT NOT NULL COLLATE "C",
+	key          TEXT NOT NULL COLLATE "C",
+	pass         INTEGER NOT NULL,
+	locator      TEXT NOT NULL,
+	outcome      TEXT NOT NULL,
+	rule         TEXT NOT NULL DEFAULT '',
+	reason       TEXT NOT NULL DEFAULT '',
+	entity_oid   TEXT NOT NULL DEFAULT '',
+	doc_oid      TEXT NOT NULL DEFAULT '',
+	set_oid      TEXT NOT NULL DEFAULT '',
+	version      INTEGER NOT NULL DEFAULT 0,
+	client_key   TEXT NOT NULL DEFAULT '' COLLATE "C",
+	case_key     TEXT NOT NULL DEFAULT '',
+	order_time   TEXT NOT NULL DEFAULT '' COLLATE "C",
+	content_hash TEXT NOT NULL DEFAULT '',
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	delivery_run INTEGER NOT NULL DEFAULT 0,
+	person       TEXT NOT NULL DEFAULT '',
+	field        TEXT NOT NULL DEFAULT '',
+	doc_type     TEXT NOT NULL DEFAULT '',
+	service_task TEXT NOT NULL DEFAULT '',
+	shard        INTEGER NOT NULL DEFAULT 0,
+	created      TIMESTAMPTZ NOT NULL DEFAULT now(),
+	updated      TIMESTAMPTZ NOT NULL DEFAULT now(),
+	model        BYTEA,
+	PRIMARY KEY (entity, key)
+);
+CREATE INDEX IF NOT EXISTS records_by_outcome ON records(entity, outcome);
+CREATE INDEX IF NOT EXISTS records_by_client ON records(entity, client_key, order_time, version, key);
+CREATE INDEX IF NOT EXISTS records_by_order ON records(entity, order_time, key);
+CREATE INDEX IF NOT EXISTS records_by_person ON records(person) WHERE person <> '';
+CREATE INDEX IF NOT EXISTS records_by_shard ON records(shard, entity, key);
+`
+
+// prepare creates the schema and the tables, once, under a lock of their
+// own, so that shards starting together do not race to create them.
+func (s *Store) prepare(ctx context.Context) error {
+	if _, err := s.locks.Exec(ctx, `SELECT pg_advisory_lock(hashtext('kantamig'), hashtext('create'))`); err != nil {
+		return err
+	}
+	defer s.locks.Exec(ctx, `SELECT pg_advisory_unlock(hashtext('kantamig'), hashtext('create'))`)
+	if s.schema != "" {
+		if _, err := s.work.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{s.schema}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	_, err := s.work.Exec(ctx, schema)
+	return err
+}
+
+// Location names the store without its secrets.
+func (s *Store) Location() string { return s.location }
+
+// TryClaim takes the named advisory lock of this store if it is free, and
+// says whether it did. The lock lasts until Release or the end of the
+// process's session.
+func (s *Store) TryClaim(name string) (bool, error) {
+	s.locksMu.Lock()
+	defer s.locksMu.Unlock()
+	var ok bool
+	err := s.locks.QueryRow(context.Background(), `SELECT pg_try_advisory_lock(hashtext(current_schema()), hashtext($1))`, name).Scan(&ok)
+	return ok, wrap(err)
+}
+
+// Claim takes the named advisory lock, waiting for it while ctx lasts.
+func (s *Store) Claim(ctx context.Context, name string) error {
+	for {
+		ok, err := s.TryClaim(name)
+		if err != nil || ok {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Release gives a claimed lock back.
+func (s *Store) Release(name string) error {
+	s.locksMu.Lock()
+	defer s.locksMu.Unlock()
+	_, err := s.locks.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtext(current_schema()), hashtext($1))`, name)
+	return wrap(err)
+}
+
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("state store: %w", redact(err))
+}
+
+// Close commits and disconnects; the locks go with the sessions.
+func (s *Store) Close() error {
+	var err error
+	if s.work != nil {
+		err = s.Commit()
+	}
+	ctx := context.Background()
+	for _, c := range []*pgx.Conn{s.work, s.mint, s.locks} {
+		if c != nil {
+			if cerr := c.Close(ctx); err == nil {
+				err = cerr
+			}
+		}
+	}
+	return err
+}
+
+// Crash drops the connections as a killed process would: the open batch is
+// lost, the locks are released by the server. For the conformance suite.
+func (s *Store) Crash() {
+	for _, c := range []*pgx.Conn{s.work, s.mint, s.locks} {
+		if c != nil {
+			c.PgConn().Conn().Close()
+		}
+	}
+}
+
+// begin opens the batch transaction if none is open.
+func (s *Store) begin() error {
+	if s.tx != nil {
+		return nil
+	}
+	tx, err := s.work.Begin(context.Background())
+	if err != nil {
+		return wrap(err)
+	}
+	s.tx = tx
+	return nil
+}
+
+// exec runs a write in the batch, committing every few thousand writes.
+func (s *Store) exec(query string, args ...any) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	if _, err := s.tx.Exec(context.Background(), query, args...); err != nil {
+		return wrap(err)
+	}
+	s.n++
+	if s.n >= 2000 {
+		return s.commit()
+	}
+	return nil
+}
+
+// db is where reads go: the open batch, which sees its own writes, or the
+// connection.
+func (s *Store) db() interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+} {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.work
+}
+
+// Commit makes every write so far durable.
+func (s *Store) Commit() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commit()
+}
+
+func (s *Store) commit() error {
+	if s.tx == nil {
+		return nil
+	}
+	err := s.tx.Commit(context.Background())
+	s.tx, s.n = nil, 0
+	if err != nil {
+		return fmt.Errorf("state store: committing: %w", redact(err))
+	}
+	return nil
+}
+
+// Setting reads a setting ("" if unset).
+func (s *Store) Setting(name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var v string
+	err := s.db().QueryRow(context.Background(), `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return v, wrap(err)
+}
+
+// SetSetting writes a setting.
+func (s *Store) SetSetting(name, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exec(`INSERT INTO settings(name, value) VALUES($1, $2) ON CONFLICT(name) DO UPDATE SET value = excluded.value`, name, value)
+}
+
+// Mint returns the next identifier of a kind under root: root.<kind>.<n>,
+// from one upsert in a statement of its own.
+func (s *Store) Mint(root, kind string) (string, error) {
+	s.mintMu.Lock()
+	defer s.mintMu.Unlock()
+	var n int64
+	err := s.mint.QueryRow(context.Background(),
+		`INSERT INTO sequences(kind, next) VALUES($1, 2) ON CONFLICT(kind) DO UPDATE SET next = sequences.next + 1 RETURNING next - 1`, kind).Scan(&n)
+	if err != nil {
+		return "", fmt.Errorf("state store: minting: %w", redact(err))
+	}
+	return root + "." + kind + "." + strconv.FormatInt(n, 10), nil
+}
+
+const columns = `entity, key, pass, locator, outcome, rule, reason, entity_oid, doc_oid, set_oid, version, client_key, case_key, order_time, content_hash, attempts, model, person, field, doc_type, service_task, shard`
+const readColumns = columns + `, delivery_run`
+
+func scanRecord(row pgx.Row) (*state.Record, error) {
+	var r state.Record
+	err := row.Scan(&r.Entity, &r.Key, &r.Pass, &r.Locator, &r.Outcome, &r.Rule, &r.Reason, &r.EntityOID, &r.DocOID, &r.SetOID,
+		&r.Version, &r.ClientKey, &r.CaseKey, &r.OrderTime, &r.ContentHash, &r.Attempts, &r.Model, &r.Person, &r.Field, &r.DocType,
+		&r.ServiceTask, &r.Shard, &r.DeliveryRun)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (s *Store) getRow(query string, args ...any) (*state.Record, error) {
+	r, err := scanRecord(s.db().QueryRow(context.Background(), query, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return r, wrap(err)
+}
+
+// Get returns a record, or nil if the store has none with that key.
+func (s *Store) Get(entity, key string) (*state.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.getRow(`SELECT `+readColumns+` FROM records WHERE entity = $1 AND key = $2`, entity, key)
+}
+
+// Put writes a record, replacing any with the same entity and key.
+func (s *Store) Put(r *state.Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exec(`INSERT INTO records(`+columns+`) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)
+		ON CONFLICT(entity, key) DO UPDATE SET pass=excluded.pass, locator=excluded.locator, outcome=excluded.outcome,
+		rule=excluded.rule, reason=excluded.reason, entity_oid=excluded.entity_oid, doc_oid=excluded.doc_oid,
+		set_oid=excluded.set_oid, version=excluded.version, client_key=excluded.client_key, case_key=excluded.case_key,
+		order_time=excluded.order_time, content_hash=excluded.content_hash, attempts=excluded.attempts,
+		model=excluded.model, person=excluded.person, field=excluded.field, doc_type=excluded.doc_type,
+		service_task=excluded.service_task, shard=excluded.shard, updated=now()`,
+		r.Entity, r.Key, r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
+		r.ClientKey, r.CaseKey, r.OrderTime, r.ContentHash, r.Attempts, r.Model, r.Person, r.Field, r.DocType, r.ServiceTask, r.Shard)
+}
+
+// SamePerson finds another record of this pass with the same person hash.
+func (s *Store) SamePerson(entity, person, key string, pass int) (*state.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.getRow(`SELECT `+readColumns+` FROM records WHERE person = $1 AND entity = $2 AND key <> $3 AND pass = $4 LIMIT 1`, person, entity, key, pass)
+}
+
+// MarkSubmitted notes that a record was handed to delivery in this run.
+func (s *Store) MarkSubmitted(entity, key string, run int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exec(`UPDATE records SET delivery_run = $1, attempts = attempts + 1 WHERE entity = $2 AND key = $3`, run, entity, key)
+}
+
+// MarkLoaded records, durably, that the sink has the record's document.
+func (s *Store) MarkLoaded(entity, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.exec(`UPDATE records SET outcome = $1, field = '', rule = '', reason = '', updated = now() WHERE entity = $2 AND key = $3`, state.Loaded, entity, key); err != nil {
+		return err
+	}
+	return s.commit()
+}
+
+// MarkFailed records, durably, why delivering a record failed.
+func (s *Store) MarkFailed(entity, key, rule, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.exec(`UPDATE records SET rule = $1, reason = $2, updated = now() WHERE entity = $3 AND key = $4`, rule, reason, entity, key); err != nil {
+		return err
+	}
+	return s.commit()
+}
+
+func (s *Store) list(query string, args ...any) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rows, err := s.db().Query(context.Background(), query, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, wrap(err)
+}
+
+// Keys pages through the keys of an entity in key order.
+func (s *Store) Keys(entity, after string, limit int) ([]string, error) {
+	return s.list(`SELECT key FROM records WHERE entity = $1 AND key > $2 ORDER BY key LIMIT $3`, entity, after, limit)
+}
+
+// ShardKeys pages through the keys of an entity's records of one shard.
+func (s *Store) ShardKeys(entity string, shard int, after string, limit int) ([]string, error) {
+	return s.list(`SELECT key FROM records WHERE shard = $1 AND entity = $2 AND key > $3 ORDER BY key LIMIT $4`, shard, entity, after, limit)
+}
+
+// ClientRows lists the keys of an entity's records of a client, in the
+// order they were drawn up.
+func (s *Store) ClientRows(entity, clientKey string) ([]string, error) {
+	return s.list(`SELECT key FROM records WHERE entity = $1 AND client_key = $2 ORDER BY order_time, version, key`, entity, clientKey)
+}
+
+// OrderedKeys pages through an entity's records in drawing-up order.
+func (s *Store) OrderedKeys(entity, afterTime, afterKey string, limit int) ([]string, []string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rows, err := s.db().Query(context.Background(), `SELECT key, order_time FROM records WHERE entity = $1 AND (order_time, key) > ($2, $3)
+		ORDER BY order_time, key LIMIT $4`, entity, afterTime, afterKey, limit)
+	if err != nil {
+		return nil, nil, wrap(err)
+	}
+	defer rows.Close()
+	var keys, times []string
+	for rows.Next() {
+		var k, t string
+		if err := rows.Scan(&k, &t); err != nil {
+			return nil, nil, wrap(err)
+		}
+		keys, times = append(keys, k), append(times, t)
+	}
+	return keys, times, wrap(rows.Err())
+}
+
+// Counts is how many records of each entity have each outcome.
+func (s *Store) Counts() (map[string]map[string]int, error) {
+	return s.counts(`SELECT entity, outcome, COUNT(*) FROM records GROUP BY entity, outcome`)
+}
+
+// ShardCounts is Counts for the records of one shard.
+func (s *Store) ShardCounts(shard int) (map[string]map[string]int, error) {
+	return s.counts(`SELECT entity, outcome, COUNT(*) FROM records WHERE shard = $1 GROUP BY entity, outcome`, shard)
+}
+
+func (s *Store) counts(query string, args ...any) (map[string]map[string]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.commit(); err != nil {
+		return nil, err
+	}
+	rows, err := s.work.Query(context.Background(), query, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var e, o string
+		var n int
+		if err := rows.Scan(&e, &o, &n); err != nil {
+			return nil, wrap(err)
+		}
+		if out[e] == nil {
+			out[e] = map[string]int{}
+		}
+		out[e][o] = n
+	}
+	return out, wrap(rows.Err())
+}
+
+// SetShard moves every record of a client to a shard.
+func (s *Store) SetShard(clientKey string, shard int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exec(`UPDATE records SET shard = $1 WHERE client_key = $2 AND shard <> $1`, shard, clientKey)
+}
+
+// Failures lists records that are pending with a reason, oldest first.
+func (s *Store) Failures(limit int) ([]state.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.commit(); err != nil {
+		return nil, err
+	}
+	rows, err := s.work.Query(context.Background(), `SELECT `+readColumns+` FROM records WHERE outcome = $1 AND reason <> '' ORDER BY updated LIMIT $2`, state.Pending, limit)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []state.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, *r)
+	}
+	return out, wrap(rows.Err())
+}
+
+// Outcomes calls fn with every record without its model, in entity and key
+// order.
+func (s *Store) Outcomes(fn func(state.Record) error) error {
+	s.mu.Lock()
+	if err := s.commit(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	// A connection of its own, so that fn may use the store meanwhile.
+	conn, err := pgx.ConnectConfig(context.Background(), s.cfg.Copy())
+	s.mu.Unlock()
+	if err != nil {
+		return wrap(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `SELECT entity, key, pass, locator, outcome, field, rule, reason, doc_type, service_task FROM records ORDER BY entity, key`)
+	if err != nil {
+		return wrap(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r state.Record
+		if err := rows.Scan(&r.Entity, &r.Key, &r.Pass, &r.Locator, &r.Outcome, &r.Field, &r.Rule, &r.Reason, &r.DocType, &r.ServiceTask); err != nil {
+			return wrap(err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return wrap(rows.Err())
+}
