@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kantamig/kantamig/load/plan"
+	"github.com/kantamig/kantamig/load/shard"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/report"
@@ -36,6 +37,10 @@ type RunOptions struct {
 	// clients proceed in parallel while each client's order holds. A phased
 	// run sends one at a time.
 	Senders int
+	// Shard, when set, makes this process one worker of a sharded run: it
+	// delivers the clients of its shard from a store the workers share
+	// (see sharded.go).
+	Shard *shard.Spec
 }
 
 // ErrMappingChanged refuses to resume a run with another mapping file.
@@ -78,6 +83,12 @@ var ErrComplete = errors.New("the run is complete; nothing to do")
 // point and run again: it continues where it stopped, re-sends nothing the
 // sink acknowledged, and produces the same identifiers.
 func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error) {
+	if ro.Progress != nil {
+		r.progress = ro.Progress
+	}
+	if ro.Shard != nil {
+		return r.runShard(ctx, ro)
+	}
 	st := r.st
 	pass, run, err := r.begin(ro)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/kantamig/kantamig/load/plan"
+	"github.com/kantamig/kantamig/load/shard"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/pipeline"
@@ -21,7 +22,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("m", "", "mapping file (YAML)")
-	statePath := fs.String("state", "", "state file (SQLite); created on the first run, continued on the next")
+	statePath := fs.String("state", "", "state file (SQLite); created on the first run, continued on the next; or postgres: (connection string in KANTAMIG_STATE_DSN) for a store shared by the workers of a sharded run")
+	shardSpec := fs.String("shard", "", "I/N: be worker I (from 0) of N, delivering the clients of shard I; every worker gives the same --state postgres: store")
 	sinkSpec := fs.String("sink", "", "where documents go: dir:PATH (an archive package) or kanta:URL")
 	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas (env KANTAMIG_SOSMETA)")
 	reportPath := fs.String("report", "", "Excel report of this run (default beside the state file); JSON beside it")
@@ -64,7 +66,17 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := state.Open(*statePath)
+	var spec *shard.Spec
+	open := state.Open
+	if *shardSpec != "" {
+		sp, err := shard.Parse(*shardSpec)
+		if err != nil {
+			fmt.Fprintf(stderr, "kantamig run: %v\n", err)
+			return exitWith(exitUsage)
+		}
+		spec, open = &sp, state.OpenShared
+	}
+	st, err := open(*statePath)
 	if err != nil {
 		return err
 	}
@@ -91,12 +103,15 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange, AdoptPackage: *adopt,
-		ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: newProgress(stderr), Senders: *senders})
+		ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: newProgress(stderr), Senders: *senders, Shard: spec})
 	if errors.Is(err, pipeline.ErrComplete) {
 		fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
 		return nil
 	}
 	resume := fmt.Sprintf("Run the same command again to continue: kantamig run -m %s --state %s --sink %s --processing-code %s", *file, *statePath, *sinkSpec, *processing)
+	if spec != nil {
+		resume += " --shard " + spec.String()
+	}
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "kantamig: interrupted; documents in flight settled and the state is saved.\n%s\n", resume)
 		return exitWith(exitInterrupted)
@@ -111,7 +126,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		return &hinted{err: err, hint: resume}
 	}
 	if *reportPath == "" {
-		*reportPath = strings.TrimSuffix(*statePath, ".db") + "-report.xlsx"
+		*reportPath = defaultReport(*statePath, spec)
 	}
 	err = rep.WriteExcel(*reportPath)
 	if err == nil {
@@ -125,5 +140,25 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		return exitWith(exitNoReport)
 	}
 	fmt.Fprintf(stdout, "delivered %d documents to %s (%d were there already)\n", rep.DocumentsDelivered, sk, rep.DuplicatesAtSink)
-	return printStatus(stdout, st, *statePath)
+	err = printStatus(stdout, st, *statePath)
+	if spec != nil && err != nil {
+		// A worker is done when its shard is; the run, when every shard is.
+		if done, _ := st.Setting(fmt.Sprintf("complete/%d", spec.I)); done == "yes" {
+			fmt.Fprintf(stdout, "shard %s: complete; the run completes with the last shard (kantamig status --state %s)\n", spec, *statePath)
+			return nil
+		}
+	}
+	return err
+}
+
+// defaultReport is the run report's path when --report is not given: beside
+// a state file, or, for a shared store, in the working folder, one per shard.
+func defaultReport(statePath string, spec *shard.Spec) string {
+	if strings.HasPrefix(statePath, "postgres:") {
+		if spec != nil {
+			return fmt.Sprintf("run-shard-%d-of-%d-report.xlsx", spec.I, spec.N)
+		}
+		return "run-report.xlsx"
+	}
+	return strings.TrimSuffix(statePath, ".db") + "-report.xlsx"
 }

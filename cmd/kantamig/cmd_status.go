@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/kantamig/kantamig/load/state"
 )
@@ -12,7 +14,7 @@ import (
 func runStatus(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("state", "", "state file of the run")
+	path := fs.String("state", "", "state store of the run: a file, or postgres: for a shared one (every shard's)")
 	if err := fs.Parse(args); err != nil {
 		return exitWith(exitUsage)
 	}
@@ -31,6 +33,9 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 // printStatus prints the counts and the reconciliation of a run; its exit
 // code is 0 only when the run is complete and reconciles.
 func printStatus(w io.Writer, st state.Store, path string) error {
+	if strings.HasPrefix(path, "postgres:") {
+		path = st.Location() // the shared store by name, without its secrets
+	}
 	counts, err := st.Counts()
 	if err != nil {
 		return err
@@ -60,10 +65,44 @@ func printStatus(w io.Writer, st state.Store, path string) error {
 	for _, f := range failures {
 		fmt.Fprintf(w, "failed: %s %s (%s): %s: %s\n", f.Entity, f.Key, f.DocOID, f.Rule, f.Reason)
 	}
+	if err := printShards(w, st); err != nil {
+		return err
+	}
 	if complete == "yes" && pending == 0 && reconciles {
 		fmt.Fprintf(w, "%s: complete\n", path)
 		return nil
 	}
 	fmt.Fprintf(w, "%s: not complete; run the same kantamig run command again to continue\n", path)
 	return exitWith(exitIncomplete)
+}
+
+// printShards prints, for a sharded run, each shard's pending records and
+// whether its worker finished.
+func printShards(w io.Writer, st state.Store) error {
+	sh, ok := st.(state.Sharded)
+	if !ok {
+		return nil
+	}
+	v, err := st.Setting("shards")
+	if err != nil || v == "" {
+		return err
+	}
+	n, _ := strconv.Atoi(v)
+	for i := 0; i < n; i++ {
+		counts, err := sh.ShardCounts(i)
+		if err != nil {
+			return err
+		}
+		var loaded, pending int
+		for _, c := range counts {
+			loaded, pending = loaded+c[state.Loaded], pending+c[state.Pending]
+		}
+		done, _ := st.Setting(fmt.Sprintf("complete/%d", i))
+		word := "not complete"
+		if done == "yes" && pending == 0 {
+			word = "complete"
+		}
+		fmt.Fprintf(w, "shard %d/%d: loaded %d, pending %d: %s\n", i, n, loaded, pending, word)
+	}
+	return nil
 }

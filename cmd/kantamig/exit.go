@@ -81,6 +81,7 @@ func exitCode(err error) (int, string) {
 	var realPersons *plan.ErrRealPersonsToTest
 	var derr *deliver.DeliveryError
 	var serr *pipeline.SourceError
+	var shards *pipeline.ErrShardsChanged
 	switch {
 	case err == nil:
 		return exitOK, ""
@@ -96,7 +97,8 @@ func exitCode(err error) (int, string) {
 		return exitToken, ""
 	case errors.As(err, &spec):
 		return exitUsage, ""
-	case errors.As(err, &locked), errors.As(err, &changed), errors.As(err, &sinkChanged), errors.As(err, &oldKeys), errors.As(err, &pkgLocked), errors.As(err, &pkgOwned):
+	case errors.As(err, &locked), errors.As(err, &changed), errors.As(err, &sinkChanged), errors.As(err, &oldKeys), errors.As(err, &pkgLocked), errors.As(err, &pkgOwned),
+		errors.As(err, &shards), errors.Is(err, pipeline.ErrNotShared):
 		return exitState, ""
 	case errors.As(err, &realPersons):
 		return exitDelivery, ""

@@ -83,6 +83,10 @@ type Options struct {
 	// Run numbers this delivery, so that a record handed on is not handed
 	// on twice in one run.
 	Run int
+	// ClientKeys, when set, pages through the clients this delivery walks
+	// (a shard's), in key order; by default every client. A client-by-client
+	// walk only: a phased one walks everything.
+	ClientKeys func(after string, limit int) ([]string, error)
 }
 
 // Planner walks the pending records of a store in delivery order.
@@ -108,9 +112,13 @@ const Page = 500
 // EachKey calls fn with every key of an entity in the store, in key order,
 // a page at a time, stopping when ctx is done.
 func EachKey(ctx context.Context, st state.Store, entity kanta.Entity, fn func(string) error) error {
+	return eachKey(ctx, func(after string, limit int) ([]string, error) { return st.Keys(string(entity), after, limit) }, fn)
+}
+
+func eachKey(ctx context.Context, page func(after string, limit int) ([]string, error), fn func(string) error) error {
 	after := ""
 	for {
-		keys, err := st.Keys(string(entity), after, Page)
+		keys, err := page(after, Page)
 		if err != nil {
 			return err
 		}
@@ -137,7 +145,11 @@ func (p *Planner) Walk(ctx context.Context, submit func(Item) error) error {
 	}
 	// Client by client: the relationship, its cases, its documents in the
 	// order they were drawn up.
-	return EachKey(ctx, p.st, kanta.EntityClient, func(key string) error {
+	keys := p.opts.ClientKeys
+	if keys == nil {
+		keys = func(after string, limit int) ([]string, error) { return p.st.Keys(string(kanta.EntityClient), after, limit) }
+	}
+	return eachKey(ctx, keys, func(key string) error {
 		clear(p.lastDoc)
 		clear(p.handled)
 		if err := w.client(key); err != nil {

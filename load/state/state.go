@@ -15,6 +15,7 @@ package state
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
 	"fmt"
 	"strings"
@@ -133,6 +134,26 @@ type Store interface {
 	Location() string
 }
 
+// Sharded is a store that the workers of a sharded run share, one process
+// per shard (load/state/postgres). Each record carries the shard that
+// delivers it; named locks keep one worker per shard and one stager at a
+// time, and are released by the server when a worker's process dies.
+type Sharded interface {
+	Store
+	// TryClaim takes a named lock if it is free and says whether it did;
+	// Claim waits for it while ctx lasts; Release gives it back. A lock is
+	// held until released or until the process's connection ends.
+	TryClaim(name string) (bool, error)
+	Claim(ctx context.Context, name string) error
+	Release(name string) error
+	// SetShard moves every record of a client (by client key) to a shard.
+	SetShard(clientKey string, shard int) error
+	// ShardKeys pages through an entity's keys of one shard in key order.
+	ShardKeys(entity string, shard int, after string, limit int) ([]string, error)
+	// ShardCounts is Counts for the records of one shard.
+	ShardCounts(shard int) (map[string]map[string]int, error)
+}
+
 // ErrLocked is returned when another process holds the store.
 type ErrLocked struct{ Path string }
 
@@ -148,6 +169,9 @@ type Backend struct {
 	// OpenReadOnly opens an existing store to look at it (status, report)
 	// while a run may be using it; it never creates one.
 	OpenReadOnly func(location string) (Store, error)
+	// OpenShared, for a store that several processes use at once (a
+	// Sharded one), opens a worker's handle without the store's run lock.
+	OpenShared func(location string) (Store, error)
 }
 
 var backends = registry.New[Backend]("state scheme")
@@ -183,6 +207,19 @@ func Open(spec string) (Store, error) {
 		return nil, err
 	}
 	return b.Open(loc)
+}
+
+// OpenShared opens the store a --state value names as one worker of a
+// sharded run; a backend that cannot be shared says so.
+func OpenShared(spec string) (Store, error) {
+	b, loc, err := backendOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	if b.OpenShared == nil {
+		return nil, fmt.Errorf("state %q cannot be shared by the workers of a sharded run: use a shared store (--state postgres:)", spec)
+	}
+	return b.OpenShared(loc)
 }
 
 // OpenReadOnly opens the store a --state value names, to look at it.

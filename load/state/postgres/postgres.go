@@ -45,13 +45,14 @@ func init() {
 	state.Register("postgres", state.Backend{
 		Open:         func(loc string) (state.Store, error) { return Open(loc) },
 		OpenReadOnly: func(loc string) (state.Store, error) { return OpenShared(loc) },
+		OpenShared:   func(loc string) (state.Store, error) { return OpenShared(loc) },
 	})
 }
 
 // DefaultDSNVariable holds the connection string of `--state postgres:`.
 const DefaultDSNVariable = "KANTAMIG_STATE_DSN"
 
-var _ state.Store = (*Store)(nil)
+var _ state.Sharded = (*Store)(nil)
 
 // Store is an open PostgreSQL state store.
 type Store struct {
@@ -204,6 +205,7 @@ CREATE INDEX IF NOT EXISTS records_by_client ON records(entity, client_key, orde
 CREATE INDEX IF NOT EXISTS records_by_order ON records(entity, order_time, key);
 CREATE INDEX IF NOT EXISTS records_by_person ON records(person) WHERE person <> '';
 CREATE INDEX IF NOT EXISTS records_by_shard ON records(shard, entity, key);
+CREATE INDEX IF NOT EXISTS records_by_client_key ON records(client_key) WHERE client_key <> '';
 `
 
 // prepare creates the schema and the tables, once, under a lock of their
@@ -396,7 +398,26 @@ func scanRecord(row pgx.Row) (*state.Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.Key, r.ClientKey, r.CaseKey = dec(r.Key), dec(r.ClientKey), dec(r.CaseKey)
 	return &r, nil
+}
+
+// enc and dec carry keys through TEXT, which cannot hold NUL (the stager
+// keeps records without a key, and duplicates, under keys with one):
+// NUL becomes \x01 '0' and \x01 becomes \x01 '1', an escape that keeps
+// the keys' byte order.
+func enc(k string) string {
+	if strings.IndexByte(k, 0) < 0 && strings.IndexByte(k, 1) < 0 {
+		return k
+	}
+	return strings.NewReplacer("\x00", "\x010", "\x01", "\x011").Replace(k)
+}
+
+func dec(k string) string {
+	if strings.IndexByte(k, 1) < 0 {
+		return k
+	}
+	return strings.NewReplacer("\x010", "\x00", "\x011", "\x01").Replace(k)
 }
 
 func (s *Store) getRow(query string, args ...any) (*state.Record, error) {
@@ -411,7 +432,7 @@ func (s *Store) getRow(query string, args ...any) (*state.Record, error) {
 func (s *Store) Get(entity, key string) (*state.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.getRow(`SELECT `+readColumns+` FROM records WHERE entity = $1 AND key = $2`, entity, key)
+	return s.getRow(`SELECT `+readColumns+` FROM records WHERE entity = $1 AND key = $2`, entity, enc(key))
 }
 
 // Put writes a record, replacing any with the same entity and key.
@@ -425,29 +446,29 @@ func (s *Store) Put(r *state.Record) error {
 		order_time=excluded.order_time, content_hash=excluded.content_hash, attempts=excluded.attempts,
 		model=excluded.model, person=excluded.person, field=excluded.field, doc_type=excluded.doc_type,
 		service_task=excluded.service_task, shard=excluded.shard, updated=now()`,
-		r.Entity, r.Key, r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
-		r.ClientKey, r.CaseKey, r.OrderTime, r.ContentHash, r.Attempts, r.Model, r.Person, r.Field, r.DocType, r.ServiceTask, r.Shard)
+		r.Entity, enc(r.Key), r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
+		enc(r.ClientKey), enc(r.CaseKey), r.OrderTime, r.ContentHash, r.Attempts, r.Model, r.Person, r.Field, r.DocType, r.ServiceTask, r.Shard)
 }
 
 // SamePerson finds another record of this pass with the same person hash.
 func (s *Store) SamePerson(entity, person, key string, pass int) (*state.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.getRow(`SELECT `+readColumns+` FROM records WHERE person = $1 AND entity = $2 AND key <> $3 AND pass = $4 LIMIT 1`, person, entity, key, pass)
+	return s.getRow(`SELECT `+readColumns+` FROM records WHERE person = $1 AND entity = $2 AND key <> $3 AND pass = $4 LIMIT 1`, person, entity, enc(key), pass)
 }
 
 // MarkSubmitted notes that a record was handed to delivery in this run.
 func (s *Store) MarkSubmitted(entity, key string, run int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.exec(`UPDATE records SET delivery_run = $1, attempts = attempts + 1 WHERE entity = $2 AND key = $3`, run, entity, key)
+	return s.exec(`UPDATE records SET delivery_run = $1, attempts = attempts + 1 WHERE entity = $2 AND key = $3`, run, entity, enc(key))
 }
 
 // MarkLoaded records, durably, that the sink has the record's document.
 func (s *Store) MarkLoaded(entity, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.exec(`UPDATE records SET outcome = $1, field = '', rule = '', reason = '', updated = now() WHERE entity = $2 AND key = $3`, state.Loaded, entity, key); err != nil {
+	if err := s.exec(`UPDATE records SET outcome = $1, field = '', rule = '', reason = '', updated = now() WHERE entity = $2 AND key = $3`, state.Loaded, entity, enc(key)); err != nil {
 		return err
 	}
 	return s.commit()
@@ -457,7 +478,7 @@ func (s *Store) MarkLoaded(entity, key string) error {
 func (s *Store) MarkFailed(entity, key, rule, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.exec(`UPDATE records SET rule = $1, reason = $2, updated = now() WHERE entity = $3 AND key = $4`, rule, reason, entity, key); err != nil {
+	if err := s.exec(`UPDATE records SET rule = $1, reason = $2, updated = now() WHERE entity = $3 AND key = $4`, rule, reason, entity, enc(key)); err != nil {
 		return err
 	}
 	return s.commit()
@@ -471,23 +492,26 @@ func (s *Store) list(query string, args ...any) ([]string, error) {
 		return nil, wrap(err)
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	for i := range out {
+		out[i] = dec(out[i])
+	}
 	return out, wrap(err)
 }
 
 // Keys pages through the keys of an entity in key order.
 func (s *Store) Keys(entity, after string, limit int) ([]string, error) {
-	return s.list(`SELECT key FROM records WHERE entity = $1 AND key > $2 ORDER BY key LIMIT $3`, entity, after, limit)
+	return s.list(`SELECT key FROM records WHERE entity = $1 AND key > $2 ORDER BY key LIMIT $3`, entity, enc(after), limit)
 }
 
 // ShardKeys pages through the keys of an entity's records of one shard.
 func (s *Store) ShardKeys(entity string, shard int, after string, limit int) ([]string, error) {
-	return s.list(`SELECT key FROM records WHERE shard = $1 AND entity = $2 AND key > $3 ORDER BY key LIMIT $4`, shard, entity, after, limit)
+	return s.list(`SELECT key FROM records WHERE shard = $1 AND entity = $2 AND key > $3 ORDER BY key LIMIT $4`, shard, entity, enc(after), limit)
 }
 
 // ClientRows lists the keys of an entity's records of a client, in the
 // order they were drawn up.
 func (s *Store) ClientRows(entity, clientKey string) ([]string, error) {
-	return s.list(`SELECT key FROM records WHERE entity = $1 AND client_key = $2 ORDER BY order_time, version, key`, entity, clientKey)
+	return s.list(`SELECT key FROM records WHERE entity = $1 AND client_key = $2 ORDER BY order_time, version, key`, entity, enc(clientKey))
 }
 
 // OrderedKeys pages through an entity's records in drawing-up order.
@@ -495,7 +519,7 @@ func (s *Store) OrderedKeys(entity, afterTime, afterKey string, limit int) ([]st
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rows, err := s.db().Query(context.Background(), `SELECT key, order_time FROM records WHERE entity = $1 AND (order_time, key) > ($2, $3)
-		ORDER BY order_time, key LIMIT $4`, entity, afterTime, afterKey, limit)
+		ORDER BY order_time, key LIMIT $4`, entity, afterTime, enc(afterKey), limit)
 	if err != nil {
 		return nil, nil, wrap(err)
 	}
@@ -506,7 +530,7 @@ func (s *Store) OrderedKeys(entity, afterTime, afterKey string, limit int) ([]st
 		if err := rows.Scan(&k, &t); err != nil {
 			return nil, nil, wrap(err)
 		}
-		keys, times = append(keys, k), append(times, t)
+		keys, times = append(keys, dec(k)), append(times, t)
 	}
 	return keys, times, wrap(rows.Err())
 }
@@ -551,7 +575,7 @@ func (s *Store) counts(query string, args ...any) (map[string]map[string]int, er
 func (s *Store) SetShard(clientKey string, shard int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.exec(`UPDATE records SET shard = $1 WHERE client_key = $2 AND shard <> $1`, shard, clientKey)
+	return s.exec(`UPDATE records SET shard = $1 WHERE (client_key = $2 OR (entity = 'client' AND key = $2)) AND shard <> $1`, shard, enc(clientKey))
 }
 
 // Failures lists records that are pending with a reason, oldest first.
@@ -602,6 +626,7 @@ func (s *Store) Outcomes(fn func(state.Record) error) error {
 		if err := rows.Scan(&r.Entity, &r.Key, &r.Pass, &r.Locator, &r.Outcome, &r.Field, &r.Rule, &r.Reason, &r.DocType, &r.ServiceTask); err != nil {
 			return wrap(err)
 		}
+		r.Key = dec(r.Key)
 		if err := fn(r); err != nil {
 			return err
 		}

@@ -1,0 +1,271 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/load/plan"
+	"github.com/kantamig/kantamig/load/shard"
+	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/report"
+)
+
+// A sharded run (RunOptions.Shard) is N worker processes sharing one state
+// store, each delivering the clients of its shard. The sources are staged
+// once, by whichever worker takes the store's staging lock first (the others
+// wait for it): staging is a small part of a run's cost and reads every
+// source once, and one stager keeps "one person, one client" and the
+// minting order exactly as one process would. The stager stores each record
+// with its shard and then moves the clients of shared cases to their
+// group's shard (package shard). Each worker then delivers its own shard;
+// its shard's lock keeps a second worker of the same shard out, and a
+// worker killed at any point is restarted with the same command. A worker
+// killed while staging leaves the staging to the next one to take the lock,
+// which stages again from the start.
+
+// ErrNotShared refuses a sharded run on a store that one process owns.
+var ErrNotShared = errors.New("a sharded run needs a state store its workers share: --state postgres: (the SQLite file is one process's)")
+
+// ErrShardsChanged refuses a worker whose shard count is not the run's.
+type ErrShardsChanged struct{ Was, Now int }
+
+func (e *ErrShardsChanged) Error() string {
+	return fmt.Sprintf("this run is divided into %d shards, not %d: every worker must give --shard I/%d (a store divided one way cannot be delivered another)", e.Was, e.Now, e.Was)
+}
+
+// shardSetting names a setting kept per shard.
+func shardSetting(name string, i int) string { return name + "/" + strconv.Itoa(i) }
+
+func (r *Runner) runShard(ctx context.Context, ro RunOptions) (*report.Report, error) {
+	sh, ok := r.st.(state.Sharded)
+	if !ok {
+		return nil, ErrNotShared
+	}
+	if ro.Phased {
+		return nil, errors.New("--phased delivers everything in three passes and cannot be divided: a sharded run delivers client by client")
+	}
+	spec := *ro.Shard
+	lock := "shard " + spec.String()
+	if got, err := sh.TryClaim(lock); err != nil {
+		return nil, err
+	} else if !got {
+		return nil, &state.ErrLocked{Path: sh.Location() + " (shard " + spec.String() + ")"}
+	}
+	defer sh.Release(lock)
+
+	if err := sh.Claim(ctx, "staging"); err != nil {
+		return nil, err
+	}
+	pass, run, staged, err := r.beginShard(sh, ro, spec)
+	if err == nil && !staged {
+		err = r.stageShards(ctx, sh, pass, spec.N)
+	}
+	if rerr := sh.Release("staging"); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return r.rep, err
+	}
+
+	if ro.TestEnvironment || plan.IsTestProcessing(ro.ProcessingCode) {
+		ro.TestEnvironment = true
+		if err := plan.CheckTestRange(ctx, sh); err != nil {
+			return r.rep, err
+		}
+	}
+	pending, err := shardPending(sh, spec.I)
+	if err != nil {
+		return r.rep, err
+	}
+	r.progress.Start("delivering shard "+spec.String(), pending)
+	keys := func(after string, limit int) ([]string, error) {
+		return sh.ShardKeys(string(kanta.EntityClient), spec.I, after, limit)
+	}
+	d, err := r.deliver(ctx, ro.Sink, plan.Options{TestEnvironment: ro.TestEnvironment, Run: run, ClientKeys: keys}, ro.Senders, r.framer(ro.ProcessingCode))
+	r.progress.Finish()
+	r.rep.DocumentsSigned, r.rep.DocumentsDelivered, r.rep.DuplicatesAtSink = d.Signed(), d.Delivered(), d.Duplicates()
+	if _, aerr := Account(sh, r.rep, pass); err == nil {
+		err = aerr
+	}
+	if err != nil {
+		return r.rep, err
+	}
+	if r.rep.StateCounts, err = sh.Counts(); err != nil {
+		return r.rep, err
+	}
+	if err := r.finishShard(sh, spec); err != nil {
+		return r.rep, err
+	}
+	r.rep.Finish()
+	return r.rep, nil
+}
+
+
+// beginShard checks, under the staging lock, that this worker may go on with
+// this mapping, shard count and sink, binds the sink and records the start.
+// It says whether the sources are staged already for this mapping.
+func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (pass, run int, staged bool, err error) {
+	was, err := st.Setting("mapping_sha256")
+	if err != nil {
+		return 0, 0, false, err
+	}
+	if was != "" && was != r.m.SHA256 && !ro.AllowMappingChange {
+		return 0, 0, false, &ErrMappingChanged{Was: was, Now: r.m.SHA256}
+	}
+	if was != "" {
+		if f, err := st.Setting("key_format"); err != nil {
+			return 0, 0, false, err
+		} else if f != keyFormat {
+			return 0, 0, false, &ErrStateKeys{Format: f}
+		}
+	}
+	if n, err := st.Setting("shards"); err != nil {
+		return 0, 0, false, err
+	} else if n != "" && n != strconv.Itoa(spec.N) {
+		was, _ := strconv.Atoi(n)
+		return 0, 0, false, &ErrShardsChanged{Was: was, Now: spec.N}
+	}
+	sinkKey := shardSetting("sink", spec.I)
+	if sinkWas, err := st.Setting(sinkKey); err != nil {
+		return 0, 0, false, err
+	} else if sinkWas != "" && sinkWas != ro.Sink.String() {
+		return 0, 0, false, &ErrSinkChanged{Was: sinkWas, Now: ro.Sink.String()}
+	}
+	runID, err := st.Setting("run_id")
+	if err != nil {
+		return 0, 0, false, err
+	}
+	if runID == "" {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return 0, 0, false, err
+		}
+		runID = hex.EncodeToString(b[:])
+		if err := st.SetSetting("run_id", runID); err != nil {
+			return 0, 0, false, err
+		}
+		if err := st.Commit(); err != nil {
+			return 0, 0, false, err
+		}
+	}
+	if b, ok := ro.Sink.(sink.Bound); ok {
+		if err := b.Bind(runID, ro.AdoptPackage); err != nil {
+			return 0, 0, false, err
+		}
+	}
+	done, err := st.Setting(shardSetting("complete", spec.I))
+	if err != nil {
+		return 0, 0, false, err
+	}
+	stagedFor, err := st.Setting("staged_mapping")
+	if err != nil {
+		return 0, 0, false, err
+	}
+	staged = stagedFor == r.m.SHA256
+	if done == "yes" && staged {
+		return 0, 0, false, ErrComplete
+	}
+	p, _ := st.Setting("pass")
+	pass, _ = strconv.Atoi(p)
+	now := time.Now().UTC().Format(time.RFC3339)
+	settings := map[string]string{sinkKey: ro.Sink.String(), shardSetting("last_start", spec.I): now}
+	if !staged {
+		pass++
+		for k, v := range map[string]string{
+			"pass": strconv.Itoa(pass), "mapping_sha256": r.m.SHA256, "mapping_file": r.m.File, "oid_root": r.m.OIDRoot,
+			"cutoff": r.m.Cutoff.Format("2006-01-02"), "complete": "no", "key_format": keyFormat, "shards": strconv.Itoa(spec.N),
+			"staged_mapping": "", "last_start": now,
+		} {
+			settings[k] = v
+		}
+		for i := 0; i < spec.N; i++ {
+			settings[shardSetting("complete", i)] = "no"
+		}
+		if was == "" {
+			settings["first_start"] = now
+		}
+	}
+	runs, _ := st.Setting(shardSetting("runs", spec.I))
+	run, _ = strconv.Atoi(runs)
+	run++
+	settings[shardSetting("runs", spec.I)] = strconv.Itoa(run)
+	for k, v := range settings {
+		if err := st.SetSetting(k, v); err != nil {
+			return 0, 0, false, err
+		}
+	}
+	return pass, run, staged, st.Commit()
+}
+
+// stageShards stages every source record with its shard, then keeps the
+// clients of shared cases together, and marks the store staged.
+func (r *Runner) stageShards(ctx context.Context, st state.Sharded, pass, n int) error {
+	known, err := total(st, "")
+	if err != nil {
+		return err
+	}
+	r.progress.Start("staging", known)
+	plain := r.st
+	r.st = shard.Assigning(st, n)
+	err = r.stage(ctx, pass)
+	r.st = plain
+	r.progress.Finish()
+	if err != nil {
+		return err
+	}
+	if _, err := shard.Groups(ctx, st, n, func(fn func(string) error) error {
+		return plan.EachKey(ctx, st, kanta.EntityCase, fn)
+	}); err != nil {
+		return err
+	}
+	if err := st.SetSetting("staged_mapping", r.m.SHA256); err != nil {
+		return err
+	}
+	return st.Commit()
+}
+
+// shardPending counts the pending records of a shard.
+func shardPending(st state.Sharded, i int) (int64, error) {
+	counts, err := st.ShardCounts(i)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, byOutcome := range counts {
+		n += int64(byOutcome[state.Pending])
+	}
+	return n, nil
+}
+
+// finishShard marks the shard complete when nothing of it is pending, and
+// the run complete when every shard is.
+func (r *Runner) finishShard(st state.Sharded, spec shard.Spec) error {
+	left, err := shardPending(st, spec.I)
+	if err != nil || left > 0 {
+		return err
+	}
+	if err := st.SetSetting(shardSetting("complete", spec.I), "yes"); err != nil {
+		return err
+	}
+	all := true
+	for i := 0; i < spec.N; i++ {
+		if v, err := st.Setting(shardSetting("complete", i)); err != nil {
+			return err
+		} else if v != "yes" {
+			all = false
+		}
+	}
+	if all {
+		if err := st.SetSetting("complete", "yes"); err != nil {
+			return err
+		}
+	}
+	return st.Commit()
+}
