@@ -107,7 +107,6 @@ func (r *Runner) runShard(ctx context.Context, ro RunOptions) (*report.Report, e
 	return r.rep, nil
 }
 
-
 // beginShard checks, under the staging lock, that this worker may go on with
 // this mapping, shard count and sink, binds the sink and records the start.
 // It says whether the sources are staged already for this mapping.

@@ -147,7 +147,9 @@ func (p *Planner) Walk(ctx context.Context, submit func(Item) error) error {
 	// order they were drawn up.
 	keys := p.opts.ClientKeys
 	if keys == nil {
-		keys = func(after string, limit int) ([]string, error) { return p.st.Keys(string(kanta.EntityClient), after, limit) }
+		keys = func(after string, limit int) ([]string, error) {
+			return p.st.Keys(string(kanta.EntityClient), after, limit)
+		}
 	}
 	return eachKey(ctx, keys, func(key string) error {
 		clear(p.lastDoc)
