@@ -6,7 +6,7 @@ BIN     := bin/kantamig
 export KANTAMIG_SOSMETA := $(abspath $(SOSMETA))
 export KANTAMIG_SHARED  := $(abspath $(SHARED))
 
-.PHONY: build test demo demo-token demo-mariadb demo-kotihoito bench bench-mariadb samples vet clean fuzz
+.PHONY: build test demo demo-token demo-mariadb demo-kotihoito bench bench-mariadb bench-shards shard-proof k8s-validate samples vet clean fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/kantamig
@@ -111,6 +111,15 @@ demo-mariadb: build demo-token
 # Rows per second read from MariaDB (a generated table of 1,000,000 documents) against the mariadb client.
 bench-mariadb:
 	$(GO) test -run '^$$' -bench MariaDBExtract -benchtime 1x ./extract/
+
+# The proof of a sharded run on one machine: a private PostgreSQL, 4 worker processes of one run, one
+# killed with kill -9 and started again, their packages against a single process's (also in make test).
+shard-proof:
+	$(GO) test -count=1 -run TestFourShardsMatchOneProcess -v ./cmd/kantamig/
+
+# The Kubernetes manifests (deploy/k8s) against strict schemas of the Kubernetes API, with kubeconform.
+k8s-validate:
+	$(GO) test -count=1 -v ./deploy/
 
 # Regenerate the committed samples (deterministic).
 samples:
