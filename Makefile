@@ -145,5 +145,15 @@ bench: build demo-token
 	  --tls-ca out/bench-sim-tls/ca.pem --tls-cert out/bench-sim-tls/client.pem --tls-key out/bench-sim-tls/client-key.pem 2>&1 \
 	  | grep -E 'staging: [0-9]+ \(|delivering: .* of|^delivered|Elapsed|Maximum resident' | tail -n 5; kill $$(cat out/bench-sim.pid)
 
+# Scale figures of sharded runs (1, 2, 4 workers on one PostgreSQL) against one process; see README.md,
+# "Running on many machines".
+BENCH_SHARDS_N ?= 20000
+bench-shards: export KANTAMIG_PIN = demo-0000
+bench-shards: export SOFTHSM2_CONF = $(abspath $(DEMO_TOKEN))/softhsm2.conf
+bench-shards: export KANTAMIG_TOKEN_LABEL = kantamig
+bench-shards: export KANTAMIG_KEY_LABEL = org-signing
+bench-shards: build demo-token
+	BIN=$(BIN) scripts/bench-shards.sh $(BENCH_SHARDS_N)
+
 clean:
 	rm -rf bin out

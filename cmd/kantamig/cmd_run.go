@@ -140,6 +140,10 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		return exitWith(exitNoReport)
 	}
 	fmt.Fprintf(stdout, "delivered %d documents to %s (%d were there already)\n", rep.DocumentsDelivered, sk, rep.DuplicatesAtSink)
+	if c, ok := st.(interface{ Stats() (int64, int64) }); ok {
+		statements, commits := c.Stats()
+		fmt.Fprintf(stdout, "state store: %d statements (round trips), %d commits in this process\n", statements, commits)
+	}
 	err = printStatus(stdout, st, *statePath)
 	if spec != nil && err != nil {
 		// A worker is done when its shard is; the run, when every shard is.

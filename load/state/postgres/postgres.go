@@ -1,6 +1,7 @@
 // Package postgres is the shared state store: one PostgreSQL schema that
 // several kantamig processes use at once, one per shard of a run (see
-// docs/scale.md). It registers the state scheme "postgres".
+// README.md, "Running on many machines"). It registers the state scheme
+// "postgres".
 //
 // The connection string never appears on a command line or in a log:
 // `--state postgres:` reads it from KANTAMIG_STATE_DSN, `--state
@@ -33,6 +34,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,6 +69,24 @@ type Store struct {
 	locksMu  sync.Mutex
 	tx       pgx.Tx
 	n        int
+	stats    counter
+}
+
+// counter counts the statements the store sends (each a round trip to the
+// server) and its commits, for the cost per record a run reports.
+type counter struct{ statements, commits atomic.Int64 }
+
+func (c *counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.statements.Add(1)
+	return ctx
+}
+
+func (c *counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// Stats says how many statements (round trips) and commits the store has
+// made since it was opened.
+func (s *Store) Stats() (statements, commits int64) {
+	return s.stats.statements.Load(), s.stats.commits.Load()
 }
 
 // ErrSecretInLocation refuses a connection string with a password on the
@@ -138,7 +158,9 @@ func OpenShared(location string) (*Store, error) {
 	s := &Store{cfg: cfg, location: name, schema: firstSchema(cfg.RuntimeParams["search_path"])}
 	ctx := context.Background()
 	for _, c := range []**pgx.Conn{&s.work, &s.mint, &s.locks} {
-		if *c, err = pgx.ConnectConfig(ctx, cfg.Copy()); err != nil {
+		cc := cfg.Copy()
+		cc.Tracer = &s.stats
+		if *c, err = pgx.ConnectConfig(ctx, cc); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("connecting to the state store %s: %w", name, redact(err))
 		}
@@ -348,6 +370,7 @@ func (s *Store) commit() error {
 	}
 	err := s.tx.Commit(context.Background())
 	s.tx, s.n = nil, 0
+	s.stats.commits.Add(1)
 	if err != nil {
 		return fmt.Errorf("state store: committing: %w", redact(err))
 	}
