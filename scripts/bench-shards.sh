@@ -9,7 +9,7 @@ bin=${BIN:-bin/kantamig}
 dir=out/bench-shards
 rm -rf "$dir" && mkdir -p "$dir"
 go run ./samples/gen -n "$n" -out "$dir/samples" >/dev/null
-sed "s#\.\./samples/legacy/#samples/#" mappings/sosiaalitoimi-classic.yaml > "$dir/mapping.yaml"
+sed -e "s#\.\./samples/legacy/#samples/#" -e "s#\.\./samples/codesets/#$PWD/samples/codesets/#" mappings/sosiaalitoimi-classic.yaml > "$dir/mapping.yaml"
 export KANTAMIG_PG_PASSWORD=bench-pg-0000
 port=$(scripts/postgres-start.sh "$dir/pg" 15433)
 trap 'scripts/postgres-stop.sh "$dir/pg"' EXIT

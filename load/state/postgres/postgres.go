@@ -70,7 +70,14 @@ type Store struct {
 	tx       pgx.Tx
 	n        int
 	stats    counter
+	// puts are records Put but not yet sent: they go to the server in one
+	// batch (one round trip) before anything that could read them.
+	puts    []*state.Record
+	putsIdx map[[2]string]int
 }
+
+// putBatch is how many records Put sends to the server at once.
+const putBatch = 256
 
 // counter counts the statements the store sends (each a round trip to the
 // server) and its commits, for the cost per record a run reports.
@@ -331,7 +338,11 @@ func (s *Store) begin() error {
 }
 
 // exec runs a write in the batch, committing every few thousand writes.
+// The records Put before it are sent first, so that writes keep their order.
 func (s *Store) exec(query string, args ...any) error {
+	if err := s.flushPuts(); err != nil {
+		return err
+	}
 	if err := s.begin(); err != nil {
 		return err
 	}
@@ -365,6 +376,9 @@ func (s *Store) Commit() error {
 }
 
 func (s *Store) commit() error {
+	if err := s.flushPuts(); err != nil {
+		return err
+	}
 	if s.tx == nil {
 		return nil
 	}
@@ -455,28 +469,87 @@ func (s *Store) getRow(query string, args ...any) (*state.Record, error) {
 func (s *Store) Get(entity, key string) (*state.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, buffered := s.putsIdx[[2]string{entity, key}]; buffered {
+		if err := s.flushPuts(); err != nil {
+			return nil, err
+		}
+	}
 	return s.getRow(`SELECT `+readColumns+` FROM records WHERE entity = $1 AND key = $2`, entity, enc(key))
 }
 
-// Put writes a record, replacing any with the same entity and key.
+// Put writes a record, replacing any with the same entity and key. The
+// record is kept and sent with the next batch of them (see flushPuts).
 func (s *Store) Put(r *state.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.exec(`INSERT INTO records(`+columns+`) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)
+	c := *r
+	c.Model = append([]byte(nil), r.Model...)
+	if r.Model == nil {
+		c.Model = nil
+	}
+	id := [2]string{r.Entity, r.Key}
+	if i, ok := s.putsIdx[id]; ok {
+		s.puts[i] = &c
+		return nil
+	}
+	if s.putsIdx == nil {
+		s.putsIdx = map[[2]string]int{}
+	}
+	s.putsIdx[id] = len(s.puts)
+	s.puts = append(s.puts, &c)
+	if len(s.puts) >= putBatch {
+		return s.flushPuts()
+	}
+	return nil
+}
+
+const putRecord = `INSERT INTO records(` + columns + `) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)
 		ON CONFLICT(entity, key) DO UPDATE SET pass=excluded.pass, locator=excluded.locator, outcome=excluded.outcome,
 		rule=excluded.rule, reason=excluded.reason, entity_oid=excluded.entity_oid, doc_oid=excluded.doc_oid,
 		set_oid=excluded.set_oid, version=excluded.version, client_key=excluded.client_key, case_key=excluded.case_key,
 		order_time=excluded.order_time, content_hash=excluded.content_hash, attempts=excluded.attempts,
 		model=excluded.model, person=excluded.person, field=excluded.field, doc_type=excluded.doc_type,
-		service_task=excluded.service_task, shard=excluded.shard, updated=now()`,
-		r.Entity, enc(r.Key), r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
-		enc(r.ClientKey), enc(r.CaseKey), r.OrderTime, r.ContentHash, r.Attempts, r.Model, r.Person, r.Field, r.DocType, r.ServiceTask, r.Shard)
+		service_task=excluded.service_task, shard=excluded.shard, updated=now()`
+
+// flushPuts sends the records Put so far in one batch, inside the open
+// transaction.
+func (s *Store) flushPuts() error {
+	if len(s.puts) == 0 {
+		return nil
+	}
+	if err := s.begin(); err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	for _, r := range s.puts {
+		b.Queue(putRecord, r.Entity, enc(r.Key), r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
+			enc(r.ClientKey), enc(r.CaseKey), r.OrderTime, r.ContentHash, r.Attempts, r.Model, r.Person, r.Field, r.DocType, r.ServiceTask, r.Shard)
+	}
+	n := len(s.puts)
+	s.puts, s.putsIdx = s.puts[:0], nil
+	s.stats.statements.Add(1)
+	if err := s.tx.SendBatch(context.Background(), b).Close(); err != nil {
+		return wrap(err)
+	}
+	s.n += n
+	if s.n >= 2000 {
+		return s.commit()
+	}
+	return nil
 }
 
 // SamePerson finds another record of this pass with the same person hash.
 func (s *Store) SamePerson(entity, person, key string, pass int) (*state.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, r := range s.puts {
+		if r.Person == person && r.Entity == entity {
+			if err := s.flushPuts(); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
 	return s.getRow(`SELECT `+readColumns+` FROM records WHERE person = $1 AND entity = $2 AND key <> $3 AND pass = $4 LIMIT 1`, person, entity, enc(key), pass)
 }
 
@@ -510,6 +583,9 @@ func (s *Store) MarkFailed(entity, key, rule, reason string) error {
 func (s *Store) list(query string, args ...any) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.flushPuts(); err != nil {
+		return nil, err
+	}
 	rows, err := s.db().Query(context.Background(), query, args...)
 	if err != nil {
 		return nil, wrap(err)
@@ -541,6 +617,9 @@ func (s *Store) ClientRows(entity, clientKey string) ([]string, error) {
 func (s *Store) OrderedKeys(entity, afterTime, afterKey string, limit int) ([]string, []string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.flushPuts(); err != nil {
+		return nil, nil, err
+	}
 	rows, err := s.db().Query(context.Background(), `SELECT key, order_time FROM records WHERE entity = $1 AND (order_time, key) > ($2, $3)
 		ORDER BY order_time, key LIMIT $4`, entity, afterTime, enc(afterKey), limit)
 	if err != nil {
