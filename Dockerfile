@@ -20,9 +20,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /work --create-home kantamig
 COPY --from=build /out/kantamig /usr/local/bin/kantamig
-# The Sosmeta schemas and code-set exports are mounted (or baked into a derived image) at /kantamig.
-ENV KANTAMIG_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so \
-    KANTAMIG_SOSMETA=/kantamig/sosmeta
+# The Sosmeta schemas are built into the binary; a newer national export baked into a derived image
+# is used by setting KANTAMIG_SOSMETA to its folder.
+ENV KANTAMIG_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so
 USER 10001:10001
 WORKDIR /work
 ENTRYPOINT ["/usr/local/bin/kantamig"]

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/transform"
+	"github.com/kantamig/kantamig/transform/builtinschemas"
 )
 
 // Options control a dry-run, and the staging and signing of a run.
@@ -71,17 +71,26 @@ func (e *SourceError) Error() string {
 
 func (e *SourceError) Unwrap() error { return e.Err }
 
-// ErrNoSchemas is returned when no Sosmeta schema folder is given.
-var ErrNoSchemas = errors.New("no Sosmeta schema folder: give --sosmeta DIR (or set KANTAMIG_SOSMETA)")
+// loadSchemas reads the Sosmeta schemas of a folder (a national export), or,
+// with none given, the ones built into kantamig.
+func loadSchemas(dir string) (*transform.Schemas, error) {
+	if dir != "" {
+		return transform.LoadSchemas(dir)
+	}
+	fsys, err := builtinschemas.FS()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", builtinschemas.Name, err)
+	}
+	return transform.LoadSchemasFS(fsys, builtinschemas.Name)
+}
 
 // Load reads the Sosmeta schemas and the mapping file, checking the mapping
 // against the built-in code sets, the mapping's own code-set files and the
 // specific document types that have a structure.
+//
+// Without a schema folder, the schemas built into kantamig are used.
 func Load(mappingFile, schemaDir string) (*mapping.Mapping, *transform.Schemas, error) {
-	if schemaDir == "" {
-		return nil, nil, ErrNoSchemas
-	}
-	schemas, err := transform.LoadSchemas(schemaDir)
+	schemas, err := loadSchemas(schemaDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -121,7 +130,7 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 	rep := report.New(report.Settings{
 		Signer: opts.SignerName, SigningWorkers: opts.Workers,
 		Command: opts.Command, MappingFile: m.File, MappingSHA256: m.SHA256, System: m.System,
-		Cutoff: m.Cutoff.Format("2006-01-02"), CodeSets: sets, SchemaFolder: opts.SchemaDir,
+		Cutoff: m.Cutoff.Format("2006-01-02"), CodeSets: sets, SchemaFolder: schemaFolderName(opts.SchemaDir),
 		Version: opts.Version, Started: time.Now(), PersonalData: opts.ShowPersonal,
 	})
 	st := opts.Store
@@ -262,4 +271,12 @@ func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(ex
 		}
 		r.progress.Add(1)
 	}
+}
+
+// schemaFolderName names the schemas a report was made with.
+func schemaFolderName(dir string) string {
+	if dir == "" {
+		return builtinschemas.Name
+	}
+	return dir
 }

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -21,7 +21,8 @@ import (
 // Schemas is a folder of Sosmeta JSON Schemas, indexed by document type. Schemas
 // are compiled on first use.
 type Schemas struct {
-	dir    string
+	dir    string // names the folder for people
+	fsys   fs.FS
 	byType map[string]*Schema // specific type code (or "1505.1", "1505.2") -> newest schema
 	mu     sync.Mutex
 }
@@ -32,6 +33,7 @@ type Schema struct {
 	TypeCode  string // e.g. 15007
 	TypeName  string // the structure's Finnish name
 	Root      string // the JSON root property
+	fsys      fs.FS
 	file      string
 	raw       map[string]any
 	doc       any
@@ -52,11 +54,19 @@ const (
 // national exports are). Where several versions of a type's structure are
 // present, the newest is used.
 func LoadSchemas(dir string) (*Schemas, error) {
-	entries, err := os.ReadDir(dir)
+	return LoadSchemasFS(os.DirFS(dir), dir)
+}
+
+// LoadSchemasFS indexes the Sosmeta schemas at the top of fsys (the folder
+// of a national export, or the export built into kantamig); name says which
+// for people.
+func LoadSchemasFS(fsys fs.FS, name string) (*Schemas, error) {
+	dir := name
+	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("reading Sosmeta schema folder: %w", err)
 	}
-	s := &Schemas{dir: dir, byType: map[string]*Schema{}}
+	s := &Schemas{dir: dir, fsys: fsys, byType: map[string]*Schema{}}
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasSuffix(name, ".json") || !strings.HasPrefix(name, "1.2.246.537.6.150") {
@@ -76,7 +86,7 @@ func LoadSchemas(dir string) (*Schemas, error) {
 		default:
 			continue
 		}
-		sch := &Schema{OID: oid, TypeCode: parts[6], file: filepath.Join(dir, name)}
+		sch := &Schema{OID: oid, TypeCode: parts[6], fsys: fsys, file: name}
 		if old, ok := s.byType[key]; !ok || newerOID(oid, old.OID) {
 			s.byType[key] = sch
 		}
@@ -129,7 +139,7 @@ func (s *Schemas) For(typeCode string) (*Schema, error) {
 // a folder of national schemas is tens of megabytes, and a migration uses few.
 func (s *Schemas) name(typeCode string) (string, error) {
 	sch := s.byType[typeCode]
-	f, err := os.Open(sch.file)
+	f, err := sch.fsys.Open(sch.file)
 	if err != nil {
 		return "", fmt.Errorf("reading Sosmeta schema: %w", err)
 	}
@@ -190,7 +200,7 @@ func (sch *Schema) read() error {
 }
 
 func (sch *Schema) readFile() {
-	data, err := os.ReadFile(sch.file)
+	data, err := fs.ReadFile(sch.fsys, sch.file)
 	if err != nil {
 		sch.readErr = fmt.Errorf("reading Sosmeta schema: %w", err)
 		return

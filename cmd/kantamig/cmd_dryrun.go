@@ -21,7 +21,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	file := fs.String("m", "", "mapping file (YAML)")
 	reportPath := fs.String("report", "out/dry-run.xlsx", "Excel report to write; the JSON report goes beside it (.json)")
-	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas (env KANTAMIG_SOSMETA)")
+	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas, a newer national export than the one built in (env KANTAMIG_SOSMETA; default: the schemas built into kantamig)")
 	docs := fs.String("documents", "", "also write every generated document into this folder")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
 	failOnReject := fs.Bool("fail-on-reject", false, "exit with code 4 if any record was rejected")

@@ -25,7 +25,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	statePath := fs.String("state", "", "state file (SQLite); created on the first run, continued on the next; or postgres: (connection string in KANTAMIG_STATE_DSN) for a store shared by the workers of a sharded run")
 	shardSpec := fs.String("shard", "", "I/N: be worker I (from 0) of N, delivering the clients of shard I; every worker gives the same --state postgres: store")
 	sinkSpec := fs.String("sink", "", "where documents go: dir:PATH (an archive package) or kanta:URL")
-	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas (env KANTAMIG_SOSMETA)")
+	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas, a newer national export than the one built in (env KANTAMIG_SOSMETA; default: the schemas built into kantamig)")
 	reportPath := fs.String("report", "", "Excel report of this run (default beside the state file); JSON beside it")
 	phased := fs.Bool("phased", false, "deliver all client relationships, then all cases, then all documents")
 	allowChange := fs.Bool("allow-mapping-change", false, "continue a run although the mapping file changed")

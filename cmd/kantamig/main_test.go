@@ -109,3 +109,22 @@ func TestStatusAndReportOfAMissingStateFile(t *testing.T) {
 		}
 	}
 }
+
+// A new user's first command works from any folder with nothing set: the
+// Sosmeta schemas are built in. A folder given still wins, and a wrong one
+// is an error, not a silent fall back.
+func TestCheckWorksWithoutSchemaFolder(t *testing.T) {
+	t.Setenv("KANTAMIG_SOSMETA", "")
+	mappingFile, err := filepath.Abs("../../mappings/sosiaalitoimi-classic.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	code, stdout, stderr := runCLI(t, "check", "-m", mappingFile)
+	if code != exitOK || !strings.Contains(stdout, ": ok (") {
+		t.Fatalf("check with the built-in schemas: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI(t, "check", "-m", mappingFile, "--sosmeta", filepath.Join(t.TempDir(), "none")); code == exitOK {
+		t.Errorf("a schema folder that does not exist was accepted: %s", stderr)
+	}
+}
