@@ -27,8 +27,8 @@ func runArchiveSim(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&f.DropRate, "drop-rate", 0, "share of requests whose connection is dropped without an answer")
 	fs.StringVar(&f.RefuseOID, "refuse-oid", "", "refuse this document OID with 422")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the injected faults")
-	if err := fs.Parse(args); err != nil {
-		return exitWith(exitUsage)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	f.Seed = *seed
 	files, err := archive.EnsureTLSFiles(*tlsDir)

@@ -19,8 +19,8 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	file := fs.String("m", "", "mapping file (YAML)")
 	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas, a newer national export than the one built in (env KANTAMIG_SOSMETA; default: the schemas built into kantamig)")
 	offline := fs.Bool("offline", false, "check the mapping file only, without opening its sources")
-	if err := fs.Parse(args); err != nil {
-		return exitWith(exitUsage)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if *file == "" {
 		fmt.Fprintln(stderr, "kantamig check: give the mapping file with -m FILE")

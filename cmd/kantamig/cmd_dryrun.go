@@ -29,8 +29,8 @@ func runDryRun(args []string, stdout, stderr io.Writer) error {
 	withToken := fs.Bool("sign-with-token", false, "sign with the organisation's key on the token instead of a throwaway key (a rehearsal of the token)")
 	var tf tokenFlags
 	tf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return exitWith(exitUsage)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if *file == "" {
 		fmt.Fprintln(stderr, "kantamig dry-run: give the mapping file with -m FILE")

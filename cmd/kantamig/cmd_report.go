@@ -25,8 +25,8 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	path := fs.String("state", "", "state file of the run")
 	reportPath := fs.String("report", "", "Excel report to write (default beside the state file); JSON beside it")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
-	if err := fs.Parse(args); err != nil {
-		return exitWith(exitUsage)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if *path == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "kantamig report: give --state FILE (and optionally --report FILE.xlsx)")

@@ -41,8 +41,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&so.KeyFile, "tls-key", "", "kanta sink: its private key (PEM)")
 	var tf tokenFlags
 	tf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return exitWith(exitUsage)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if *file == "" || *statePath == "" || *sinkSpec == "" {
 		fmt.Fprintln(stderr, "kantamig run: give -m MAPPING, --state FILE and --sink dir:PATH")

@@ -15,8 +15,8 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("state", "", "state store of the run: a file, or postgres: for a shared one (every shard's)")
-	if err := fs.Parse(args); err != nil {
-		return exitWith(exitUsage)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "kantamig status: give --state FILE")

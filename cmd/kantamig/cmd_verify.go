@@ -16,18 +16,11 @@ import (
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: kantamig verify FILE|DIR|PACKAGE ...")
-		fmt.Fprintln(stderr, "An archive package (a folder with manifest.jsonl) is checked whole: every signature, every manifest line")
-		fmt.Fprintln(stderr, "with its document and frame, every file listed once, frame and document ids, and the delivery order.")
-		fmt.Fprintln(stderr, "Any other folder is searched for .xml documents at any depth.")
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitWith(exitUsage)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitWith(exitUsage)
+		return usageError("verify: give the files, folders or packages to check (see 'kantamig verify -h')")
 	}
 	var files, packages []string
 	for _, arg := range fs.Args() {

@@ -128,3 +128,43 @@ func TestCheckWorksWithoutSchemaFolder(t *testing.T) {
 		t.Errorf("a schema folder that does not exist was accepted: %s", stderr)
 	}
 }
+
+// Every command's -h and --help print its synopsis, flags and an example to
+// stdout and exit 0; a stray argument, an unknown flag, or a flag after the
+// paths is exit 2 with a line that says what to do.
+func TestHelpAndWrongArgumentsOfEveryCommand(t *testing.T) {
+	for _, c := range commands() {
+		if c.name == "version" {
+			continue
+		}
+		for _, h := range []string{"-h", "--help"} {
+			code, stdout, _ := runCLI(t, c.name, h)
+			if code != exitOK || !strings.Contains(stdout, "Usage: kantamig "+c.name) || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "Flags:") {
+				t.Errorf("%s %s: exit %d\n%s", c.name, h, code, stdout)
+			}
+		}
+		code, _, stderr := runCLI(t, c.name, "--no-such-flag")
+		if code != exitUsage || !strings.Contains(stderr, "kantamig "+c.name+" -h") {
+			t.Errorf("%s --no-such-flag: exit %d\n%s", c.name, code, stderr)
+		}
+		if usages[c.name].positional {
+			code, _, stderr = runCLI(t, c.name, ".", "--no-such-flag")
+			if code != exitUsage || !strings.Contains(stderr, "give flags before them") {
+				t.Errorf("%s PATH --flag: exit %d\n%s", c.name, code, stderr)
+			}
+			continue
+		}
+		code, _, stderr = runCLI(t, c.name, "stray")
+		if code != exitUsage || !strings.Contains(stderr, `unexpected argument "stray"`) {
+			t.Errorf("%s stray: exit %d\n%s", c.name, code, stderr)
+		}
+	}
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		if code, stdout, _ := runCLI(t, args...); code != exitOK || !strings.HasPrefix(stdout, "kantamig ") {
+			t.Errorf("%v: exit %d %q", args, code, stdout)
+		}
+	}
+	if code, stdout, _ := runCLI(t, "help"); code != exitOK || !strings.Contains(stdout, "Commands:") {
+		t.Errorf("help: exit %d\n%s", code, stdout)
+	}
+}
