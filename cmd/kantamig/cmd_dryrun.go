@@ -20,7 +20,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dry-run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("m", "", "mapping file (YAML)")
-	reportPath := fs.String("report", "out/dry-run.xlsx", "Excel report to write; the JSON report goes beside it (.json)")
+	reportPath := fs.String("report", "out/dry-run.xlsx", "report to write: FILE.xlsx (Excel) with the JSON report beside it, or FILE.json with the Excel beside it")
 	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas, a newer national export than the one built in (env KANTAMIG_SOSMETA; default: the schemas built into kantamig)")
 	docs := fs.String("documents", "", "also write every generated document into this folder")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
@@ -35,6 +35,13 @@ func runDryRun(args []string, stdout, stderr io.Writer) error {
 	if *file == "" {
 		fmt.Fprintln(stderr, "kantamig dry-run: give the mapping file with -m FILE")
 		return exitWith(exitUsage)
+	}
+	xlsxPath, jsonPath := reportFiles(*reportPath)
+	if err := os.MkdirAll(filepath.Dir(xlsxPath), 0o755); err != nil {
+		return usageError("the report's folder cannot be made: %v", err)
+	}
+	if err := checkWritable(xlsxPath); err != nil {
+		return err
 	}
 	m, schemas, err := pipeline.Load(*file, *sosmeta)
 	if err != nil {
@@ -70,8 +77,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	jsonPath := strings.TrimSuffix(*reportPath, ".xlsx") + ".json"
-	if err := rep.WriteExcel(*reportPath); err != nil {
+	if err := rep.WriteExcel(xlsxPath); err != nil {
 		return err
 	}
 	if err := rep.WriteJSON(jsonPath); err != nil {
@@ -89,7 +95,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "signed %d documents with %s\n", rep.DocumentsSigned, rep.Settings.Signer)
-	fmt.Fprintf(stdout, "report: %s and %s\n", *reportPath, jsonPath)
+	fmt.Fprintf(stdout, "report: %s and %s\n", xlsxPath, jsonPath)
 	if !rep.Reconciles() {
 		fmt.Fprintln(stderr, "kantamig: the counts do not reconcile; this is a bug in kantamig, please report it with the JSON report")
 		return exitWith(exitFailure)

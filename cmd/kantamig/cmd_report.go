@@ -44,14 +44,14 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if *reportPath == "" {
 		*reportPath = strings.TrimSuffix(*path, ".db") + "-report.xlsx"
 	}
-	jsonPath := strings.TrimSuffix(*reportPath, ".xlsx") + ".json"
-	if err := rep.WriteExcel(*reportPath); err != nil {
+	xlsxPath, jsonPath := reportFiles(*reportPath)
+	if err := rep.WriteExcel(xlsxPath); err != nil {
 		return err
 	}
 	if err := rep.WriteJSON(jsonPath); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "report of %s: %s and %s\n", *path, *reportPath, jsonPath)
+	fmt.Fprintf(stdout, "report of %s: %s and %s\n", *path, xlsxPath, jsonPath)
 	return nil
 }
 

@@ -62,10 +62,6 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "kantamig run: --processing-code %q: choose P (production), D (debugging) or T (training)\n", *processing)
 		return exitWith(exitUsage)
 	}
-	m, schemas, err := pipeline.Load(*file, *sosmeta)
-	if err != nil {
-		return err
-	}
 	var spec *shard.Spec
 	open := state.Open
 	if *shardSpec != "" {
@@ -75,6 +71,17 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 			return exitWith(exitUsage)
 		}
 		spec, open = &sp, state.OpenShared
+	}
+	if *reportPath == "" {
+		*reportPath = defaultReport(*statePath, spec)
+	}
+	xlsxPath, jsonPath := reportFiles(*reportPath)
+	if err := checkWritable(xlsxPath); err != nil {
+		return err
+	}
+	m, schemas, err := pipeline.Load(*file, *sosmeta)
+	if err != nil {
+		return err
 	}
 	st, err := open(*statePath)
 	if err != nil {
@@ -125,12 +132,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &hinted{err: err, hint: resume}
 	}
-	if *reportPath == "" {
-		*reportPath = defaultReport(*statePath, spec)
-	}
-	err = rep.WriteExcel(*reportPath)
+	err = rep.WriteExcel(xlsxPath)
 	if err == nil {
-		err = rep.WriteJSON(strings.TrimSuffix(*reportPath, ".xlsx") + ".json")
+		err = rep.WriteJSON(jsonPath)
 	}
 	if err != nil {
 		// The delivery is done and recorded; only its account is missing.

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -88,4 +90,30 @@ func printUsage(fs *flag.FlagSet, u usageText, w io.Writer) {
 			fmt.Fprintln(w, "  "+e)
 		}
 	}
+}
+
+// reportFiles gives the Excel and JSON paths of a --report value: either may
+// be named (FILE.xlsx or FILE.json), and the other goes beside it. Any other
+// name gets both suffixes.
+func reportFiles(p string) (xlsx, json string) {
+	switch {
+	case strings.HasSuffix(p, ".json"):
+		return strings.TrimSuffix(p, ".json") + ".xlsx", p
+	case strings.HasSuffix(p, ".xlsx"):
+		return p, strings.TrimSuffix(p, ".xlsx") + ".json"
+	}
+	return p + ".xlsx", p + ".json"
+}
+
+// checkWritable refuses, before any work starts, a report that could not be
+// written at the end: its folder must exist and take a file.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".kantamig-write-check-*")
+	if err != nil {
+		return usageError("the report cannot be written to %s: %v (choose another --report, or create the folder)", dir, errors.Unwrap(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }

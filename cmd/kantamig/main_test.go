@@ -168,3 +168,27 @@ func TestHelpAndWrongArgumentsOfEveryCommand(t *testing.T) {
 		t.Errorf("help: exit %d\n%s", code, stdout)
 	}
 }
+
+// A report may be named by either of its files; the other goes beside it.
+func TestReportFiles(t *testing.T) {
+	for _, c := range []struct{ in, xlsx, json string }{
+		{"out/r.xlsx", "out/r.xlsx", "out/r.json"},
+		{"out/r.json", "out/r.xlsx", "out/r.json"},
+		{"out/r", "out/r.xlsx", "out/r.json"},
+	} {
+		if x, j := reportFiles(c.in); x != c.xlsx || j != c.json {
+			t.Errorf("reportFiles(%q) = %q, %q; want %q, %q", c.in, x, j, c.xlsx, c.json)
+		}
+	}
+}
+
+// A report that could not be written at the end is refused before any work
+// starts (exit 2), not after an hour of staging.
+func TestUnwritableReportIsRefusedFirst(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no", "such", "folder", "r.xlsx")
+	code, _, stderr := runCLI(t, "run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", filepath.Join(t.TempDir(), "run.db"),
+		"--sink", "dir:"+t.TempDir(), "--report", missing)
+	if code != exitUsage || !strings.Contains(stderr, "the report cannot be written") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
