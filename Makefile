@@ -139,11 +139,11 @@ bench: build demo-token
 	sed 's#\.\./samples/legacy/#bench-samples/#' mappings/sosiaalitoimi-classic.yaml > out/bench-mapping.yaml
 	rm -rf out/bench-package out/bench-run*.db* out/bench-sim out/bench-sim-tls
 	/usr/bin/time -v $(BIN) dry-run -m out/bench-mapping.yaml --report out/bench-dry-run.xlsx --sign-with-token 2>&1 | grep -E '^extracted|Elapsed|Maximum resident'
-	/usr/bin/time -v $(BIN) run -m out/bench-mapping.yaml --state out/bench-run.db --sink dir:out/bench-package 2>&1 | grep -E 'staging: [0-9]+ \(|delivering: .* of|^delivered|Elapsed|Maximum resident' | tail -n 5
+	/usr/bin/time -v $(BIN) run -m out/bench-mapping.yaml --state out/bench-run.db --sink dir:out/bench-package 2>&1 | grep -E 'staging: [0-9]+ in|delivering: [0-9]+ in|^delivered|Elapsed|Maximum resident' | tail -n 5
 	$(BIN) archive-sim --listen 127.0.0.1:18443 --store out/bench-sim --tls-dir out/bench-sim-tls > out/bench-sim.log 2>&1 & echo $$! > out/bench-sim.pid; sleep 1
 	/usr/bin/time -v $(BIN) run -m out/bench-mapping.yaml --state out/bench-run-sim.db --sink kanta:https://127.0.0.1:18443 --processing-code T \
 	  --tls-ca out/bench-sim-tls/ca.pem --tls-cert out/bench-sim-tls/client.pem --tls-key out/bench-sim-tls/client-key.pem 2>&1 \
-	  | grep -E 'staging: [0-9]+ \(|delivering: .* of|^delivered|Elapsed|Maximum resident' | tail -n 5; kill $$(cat out/bench-sim.pid)
+	  | grep -E 'staging: [0-9]+ in|delivering: [0-9]+ in|^delivered|Elapsed|Maximum resident' | tail -n 5; kill $$(cat out/bench-sim.pid)
 
 # Scale figures of sharded runs (1, 2, 4 workers on one PostgreSQL) against one process; see README.md,
 # "Running on many machines".

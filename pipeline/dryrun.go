@@ -35,6 +35,9 @@ type Options struct {
 	// SignerName describes the signer in the report.
 	SignerName string
 	Workers    int // signing workers; default 2
+	// Progress, when set, is told of each phase of a dry-run and its counts
+	// (a run takes its own from RunOptions).
+	Progress Progress
 	// MaxDocumentBytes rejects, at staging, a document larger than this
 	// (DefaultMaxDocumentBytes when 0), with its size in the reason.
 	MaxDocumentBytes int
@@ -144,7 +147,11 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 			return nil, err
 		}
 	}
-	return &Runner{m: m, opts: opts, tr: tr, rep: rep, st: st, progress: noProgress{}}, nil
+	r := &Runner{m: m, opts: opts, tr: tr, rep: rep, st: st, progress: noProgress{}}
+	if opts.Progress != nil {
+		r.progress = opts.Progress
+	}
+	return r, nil
 }
 
 // Close releases the dry-run's temporary store.
@@ -166,10 +173,19 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 		}
 	}
 	const pass = 1
-	if err := r.stage(ctx, pass); err != nil {
+	r.progress.Start("extracting, mapping and building", 0)
+	err := r.stage(ctx, pass)
+	r.progress.Finish()
+	if err != nil {
 		return r.rep, err
 	}
+	pending, err := total(r.st, state.Pending)
+	if err != nil {
+		return r.rep, err
+	}
+	r.progress.Start("signing in delivery order", pending)
 	d, err := r.deliver(ctx, &documentsSink{dir: r.opts.DocumentsDir}, plan.Options{Run: 1}, 8, nil)
+	r.progress.Finish()
 	r.rep.DocumentsSigned = d.Signed()
 	if _, aerr := Account(r.st, r.rep, pass); err == nil {
 		err = aerr

@@ -38,7 +38,7 @@ for shards in 1 2 4; do
   for p in "${pids[@]}"; do wait "$p"; done
   t1=$(now)
   docs=$(cat "$dir"/s$shards-*/manifest.jsonl | wc -l)
-  staged=$(grep -h -o 'staging: [0-9]* ([0-9]*/s)' "$dir"/s$shards-*.log | tail -1)
+  staged=$(grep -h -o 'staging: [0-9]* in [0-9.]*s ([0-9]*/s)' "$dir"/s$shards-*.log | tail -1)
   awk -v s="$shards" -v d="$docs" -v a="$t0" -v b="$t1" -v st="$staged" 'BEGIN { printf "postgres %d shard(s): %d documents in %.1f s: %.0f docs/s (%s)\n", s, d, b-a, d/(b-a), st }'
   grep -h 'state store:' "$dir"/s$shards-*.log | sed 's/^/  /'
 done

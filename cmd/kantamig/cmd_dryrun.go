@@ -49,7 +49,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) error {
 	}
 	opts := pipeline.Options{
 		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, DocumentsDir: *docs, Workers: tf.workers,
-		Version: version, Command: "kantamig dry-run " + strings.Join(args, " "),
+		Version: version, Command: "kantamig dry-run " + strings.Join(args, " "), Progress: newProgress(stderr),
 		// Beside the report: the index holds identity codes in clear while the
 		// dry-run works, and is removed on every exit (or at the next start, after kill -9).
 		WorkDir: filepath.Join(filepath.Dir(*reportPath), ".kantamig-work"),

@@ -26,11 +26,16 @@ func newProgress(w io.Writer) interface {
 }
 
 type barProgress struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	phase string
+	n     atomic.Int64
+	start time.Time
 }
 
 func (p *barProgress) Start(phase string, total int64) {
+	p.phase, p.start = phase, time.Now()
+	p.n.Store(0)
 	if total <= 0 {
 		total = -1 // unknown: a spinner with a count and a rate
 	}
@@ -39,11 +44,19 @@ func (p *barProgress) Start(phase string, total int64) {
 		progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 }
 
-func (p *barProgress) Add(n int64) { p.bar.Add64(n) }
+func (p *barProgress) Add(n int64) { p.n.Add(n); p.bar.Add64(n) }
 
+// Finish clears the bar and leaves one line with the phase's count, time
+// and rate.
 func (p *barProgress) Finish() {
 	p.bar.Finish()
-	fmt.Fprintln(p.w)
+	fmt.Fprintln(p.w, done(p.phase, p.n.Load(), time.Since(p.start)))
+}
+
+// done is the line a finished phase leaves.
+func done(phase string, n int64, elapsed time.Duration) string {
+	rate := float64(n) / elapsed.Seconds()
+	return fmt.Sprintf("%s: %d in %s (%.0f/s)", phase, n, elapsed.Round(100*time.Millisecond), rate)
 }
 
 type lineProgress struct {
@@ -88,7 +101,7 @@ func (p *lineProgress) line() {
 			msg += fmt.Sprintf(", about %s left", time.Duration(float64(p.total-n)/rate*float64(time.Second)).Round(time.Second))
 		}
 	}
-	fmt.Fprintf(p.w, "%s (%.0f/s)\n", msg, rate)
+	fmt.Fprintf(p.w, "%s %s (%.0f/s)\n", time.Now().Format("15:04:05"), msg, rate)
 }
 
 func (p *lineProgress) Add(n int64) { p.n.Add(n) }
@@ -96,7 +109,5 @@ func (p *lineProgress) Add(n int64) { p.n.Add(n) }
 func (p *lineProgress) Finish() {
 	close(p.stop)
 	p.wg.Wait()
-	if p.n.Load() > 0 {
-		p.line()
-	}
+	fmt.Fprintf(p.w, "%s %s\n", time.Now().Format("15:04:05"), done(p.phase, p.n.Load(), time.Since(p.start)))
 }
