@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -33,26 +35,31 @@ func writePrivate(path string, data []byte) error {
 
 // WriteExcel writes the report as a workbook with one sheet per view:
 // Summary, By type, By service task, Rejects, Skipped, Warnings, Unmapped
-// values and Settings. Long lists are streamed into their sheets.
+// values and Settings. Long lists are streamed into their sheets. Every
+// sheet has its title in row 1 and a bold header in row 2 that stays in
+// view (a frozen pane) and repeats on every printed page; the lists are
+// Excel tables (so filterable), counts are numbers with thousands
+// separators, long text wraps, and pages print landscape, fitted to width.
 func (r *Report) WriteExcel(path string) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	st, err := newStyles(f)
+	if err != nil {
+		return err
+	}
 	sheets := []struct {
 		name  string
-		write func(*excelize.StreamWriter) error
+		write func(*rowWriter)
 		width []float64
 	}{
-		{"Summary", r.summaryRows, []float64{28, 12, 12, 12, 12, 12, 14}},
-		{"By type", func(sw *excelize.StreamWriter) error {
-			return countRows(sw, "General document type", r.DocumentsByType)
-		}, []float64{34, 12, 12, 12, 12}},
-		{"By service task", func(sw *excelize.StreamWriter) error { return countRows(sw, "Service task", r.DocumentsByTask) }, []float64{34, 12, 12, 12, 12}},
-		{"Rejects", func(sw *excelize.StreamWriter) error { return findingRows(sw, r.Rejects) }, []float64{40, 10, 16, 18, 20, 18, 90}},
-		{"Skipped", func(sw *excelize.StreamWriter) error { return findingRows(sw, r.Skips) }, []float64{40, 10, 16, 18, 20, 18, 90}},
-		{"Warnings", func(sw *excelize.StreamWriter) error { return findingRows(sw, r.Warnings) }, []float64{40, 10, 16, 18, 20, 18, 90}},
-		{"Unmapped values", r.unmappedRows, []float64{20, 20, 20, 10, 40}},
-		{"Settings", r.settingsRows, []float64{24, 90}},
+		{"Summary", r.summaryRows, []float64{44, 12, 12, 12, 12, 12, 12, 60}},
+		{"By type", func(w *rowWriter) { countRows(w, "General document type", r.DocumentsByType) }, []float64{8, 40, 12, 12, 12, 12}},
+		{"By service task", func(w *rowWriter) { countRows(w, "Service task", r.DocumentsByTask) }, []float64{8, 40, 12, 12, 12, 12}},
+		{"Rejects", func(w *rowWriter) { findingRows(w, "rejected", r.Rejects) }, []float64{40, 14, 16, 18, 20, 22, 90}},
+		{"Skipped", func(w *rowWriter) { findingRows(w, "skipped", r.Skips) }, []float64{40, 14, 16, 18, 20, 22, 90}},
+		{"Warnings", func(w *rowWriter) { findingRows(w, "with a warning", r.Warnings) }, []float64{40, 14, 16, 18, 20, 22, 90}},
+		{"Unmapped values", r.unmappedRows, []float64{24, 20, 20, 12, 40}},
+		{"Settings", r.settingsRows, []float64{28, 100}},
 	}
 	for i, s := range sheets {
 		if i == 0 {
@@ -61,6 +68,10 @@ func (r *Report) WriteExcel(path string) error {
 			}
 		} else if _, err := f.NewSheet(s.name); err != nil {
 			return err
+		}
+		// Set on the empty sheet: the stream writer keeps it.
+		if err := printSetup(f, s.name); err != nil {
+			return fmt.Errorf("writing sheet %q: %w", s.name, err)
 		}
 		sw, err := f.NewStreamWriter(s.name)
 		if err != nil {
@@ -71,13 +82,23 @@ func (r *Report) WriteExcel(path string) error {
 				return err
 			}
 		}
-		if err := s.write(sw); err != nil {
-			return fmt.Errorf("writing sheet %q: %w", s.name, err)
+		// Rows 1 and 2 (the title and the header) stay in view.
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 2, TopLeftCell: "A3", ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+		w := &rowWriter{sw: sw, st: st, sheet: s.name, wrapCol: len(s.width)}
+		s.write(w)
+		if w.err == nil && w.table && w.row > w.header {
+			last, _ := excelize.CoordinatesToCellName(w.cols, w.row)
+			w.err = sw.AddTable(&excelize.Table{Range: "A" + fmt.Sprint(w.header) + ":" + last, Name: tableName(s.name),
+				StyleName: "TableStyleLight1", ShowRowStripes: boolPtr(true)})
+		}
+		if w.err != nil {
+			return fmt.Errorf("writing sheet %q: %w", s.name, w.err)
 		}
 		if err := sw.Flush(); err != nil {
 			return fmt.Errorf("writing sheet %q: %w", s.name, err)
 		}
-		_ = f.SetRowStyle(s.name, 2, 2, bold)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("creating report folder: %w", err)
@@ -89,13 +110,122 @@ func (r *Report) WriteExcel(path string) error {
 	return writePrivate(path, buf.Bytes())
 }
 
-type rowWriter struct {
-	sw  *excelize.StreamWriter
-	row int
-	err error
+// printSetup prints a sheet landscape, fitted to the page's width, with its
+// header row repeated on every page.
+func printSetup(f *excelize.File, sheet string) error {
+	if err := f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!$2:$2", Scope: sheet}); err != nil {
+		return err
+	}
+	landscape, wide, tall := "landscape", 1, 0
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+		return err
+	}
+	fit := true
+	return f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit})
 }
 
-func (w *rowWriter) put(values ...any) {
+func tableName(sheet string) string { return strings.ReplaceAll(sheet, " ", "_") }
+
+func boolPtr(b bool) *bool { return &b }
+
+// styles are the workbook's cell styles.
+type styles struct {
+	title, header, number, percent, text, wrap, bold, boldNumber int
+}
+
+func newStyles(f *excelize.File) (*styles, error) {
+	var st styles
+	border := []excelize.Border{{Type: "bottom", Color: "808080", Style: 1}}
+	for _, d := range []struct {
+		id *int
+		s  *excelize.Style
+	}{
+		{&st.title, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 13}}},
+		{&st.header, &excelize.Style{Font: &excelize.Font{Bold: true}, Border: border, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+			Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+		{&st.number, &excelize.Style{NumFmt: 3}},
+		{&st.percent, &excelize.Style{NumFmt: 10}},
+		{&st.text, &excelize.Style{Alignment: &excelize.Alignment{Vertical: "top"}}},
+		{&st.wrap, &excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+		{&st.bold, &excelize.Style{Font: &excelize.Font{Bold: true}}},
+		{&st.boldNumber, &excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: 3}},
+	} {
+		id, err := f.NewStyle(d.s)
+		if err != nil {
+			return nil, err
+		}
+		*d.id = id
+	}
+	return &st, nil
+}
+
+// rowWriter writes a sheet's rows, styling each cell by what it holds.
+type rowWriter struct {
+	sw      *excelize.StreamWriter
+	st      *styles
+	sheet   string
+	row     int
+	err     error
+	wrapCol int  // the column whose text wraps (the last, the widest)
+	header  int  // the row of the list's header, when the sheet is one list
+	cols    int  // the list's columns
+	table   bool // make the list an Excel table (filterable)
+}
+
+// title writes row 1.
+func (w *rowWriter) title(text string) {
+	w.cells([]any{excelize.Cell{StyleID: w.st.title, Value: text}})
+}
+
+// head writes a header row; with list, it is the header of the sheet's one
+// list, which becomes a table.
+func (w *rowWriter) head(list bool, names ...string) {
+	cells := make([]any, len(names))
+	for i, n := range names {
+		cells[i] = excelize.Cell{StyleID: w.st.header, Value: n}
+	}
+	w.cells(cells)
+	if list {
+		w.header, w.cols, w.table = w.row, len(names), true
+	}
+}
+
+// put writes a data row: whole numbers with thousands separators, text at
+// the top of its cell, the wrap column's text wrapped.
+func (w *rowWriter) put(values ...any) { w.styled(false, values...) }
+
+// total writes a row in bold.
+func (w *rowWriter) total(values ...any) { w.styled(true, values...) }
+
+func (w *rowWriter) styled(bold bool, values ...any) {
+	cells := make([]any, len(values))
+	for i, v := range values {
+		switch x := v.(type) {
+		case int, int64:
+			id := w.st.number
+			if bold {
+				id = w.st.boldNumber
+			}
+			cells[i] = excelize.Cell{StyleID: id, Value: x}
+		case percent:
+			cells[i] = excelize.Cell{StyleID: w.st.percent, Value: float64(x)}
+		case string:
+			id := w.st.text
+			switch {
+			case bold:
+				id = w.st.bold
+			case i+1 == w.wrapCol:
+				id = w.st.wrap
+			}
+			cells[i] = excelize.Cell{StyleID: id, Value: x}
+		default:
+			cells[i] = v
+		}
+	}
+	w.cells(cells)
+}
+
+func (w *rowWriter) cells(values []any) {
 	if w.err != nil {
 		return
 	}
@@ -104,17 +234,35 @@ func (w *rowWriter) put(values ...any) {
 	w.err = w.sw.SetRow(cell, values)
 }
 
-func newRows(sw *excelize.StreamWriter, title string) *rowWriter {
-	w := &rowWriter{sw: sw}
-	// Row 1 holds the sheet title; row 2 the header.
-	w.err = sw.SetRow("A1", []any{title})
-	w.row = 1
-	return w
+// percent is a share, shown as a percentage.
+type percent float64
+
+func share(n, of int) any {
+	if of == 0 {
+		return ""
+	}
+	return percent(float64(n) / float64(of))
 }
 
-func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
-	w := newRows(sw, "Dry-run summary: every source record and its outcome")
-	w.put("Entity", "Extracted", "Generated", "Would load", "Rejected", "Skipped", "Reconciles")
+func (r *Report) summaryRows(w *rowWriter) {
+	set := r.Settings
+	kind := "Dry-run"
+	if r.StateCounts != nil {
+		kind = "Run"
+	}
+	w.title(fmt.Sprintf("%s of %s: every source record and its outcome", kind, set.System))
+	w.head(false, "What was run", "", "", "", "", "", "", "")
+	w.put("Mapping file", set.MappingFile)
+	w.put("Command", set.Command)
+	w.put("Started", set.Started.Format("2006-01-02 15:04:05 MST"))
+	w.put("Finished", set.Finished.Format("2006-01-02 15:04:05 MST"))
+	w.put("Cut-off (the day of joining)", set.Cutoff)
+	w.put()
+	load := "Would load"
+	if r.StateCounts != nil {
+		load = "Loads"
+	}
+	w.head(false, "Entity", "Extracted", "Generated", load, "Rejected", "Skipped", "Rejected %", "Reconciles")
 	for _, e := range Entities {
 		c := r.Entities[e]
 		if c == nil && Optional(e) {
@@ -123,12 +271,14 @@ func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 		if c == nil {
 			c = &Counts{}
 		}
-		w.put(e, c.Extracted, c.Generated, c.WouldLoad, c.Rejected, c.Skipped, yesNo(c.Reconciles()))
+		w.put(e, c.Extracted, c.Generated, c.WouldLoad, c.Rejected, c.Skipped, share(c.Rejected, c.Extracted+c.Generated), yesNo(c.Reconciles()))
 	}
 	t := r.Total
-	w.put("Total", t.Extracted, t.Generated, t.WouldLoad, t.Rejected, t.Skipped, yesNo(t.Reconciles()))
+	w.total("Total", t.Extracted, t.Generated, t.WouldLoad, t.Rejected, t.Skipped, share(t.Rejected, t.Extracted+t.Generated), yesNo(t.Reconciles()))
 	w.put()
-	w.put("Entity / source", "Extracted", "Generated", "Would load", "Rejected", "Skipped", "Reconciles")
+	w.total("Reconciliation: " + t.Equation() + ": " + map[bool]string{true: "reconciles", false: "DOES NOT RECONCILE"}[r.Reconciles()])
+	w.put()
+	w.head(false, "Entity / source", "Extracted", "Generated", load, "Rejected", "Skipped", "Rejected %", "Reconciles")
 	for _, e := range Entities {
 		bySource := r.EntitySources[e]
 		names := make([]string, 0, len(bySource))
@@ -138,81 +288,141 @@ func (r *Report) summaryRows(sw *excelize.StreamWriter) error {
 		sort.Strings(names)
 		for _, n := range names {
 			c := bySource[n]
-			w.put(e+" / "+n, c.Extracted, c.Generated, c.WouldLoad, c.Rejected, c.Skipped, yesNo(c.Reconciles()))
+			w.put(e+" / "+n, c.Extracted, c.Generated, c.WouldLoad, c.Rejected, c.Skipped, share(c.Rejected, c.Extracted+c.Generated), yesNo(c.Reconciles()))
 		}
 	}
 	w.put()
-	w.put("Reconciliation: "+t.Equation(), "", "", "", "", "", yesNo(r.Reconciles()))
+	w.head(false, "Rejects and skips by rule", "Records", "", "", "", "", "", "Example locator")
+	for _, g := range byRule(r.Rejects, r.Skips) {
+		w.put(g.label, g.n, "", "", "", "", "", g.example)
+	}
+	w.put()
+	w.head(false, "Documents", "", "", "", "", "", "", "")
 	w.put("Documents generated and checked", r.DocumentsGenerated)
 	w.put("Documents signed", r.DocumentsSigned)
+	if r.StateCounts != nil {
+		w.put("Documents delivered by this process", r.DocumentsDelivered)
+		w.put("Already at the sink (re-sent, no-op)", r.DuplicatesAtSink)
+	}
 	w.put("Characters XML forbids, removed", r.RemovedCharacters)
 	w.put("Warnings", len(r.Warnings))
 	w.put("Distinct unmapped legacy values", len(r.Unmapped))
 	if r.StateCounts != nil {
 		w.put()
-		w.put("Delivery (from the state file)", "Loaded", "Pending", "Rejected", "Skipped")
+		w.head(false, "Delivery, whole run (state store)", "Loaded", "Pending", "Rejected", "Skipped", "", "", "")
+		complete := true
 		for _, e := range Entities {
 			c := r.StateCounts[e]
 			if c == nil && Optional(e) {
 				continue
 			}
+			complete = complete && c["pending"] == 0
 			w.put(e, c["loaded"], c["pending"], c["rejected"], c["skipped"])
 		}
-		w.put("Documents delivered in this run", r.DocumentsDelivered)
-		w.put("Already at the sink (re-sent, no-op)", r.DuplicatesAtSink)
+		w.total(map[bool]string{true: "The run is complete: nothing is pending.", false: "The run is NOT complete: run the same command again to deliver what is pending."}[complete])
 	}
-	return w.err
+	w.put()
+	w.head(false, "The outcome words", "", "", "", "", "", "", "")
+	w.put("Extracted", "read from a source")
+	w.put("Generated", "made by kantamig (a case for documents without a case)")
+	w.put(load, "becomes an archive document (or part of one)")
+	w.put("Rejected", "not archived: the record breaks a rule (see the Rejects sheet for each one, its rule and reason)")
+	w.put("Skipped", "not archived, rightly: e.g. created after the cut-off (see the Skipped sheet)")
 }
 
-func countRows(sw *excelize.StreamWriter, label string, m map[string]*Counts) error {
-	w := newRows(sw, "Documents by "+label)
-	w.put(label, "Extracted", "Would load", "Rejected", "Skipped")
+// ruleGroup is the count of one rule's rejects or skips, with an example.
+type ruleGroup struct {
+	label, example string
+	n              int
+}
+
+// byRule groups rejects and skips by rule, most first.
+func byRule(rejects, skips []Finding) []ruleGroup {
+	var out []ruleGroup
+	for _, list := range []struct {
+		word string
+		fs   []Finding
+	}{{"rejected", rejects}, {"skipped", skips}} {
+		idx := map[string]int{}
+		var groups []ruleGroup
+		for _, f := range list.fs {
+			i, ok := idx[f.Rule]
+			if !ok {
+				i = len(groups)
+				idx[f.Rule] = i
+				groups = append(groups, ruleGroup{label: list.word + ": " + f.Rule, example: f.Locator})
+			}
+			groups[i].n++
+		}
+		sort.SliceStable(groups, func(a, b int) bool { return groups[a].n > groups[b].n })
+		out = append(out, groups...)
+	}
+	return out
+}
+
+func countRows(w *rowWriter, label string, m map[string]*Counts) {
+	w.title("Documents by " + strings.ToLower(label))
+	w.head(true, "Code", label, "Extracted", "Would load", "Rejected", "Skipped")
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	// By code as a number: "2 Ilmoitus" before "10 Lastensuojelu".
+	sort.Slice(keys, func(a, b int) bool {
+		ca, _ := splitCode(keys[a])
+		cb, _ := splitCode(keys[b])
+		na, ea := strconv.Atoi(ca)
+		nb, eb := strconv.Atoi(cb)
+		if ea == nil && eb == nil && na != nb {
+			return na < nb
+		}
+		return keys[a] < keys[b]
+	})
 	var sum Counts
 	for _, k := range keys {
 		c := m[k]
-		w.put(k, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
+		code, name := splitCode(k)
+		w.put(code, name, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
 		sum.Extracted += c.Extracted
 		sum.WouldLoad += c.WouldLoad
 		sum.Rejected += c.Rejected
 		sum.Skipped += c.Skipped
 	}
-	w.put("Total", sum.Extracted, sum.WouldLoad, sum.Rejected, sum.Skipped)
-	return w.err
+	w.total("", "Total", sum.Extracted, sum.WouldLoad, sum.Rejected, sum.Skipped)
 }
 
-func findingRows(sw *excelize.StreamWriter, fs []Finding) error {
-	w := newRows(sw, fmt.Sprintf("%d records", len(fs)))
-	w.put("Locator", "Entity", "Source", "Key", "Field", "Rule", "Reason")
+// splitCode parses "code display" labels.
+func splitCode(label string) (code, name string) {
+	code, name, _ = strings.Cut(label, " ")
+	return code, name
+}
+
+func findingRows(w *rowWriter, word string, fs []Finding) {
+	w.title(fmt.Sprintf("%d records %s", len(fs), word))
+	w.head(true, "Locator", "Entity", "Source", "Key", "Field", "Rule", "Reason")
 	for _, f := range fs {
 		w.put(f.Locator, f.Entity, f.Source, f.Key, f.Field, f.Rule, f.Reason)
 	}
-	return w.err
 }
 
-func (r *Report) unmappedRows(sw *excelize.StreamWriter) error {
-	w := newRows(sw, "Legacy code values no value map covered")
-	w.put("Field", "Value map", "Value", "Count", "Example locator")
+func (r *Report) unmappedRows(w *rowWriter) {
+	w.title("Legacy code values no value map covered")
+	w.head(true, "Field", "Value map", "Value", "Count", "Example locator")
 	for _, u := range r.Unmapped {
 		w.put(u.Field, u.Map, u.Value, u.Count, u.ExampleLocator)
 	}
-	return w.err
 }
 
-func (r *Report) settingsRows(sw *excelize.StreamWriter) error {
+func (r *Report) settingsRows(w *rowWriter) {
 	s := r.Settings
-	w := newRows(sw, "Settings of this run")
-	w.put("Setting", "Value")
+	w.title("Settings of this run")
+	w.head(true, "Setting", "Value")
 	w.put("Command", s.Command)
 	w.put("Mapping file", s.MappingFile)
 	w.put("Mapping SHA-256", s.MappingSHA256)
 	w.put("Source system", s.System)
 	w.put("Cut-off (joining day)", s.Cutoff)
-	w.put("Sosmeta schema folder", s.SchemaFolder)
+	w.put("Sosmeta schemas", s.SchemaFolder)
 	w.put("kantamig version", s.Version)
 	w.put("Started", s.Started.Format("2006-01-02 15:04:05 MST"))
 	w.put("Finished", s.Finished.Format("2006-01-02 15:04:05 MST"))
@@ -227,7 +437,6 @@ func (r *Report) settingsRows(sw *excelize.StreamWriter) error {
 	for _, n := range names {
 		w.put("Code set "+n, s.CodeSets[n])
 	}
-	return w.err
 }
 
 func yesNo(b bool) string {

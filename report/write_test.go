@@ -1,0 +1,88 @@
+package report
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// The workbook's formatting is in the file, read back as Excel reads it: a
+// bold header that stays in view, counts as numbers with thousands
+// separators, landscape pages fitted to width with the header repeated, the
+// lists as filterable tables, codes apart from names and in numeric order.
+func TestWorkbookFormatting(t *testing.T) {
+	r := New(Settings{System: "Testijärjestelmä"})
+	for i := 0; i < 1234; i++ {
+		r.Count("document", "asiakirjat", OutcomeLoad)
+	}
+	r.Reject(Finding{Locator: "a.csv:3", Entity: "document", Source: "asiakirjat", Key: "D1", Rule: "no-case", Reason: "the document belongs to no case"})
+	r.DocumentsByType = map[string]*Counts{"10 Pyyntö": {Extracted: 5}, "2 Asiakaskertomus": {Extracted: 7}, "1 Arvio": {Extracted: 1200}}
+	r.Finish()
+	path := filepath.Join(t.TempDir(), "r.xlsx")
+	if err := r.WriteExcel(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, sheet := range f.GetSheetList() {
+		panes, err := f.GetPanes(sheet)
+		if err != nil || !panes.Freeze || panes.YSplit != 2 {
+			t.Errorf("%s: panes %+v %v; want the first two rows frozen", sheet, panes, err)
+		}
+		layout, err := f.GetPageLayout(sheet)
+		if err != nil || layout.Orientation == nil || *layout.Orientation != "landscape" || layout.FitToWidth == nil || *layout.FitToWidth != 1 {
+			t.Errorf("%s: page layout %+v %v; want landscape, one page wide", sheet, layout, err)
+		}
+		id, err := f.GetCellStyle(sheet, "A2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.GetStyle(id)
+		if err != nil || st.Font == nil || !st.Font.Bold {
+			t.Errorf("%s: the header cell A2 is not bold (%+v %v)", sheet, st, err)
+		}
+	}
+	names, err := f.GetDefinedName(), error(nil)
+	titles := 0
+	for _, n := range names {
+		if n.Name == "_xlnm.Print_Titles" {
+			titles++
+		}
+	}
+	if titles != len(f.GetSheetList()) {
+		t.Errorf("%d sheets repeat their header when printed, of %d", titles, len(f.GetSheetList()))
+	}
+	// A count is a number, shown with a thousands separator.
+	rows, _ := f.GetRows("Summary")
+	found := false
+	for i, row := range rows {
+		if len(row) > 1 && row[0] == "document" {
+			cell, _ := excelize.CoordinatesToCellName(2, i+1)
+			id, _ := f.GetCellStyle("Summary", cell)
+			st, _ := f.GetStyle(id)
+			typ, _ := f.GetCellType("Summary", cell)
+			if st == nil || st.NumFmt != 3 || typ == excelize.CellTypeSharedString || row[1] != "1,234" {
+				t.Errorf("Summary %s: %q, format %v, type %v; want the number 1,234", cell, row[1], st, typ)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no document row on the Summary")
+	}
+	if tables, err := f.GetTables("Rejects"); err != nil || len(tables) != 1 {
+		t.Errorf("Rejects: tables %v %v; want one, filterable", tables, err)
+	}
+	byType, _ := f.GetRows("By type")
+	var codes []string
+	for _, row := range byType[2:] {
+		codes = append(codes, row[0])
+	}
+	if len(codes) < 3 || codes[0] != "1" || codes[1] != "2" || codes[2] != "10" || byType[2][1] != "Arvio" {
+		t.Errorf("By type: codes %v, first row %v; want 1, 2, 10 in their own column", codes, byType[2])
+	}
+}
