@@ -250,7 +250,11 @@ func (r *Report) summaryRows(w *rowWriter) {
 	if r.StateCounts != nil {
 		kind = "Run"
 	}
-	w.title(fmt.Sprintf("%s of %s: every source record and its outcome", kind, set.System))
+	of := ""
+	if set.System != "" {
+		of = " of " + set.System
+	}
+	w.title(fmt.Sprintf("%s%s: every source record and its outcome", kind, of))
 	w.head(false, "What was run", "", "", "", "", "", "", "")
 	w.put("Mapping file", set.MappingFile)
 	w.put("Command", set.Command)
