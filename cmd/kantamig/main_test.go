@@ -68,8 +68,8 @@ func TestDryRunExitCodes(t *testing.T) {
 	if code != exitRejects {
 		t.Errorf("--fail-on-reject with rejects: exit %d, want %d", code, exitRejects)
 	}
-	if code, _, _ := runCLI(t, "dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", ""); code != exitFailure {
-		t.Errorf("no schema folder: exit %d, want %d", code, exitFailure)
+	if code, _, _ := runCLI(t, "dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", filepath.Join(dir, "none"), "--report", filepath.Join(dir, "r2.xlsx")); code != exitFailure {
+		t.Errorf("a schema folder that is not there: exit %d, want %d", code, exitFailure)
 	}
 }
 
