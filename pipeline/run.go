@@ -109,12 +109,6 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	if err != nil {
 		return r.rep, err
 	}
-	if ro.TestEnvironment || plan.IsTestProcessing(ro.ProcessingCode) {
-		ro.TestEnvironment = true
-		if err := plan.CheckTestRange(ctx, st); err != nil {
-			return r.rep, err
-		}
-	}
 	// Deliver what is pending.
 	pending, err := total(st, state.Pending)
 	if err != nil {
@@ -124,17 +118,7 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	if ro.Phased {
 		senders = 1
 	}
-	r.progress.Start("delivering", pending)
-	d, err := r.deliver(ctx, ro.Sink, plan.Options{Phased: ro.Phased, TestEnvironment: ro.TestEnvironment, Run: run}, senders, r.framer(ro.ProcessingCode))
-	r.progress.Finish()
-	r.rep.DocumentsSigned, r.rep.DocumentsDelivered, r.rep.DuplicatesAtSink = d.Signed(), d.Delivered(), d.Duplicates()
-	if _, aerr := Account(st, r.rep, pass); err == nil {
-		err = aerr
-	}
-	if err != nil {
-		return r.rep, err
-	}
-	if r.rep.StateCounts, err = st.Counts(); err != nil {
+	if err := r.deliverPending(ctx, ro, "delivering", pending, senders, plan.Options{Phased: ro.Phased, Run: run}, pass); err != nil {
 		return r.rep, err
 	}
 	if left, err := total(st, state.Pending); err != nil {
@@ -149,6 +133,30 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	}
 	r.rep.Finish()
 	return r.rep, nil
+}
+
+// deliverPending checks the test range when the sink is a test archive,
+// delivers what po walks, counts it in the report and accounts for every
+// record from the store.
+func (r *Runner) deliverPending(ctx context.Context, ro RunOptions, phase string, pending int64, senders int, po plan.Options, pass int) error {
+	if ro.TestEnvironment || plan.IsTestProcessing(ro.ProcessingCode) {
+		po.TestEnvironment = true
+		if err := plan.CheckTestRange(ctx, r.st); err != nil {
+			return err
+		}
+	}
+	r.progress.Start(phase, pending)
+	d, err := r.deliver(ctx, ro.Sink, po, senders, r.framer(ro.ProcessingCode))
+	r.progress.Finish()
+	r.rep.DocumentsSigned, r.rep.DocumentsDelivered, r.rep.DuplicatesAtSink = d.Signed(), d.Delivered(), d.Duplicates()
+	if _, aerr := Account(r.st, r.rep, pass); err == nil {
+		err = aerr
+	}
+	if err != nil {
+		return err
+	}
+	r.rep.StateCounts, err = r.st.Counts()
+	return err
 }
 
 // begin checks that the store's run may go on with this mapping and sink,

@@ -74,30 +74,14 @@ func (r *Runner) runShard(ctx context.Context, ro RunOptions) (*report.Report, e
 		return r.rep, err
 	}
 
-	if ro.TestEnvironment || plan.IsTestProcessing(ro.ProcessingCode) {
-		ro.TestEnvironment = true
-		if err := plan.CheckTestRange(ctx, sh); err != nil {
-			return r.rep, err
-		}
-	}
 	pending, err := shardPending(sh, spec.I)
 	if err != nil {
 		return r.rep, err
 	}
-	r.progress.Start("delivering shard "+spec.String(), pending)
 	keys := func(after string, limit int) ([]string, error) {
 		return sh.ShardKeys(string(kanta.EntityClient), spec.I, after, limit)
 	}
-	d, err := r.deliver(ctx, ro.Sink, plan.Options{TestEnvironment: ro.TestEnvironment, Run: run, ClientKeys: keys}, ro.Senders, r.framer(ro.ProcessingCode))
-	r.progress.Finish()
-	r.rep.DocumentsSigned, r.rep.DocumentsDelivered, r.rep.DuplicatesAtSink = d.Signed(), d.Delivered(), d.Duplicates()
-	if _, aerr := Account(sh, r.rep, pass); err == nil {
-		err = aerr
-	}
-	if err != nil {
-		return r.rep, err
-	}
-	if r.rep.StateCounts, err = sh.Counts(); err != nil {
+	if err := r.deliverPending(ctx, ro, "delivering shard "+spec.String(), pending, ro.Senders, plan.Options{Run: run, ClientKeys: keys}, pass); err != nil {
 		return r.rep, err
 	}
 	if err := r.finishShard(sh, spec); err != nil {
