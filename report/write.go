@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kantamig/kantamig/kanta"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -296,9 +297,10 @@ func (r *Report) summaryRows(w *rowWriter) {
 		}
 	}
 	w.put()
-	w.head(false, "Rejects and skips by rule", "Records", "", "", "", "", "", "Example locator")
+	w.head(false, "Rejects and skips by rule", "Records", "Meaning", "", "", "", "", "Example locator")
 	for _, g := range byRule(r.Rejects, r.Skips) {
-		w.put(g.label, g.n, "", "", "", "", "", g.example)
+		// The meaning runs over the empty cells beside it.
+		w.put(g.label, g.n, kanta.RuleMeaning(g.rule), nil, nil, nil, nil, g.example)
 	}
 	w.put()
 	w.head(false, "Documents", "", "", "", "", "", "", "")
@@ -336,8 +338,8 @@ func (r *Report) summaryRows(w *rowWriter) {
 
 // ruleGroup is the count of one rule's rejects or skips, with an example.
 type ruleGroup struct {
-	label, example string
-	n              int
+	label, rule, example string
+	n                    int
 }
 
 // byRule groups rejects and skips by rule, most first.
@@ -354,7 +356,7 @@ func byRule(rejects, skips []Finding) []ruleGroup {
 			if !ok {
 				i = len(groups)
 				idx[f.Rule] = i
-				groups = append(groups, ruleGroup{label: list.word + ": " + f.Rule, example: f.Locator})
+				groups = append(groups, ruleGroup{label: list.word + ": " + f.Rule, rule: f.Rule, example: f.Locator})
 			}
 			groups[i].n++
 		}
