@@ -369,23 +369,8 @@ func byRule(rejects, skips []Finding) []ruleGroup {
 func countRows(w *rowWriter, label string, m map[string]*Counts) {
 	w.title("Documents by " + strings.ToLower(label))
 	w.head(true, "Code", label, "Extracted", "Would load", "Rejected", "Skipped")
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// By code as a number: "2 Ilmoitus" before "10 Lastensuojelu".
-	sort.Slice(keys, func(a, b int) bool {
-		ca, _ := splitCode(keys[a])
-		cb, _ := splitCode(keys[b])
-		na, ea := strconv.Atoi(ca)
-		nb, eb := strconv.Atoi(cb)
-		if ea == nil && eb == nil && na != nb {
-			return na < nb
-		}
-		return keys[a] < keys[b]
-	})
 	var sum Counts
-	for _, k := range keys {
+	for _, k := range sortedByCode(m) {
 		c := m[k]
 		code, name := splitCode(k)
 		w.put(code, name, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
@@ -450,4 +435,61 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "NO"
+}
+
+// FormatVersion is the version of the JSON report's format, which
+// docs/report.schema.json describes; it changes when a field changes
+// meaning or goes away.
+const FormatVersion = 1
+
+// codeCount is one code's counts in the JSON report: the code and its label
+// apart, so that scripts need not parse "code display".
+type codeCount struct {
+	Code  string `json:"code"`
+	Label string `json:"label"`
+	Counts
+}
+
+// MarshalJSON writes the report in its documented format: the format
+// version first, counts by document type and by service task as lists of
+// codes with their labels.
+func (r *Report) MarshalJSON() ([]byte, error) {
+	type plain Report // the fields as tagged, without this method
+	return json.Marshal(struct {
+		FormatVersion int `json:"format_version"`
+		*plain
+		DocumentsByType []codeCount `json:"documents_by_type"`
+		DocumentsByTask []codeCount `json:"documents_by_service_task"`
+	}{FormatVersion, (*plain)(r), byCode(r.DocumentsByType), byCode(r.DocumentsByTask)})
+}
+
+// byCode lists counts by "code display" label as codes with labels, in
+// the codes' numeric order.
+func byCode(m map[string]*Counts) []codeCount {
+	out := make([]codeCount, 0, len(m))
+	for _, k := range sortedByCode(m) {
+		code, label := splitCode(k)
+		out = append(out, codeCount{Code: code, Label: label, Counts: *m[k]})
+	}
+	return out
+}
+
+// sortedByCode gives the labels of m by code as a number: "2 Ilmoitus"
+// before "10 Lastensuojelu".
+func sortedByCode(m map[string]*Counts) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool {
+		ca, _ := splitCode(keys[a])
+		cb, _ := splitCode(keys[b])
+		na, ea := strconv.Atoi(ca)
+		nb, eb := strconv.Atoi(cb)
+		if ea == nil && eb == nil && na != nb {
+			return na < nb
+		}
+		return keys[a] < keys[b]
+	})
+	return keys
 }
