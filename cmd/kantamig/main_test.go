@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/load/state/sqlite"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -190,5 +193,42 @@ func TestUnwritableReportIsRefusedFirst(t *testing.T) {
 		"--sink", "dir:"+t.TempDir(), "--report", missing)
 	if code != exitUsage || !strings.Contains(stderr, "the report cannot be written") {
 		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
+
+// status --json gives scripts the same facts as the table, entities in the
+// reports' order, with the same exit code: 10 while anything is pending.
+func TestStatusJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.db")
+	st, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []state.Record{
+		{Entity: "document", Key: "d:1", Pass: 1, Locator: "x:1", Outcome: state.Loaded},
+		{Entity: "document", Key: "d:2", Pass: 1, Locator: "x:2", Outcome: state.Pending},
+		{Entity: "client", Key: "c:1", Pass: 1, Locator: "y:1", Outcome: state.Loaded},
+		{Entity: "case", Key: "k:1", Pass: 1, Locator: "z:1", Outcome: state.Rejected, Rule: "case-no-client"},
+	} {
+		if err := st.Put(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.SetSetting("complete", "no"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	code, stdout, stderr := runCLI(t, "status", "--json", "--state", path)
+	var s runState
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatalf("not JSON (%v):\n%s%s", err, stdout, stderr)
+	}
+	var order []string
+	for _, e := range s.Entities {
+		order = append(order, e.Entity)
+	}
+	if code != exitIncomplete || s.Complete || !s.Reconciles || s.Total.Records != 4 || s.Total.Pending != 1 ||
+		strings.Join(order, ",") != "client,case,document" || s.FormatVersion != 1 {
+		t.Errorf("exit %d, %+v", code, s)
 	}
 }
