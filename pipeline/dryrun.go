@@ -133,7 +133,7 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 	rep := report.New(report.Settings{
 		Signer: opts.SignerName, SigningWorkers: opts.Workers,
 		Command: opts.Command, MappingFile: m.File, MappingSHA256: m.SHA256, System: m.System,
-		Cutoff: m.Cutoff.Format("2006-01-02"), CodeSets: sets, SchemaFolder: schemaFolderName(opts.SchemaDir),
+		Cutoff: m.Cutoff.Format("2006-01-02"), TimeZone: m.Location.String(), CodeSets: sets, SchemaFolder: schemaFolderName(opts.SchemaDir),
 		Version: opts.Version, Started: time.Now(), PersonalData: opts.ShowPersonal,
 	})
 	st := opts.Store

@@ -108,19 +108,21 @@ type UnmappedValue struct {
 
 // Settings records what the run was made with.
 type Settings struct {
-	Command        string            `json:"command"`
-	MappingFile    string            `json:"mapping_file"`
-	MappingSHA256  string            `json:"mapping_sha256"`
-	System         string            `json:"system"`
-	Cutoff         string            `json:"cutoff"`
-	CodeSets       map[string]string `json:"code_sets"`
-	SchemaFolder   string            `json:"schema_folder"`
-	Version        string            `json:"kantamig_version"`
-	Started        time.Time         `json:"started"`
-	Finished       time.Time         `json:"finished"`
-	PersonalData   bool              `json:"personal_data_shown"`
-	Signer         string            `json:"signer"`
-	SigningWorkers int               `json:"signing_workers"`
+	Command       string            `json:"command"`
+	MappingFile   string            `json:"mapping_file"`
+	MappingSHA256 string            `json:"mapping_sha256"`
+	System        string            `json:"system"`
+	Cutoff        string            `json:"cutoff"`
+	CodeSets      map[string]string `json:"code_sets"`
+	SchemaFolder  string            `json:"schema_folder"`
+	Version       string            `json:"kantamig_version"`
+	// TimeZone is the mapping's zone (IANA name): the workbooks show times in it.
+	TimeZone       string    `json:"time_zone,omitempty"`
+	Started        time.Time `json:"started"`
+	Finished       time.Time `json:"finished"`
+	PersonalData   bool      `json:"personal_data_shown"`
+	Signer         string    `json:"signer"`
+	SigningWorkers int       `json:"signing_workers"`
 }
 
 // Report is the full account of a run.

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/xuri/excelize/v2"
@@ -53,7 +54,7 @@ func (r *Report) WriteExcel(path string) error {
 		write func(*rowWriter)
 		width []float64
 	}{
-		{"Summary", r.summaryRows, []float64{44, 12, 12, 12, 12, 12, 12, 60}},
+		{"Summary", r.summaryRows, []float64{44, 19, 12, 12, 12, 12, 12, 60}},
 		{"By type", func(w *rowWriter) { countRows(w, "General document type", r.DocumentsByType) }, []float64{8, 40, 12, 12, 12, 12}},
 		{"By service task", func(w *rowWriter) { countRows(w, "Service task", r.DocumentsByTask) }, []float64{8, 40, 12, 12, 12, 12}},
 		{"Rejects", func(w *rowWriter) { findingRows(w, "rejected", r.Rejects) }, []float64{40, 14, 16, 18, 20, 22, 90}},
@@ -129,9 +130,32 @@ func tableName(sheet string) string { return strings.ReplaceAll(sheet, " ", "_")
 
 func boolPtr(b bool) *bool { return &b }
 
+// dateTimeFormat shows an Excel date with its time, as ISO 8601 reads.
+var dateTimeFormat = "yyyy-mm-dd hh:mm:ss"
+
+// zone is the time zone the workbook shows times in: the mapping's, else this machine's.
+func (s Settings) zone() string {
+	if s.TimeZone != "" {
+		return s.TimeZone
+	}
+	return time.Local.String()
+}
+
+// local is t in the workbook's zone, as an Excel date; an unknown time is blank.
+func (s Settings) local(t time.Time) any {
+	if t.IsZero() {
+		return ""
+	}
+	loc, err := time.LoadLocation(s.zone())
+	if err != nil {
+		loc = time.Local
+	}
+	return t.In(loc)
+}
+
 // styles are the workbook's cell styles.
 type styles struct {
-	title, header, number, percent, text, wrap, bold, boldNumber int
+	title, header, number, percent, text, wrap, bold, boldNumber, dateTime int
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
@@ -150,6 +174,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 		{&st.wrap, &excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 		{&st.bold, &excelize.Style{Font: &excelize.Font{Bold: true}}},
 		{&st.boldNumber, &excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: 3}},
+		{&st.dateTime, &excelize.Style{CustomNumFmt: &dateTimeFormat, Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top"}}},
 	} {
 		id, err := f.NewStyle(d.s)
 		if err != nil {
@@ -210,6 +235,8 @@ func (w *rowWriter) styled(bold bool, values ...any) {
 			cells[i] = excelize.Cell{StyleID: id, Value: x}
 		case percent:
 			cells[i] = excelize.Cell{StyleID: w.st.percent, Value: float64(x)}
+		case time.Time: // an Excel date: excelize writes the wall clock of x's zone
+			cells[i] = excelize.Cell{StyleID: w.st.dateTime, Value: x}
 		case string:
 			id := w.st.text
 			switch {
@@ -259,8 +286,8 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.head(false, "What was run", "", "", "", "", "", "", "")
 	w.put("Mapping file", set.MappingFile)
 	w.put("Command", set.Command)
-	w.put("Started", set.Started.Format("2006-01-02 15:04:05 MST"))
-	w.put("Finished", set.Finished.Format("2006-01-02 15:04:05 MST"))
+	w.put("Started ("+set.zone()+")", set.local(set.Started))
+	w.put("Finished ("+set.zone()+")", set.local(set.Finished))
 	w.put("Cut-off (the day of joining)", set.Cutoff)
 	w.put()
 	load := "Would load"
@@ -415,8 +442,9 @@ func (r *Report) settingsRows(w *rowWriter) {
 	w.put("Cut-off (joining day)", s.Cutoff)
 	w.put("Sosmeta schemas", s.SchemaFolder)
 	w.put("kantamig version", s.Version)
-	w.put("Started", s.Started.Format("2006-01-02 15:04:05 MST"))
-	w.put("Finished", s.Finished.Format("2006-01-02 15:04:05 MST"))
+	w.put("Time zone", s.zone())
+	w.put("Started ("+s.zone()+")", s.local(s.Started))
+	w.put("Finished ("+s.zone()+")", s.local(s.Finished))
 	w.put("Personal data shown", yesNo(s.PersonalData))
 	w.put("Signed with", s.Signer)
 	w.put("Signing workers", s.SigningWorkers)

@@ -2,7 +2,9 @@ package report
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -12,7 +14,8 @@ import (
 // separators, landscape pages fitted to width with the header repeated, the
 // lists as filterable tables, codes apart from names and in numeric order.
 func TestWorkbookFormatting(t *testing.T) {
-	r := New(Settings{System: "Testijärjestelmä"})
+	started := time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC) // 2 March 00:30 in Helsinki
+	r := New(Settings{System: "Testijärjestelmä", TimeZone: "Europe/Helsinki", Started: started})
 	for i := 0; i < 1234; i++ {
 		r.Count("document", "asiakirjat", OutcomeLoad)
 	}
@@ -73,6 +76,28 @@ func TestWorkbookFormatting(t *testing.T) {
 	}
 	if !found {
 		t.Error("no document row on the Summary")
+	}
+	// Times are Excel dates (numbers with a date format), the wall clock of
+	// the mapping's zone, which the label names.
+	for _, sheet := range []string{"Summary", "Settings"} {
+		rows, _ := f.GetRows(sheet)
+		found := false
+		for i, row := range rows {
+			if len(row) < 2 || row[0] != "Started (Europe/Helsinki)" {
+				continue
+			}
+			found = true
+			cell, _ := excelize.CoordinatesToCellName(2, i+1)
+			typ, _ := f.GetCellType(sheet, cell)
+			raw, _ := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+			want := "46083.020833333336" // 2026-03-02 00:30 as Excel counts days
+			if row[1] != "2026-03-02 00:30:00" || typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString || !strings.HasPrefix(raw, want[:11]) {
+				t.Errorf("%s %s: shown %q, raw %q, type %v; want the Excel date of 2026-03-02 00:30", sheet, cell, row[1], raw, typ)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no Started row in the mapping's zone", sheet)
+		}
 	}
 	if tables, err := f.GetTables("Rejects"); err != nil || len(tables) != 1 {
 		t.Errorf("Rejects: tables %v %v; want one, filterable", tables, err)

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"io"
+	"github.com/spf13/cobra"
 	"strings"
 	"time"
 
@@ -19,40 +18,41 @@ import (
 // values) is in the report that run writes; this one has every record's
 // outcome by entity, document type and service task, the rejects and skips
 // with their reasons, and the delivery counts, read from the same ledger.
-func runReport(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func reportCommand(c *cli) *cobra.Command {
+	cmd := newCommand("report")
+	fs := cmd.Flags()
 	path := fs.String("state", "", "state file of the run")
 	reportPath := fs.String("report", "", "Excel report to write (default beside the state file); JSON beside it")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		stdout, stderr := c.stdout, c.stderr
+		if *path == "" || len(args) > 0 {
+			fmt.Fprintln(stderr, "kantamig report: give --state FILE (and optionally --report FILE.xlsx)")
+			return exitWith(exitUsage)
+		}
+		st, err := state.OpenReadOnly(*path)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		rep, err := reportFromState(st, *showPersonal)
+		if err != nil {
+			return err
+		}
+		if *reportPath == "" {
+			*reportPath = strings.TrimSuffix(*path, ".db") + "-report.xlsx"
+		}
+		xlsxPath, jsonPath := reportFiles(*reportPath)
+		if err := rep.WriteExcel(xlsxPath); err != nil {
+			return err
+		}
+		if err := rep.WriteJSON(jsonPath); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "report of %s: %s and %s\n", *path, xlsxPath, jsonPath)
+		return nil
 	}
-	if *path == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "kantamig report: give --state FILE (and optionally --report FILE.xlsx)")
-		return exitWith(exitUsage)
-	}
-	st, err := state.OpenReadOnly(*path)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	rep, err := reportFromState(st, *showPersonal)
-	if err != nil {
-		return err
-	}
-	if *reportPath == "" {
-		*reportPath = strings.TrimSuffix(*path, ".db") + "-report.xlsx"
-	}
-	xlsxPath, jsonPath := reportFiles(*reportPath)
-	if err := rep.WriteExcel(xlsxPath); err != nil {
-		return err
-	}
-	if err := rep.WriteJSON(jsonPath); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "report of %s: %s and %s\n", *path, xlsxPath, jsonPath)
-	return nil
+	return cmd
 }
 
 func reportFromState(st state.Store, showPersonal bool) (*report.Report, error) {
@@ -60,7 +60,7 @@ func reportFromState(st state.Store, showPersonal bool) (*report.Report, error) 
 	started, _ := time.Parse(time.RFC3339, setting("first_start"))
 	rep := report.New(report.Settings{
 		Command: "kantamig report (from the state store)", MappingFile: setting("mapping_file"), MappingSHA256: setting("mapping_sha256"),
-		Cutoff: setting("cutoff"), Version: version, Started: started, PersonalData: showPersonal,
+		Cutoff: setting("cutoff"), TimeZone: setting("time_zone"), Version: version, Started: started, PersonalData: showPersonal,
 	})
 	loaded, err := pipeline.Account(st, rep, 0)
 	if err != nil {
