@@ -3,13 +3,15 @@ SHARED  ?= ../shared
 SOSMETA ?= $(SHARED)/sosmeta
 GO      ?= go
 BIN     := bin/kantamig
+# The version stamped into the binary and recorded in every report: the git description of the checkout.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export KANTAMIG_SOSMETA := $(abspath $(SOSMETA))
 export KANTAMIG_SHARED  := $(abspath $(SHARED))
 
 .PHONY: build test demo demo-token demo-mariadb demo-kotihoito bench bench-mariadb bench-shards shard-proof k8s-validate samples vet clean fuzz
 
 build:
-	$(GO) build -o $(BIN) ./cmd/kantamig
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kantamig
 
 vet:
 	$(GO) vet ./...

@@ -3,9 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
+	"github.com/spf13/cobra"
 	"net/http"
 	"os"
 	"os/signal"
@@ -15,9 +14,9 @@ import (
 	"github.com/kantamig/kantamig/archive"
 )
 
-func runArchiveSim(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("archive-sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func archiveSimCommand(c *cli) *cobra.Command {
+	cmd := newCommand("archive-sim")
+	fs := cmd.Flags()
 	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (loopback)")
 	store := fs.String("store", "out/archive-sim", "folder where the simulator keeps what it accepts")
 	tlsDir := fs.String("tls-dir", "out/archive-sim-tls", "folder of the CA, server and client certificates (made if missing)")
@@ -27,31 +26,32 @@ func runArchiveSim(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&f.DropRate, "drop-rate", 0, "share of requests whose connection is dropped without an answer")
 	fs.StringVar(&f.RefuseOID, "refuse-oid", "", "refuse this document OID with 422")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the injected faults")
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		stdout := c.stdout
+		f.Seed = *seed
+		files, err := archive.EnsureTLSFiles(*tlsDir)
+		if err != nil {
+			return err
+		}
+		srv, err := archive.NewServer(*store, f)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		hs, ln, err := archive.Listen(*listen, srv, files)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "archive-sim listening on https://%s (mutual TLS), keeping documents in %s\n", ln.Addr(), *store)
+		fmt.Fprintf(stdout, "deliver with: kantamig run ... --sink kanta:https://%s --processing-code T --tls-ca %s --tls-cert %s --tls-key %s\n", ln.Addr(), files.CA, files.ClientCert, files.ClientKey)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		go func() { <-ctx.Done(); hs.Close() }()
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		fmt.Fprintf(stdout, "archive-sim stopped; %d documents archived\n", srv.Judge().Count())
+		return nil
 	}
-	f.Seed = *seed
-	files, err := archive.EnsureTLSFiles(*tlsDir)
-	if err != nil {
-		return err
-	}
-	srv, err := archive.NewServer(*store, f)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-	hs, ln, err := archive.Listen(*listen, srv, files)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "archive-sim listening on https://%s (mutual TLS), keeping documents in %s\n", ln.Addr(), *store)
-	fmt.Fprintf(stdout, "deliver with: kantamig run ... --sink kanta:https://%s --processing-code T --tls-ca %s --tls-cert %s --tls-key %s\n", ln.Addr(), files.CA, files.ClientCert, files.ClientKey)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() { <-ctx.Done(); hs.Close() }()
-	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	fmt.Fprintf(stdout, "archive-sim stopped; %d documents archived\n", srv.Judge().Count())
-	return nil
+	return cmd
 }

@@ -3,23 +3,21 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
+	"github.com/spf13/cobra"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/kantamig/kantamig/pipeline"
 	"github.com/kantamig/kantamig/report"
 )
 
-func runDryRun(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dry-run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("m", "", "mapping file (YAML)")
+func dryRunCommand(c *cli) *cobra.Command {
+	cmd := newCommand("dry-run")
+	fs := cmd.Flags()
+	file := fs.StringP("mapping", "m", "", "mapping file (YAML)")
 	reportPath := fs.String("report", "out/dry-run.xlsx", "report to write: FILE.xlsx (Excel) with the JSON report beside it, or FILE.json with the Excel beside it")
 	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas, a newer national export than the one built in (env KANTAMIG_SOSMETA; default: the schemas built into kantamig)")
 	docs := fs.String("documents", "", "also write every generated document into this folder")
@@ -29,81 +27,82 @@ func runDryRun(args []string, stdout, stderr io.Writer) error {
 	withToken := fs.Bool("sign-with-token", false, "sign with the organisation's key on the token instead of a throwaway key (a rehearsal of the token)")
 	var tf tokenFlags
 	tf.register(fs)
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
-	}
-	if *file == "" {
-		fmt.Fprintln(stderr, "kantamig dry-run: give the mapping file with -m FILE")
-		return exitWith(exitUsage)
-	}
-	xlsxPath, jsonPath := reportFiles(*reportPath)
-	if err := os.MkdirAll(filepath.Dir(xlsxPath), 0o755); err != nil {
-		return usageError("the report's folder cannot be made: %v", err)
-	}
-	if err := checkWritable(xlsxPath); err != nil {
-		return err
-	}
-	m, schemas, err := pipeline.Load(*file, *sosmeta)
-	if err != nil {
-		return err
-	}
-	opts := pipeline.Options{
-		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, DocumentsDir: *docs, Workers: tf.workers,
-		Version: version, Command: "kantamig dry-run " + strings.Join(args, " "), Progress: newProgress(stderr),
-		// Beside the report: the index holds identity codes in clear while the
-		// dry-run works, and is removed on every exit (or at the next start, after kill -9).
-		WorkDir: filepath.Join(filepath.Dir(*reportPath), ".kantamig-work"),
-	}
-	if *withToken {
-		tok, signer, err := tf.open(stderr)
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		stdout, stderr := c.stdout, c.stderr
+		if *file == "" {
+			fmt.Fprintln(stderr, "kantamig dry-run: give the mapping file with -m FILE")
+			return exitWith(exitUsage)
+		}
+		xlsxPath, jsonPath := reportFiles(*reportPath)
+		if err := os.MkdirAll(filepath.Dir(xlsxPath), 0o755); err != nil {
+			return usageError("the report's folder cannot be made: %v", err)
+		}
+		if err := checkWritable(xlsxPath); err != nil {
+			return err
+		}
+		m, schemas, err := pipeline.Load(*file, *sosmeta)
 		if err != nil {
 			return err
 		}
-		defer tok.Close()
-		opts.Signer, opts.SignerName = signer, fmt.Sprintf("token %s%s, key %s%s (%s)", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject)
-	}
-	runner, err := pipeline.Prepare(m, schemas, opts)
-	if err != nil {
-		return err
-	}
-	defer runner.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rep, err := runner.DryRun(ctx)
-	if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(stderr, "kantamig: interrupted; nothing was delivered (a dry-run never delivers). Run it again to get a full report.")
-		return exitWith(exitInterrupted)
-	}
-	if err != nil {
-		return err
-	}
-	if err := rep.WriteExcel(xlsxPath); err != nil {
-		return err
-	}
-	if err := rep.WriteJSON(jsonPath); err != nil {
-		return err
-	}
-	t := rep.Total
-	fmt.Fprintf(stdout, "%s (%s)\n", t.Equation(), reconciled(rep.Reconciles()))
-	for _, e := range report.Entities {
-		if c := rep.Entities[e]; c != nil {
-			fmt.Fprintf(stdout, "  %-14s extracted %6d  would load %6d  rejected %5d  skipped %5d", e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
-			if c.Generated > 0 {
-				fmt.Fprintf(stdout, "  (%d generated)", c.Generated)
-			}
-			fmt.Fprintln(stdout)
+		opts := pipeline.Options{
+			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, DocumentsDir: *docs, Workers: tf.workers,
+			Version: version, Command: c.commandLine(), Progress: newProgress(stderr),
+			// Beside the report: the index holds identity codes in clear while the
+			// dry-run works, and is removed on every exit (or at the next start, after kill -9).
+			WorkDir: filepath.Join(filepath.Dir(*reportPath), ".kantamig-work"),
 		}
+		if *withToken {
+			tok, signer, err := tf.open(stderr)
+			if err != nil {
+				return err
+			}
+			defer tok.Close()
+			opts.Signer, opts.SignerName = signer, fmt.Sprintf("token %s%s, key %s%s (%s)", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject)
+		}
+		runner, err := pipeline.Prepare(m, schemas, opts)
+		if err != nil {
+			return err
+		}
+		defer runner.Close()
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		rep, err := runner.DryRun(ctx)
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(stderr, "kantamig: interrupted; nothing was delivered (a dry-run never delivers). Run it again to get a full report.")
+			return exitWith(exitInterrupted)
+		}
+		if err != nil {
+			return err
+		}
+		if err := rep.WriteExcel(xlsxPath); err != nil {
+			return err
+		}
+		if err := rep.WriteJSON(jsonPath); err != nil {
+			return err
+		}
+		t := rep.Total
+		fmt.Fprintf(stdout, "%s (%s)\n", t.Equation(), reconciled(rep.Reconciles()))
+		for _, e := range report.Entities {
+			if c := rep.Entities[e]; c != nil {
+				fmt.Fprintf(stdout, "  %-14s extracted %6d  would load %6d  rejected %5d  skipped %5d", e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
+				if c.Generated > 0 {
+					fmt.Fprintf(stdout, "  (%d generated)", c.Generated)
+				}
+				fmt.Fprintln(stdout)
+			}
+		}
+		fmt.Fprintf(stdout, "signed %d documents with %s\n", rep.DocumentsSigned, rep.Settings.Signer)
+		fmt.Fprintf(stdout, "report: %s and %s\n", xlsxPath, jsonPath)
+		if !rep.Reconciles() {
+			fmt.Fprintln(stderr, "kantamig: the counts do not reconcile; this is a bug in kantamig, please report it with the JSON report")
+			return exitWith(exitFailure)
+		}
+		if *failOnReject && t.Rejected > 0 {
+			return exitWith(exitRejects)
+		}
+		return nil
 	}
-	fmt.Fprintf(stdout, "signed %d documents with %s\n", rep.DocumentsSigned, rep.Settings.Signer)
-	fmt.Fprintf(stdout, "report: %s and %s\n", xlsxPath, jsonPath)
-	if !rep.Reconciles() {
-		fmt.Fprintln(stderr, "kantamig: the counts do not reconcile; this is a bug in kantamig, please report it with the JSON report")
-		return exitWith(exitFailure)
-	}
-	if *failOnReject && t.Rejected > 0 {
-		return exitWith(exitRejects)
-	}
-	return nil
+	return cmd
 }
 
 func reconciled(ok bool) string {

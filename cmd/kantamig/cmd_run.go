@@ -3,9 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
+	"github.com/spf13/cobra"
 	"os"
 	"os/signal"
 	"strings"
@@ -18,10 +17,10 @@ import (
 	"github.com/kantamig/kantamig/pipeline"
 )
 
-func runRun(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("m", "", "mapping file (YAML)")
+func runCommand(c *cli) *cobra.Command {
+	cmd := newCommand("run")
+	fs := cmd.Flags()
+	file := fs.StringP("mapping", "m", "", "mapping file (YAML)")
 	statePath := fs.String("state", "", "state file (SQLite); created on the first run, continued on the next; or postgres: (connection string in KANTAMIG_STATE_DSN) for a store shared by the workers of a sharded run")
 	shardSpec := fs.String("shard", "", "I/N: be worker I (from 0) of N, delivering the clients of shard I; every worker gives the same --state postgres: store")
 	sinkSpec := fs.String("sink", "", "where documents go: dir:PATH (an archive package) or kanta:URL")
@@ -41,122 +40,126 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&so.KeyFile, "tls-key", "", "kanta sink: its private key (PEM)")
 	var tf tokenFlags
 	tf.register(fs)
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
-	}
-	if *file == "" || *statePath == "" || *sinkSpec == "" {
-		fmt.Fprintln(stderr, "kantamig run: give -m MAPPING, --state FILE and --sink dir:PATH")
-		return exitWith(exitUsage)
-	}
-	switch *processing {
-	case "P", "D", "T":
-	case "":
-		// The production archive is chosen explicitly, never by default: a
-		// default of P would send whatever the extract holds wherever the URL points.
-		if strings.HasPrefix(*sinkSpec, "kanta:") {
-			fmt.Fprintln(stderr, "kantamig run: give --processing-code P to deliver to the production archive, or T (or D) for a test archive, which takes test persons only")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		stdout, stderr := c.stdout, c.stderr
+		if *file == "" || *statePath == "" || *sinkSpec == "" {
+			fmt.Fprintln(stderr, "kantamig run: give -m MAPPING, --state FILE and --sink dir:PATH")
 			return exitWith(exitUsage)
 		}
-		*processing = "P"
-	default:
-		fmt.Fprintf(stderr, "kantamig run: --processing-code %q: choose P (production), D (debugging) or T (training)\n", *processing)
-		return exitWith(exitUsage)
-	}
-	var spec *shard.Spec
-	open := state.Open
-	if *shardSpec != "" {
-		sp, err := shard.Parse(*shardSpec)
+		switch *processing {
+		case "P", "D", "T":
+		case "":
+			// The production archive is chosen explicitly, never by default: a
+			// default of P would send whatever the extract holds wherever the URL points.
+			if strings.HasPrefix(*sinkSpec, "kanta:") {
+				fmt.Fprintln(stderr, "kantamig run: give --processing-code P to deliver to the production archive, or T (or D) for a test archive, which takes test persons only")
+				return exitWith(exitUsage)
+			}
+			*processing = "P"
+		default:
+			fmt.Fprintf(stderr, "kantamig run: --processing-code %q: choose P (production), D (debugging) or T (training)\n", *processing)
+			return exitWith(exitUsage)
+		}
+		var spec *shard.Spec
+		open := state.Open
+		if *shardSpec != "" {
+			sp, err := shard.Parse(*shardSpec)
+			if err != nil {
+				fmt.Fprintf(stderr, "kantamig run: %v\n", err)
+				return exitWith(exitUsage)
+			}
+			spec, open = &sp, state.OpenShared
+		}
+		if *reportPath == "" {
+			*reportPath = defaultReport(*statePath, spec)
+		}
+		xlsxPath, jsonPath := reportFiles(*reportPath)
+		if err := checkWritable(xlsxPath); err != nil {
+			return err
+		}
+		m, schemas, err := pipeline.Load(*file, *sosmeta)
 		if err != nil {
-			fmt.Fprintf(stderr, "kantamig run: %v\n", err)
-			return exitWith(exitUsage)
+			return err
 		}
-		spec, open = &sp, state.OpenShared
-	}
-	if *reportPath == "" {
-		*reportPath = defaultReport(*statePath, spec)
-	}
-	xlsxPath, jsonPath := reportFiles(*reportPath)
-	if err := checkWritable(xlsxPath); err != nil {
-		return err
-	}
-	m, schemas, err := pipeline.Load(*file, *sosmeta)
-	if err != nil {
-		return err
-	}
-	st, err := open(*statePath)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	tok, signer, err := tf.open(stderr)
-	if err != nil {
-		return err
-	}
-	defer tok.Close()
-	sk, err := sink.Open(*sinkSpec, so)
-	if err != nil {
-		return err // a package another run writes is exit 9
-	}
-	defer sk.Close()
-	runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
-		SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, Workers: tf.workers, Store: st,
-		Signer: signer, SignerName: fmt.Sprintf("token %s%s, key %s%s (%s)", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject),
-		Version: version, Command: "kantamig run " + strings.Join(args, " "),
-	})
-	if err != nil {
-		return err
-	}
-	defer runner.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange, AdoptPackage: *adopt,
-		ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: newProgress(stderr), Senders: *senders, Shard: spec})
-	if errors.Is(err, pipeline.ErrComplete) {
-		fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
-		return nil
-	}
-	resume := fmt.Sprintf("Run the same command again to continue: kantamig run -m %s --state %s --sink %s --processing-code %s", *file, *statePath, *sinkSpec, *processing)
-	if spec != nil {
-		resume += " --shard " + spec.String()
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "kantamig: interrupted; documents in flight settled and the state is saved.\n%s\n", resume)
-		return exitWith(exitInterrupted)
-	}
-	var sinkChanged *pipeline.ErrSinkChanged
-	var pkgOwned *sink.ErrPackageOwned
-	var realPersons *plan.ErrRealPersonsToTest
-	if errors.As(err, &sinkChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons) {
-		return err // running the same command again cannot help; the message says what to change
-	}
-	if err != nil {
-		return &hinted{err: err, hint: resume}
-	}
-	err = rep.WriteExcel(xlsxPath)
-	if err == nil {
-		err = rep.WriteJSON(jsonPath)
-	}
-	if err != nil {
-		// The delivery is done and recorded; only its account is missing.
-		fmt.Fprintf(stderr, "kantamig: the run delivered %d documents and recorded them, but its report could not be written: %v\nFree space (or choose another --report) and write it from the state file: kantamig report --state %s --report %s\n",
-			rep.DocumentsDelivered, err, *statePath, *reportPath)
-		printStatus(stdout, st, *statePath)
-		return exitWith(exitNoReport)
-	}
-	fmt.Fprintf(stdout, "delivered %d documents to %s (%d were there already)\n", rep.DocumentsDelivered, sk, rep.DuplicatesAtSink)
-	if c, ok := st.(interface{ Stats() (int64, int64) }); ok {
-		statements, commits := c.Stats()
-		fmt.Fprintf(stdout, "state store: %d statements (round trips), %d commits in this process\n", statements, commits)
-	}
-	err = printStatus(stdout, st, *statePath)
-	if spec != nil && err != nil {
-		// A worker is done when its shard is; the run, when every shard is.
-		if done, _ := st.Setting(fmt.Sprintf("complete/%d", spec.I)); done == "yes" {
-			fmt.Fprintf(stdout, "shard %s: complete; the run completes with the last shard (kantamig status --state %s)\n", spec, *statePath)
+		st, err := open(*statePath)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		tok, signer, err := tf.open(stderr)
+		if err != nil {
+			return err
+		}
+		defer tok.Close()
+		sk, err := sink.Open(*sinkSpec, so)
+		if err != nil {
+			return err // a package another run writes is exit 9
+		}
+		defer sk.Close()
+		runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
+			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, Workers: tf.workers, Store: st,
+			Signer: signer, SignerName: fmt.Sprintf("token %s%s, key %s%s (%s)", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject),
+			Version: version, Command: c.commandLine(),
+		})
+		if err != nil {
+			return err
+		}
+		defer runner.Close()
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange, AdoptPackage: *adopt,
+			ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: newProgress(stderr), Senders: *senders, Shard: spec})
+		if errors.Is(err, pipeline.ErrComplete) {
+			fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
 			return nil
 		}
+		again := repeatCommand(cmd, "processing-code", *processing)
+		resume := "Run the same command again to continue: " + again
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "kantamig: interrupted; documents in flight settled and the state is saved.\n%s\n", resume)
+			return exitWith(exitInterrupted)
+		}
+		var sinkChanged *pipeline.ErrSinkChanged
+		var pkgOwned *sink.ErrPackageOwned
+		var realPersons *plan.ErrRealPersonsToTest
+		if errors.As(err, &sinkChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons) {
+			return err // running the same command again cannot help; the message says what to change
+		}
+		if sink.IsPermanent(err) {
+			// Sending the same document again gets the same answer.
+			return &hinted{err: err, hint: fmt.Sprintf("Sending it again would get the same answer: correct what the archive names in the source "+
+				"or the mapping (kantamig status --state %s lists the refusal), then continue with --allow-mapping-change if the mapping changed:\n%s", *statePath, again)}
+		}
+		if err != nil {
+			return &hinted{err: err, hint: resume}
+		}
+		err = rep.WriteExcel(xlsxPath)
+		if err == nil {
+			err = rep.WriteJSON(jsonPath)
+		}
+		if err != nil {
+			// The delivery is done and recorded; only its account is missing.
+			fmt.Fprintf(stderr, "kantamig: the run delivered %d documents and recorded them, but its report could not be written: %v\nFree space (or choose another --report) and write it from the state file: kantamig report --state %s --report %s\n",
+				rep.DocumentsDelivered, err, *statePath, *reportPath)
+			printStatus(stdout, st, *statePath)
+			return exitWith(exitNoReport)
+		}
+		fmt.Fprintf(stdout, "delivered %d documents to %s (%d were there already)\n", rep.DocumentsDelivered, sk, rep.DuplicatesAtSink)
+		if c, ok := st.(interface{ Stats() (int64, int64) }); ok {
+			statements, commits := c.Stats()
+			fmt.Fprintf(stdout, "state store: %d statements (round trips), %d commits in this process\n", statements, commits)
+		}
+		err = printStatus(stdout, st, *statePath)
+		if spec != nil && err != nil {
+			// A worker is done when its shard is; the run, when every shard is.
+			if done, _ := st.Setting(fmt.Sprintf("complete/%d", spec.I)); done == "yes" {
+				fmt.Fprintf(stdout, "shard %s: complete; the run completes with the last shard (kantamig status --state %s)\n", spec, *statePath)
+				return nil
+			}
+		}
+		return err
 	}
-	return err
+	return cmd
 }
 
 // defaultReport is the run report's path when --report is not given: beside

@@ -2,8 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
+	"github.com/spf13/cobra"
 	"io"
 	"slices"
 	"sort"
@@ -14,36 +14,37 @@ import (
 	"github.com/kantamig/kantamig/report"
 )
 
-func runStatus(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func statusCommand(c *cli) *cobra.Command {
+	cmd := newCommand("status")
+	fs := cmd.Flags()
 	path := fs.String("state", "", "state store of the run: a file, or postgres: for a shared one (every shard's)")
 	asJSON := fs.Bool("json", false, "print the status as JSON (for scripts); the exit code is the same")
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
-	}
-	if *path == "" {
-		fmt.Fprintln(stderr, "kantamig status: give --state FILE")
-		return exitWith(exitUsage)
-	}
-	st, err := state.OpenReadOnly(*path)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if *asJSON {
-		s, err := statusOf(st, *path)
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		stdout, stderr := c.stdout, c.stderr
+		if *path == "" {
+			fmt.Fprintln(stderr, "kantamig status: give --state FILE")
+			return exitWith(exitUsage)
+		}
+		st, err := state.OpenReadOnly(*path)
 		if err != nil {
 			return err
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(s); err != nil {
-			return err
+		defer st.Close()
+		if *asJSON {
+			s, err := statusOf(st, *path)
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(s); err != nil {
+				return err
+			}
+			return s.exit()
 		}
-		return s.exit()
+		return printStatus(stdout, st, *path)
 	}
-	return printStatus(stdout, st, *path)
+	return cmd
 }
 
 // runState is where a run stands, read from its state store: what status

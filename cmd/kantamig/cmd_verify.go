@@ -1,9 +1,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"io"
+	"github.com/spf13/cobra"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,79 +12,79 @@ import (
 	"github.com/kantamig/kantamig/load/sign"
 )
 
-func runVerify(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		return usageError("verify: give the files, folders or packages to check (see 'kantamig verify -h')")
-	}
-	var files, packages []string
-	for _, arg := range fs.Args() {
-		fi, err := os.Stat(arg)
-		if err != nil {
-			return err
+func verifyCommand(c *cli) *cobra.Command {
+	cmd := newCommand("verify")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		stdout := c.stdout
+		if len(args) == 0 {
+			return usageError("verify: give the files, folders or packages to check (see 'kantamig verify -h')")
 		}
-		if !fi.IsDir() {
-			files = append(files, arg)
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(arg, "manifest.jsonl")); err == nil {
-			packages = append(packages, arg)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(arg, func(path string, e os.DirEntry, err error) error {
+		var files, packages []string
+		for _, arg := range args {
+			fi, err := os.Stat(arg)
 			if err != nil {
 				return err
 			}
-			if !e.IsDir() && filepath.Ext(path) == ".xml" {
-				found = append(found, path)
+			if !fi.IsDir() {
+				files = append(files, arg)
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(arg, "manifest.jsonl")); err == nil {
+				packages = append(packages, arg)
+				continue
+			}
+			var found []string
+			err = filepath.WalkDir(arg, func(path string, e os.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if !e.IsDir() && filepath.Ext(path) == ".xml" {
+					found = append(found, path)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			sort.Strings(found)
+			files = append(files, found...)
+		}
+		problems := 0
+		for _, pkg := range packages {
+			res, err := archive.JudgePackage(pkg)
+			if err != nil {
+				return fmt.Errorf("reading the archive package %s: %w", pkg, err)
+			}
+			for _, p := range res.Problems {
+				fmt.Fprintf(stdout, "FAIL %s: %s\n", pkg, p)
+			}
+			fmt.Fprintf(stdout, "package %s: %d document(s) accepted in order with their frames, %d problem(s)\n", pkg, res.Documents, len(res.Problems))
+			problems += len(res.Problems)
+			if res.Documents == 0 {
+				problems++
+			}
+		}
+		if len(files) == 0 && len(packages) > 0 {
+			if problems > 0 {
+				return exitWith(exitVerify)
 			}
 			return nil
-		})
-		if err != nil {
-			return err
 		}
-		sort.Strings(found)
-		files = append(files, found...)
-	}
-	problems := 0
-	for _, pkg := range packages {
-		res, err := archive.JudgePackage(pkg)
-		if err != nil {
-			return fmt.Errorf("reading the archive package %s: %w", pkg, err)
+		failed := 0
+		for _, f := range files {
+			line, ok := verifyFile(f)
+			fmt.Fprintln(stdout, line)
+			if !ok {
+				failed++
+			}
 		}
-		for _, p := range res.Problems {
-			fmt.Fprintf(stdout, "FAIL %s: %s\n", pkg, p)
-		}
-		fmt.Fprintf(stdout, "package %s: %d document(s) accepted in order with their frames, %d problem(s)\n", pkg, res.Documents, len(res.Problems))
-		problems += len(res.Problems)
-		if res.Documents == 0 {
-			problems++
-		}
-	}
-	if len(files) == 0 && len(packages) > 0 {
-		if problems > 0 {
+		fmt.Fprintf(stdout, "%d document(s) checked, %d failed\n", len(files), failed)
+		if failed > 0 || len(files) == 0 || problems > 0 {
 			return exitWith(exitVerify)
 		}
 		return nil
 	}
-	failed := 0
-	for _, f := range files {
-		line, ok := verifyFile(f)
-		fmt.Fprintln(stdout, line)
-		if !ok {
-			failed++
-		}
-	}
-	fmt.Fprintf(stdout, "%d document(s) checked, %d failed\n", len(files), failed)
-	if failed > 0 || len(files) == 0 || problems > 0 {
-		return exitWith(exitVerify)
-	}
-	return nil
+	return cmd
 }
 
 // verifyFile checks every signature of one document and describes the result in one line.

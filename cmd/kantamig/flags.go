@@ -2,12 +2,14 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // usageText is what `kantamig COMMAND -h` prints before and after the flags.
@@ -46,44 +48,49 @@ var usages = map[string]usageText{
 		examples: []string{"kantamig verify out/package"}},
 }
 
-// parseFlags parses a command's flags the way Go tools do: -h or --help
-// prints the synopsis, the flags and examples to stdout and ends with exit
-// 0; an unknown flag or a stray argument is an error (exit 2), never
-// ignored.
-func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	u := usages[fs.Name()]
-	errw := fs.Output()
-	fs.Usage = func() {}
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		printUsage(fs, u, stdout)
-		return exitWith(exitOK)
-	}
-	if err != nil { // the flag package has said what was wrong
-		fmt.Fprintf(errw, "Run 'kantamig %s -h' for its flags.\n", fs.Name())
-		return exitWith(exitUsage)
-	}
-	if !u.positional && fs.NArg() > 0 {
-		return usageError("%s: unexpected argument %q (every option of this command is a flag; see 'kantamig %s -h')", fs.Name(), fs.Arg(0), fs.Name())
-	}
-	for _, a := range fs.Args() {
-		if strings.HasPrefix(a, "-") {
-			return usageError("%s: %q after the paths: give flags before them (see 'kantamig %s -h')", fs.Name(), a, fs.Name())
+// newCommand makes a command from its usage text. Its flags are GNU style
+// (--state; -m and -h short), parsed by cobra: -h or --help prints the
+// synopsis, the flags and examples to stdout and ends with exit 0; an
+// unknown flag or a stray argument is an error (exit 2), never ignored.
+func newCommand(name string) *cobra.Command {
+	u := usages[name]
+	cmd := &cobra.Command{Use: name, Long: u.about, Example: strings.Join(u.examples, "\n")}
+	if !u.positional {
+		cmd.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError("%s: unexpected argument %q (every option of this command is a flag; see 'kantamig %s -h')", name, args[0], name)
+			}
+			return nil
 		}
+		return cmd
 	}
-	return nil
+	// Flags come before the paths: a path that starts with "-" is a flag
+	// given too late, said so rather than taken as a file name.
+	cmd.Flags().SetInterspersed(false)
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
+		for _, a := range args {
+			if strings.HasPrefix(a, "-") {
+				return usageError("%s: %q after the paths: give flags before them (see 'kantamig %s -h')", name, a, name)
+			}
+		}
+		return nil
+	}
+	return cmd
 }
 
-func printUsage(fs *flag.FlagSet, u usageText, w io.Writer) {
-	fmt.Fprintf(w, "Usage: kantamig %s\n\n", u.synopsis)
+// printUsage is every command's help: synopsis, what it does, its flags and examples.
+func printUsage(cmd *cobra.Command, w io.Writer) {
+	u := usages[cmd.Name()]
+	synopsis := u.synopsis
+	if synopsis == "" {
+		synopsis = cmd.Name()
+	}
+	fmt.Fprintf(w, "Usage: kantamig %s\n\n", synopsis)
 	if u.about != "" {
 		fmt.Fprintf(w, "%s\n\n", u.about)
 	}
 	fmt.Fprintln(w, "Flags:")
-	out := fs.Output()
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(out)
+	fmt.Fprint(w, cmd.Flags().FlagUsages())
 	if len(u.examples) > 0 {
 		fmt.Fprintln(w, "\nExamples:")
 		for _, e := range u.examples {
@@ -116,4 +123,73 @@ func checkWritable(path string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
+}
+
+// completeFlags tells the shell completion what each flag takes, by the
+// flag's name, wherever a command has it: files of the right kind, folders,
+// or the choices of a flag that has them.
+func completeFlags(cmd *cobra.Command) {
+	files := map[string][]string{
+		"mapping": {"yaml", "yml"}, "state": {"db"}, "report": {"xlsx", "json"},
+		"tls-ca": {"pem", "crt"}, "tls-cert": {"pem", "crt"}, "tls-key": {"pem", "key"}, "pkcs11-module": {"so"},
+	}
+	fs := cmd.Flags()
+	for name, exts := range files {
+		if fs.Lookup(name) != nil {
+			cmd.MarkFlagFilename(name, exts...)
+		}
+	}
+	for _, name := range []string{"sosmeta", "documents", "store", "tls-dir"} {
+		if fs.Lookup(name) != nil {
+			cmd.MarkFlagDirname(name)
+		}
+	}
+	choices := map[string][]cobra.Completion{
+		"processing-code": {"P\tproduction", "D\tdebugging (test persons only)", "T\ttraining (test persons only)"},
+	}
+	for name, c := range choices {
+		if fs.Lookup(name) != nil {
+			cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(c, cobra.ShellCompDirectiveNoFileComp))
+		}
+	}
+	if fs.Lookup("sink") != nil {
+		cmd.RegisterFlagCompletionFunc("sink", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return []cobra.Completion{"dir:\tan archive package in a folder", "kanta:https://\tthe archive over mutual TLS"}, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+		})
+	}
+}
+
+// repeatCommand is the command line that does again what this one did: every
+// flag the user gave, in the order of the help, with set (a flag whose
+// default was taken) made explicit. Secrets are never flags (the PIN and the
+// connection strings come from the environment or a prompt), so none is
+// repeated here.
+func repeatCommand(cmd *cobra.Command, set, value string) string {
+	parts := []string{"kantamig", cmd.Name()}
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Changed || f.Name == set {
+			return
+		}
+		name := "--" + f.Name
+		if f.Shorthand != "" {
+			name = "-" + f.Shorthand
+		}
+		if f.Value.Type() == "bool" {
+			parts = append(parts, name)
+			return
+		}
+		parts = append(parts, name, shellQuote(f.Value.String()))
+	})
+	if set != "" {
+		parts = append(parts, "--"+set, shellQuote(value))
+	}
+	return strings.Join(parts, " ")
+}
+
+// shellQuote makes a value safe to paste into a POSIX shell.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%+,-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -7,27 +7,72 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=..." (make
+// build stamps the git description); a plain go build is "dev" with the
+// commit Go recorded, if any.
+var version string
+
+func init() {
+	if version == "" {
+		version = devVersion()
+	}
+}
+
+func devVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	rev, dirty := "", ""
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev == "" {
+		return "dev"
+	}
+	return "dev (" + rev + dirty + ")"
+}
+
+// cli is what every command writes to, and the command line as given (for
+// the reports' record of what was run).
+type cli struct {
+	stdout, stderr io.Writer
+	args           []string
+}
 
 type command struct {
 	name    string
 	summary string
-	run     func(args []string, stdout, stderr io.Writer) error
+	build   func(*cli) *cobra.Command
 }
 
 func commands() []command {
 	return []command{
-		{"check", "validate a mapping file", runCheck},
-		{"dry-run", "extract, map and transform everything, deliver nothing, write the report", runDryRun},
-		{"run", "the migration: stage, sign and deliver in order; run again to continue", runRun},
-		{"archive-sim", "a local archive that speaks kantamig's archive protocol, for tests and trials", runArchiveSim},
-		{"status", "where a run stands, and its reconciliation", runStatus},
-		{"report", "write a run's report from its state file, at any time", runReport},
-		{"verify", "check every signature of archive documents (files or folders)", runVerify},
-		{"version", "print the version", func(_ []string, stdout, _ io.Writer) error { fmt.Fprintln(stdout, "kantamig", version); return nil }},
+		{"check", "validate a mapping file", checkCommand},
+		{"dry-run", "extract, map and transform everything, deliver nothing, write the report", dryRunCommand},
+		{"run", "the migration: stage, sign and deliver in order; run again to continue", runCommand},
+		{"archive-sim", "a local archive that speaks kantamig's archive protocol, for tests and trials", archiveSimCommand},
+		{"status", "where a run stands, and its reconciliation", statusCommand},
+		{"report", "write a run's report from its state file, at any time", reportCommand},
+		{"verify", "check every signature of archive documents, folders or whole packages", verifyCommand},
+		{"version", "print the version", versionCommand},
 	}
 }
 
@@ -48,27 +93,81 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
+	case "help":
+		if len(args) == 1 {
+			usage(stdout)
+			return exitOK
+		}
 	case "-version", "--version":
 		args = []string{"version"}
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return fatal(stderr, c.run(args[1:], stdout, stderr))
-		}
+	root := rootCommand(&cli{stdout: stdout, stderr: stderr, args: args})
+	known := []string{"help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd}
+	for _, c := range root.Commands() {
+		known = append(known, c.Name())
 	}
-	fmt.Fprintf(stderr, "kantamig: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return exitUsage
+	if !slices.Contains(known, args[0]) {
+		fmt.Fprintf(stderr, "kantamig: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return exitUsage
+	}
+	root.SetArgs(args)
+	return fatal(stderr, root.Execute())
+}
+
+// rootCommand is the command tree: cobra parses the flags (GNU style:
+// --state, with -m and -h as the short ones), and generates the shell
+// completion scripts (kantamig completion bash|zsh).
+func rootCommand(c *cli) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "kantamig",
+		Short:         "carries legacy social-welfare client records into the Kanta archive",
+		SilenceErrors: true, // fatal prints errors, with their exit codes
+		SilenceUsage:  true,
+	}
+	root.SetOut(c.stdout)
+	root.SetErr(c.stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError("%s: %v\nRun 'kantamig %s -h' for its flags.", cmd.Name(), err, cmd.Name())
+	})
+	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) {
+		if cmd == root {
+			usage(cmd.OutOrStdout())
+			return
+		}
+		printUsage(cmd, cmd.OutOrStdout())
+	})
+	root.CompletionOptions.HiddenDefaultCmd = true
+	for _, k := range commands() {
+		cmd := k.build(c)
+		cmd.Short = k.summary
+		completeFlags(cmd)
+		root.AddCommand(cmd)
+	}
+	return root
+}
+
+func versionCommand(c *cli) *cobra.Command {
+	cmd := newCommand("version")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		fmt.Fprintln(c.stdout, "kantamig", version)
+		return nil
+	}
+	return cmd
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: kantamig COMMAND [flags]")
 	fmt.Fprintln(w, "\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintf(w, "  %-11s %s\n", "completion", "print the shell completion script: kantamig completion bash|zsh")
 	fmt.Fprintln(w, "\nRun 'kantamig COMMAND -h' for a command's flags. Exit codes are listed in README.md.")
 }
+
+// commandLine is the command as given, for the reports' record of what was run.
+func (c *cli) commandLine() string { return "kantamig " + strings.Join(c.args, " ") }

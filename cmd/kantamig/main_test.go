@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -230,5 +231,15 @@ func TestStatusJSON(t *testing.T) {
 	if code != exitIncomplete || s.Complete || !s.Reconciles || s.Total.Records != 4 || s.Total.Pending != 1 ||
 		strings.Join(order, ",") != "client,case,document" || s.FormatVersion != 1 {
 		t.Errorf("exit %d, %+v", code, s)
+	}
+}
+
+// A value the resume hint repeats survives a POSIX shell as it was.
+func TestShellQuote(t *testing.T) {
+	for _, v := range []string{"out/run.db", "dir:/tmp/a b", "it's", "", "kanta:https://127.0.0.1:8443", "$HOME;rm"} {
+		out, err := exec.Command("sh", "-c", "printf %s "+shellQuote(v)).Output()
+		if err != nil || string(out) != v {
+			t.Errorf("%q quoted as %s came back as %q (%v)", v, shellQuote(v), out, err)
+		}
 	}
 }

@@ -229,10 +229,11 @@ func TestPhasedRunIsAccepted(t *testing.T) {
 }
 
 // Ctrl-C stops cleanly: in-flight documents settle, the state is saved, the
-// message says how to resume, and the resumed run completes.
+// message says how to resume with every flag given (the token's too, never
+// the PIN), and that command, pasted into a shell, completes the run.
 func TestInterruptStopsCleanlyAndSaysHowToResume(t *testing.T) {
 	e := newRunEnv(t)
-	cmd := e.command()
+	cmd := e.command("--token-label", "kantamig", "--key-label", "org-signing", "--workers", "2", "--senders", "4")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -242,11 +243,24 @@ func TestInterruptStopsCleanlyAndSaysHowToResume(t *testing.T) {
 	cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(out.String(), "Run the same command again to continue") {
+	const hint = "Run the same command again to continue: "
+	if !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(out.String(), hint) {
 		t.Fatalf("want exit %d with a resume hint, got %v\n%s", exitInterrupted, err, out.String())
 	}
-	if code, out := e.runToEnd(t); code != exitOK {
-		t.Fatalf("resume: exit %d\n%s", code, out)
+	again := out.String()[strings.Index(out.String(), hint)+len(hint):]
+	again = strings.TrimSpace(strings.SplitN(again, "\n", 2)[0])
+	for _, want := range []string{"--token-label kantamig", "--key-label org-signing", "--senders 4", "--state " + e.state, "--processing-code P"} {
+		if !strings.Contains(again, want) {
+			t.Errorf("the resume command lacks %q: %s", want, again)
+		}
+	}
+	if strings.Contains(out.String(), cliPIN) {
+		t.Error("the PIN was printed")
+	}
+	resume := exec.Command("sh", "-c", strings.Replace(again, "kantamig", `"$0"`, 1), e.bin)
+	resume.Env = e.env
+	if b, err := resume.CombinedOutput(); err != nil {
+		t.Fatalf("the resume command (%s): %v\n%s", again, err, b)
 	}
 	e.judge(t)
 }
@@ -470,4 +484,46 @@ func TestVerifyPackage(t *testing.T) {
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// After a refusal that sending again cannot change, the message says what to
+// change, and gives the command to continue with afterwards, not "run the
+// same command again".
+func TestArchiveRefusalSaysWhatToChange(t *testing.T) {
+	e := newRunEnv(t)
+	dir := t.TempDir()
+	files, err := archive.EnsureTLSFiles(filepath.Join(dir, "tls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "1.2.246.10.99999991.95.1.3.40" // minted in a fixed order (as pipeline's refusal test)
+	srv, err := archive.NewServer(filepath.Join(dir, "sim"), archive.Faults{RefuseOID: refused})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, ln, err := archive.Listen("127.0.0.1:0", srv, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	cmd := exec.Command(e.bin, "run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", e.state,
+		"--sink", "kanta:https://"+ln.Addr().String(), "--processing-code", "T",
+		"--tls-ca", files.CA, "--tls-cert", files.ClientCert, "--tls-key", files.ClientKey)
+	cmd.Env = e.env
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitDelivery {
+		t.Fatalf("want exit %d, got %v\n%s", exitDelivery, err, lastLines(string(out), 5))
+	}
+	text := string(out)
+	for _, want := range []string{"injected refusal", "Sending it again would get the same answer", "--tls-cert " + files.ClientCert, "--processing-code T"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the message lacks %q:\n%s", want, lastLines(text, 5))
+		}
+	}
+	t.Log(lastLines(text, 4))
+	if strings.Contains(text, "Run the same command again") {
+		t.Errorf("the message tells to repeat what cannot help:\n%s", lastLines(text, 5))
+	}
 }

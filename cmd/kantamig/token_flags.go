@@ -1,11 +1,11 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/kantamig/kantamig/load/sign"
@@ -20,7 +20,7 @@ type tokenFlags struct {
 	workers int
 }
 
-func (f *tokenFlags) register(fs *flag.FlagSet) {
+func (f *tokenFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.Module, "pkcs11-module", "", "PKCS#11 module path (env KANTAMIG_PKCS11_MODULE; default "+token.DefaultModule+")")
 	fs.StringVar(&f.cfg.TokenLabel, "token-label", "", "token label (env KANTAMIG_TOKEN_LABEL)")
 	fs.StringVar(&f.cfg.TokenSerial, "token-serial", "", "token serial number (env KANTAMIG_TOKEN_SERIAL)")
