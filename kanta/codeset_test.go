@@ -17,7 +17,7 @@ func TestLoadCodeServerExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	set := BuiltinCodeSets().Get(SetServiceTask)
-	if err := set.LoadFile(path); err != nil {
+	if err := set.LoadFile(path, ""); err != nil {
 		t.Fatal(err)
 	}
 	if d, ok := set.Display("91"); !ok || d != "Lastensuojelu" {
@@ -34,7 +34,7 @@ func TestLoadCodeServerExport(t *testing.T) {
 func TestLoadRejectsFileWithoutCodeColumn(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.csv")
 	os.WriteFile(path, []byte("foo,bar\n1,2\n"), 0o600)
-	err := BuiltinCodeSets().Get(SetCaseStatus).LoadFile(path)
+	err := BuiltinCodeSets().Get(SetCaseStatus).LoadFile(path, "")
 	if err == nil || !strings.Contains(err.Error(), "CodeId") {
 		t.Fatalf("want an error naming the expected columns, got %v", err)
 	}
@@ -59,7 +59,83 @@ func TestUnknownCodeNamesSetAndSuggests(t *testing.T) {
 }
 
 func TestSeventeenGeneralTypes(t *testing.T) {
+	// 17 is in the set (so a mapping may name it) but not confirmed: see TestPlaceholderCodes.
 	if n := BuiltinCodeSets().Get(SetDocumentType).Len(); n != 17 {
 		t.Errorf("built-in general document types: %d, want 17", n)
+	}
+}
+
+// Where a code comes from decides whether a document may carry it: built-in
+// confirmed values may; a local file's values, an unconfirmed built-in and a
+// set of unknown version may not, until a national export is loaded.
+func TestPlaceholderCodes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sets := BuiltinCodeSets()
+	tasks := sets.Get(SetServiceTask)
+	local := write("tasks.csv", "CodeId;LongName\n10;Lastensuojelu\n91;Työikäisten palvelut\n")
+	if err := tasks.LoadFile(local, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		set, code, want string // want: "" national, else part of the reason
+	}{
+		{SetServiceTask, "10", ""},
+		{SetServiceTask, "24", ""},
+		{SetServiceTask, "91", "comes only from " + local},
+		{SetDocumentType, "15", ""},
+		{SetDocumentType, "17", "not confirmed nationally"},
+		{SetCaseName, "99", "version of code set case-name (1.2.246.537.6.1265) is not known"},
+	} {
+		got := sets.Get(tc.set).Placeholder(tc.code)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s: placeholder %q, want %q", tc.set, tc.code, got, tc.want)
+		}
+	}
+	var pe *PlaceholderError
+	if err := tasks.National("91"); !errors.As(err, &pe) || !strings.Contains(err.Error(), "1.2.246.537.6.1221 (Sosiaalihuolto - Palvelutehtävä)") {
+		t.Errorf("National(91) = %v; want the export to load named", err)
+	}
+
+	// A national CSV export, its version stated: its values replace the
+	// built-in ones, and its version is the set's.
+	national := write("tehtavat.csv", "CodeId;LongName\n10;Lastensuojelu\n91;Työikäisten palvelut\n")
+	if err := tasks.LoadFile(national, "1.2.246.537.6.1221.20991231"); err != nil {
+		t.Fatal(err)
+	}
+	if tasks.Version != "1.2.246.537.6.1221.20991231" || tasks.Placeholder("91") != "" || tasks.Check("24") == nil {
+		t.Errorf("after the national export: version %s, 91: %q, 24 in the set: %v", tasks.Version, tasks.Placeholder("91"), tasks.Check("24") == nil)
+	}
+	if err := tasks.LoadFile(national, "1.2.246.537.6.9999.1"); err == nil {
+		t.Error("a version of another set was accepted")
+	}
+
+	// A folder of exports: a FHIR CodeSystem (nested concepts) and a CSV
+	// named by its versioned OID; another set's export is ignored, not an error.
+	exports := t.TempDir()
+	os.WriteFile(filepath.Join(exports, "asia.json"), []byte(`{"resourceType":"CodeSystem","url":"urn:oid:1.2.246.537.6.1265","version":"20991231",
+		"concept":[{"code":"99","display":"Muu"},{"code":"1","display":"Ryhmä","concept":[{"code":"11","display":"Alakoodi"}]}]}`), 0o600)
+	os.WriteFile(filepath.Join(exports, "1.2.246.537.6.1501.20991231.csv"), []byte("CodeId;LongName\n1;Vireillä\n"), 0o600)
+	os.WriteFile(filepath.Join(exports, "1.2.246.537.6.9999.1.csv"), []byte("CodeId;LongName\n1;x\n"), 0o600)
+	loaded, ignored, err := sets.LoadDir(exports)
+	if err != nil || len(loaded) != 2 || len(ignored) != 1 {
+		t.Fatalf("LoadDir: loaded %v, ignored %v, %v", loaded, ignored, err)
+	}
+	names, statuses := sets.Get(SetCaseName), sets.Get(SetCaseStatus)
+	if names.Version != "1.2.246.537.6.1265.20991231" || names.Placeholder("99") != "" || names.Placeholder("11") != "" || names.CodeSystem() != names.Version {
+		t.Errorf("case names after the FHIR export: %s, 99 %q, 11 %q", names.Version, names.Placeholder("99"), names.Placeholder("11"))
+	}
+	if statuses.Version != "1.2.246.537.6.1501.20991231" || statuses.Placeholder("1") != "" {
+		t.Errorf("case statuses after the CSV export: %s %q", statuses.Version, statuses.Placeholder("1"))
+	}
+	wrong := write("wrong.json", `{"resourceType":"CodeSystem","url":"urn:oid:1.2.246.537.6.1222","version":"1","concept":[{"code":"1"}]}`)
+	if err := names.LoadFile(wrong, ""); err == nil || !strings.Contains(err.Error(), "not of 1.2.246.537.6.1265") {
+		t.Errorf("another set's export: %v", err)
 	}
 }

@@ -1,7 +1,10 @@
 package kanta
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -31,39 +34,50 @@ type CodeSets struct {
 // Everything else must be loaded from the national code server's exports.
 func BuiltinCodeSets() *CodeSets {
 	cs := &CodeSets{byName: map[string]*CodeSet{}}
-	add := func(name, oid, version, title string, values ...string) {
+	add := func(name, oid, version, title string, values ...string) *CodeSet {
 		set := NewCodeSet(name, oid, version, title)
 		for i := 0; i+1 < len(values); i += 2 {
-			set.Add(values[i], values[i+1])
+			set.addNational(values[i], values[i+1])
 		}
 		set.Sources = []string{"built-in"}
 		cs.byName[name] = set
+		return set
 	}
 	add(SetSex, "1.2.246.537.5.1", "1.2.246.537.5.1.1997", "AR/YDIN - Sukupuoli",
 		"1", "Mies", "2", "Nainen")
 	add(SetMunicipality, "1.2.246.537.6.21", "1.2.246.537.6.21.2003", "Kuntakoodit",
 		"092", "Vantaa")
+	// 10 and 20 from Sosmeta 1506.19008's enum, 15 from the Sosmeta
+	// examples, 24 from the real samples (DOMAIN §2).
 	add(SetServiceTask, "1.2.246.537.6.1221", "1.2.246.537.6.1221.201601", "Sosiaalihuolto - Palvelutehtävä",
-		"15", "Päihdehuolto", "24", "Lapsiperheiden palvelut")
+		"10", "Lastensuojelu", "15", "Päihdehuolto", "20", "Vammaispalvelut", "24", "Lapsiperheiden palvelut")
 	add(SetSocialService, "1.2.246.537.6.1222", "1.2.246.537.6.1222.201601", "Sosiaalihuolto - Sosiaalipalvelut",
-		"15", "Kasvatus- ja perheneuvonta", "45", "Sosiaaliohjaus", "46", "Sosiaalityö",
-		"51", "Tukisuhdetoiminta", "82", "Vanhemmuuden selvittäminen")
-	// The 17 general types: 15 is confirmed, the rest inferred from the Sosmeta
-	// schema codes (DOMAIN §1.2); 17 "Muu asiakirja" has no schema.
-	add(SetDocumentType, "1.2.246.537.6.1506", "1.2.246.537.6.1506.201701", "Sosiaalihuolto - Asiakasasiakirjatyyppi",
+		"2", "Ammatillinen perhehoito", "15", "Kasvatus- ja perheneuvonta", "24", "Laitospalvelu", "31", "Perhehoito",
+		"37", "Päivätoiminta", "45", "Sosiaaliohjaus", "46", "Sosiaalityö", "51", "Tukisuhdetoiminta",
+		"55", "Vammaisten henkilöiden työtoiminta", "82", "Vanhemmuuden selvittäminen",
+		"85", "Ympärivuorokautinen palveluasuminen", "93", "Asumisen tuki", "94", "Lapsen asumisen tuki",
+		"99", "Taloudellisen toimintakyvyn edistäminen")
+	// The general types: 15 is confirmed by the real samples, the others are
+	// the prefixes of the national Sosmeta export's specific types (DOMAIN
+	// §1.2). 17 "Muu asiakirja" has no schema and is not confirmed: a
+	// placeholder until the national export is loaded.
+	types := add(SetDocumentType, "1.2.246.537.6.1506", "1.2.246.537.6.1506.201701", "Sosiaalihuolto - Asiakasasiakirjatyyppi",
 		"1", "Arvio", "3", "Hakemus", "4", "Ilmoitus", "5", "Kuulemisasiakirja", "6", "Laskelma",
 		"7", "Lausunto", "8", "Lähete", "9", "Maksusitoumus", "10", "Pyyntö", "11", "Päätös",
 		"12", "Selvitys", "13", "Sopimus", "14", "Suostumus", "15", "Suunnitelma", "16", "Yhteenveto",
-		"17", "Muu asiakirja", "19", "Asiakaskertomusmerkintä")
+		"19", "Asiakaskertomusmerkintä")
+	types.Add("17", "Muu asiakirja")
 	add(SetSpecificDocumentType, "1.2.246.537.6.1506", "1.2.246.537.6.1506.201701", "Sosiaalihuolto - Asiakasasiakirjatyyppi",
 		"15007", "Lapsiperheiden palvelujen asiakassuunnitelma", "15024", "Vammaispalvelujen toteuttamissuunnitelma")
 	add(SetDocumentGroup, "1.2.246.537.6.1505", "1.2.246.537.6.1505.201601", "Sosiaalihuolto - Asiakirjaryhmä",
 		"1", "Asiakkuusasiakirja", "2", "Asia-asiakirja", "5", "Toisen tai myöhemmän vaiheen asiakasasiakirja")
 	add(SetConfidentiality, "1.2.246.777.5.99902", "1.2.246.777.5.99902.2006", "KanTa-palvelut - Asiakirjan luottamuksellisuus",
 		"6", "Sosiaalihuollon salassapidettävä")
-	add(SetCaseName, "1.2.246.537.6.1265", "1.2.246.537.6.1265.201601", "Sosiaalihuolto - Sosiaalihuollon asia",
+	// The versions of the case-name and case-status sets are not known
+	// (DOMAIN §2): only their national exports give them.
+	add(SetCaseName, "1.2.246.537.6.1265", "", "Sosiaalihuolto - Sosiaalihuollon asia",
 		"99", "Muu")
-	add(SetCaseStatus, "1.2.246.537.6.1501", "1.2.246.537.6.1501.201601", "Sosiaalihuolto - Asian tila")
+	add(SetCaseStatus, "1.2.246.537.6.1501", "", "Sosiaalihuolto - Asian tila")
 	add(SetServiceRequest, "1.2.246.537.6.1503", "1.2.246.537.6.1503.201601", "Sosiaalihuolto - Arkistosanomien palvelupyynnöt",
 		"SP1", "Asiakkuusasiakirjan arkistointi", "SP17", "Asiakasasiakirjan arkistointi")
 	return cs
@@ -99,4 +113,68 @@ func (cs *CodeSets) Names() []string {
 func (cs *CodeSets) Display(set, code string) string {
 	d, _ := cs.byName[set].Display(code)
 	return d
+}
+
+// LoadDir loads a folder of national exports: every FHIR CodeSystem (*.json)
+// goes to the set of its OID; every CSV must be named by the versioned OID
+// of its export (1.2.246.537.6.1221.201601.csv), which says both the set and
+// the version. Files of sets kantamig does not use are listed in ignored.
+func (cs *CodeSets) LoadDir(dir string) (loaded, ignored []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the code set folder: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		path := filepath.Join(dir, name)
+		ext := strings.ToLower(filepath.Ext(name))
+		if e.IsDir() || (ext != ".json" && ext != ".csv") {
+			continue
+		}
+		var oid string
+		if ext == ".json" {
+			f, err := os.Open(path)
+			if err != nil {
+				return loaded, ignored, err
+			}
+			var head fhirCodeSystem
+			err = json.NewDecoder(f).Decode(&head)
+			f.Close()
+			if err != nil || head.ResourceType != "CodeSystem" {
+				return loaded, ignored, fmt.Errorf("%s is not a FHIR CodeSystem in JSON", path)
+			}
+			oid = fhirOID(head)
+		} else {
+			oid = strings.TrimSuffix(name, filepath.Ext(name))
+		}
+		sets := cs.setsOf(oid)
+		if len(sets) == 0 {
+			ignored = append(ignored, path)
+			continue
+		}
+		version := ""
+		if ext == ".csv" {
+			version = oid
+		}
+		for _, set := range sets {
+			if err := set.LoadFile(path, version); err != nil {
+				return loaded, ignored, err
+			}
+		}
+		loaded = append(loaded, path)
+	}
+	return loaded, ignored, nil
+}
+
+// setsOf finds the sets an OID or versioned OID belongs to. Two sets share
+// the document-type OID (general and specific types): an export of it fills both.
+func (cs *CodeSets) setsOf(oid string) []*CodeSet {
+	var out []*CodeSet
+	for _, n := range cs.Names() {
+		s := cs.byName[n]
+		if s.OID == oid || strings.HasPrefix(oid, s.OID+".") && strings.Trim(strings.TrimPrefix(oid, s.OID+"."), "0123456789") == "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

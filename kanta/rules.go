@@ -49,6 +49,7 @@ const (
 	RuleTransform        = "transform"
 	RuleStructuredForm   = "structured-form"
 	RuleDocumentTooLarge = "document-too-large"
+	RulePlaceholderCode  = "placeholder-code"
 
 	// Delivering.
 	RuleDelivery        = "delivery"
@@ -63,6 +64,7 @@ const (
 	RuleNonDisclosure        = "non-disclosure"
 	RuleTypePrefix           = "type-prefix"
 	RuleChangedAfterDelivery = "changed-after-delivery"
+	RuleRehearsalCode        = "rehearsal-placeholder"
 )
 
 // Rule kinds: what a finding under a rule does to its record.
@@ -122,6 +124,7 @@ var Rules = []RuleInfo{
 	{RuleTransform, "transform", RuleRejects, "the document could not be built"},
 	{RuleStructuredForm, "transform", RuleRejects, "the structured form fails its Sosmeta schema"},
 	{RuleDocumentTooLarge, "transform", RuleRejects, "over --max-document-bytes"},
+	{RulePlaceholderCode, "transform", RuleRejects, "the document would carry a code that is not national (a placeholder) outside a test rehearsal"},
 	{RuleDelivery, "load", RuleFails, "the sink failed; the record stays pending"},
 	{RuleArchiveRejected, "load", RuleFails, "the archive refused the document for good"},
 	{RuleXMLChar, "mapping", RuleWarns, "characters XML cannot carry were removed"},
@@ -131,6 +134,7 @@ var Rules = []RuleInfo{
 	{RuleBeforeBirth, "mapping", RuleWarns, "a record dated before its client was born"},
 	{RuleNonDisclosure, "mapping", RuleWarns, "contact data left out of a client's document under non-disclosure"},
 	{RuleTypePrefix, "mapping", RuleWarns, "a specific type that does not belong to the general type"},
+	{RuleRehearsalCode, "transform", RuleWarns, "test rehearsal: the document carries a placeholder code, which the real archive would refuse"},
 	{RuleChangedAfterDelivery, "stage", RuleWarns, "a record delivered in an earlier pass of the run whose document would now differ; the archive keeps what it got"},
 }
 

@@ -9,21 +9,24 @@ import (
 
 // Config is a mapping file as written.
 type Config struct {
-	Version      int                        `yaml:"version"`
-	System       string                     `yaml:"system"`
-	Organisation OrganisationConfig         `yaml:"organisation"`
-	Cutoff       string                     `yaml:"cutoff"`
-	Timezone     string                     `yaml:"timezone"`
-	CodeSets     []*CodeSetConfig           `yaml:"codesets"`
-	ValueMaps    map[string]*ValueMapConfig `yaml:"value_maps"`
-	Sources      map[string]*SourceConfig   `yaml:"sources"`
-	Clients      EntityBlocks               `yaml:"clients"`
-	ServiceTasks EntityBlocks               `yaml:"service_task_relationships"`
-	Related      EntityBlocks               `yaml:"related_persons"`
-	Addresses    EntityBlocks               `yaml:"client_addresses"`
-	Cases        EntityBlocks               `yaml:"cases"`
-	CaseMembers  EntityBlocks               `yaml:"case_members"`
-	Documents    EntityBlocks               `yaml:"documents"`
+	Version      int                `yaml:"version"`
+	System       string             `yaml:"system"`
+	Organisation OrganisationConfig `yaml:"organisation"`
+	Cutoff       string             `yaml:"cutoff"`
+	Timezone     string             `yaml:"timezone"`
+	// TestRehearsal lets placeholder codes through (counted in the report);
+	// without it a code that is not national is refused.
+	TestRehearsal bool                       `yaml:"test_rehearsal"`
+	CodeSets      []*CodeSetConfig           `yaml:"codesets"`
+	ValueMaps     map[string]*ValueMapConfig `yaml:"value_maps"`
+	Sources       map[string]*SourceConfig   `yaml:"sources"`
+	Clients       EntityBlocks               `yaml:"clients"`
+	ServiceTasks  EntityBlocks               `yaml:"service_task_relationships"`
+	Related       EntityBlocks               `yaml:"related_persons"`
+	Addresses     EntityBlocks               `yaml:"client_addresses"`
+	Cases         EntityBlocks               `yaml:"cases"`
+	CaseMembers   EntityBlocks               `yaml:"case_members"`
+	Documents     EntityBlocks               `yaml:"documents"`
 }
 
 // EntityBlocks are the source blocks of one entity: one block (a mapping),
@@ -89,11 +92,15 @@ type OrganisationConfig struct {
 	Software    *SoftwareConfig `yaml:"software"`
 }
 
-// CodeSetConfig loads a code-set file exported from the national code server.
+// CodeSetConfig loads a code-set file exported from the national code
+// server (set and file, with version for a national CSV export), or a
+// folder of them (dir).
 type CodeSetConfig struct {
-	Set  string `yaml:"set"`
-	File string `yaml:"file"`
-	pos  Pos
+	Set     string `yaml:"set"`
+	File    string `yaml:"file"`
+	Version string `yaml:"version"`
+	Dir     string `yaml:"dir"`
+	pos     Pos
 }
 
 // UnmarshalYAML records the position, then decodes strictly.

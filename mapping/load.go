@@ -34,6 +34,11 @@ type Mapping struct {
 	Cutoff      time.Time
 	Location    *time.Location
 	CodeSets    *kanta.CodeSets
+	// TestRehearsal: placeholder codes may reach documents, each counted.
+	TestRehearsal bool
+	// Placeholders are the placeholder codes the mapping itself names (value
+	// maps, constants), for check to list in a test rehearsal.
+	Placeholders []*Error
 
 	// Each entity is read from one or more sources, each with a block of
 	// its own, in the order the mapping file lists them.
@@ -209,28 +214,28 @@ func LoadWith(path string, sets *kanta.CodeSets) (*Mapping, error) {
 	sum := sha256.Sum256(data)
 	c := &compiler{file: path, dir: filepath.Dir(path), cfg: &cfg, top: topLevelPositions(data), sets: sets}
 	m := c.compile()
+	byPosition(c.errs)
 	if len(c.errs) > 0 {
-		sort.SliceStable(c.errs, func(i, j int) bool {
-			a, b := c.errs[i].Pos, c.errs[j].Pos
-			return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
-		})
 		return nil, c.errs
 	}
+	byPosition(m.Placeholders)
 	m.File = path
 	m.SHA256 = hex.EncodeToString(sum[:])
 	return m, nil
 }
 
 type compiler struct {
-	file   string
-	dir    string
-	cfg    *Config
-	errs   Errors
-	sets   *kanta.CodeSets
-	maps   map[string]*valueMap
-	top    map[string]Pos // top-level and organisation keys, for errors about missing or bad values
-	cutoff time.Time
-	blocks map[kanta.Entity][]string // the sources each entity is read from
+	file string
+	dir  string
+	cfg  *Config
+	errs Errors
+	sets *kanta.CodeSets
+	// rehearsal collects placeholder codes in a test rehearsal; nil refuses them.
+	rehearsal *[]*Error
+	maps      map[string]*valueMap
+	top       map[string]Pos // top-level and organisation keys, for errors about missing or bad values
+	cutoff    time.Time
+	blocks    map[kanta.Entity][]string // the sources each entity is read from
 }
 
 // refSource decides which source a reference field's keys belong to: the
@@ -285,6 +290,29 @@ func topLevelPositions(data []byte) map[string]Pos {
 	return out
 }
 
+// byPosition sorts problems in the order of the file.
+func byPosition(errs []*Error) {
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, b := errs[i].Pos, errs[j].Pos
+		return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
+	})
+}
+
+// national refuses a placeholder code the mapping names, or, in a test
+// rehearsal, lists it for check to show.
+func (c *compiler) national(pos Pos, set *kanta.CodeSet, code, where string) {
+	err := set.National(code)
+	if err == nil {
+		return
+	}
+	if c.rehearsal != nil {
+		*c.rehearsal = append(*c.rehearsal, &Error{File: c.file, Pos: pos, Msg: where + ": " + set.Placeholder(code) + " (a placeholder: allowed by test_rehearsal, counted in the report)"})
+		return
+	}
+	c.fail(pos, "load the national code server's export of "+set.OID+" under codesets:, or declare `test_rehearsal: true` to rehearse with placeholders",
+		"%s: %s, a placeholder that no document may carry", where, set.Placeholder(code))
+}
+
 func (c *compiler) fail(pos Pos, hint, format string, args ...any) {
 	if pos.Line == 0 {
 		pos = Pos{Line: 1, Column: 1}
@@ -324,14 +352,29 @@ func (c *compiler) compile() *Mapping {
 		m.Cutoff, c.cutoff = t, t
 	}
 	c.compileOrganisation(m)
+	m.TestRehearsal = cfg.TestRehearsal
+	c.rehearsal = &m.Placeholders
+	if !cfg.TestRehearsal {
+		c.rehearsal = nil
+	}
 	for _, cs := range cfg.CodeSets {
+		if cs.Dir != "" {
+			if cs.Set != "" || cs.File != "" || cs.Version != "" {
+				c.fail(cs.pos, "write either `- {dir: FOLDER}` or `- {set: NAME, file: FILE}`", "a codesets entry with dir names a folder of exports, nothing else")
+				continue
+			}
+			if _, _, err := c.sets.LoadDir(c.resolve(cs.Dir)); err != nil {
+				c.fail(cs.pos, "a folder of the code server's exports: FHIR CodeSystem JSON, or CSV named by the versioned OID", "%v", err)
+			}
+			continue
+		}
 		set, err := c.sets.Lookup(cs.Set)
 		if err != nil {
 			c.fail(cs.pos, "", "%v", err)
 			continue
 		}
-		if err := set.LoadFile(c.resolve(cs.File)); err != nil {
-			c.fail(cs.pos, "export the code set from the national code server as CSV", "%v", err)
+		if err := set.LoadFile(c.resolve(cs.File), cs.Version); err != nil {
+			c.fail(cs.pos, "export the code set from the national code server (FHIR CodeSystem JSON, or CSV with version:)", "%v", err)
 		}
 	}
 	m.CodeSets = c.sets
@@ -376,11 +419,15 @@ func (c *compiler) compileWithoutCase(e kanta.Entity, key string, ec *EntityConf
 	}
 	if err := c.sets.Get(kanta.SetCaseName).Check(CollectedCaseName); err != nil {
 		c.fail(at, "load the case-name code set's current export under codesets:", "%s.without_case: %v", key, err)
+	} else {
+		c.national(at, c.sets.Get(kanta.SetCaseName), CollectedCaseName, key+".without_case (case name)")
 	}
 	if wc.Status == "" {
 		c.fail(at, "give the case status code of the collected cases, e.g. the code of a closed case", "%s.without_case: collect needs status", key)
 	} else if err := c.sets.Get(kanta.SetCaseStatus).Check(wc.Status); err != nil {
 		c.fail(at, "use a code of the case-status code set", "%s.without_case: %v", key, err)
+	} else {
+		c.national(at, c.sets.Get(kanta.SetCaseStatus), wc.Status, key+".without_case.status")
 	}
 	return &CollectedCases{NameOther: wc.NameOther, Status: wc.Status}
 }
@@ -477,6 +524,8 @@ func (c *compiler) compileValueMaps() {
 		for _, k := range legacy {
 			if err := set.Check(vc.Values[k]); err != nil {
 				c.fail(posOf(vc.valueNodes[k]), "fix the national code, or load the code set's current export under codesets:", "value map %q maps %q: %v", name, k, err)
+			} else {
+				c.national(posOf(vc.valueNodes[k]), set, vc.Values[k], fmt.Sprintf("value map %q maps %q", name, k))
 			}
 		}
 		switch vc.Fallback {
@@ -486,6 +535,8 @@ func (c *compiler) compileValueMaps() {
 		default:
 			if err := set.Check(vc.Fallback); err != nil {
 				c.fail(vc.fallbackPos, "use `reject`, `none` or a code of the set", "value map %q fallback: %v", name, err)
+			} else {
+				c.national(vc.fallbackPos, set, vc.Fallback, fmt.Sprintf("value map %q fallback", name))
 			}
 			vm.fallback = vc.Fallback
 		}
@@ -659,6 +710,8 @@ func (c *compiler) compileField(entity string, t target, spec *FieldSpec) *field
 		for _, v := range splitValues(*f.value, f.split, t.kind == kindCodes) {
 			if err := f.set.Check(v); err != nil {
 				c.fail(spec.valPos, "use a code of the set, or load the code set's current export under codesets:", "%s.%s: %v", entity, t.name, err)
+			} else {
+				c.national(spec.valPos, f.set, v, entity+"."+t.name)
 			}
 		}
 	}

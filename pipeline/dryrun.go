@@ -113,7 +113,7 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 	tr := transform.New(transform.Settings{
 		Custodian: m.Custodian, Organiser: m.Organiser,
 		Moderator: m.Software.Moderator, Product: m.Software.Product, Version: m.Software.Version,
-		Location: m.Location, CodeSets: m.CodeSets, Schemas: schemas,
+		Location: m.Location, CodeSets: m.CodeSets, Schemas: schemas, TestRehearsal: m.TestRehearsal,
 	})
 	sets := map[string]string{}
 	for _, n := range m.CodeSets.Names() {
@@ -134,7 +134,7 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 		Signer: opts.SignerName, SigningWorkers: opts.Workers,
 		Command: opts.Command, MappingFile: m.File, MappingSHA256: m.SHA256, System: m.System,
 		Cutoff: m.Cutoff.Format("2006-01-02"), TimeZone: m.Location.String(), CodeSets: sets, SchemaFolder: schemaFolderName(opts.SchemaDir),
-		Version: opts.Version, Started: time.Now(), PersonalData: opts.ShowPersonal,
+		Version: opts.Version, Started: time.Now(), PersonalData: opts.ShowPersonal, TestRehearsal: m.TestRehearsal,
 	})
 	st := opts.Store
 	if st == nil {

@@ -216,7 +216,7 @@ func (r *Runner) begin(ro RunOptions) (pass, run int, err error) {
 	run++
 	for k, v := range map[string]string{
 		"pass": strconv.Itoa(pass), "runs": strconv.Itoa(run), "mapping_sha256": r.m.SHA256, "mapping_file": r.m.File,
-		"oid_root": r.m.OIDRoot, "cutoff": r.m.Cutoff.Format("2006-01-02"), "time_zone": r.m.Location.String(), "sink": ro.Sink.String(), "complete": "no",
+		"oid_root": r.m.OIDRoot, "cutoff": r.m.Cutoff.Format("2006-01-02"), "time_zone": r.m.Location.String(), "test_rehearsal": strconv.FormatBool(r.m.TestRehearsal), "sink": ro.Sink.String(), "complete": "no",
 		"last_start": time.Now().UTC().Format(time.RFC3339), "key_format": keyFormat,
 	} {
 		if err := st.SetSetting(k, v); err != nil {

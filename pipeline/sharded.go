@@ -163,7 +163,7 @@ func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (p
 		pass++
 		for k, v := range map[string]string{
 			"pass": strconv.Itoa(pass), "mapping_sha256": r.m.SHA256, "mapping_file": r.m.File, "oid_root": r.m.OIDRoot,
-			"cutoff": r.m.Cutoff.Format("2006-01-02"), "time_zone": r.m.Location.String(), "complete": "no", "key_format": keyFormat, "shards": strconv.Itoa(spec.N),
+			"cutoff": r.m.Cutoff.Format("2006-01-02"), "time_zone": r.m.Location.String(), "test_rehearsal": strconv.FormatBool(r.m.TestRehearsal), "complete": "no", "key_format": keyFormat, "shards": strconv.Itoa(spec.N),
 			"staged_mapping": "", "last_start": now,
 		} {
 			settings[k] = v

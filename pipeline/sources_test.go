@@ -226,9 +226,9 @@ P4;A999999;PAA;IP;2022-06-02T10:00:00;A client no export has: no case is made fo
 	if want := single.Total.WouldLoad + 2 + 3; res.Documents != want {
 		t.Errorf("%d documents in the package, want %d", res.Documents, want)
 	}
-	row, err := st.Get("case", "generated:asiakkaat:A000001|91")
+	row, err := st.Get("case", "generated:asiakkaat:A000001|10")
 	if err != nil || row == nil || row.Outcome != state.Loaded {
-		t.Fatalf("the case made for A000001 in 91: %+v, %v", row, err)
+		t.Fatalf("the case made for A000001 in 10 (LS): %+v, %v", row, err)
 	}
 	var c kanta.Case
 	if err := state.Decode(row.Model, &c); err != nil {

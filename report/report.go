@@ -121,6 +121,7 @@ type Settings struct {
 	Started        time.Time `json:"started"`
 	Finished       time.Time `json:"finished"`
 	PersonalData   bool      `json:"personal_data_shown"`
+	TestRehearsal  bool      `json:"test_rehearsal"`
 	Signer         string    `json:"signer"`
 	SigningWorkers int       `json:"signing_workers"`
 }
@@ -140,9 +141,13 @@ type Report struct {
 	Unmapped           []*UnmappedValue              `json:"unmapped_values"`
 	RemovedCharacters  int                           `json:"removed_xml_characters"`
 	DocumentsGenerated int                           `json:"documents_generated"`
-	DocumentsSigned    int                           `json:"documents_signed"`
-	DocumentsDelivered int                           `json:"documents_delivered,omitempty"`
-	DuplicatesAtSink   int                           `json:"already_at_sink,omitempty"`
+	// PlaceholderDocuments counts the documents of a test rehearsal that
+	// carry a placeholder code (rule rehearsal-placeholder): none may reach
+	// the real archive.
+	PlaceholderDocuments int `json:"placeholder_documents"`
+	DocumentsSigned      int `json:"documents_signed"`
+	DocumentsDelivered   int `json:"documents_delivered,omitempty"`
+	DuplicatesAtSink     int `json:"already_at_sink,omitempty"`
 	// StateCounts is, after a run, every record in the state store by entity
 	// and outcome (pending, loaded, rejected, skipped).
 	StateCounts map[string]map[string]int `json:"state_counts,omitempty"`

@@ -282,6 +282,9 @@ func (r *Report) summaryRows(w *rowWriter) {
 	if set.System != "" {
 		of = " of " + set.System
 	}
+	if set.TestRehearsal {
+		of += ", a TEST REHEARSAL with placeholder codes"
+	}
 	w.title(fmt.Sprintf("%s%s: every source record and its outcome", kind, of))
 	w.head(false, "What was run", "", "", "", "", "", "", "")
 	w.put("Mapping file", set.MappingFile)
@@ -340,6 +343,12 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.put("Characters XML forbids, removed", r.RemovedCharacters)
 	w.put("Warnings", len(r.Warnings))
 	w.put("Distinct unmapped legacy values", len(r.Unmapped))
+	if r.Settings.TestRehearsal {
+		w.put()
+		w.total("TEST REHEARSAL: placeholder codes were allowed (test_rehearsal: true in the mapping)")
+		w.put("Documents carrying a placeholder code", r.PlaceholderDocuments)
+		w.put("None of them may go to the real archive: load the national code server's exports and remove test_rehearsal (Warnings sheet, rule rehearsal-placeholder, says which code of each).")
+	}
 	if r.StateCounts != nil {
 		w.put()
 		w.head(false, "Delivery, whole run (state store)", "Loaded", "Pending", "Rejected", "Skipped", "", "", "")
@@ -446,6 +455,7 @@ func (r *Report) settingsRows(w *rowWriter) {
 	w.put("Started ("+s.zone()+")", s.local(s.Started))
 	w.put("Finished ("+s.zone()+")", s.local(s.Finished))
 	w.put("Personal data shown", yesNo(s.PersonalData))
+	w.put("Test rehearsal (placeholder codes allowed)", yesNo(s.TestRehearsal))
 	w.put("Signed with", s.Signer)
 	w.put("Signing workers", s.SigningWorkers)
 	names := make([]string, 0, len(s.CodeSets))

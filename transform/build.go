@@ -68,6 +68,9 @@ func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fie
 		}
 	}
 	w.b.Truncate(headerEnd)
+	if len(h.placeholders) > 0 && !t.s.TestRehearsal {
+		return nil, &PlaceholderError{Reasons: h.placeholders}
+	}
 	bodyDigest := writeBody(&w, h.ids.Document, xhtml, js)
 	doc := w.b.Bytes()
 	return &Output{Kind: h.kind, OID: h.ids.Document, SetID: h.ids.Set, Version: h.version,
@@ -89,7 +92,7 @@ func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, erro
 	var tasks []any
 	for _, st := range r.ServiceTasks {
 		tasks = append(tasks, map[string]any{
-			"palvelutehtava": t.codeObj(kanta.SetServiceTask, st.ServiceTask),
+			"palvelutehtava": t.codeObj(h, kanta.SetServiceTask, st.ServiceTask),
 			"palvelunjarjestajan_palveluyksikko": []any{map[string]any{
 				"palveluyksikon_nimi":      orgObj(st.Unit),
 				"asiakkuuden_alkamispvm":   isoDay(st.Start),
@@ -98,12 +101,12 @@ func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, erro
 		})
 	}
 	client := clientFact(r.Client, t.temporaryIDSystem())
-	client["sukupuoli"] = t.codeObj(kanta.SetSex, r.Client.Sex)
+	client["sukupuoli"] = t.codeObj(h, kanta.SetSex, r.Client.Sex)
 	if c := contactFacts(r.Client); c != nil {
 		client["yhteystiedot"] = c
 	}
 	if r.Client.Municipality != "" && !r.Client.NonDisclosure { // not shown under non-disclosure (Sosmeta's note on turvakielto)
-		client["kotikunta"] = map[string]any{"kunta": t.codeObj(kanta.SetMunicipality, r.Client.Municipality)}
+		client["kotikunta"] = map[string]any{"kunta": t.codeObj(h, kanta.SetMunicipality, r.Client.Municipality)}
 	}
 	facts := map[string]any{
 		"asiakkuuden_yksilointitunnus": map[string]any{"system": "urn:oid:" + t.s.Custodian.OID, "value": ids.Relationship},
@@ -148,12 +151,12 @@ func (t *Transformer) Case(c kanta.Case, ids IDs) (*Output, error) {
 	}
 	info := map[string]any{
 		"asiatunnus":     map[string]any{"system": "urn:oid:" + t.s.Custodian.OID, "value": ids.Case},
-		"nimi":           t.codeObj(kanta.SetCaseName, c.Name),
-		"tila":           t.codeObj(kanta.SetCaseStatus, c.Status),
+		"nimi":           t.codeObj(h, kanta.SetCaseName, c.Name),
+		"tila":           t.codeObj(h, kanta.SetCaseStatus, c.Status),
 		"avauspaiva":     isoDay(c.Opened),
 		"paattymispaiva": isoDay(c.Closed),
 		"yhteinen_asia":  len(c.Clients) > 1,
-		"palvelutehtava": t.codeObj(kanta.SetServiceTask, c.ServiceTask),
+		"palvelutehtava": t.codeObj(h, kanta.SetServiceTask, c.ServiceTask),
 	}
 	if c.Name == "99" {
 		info["lisatieto_luokkaan_muu"] = c.NameOther
@@ -194,7 +197,7 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 	}
 	facts := map[string]any{
 		"asiakas":        clientFact(doc.Client, t.temporaryIDSystem()),
-		"palvelutehtava": t.codeObj(kanta.SetServiceTask, doc.ServiceTask),
+		"palvelutehtava": t.codeObj(h, kanta.SetServiceTask, doc.ServiceTask),
 	}
 	if author.FamilyName != "" || author.GivenNames != "" {
 		facts["laatija"] = map[string]any{"sukunimi": author.FamilyName, "etunimet": author.GivenNames, "tehtavanimike": author.Title}
@@ -202,7 +205,7 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 	if len(doc.SocialServices) > 0 {
 		var ss []any
 		for _, s := range doc.SocialServices {
-			ss = append(ss, t.codeObj(kanta.SetSocialService, s))
+			ss = append(ss, t.codeObj(h, kanta.SetSocialService, s))
 		}
 		facts["sosiaalipalvelu"] = ss
 	}

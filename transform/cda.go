@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,19 @@ type Settings struct {
 	Location  *time.Location
 	CodeSets  *kanta.CodeSets
 	Schemas   *Schemas
+	// TestRehearsal builds documents with placeholder codes (each says so,
+	// Output.Placeholders); otherwise such a document is refused with a
+	// *PlaceholderError before anything could sign it.
+	TestRehearsal bool
+}
+
+// PlaceholderError refuses a document that carries a code no real archive
+// document may carry (kanta.CodeSet.Placeholder says why).
+type PlaceholderError struct{ Reasons []string }
+
+func (e *PlaceholderError) Error() string {
+	return "it would carry a placeholder code: " + strings.Join(e.Reasons, "; ") +
+		"; load the national code server's export under codesets:, or declare `test_rehearsal: true` to rehearse with placeholders"
 }
 
 // IDs are the identifiers a document is built with. Transform does not mint
@@ -59,6 +73,10 @@ type Output struct {
 	BodyDigest   []byte // SHA-256 of the nonXMLBody's exclusive canonical form
 	header       *header
 }
+
+// Placeholders says, for each placeholder code the document carries, why it
+// is one (empty for a document the real archive may take).
+func (o *Output) Placeholders() []string { return o.header.placeholders }
 
 // Transformer builds archive documents.
 type Transformer struct {
@@ -103,19 +121,35 @@ func isoDay(tm time.Time) string {
 	return tm.Format("2006-01-02")
 }
 
-func (t *Transformer) code(set, code string) []string {
+// code gives the attributes of a coded element, and notes a placeholder code
+// on the document's header (h may be nil for the frame, which repeats the
+// document's codes).
+func (t *Transformer) code(h *header, set, code string) []string {
 	cs := t.s.CodeSets.Get(set)
+	h.notePlaceholder(cs, code)
 	d, _ := cs.Display(code)
-	return []string{"code", code, "codeSystem", cs.Version, "codeSystemName", cs.Title, "displayName", d}
+	return []string{"code", code, "codeSystem", cs.CodeSystem(), "codeSystemName", cs.Title, "displayName", d}
 }
 
-func (t *Transformer) codeObj(set, code string) map[string]any {
+// codeObj is a code of the structured form, noted as code does.
+func (t *Transformer) codeObj(h *header, set, code string) map[string]any {
 	if code == "" {
 		return nil
 	}
 	cs := t.s.CodeSets.Get(set)
+	h.notePlaceholder(cs, code)
 	d, _ := cs.Display(code)
-	return map[string]any{"system": "urn:oid:" + cs.Version, "code": code, "display": d}
+	return map[string]any{"system": "urn:oid:" + cs.CodeSystem(), "code": code, "display": d}
+}
+
+// notePlaceholder records a code no real archive document may carry.
+func (h *header) notePlaceholder(cs *kanta.CodeSet, code string) {
+	if h == nil || code == "" {
+		return
+	}
+	if why := cs.Placeholder(code); why != "" && !slices.Contains(h.placeholders, why) {
+		h.placeholders = append(h.placeholders, why)
+	}
 }
 
 func orgObj(o kanta.Organisation) map[string]any {
@@ -143,6 +177,7 @@ type header struct {
 	serviceTask   string
 	contentSpec   string
 	hasStructured bool
+	placeholders  []string // why each placeholder code the document carries is one
 }
 
 func (t *Transformer) writeHeader(w *xw, h *header) {
@@ -158,12 +193,12 @@ func (t *Transformer) writeHeader(w *xw, h *header) {
 	if h.generalType == "" {
 		w.empty("code", "nullFlavor", "NA")
 	} else {
-		w.empty("code", t.code(kanta.SetDocumentType, h.generalType)...)
+		w.empty("code", t.code(h, kanta.SetDocumentType, h.generalType)...)
 	}
 	w.nl()
 	w.empty("effectiveTime", "value", t.ts(h.effective))
 	w.nl()
-	w.empty("confidentialityCode", t.code(kanta.SetConfidentiality, h.confidential)...)
+	w.empty("confidentialityCode", t.code(h, kanta.SetConfidentiality, h.confidential)...)
 	w.nl()
 	w.empty("languageCode", "code", "fi")
 	w.nl()
@@ -172,7 +207,7 @@ func (t *Transformer) writeHeader(w *xw, h *header) {
 	w.empty("versionNumber", "value", itoa(h.version))
 	w.nl()
 	for _, c := range h.clients {
-		t.writeRecordTarget(w, c)
+		t.writeRecordTarget(w, h, c)
 	}
 	w.open("author")
 	if h.authorTime.IsZero() {
@@ -264,7 +299,7 @@ func (t *Transformer) writeHeader(w *xw, h *header) {
 	t.writeLocalHeader(w, h)
 }
 
-func (t *Transformer) writeRecordTarget(w *xw, c kanta.Client) {
+func (t *Transformer) writeRecordTarget(w *xw, h *header, c kanta.Client) {
 	w.open("recordTarget")
 	w.open("patientRole")
 	t.writeClientID(w, c)
@@ -278,7 +313,7 @@ func (t *Transformer) writeRecordTarget(w *xw, c kanta.Client) {
 	}
 	w.elem("family", c.FamilyName)
 	w.close("name")
-	t.writeSexAndBirth(w, c)
+	t.writeSexAndBirth(w, h, c)
 	w.close("patient")
 	w.close("patientRole")
 	w.close("recordTarget")
@@ -296,9 +331,9 @@ func (t *Transformer) writeClientID(w *xw, c kanta.Client) {
 }
 
 // writeSexAndBirth writes administrativeGenderCode and birthTime, where known.
-func (t *Transformer) writeSexAndBirth(w *xw, c kanta.Client) {
+func (t *Transformer) writeSexAndBirth(w *xw, h *header, c kanta.Client) {
 	if c.Sex != "" {
-		w.empty("administrativeGenderCode", t.code(kanta.SetSex, c.Sex)...)
+		w.empty("administrativeGenderCode", t.code(h, kanta.SetSex, c.Sex)...)
 	}
 	if !c.BirthDate.IsZero() {
 		w.empty("birthTime", "value", day(c.BirthDate))
@@ -319,12 +354,12 @@ func (t *Transformer) writeLocalHeader(w *xw, h *header) {
 	w.open("hl7fi:localSocialHeader")
 	w.nl()
 	if h.specificType != "" {
-		w.empty("hl7fi:specificDocumentType", t.code(kanta.SetSpecificDocumentType, h.specificType)...)
+		w.empty("hl7fi:specificDocumentType", t.code(h, kanta.SetSpecificDocumentType, h.specificType)...)
 		w.nl()
 	}
 	w.empty("hl7fi:creationTime", "value", t.ts(h.effective))
 	w.nl()
-	w.empty("hl7fi:documentGroup", t.code(kanta.SetDocumentGroup, h.group)...)
+	w.empty("hl7fi:documentGroup", t.code(h, kanta.SetDocumentGroup, h.group)...)
 	w.nl()
 	w.empty("hl7fi:fileFormat", "code", "2", "codeSystem", "1.2.246.537.6.1502.201601", "codeSystemName", "Sosiaalihuolto - Asiakirjan näyttömuodon formaatti", "displayName", "XHTML_1.1")
 	w.nl()
@@ -335,7 +370,7 @@ func (t *Transformer) writeLocalHeader(w *xw, h *header) {
 	w.empty("hl7fi:softwareSupport", "moderator", t.s.Moderator, "product", t.s.Product, "version", t.s.Version)
 	w.nl()
 	if h.serviceTask != "" {
-		w.empty("hl7fi:functionCode", t.code(kanta.SetServiceTask, h.serviceTask)...)
+		w.empty("hl7fi:functionCode", t.code(h, kanta.SetServiceTask, h.serviceTask)...)
 		w.nl()
 	}
 	w.empty("hl7fi:recordStatus", "code", "3", "codeSystem", "1.2.246.537.5.40154.2008", "codeSystemName", "eArkisto - Asiakirjan valmistumisen tila", "displayName", "Arkistointivalmis")

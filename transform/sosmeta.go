@@ -188,7 +188,7 @@ func (s *Schemas) AddTypesTo(set *kanta.CodeSet) error {
 		if err != nil {
 			return err
 		}
-		set.Add(code, name)
+		set.AddNational(code, name) // the Sosmeta export is national
 	}
 	set.Sources = append(set.Sources, "sosmeta:"+s.dir)
 	return nil

@@ -291,3 +291,35 @@ func TestRelatedPersons(t *testing.T) {
 		t.Error("a related person's phone under non-disclosure is in the document")
 	}
 }
+
+// A document carrying a placeholder code is refused outside a test
+// rehearsal, before anything could sign it; in a rehearsal it is built and
+// says which code is a placeholder and why. The client-relationship and the
+// structured plan document carry only national codes.
+func TestPlaceholderCodesAreRefusedOutsideARehearsal(t *testing.T) {
+	docs := transformtest.Build(t, transformtest.NewTransformer(t, testenv.Sosmeta()))
+	for name, want := range map[string]string{
+		"client-relationship":          "",
+		"client-document-structured":   "",
+		"case-shared":                  `code "91" of case-name`,
+		"client-document-display-only": `code "17" of document-type is not confirmed nationally`,
+	} {
+		got := strings.Join(docs[name].Placeholders(), "; ")
+		if (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("%s: placeholders %q, want %q", name, got, want)
+		}
+	}
+	if strings.Contains(string(docs["case-shared"].XML), "1.2.246.537.6.1265.2") || strings.Contains(string(docs["case-shared"].StructuredJS), "1265.2") {
+		t.Error("the case-name set is named with a version nobody stated")
+	}
+
+	strict := transformtest.NewStrictTransformer(t, testenv.Sosmeta())
+	_, err := strict.Document(transformtest.DisplayOnlyDocument(), transform.IDs{Document: "1.2.246.10.99999991.95.1.3.2", Case: "1.2.246.10.99999991.95.1.2.1"})
+	var pe *transform.PlaceholderError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "test_rehearsal") {
+		t.Errorf("a type-17 document outside a rehearsal: %v; want a PlaceholderError", err)
+	}
+	if _, err := strict.Document(transformtest.PlanDocument(), transform.IDs{Document: "1.2.246.10.99999991.95.1.3.1", Case: "1.2.246.10.99999991.95.1.2.1"}); err != nil {
+		t.Errorf("the plan document, national codes only: %v", err)
+	}
+}

@@ -43,7 +43,14 @@ func checkCommand(c *cli) *cobra.Command {
 				from = append(from, k.Label+" from "+strings.Join(mapping.SourceNames(blocks), ", "))
 			}
 		}
-		fmt.Fprintf(stdout, "%s: ok (%s; %s; cut-off %s)\n", *file, m.System, strings.Join(from, ", "), m.Cutoff.Format("2006-01-02"))
+		for _, p := range m.Placeholders {
+			fmt.Fprintf(stderr, "note: %v\n", p)
+		}
+		rehearsal := ""
+		if m.TestRehearsal {
+			rehearsal = fmt.Sprintf("; TEST REHEARSAL: %d placeholder code(s) named, documents carrying one are counted in the report and may not go to the real archive", len(m.Placeholders))
+		}
+		fmt.Fprintf(stdout, "%s: ok (%s; %s; cut-off %s%s)\n", *file, m.System, strings.Join(from, ", "), m.Cutoff.Format("2006-01-02"), rehearsal)
 		return nil
 	}
 	return cmd

@@ -60,7 +60,7 @@ func reportFromState(st state.Store, showPersonal bool) (*report.Report, error) 
 	started, _ := time.Parse(time.RFC3339, setting("first_start"))
 	rep := report.New(report.Settings{
 		Command: "kantamig report (from the state store)", MappingFile: setting("mapping_file"), MappingSHA256: setting("mapping_sha256"),
-		Cutoff: setting("cutoff"), TimeZone: setting("time_zone"), Version: version, Started: started, PersonalData: showPersonal,
+		Cutoff: setting("cutoff"), TimeZone: setting("time_zone"), TestRehearsal: setting("test_rehearsal") == "true", Version: version, Started: started, PersonalData: showPersonal,
 	})
 	loaded, err := pipeline.Account(st, rep, 0)
 	if err != nil {
