@@ -139,3 +139,29 @@ func TestPlaceholderCodes(t *testing.T) {
 		t.Errorf("another set's export: %v", err)
 	}
 }
+
+// docs/national-rules.md repeats kanta.NationalRules word for word.
+func TestNationalRulesAreDocumented(t *testing.T) {
+	data, err := os.ReadFile("../docs/national-rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, r := range NationalRules {
+		name := ""
+		if r.Rule != "" {
+			name = "`" + r.Rule + "`"
+			if RuleKind(r.Rule) == "" {
+				t.Errorf("national rule %s is not in Rules", r.Rule)
+			}
+		}
+		line := "| " + name + " | " + r.Path + " | " + r.Source + " | " + r.Effect + " |"
+		if !strings.Contains(string(data), line+"\n") {
+			t.Errorf("docs/national-rules.md lacks the line\n%s", line)
+		}
+		rows++
+	}
+	if got := strings.Count(string(data), "\n| ") - 1; got != rows { // less the header
+		t.Errorf("docs/national-rules.md has %d rows, kanta.NationalRules %d", got, rows)
+	}
+}

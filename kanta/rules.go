@@ -58,7 +58,6 @@ const (
 	// Warnings: the record loads, with a note.
 	RuleXMLChar              = "xml-char"
 	RuleFallbackCode         = "fallback-code"
-	RuleTemporaryID          = "temporary-id"
 	RuleSexCode              = "sex-code"
 	RuleBeforeBirth          = "before-birth"
 	RuleNonDisclosure        = "non-disclosure"
@@ -103,6 +102,8 @@ var Rules = []RuleInfo{
 	{RuleHetuDate, "mapping", RuleRejects, "identity code: impossible birth date"},
 	{RuleHetuIndividual, "mapping", RuleRejects, "identity code: individual number below 002"},
 	{RuleHetuCheck, "mapping", RuleRejects, "identity code: wrong check character"},
+	{RuleOldIdentityCode, "mapping", RuleRejects, "a pre-joining (old) client relationship without the identity code: a temporary identifier is not enough (national rule)"},
+	{RuleOldBirthDate, "mapping", RuleRejects, "a pre-joining (old) client relationship without the birth date (national rule)"},
 	{RuleCutoff, "mapping", RuleSkips, "skipped: created on or after the cut-off"},
 	{RuleAddressEnded, "mapping", RuleSkips, "skipped: a former address, which the relationship document does not keep"},
 	{RuleDuplicateKey, "resolve", RuleRejects, "a second record with a key already read"},
@@ -129,7 +130,6 @@ var Rules = []RuleInfo{
 	{RuleArchiveRejected, "load", RuleFails, "the archive refused the document for good"},
 	{RuleXMLChar, "mapping", RuleWarns, "characters XML cannot carry were removed"},
 	{RuleFallbackCode, "mapping", RuleWarns, "an unmapped value took the declared fallback code"},
-	{RuleTemporaryID, "mapping", RuleWarns, "a client known by a temporary identifier only"},
 	{RuleSexCode, "mapping", RuleWarns, "the sex given contradicts the identity code's"},
 	{RuleBeforeBirth, "mapping", RuleWarns, "a record dated before its client was born"},
 	{RuleNonDisclosure, "mapping", RuleWarns, "contact data left out of a client's document under non-disclosure"},

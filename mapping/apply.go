@@ -440,18 +440,19 @@ func (em *EntityMapping) Client(rec extract.Record) (kanta.Relationship, *Outcom
 		parsed = p
 		c.IdentityCode = hetu
 	case c.TemporaryID != "":
+		// Every relationship kantamig carries is old (begun before joining),
+		// and an old one needs the identity code (kanta.NationalRules).
 		c.TemporaryOnly = true
-		note := "client has only a temporary identifier"
-		if _, err := kanta.ParseIdentityCode(c.TemporaryID); err != nil {
-			note += "; it does not pass the identity-code check (" + err.Error() + "), accepted as the archive's samples do"
-		}
-		a.out.Warnings = append(a.out.Warnings, Finding{Field: "temporary_id", Rule: kanta.RuleTemporaryID, Reason: note})
+		a.fail(reject("identity_code", kanta.RuleOldIdentityCode, "the client is known only by a temporary identifier, and an old (pre-joining) client relationship must carry the identity code (national rule, Sosmeta note on henkilotunnus): add the identity code in the source, if the population register gives one"))
 	default:
 		a.fail(reject("identity_code", kanta.RuleRequired, "the client has neither an identity code nor a temporary identifier"))
 	}
 	c.BirthDate = a.date("birth_date")
 	if c.BirthDate.IsZero() && !parsed.BirthDate.IsZero() {
 		c.BirthDate = parsed.BirthDate
+	}
+	if c.BirthDate.IsZero() && c.IdentityCode != "" && a.out.Reject == nil {
+		a.fail(reject("birth_date", kanta.RuleOldBirthDate, "an old (pre-joining) client relationship must carry the birth date (national rule, Sosmeta note on syntymaaika)"))
 	}
 	c.Sex = a.code("sex")
 	if c.Sex == "" && parsed.Code != "" {

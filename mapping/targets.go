@@ -36,7 +36,7 @@ type target struct {
 var targets = map[kanta.Entity][]target{
 	kanta.EntityClient: {
 		{name: "identity_code", kind: kindText, doc: "personal identity code (henkilötunnus); this or temporary_id is required"},
-		{name: "temporary_id", kind: kindText, doc: "temporary identifier (tilapäinen yksilöintitunnus); accepted and flagged"},
+		{name: "temporary_id", kind: kindText, doc: "temporary identifier (tilapäinen yksilöintitunnus); a client with only this is rejected, as an old relationship needs the identity code"},
 		{name: "family_name", kind: kindText, required: true, doc: "family name"},
 		{name: "given_names", kind: kindText, required: true, doc: "given names"},
 		{name: "calling_name", kind: kindText, doc: "calling name; defaults to the first given name"},

@@ -229,7 +229,10 @@ func (s *stager) transformFailed(row *state.Record, err error) error {
 	rule := kanta.RuleTransform
 	var se *transform.StructureError
 	var pe *transform.PlaceholderError
+	var ne *transform.NationalRuleError
 	switch {
+	case errors.As(err, &ne):
+		rule = ne.Rule
 	case errors.As(err, &se):
 		rule = kanta.RuleStructuredForm
 	case errors.As(err, &pe):

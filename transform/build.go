@@ -80,6 +80,9 @@ func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fie
 // Relationship builds the client-relationship document (Asiakkuusasiakirja,
 // document group 1) of a client.
 func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, error) {
+	if err := oldRelationshipRules(r); err != nil {
+		return nil, err
+	}
 	if ids.Set == "" {
 		ids.Set = ids.Document
 	}
@@ -277,4 +280,28 @@ func relatedFacts(ps []kanta.RelatedPerson) []any {
 		out = append(out, f)
 	}
 	return out
+}
+
+// NationalRuleError refuses a document that breaks a national rule JSON
+// Schema cannot express (kanta.NationalRules).
+type NationalRuleError struct {
+	Rule   string
+	Reason string
+}
+
+func (e *NationalRuleError) Error() string { return e.Reason }
+
+// oldRelationshipRules applies the national rules of an old (pre-joining)
+// client relationship: the identity code and the birth date are required.
+func oldRelationshipRules(r kanta.Relationship) error {
+	if !r.Old {
+		return nil
+	}
+	if r.Client.IdentityCode == "" {
+		return &NationalRuleError{Rule: kanta.RuleOldIdentityCode, Reason: "an old client relationship must carry the identity code, not only a temporary identifier (Sosmeta note on henkilotunnus)"}
+	}
+	if r.Client.BirthDate.IsZero() {
+		return &NationalRuleError{Rule: kanta.RuleOldBirthDate, Reason: "an old client relationship must carry the birth date (Sosmeta note on syntymaaika)"}
+	}
+	return nil
 }

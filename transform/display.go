@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"github.com/kantamig/kantamig/kanta"
 	"strings"
 	"time"
 )
@@ -131,6 +132,10 @@ func leafText(m map[string]any) (string, bool) {
 		return d, true
 	}
 	if v, ok := m["value"].(string); ok && len(m) <= 2 {
+		if m["system"] == idRootHetu {
+			// Masked, as the real archive samples show it (kanta.NationalRules).
+			return kanta.MaskIdentityCode(v), true
+		}
 		return v, true
 	}
 	return "", false

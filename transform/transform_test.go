@@ -323,3 +323,54 @@ func TestPlaceholderCodesAreRefusedOutsideARehearsal(t *testing.T) {
 		t.Errorf("the plan document, national codes only: %v", err)
 	}
 }
+
+// Every national rule kanta.NationalRules lists is applied: a document that
+// breaks one is refused with its rule, and a document that keeps it shows so.
+func TestNationalRules(t *testing.T) {
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
+	unit := kanta.Organisation{OID: "1.2.246.10.99999991.10.100", Name: "Yksikkö"}
+	ids := transform.IDs{Document: "1.2.3.3.1", Relationship: "1.2.3.1.1"}
+	start := time.Date(2010, 2, 1, 0, 0, 0, 0, time.UTC)
+	noBirth := transformtest.TestPerson(3)
+	noBirth.BirthDate = time.Time{}
+	for _, tc := range []struct {
+		name string
+		c    kanta.Client
+		rule string
+	}{
+		{"temporary identifier only", transformtest.TempOnly, kanta.RuleOldIdentityCode},
+		{"no birth date", noBirth, kanta.RuleOldBirthDate},
+	} {
+		_, err := tr.Relationship(kanta.Relationship{Client: tc.c, Start: start, Old: true, Unit: unit}, ids)
+		var ne *transform.NationalRuleError
+		if !errors.As(err, &ne) || ne.Rule != tc.rule {
+			t.Errorf("%s: %v; want rule %s", tc.name, err, tc.rule)
+		}
+	}
+
+	// An old relationship says so, may go without service tasks, and its
+	// display form masks the identity code that the header and the
+	// structured form keep whole.
+	c := transformtest.TestPerson(4)
+	out, err := tr.Relationship(kanta.Relationship{Client: c, Start: start, Old: true, Unit: unit}, ids)
+	if err != nil {
+		t.Fatalf("an old relationship without service tasks: %v", err)
+	}
+	js, display := string(out.StructuredJS), string(out.DisplayForm)
+	if !strings.Contains(js, `"vanha_asiakkuus":true`) || strings.Contains(js, "sosiaalihuollon_palvelutehtava") {
+		t.Errorf("structured form: %s", js)
+	}
+	masked := c.IdentityCode[:6] + "*****"
+	if strings.Contains(display, c.IdentityCode) || !strings.Contains(display, masked) {
+		t.Errorf("the display form shows the identity code %s, or not masked as %s", c.IdentityCode, masked)
+	}
+	if !strings.Contains(js, c.IdentityCode) || !strings.Contains(string(out.XML), `extension="`+c.IdentityCode+`"`) {
+		t.Error("the structured form or the header lost the identity code")
+	}
+	for name, doc := range transformtest.Build(t, tr) {
+		if strings.Contains(string(doc.DisplayForm), "150467-946P") {
+			t.Errorf("%s: the display form shows an identity code unmasked", name)
+		}
+	}
+	// Non-disclosure: TestContactDataAndNonDisclosure and TestSeveralAddresses.
+}

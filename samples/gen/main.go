@@ -217,7 +217,7 @@ func main() {
 	clients[15].ok = false
 	plant("client", clients[15].key, "required", "family name missing")
 	clients[19].hetu, clients[19].temp = "", withCheck("150312", "A", 990)[:10]+"X"
-	warn("client", clients[19].key, "temporary-id", "client known only by a temporary identifier")
+	plant("client", clients[19].key, "old-relationship-identity-code", "client known only by a temporary identifier: an old relationship needs the identity code (national rule)")
 	clients[23].endReason = "Muutti\x07 toiselle paikkakunnalle"
 	clients[23].end = clients[23].start.AddDate(1, 0, 0)
 	warn("client", clients[23].key, "xml-char", "a control character (U+0007) in the end reason")
@@ -351,6 +351,19 @@ func main() {
 		}
 	}
 	plant("document", notMember.key, "case-client", "document filed under another client's case")
+
+	// An old relationship needs the identity code (a national rule): the
+	// client known only by a temporary identifier is rejected, and its cases
+	// and documents with it. Marked after the documents are made, so that the
+	// sample data stay as they were before the rule was applied.
+	tempOnly := clients[19]
+	tempOnly.ok = false
+	for _, k := range cases {
+		if k.owner == tempOnly && k.ok {
+			k.ok = false
+			consequence("case", k.key, "case of a client that is not migrated")
+		}
+	}
 
 	// Expected outcomes, computed from what was planted.
 	planted := map[string]string{}
