@@ -102,12 +102,20 @@ func TestFourShardsMatchOneProcess(t *testing.T) {
 
 	env := append(e.env, "KANTAMIG_STATE_DSN="+pg.DSN+"?search_path=proof")
 	const n = 4
+	// Each worker has a token of its own, the same key in a copy of the
+	// token's files, as each machine of a sharded run reaches the HSM on its
+	// own: SoftHSM2's file store is not made for several processes writing
+	// one token at once (it fails now and then with CKR_GENERAL_ERROR).
+	tokens := make([]string, n)
+	for i := range tokens {
+		tokens[i] = copyToken(t, filepath.Join(dir, fmt.Sprintf("token-%d", i)))
+	}
 	shardCmd := func(i int) (*exec.Cmd, *bytes.Buffer) {
 		cmd := exec.Command(e.bin, "run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", "postgres:",
 			"--sink", "kanta:https://"+ln.Addr().String(), "--processing-code", "T",
 			"--tls-ca", files.CA, "--tls-cert", files.ClientCert, "--tls-key", files.ClientKey,
 			"--shard", fmt.Sprintf("%d/%d", i, n), "--report", filepath.Join(dir, fmt.Sprintf("shard-%d-report.xlsx", i)))
-		cmd.Env = env
+		cmd.Env = append(env, "SOFTHSM2_CONF="+tokens[i])
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		return cmd, &out
@@ -198,4 +206,23 @@ func TestFourShardsMatchOneProcess(t *testing.T) {
 	if strings.Contains(string(out), "kantamig-test-pg") {
 		t.Error("status shows the store's password")
 	}
+}
+
+// copyToken copies the test token's files (SOFTHSM2_CONF's token folder)
+// into dir and returns the configuration file of the copy.
+func copyToken(t *testing.T, dir string) string {
+	t.Helper()
+	conf := os.Getenv("SOFTHSM2_CONF")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", filepath.Join(filepath.Dir(conf), "tokens"), filepath.Join(dir, "tokens")).CombinedOutput(); err != nil {
+		t.Fatalf("copying the token: %v %s", err, out)
+	}
+	copyConf := filepath.Join(dir, "softhsm2.conf")
+	text := "directories.tokendir = " + filepath.Join(dir, "tokens") + "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
+	if err := os.WriteFile(copyConf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return copyConf
 }
