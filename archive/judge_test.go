@@ -44,7 +44,7 @@ func signedSet(t *testing.T) (map[string][]byte, map[string][]byte) {
 			t.Fatal(err)
 		}
 		docs[name] = signed
-		frames[name] = tr.Frame(out, transform.FrameParams{MessageRoot: "1.2.3.4", MessageNumber: "1", Created: time.Now()})
+		frames[name] = tr.Frame(out, transform.FrameParams{MessageRoot: "1.2.3.4", MessageNumber: "1", Created: time.Now()}, signed)
 	}
 	return docs, frames
 }
@@ -97,5 +97,45 @@ func TestJudgeEnforcesTheArchiveRules(t *testing.T) {
 	bad := bytes.Replace(docs["client-relationship"], []byte(`representation="B64">PGRp`), []byte(`representation="B64">PGRq`), 1)
 	if _, err := NewJudge().Archive(bad, frames["client-relationship"]); err == nil || !strings.Contains(err.Error(), "signature") {
 		t.Errorf("tampered document: %v", err)
+	}
+}
+
+// The frame alone is the message: the archive takes the signed document out
+// of the frame's MIME body, byte for byte, and judges it; a frame whose
+// body is missing, names another document or carries a changed one is refused.
+func TestTheFrameCarriesTheDocument(t *testing.T) {
+	docs, frames := signedSet(t)
+	for name, frame := range frames {
+		inside, err := DocumentOfFrame(frame)
+		if err != nil || !bytes.Equal(inside, docs[name]) {
+			t.Errorf("%s: the document inside the frame is not the signed one (%v)", name, err)
+		}
+	}
+	j := NewJudge()
+	if oid, dup, err := j.ArchiveMessage(frames["client-relationship"]); err != nil || dup || oid == "" {
+		t.Fatalf("the relationship's message: %q %v %v", oid, dup, err)
+	}
+	frame := string(frames["client-document-display-only"])
+	start := strings.Index(frame, `<text mediaType="multipart/related">`)
+	end := strings.Index(frame[start:], "</text>") + start
+	body := frame[start:end]
+	lines := strings.Split(body, "\n")
+	mid := len(lines) / 2 // a Base64 line of the document
+	changed := []rune(lines[mid])
+	if changed[10] == 'A' {
+		changed[10] = 'B'
+	} else {
+		changed[10] = 'A'
+	}
+	lines[mid] = string(changed)
+	for _, tc := range []struct{ name, frame, want string }{
+		{"no MIME body", frame[:start] + `<text mediaType="multipart/related"/>` + frame[end+len("</text>"):], "not multipart/related"},
+		{"another document's id", strings.Replace(frame, "Content-ID: &lt;", "Content-ID: &lt;9.", 1), "no part with Content-ID"},
+		{"a changed document", frame[:start] + strings.Join(lines, "\n") + frame[end:], ""},
+	} {
+		_, _, err := j.ArchiveMessage([]byte(tc.frame))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v; want a refusal naming %q", tc.name, err, tc.want)
+		}
 	}
 }

@@ -53,6 +53,10 @@ func JudgePackage(dir string) (*PackageResult, error) {
 			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d: %v", line, err))
 			continue
 		}
+		if err := sameDocument(doc, frame); err != nil {
+			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d (%s): %v", line, e.OID, err))
+			continue
+		}
 		if _, err := j.Archive(doc, frame); err != nil {
 			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d (%s): %v", line, e.OID, err))
 		}

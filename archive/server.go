@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,12 +14,11 @@ import (
 	"time"
 )
 
-// The archive protocol kantamig speaks (the real interface's packaging was
-// not available; DOMAIN §5): one message per document, POST /archive with a
-// multipart/related body whose first part is the RCMR_IN200002FI01 frame
-// (Content-ID <frame>) and whose second is the signed CDA document
-// (Content-ID <document>, the part the frame's text@mediaType
-// "multipart/related" refers to). Answers: 200 {"result":"accepted"} or
+// The archive protocol kantamig speaks (the real interface's outer
+// transport was not available; DOMAIN §5): one message per document, POST
+// /archive whose body is the RCMR_IN200002FI01 frame (text/xml), the signed
+// CDA document inside it as a MIME body in clinicalDocument/text
+// (DocumentOfFrame). Answers: 200 {"result":"accepted"} or
 // {"result":"duplicate"}; 422 {"error": reason} when the archive refuses the
 // document (sending again will not help); 5xx when it cannot take it now.
 
@@ -186,32 +184,16 @@ func (s *Server) keep(oid string, doc, frame []byte) error {
 }
 
 func readMessage(r *http.Request) (frame, doc []byte, err error) {
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/related" {
-		return nil, nil, fmt.Errorf("the body must be multipart/related")
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || (mt != "text/xml" && mt != "application/xml") {
+		return nil, nil, fmt.Errorf("the body must be the frame, text/xml")
 	}
-	mr := multipart.NewReader(io.LimitReader(r.Body, 64<<20), params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading the message: %v", err)
-		}
-		data, err := io.ReadAll(p)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading the message: %v", err)
-		}
-		switch p.Header.Get("Content-ID") {
-		case "<frame>":
-			frame = data
-		case "<document>":
-			doc = data
-		}
+	frame, err = io.ReadAll(io.LimitReader(r.Body, 96<<20))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the message: %v", err)
 	}
-	if frame == nil || doc == nil {
-		return nil, nil, fmt.Errorf("the message needs the parts <frame> and <document>")
+	doc, err = DocumentOfFrame(frame)
+	if err != nil {
+		return nil, nil, err
 	}
 	return frame, doc, nil
 }

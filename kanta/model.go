@@ -160,8 +160,16 @@ type Document struct {
 	Confidentiality string
 	Version         int
 	ReplacesKey     string // source key of the version this one replaces
-	Title           string
-	Text            string            // legacy free text, the display form's body
-	Structured      map[string]string // Sosmeta field path -> value, from the mapping
-	Unit            Organisation
+	// CorrectionReason says why a replacing version was made
+	// (hl7fi:reasonOfCorrection); DefaultCorrectionReason when the source
+	// does not say.
+	CorrectionReason string
+	Title            string
+	Text             string            // legacy free text, the display form's body
+	Structured       map[string]string // Sosmeta field path -> value, from the mapping
+	Unit             Organisation
 }
+
+// DefaultCorrectionReason is the reasonOfCorrection of a replacing version
+// whose source gives no reason: the legacy system kept the versions, not why.
+const DefaultCorrectionReason = "Korjattu versio; korjauksen syy ei ole tiedossa (siirretty vanhasta asiakastietojärjestelmästä)"

@@ -64,6 +64,7 @@ const (
 	RuleTypePrefix           = "type-prefix"
 	RuleChangedAfterDelivery = "changed-after-delivery"
 	RuleRehearsalCode        = "rehearsal-placeholder"
+	RuleInferredRequest      = "inferred-service-request"
 )
 
 // Rule kinds: what a finding under a rule does to its record.
@@ -134,6 +135,7 @@ var Rules = []RuleInfo{
 	{RuleBeforeBirth, "mapping", RuleWarns, "a record dated before its client was born"},
 	{RuleNonDisclosure, "mapping", RuleWarns, "contact data left out of a client's document under non-disclosure"},
 	{RuleTypePrefix, "mapping", RuleWarns, "a specific type that does not belong to the general type"},
+	{RuleInferredRequest, "transform", RuleWarns, "a case document or replacing version sent with the inferred service request SP17: no source confirms its own, and the mapping states none (service_requests)"},
 	{RuleRehearsalCode, "transform", RuleWarns, "test rehearsal: the document carries a placeholder code, which the real archive would refuse"},
 	{RuleChangedAfterDelivery, "stage", RuleWarns, "a record delivered in an earlier pass of the run whose document would now differ; the archive keeps what it got"},
 }

@@ -559,6 +559,12 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	}
 	d.Version = a.integer("version")
 	d.ReplacesKey = a.ref("replaces")
+	if d.ReplacesKey != "" {
+		d.CorrectionReason = a.text("correction_reason")
+		if d.CorrectionReason == "" {
+			d.CorrectionReason = kanta.DefaultCorrectionReason
+		}
+	}
 	d.Title = a.raw("title")
 	d.Text = a.raw("text")
 	d.Unit = a.unit(m)

@@ -16,17 +16,20 @@ type Config struct {
 	Timezone     string             `yaml:"timezone"`
 	// TestRehearsal lets placeholder codes through (counted in the report);
 	// without it a code that is not national is refused.
-	TestRehearsal bool                       `yaml:"test_rehearsal"`
-	CodeSets      []*CodeSetConfig           `yaml:"codesets"`
-	ValueMaps     map[string]*ValueMapConfig `yaml:"value_maps"`
-	Sources       map[string]*SourceConfig   `yaml:"sources"`
-	Clients       EntityBlocks               `yaml:"clients"`
-	ServiceTasks  EntityBlocks               `yaml:"service_task_relationships"`
-	Related       EntityBlocks               `yaml:"related_persons"`
-	Addresses     EntityBlocks               `yaml:"client_addresses"`
-	Cases         EntityBlocks               `yaml:"cases"`
-	CaseMembers   EntityBlocks               `yaml:"case_members"`
-	Documents     EntityBlocks               `yaml:"documents"`
+	TestRehearsal bool `yaml:"test_rehearsal"`
+	// ServiceRequests are the service requests (1.2.246.537.6.1503) of the
+	// messages no source confirms: case documents and replacing versions.
+	ServiceRequests ServiceRequestsConfig      `yaml:"service_requests"`
+	CodeSets        []*CodeSetConfig           `yaml:"codesets"`
+	ValueMaps       map[string]*ValueMapConfig `yaml:"value_maps"`
+	Sources         map[string]*SourceConfig   `yaml:"sources"`
+	Clients         EntityBlocks               `yaml:"clients"`
+	ServiceTasks    EntityBlocks               `yaml:"service_task_relationships"`
+	Related         EntityBlocks               `yaml:"related_persons"`
+	Addresses       EntityBlocks               `yaml:"client_addresses"`
+	Cases           EntityBlocks               `yaml:"cases"`
+	CaseMembers     EntityBlocks               `yaml:"case_members"`
+	Documents       EntityBlocks               `yaml:"documents"`
 }
 
 // EntityBlocks are the source blocks of one entity: one block (a mapping),
@@ -384,4 +387,12 @@ func (l *StringList) UnmarshalYAML(n ast.Node) error {
 		*l = StringList{unquote(v.String())}
 	}
 	return nil
+}
+
+// ServiceRequestsConfig states the service requests no source confirms; an
+// empty one is inferred (transform.InferredServiceRequest) and the report
+// counts every document sent with it.
+type ServiceRequestsConfig struct {
+	CaseDocument     string `yaml:"case_document"`
+	ReplacingVersion string `yaml:"replacing_version"`
 }

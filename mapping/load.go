@@ -36,6 +36,9 @@ type Mapping struct {
 	CodeSets    *kanta.CodeSets
 	// TestRehearsal: placeholder codes may reach documents, each counted.
 	TestRehearsal bool
+	// ServiceRequests stated for case documents and replacing versions ("":
+	// inferred).
+	ServiceRequests ServiceRequestsConfig
 	// Placeholders are the placeholder codes the mapping itself names (value
 	// maps, constants), for check to list in a test rehearsal.
 	Placeholders []*Error
@@ -281,7 +284,7 @@ func topLevelPositions(data []byte) map[string]Pos {
 	for _, kv := range root.Values {
 		k := kv.Key.String()
 		out[k] = posOf(kv.Value)
-		if sub, ok := kv.Value.(*ast.MappingNode); ok && k == "organisation" {
+		if sub, ok := kv.Value.(*ast.MappingNode); ok && (k == "organisation" || k == "service_requests") {
 			for _, s := range sub.Values {
 				out[k+"."+s.Key.String()] = posOf(s.Value)
 			}
@@ -378,6 +381,21 @@ func (c *compiler) compile() *Mapping {
 		}
 	}
 	m.CodeSets = c.sets
+	m.ServiceRequests = cfg.ServiceRequests
+	for _, sr := range []struct{ key, code string }{
+		{"service_requests.case_document", cfg.ServiceRequests.CaseDocument},
+		{"service_requests.replacing_version", cfg.ServiceRequests.ReplacingVersion},
+	} {
+		if sr.code == "" {
+			continue
+		}
+		set := c.sets.Get(kanta.SetServiceRequest)
+		if err := set.Check(sr.code); err != nil {
+			c.fail(c.top[sr.key], "a code of the service requests (1.2.246.537.6.1503); load its national export for codes beyond SP1 and SP17", "%s: %v", sr.key, err)
+		} else {
+			c.national(c.top[sr.key], set, sr.code, sr.key)
+		}
+	}
 	c.compileValueMaps()
 	for name, sc := range cfg.Sources {
 		if name == GeneratedSource {

@@ -126,6 +126,7 @@ var targets = map[kanta.Entity][]target{
 		{name: "confidentiality", kind: kindCode, codeSet: kanta.SetConfidentiality, doc: "confidentiality; defaults to 6"},
 		{name: "version", kind: kindInt, doc: "version number; defaults to 1, or one more than the replaced version"},
 		{name: "replaces", kind: kindKey, refers: kanta.EntityDocument, doc: "key of the document version this one replaces"},
+		{name: "correction_reason", kind: kindText, doc: "why a replacing version was made (hl7fi:reasonOfCorrection); default: \"" + kanta.DefaultCorrectionReason + "\""},
 		{name: "title", kind: kindText, doc: "title shown in the display form"},
 		{name: "text", kind: kindText, doc: "the legacy text, shown in the display form"},
 		{name: "service_unit_oid", kind: kindText, doc: "service unit OID; defaults to organisation.service_unit"},

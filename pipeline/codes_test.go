@@ -131,3 +131,37 @@ func findDocument(t *testing.T, dir, marker string) string {
 	}
 	return found
 }
+
+// Case documents and replacing versions go with the inferred service
+// request SP17 and are counted, each warned; once the mapping states them,
+// none is.
+func TestInferredServiceRequestsAreCounted(t *testing.T) {
+	rep := dryRunSamples(t, Options{})
+	exp := readExpected(t)
+	xml, err := os.ReadFile(filepath.Join(testenv.Root(), "samples", "legacy", "asiakirjat.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := strings.Count(string(xml), "<korvaa")
+	warned := 0
+	for _, w := range rep.Warnings {
+		if w.Rule == kanta.RuleInferredRequest {
+			warned++
+		}
+	}
+	if n := rep.InferredServiceRequests; n <= exp.Case.WouldLoad || n > exp.Case.WouldLoad+versions || n != warned {
+		t.Errorf("%d inferred service requests (%d warned); want the %d case documents and up to %d replacing versions", n, warned, exp.Case.WouldLoad, versions)
+	}
+	stated := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+		return strings.Replace(s, "test_rehearsal: true\n", "test_rehearsal: true\nservice_requests: {case_document: SP17, replacing_version: SP17}\n", 1)
+	})
+	if rep := dryRunMapping(t, stated, Options{}); rep.InferredServiceRequests != 0 {
+		t.Errorf("stated service requests: %d still counted as inferred", rep.InferredServiceRequests)
+	}
+	wrong := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+		return strings.Replace(s, "test_rehearsal: true\n", "test_rehearsal: true\nservice_requests: {case_document: SP99}\n", 1)
+	})
+	if _, _, err := Load(wrong, testenv.Sosmeta()); err == nil || !strings.Contains(err.Error(), `service_requests.case_document: code "SP99" is not in code set service-request`) {
+		t.Errorf("an unknown service request: %v", err)
+	}
+}

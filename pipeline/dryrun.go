@@ -114,6 +114,7 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 		Custodian: m.Custodian, Organiser: m.Organiser,
 		Moderator: m.Software.Moderator, Product: m.Software.Product, Version: m.Software.Version,
 		Location: m.Location, CodeSets: m.CodeSets, Schemas: schemas, TestRehearsal: m.TestRehearsal,
+		ServiceRequests: transform.ServiceRequests{CaseDocument: m.ServiceRequests.CaseDocument, ReplacingVersion: m.ServiceRequests.ReplacingVersion},
 	})
 	sets := map[string]string{}
 	for _, n := range m.CodeSets.Names() {
@@ -216,7 +217,7 @@ func (r *Runner) stage(ctx context.Context, pass int) error {
 
 // deliver plans the pending documents and signs and delivers them.
 // frame builds a message frame (nil for a sink that never asks for one).
-func (r *Runner) deliver(ctx context.Context, sk sink.Sink, po plan.Options, senders int, frame func(*transform.Output) []byte) (*deliver.Deliverer, error) {
+func (r *Runner) deliver(ctx context.Context, sk sink.Sink, po plan.Options, senders int, frame func(*transform.Output, []byte) []byte) (*deliver.Deliverer, error) {
 	d := deliver.Start(ctx, deliver.Options{Sink: sk, Signer: r.opts.Signer, Outcomes: r.st, Workers: r.opts.Workers,
 		Senders: senders, Frame: frame, Delivered: func() { r.progress.Add(1) }})
 	err := plan.New(r.st, r.tr.Rebuilder(), po).Walk(ctx, d.Submit)

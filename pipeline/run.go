@@ -232,11 +232,11 @@ func (r *Runner) begin(ro RunOptions) (pass, run int, err error) {
 }
 
 // framer builds each document's message frame, numbered by its OID's last arc.
-func (r *Runner) framer(processingCode string) func(*transform.Output) []byte {
+func (r *Runner) framer(processingCode string) func(*transform.Output, []byte) []byte {
 	tr := r.tr.Rebuilder()
-	return func(out *transform.Output) []byte {
+	return func(out *transform.Output, signed []byte) []byte {
 		return tr.Frame(out, transform.FrameParams{MessageRoot: r.m.OIDRoot + ".4", MessageNumber: out.OID[strings.LastIndexByte(out.OID, '.')+1:],
-			Created: time.Now(), ProcessingCode: processingCode})
+			Created: time.Now(), ProcessingCode: processingCode}, signed)
 	}
 }
 

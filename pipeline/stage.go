@@ -260,6 +260,11 @@ func (s *stager) stage(row *state.Record, model any, out *transform.Output) erro
 	if err != nil {
 		return fmt.Errorf("staging %s %s: %w", row.Entity, row.Key, err)
 	}
+	if out.ServiceRequestInferred() && row.Outcome != state.Loaded {
+		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Key: row.Key, Rule: kanta.RuleInferredRequest,
+			Reason: fmt.Sprintf("sent with the service request %s, inferred: state it under service_requests in the mapping once the archive's specification says which", out.ServiceRequest())})
+		s.rep.InferredServiceRequests++
+	}
 	if why := out.Placeholders(); len(why) > 0 { // a test rehearsal: transform refuses them otherwise
 		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Key: row.Key, Rule: kanta.RuleRehearsalCode, Reason: strings.Join(why, "; ")})
 		s.rep.PlaceholderDocuments++

@@ -145,9 +145,12 @@ type Report struct {
 	// carry a placeholder code (rule rehearsal-placeholder): none may reach
 	// the real archive.
 	PlaceholderDocuments int `json:"placeholder_documents"`
-	DocumentsSigned      int `json:"documents_signed"`
-	DocumentsDelivered   int `json:"documents_delivered,omitempty"`
-	DuplicatesAtSink     int `json:"already_at_sink,omitempty"`
+	// InferredServiceRequests counts the documents sent with a service
+	// request no source confirms (rule inferred-service-request).
+	InferredServiceRequests int `json:"inferred_service_requests"`
+	DocumentsSigned         int `json:"documents_signed"`
+	DocumentsDelivered      int `json:"documents_delivered,omitempty"`
+	DuplicatesAtSink        int `json:"already_at_sink,omitempty"`
 	// StateCounts is, after a run, every record in the state store by entity
 	// and outcome (pending, loaded, rejected, skipped).
 	StateCounts map[string]map[string]int `json:"state_counts,omitempty"`

@@ -343,6 +343,7 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.put("Characters XML forbids, removed", r.RemovedCharacters)
 	w.put("Warnings", len(r.Warnings))
 	w.put("Distinct unmapped legacy values", len(r.Unmapped))
+	w.put("Sent with an inferred service request (SP17)", r.InferredServiceRequests)
 	if r.Settings.TestRehearsal {
 		w.put()
 		w.total("TEST REHEARSAL: placeholder codes were allowed (test_rehearsal: true in the mapping)")

@@ -49,6 +49,9 @@ func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fie
 	if d.unit == "" {
 		d.unit = h.unit.Name
 	}
+	if !h.effective.IsZero() {
+		d.date = h.effective.In(t.s.Location).Format("2.1.2006")
+	}
 	xhtml := d.render()
 	if !t.unchecked {
 		if err := checkWellFormed(xhtml); err != nil {
@@ -74,7 +77,7 @@ func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fie
 	bodyDigest := writeBody(&w, h.ids.Document, xhtml, js)
 	doc := w.b.Bytes()
 	return &Output{Kind: h.kind, OID: h.ids.Document, SetID: h.ids.Set, Version: h.version,
-		ContentSpec: h.contentSpec, DisplayForm: xhtml, StructuredJS: js, XML: doc, BodyDigest: bodyDigest[:], header: h}, nil
+		ContentSpec: h.contentSpec, DisplayForm: xhtml, StructuredJS: js, XML: doc, BodyDigest: bodyDigest[:], header: h, requests: t.s.ServiceRequests}, nil
 }
 
 // Relationship builds the client-relationship document (Asiakkuusasiakirja,
@@ -191,6 +194,12 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 	h := &header{kind: KindDocument, ids: ids, version: version, generalType: doc.Type, effective: doc.DrawnUp,
 		confidential: doc.Confidentiality, clients: []kanta.Client{doc.Client}, author: &author, authorTime: doc.DrawnUp,
 		caseID: ids.Case, unit: doc.Unit, group: "5", specificType: doc.SpecificType, serviceTask: doc.ServiceTask}
+	if ids.Replaces != "" {
+		h.correction = doc.CorrectionReason
+		if h.correction == "" {
+			h.correction = kanta.DefaultCorrectionReason
+		}
+	}
 	var sch *Schema
 	if doc.SpecificType != "" {
 		var err error

@@ -34,6 +34,9 @@ type Settings struct {
 	Location  *time.Location
 	CodeSets  *kanta.CodeSets
 	Schemas   *Schemas
+	// ServiceRequests are the mapping's service requests of case documents
+	// and replacing versions; empty ones are inferred.
+	ServiceRequests ServiceRequests
 	// TestRehearsal builds documents with placeholder codes (each says so,
 	// Output.Placeholders); otherwise such a document is refused with a
 	// *PlaceholderError before anything could sign it.
@@ -72,6 +75,7 @@ type Output struct {
 	XML          []byte
 	BodyDigest   []byte // SHA-256 of the nonXMLBody's exclusive canonical form
 	header       *header
+	requests     ServiceRequests
 }
 
 // Placeholders says, for each placeholder code the document carries, why it
@@ -178,6 +182,7 @@ type header struct {
 	contentSpec   string
 	hasStructured bool
 	placeholders  []string // why each placeholder code the document carries is one
+	correction    string   // a replacing version's reasonOfCorrection
 }
 
 func (t *Transformer) writeHeader(w *xw, h *header) {
@@ -391,6 +396,10 @@ func (t *Transformer) writeLocalHeader(w *xw, h *header) {
 	}
 	if h.ids.Relationship != "" {
 		w.empty("hl7fi:encompassingClientRelationship", "root", h.ids.Relationship)
+		w.nl()
+	}
+	if h.correction != "" { // only a replacing version (DOMAIN §3.3); its shape is inferred: the reason as text
+		w.elem("hl7fi:reasonOfCorrection", h.correction)
 		w.nl()
 	}
 	w.close("hl7fi:localSocialHeader")

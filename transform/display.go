@@ -14,7 +14,8 @@ type display struct {
 	id         string // document OID
 	org        string // soc-hdr1
 	typeName   string // soc-hdr2
-	unit       string // soc-hdr3
+	date       string // soc-hdr3: the document's date, as the samples' comment on it says (Päivämäärä)
+	unit       string // soc-ftr1: the service unit
 	title      string // soc-fulltitle
 	schemaNode map[string]any
 	structured map[string]any
@@ -30,7 +31,7 @@ func (d *display) render() []byte {
 	w.open("div", "class", "soc-header")
 	w.elem("div", d.org, "class", "soc-hdr1")
 	w.elem("div", d.typeName, "class", "soc-hdr2")
-	w.elem("div", d.unit, "class", "soc-hdr3")
+	w.elem("div", d.date, "class", "soc-hdr3")
 	w.close("div")
 	w.nl()
 	w.open("div", "class", "soc-main-wrapper")
@@ -54,7 +55,9 @@ func (d *display) render() []byte {
 	w.close("div")
 	w.nl()
 	w.open("div", "class", "soc-footer")
-	w.elem("div", d.footer, "class", "soc-ftr1")
+	w.elem("div", d.unit, "class", "soc-ftr1")
+	w.elem("div", d.footer, "class", "soc-ftr2")
+	w.elem("div", "Asiakirjan tunniste "+d.id, "class", "soc-ftr3")
 	w.close("div")
 	w.nl()
 	w.close("div")

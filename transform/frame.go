@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"encoding/base64"
 	"strings"
 	"time"
 
@@ -18,12 +19,46 @@ const (
 	ServiceRequestDocument = "SP17"
 )
 
+// InferredServiceRequest is the service request of the messages no source
+// confirms one for (case documents, replacing versions) when the mapping
+// states none: SP17, as a client document.
+const InferredServiceRequest = ServiceRequestDocument
+
+// ServiceRequests are the service requests a mapping states for the
+// messages no source confirms one for.
+type ServiceRequests struct {
+	CaseDocument, ReplacingVersion string
+}
+
 // ServiceRequest is the service request a document is archived with.
 func (o *Output) ServiceRequest() string {
-	if o.Kind == KindRelationship {
-		return ServiceRequestRelationship
+	sr, _ := o.serviceRequest()
+	return sr
+}
+
+// ServiceRequestInferred says that no source confirms the document's
+// service request and the mapping stated none (the report counts these).
+func (o *Output) ServiceRequestInferred() bool {
+	_, inferred := o.serviceRequest()
+	return inferred
+}
+
+func (o *Output) serviceRequest() (code string, inferred bool) {
+	stated := ""
+	switch {
+	case o.Kind == KindRelationship:
+		return ServiceRequestRelationship, false
+	case o.Kind == KindCase:
+		stated = o.requests.CaseDocument
+	case o.header != nil && o.header.ids.Replaces != "":
+		stated = o.requests.ReplacingVersion
+	default:
+		return ServiceRequestDocument, false
 	}
-	return ServiceRequestDocument
+	if stated == "" {
+		return InferredServiceRequest, true
+	}
+	return stated, false
 }
 
 // FrameParams are what a message frame has that the document does not.
@@ -39,12 +74,18 @@ type FrameParams struct {
 const KantaReceiver = "1.2.246.556.18007.2"
 
 // Frame builds the HL7 V3 RCMR_IN200002FI01 archiving message for a
-// generated document (DOMAIN §3.4): its clinicalDocument repeats the
-// document's id, setId, version and header metadata, so the archive can check
-// that frame and document agree. The performer is the organisation itself:
-// a migration has no professional at the keyboard (inferred; the examples show
-// a person).
-func (t *Transformer) Frame(out *Output, p FrameParams) []byte {
+// generated document (DOMAIN §3.4), the signed document inside it: the frame
+// alone is the whole message. Its clinicalDocument repeats the document's
+// id, setId, version and header metadata (clients with their calling names,
+// the author, the custodian, and for a client document the encounter, as
+// the real frames do), so the archive can check that frame and document
+// agree; its text (mediaType multipart/related) holds the signed document as
+// a MIME multipart body with one part, Base64, whose Content-ID is the
+// document's OID (DOMAIN §5.2a). The performer is the organisation itself, a
+// migration having no professional at the keyboard (inferred; the real
+// frames show a person), of type PRF for a client-relationship document as
+// in its real frame and AUT otherwise.
+func (t *Transformer) Frame(out *Output, p FrameParams, signed []byte) []byte {
 	h := out.header
 	if p.Receiver == "" {
 		p.Receiver = KantaReceiver
@@ -81,7 +122,11 @@ func (t *Transformer) Frame(out *Output, p FrameParams) []byte {
 	w.empty("reasonCode", t.code(nil, kanta.SetServiceRequest, out.ServiceRequest())...)
 	w.empty("reasonCode", "code", "1", "codeSystem", "1.2.246.537.6.1289.201901", "codeSystemName", "Sosiaalihuolto - Asiakastiedon arkiston käyttötilanne", "displayName", "Palvelunjärjestäjän rekisterin oma käyttö")
 	w.nl()
-	w.open("authorOrPerformer", "typeCode", "AUT")
+	performer := "AUT"
+	if out.Kind == KindRelationship {
+		performer = "PRF"
+	}
+	w.open("authorOrPerformer", "typeCode", performer)
 	w.open("assignedPerson")
 	w.empty("id", "nullFlavor", "NA")
 	w.open("representedOrganization")
@@ -98,9 +143,7 @@ func (t *Transformer) Frame(out *Output, p FrameParams) []byte {
 	w.empty("typeId", "root", "2.16.840.1.113883.1.3", "extension", "POCD_HD000040")
 	w.empty("id", "root", h.ids.Document)
 	w.empty("code", "code", "1", "codeSystem", "1.2.246.537.6.1264.201701", "codeSystemName", "Sosiaalihuolto - Asiakirjan rekisteritunnus", "displayName", "Sosiaalihuollon asiakasrekisteri")
-	w.open("text", "mediaType", "multipart/related")
-	w.elem("reference", "", "value", "cid:document")
-	w.close("text")
+	w.elem("text", MIMEBody(h.ids.Document, signed), "mediaType", "multipart/related")
 	w.nl()
 	w.empty("statusCode", "code", "COMPLETED")
 	w.empty("effectiveTime", "value", t.ts(h.effective))
@@ -122,6 +165,9 @@ func (t *Transformer) Frame(out *Output, p FrameParams) []byte {
 		for _, g := range strings.Fields(c.GivenNames) {
 			w.elem("given", g)
 		}
+		if c.CallingName != "" {
+			w.elem("given", c.CallingName, "qualifier", "CL")
+		}
 		w.close("name")
 		t.writeSexAndBirth(&w, nil, c)
 		w.close("patientPerson")
@@ -129,6 +175,27 @@ func (t *Transformer) Frame(out *Output, p FrameParams) []byte {
 		w.close("recordTarget")
 		w.nl()
 	}
+	w.open("author", "typeCode", "AUT")
+	w.empty("time", "nullFlavor", "NA")
+	w.open("assignedAuthor", "classCode", "ASSIGNED")
+	if a := h.author; a != nil && a.RegistrationNumber != "" {
+		w.empty("id", "root", idRootAuthor, "extension", a.RegistrationNumber)
+	} else {
+		w.empty("id", "nullFlavor", "NA")
+	}
+	if a := h.author; a != nil && (a.FamilyName != "" || a.GivenNames != "") {
+		w.open("assignedPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+		w.open("name")
+		w.elem("family", a.FamilyName)
+		for _, g := range strings.Fields(a.GivenNames) {
+			w.elem("given", g)
+		}
+		w.close("name")
+		w.close("assignedPerson")
+	}
+	w.close("assignedAuthor")
+	w.close("author")
+	w.nl()
 	w.open("custodian", "typeCode", "CST")
 	w.open("assignedCustodian", "classCode", "ASSIGNED")
 	w.open("representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
@@ -138,6 +205,20 @@ func (t *Transformer) Frame(out *Output, p FrameParams) []byte {
 	w.close("assignedCustodian")
 	w.close("custodian")
 	w.nl()
+	if out.Kind == KindDocument { // as the real client-document frame; the relationship's has none
+		w.open("componentOf")
+		w.open("encounterEvent", "classCode", "ENC", "moodCode", "EVN")
+		w.empty("id", "nullFlavor", "NA")
+		w.empty("effectiveTime", "nullFlavor", "NA")
+		w.open("location")
+		w.open("healthCareFacility", "classCode", "SDLOC")
+		w.empty("location", "classCode", "PLC", "determinerCode", "INSTANCE")
+		w.close("healthCareFacility")
+		w.close("location")
+		w.close("encounterEvent")
+		w.close("componentOf")
+		w.nl()
+	}
 	w.close("clinicalDocument")
 	w.close("subject")
 	w.nl()
@@ -146,4 +227,31 @@ func (t *Transformer) Frame(out *Output, p FrameParams) []byte {
 	w.close("RCMR_IN200002FI01")
 	w.nl()
 	return w.b.Bytes()
+}
+
+// MIMEBoundary is the boundary of a frame's MIME body: no Base64 line can
+// hold it, as Base64 has no '-'.
+func MIMEBoundary(oid string) string { return "kantamig-document-" + oid }
+
+// MIMEBody is the MIME multipart body that carries a signed document inside
+// its frame: a Content-Type line naming the boundary, then one part,
+// text/xml in Base64 (lines of 76 characters) with the document's OID as its
+// Content-ID. Lines end in LF: the body is the text of an XML element,
+// where a CR would not survive.
+func MIMEBody(oid string, document []byte) string {
+	boundary := MIMEBoundary(oid)
+	var b strings.Builder
+	enc := base64.StdEncoding.EncodeToString(document)
+	b.Grow(len(enc) + len(enc)/76 + 256)
+	b.WriteString("Content-Type: multipart/related; boundary=\"" + boundary + "\"; type=\"text/xml\"\n\n")
+	b.WriteString("--" + boundary + "\n")
+	b.WriteString("Content-Type: text/xml; charset=UTF-8\nContent-Transfer-Encoding: BASE64\nContent-ID: <" + oid + ">\n\n")
+	for len(enc) > 76 {
+		b.WriteString(enc[:76])
+		b.WriteByte('\n')
+		enc = enc[76:]
+	}
+	b.WriteString(enc)
+	b.WriteString("\n--" + boundary + "--\n")
+	return b.String()
 }

@@ -40,8 +40,9 @@ type Options struct {
 	// Senders is how many documents may be on their way to the sink at once
 	// (default 8); each waits for the documents it depends on.
 	Senders int
-	// Frame builds a document's message frame around it, when the sink asks.
-	Frame func(out *transform.Output) []byte
+	// Frame builds a document's message frame around it (the signed
+	// document inside), when the sink asks.
+	Frame func(out *transform.Output, signed []byte) []byte
 	// Delivered is called after each document's outcome is recorded.
 	Delivered func()
 }
@@ -173,7 +174,7 @@ func (d *Deliverer) firstFailure() error {
 // counts as delivered.
 func (d *Deliverer) send(it plan.Item, signed []byte) error {
 	out := it.Out
-	frame := func() []byte { return d.opts.Frame(out) }
+	frame := func() []byte { return d.opts.Frame(out, signed) }
 	receipt, err := d.opts.Sink.Deliver(context.Background(), &sink.Delivery{OID: out.OID, SetID: out.SetID, Version: out.Version,
 		Kind: string(out.Kind), ServiceRequest: out.ServiceRequest(), ClientKey: it.ClientKey, Document: signed, Frame: frame})
 	if err != nil {

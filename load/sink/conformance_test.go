@@ -90,7 +90,7 @@ func signedRelationship(t *testing.T, i int) *sink.Delivery {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame := tr.Frame(out, transform.FrameParams{MessageRoot: "1.2.246.10.99999991.95.7.4", MessageNumber: out.OID[strings.LastIndexByte(out.OID, '.')+1:], ProcessingCode: "T"})
+	frame := tr.Frame(out, transform.FrameParams{MessageRoot: "1.2.246.10.99999991.95.7.4", MessageNumber: out.OID[strings.LastIndexByte(out.OID, '.')+1:], ProcessingCode: "T"}, signed)
 	return &sink.Delivery{OID: out.OID, SetID: out.SetID, Version: out.Version, Kind: string(out.Kind), ServiceRequest: out.ServiceRequest(),
 		ClientKey: "A" + out.OID, Document: signed, Frame: sink.FixedFrame(frame)}
 }

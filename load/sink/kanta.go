@@ -9,22 +9,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net"
 	"net/http"
-	"net/textproto"
 	"os"
 	"strings"
 	"time"
 )
 
 // Kanta delivers to the archive interface over HTTPS with mutual TLS, one
-// message per document: POST <URL>/archive, a multipart/related body of the
-// frame (Content-ID <frame>) and the signed document (Content-ID <document>),
-// the part the frame's text@mediaType "multipart/related" refers to. The real
-// interface's packaging (SOAP/MTOM or MIME) was not available (DOMAIN §5, §10);
-// multipart/related is the shape the frames themselves point at, and
-// archive-sim speaks it. Connection errors, 429 and 5xx are transient (the
+// message per document: POST <URL>/archive, the body the frame
+// (RCMR_IN200002FI01, text/xml), which carries the signed document inside,
+// as a MIME body in its clinicalDocument/text (DOMAIN §5.2a; the frame
+// builder, transform.Frame, makes it). The outer transport of the real
+// interface (a SOAP envelope, its addressing) was not available (DOMAIN
+// §5.2a, §10): it would wrap this same frame here, and nowhere else.
+// archive-sim speaks this. Connection errors, 429 and 5xx are transient (the
 // retry wrapper sends again); a 4xx refusal or a certificate either side
 // does not trust is permanent.
 type Kanta struct {
@@ -80,10 +79,7 @@ func (k *Kanta) Close() error {
 // Deliver sends one document once; see Kanta for which failures are
 // transient.
 func (k *Kanta) Deliver(ctx context.Context, d *Delivery) (Receipt, error) {
-	body, contentType, err := message(d)
-	if err != nil {
-		return Receipt{}, err
-	}
+	body, contentType := d.Frame(), "text/xml; charset=UTF-8"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.url+"/archive", bytes.NewReader(body))
 	if err != nil {
 		return Receipt{}, err
@@ -115,28 +111,6 @@ func (k *Kanta) Deliver(ctx context.Context, d *Delivery) (Receipt, error) {
 		}
 		return Receipt{}, &PermanentError{Reason: fmt.Sprintf("HTTP %d: %s", resp.StatusCode, reason)}
 	}
-}
-
-func message(d *Delivery) ([]byte, string, error) {
-	var b bytes.Buffer
-	mw := multipart.NewWriter(&b)
-	for _, part := range []struct {
-		id, ctype string
-		data      []byte
-	}{{"<frame>", "application/hl7-v3+xml", d.Frame()}, {"<document>", "application/xml", d.Document}} {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Type", part.ctype)
-		h.Set("Content-ID", part.id)
-		w, err := mw.CreatePart(h)
-		if err != nil {
-			return nil, "", err
-		}
-		w.Write(part.data)
-	}
-	if err := mw.Close(); err != nil {
-		return nil, "", err
-	}
-	return b.Bytes(), `multipart/related; type="application/hl7-v3+xml"; boundary=` + mw.Boundary(), nil
 }
 
 // tlsFailure tells a failure that sending again cannot fix (a certificate
