@@ -111,8 +111,13 @@ func drop(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler)
 }
 
-// ServeHTTP handles POST /archive.
+// ServeHTTP handles POST /archive, and the validation service's POST
+// ValidatorPath.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == ValidatorPath && r.Method == http.MethodPost {
+		serveValidation(w, r)
+		return
+	}
 	if r.URL.Path != "/archive" || r.Method != http.MethodPost {
 		answer(w, http.StatusNotFound, map[string]string{"error": "POST /archive"})
 		return

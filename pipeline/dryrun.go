@@ -185,7 +185,13 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 		return r.rep, err
 	}
 	r.progress.Start("signing in delivery order", pending)
-	d, err := r.deliver(ctx, &documentsSink{dir: r.opts.DocumentsDir}, plan.Options{Run: 1}, 8, nil)
+	var frame func(*transform.Output, []byte) []byte
+	if r.opts.DocumentsDir != "" {
+		// Each document's frame beside it, for kantamig validate; processing
+		// code D (debugging), as the archive's validated sample frames have.
+		frame = r.framer("D")
+	}
+	d, err := r.deliver(ctx, &documentsSink{dir: r.opts.DocumentsDir}, plan.Options{Run: 1}, 8, frame)
 	r.progress.Finish()
 	r.rep.DocumentsSigned = d.Signed()
 	if _, aerr := Account(r.st, r.rep, pass); err == nil {
@@ -231,14 +237,21 @@ func (r *Runner) deliver(ctx context.Context, sk sink.Sink, po plan.Options, sen
 }
 
 // documentsSink is the dry-run's sink: it keeps nothing, or writes each
-// signed document to a folder as <kind>-<oid>.xml.
+// signed document to a folder as <kind>-<oid>.xml, and its frame (the
+// document inside) beside it as <kind>-<oid>.frame.xml.
 type documentsSink struct{ dir string }
 
 func (s *documentsSink) Deliver(_ context.Context, d *sink.Delivery) (sink.Receipt, error) {
 	if s.dir == "" {
 		return sink.Receipt{}, nil
 	}
-	return sink.Receipt{}, writeFileAtomic(filepath.Join(s.dir, d.Kind+"-"+d.OID+".xml"), d.Document)
+	if err := writeFileAtomic(filepath.Join(s.dir, d.Kind+"-"+d.OID+".xml"), d.Document); err != nil {
+		return sink.Receipt{}, err
+	}
+	if d.Frame == nil {
+		return sink.Receipt{}, nil
+	}
+	return sink.Receipt{}, writeFileAtomic(filepath.Join(s.dir, d.Kind+"-"+d.OID+".frame.xml"), d.Frame())
 }
 func (s *documentsSink) Close() error   { return nil }
 func (s *documentsSink) String() string { return "dry-run:" + s.dir }

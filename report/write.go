@@ -43,17 +43,7 @@ func writePrivate(path string, data []byte) error {
 // Excel tables (so filterable), counts are numbers with thousands
 // separators, long text wraps, and pages print landscape, fitted to width.
 func (r *Report) WriteExcel(path string) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	st, err := newStyles(f)
-	if err != nil {
-		return err
-	}
-	sheets := []struct {
-		name  string
-		write func(*rowWriter)
-		width []float64
-	}{
+	return writeWorkbook(path, []sheet{
 		{"Summary", r.summaryRows, []float64{44, 19, 12, 12, 12, 12, 12, 60}},
 		{"By type", func(w *rowWriter) { countRows(w, "General document type", r.DocumentsByType) }, []float64{8, 40, 12, 12, 12, 12}},
 		{"By service task", func(w *rowWriter) { countRows(w, "Service task", r.DocumentsByTask) }, []float64{8, 40, 12, 12, 12, 12}},
@@ -62,6 +52,25 @@ func (r *Report) WriteExcel(path string) error {
 		{"Warnings", func(w *rowWriter) { findingRows(w, "with a warning", r.Warnings) }, []float64{40, 14, 16, 18, 20, 22, 90}},
 		{"Unmapped values", r.unmappedRows, []float64{24, 20, 20, 12, 40}},
 		{"Settings", r.settingsRows, []float64{28, 100}},
+	})
+}
+
+// sheet is one sheet of a workbook: its name, what writes its rows, and
+// its column widths.
+type sheet struct {
+	name  string
+	write func(*rowWriter)
+	width []float64
+}
+
+// writeWorkbook writes the sheets in order, each with the formatting every
+// kantamig workbook has (see WriteExcel).
+func writeWorkbook(path string, sheets []sheet) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	st, err := newStyles(f)
+	if err != nil {
+		return err
 	}
 	for i, s := range sheets {
 		if i == 0 {

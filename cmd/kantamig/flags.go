@@ -41,6 +41,13 @@ var usages = map[string]usageText{
 	"report": {synopsis: "report --state FILE|postgres: [--report FILE.xlsx]",
 		about:    "Writes a run's report (Excel and JSON) from its state store alone.",
 		examples: []string{"kantamig report --state out/run.db --report out/run-report.xlsx"}},
+	"validate": {synopsis: "validate --url URL [--kind K] [--type N] [--max N] [--report FILE.xlsx] PACKAGE|DOCUMENTS", positional: true,
+		about: "Sends a sample of signed documents, each with its frame, to the archive's test validation service (SHARK validation) and\n" +
+			"reports each answer. A document naming a person outside the identity-code test range 900–999 is not sent.\n" +
+			"PACKAGE is a run's archive package; DOCUMENTS a dry-run's --documents folder. Exit 0 when every document\n" +
+			"sent is valid, 7 when one is invalid or was not sent, 1 when the service failed to answer.",
+		examples: []string{"kantamig validate --url https://127.0.0.1:8443/shark-validointi/validoi/asiakirja/tulos --tls-ca out/archive-sim-tls/ca.pem --tls-cert out/archive-sim-tls/client.pem --tls-key out/archive-sim-tls/client-key.pem out/package",
+			"kantamig validate --url http://VALIDATOR/shark-validointi/validoi/asiakirja/tulos --kind client-document --type 15 --max 20 out/documents"}},
 	"verify": {synopsis: "verify [flags] FILE|DIR|PACKAGE ...", positional: true,
 		about: "An archive package (a folder with manifest.jsonl) is checked whole: every signature, every manifest line\n" +
 			"with its document and frame, every file listed once, frame and document ids, and the delivery order.\n" +

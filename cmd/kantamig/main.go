@@ -72,6 +72,7 @@ func commands() []command {
 		{"status", "where a run stands, and its reconciliation", statusCommand},
 		{"report", "write a run's report from its state file, at any time", reportCommand},
 		{"verify", "check every signature of archive documents, folders or whole packages", verifyCommand},
+		{"validate", "send a sample of documents to the archive's test validation service", validateCommand},
 		{"version", "print the version", versionCommand},
 	}
 }

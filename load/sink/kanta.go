@@ -41,25 +41,12 @@ func OpenKanta(url string, opts Options) (Sink, error) {
 	if !strings.HasPrefix(url, "https://") {
 		return nil, &SpecError{Spec: "kanta:" + url, Reason: "the archive is reached over HTTPS only"}
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if opts.CertFile == "" || opts.KeyFile == "" {
 		return nil, &SpecError{Spec: "kanta:" + url, Reason: "the archive takes messages over mutual TLS only; give the organisation's client certificate with --tls-cert and its key with --tls-key"}
 	}
-	cert, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
+	cfg, err := ClientTLS(opts)
 	if err != nil {
-		return nil, fmt.Errorf("loading the client certificate for mutual TLS: %w", err)
-	}
-	cfg.Certificates = []tls.Certificate{cert}
-	if opts.CAFile != "" {
-		pem, err := os.ReadFile(opts.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading the archive's CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("no certificate in %s", opts.CAFile)
-		}
-		cfg.RootCAs = pool
+		return nil, err
 	}
 	return &Kanta{
 		url:       strings.TrimRight(url, "/"),
@@ -164,4 +151,30 @@ func classifyTLS(err error) error {
 		return &PermanentError{Reason: fmt.Sprintf("the archive refused the TLS connection (%v); check that --tls-cert and --tls-key are the organisation's client certificate and key, issued by a CA the archive trusts and not expired", err)}
 	}
 	return nil
+}
+
+// ClientTLS is the TLS configuration of a client of the archive's services:
+// the organisation's client certificate, if given, for mutual TLS, and the
+// archive's CA, if given, instead of the system's.
+func ClientTLS(opts Options) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if opts.CertFile != "" || opts.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("loading the client certificate for mutual TLS: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading the archive's CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("no certificate in %s", opts.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
 }

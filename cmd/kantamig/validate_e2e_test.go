@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/kantamig/kantamig/archive"
+	"github.com/kantamig/kantamig/report"
+)
+
+// validate sends a spread sample of a package's documents to archive-sim's
+// validation endpoint and reports each answer: a delivered package is
+// valid; a changed document is invalid with the service's numbered errors;
+// a document naming a real person is never sent.
+func TestValidateAgainstArchiveSim(t *testing.T) {
+	e := newRunEnv(t)
+	if code, out := e.runToEnd(t); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, lastLines(out, 5))
+	}
+	dir := t.TempDir()
+	files, err := archive.EnsureTLSFiles(filepath.Join(dir, "tls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := archive.NewServer(filepath.Join(dir, "sim"), archive.Faults{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var received atomic.Int64
+	counting := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == archive.ValidatorPath {
+			received.Add(1)
+		}
+		srv.ServeHTTP(w, r)
+	})
+	hs, ln, err := archive.Listen("127.0.0.1:0", counting, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	validate := func(pkg string, extra ...string) (int, string, *report.Validation) {
+		rep := filepath.Join(t.TempDir(), "v.xlsx")
+		args := append([]string{"validate", "--url", "https://" + ln.Addr().String() + archive.ValidatorPath,
+			"--tls-ca", files.CA, "--tls-cert", files.ClientCert, "--tls-key", files.ClientKey, "--report", rep}, extra...)
+		code, stdout, stderr := runCLI(t, append(args, pkg)...)
+		var v report.Validation
+		data, err := os.ReadFile(strings.TrimSuffix(rep, ".xlsx") + ".json")
+		if err == nil {
+			err = json.Unmarshal(data, &v)
+		}
+		if err != nil {
+			t.Fatalf("no validation report (%v): exit %d\n%s%s", err, code, stdout, stderr)
+		}
+		return code, stdout, &v
+	}
+
+	code, out, v := validate(e.pkg, "--max", "12")
+	if code != exitOK || len(v.Results) != 12 || v.Counts[report.ValidationValid] != 12 || received.Load() != 12 {
+		t.Fatalf("the delivered package: exit %d, %d results %v, %d received\n%s", code, len(v.Results), v.Counts, received.Load(), out)
+	}
+	kinds := map[string]bool{}
+	for _, r := range v.Results {
+		kinds[r.Kind] = true
+	}
+	if len(kinds) != 3 {
+		t.Errorf("the sample of 12 is not spread over the kinds: %v", kinds)
+	}
+	code, _, v = validate(e.pkg, "--kind", "client-document", "--type", "15", "--max", "3")
+	if code != exitOK || len(v.Results) != 3 || v.Results[0].Type != "15" || v.Results[0].ServiceRequest != "SP17" {
+		t.Errorf("plans only: exit %d, %+v", code, v.Results)
+	}
+
+	// The first relationship document changed, the second naming a real
+	// person (an individual number below 900, with its right check character).
+	broken := filepath.Join(t.TempDir(), "package")
+	if out, err := exec.Command("cp", "-a", e.pkg, broken).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	cands := readManifest(t, broken)
+	var rels []manifestEntry
+	for _, c := range cands {
+		if c.Kind == "client-relationship" {
+			rels = append(rels, c)
+		}
+	}
+	first := filepath.Join(broken, rels[0].Document)
+	doc, _ := os.ReadFile(first)
+	os.WriteFile(first, []byte(strings.Replace(string(doc), `representation="B64">PGRp`, `representation="B64">PGRq`, 1)), 0o600)
+	second := filepath.Join(broken, rels[1].Document)
+	doc, _ = os.ReadFile(second)
+	n, _ := strconv.Atoi("010190123")
+	real := "010190-123" + string("0123456789ABCDEFHJKLMNPRSTUVWXY"[n%31])
+	text := string(doc)
+	start := strings.Index(text, `<id root="1.2.246.21" extension="`) + len(`<id root="1.2.246.21" extension="`)
+	os.WriteFile(second, []byte(text[:start]+real+text[start+11:]), 0o600)
+
+	before := received.Load()
+	code, out, v = validate(broken, "--kind", "client-relationship", "--max", "0")
+	byOID := map[string]report.ValidationResult{}
+	for _, r := range v.Results {
+		byOID[r.OID] = r
+	}
+	bad, person := byOID[rels[0].OID], byOID[rels[1].OID]
+	if code != exitVerify || bad.Outcome != report.ValidationInvalid || !strings.Contains(strings.Join(bad.Errors, " "), "1. signature") {
+		t.Errorf("a changed document: exit %d, %+v\n%s", code, bad, out)
+	}
+	if sent := received.Load() - before; person.Outcome != report.ValidationNotSent || sent != int64(len(rels)-1) || strings.Contains(out, real) ||
+		v.Counts[report.ValidationValid] != len(rels)-2 {
+		t.Errorf("a real person: %+v; %d of %d sent, %v\n%s", person, sent, len(rels), v.Counts, lastLines(out, 3))
+	}
+}

@@ -1,0 +1,316 @@
+// Package validate sends a chosen sample of signed archive documents, each
+// with its frame, to the archive's test validation service (SHARK
+// validation, DOMAIN §5.3) and collects what it answers, so that a team can
+// prove its documents in Kanta's test environment before a production run.
+// It refuses, before anything leaves, a document naming a person whose
+// identity code is outside the test range: the service takes test persons
+// only. archive-sim serves the same endpoint with its judge.
+package validate
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kantamig/kantamig/archive"
+	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/report"
+)
+
+// Candidate is one document that may be chosen: its kind and general type,
+// and where its document and frame are.
+type Candidate struct {
+	OID, Kind, Type     string
+	Document, FramePath string
+}
+
+// Candidates lists the documents of an archive package (a folder with
+// manifest.jsonl, in delivery order) or of a dry-run's --documents folder
+// (KIND-OID.xml beside KIND-OID.frame.xml).
+func Candidates(dir string) ([]Candidate, error) {
+	if f, err := os.Open(filepath.Join(dir, "manifest.jsonl")); err == nil {
+		defer f.Close()
+		var out []Candidate
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var e struct{ OID, Kind, Document, Frame string }
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				return nil, fmt.Errorf("reading %s: %w", f.Name(), err)
+			}
+			out = append(out, Candidate{OID: e.OID, Kind: e.Kind, Document: filepath.Join(dir, e.Document), FramePath: filepath.Join(dir, e.Frame)})
+		}
+		return out, sc.Err()
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Candidate
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".frame.xml") {
+			continue
+		}
+		base := strings.TrimSuffix(name, ".xml")
+		kind, oid, ok := cutKind(base)
+		if !ok {
+			continue
+		}
+		frame := filepath.Join(dir, base+".frame.xml")
+		if _, err := os.Stat(frame); err != nil {
+			return nil, fmt.Errorf("%s has no frame beside it (%s): write the dry-run's documents with this version of kantamig", name, filepath.Base(frame))
+		}
+		out = append(out, Candidate{OID: oid, Kind: kind, Document: filepath.Join(dir, name), FramePath: frame})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Document < out[j].Document })
+	return out, nil
+}
+
+// cutKind splits a dry-run document's name, KIND-OID.
+func cutKind(base string) (kind, oid string, ok bool) {
+	for _, k := range []string{"client-relationship", "client-document", "case"} {
+		if rest, found := strings.CutPrefix(base, k+"-"); found {
+			return k, rest, true
+		}
+	}
+	return "", "", false
+}
+
+// Options choose the documents and say where to send them.
+type Options struct {
+	URL    string       // the validation service
+	Client *http.Client // with the TLS settings the service needs
+	Kind   string       // client-relationship, case or client-document; "" all
+	Type   string       // a general document type code; "" all
+	Max    int          // at most this many, spread evenly over the candidates; 0 all
+	Source string       // the package or folder, for the report
+}
+
+var generalType = regexp.MustCompile(`<code code="([0-9]+)" codeSystem="1\.2\.246\.537\.6\.1506`)
+
+// Choose filters the candidates by kind and type and spreads the sample
+// evenly over what remains, in their order (a package's is delivery order).
+func Choose(cands []Candidate, o Options) ([]Candidate, error) {
+	var kept []Candidate
+	for _, c := range cands {
+		if o.Kind != "" && c.Kind != o.Kind {
+			continue
+		}
+		if o.Type != "" || c.Kind == "client-document" {
+			head, err := readHead(c.Document)
+			if err != nil {
+				return nil, err
+			}
+			if m := generalType.FindSubmatch(head); m != nil {
+				c.Type = string(m[1])
+			}
+		}
+		if o.Type != "" && c.Type != o.Type {
+			continue
+		}
+		kept = append(kept, c)
+	}
+	if o.Max <= 0 || len(kept) <= o.Max {
+		return kept, nil
+	}
+	return spread(kept, o.Max), nil
+}
+
+// spread takes limit of the candidates, every kind among them (each its share,
+// at least one), evenly over each kind's, in their order.
+func spread(kept []Candidate, limit int) []Candidate {
+	byKind := map[string][]int{}
+	var kinds []string
+	for i, c := range kept {
+		if byKind[c.Kind] == nil {
+			kinds = append(kinds, c.Kind)
+		}
+		byKind[c.Kind] = append(byKind[c.Kind], i)
+	}
+	quota := map[string]int{}
+	sum := 0
+	for _, k := range kinds {
+		quota[k] = max(1, limit*len(byKind[k])/len(kept))
+		sum += quota[k]
+	}
+	for sum < limit { // what rounding left goes to the largest kinds
+		for _, k := range kinds {
+			if sum < limit && quota[k] < len(byKind[k]) {
+				quota[k]++
+				sum++
+			}
+		}
+	}
+	for sum > limit { // more kinds than max: the smallest quotas above one give way
+		for _, k := range kinds {
+			if sum > limit && quota[k] > 1 {
+				quota[k]--
+				sum--
+			}
+		}
+		if sum > limit { // more kinds than the limit: the later kinds go without
+			for i := len(kinds) - 1; i >= 0 && sum > limit; i-- {
+				sum -= quota[kinds[i]]
+				quota[kinds[i]] = 0
+			}
+		}
+	}
+	var picked []int
+	for _, k := range kinds {
+		idx := byKind[k]
+		for i := 0; i < quota[k]; i++ {
+			picked = append(picked, idx[i*len(idx)/quota[k]])
+		}
+	}
+	sort.Ints(picked)
+	out := make([]Candidate, len(picked))
+	for i, p := range picked {
+		out[i] = kept[p]
+	}
+	return out
+}
+
+// readHead reads the start of a document, where its header's type is.
+func readHead(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 8192)
+	n, err := io.ReadFull(f, buf)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return buf[:n], err
+}
+
+var (
+	identityIDs    = regexp.MustCompile(`<id root="1\.2\.246\.21" extension="([^"]*)"`)
+	serviceRequest = regexp.MustCompile(`<reasonCode code="([^"]+)" codeSystem="1\.2\.246\.537\.6\.1503\.`)
+)
+
+// Run validates the chosen documents one by one and accounts for each.
+func Run(ctx context.Context, chosen []Candidate, total int, o Options, progress func()) (*report.Validation, error) {
+	v := &report.Validation{FormatVersion: 1, Service: o.URL, Source: o.Source, Started: time.Now(), Candidates: total,
+		Selection: selection(o, len(chosen))}
+	for _, c := range chosen {
+		if err := ctx.Err(); err != nil {
+			return v, err
+		}
+		doc, err := os.ReadFile(c.Document)
+		if err != nil {
+			return v, err
+		}
+		frame, err := os.ReadFile(c.FramePath)
+		if err != nil {
+			return v, err
+		}
+		r := report.ValidationResult{OID: c.OID, Kind: c.Kind, Type: c.Type}
+		if m := serviceRequest.FindSubmatch(frame); m != nil {
+			r.ServiceRequest = string(m[1])
+		}
+		if real := outsideTestRange(doc); len(real) > 0 {
+			r.Outcome = report.ValidationNotSent
+			r.Errors = []string{fmt.Sprintf("names %d person(s) with an identity code outside the test range 900–999 (%s): the validation service takes test persons only, so it was not sent", len(real), strings.Join(real, ", "))}
+		} else {
+			r.Outcome, r.Errors = send(ctx, o, c.OID, r.ServiceRequest, doc, frame)
+		}
+		v.Add(r)
+		if progress != nil {
+			progress()
+		}
+	}
+	return v, nil
+}
+
+// outsideTestRange lists, masked, the identity codes of a document (its
+// recordTarget, and its frame's copy of it) outside the test range.
+func outsideTestRange(doc []byte) []string {
+	var out []string
+	for _, m := range identityIDs.FindAllSubmatch(doc, -1) {
+		code := string(m[1])
+		if c, err := kanta.ParseIdentityCode(code); err == nil && c.TestRange() {
+			continue
+		}
+		out = append(out, kanta.MaskIdentityCode(code))
+	}
+	return out
+}
+
+func selection(o Options, n int) string {
+	what := "every kind"
+	if o.Kind != "" {
+		what = o.Kind
+	}
+	if o.Type != "" {
+		what += ", general type " + o.Type
+	}
+	if o.Max > 0 {
+		return fmt.Sprintf("%s: %d, spread over the candidates (--max %d)", what, n, o.Max)
+	}
+	return fmt.Sprintf("%s: all %d", what, n)
+}
+
+// send posts one document and reads the answer: an empty 200 is valid, a
+// description lists the errors.
+func send(ctx context.Context, o Options, oid, sr string, doc, frame []byte) (string, []string) {
+	id := make([]byte, 8)
+	rand.Read(id)
+	body, _ := json.Marshal(archive.ValidationRequest{MessageID: "kantamig-" + hex.EncodeToString(id), ServiceRequest: sr, Level: "1",
+		FrameXML: string(frame), DocumentXML: string(doc)})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.URL, bytes.NewReader(body))
+	if err != nil {
+		return report.ValidationFailed, []string{err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := o.Client.Do(req)
+	if err != nil {
+		return report.ValidationFailed, []string{err.Error()}
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return report.ValidationFailed, []string{fmt.Sprintf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(data)))}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return report.ValidationValid, nil
+	}
+	var a archive.ValidationAnswer
+	if err := json.Unmarshal(data, &a); err != nil || a.Description == "" {
+		// The real service answers an HTML block page when a message lacks
+		// its XML declaration (DOMAIN §5.3): not a validator's answer.
+		return report.ValidationFailed, []string{"the answer is not the validator's JSON: " + firstLine(string(data))}
+	}
+	var errs []string
+	for _, e := range strings.Split(a.Description, ";") {
+		if e = strings.TrimSpace(e); e != "" {
+			errs = append(errs, e)
+		}
+	}
+	return report.ValidationInvalid, errs
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
