@@ -129,7 +129,7 @@ func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, erro
 	if persons := relatedFacts(r.RelatedPersons); persons != nil {
 		facts["asiakkaaseen_liittyvat_henkilot"] = persons
 	}
-	d := &display{typeName: "Asiakkuusasiakirja", title: "Asiakkuusasiakirja", footer: "Siirretty vanhasta asiakastietojärjestelmästä"}
+	d := &display{typeName: "Asiakkuusasiakirja", title: "Asiakkuusasiakirja", footer: "Siirretty vanhasta asiakastietojärjestelmästä", flat: true}
 	return t.assemble(h, sch, facts, nil, d)
 }
 

@@ -22,6 +22,10 @@ type display struct {
 	textTitle  string
 	text       string
 	footer     string
+	// flat renders the structured content as the client-relationship
+	// sample does: each part a heading and one paragraph of "Label: value"
+	// lines, not a list of lists.
+	flat bool
 }
 
 func (d *display) render() []byte {
@@ -38,7 +42,10 @@ func (d *display) render() []byte {
 	w.nl()
 	w.elem("h1", d.title, "class", "soc-fulltitle")
 	w.nl()
-	if d.structured != nil && d.schemaNode != nil {
+	switch {
+	case d.structured != nil && d.schemaNode != nil && d.flat:
+		renderFlat(&w, d.schemaNode, d.structured)
+	case d.structured != nil && d.schemaNode != nil:
 		renderObject(&w, d.schemaNode, d.structured, 1)
 	}
 	if strings.TrimSpace(d.text) != "" {
@@ -158,4 +165,92 @@ func scalarText(v any) string {
 		return val
 	}
 	return fmt.Sprint(v)
+}
+
+// renderFlat renders a structure as the client-relationship sample does:
+// a value of the top level as a paragraph "Label: value"; a part as a
+// heading and one paragraph of "Label: value" lines, its sub-parts under a
+// bold label.
+func renderFlat(w *xw, node, obj map[string]any) {
+	props, _ := node["properties"].(map[string]any)
+	for _, name := range orderedProps(node) {
+		v, ok := obj[name]
+		if !ok {
+			continue
+		}
+		pn, _ := props[name].(map[string]any)
+		title := titleOf(pn, name)
+		if s, leaf := flatLeaf(v); leaf {
+			w.elem("p", title+": "+s)
+			w.nl()
+			continue
+		}
+		w.elem("h1", title, "class", "soc-fulltitle")
+		w.open("div", "class", "soc-list")
+		w.open("div", "class", "soc-item")
+		w.open("div", "class", "soc-content")
+		w.open("p")
+		flatLines(w, pn, v)
+		w.close("p")
+		w.close("div")
+		w.close("div")
+		w.close("div")
+		w.nl()
+	}
+}
+
+// flatLines writes a part's values as lines, "Label: value<br/>", a nested
+// part after a blank line under its bold label.
+func flatLines(w *xw, node map[string]any, v any) {
+	switch val := v.(type) {
+	case []any:
+		items, _ := node["items"].(map[string]any)
+		for i, item := range val {
+			if i > 0 {
+				w.raw("<br/>")
+			}
+			flatLines(w, items, item)
+		}
+	case map[string]any:
+		props, _ := node["properties"].(map[string]any)
+		for _, name := range orderedProps(node) {
+			sub, ok := val[name]
+			if !ok {
+				continue
+			}
+			pn, _ := props[name].(map[string]any)
+			title := titleOf(pn, name)
+			if s, leaf := flatLeaf(sub); leaf {
+				w.text(title + ": " + s)
+				w.raw("<br/>")
+				continue
+			}
+			w.raw("<br/>")
+			w.elem("b", title)
+			w.raw("<br/>")
+			flatLines(w, pn, sub)
+		}
+	default:
+		w.text(scalarText(val))
+		w.raw("<br/>")
+	}
+}
+
+// flatLeaf gives a value's text when it is one line: a scalar, a code or an
+// identifier.
+func flatLeaf(v any) (string, bool) {
+	switch val := v.(type) {
+	case map[string]any:
+		return leafText(val)
+	case []any:
+		return "", false
+	}
+	return scalarText(v), true
+}
+
+func titleOf(node map[string]any, name string) string {
+	if t := finnishName(node); t != "" {
+		return t
+	}
+	return name
 }

@@ -26,25 +26,34 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
+// Every kind's document, and its message frame (the document inside, here
+// unsigned), is held to a golden file.
 func TestGoldenDocuments(t *testing.T) {
 	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
+	created := time.Date(2026, 3, 23, 10, 54, 30, 0, time.UTC)
 	for name, out := range transformtest.Build(t, tr) {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join("testdata", "golden", name+".xml")
-			if *update {
-				if err := os.WriteFile(path, out.XML, 0o644); err != nil {
-					t.Fatal(err)
+		frame := tr.Frame(out, transform.FrameParams{MessageRoot: "1.2.246.10.99999991.95.1.4", MessageNumber: "1", Created: created, ProcessingCode: "D"}, out.XML)
+		for _, g := range []struct {
+			file string
+			got  []byte
+		}{{name + ".xml", out.XML}, {name + ".frame.xml", frame}} {
+			t.Run(g.file, func(t *testing.T) {
+				path := filepath.Join("testdata", "golden", g.file)
+				if *update {
+					if err := os.WriteFile(path, g.got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
 				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./transform -update to create it)", err)
-			}
-			if !bytes.Equal(out.XML, want) {
-				t.Errorf("%s differs from its golden file; inspect, then run go test ./transform -update\n%s", name, firstDiff(want, out.XML))
-			}
-		})
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run go test ./transform -update to create it)", err)
+				}
+				if !bytes.Equal(g.got, want) {
+					t.Errorf("%s differs from its golden file; inspect, then run go test ./transform -update\n%s", g.file, firstDiff(want, g.got))
+				}
+			})
+		}
 	}
 }
 
