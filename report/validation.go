@@ -60,6 +60,9 @@ func (v *Validation) WriteJSON(path string) error {
 // row per document with each error the service named.
 func (v *Validation) WriteExcel(path string) error {
 	set := Settings{TimeZone: v.TimeZone}
+	if set.TimeZone == "" {
+		set.TimeZone = "Europe/Helsinki" // the archive's, and a mapping's default
+	}
 	return writeWorkbook(path, []sheet{
 		{"Summary", func(w *rowWriter) {
 			w.title("Validation of archive documents by " + v.Service)
@@ -89,6 +92,6 @@ func (v *Validation) WriteExcel(path string) error {
 				}
 				w.put(r.OID, r.Kind, r.Type, r.ServiceRequest, r.Outcome, errs)
 			}
-		}, []float64{44, 18, 8, 12, 12, 90}},
+		}, []float64{44, 18, 8, 16, 12, 90}},
 	})
 }
