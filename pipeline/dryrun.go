@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/kantamig/kantamig/extract"
@@ -238,8 +239,12 @@ func (r *Runner) deliver(ctx context.Context, sk sink.Sink, po plan.Options, sen
 
 // documentsSink is the dry-run's sink: it keeps nothing, or writes each
 // signed document to a folder as <kind>-<oid>.xml, and its frame (the
-// document inside) beside it as <kind>-<oid>.frame.xml.
-type documentsSink struct{ dir string }
+// document inside) in its frames/ folder as <kind>-<oid>.frame.xml.
+type documentsSink struct {
+	dir      string
+	once     sync.Once
+	mkdirErr error
+}
 
 func (s *documentsSink) Deliver(_ context.Context, d *sink.Delivery) (sink.Receipt, error) {
 	if s.dir == "" {
@@ -251,7 +256,11 @@ func (s *documentsSink) Deliver(_ context.Context, d *sink.Delivery) (sink.Recei
 	if d.Frame == nil {
 		return sink.Receipt{}, nil
 	}
-	return sink.Receipt{}, writeFileAtomic(filepath.Join(s.dir, d.Kind+"-"+d.OID+".frame.xml"), d.Frame())
+	s.once.Do(func() { s.mkdirErr = os.MkdirAll(filepath.Join(s.dir, "frames"), 0o700) })
+	if s.mkdirErr != nil {
+		return sink.Receipt{}, fmt.Errorf("writing frames: %w", s.mkdirErr)
+	}
+	return sink.Receipt{}, writeFileAtomic(filepath.Join(s.dir, "frames", d.Kind+"-"+d.OID+".frame.xml"), d.Frame())
 }
 func (s *documentsSink) Close() error   { return nil }
 func (s *documentsSink) String() string { return "dry-run:" + s.dir }

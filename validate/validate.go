@@ -38,7 +38,7 @@ type Candidate struct {
 
 // Candidates lists the documents of an archive package (a folder with
 // manifest.jsonl, in delivery order) or of a dry-run's --documents folder
-// (KIND-OID.xml beside KIND-OID.frame.xml).
+// (KIND-OID.xml, its frame in frames/KIND-OID.frame.xml).
 func Candidates(dir string) ([]Candidate, error) {
 	if f, err := os.Open(filepath.Join(dir, "manifest.jsonl")); err == nil {
 		defer f.Close()
@@ -61,7 +61,7 @@ func Candidates(dir string) ([]Candidate, error) {
 	var out []Candidate
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".frame.xml") {
+		if e.IsDir() || !strings.HasSuffix(name, ".xml") {
 			continue
 		}
 		base := strings.TrimSuffix(name, ".xml")
@@ -69,9 +69,9 @@ func Candidates(dir string) ([]Candidate, error) {
 		if !ok {
 			continue
 		}
-		frame := filepath.Join(dir, base+".frame.xml")
+		frame := filepath.Join(dir, "frames", base+".frame.xml")
 		if _, err := os.Stat(frame); err != nil {
-			return nil, fmt.Errorf("%s has no frame beside it (%s): write the dry-run's documents with this version of kantamig", name, filepath.Base(frame))
+			return nil, fmt.Errorf("%s has no frame (frames/%s): write the dry-run's documents with this version of kantamig", name, filepath.Base(frame))
 		}
 		out = append(out, Candidate{OID: oid, Kind: kind, Document: filepath.Join(dir, name), FramePath: frame})
 	}

@@ -78,6 +78,15 @@ func TestValidateAgainstArchiveSim(t *testing.T) {
 		t.Errorf("plans only: exit %d, %+v", code, v.Results)
 	}
 
+	// A dry-run's documents, their frames in frames/.
+	docs := filepath.Join(t.TempDir(), "docs")
+	if code, _, stderr := runCLI(t, dryRunArgs(t.TempDir(), "--documents", docs)...); code != exitOK {
+		t.Fatalf("dry-run: exit %d\n%s", code, stderr)
+	}
+	if code, out, v := validate(docs, "--max", "4"); code != exitOK || v.Counts[report.ValidationValid] != 4 {
+		t.Errorf("a dry-run's documents: exit %d, %v\n%s", code, v.Counts, out)
+	}
+
 	// The first relationship document changed, the second naming a real
 	// person (an individual number below 900, with its right check character).
 	broken := filepath.Join(t.TempDir(), "package")
