@@ -19,17 +19,19 @@ type Config struct {
 	TestRehearsal bool `yaml:"test_rehearsal"`
 	// ServiceRequests are the service requests (1.2.246.537.6.1503) of the
 	// messages no source confirms: case documents and replacing versions.
-	ServiceRequests ServiceRequestsConfig      `yaml:"service_requests"`
-	CodeSets        []*CodeSetConfig           `yaml:"codesets"`
-	ValueMaps       map[string]*ValueMapConfig `yaml:"value_maps"`
-	Sources         map[string]*SourceConfig   `yaml:"sources"`
-	Clients         EntityBlocks               `yaml:"clients"`
-	ServiceTasks    EntityBlocks               `yaml:"service_task_relationships"`
-	Related         EntityBlocks               `yaml:"related_persons"`
-	Addresses       EntityBlocks               `yaml:"client_addresses"`
-	Cases           EntityBlocks               `yaml:"cases"`
-	CaseMembers     EntityBlocks               `yaml:"case_members"`
-	Documents       EntityBlocks               `yaml:"documents"`
+	ServiceRequests ServiceRequestsConfig `yaml:"service_requests"`
+	// ErrorBudget says how much may be rejected before a run stops.
+	ErrorBudget  *ErrorBudgetConfig         `yaml:"error_budget"`
+	CodeSets     []*CodeSetConfig           `yaml:"codesets"`
+	ValueMaps    map[string]*ValueMapConfig `yaml:"value_maps"`
+	Sources      map[string]*SourceConfig   `yaml:"sources"`
+	Clients      EntityBlocks               `yaml:"clients"`
+	ServiceTasks EntityBlocks               `yaml:"service_task_relationships"`
+	Related      EntityBlocks               `yaml:"related_persons"`
+	Addresses    EntityBlocks               `yaml:"client_addresses"`
+	Cases        EntityBlocks               `yaml:"cases"`
+	CaseMembers  EntityBlocks               `yaml:"case_members"`
+	Documents    EntityBlocks               `yaml:"documents"`
 }
 
 // EntityBlocks are the source blocks of one entity: one block (a mapping),
@@ -395,4 +397,42 @@ func (l *StringList) UnmarshalYAML(n ast.Node) error {
 type ServiceRequestsConfig struct {
 	CaseDocument     string `yaml:"case_document"`
 	ReplacingVersion string `yaml:"replacing_version"`
+}
+
+// ErrorBudgetConfig is the error budget as written: per entity a count or a
+// share of rejects, and rules any reject of which stops a run.
+type ErrorBudgetConfig struct {
+	Rejected map[string]string `yaml:"rejected"`
+	StopOn   []string          `yaml:"stop_on"`
+	pos      Pos
+	keyPos   map[string]Pos // entity -> its limit's position
+	rulePos  []Pos          // stop_on[i]'s position
+}
+
+// UnmarshalYAML decodes strictly and records where each part is written.
+func (c *ErrorBudgetConfig) UnmarshalYAML(n ast.Node) error {
+	type plain ErrorBudgetConfig
+	if err := yaml.NodeToValue(n, (*plain)(c), yaml.Strict()); err != nil {
+		return err
+	}
+	c.pos, c.keyPos = posOf(n), map[string]Pos{}
+	if m, ok := n.(*ast.MappingNode); ok {
+		for _, kv := range m.Values {
+			switch kv.Key.String() {
+			case "rejected":
+				if sub, ok := kv.Value.(*ast.MappingNode); ok {
+					for _, e := range sub.Values {
+						c.keyPos[e.Key.String()] = posOf(e.Value)
+					}
+				}
+			case "stop_on":
+				if seq, ok := kv.Value.(*ast.SequenceNode); ok {
+					for _, v := range seq.Values {
+						c.rulePos = append(c.rulePos, posOf(v))
+					}
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/kantamig/kantamig/budget"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,6 +40,8 @@ type Mapping struct {
 	// ServiceRequests stated for case documents and replacing versions ("":
 	// inferred).
 	ServiceRequests ServiceRequestsConfig
+	// Budget is the error budget; the zero one is none.
+	Budget budget.Budget
 	// Placeholders are the placeholder codes the mapping itself names (value
 	// maps, constants), for check to list in a test rehearsal.
 	Placeholders []*Error
@@ -397,6 +400,7 @@ func (c *compiler) compile() *Mapping {
 		}
 	}
 	c.compileValueMaps()
+	m.Budget = c.compileBudget(cfg.ErrorBudget)
 	for name, sc := range cfg.Sources {
 		if name == GeneratedSource {
 			c.fail(sc.pos, "rename the source", "source %q: the name is kantamig's, for the cases it makes for documents without a case", name)
@@ -776,4 +780,56 @@ func suggest(name string, known []string, label string) string {
 		return fmt.Sprintf("did you mean %q? %s", best, list)
 	}
 	return list
+}
+
+// compileBudget checks the error budget: entities the mapping knows, limits
+// that are counts or percentages, rules that reject.
+func (c *compiler) compileBudget(cfg *ErrorBudgetConfig) budget.Budget {
+	var b budget.Budget
+	if cfg == nil {
+		return b
+	}
+	entities := make([]string, 0, len(Kinds))
+	for _, k := range Kinds {
+		entities = append(entities, string(k.Entity))
+	}
+	names := make([]string, 0, len(cfg.Rejected))
+	for e := range cfg.Rejected {
+		names = append(names, e)
+	}
+	sort.Strings(names)
+	for _, e := range names {
+		at := cfg.keyPos[e]
+		if !slices.Contains(entities, e) {
+			c.fail(at, suggest(e, entities, "entities"), "error_budget.rejected: unknown entity %q", e)
+			continue
+		}
+		l, err := budget.ParseLimit(cfg.Rejected[e])
+		if err != nil {
+			c.fail(at, "a count of records (20) or a share of the entity's records (2%)", "error_budget.rejected.%s: %v", e, err)
+			continue
+		}
+		if b.Rejected == nil {
+			b.Rejected = map[string]budget.Limit{}
+		}
+		b.Rejected[e] = l
+	}
+	for i, rule := range cfg.StopOn {
+		at := cfg.pos
+		if i < len(cfg.rulePos) {
+			at = cfg.rulePos[i]
+		}
+		if kanta.RuleKind(rule) != kanta.RuleRejects {
+			var rejecting []string
+			for _, r := range kanta.Rules {
+				if r.Kind == kanta.RuleRejects {
+					rejecting = append(rejecting, r.Name)
+				}
+			}
+			c.fail(at, suggest(rule, rejecting, "rules that reject"), "error_budget.stop_on: %q is not a rule that rejects records", rule)
+			continue
+		}
+		b.StopOn = append(b.StopOn, rule)
+	}
+	return b
 }

@@ -82,6 +82,9 @@ func TestMappingErrorsCarryPositions(t *testing.T) {
 		{"unknown code set", "{set: case-status,", "{set: case-state,", "{set: case-state", `unknown code set "case-state"`},
 		{"constant outside code set", "    status: {from: tila, map: tila}", "    status: {value: \"7\"}", `"7"`, `code "7" is not in code set case-status`},
 		{"duplicate target", "    given_names: etu\n", "    given_names: etu\n    given_names: etu\n", "given_names: etu\n    relationship_start", "already defined"},
+		{"budget of an unknown entity", "test_rehearsal: true\n", "test_rehearsal: true\nerror_budget:\n  rejected: {clients: 2%}\n", "2%}", `unknown entity "clients"`},
+		{"budget that is no limit", "test_rehearsal: true\n", "test_rehearsal: true\nerror_budget:\n  rejected: {client: lots}\n", "lots}", `neither a count (20) nor a percentage`},
+		{"budget rule that does not reject", "test_rehearsal: true\n", "test_rehearsal: true\nerror_budget:\n  stop_on: [hetu-check, non-disclosure]\n", "non-disclosure]", `"non-disclosure" is not a rule that rejects`},
 		{"syntax error", "clients:\n  source: asiakkaat", "clients:\n  source: [asiakkaat", "  key: id", "must be specified"},
 	}
 	for _, c := range cases {

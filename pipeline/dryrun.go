@@ -181,6 +181,11 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 	if err != nil {
 		return r.rep, err
 	}
+	// The budget is reported, not enforced: a dry-run shows how much of it
+	// the run would use (a run stops there).
+	if berr := r.checkBudget(pass); berr != nil && !isBudget(berr) {
+		return r.rep, berr
+	}
 	pending, err := total(r.st, state.Pending)
 	if err != nil {
 		return r.rep, err

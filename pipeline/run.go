@@ -109,6 +109,9 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	if err != nil {
 		return r.rep, err
 	}
+	if err := r.stopOnBudget(pass); err != nil {
+		return r.rep, err
+	}
 	// Deliver what is pending.
 	pending, err := total(st, state.Pending)
 	if err != nil {

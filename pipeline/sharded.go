@@ -73,6 +73,9 @@ func (r *Runner) runShard(ctx context.Context, ro RunOptions) (*report.Report, e
 	if err != nil {
 		return r.rep, err
 	}
+	if err := r.stopOnBudget(pass); err != nil { // every worker, before delivering its shard
+		return r.rep, err
+	}
 
 	pending, err := shardPending(sh, spec.I)
 	if err != nil {

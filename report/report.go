@@ -148,9 +148,11 @@ type Report struct {
 	// InferredServiceRequests counts the documents sent with a service
 	// request no source confirms (rule inferred-service-request).
 	InferredServiceRequests int `json:"inferred_service_requests"`
-	DocumentsSigned         int `json:"documents_signed"`
-	DocumentsDelivered      int `json:"documents_delivered,omitempty"`
-	DuplicatesAtSink        int `json:"already_at_sink,omitempty"`
+	// Budget is the error budget's state after staging (nil before).
+	Budget             *BudgetState `json:"error_budget,omitempty"`
+	DocumentsSigned    int          `json:"documents_signed"`
+	DocumentsDelivered int          `json:"documents_delivered,omitempty"`
+	DuplicatesAtSink   int          `json:"already_at_sink,omitempty"`
 	// StateCounts is, after a run, every record in the state store by entity
 	// and outcome (pending, loaded, rejected, skipped).
 	StateCounts map[string]map[string]int `json:"state_counts,omitempty"`
@@ -276,4 +278,35 @@ func (r *Report) Finish() {
 		return r.Unmapped[i].Value < r.Unmapped[j].Value
 	})
 	r.Settings.Finished = time.Now()
+}
+
+// BudgetState is the error budget and what staging used of it.
+type BudgetState struct {
+	Set   bool         `json:"set"`
+	Lines []BudgetLine `json:"lines"`
+}
+
+// BudgetLine is one part of the error budget: an entity's limit, or a rule
+// any reject of which stops a run.
+type BudgetLine struct {
+	Entity   string   `json:"entity,omitempty"`
+	Rule     string   `json:"rule,omitempty"`
+	Limit    string   `json:"limit"`
+	Records  int      `json:"records"`
+	Rejected int      `json:"rejected"`
+	Exceeded bool     `json:"exceeded"`
+	Rules    []string `json:"rules,omitempty"` // the rules that used it, most first: "rule (count)"
+}
+
+// BudgetExceeded says staging used up the error budget.
+func (r *Report) BudgetExceeded() bool {
+	if r.Budget == nil {
+		return false
+	}
+	for _, l := range r.Budget.Lines {
+		if l.Exceeded {
+			return true
+		}
+	}
+	return false
 }

@@ -353,6 +353,7 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.put("Warnings", len(r.Warnings))
 	w.put("Distinct unmapped legacy values", len(r.Unmapped))
 	w.put("Sent with an inferred service request (SP17)", r.InferredServiceRequests)
+	r.budgetRows(w)
 	if r.Settings.TestRehearsal {
 		w.put()
 		w.total("TEST REHEARSAL: placeholder codes were allowed (test_rehearsal: true in the mapping)")
@@ -540,4 +541,34 @@ func sortedByCode(m map[string]*Counts) []string {
 		return keys[a] < keys[b]
 	})
 	return keys
+}
+
+// budgetRows shows the error budget and what staging used of it.
+func (r *Report) budgetRows(w *rowWriter) {
+	if r.Budget == nil {
+		return
+	}
+	w.put()
+	if !r.Budget.Set {
+		w.head(false, "Error budget", "", "", "", "", "", "", "")
+		w.put("none set: rejects are reported and the run goes on (error_budget in the mapping sets one)")
+		return
+	}
+	w.head(false, "Error budget", "Records", "Limit", "Rejected", "Used up", "", "", "Rejected by")
+	for _, l := range r.Budget.Lines {
+		what := l.Entity
+		if l.Rule != "" {
+			what = "rule " + l.Rule
+		}
+		used := "no"
+		if l.Exceeded {
+			used = "YES"
+		}
+		w.put(what, l.Records, l.Limit, l.Rejected, used, "", "", strings.Join(l.Rules, ", "))
+	}
+	if r.BudgetExceeded() {
+		w.total("The error budget is used up: a run stops after staging and delivers nothing (Rejects sheet, filter by rule).")
+	} else {
+		w.put("Within the error budget.")
+	}
 }

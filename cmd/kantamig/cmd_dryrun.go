@@ -97,6 +97,15 @@ func dryRunCommand(c *cli) *cobra.Command {
 			fmt.Fprintln(stderr, "kantamig: the counts do not reconcile; this is a bug in kantamig, please report it with the JSON report")
 			return exitWith(exitFailure)
 		}
+		switch {
+		case rep.Budget == nil || !rep.Budget.Set:
+			fmt.Fprintln(stdout, "error budget: none set (rejects are reported, a run goes on)")
+		case rep.BudgetExceeded():
+			fmt.Fprintf(stdout, "error budget: USED UP; a run would stop after staging and deliver nothing (see the Summary of %s)\n", xlsxPath)
+			return exitWith(exitRejects)
+		default:
+			fmt.Fprintln(stdout, "error budget: within")
+		}
 		if *failOnReject && t.Rejected > 0 {
 			return exitWith(exitRejects)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kantamig/kantamig/budget"
 	"github.com/spf13/cobra"
 	"os"
 	"os/signal"
@@ -118,6 +119,15 @@ func runCommand(c *cli) *cobra.Command {
 		if ctx.Err() != nil {
 			fmt.Fprintf(stderr, "kantamig: interrupted; documents in flight settled and the state is saved.\n%s\n", resume)
 			return exitWith(exitInterrupted)
+		}
+		var overBudget *budget.ErrExceeded
+		if errors.As(err, &overBudget) {
+			// Nothing was delivered; the report shows every reject.
+			overBudget.Report = xlsxPath
+			if werr := rep.WriteExcel(xlsxPath); werr == nil {
+				rep.WriteJSON(jsonPath)
+			}
+			return err
 		}
 		var sinkChanged *pipeline.ErrSinkChanged
 		var pkgOwned *sink.ErrPackageOwned

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kantamig/kantamig/budget"
 	"io"
 	"strings"
 
@@ -24,7 +25,7 @@ const (
 	exitFailure     = 1  // the run itself failed (I/O, a broken source, ...)
 	exitUsage       = 2  // wrong command line
 	exitMapping     = 3  // the mapping file is invalid
-	exitRejects     = 4  // records were rejected and --fail-on-reject was given
+	exitRejects     = 4  // records were rejected and --fail-on-reject was given, or more than the error budget allows
 	exitWrongPIN    = 5  // the token refused the PIN; nothing was signed
 	exitToken       = 6  // the token or key is missing or failed; the run stopped
 	exitVerify      = 7  // a document did not verify
@@ -82,6 +83,7 @@ func exitCode(err error) (int, string) {
 	var derr *deliver.DeliveryError
 	var serr *pipeline.SourceError
 	var shards *pipeline.ErrShardsChanged
+	var overBudget *budget.ErrExceeded
 	switch {
 	case err == nil:
 		return exitOK, ""
@@ -100,6 +102,8 @@ func exitCode(err error) (int, string) {
 	case errors.As(err, &locked), errors.As(err, &changed), errors.As(err, &sinkChanged), errors.As(err, &oldKeys), errors.As(err, &pkgLocked), errors.As(err, &pkgOwned),
 		errors.As(err, &shards), errors.Is(err, pipeline.ErrNotShared):
 		return exitState, ""
+	case errors.As(err, &overBudget):
+		return exitRejects, ""
 	case errors.As(err, &realPersons):
 		return exitDelivery, ""
 	case errors.As(err, &derr):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kantamig/kantamig/budget"
 	"os"
 	"regexp"
 	"slices"
@@ -71,6 +72,7 @@ func TestErrorsEndWithTheDocumentedCode(t *testing.T) {
 		{"unknown sink kind", wrap(&sink.SpecError{Spec: "ftp:x", Reason: "unknown kind"}), exitUsage, "command line"},
 		{"mapping errors", mapping.Errors{&mapping.Error{Msg: "x"}}, exitMapping, "mapping file"},
 		{"fail on reject", exitWith(exitRejects), exitRejects, "--fail-on-reject"},
+		{"error budget", wrap(&budget.ErrExceeded{}), exitRejects, "error budget"},
 		{"wrong PIN", wrap(token.ErrWrongPIN), exitWrongPIN, "PIN"},
 		{"no PIN", token.ErrNoPIN, exitToken, "token"},
 		{"key not found", wrap(&token.KeyNotFoundError{}), exitToken, "key is missing"},

@@ -527,3 +527,47 @@ func TestArchiveRefusalSaysWhatToChange(t *testing.T) {
 		t.Errorf("the message tells to repeat what cannot help:\n%s", lastLines(text, 5))
 	}
 }
+
+// A run whose staging rejects more than the mapping's error budget allows
+// stops before it signs or delivers anything (exit 4), names what used the
+// budget and writes its report; the dry-run says so beforehand. Within the
+// budget, the same run completes.
+func TestErrorBudgetStopsARunBeforeDelivery(t *testing.T) {
+	e := newRunEnv(t)
+	// The sample rejects 7 of its 321 client records (2.2%).
+	tight := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+		return strings.Replace(s, "test_rehearsal: true\n", "test_rehearsal: true\nerror_budget:\n  rejected: {client: 1%, document: 100}\n", 1)
+	})
+	report := filepath.Join(t.TempDir(), "run.xlsx")
+	cmd := exec.Command(e.bin, "run", "-m", tight, "--state", e.state, "--sink", "dir:"+e.pkg, "--report", report)
+	cmd.Env = e.env
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitRejects {
+		t.Fatalf("want exit %d, got %v\n%s", exitRejects, err, lastLines(string(out), 5))
+	}
+	for _, want := range []string{"nothing was delivered", "client: 7 of 321 rejected, over the budget of 1%", "hetu-check (1)", "Rejects sheet of " + report} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the message lacks %q:\n%s", want, lastLines(string(out), 5))
+		}
+	}
+	if n := manifestLines(e.pkg); n != 0 {
+		t.Errorf("%d documents delivered over the budget", n)
+	}
+	if _, err := os.Stat(report); err != nil {
+		t.Errorf("no report: %v", err)
+	}
+	code, stdout, _ := runCLI(t, "dry-run", "-m", tight, "--report", filepath.Join(t.TempDir(), "d.xlsx"))
+	if code != exitRejects || !strings.Contains(stdout, "error budget: USED UP") {
+		t.Errorf("dry-run over the budget: exit %d\n%s", code, stdout)
+	}
+	loose := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+		return strings.Replace(s, "test_rehearsal: true\n", "test_rehearsal: true\nerror_budget:\n  rejected: {client: 3%}\n", 1)
+	})
+	cmd = exec.Command(e.bin, "run", "-m", loose, "--state", e.state, "--sink", "dir:"+e.pkg, "--allow-mapping-change", "--report", report)
+	cmd.Env = e.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("within the budget: %v\n%s", err, lastLines(string(out), 5))
+	}
+	e.judge(t)
+}

@@ -1,0 +1,71 @@
+package pipeline
+
+import (
+	"errors"
+
+	"github.com/kantamig/kantamig/budget"
+	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/report"
+)
+
+// budgetUse counts, from the store, the records of a pass per entity and
+// their rejects by rule: what the error budget is measured against.
+func budgetUse(st state.Store, pass int) (budget.Use, error) {
+	u := budget.Use{}
+	err := st.Outcomes(func(r state.Record) error {
+		if pass != 0 && r.Pass != pass {
+			return nil
+		}
+		switch r.Outcome {
+		case state.Rejected:
+			u.Add(r.Entity, r.Rule, true)
+		case state.Loaded, state.Pending, state.Skipped:
+			u.Add(r.Entity, "", false)
+		}
+		return nil
+	})
+	return u, err
+}
+
+// checkBudget puts the error budget's state in the report and returns an
+// *budget.ErrExceeded when staging used it up.
+func (r *Runner) checkBudget(pass int) error {
+	b := r.m.Budget
+	r.rep.Budget = &report.BudgetState{Set: b.Set()}
+	if !b.Set() {
+		return nil
+	}
+	u, err := budgetUse(r.st, pass)
+	if err != nil {
+		return err
+	}
+	for _, l := range b.State(u) {
+		r.rep.Budget.Lines = append(r.rep.Budget.Lines, report.BudgetLine{Entity: l.Entity, Rule: l.Rule, Limit: l.Limit,
+			Records: l.Records, Rejected: l.Rejected, Exceeded: l.Exceeded, Rules: l.Rules})
+	}
+	return b.Exceeded(u, "")
+}
+
+func isBudget(err error) bool {
+	var ex *budget.ErrExceeded
+	return errors.As(err, &ex)
+}
+
+// stopOnBudget stops a run whose staging used up the error budget, before
+// anything is delivered: the report accounts for every record as staged.
+func (r *Runner) stopOnBudget(pass int) error {
+	err := r.checkBudget(pass)
+	if err == nil || !isBudget(err) {
+		return err
+	}
+	if _, aerr := Account(r.st, r.rep, pass); aerr != nil {
+		return aerr
+	}
+	counts, cerr := r.st.Counts()
+	if cerr != nil {
+		return cerr
+	}
+	r.rep.StateCounts = counts
+	r.rep.Finish()
+	return err
+}
