@@ -113,7 +113,9 @@ func (b Budget) State(u Use) []Line {
 				l.Rejected += n
 				l.Rules = append(l.Rules, fmt.Sprintf("%s (%d)", rule, n))
 			}
-			sort.Slice(l.Rules, func(i, j int) bool { return count(l.Rules[i]) > count(l.Rules[j]) || count(l.Rules[i]) == count(l.Rules[j]) && l.Rules[i] < l.Rules[j] })
+			sort.Slice(l.Rules, func(i, j int) bool {
+				return count(l.Rules[i]) > count(l.Rules[j]) || count(l.Rules[i]) == count(l.Rules[j]) && l.Rules[i] < l.Rules[j]
+			})
 		}
 		l.Exceeded = !b.Rejected[e].allows(l.Rejected, l.Records)
 		out = append(out, l)
