@@ -49,6 +49,9 @@ type Options struct {
 	// made 0700, emptied of stale stores of killed runs at the start. The
 	// default is a folder of the user's in the system's temporary folder.
 	WorkDir string
+	// OpenSource, when set, opens each entity block's source instead of its
+	// export (a mapping's tests give their own records).
+	OpenSource func(em *mapping.EntityMapping) (extract.Source, error)
 }
 
 // Runner is one dry-run or run of a mapping.
@@ -94,6 +97,16 @@ func loadSchemas(dir string) (*transform.Schemas, error) {
 //
 // Without a schema folder, the schemas built into kantamig are used.
 func Load(mappingFile, schemaDir string) (*mapping.Mapping, *transform.Schemas, error) {
+	return load(mappingFile, schemaDir, mapping.LoadWith)
+}
+
+// LoadWithoutSources loads a mapping for its tests, which bring their own
+// records: its sources need not be there.
+func LoadWithoutSources(mappingFile, schemaDir string) (*mapping.Mapping, *transform.Schemas, error) {
+	return load(mappingFile, schemaDir, mapping.LoadWithoutSources)
+}
+
+func load(mappingFile, schemaDir string, loadMapping func(string, *kanta.CodeSets) (*mapping.Mapping, error)) (*mapping.Mapping, *transform.Schemas, error) {
 	schemas, err := loadSchemas(schemaDir)
 	if err != nil {
 		return nil, nil, err
@@ -102,7 +115,7 @@ func Load(mappingFile, schemaDir string) (*mapping.Mapping, *transform.Schemas, 
 	if err := schemas.AddTypesTo(sets.Get(kanta.SetSpecificDocumentType)); err != nil {
 		return nil, nil, err
 	}
-	m, err := mapping.LoadWith(mappingFile, sets)
+	m, err := loadMapping(mappingFile, sets)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -297,7 +310,11 @@ func writeFileAtomic(path string, data []byte) error {
 
 // each streams one source's records through fn.
 func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(extract.Record) error) error {
-	src, err := extract.Open(em.Source)
+	open := func() (extract.Source, error) { return extract.Open(em.Source) }
+	if r.opts.OpenSource != nil {
+		open = func() (extract.Source, error) { return r.opts.OpenSource(em) }
+	}
+	src, err := open()
 	if err != nil {
 		return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: err}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/kantamig/kantamig/mapping"
+	"github.com/kantamig/kantamig/mappingtest"
 	"github.com/kantamig/kantamig/pipeline"
 )
 
@@ -51,6 +52,9 @@ func checkCommand(c *cli) *cobra.Command {
 			rehearsal = fmt.Sprintf("; TEST REHEARSAL: %d placeholder code(s) named, documents carrying one are counted in the report and may not go to the real archive", len(m.Placeholders))
 		}
 		fmt.Fprintf(stdout, "%s: ok (%s; %s; cut-off %s%s)\n", *file, m.System, strings.Join(from, ", "), m.Cutoff.Format("2006-01-02"), rehearsal)
+		if _, err := os.Stat(mappingtest.PathFor(*file)); err == nil {
+			return runMappingTests(stdout, *file, *sosmeta)
+		}
 		return nil
 	}
 	return cmd

@@ -25,6 +25,11 @@ var usages = map[string]usageText{
 	"check": {synopsis: "check -m MAPPING [--offline] [--sosmeta DIR]",
 		about:    "Validates a mapping file, and, unless --offline, that every column or field it names exists in its source.",
 		examples: []string{"kantamig check -m mappings/sosiaalitoimi-classic.yaml", "kantamig check --offline -m mappings/kotihoito-lite.yaml"}},
+	"test": {synopsis: "test -m MAPPING [--sosmeta DIR]",
+		about: "Runs the mapping's tests, MAPPING.test.yaml beside it: each case a small set of records per source and what must\n" +
+			"become of each (loads, rejected or skipped under a rule; texts of its display form; values of its structured form),\n" +
+			"run as a whole dry-run of those records, without the real sources. Prints a difference per failing expectation.",
+		examples: []string{"kantamig test -m mappings/sosiaalitoimi-classic.yaml"}},
 	"dry-run": {synopsis: "dry-run -m MAPPING [--report FILE.xlsx] [--documents DIR] [--sign-with-token]",
 		about:    "Extracts, maps and builds every document, signs them, delivers nothing, and writes the report (Excel and JSON).",
 		examples: []string{"kantamig dry-run -m mappings/sosiaalitoimi-classic.yaml --report out/dry-run.xlsx"}},

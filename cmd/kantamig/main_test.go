@@ -243,3 +243,29 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// kantamig test runs a mapping's tests: all pass on the sample; a mapping
+// broken on purpose fails with each difference, exit 3; check runs them too.
+func TestMappingTestsCommand(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "test", "-m", "../../mappings/sosiaalitoimi-classic.yaml")
+	if code != exitOK || !strings.Contains(stdout, "4 passed, 0 failed") {
+		t.Fatalf("the sample's tests: exit %d\n%s%s", code, stdout, stderr)
+	}
+	broken := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+		return strings.Replace(s, `values: {PTA: "91", LSA: "92"`, `values: {PTA: "91", LSO: "92"`, 1)
+	})
+	tests, err := os.ReadFile("../../mappings/sosiaalitoimi-classic.test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(strings.TrimSuffix(broken, ".yaml")+".test.yaml", tests, 0o600)
+	for _, cmd := range []string{"test", "check"} {
+		code, stdout, stderr = runCLI(t, cmd, "-m", broken)
+		if code != exitMapping || !strings.Contains(stdout, `FAIL after the cut-off`) || !strings.Contains(stdout, "asiat:S10: want loads, got rejected (unmapped-code") {
+			t.Errorf("%s of a broken mapping: exit %d\n%s%s", cmd, code, stdout, stderr)
+		}
+	}
+	if code, _, stderr := runCLI(t, "test", "-m", "../../mappings/sosiaalitoimi-classic-mariadb.yaml"); code != exitUsage || !strings.Contains(stderr, "has no tests") {
+		t.Errorf("a mapping without tests: exit %d %s", code, stderr)
+	}
+}
