@@ -12,7 +12,7 @@ import (
 
 // The sample mappings' tests pass.
 func TestSampleMappingTestsPass(t *testing.T) {
-	for _, name := range []string{"sosiaalitoimi-classic.yaml"} {
+	for _, name := range []string{"sosiaalitoimi-classic.yaml", "kotihoito-lite.yaml"} {
 		results, err := Run(context.Background(), filepath.Join(testenv.Root(), "mappings", name), testenv.Sosmeta())
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
