@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -491,24 +492,10 @@ func lastLines(s string, n int) string {
 // same command again".
 func TestArchiveRefusalSaysWhatToChange(t *testing.T) {
 	e := newRunEnv(t)
-	dir := t.TempDir()
-	files, err := archive.EnsureTLSFiles(filepath.Join(dir, "tls"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	refused := "1.2.246.10.99999991.95.1.3.40" // minted in a fixed order (as pipeline's refusal test)
-	srv, err := archive.NewServer(filepath.Join(dir, "sim"), archive.Faults{RefuseOID: refused})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs, ln, err := archive.Listen("127.0.0.1:0", srv, files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go hs.Serve(ln)
-	t.Cleanup(func() { hs.Close(); srv.Close() })
+	_, addr, files := startSim(t, archive.Faults{RefuseOID: refused}, nil)
 	cmd := exec.Command(e.bin, "run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", e.state,
-		"--sink", "kanta:https://"+ln.Addr().String(), "--processing-code", "T",
+		"--sink", "kanta:https://"+addr, "--processing-code", "T",
 		"--tls-ca", files.CA, "--tls-cert", files.ClientCert, "--tls-key", files.ClientKey)
 	cmd.Env = e.env
 	out, err := cmd.CombinedOutput()
@@ -570,4 +557,31 @@ func TestErrorBudgetStopsARunBeforeDelivery(t *testing.T) {
 		t.Fatalf("within the budget: %v\n%s", err, lastLines(string(out), 5))
 	}
 	e.judge(t)
+}
+
+// startSim serves an archive simulator on loopback for a test, its handler
+// wrapped by wrap when given, and returns it, its address and the TLS files
+// a client needs.
+func startSim(t *testing.T, faults archive.Faults, wrap func(http.Handler) http.Handler) (*archive.Server, string, *archive.TLSFiles) {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := archive.EnsureTLSFiles(filepath.Join(dir, "tls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := archive.NewServer(filepath.Join(dir, "sim"), faults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = srv
+	if wrap != nil {
+		h = wrap(srv)
+	}
+	hs, ln, err := archive.Listen("127.0.0.1:0", h, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	return srv, ln.Addr().String(), files
 }

@@ -24,31 +24,18 @@ func TestValidateAgainstArchiveSim(t *testing.T) {
 	if code, out := e.runToEnd(t); code != exitOK {
 		t.Fatalf("run: exit %d\n%s", code, lastLines(out, 5))
 	}
-	dir := t.TempDir()
-	files, err := archive.EnsureTLSFiles(filepath.Join(dir, "tls"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := archive.NewServer(filepath.Join(dir, "sim"), archive.Faults{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var received atomic.Int64
-	counting := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == archive.ValidatorPath {
-			received.Add(1)
-		}
-		srv.ServeHTTP(w, r)
+	_, addr, files := startSim(t, archive.Faults{}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == archive.ValidatorPath {
+				received.Add(1)
+			}
+			h.ServeHTTP(w, r)
+		})
 	})
-	hs, ln, err := archive.Listen("127.0.0.1:0", counting, files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go hs.Serve(ln)
-	t.Cleanup(func() { hs.Close(); srv.Close() })
 	validate := func(pkg string, extra ...string) (int, string, *report.Validation) {
 		rep := filepath.Join(t.TempDir(), "v.xlsx")
-		args := append([]string{"validate", "--url", "https://" + ln.Addr().String() + archive.ValidatorPath,
+		args := append([]string{"validate", "--url", "https://" + addr + archive.ValidatorPath,
 			"--tls-ca", files.CA, "--tls-cert", files.ClientCert, "--tls-key", files.ClientKey, "--report", rep}, extra...)
 		code, stdout, stderr := runCLI(t, append(args, pkg)...)
 		var v report.Validation
