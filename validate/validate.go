@@ -109,24 +109,41 @@ func Choose(cands []Candidate, o Options) ([]Candidate, error) {
 		if o.Kind != "" && c.Kind != o.Kind {
 			continue
 		}
-		if o.Type != "" || c.Kind == "client-document" {
-			head, err := readHead(c.Document)
-			if err != nil {
+		if o.Type != "" {
+			if err := readType(&c); err != nil {
 				return nil, err
 			}
-			if m := generalType.FindSubmatch(head); m != nil {
-				c.Type = string(m[1])
+			if c.Type != o.Type {
+				continue
 			}
-		}
-		if o.Type != "" && c.Type != o.Type {
-			continue
 		}
 		kept = append(kept, c)
 	}
-	if o.Max <= 0 || len(kept) <= o.Max {
-		return kept, nil
+	if o.Max > 0 && len(kept) > o.Max {
+		kept = spread(kept, o.Max)
 	}
-	return spread(kept, o.Max), nil
+	if o.Type == "" { // the report's type column, read for the chosen only
+		for i := range kept {
+			if kept[i].Kind == "client-document" {
+				if err := readType(&kept[i]); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return kept, nil
+}
+
+// readType reads a client document's general type from its header.
+func readType(c *Candidate) error {
+	head, err := readHead(c.Document)
+	if err != nil {
+		return err
+	}
+	if m := generalType.FindSubmatch(head); m != nil {
+		c.Type = string(m[1])
+	}
+	return nil
 }
 
 // spread takes limit of the candidates, every kind among them (each its share,

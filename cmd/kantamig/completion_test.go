@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,7 +55,7 @@ func TestShellCompletion(t *testing.T) {
 	} {
 		got := complete(tc.words...)
 		for _, w := range tc.want {
-			if !contains(got, w) {
+			if !slices.Contains(got, w) {
 				t.Errorf("%v: completions %v lack %q", tc.words, got, w)
 			}
 		}
@@ -62,13 +63,4 @@ func TestShellCompletion(t *testing.T) {
 	if code, script, _ := runCLI(t, "completion", "zsh"); code != exitOK || !strings.HasPrefix(script, "#compdef kantamig") {
 		t.Errorf("completion zsh: exit %d\n%.200s", code, script)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
