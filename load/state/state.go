@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -67,9 +68,10 @@ type Record struct {
 // How to add a backend (as a package of its own, e.g. load/state/postgres):
 //
 //  1. Implement Store. Writes may be batched, but Commit makes every write so
-//     far durable, and MarkLoaded and MarkFailed are durable when they return
-//     (a crash after the sink acknowledged a document must not send it again
-//     as new).
+//     far durable, and MarkFailed is durable when it returns. MarkLoaded may
+//     wait for the next Commit: the deliverer commits the outcomes of a
+//     group of documents together, and a crash before that leaves them
+//     pending, to be sent again and answered by the sink as duplicates.
 //  2. Make Mint atomic in the store itself (one statement or a sequence), so
 //     that two writers, goroutines or processes sharing the store, can never
 //     get the same number; never read a counter and write it back.
@@ -103,7 +105,8 @@ type Store interface {
 	// MarkSubmitted notes that a record was handed to delivery in this run,
 	// so that it is not handed on twice while its delivery is in flight.
 	MarkSubmitted(entity, key string, run int) error
-	// MarkLoaded records, durably, that the sink has the record's document.
+	// MarkLoaded records that the sink has the record's document; durable
+	// at the next Commit.
 	MarkLoaded(entity, key string) error
 	// MarkFailed records, durably, why delivering a record failed; it stays
 	// pending.
@@ -231,16 +234,28 @@ func OpenReadOnly(spec string) (Store, error) {
 	return b.OpenReadOnly(loc)
 }
 
-// Encode and Decode store model values (gob).
+// jsonModel marks a model stored as JSON. Stores written before JSON hold
+// gob, whose streams never begin with a zero byte (a message length).
+const jsonModel = 0x00
+
+// Encode stores a model value: a zero byte, then JSON. JSON, not gob: a gob
+// stream carries its type descriptions, and decoding them again for every
+// record cost a tenth of a run's time outside signing (about 40 µs a
+// document against 9 µs). The models hold only valid UTF-8 (the mapping
+// rejects any other), so JSON keeps every string as it was.
 func Encode(v any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+	b, err := json.Marshal(v)
+	if err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return append([]byte{jsonModel}, b...), nil
 }
 
-// Decode reads a model value written by Encode.
+// Decode reads a model value written by Encode, or by the gob encoding of
+// earlier versions (a store being resumed).
 func Decode(data []byte, v any) error {
+	if len(data) > 0 && data[0] == jsonModel {
+		return json.Unmarshal(data[1:], v)
+	}
 	return gob.NewDecoder(bytes.NewReader(data)).Decode(v)
 }

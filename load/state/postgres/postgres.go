@@ -16,8 +16,9 @@
 //     its own outside any batch (the row lock is held for that statement
 //     only, never for a staging batch), so that numbers are unique across
 //     processes and a crash loses none that was stored with its record;
-//   - writes are batched in a transaction of a few thousand statements, and
-//     MarkLoaded and MarkFailed commit before they return;
+//   - writes are batched in a transaction of a few thousand statements
+//     (MarkLoaded too: the deliverer commits a group of outcomes at once),
+//     and MarkFailed commits before it returns;
 //   - the locks are advisory locks held by a connection of their own, so
 //     that a killed process loses them with its session: Open takes the
 //     store's run lock (one run at a time, as the SQLite store's file lock
@@ -560,14 +561,12 @@ func (s *Store) MarkSubmitted(entity, key string, run int) error {
 	return s.exec(`UPDATE records SET delivery_run = $1, attempts = attempts + 1 WHERE entity = $2 AND key = $3`, run, entity, enc(key))
 }
 
-// MarkLoaded records, durably, that the sink has the record's document.
+// MarkLoaded records that the sink has the record's document, in the open
+// batch: the deliverer commits a group of outcomes at once.
 func (s *Store) MarkLoaded(entity, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.exec(`UPDATE records SET outcome = $1, field = '', rule = '', reason = '', updated = now() WHERE entity = $2 AND key = $3`, state.Loaded, entity, enc(key)); err != nil {
-		return err
-	}
-	return s.commit()
+	return s.exec(`UPDATE records SET outcome = $1, field = '', rule = '', reason = '', updated = now() WHERE entity = $2 AND key = $3`, state.Loaded, entity, enc(key))
 }
 
 // MarkFailed records, durably, why delivering a record failed.

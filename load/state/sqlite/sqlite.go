@@ -1,8 +1,8 @@
 // Package sqlite is the embedded state store: one SQLite file (pure-Go
 // driver, no cgo), created readable by the owner only and locked (flock on
 // a file beside it) so that two runs cannot use it at once. Writes are
-// batched in transactions of a few thousand; outcomes of delivery are
-// committed as they happen. It registers itself as the state scheme
+// batched in transactions of a few thousand; the deliverer commits outcomes
+// of delivery a group at a time, and a failure at once. It registers itself as the state scheme
 // "sqlite", the default for a --state value that is a plain path.
 //
 // OpenTemp makes the dry-run's private index: a temporary store in a work
@@ -440,18 +440,12 @@ func (s *Store) MarkSubmitted(entity, key string, run int) error {
 	return s.exec(markSubmitted, run, entity, key)
 }
 
-// MarkLoaded records that the sink has the record's document, durably, before
-// the next document is delivered.
+// MarkLoaded records that the sink has the record's document, in the open
+// batch: the deliverer commits a group of outcomes at once.
 func (s *Store) MarkLoaded(entity, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.exec(markLoaded, Loaded, time.Now().UTC().Format(time.RFC3339Nano), entity, key); err != nil {
-		return err
-	}
-	if s.temp { // a dry-run's index dies with its process: batches suffice
-		return nil
-	}
-	return s.commit()
+	return s.exec(markLoaded, Loaded, time.Now().UTC().Format(time.RFC3339Nano), entity, key)
 }
 
 // MarkFailed records why delivering a record failed; it stays pending.

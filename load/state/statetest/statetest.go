@@ -183,10 +183,13 @@ func surviveCrash(t *testing.T, b Backend) {
 	if err := s.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkLoaded("document", "D03"); err != nil {
+	if err := s.MarkLoaded("document", "D03"); err != nil { // durable at the next Commit
 		t.Fatal(err)
 	}
-	if err := s.MarkFailed("document", "D04", "delivery", "archive down"); err != nil {
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFailed("document", "D04", "delivery", "archive down"); err != nil { // durable at once
 		t.Fatal(err)
 	}
 	b.Crash(s)
