@@ -15,13 +15,17 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Dir is an archive package: documents/<xx>/<oid>.xml (the signed document),
 // frames/<xx>/<oid>.xml (its message frame), and manifest.jsonl, one line per
 // document in delivery order. <xx> spreads the files over 256 folders so
-// that no folder grows huge. Every file is written whole or not at all
-// (temporary file in .tmp, fsync, rename) and readable by the owner only.
+// that no folder grows huge. Every file is readable by the owner only. A
+// document is listed only once its files are durable, and documents are made
+// durable in groups (see Send); package.json is written whole or not at all
+// (temporary file in .tmp, fsync, rename).
 //
 // A package belongs to one run: package.json holds the id of the run that
 // made it (Bind), and a run with another state store is refused unless it
@@ -37,8 +41,14 @@ type Dir struct {
 	index    manifestIndex
 	seq      int64
 	size     int64      // bytes of the manifest: the offset of the next line
-	broken   error      // a manifest write failed: nothing more is listed until the package is reopened
+	broken   error      // a write failed: nothing more is listed until the package is reopened
 	mu       sync.Mutex // deliveries may come from several senders
+	// queued are the OIDs sent but not yet listed; open is the group
+	// gathering them while the committer makes the one before durable.
+	queued     map[string]bool
+	open       *group
+	committing bool
+	committer  sync.WaitGroup
 }
 
 // manifestIndex finds a listed OID in memory at about 16 bytes a document:
@@ -129,7 +139,11 @@ func OpenDir(root string) (*Dir, error) {
 	if abs, err := filepath.Abs(root); err == nil {
 		root = abs
 	}
-	for _, sub := range []string{"", "documents", "frames", ".tmp"} {
+	folders := []string{"", ".tmp"}
+	for i := range 256 {
+		folders = append(folders, filepath.Join("documents", fmt.Sprintf("%02x", i)), filepath.Join("frames", fmt.Sprintf("%02x", i)))
+	}
+	for _, sub := range folders {
 		if err := os.MkdirAll(filepath.Join(root, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("creating the archive package: %w", err)
 		}
@@ -145,7 +159,7 @@ func OpenDir(root string) (*Dir, error) {
 		}
 		return nil, fmt.Errorf("locking the archive package: %w", err)
 	}
-	d := &Dir{root: root, lock: lock, index: newManifestIndex()}
+	d := &Dir{root: root, lock: lock, index: newManifestIndex(), queued: map[string]bool{}}
 	fail := func(err error) (*Dir, error) {
 		d.Close()
 		return nil, err
@@ -276,58 +290,155 @@ func (d *Dir) readManifest(path string) error {
 
 func (d *Dir) String() string { return "dir:" + d.root }
 
-// Deliver writes the document and its frame, then lists it in the manifest.
-// A document already in the package is not written again.
-//
-// Documents of different OIDs may be delivered concurrently: their files are
-// written in parallel, and only the manifest line is taken in turn.
+// Deliver writes the document and its frame, then lists it in the manifest
+// once they are durable (Send, then wait). A document already in the
+// package is not written again.
 func (d *Dir) Deliver(_ context.Context, del *Delivery) (Receipt, error) {
+	return d.Send(del)()
+}
+
+// Send writes the document and its frame and queues its manifest line; wait
+// returns once the group it is in is durable and listed. Documents are
+// listed in the order Send was called; once a write or a group fails,
+// nothing more is listed until the package is reopened (the sink is
+// Sequenced).
+//
+// Durability goes by groups (group commit): the files of every document sent
+// while the previous group was being made durable are flushed together with
+// one syncfs, then their lines are appended to the manifest and it is synced
+// once. A crash loses at most the documents not yet listed: their files may
+// be partial, and they are written again when delivered again.
+func (d *Dir) Send(del *Delivery) (wait func() (Receipt, error)) {
+	failed := func(err error) func() (Receipt, error) { return func() (Receipt, error) { return Receipt{}, err } }
+	d.mu.Lock()
+	if d.broken != nil {
+		defer d.mu.Unlock()
+		return failed(d.broken)
+	}
+	listed := d.queued[del.OID] || d.index.has(del.OID, d.lineAt)
+	d.mu.Unlock()
+	if listed {
+		return func() (Receipt, error) { return Receipt{Duplicate: true}, nil }
+	}
 	shard := shardOf(del.OID)
 	docName := filepath.Join("documents", shard, del.OID+".xml")
 	frameName := filepath.Join("frames", shard, del.OID+".xml")
-	docPath := filepath.Join(d.root, docName)
-	for _, sub := range []string{"documents", "frames"} {
-		if err := os.MkdirAll(filepath.Join(d.root, sub, shard), 0o700); err != nil {
-			return Receipt{}, fmt.Errorf("writing the archive package: %w", err)
-		}
-	}
-	d.mu.Lock()
-	listed := d.index.has(del.OID, d.lineAt)
-	d.mu.Unlock()
-	if listed {
-		return Receipt{Duplicate: true}, nil
-	}
-	// A document written before a crash but not listed yet is written again and listed.
-	if err := d.writeAtomic(filepath.Join(d.root, frameName), del.Frame()); err != nil {
-		return Receipt{}, err
-	}
-	if err := d.writeAtomic(docPath, del.Document); err != nil {
-		return Receipt{}, err
+	// Written in place: a file is listed only once it is durable, and a
+	// listed document is never written again (the index), so a partial file
+	// can only be one no manifest line names.
+	err := writeFile(filepath.Join(d.root, frameName), del.Frame())
+	if err == nil {
+		err = writeFile(filepath.Join(d.root, docName), del.Document)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err != nil {
+		if d.broken == nil {
+			d.broken = err // none may be listed after it
+		}
+		return failed(err)
+	}
+	if d.broken != nil {
+		return failed(d.broken)
+	}
 	d.seq++
 	line, _ := json.Marshal(ManifestEntry{Seq: d.seq, OID: del.OID, SetID: del.SetID, Version: del.Version, Kind: del.Kind,
 		ServiceRequest: del.ServiceRequest, Document: docName, Frame: frameName, Delivered: time.Now().UTC().Format(time.RFC3339Nano)})
-	line = append(line, '\n')
-	if d.broken != nil {
-		return Receipt{}, d.broken
+	if d.open == nil {
+		d.open = &group{done: make(chan struct{})}
 	}
-	if _, err := d.manifest.Write(line); err != nil {
-		d.broken = fmt.Errorf("writing the manifest: %w", err)
-		return Receipt{}, d.broken
+	g := d.open
+	g.lines = append(g.lines, append(line, '\n')...)
+	g.oids = append(g.oids, del.OID)
+	d.queued[del.OID] = true
+	if !d.committing {
+		d.committing = true
+		d.committer.Add(1)
+		go d.commitGroups()
+	}
+	return func() (Receipt, error) {
+		<-g.done
+		return Receipt{}, g.err
+	}
+}
+
+// group is the documents sent while the group before them was being made
+// durable: their manifest lines, in order.
+type group struct {
+	lines []byte
+	oids  []string
+	done  chan struct{}
+	err   error
+}
+
+// commitGroups makes the open group durable and lists it, then the one
+// that gathered meanwhile, until none is left.
+func (d *Dir) commitGroups() {
+	defer d.committer.Done()
+	for {
+		d.mu.Lock()
+		g, broken := d.open, d.broken
+		d.open = nil
+		if g == nil {
+			d.committing = false
+			d.mu.Unlock()
+			return
+		}
+		at := d.size
+		d.mu.Unlock()
+		err := broken
+		if err == nil {
+			err = d.list(g)
+		}
+		d.mu.Lock()
+		if err != nil && d.broken == nil {
+			d.broken = err
+		}
+		for _, oid := range g.oids {
+			delete(d.queued, oid)
+		}
+		if err == nil {
+			for rest := g.lines; len(rest) > 0; {
+				line, after, _ := bytes.Cut(rest, []byte{'\n'})
+				d.index.add(oidOfLine(line), at, d.lineAt)
+				at += int64(len(line)) + 1
+				rest = after
+			}
+			d.size = at
+		}
+		d.mu.Unlock()
+		g.err = err
+		close(g.done)
+	}
+}
+
+// list makes a group's files durable, then appends its lines to the
+// manifest and makes that durable.
+func (d *Dir) list(g *group) error {
+	if err := unix.Syncfs(int(d.manifest.Fd())); err != nil {
+		return fmt.Errorf("making the archive package durable: %w", err)
+	}
+	if _, err := d.manifest.Write(g.lines); err != nil {
+		return fmt.Errorf("writing the manifest: %w", err)
 	}
 	if err := d.manifest.Sync(); err != nil {
-		d.broken = fmt.Errorf("writing the manifest: %w", err)
-		return Receipt{}, d.broken
+		return fmt.Errorf("writing the manifest: %w", err)
 	}
-	d.index.add(del.OID, d.size, d.lineAt)
-	d.size += int64(len(line))
-	return Receipt{}, nil
+	return nil
+}
+
+// oidOfLine reads the OID of a manifest line.
+func oidOfLine(line []byte) string {
+	var e struct {
+		OID string `json:"oid"`
+	}
+	json.Unmarshal(line, &e)
+	return e.OID
 }
 
 // Close closes the manifest and releases the package's lock.
 func (d *Dir) Close() error {
+	d.committer.Wait()
 	var err error
 	if d.manifest != nil {
 		err = d.manifest.Close()
@@ -346,6 +457,15 @@ func shardOf(oid string) string {
 	h := fnv.New32a()
 	h.Write([]byte(oid))
 	return fmt.Sprintf("%02x", h.Sum32()&0xff)
+}
+
+// writeFile writes a document's file in place, readable by the owner only,
+// without making it durable (its group does that).
+func writeFile(path string, data []byte) error {
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Base(path), err)
+	}
+	return nil
 }
 
 func (d *Dir) writeAtomic(path string, data []byte) error {

@@ -66,6 +66,35 @@ type Sink interface {
 	String() string
 }
 
+// Sequenced is a sink that keeps the order in which documents are handed
+// to it and makes them durable in groups, as an archive package does: Send
+// takes a document at once (nothing durable yet) and returns wait, which
+// blocks until the group holding it is durable (or has failed). Documents
+// are listed in the order Send was called, and none is listed after one
+// that failed; so the loader may send a document right after those it
+// depends on, without waiting for them to become durable one by one.
+//
+// Send is called from one goroutine; wait may be called from another. A
+// Sequenced sink still implements Deliver (Send, then wait).
+type Sequenced interface {
+	Send(d *Delivery) (wait func() (Receipt, error))
+}
+
+// SequencedOf returns the Sequenced sink under s (through the retry
+// wrapper), if there is one.
+func SequencedOf(s Sink) (Sequenced, bool) {
+	for {
+		if sq, ok := s.(Sequenced); ok {
+			return sq, true
+		}
+		u, ok := s.(interface{ Unwrap() Sink })
+		if !ok {
+			return nil, false
+		}
+		s = u.Unwrap()
+	}
+}
+
 // Bound is a sink that belongs to one run, as an archive package does: Bind
 // is called with the run's id before anything is delivered, and refuses a
 // sink made by another run unless adopt.
