@@ -1,9 +1,15 @@
 // Package deliver signs planned documents and delivers them: a pool of
-// signing workers (one token session each) hands signed documents on in the
-// order they were planned; each is then sent to the sink as soon as the
-// documents it depends on have arrived, several at a time, and its outcome
-// (loaded, or failed with the rule and reason) is recorded durably before
-// the run counts it.
+// signing workers (one token session each) signs them and builds their
+// frames, and hands them on in the order they were planned; each is then
+// sent to the sink (at once to a sink that keeps order itself, otherwise as
+// soon as the documents it depends on have arrived, several at a time), and
+// its outcome (loaded, or failed with the rule and reason) is recorded in
+// the state store, committed in groups, before the run counts it.
+//
+// After a crash, at most the documents of the last groups (Window) are
+// delivered but still pending in the store: the next run sends them again
+// and the sink, idempotent by OID, answers that it has them. None is lost
+// and none is listed twice.
 //
 // A failure stops the delivery cleanly: a failed signature is a fault of
 // the key or token, a failed delivery a fault of the sink; in either case
@@ -26,9 +32,12 @@ import (
 )
 
 // Outcomes is where a delivery's outcome is recorded (the state store).
+// MarkLoaded need not be durable before Commit: the deliverer commits the
+// outcomes of a group of documents at once (group commit).
 type Outcomes interface {
 	MarkLoaded(entity, key string) error
 	MarkFailed(entity, key, rule, reason string) error
+	Commit() error
 }
 
 // Options configure a delivery.
@@ -37,15 +46,25 @@ type Options struct {
 	Signer   *sign.Signer
 	Outcomes Outcomes
 	Workers  int // signing workers; default 2
-	// Senders is how many documents may be on their way to the sink at once
-	// (default 8); each waits for the documents it depends on.
+	// Senders is how many documents may be on their way to a sink that is
+	// not Sequenced at once (default 8); each waits for the documents it
+	// depends on.
 	Senders int
 	// Frame builds a document's message frame around it (the signed
-	// document inside), when the sink asks.
+	// document inside); the signing workers build it beside the signature.
 	Frame func(out *transform.Output, signed []byte) []byte
 	// Delivered is called after each document's outcome is recorded.
 	Delivered func()
 }
+
+// Window is how many documents may be delivered but not yet recorded at
+// once; it is also the most that a crash can leave delivered and still
+// pending in the state store (they are sent again, and the sink answers that
+// it has them).
+const Window = 1024
+
+// commitEvery is the most outcomes recorded in one state-store commit.
+const commitEvery = 256
 
 // DeliveryError is a failure to deliver one document; the run stops.
 type DeliveryError struct {
@@ -60,27 +79,51 @@ func (e *DeliveryError) Error() string {
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // Deliverer is one delivery in progress.
+//
+// Documents go through it in planned order: signed on several workers
+// (sign pool), handed to the sink (dispatch), and their outcomes recorded in
+// that same order by one recorder, which commits the state store once per
+// group of documents. To a Sequenced sink (an archive package) each document
+// is sent as soon as it is signed: the sink keeps the order and makes groups
+// durable together. To any other sink (the archive's interface) documents go
+// in parallel, each once the documents it depends on have arrived.
 type Deliverer struct {
-	opts Options
-	ctx  context.Context
-	pool *signPool
+	opts      Options
+	ctx       context.Context
+	pool      *signPool
+	sequenced sink.Sequenced
 
 	signed, delivered, duplicates atomic.Int64
 
 	sem      chan struct{}
 	wg       sync.WaitGroup
+	acks     chan ack
+	recorded chan struct{}
 	mu       sync.Mutex
 	inflight map[string]*sending
 	failed   error
 }
 
-// sending is a document on its way to the sink.
+// sending is a document on its way to a sink that is not Sequenced.
 type sending struct {
-	done chan struct{}
-	err  error
+	done    chan struct{}
+	receipt sink.Receipt
+	err     error
 }
 
-// Start starts the signing workers and the senders.
+// ack is a document handed to the sink, in planned order: wait says what
+// became of it.
+type ack struct {
+	entity, key, oid string
+	parts            []plan.Part
+	wait             func() (sink.Receipt, error)
+}
+
+// notSent is a document that never reached the sink (what it depends on
+// failed, or the delivery had stopped): nothing is recorded for it.
+type notSent struct{ error }
+
+// Start starts the signing workers, the dispatcher and the recorder.
 func Start(ctx context.Context, opts Options) *Deliverer {
 	if opts.Senders <= 0 {
 		opts.Senders = 8
@@ -88,8 +131,13 @@ func Start(ctx context.Context, opts Options) *Deliverer {
 	if opts.Workers <= 0 {
 		opts.Workers = 2
 	}
-	d := &Deliverer{opts: opts, ctx: ctx, sem: make(chan struct{}, opts.Senders), inflight: map[string]*sending{}}
-	d.pool = newSignPool(ctx, opts.Signer, opts.Workers, d.dispatch)
+	d := &Deliverer{opts: opts, ctx: ctx, sem: make(chan struct{}, opts.Senders), inflight: map[string]*sending{},
+		acks: make(chan ack, Window), recorded: make(chan struct{})}
+	if opts.Sink != nil {
+		d.sequenced, _ = sink.SequencedOf(opts.Sink)
+	}
+	go d.record()
+	d.pool = newSignPool(ctx, opts.Signer, opts.Workers, opts.Frame, d.dispatch)
 	return d
 }
 
@@ -97,10 +145,13 @@ func Start(ctx context.Context, opts Options) *Deliverer {
 // while the window in flight is full, and fails once the delivery has.
 func (d *Deliverer) Submit(it plan.Item) error { return d.pool.submit(it) }
 
-// Close waits for every document in flight and returns the first failure.
+// Close waits for every document in flight and its outcome, and returns the
+// first failure.
 func (d *Deliverer) Close() error {
 	err := d.pool.close()
 	d.wg.Wait()
+	close(d.acks)
+	<-d.recorded
 	if ferr := d.firstFailure(); ferr != nil {
 		err = ferr // the delivery failure is the cause
 	}
@@ -113,13 +164,41 @@ func (d *Deliverer) Signed() int     { return int(d.signed.Load()) }
 func (d *Deliverer) Delivered() int  { return int(d.delivered.Load()) }
 func (d *Deliverer) Duplicates() int { return int(d.duplicates.Load()) }
 
-// dispatch receives signed documents in planned order and sends each once
-// the documents it depends on have arrived; independent ones go in parallel.
-func (d *Deliverer) dispatch(it plan.Item, signed []byte) error {
+// dispatch receives signed documents (with their frames) in planned order
+// and hands each to the sink: a Sequenced sink at once, any other once the
+// documents it depends on have arrived, independent ones in parallel.
+func (d *Deliverer) dispatch(it plan.Item, signed, frame []byte) error {
 	d.signed.Add(1)
 	if err := d.firstFailure(); err != nil {
 		return err
 	}
+	out := it.Out
+	del := &sink.Delivery{OID: out.OID, SetID: out.SetID, Version: out.Version, Kind: string(out.Kind),
+		ServiceRequest: out.ServiceRequest(), ClientKey: it.ClientKey, Document: signed}
+	if d.opts.Frame != nil {
+		del.Frame = sink.FixedFrame(frame)
+	}
+	a := ack{entity: it.Entity, key: it.Key, oid: out.OID, parts: it.Parts}
+	if d.sequenced != nil {
+		a.wait = d.sequenced.Send(del)
+	} else {
+		wait, err := d.sendInParallel(it, del)
+		if err != nil {
+			return err
+		}
+		a.wait = wait
+	}
+	select {
+	case d.acks <- a:
+		return nil
+	case <-d.ctx.Done():
+		return d.ctx.Err()
+	}
+}
+
+// sendInParallel sends a document on a goroutine of its own once the
+// documents it depends on have arrived.
+func (d *Deliverer) sendInParallel(it plan.Item, del *sink.Delivery) (func() (sink.Receipt, error), error) {
 	item := &sending{done: make(chan struct{})}
 	d.mu.Lock()
 	var deps []*sending
@@ -128,40 +207,41 @@ func (d *Deliverer) dispatch(it plan.Item, signed []byte) error {
 			deps = append(deps, s)
 		}
 	}
-	d.inflight[it.Out.OID] = item
+	d.inflight[del.OID] = item
 	d.mu.Unlock()
 	select {
 	case d.sem <- struct{}{}:
 	case <-d.ctx.Done():
-		return d.ctx.Err()
+		return nil, d.ctx.Err()
 	}
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
 		defer func() { <-d.sem }()
+		defer close(item.done)
 		for _, dep := range deps {
 			<-dep.done
 			if dep.err != nil {
-				item.err = errors.New("a document it depends on was not delivered")
-				close(item.done)
+				item.err = notSent{errors.New("a document it depends on was not delivered")}
 				return
 			}
 		}
 		if err := d.firstFailure(); err != nil {
-			item.err = err
-			close(item.done)
+			item.err = notSent{err}
 			return
 		}
-		item.err = d.send(it, signed)
-		close(item.done)
+		item.receipt, item.err = d.opts.Sink.Deliver(context.Background(), del)
 		d.mu.Lock()
-		delete(d.inflight, it.Out.OID)
+		delete(d.inflight, del.OID)
 		if item.err != nil && d.failed == nil {
-			d.failed = item.err
+			d.failed = &DeliveryError{Entity: it.Entity, Key: it.Key, OID: del.OID, Err: item.err}
 		}
 		d.mu.Unlock()
 	}()
-	return nil
+	return func() (sink.Receipt, error) {
+		<-item.done
+		return item.receipt, item.err
+	}, nil
 }
 
 func (d *Deliverer) firstFailure() error {
@@ -170,37 +250,88 @@ func (d *Deliverer) firstFailure() error {
 	return d.failed
 }
 
-// send delivers one document and records its outcome, durably, before it
-// counts as delivered.
-func (d *Deliverer) send(it plan.Item, signed []byte) error {
-	out := it.Out
-	frame := func() []byte { return d.opts.Frame(out, signed) }
-	receipt, err := d.opts.Sink.Deliver(context.Background(), &sink.Delivery{OID: out.OID, SetID: out.SetID, Version: out.Version,
-		Kind: string(out.Kind), ServiceRequest: out.ServiceRequest(), ClientKey: it.ClientKey, Document: signed, Frame: frame})
+func (d *Deliverer) fail(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.failed == nil {
+		d.failed = err
+	}
+}
+
+// record takes the documents handed to the sink in planned order, waits for
+// each one's answer and records its outcome; the outcomes are committed
+// together, when commitEvery are waiting or no answer is ready, and only
+// then counted as delivered. A document the sink refused is recorded failed
+// at once (durably) and stops the delivery.
+func (d *Deliverer) record() {
+	defer close(d.recorded)
+	var loaded int // recorded, not yet committed
+	commit := func() {
+		if loaded == 0 {
+			return
+		}
+		if err := d.opts.Outcomes.Commit(); err != nil {
+			d.fail(err)
+			return
+		}
+		d.delivered.Add(int64(loaded))
+		if d.opts.Delivered != nil {
+			for range loaded {
+				d.opts.Delivered()
+			}
+		}
+		loaded = 0
+	}
+	defer commit()
+	for {
+		var a ack
+		var ok bool
+		select {
+		case a, ok = <-d.acks:
+		default:
+			commit() // nothing is ready: make what is recorded durable meanwhile
+			a, ok = <-d.acks
+		}
+		if !ok {
+			return
+		}
+		if err := d.outcome(a); err != nil {
+			d.fail(err)
+			continue
+		}
+		if loaded++; loaded >= commitEvery {
+			commit()
+		}
+	}
+}
+
+// outcome records what became of one document.
+func (d *Deliverer) outcome(a ack) error {
+	receipt, err := a.wait()
+	var ns notSent
+	if errors.As(err, &ns) {
+		return ns.error
+	}
 	if err != nil {
 		rule := kanta.RuleDelivery
 		if sink.IsPermanent(err) {
 			rule = kanta.RuleArchiveRejected
 		}
-		if merr := d.opts.Outcomes.MarkFailed(it.Entity, it.Key, rule, err.Error()); merr != nil {
+		if merr := d.opts.Outcomes.MarkFailed(a.entity, a.key, rule, err.Error()); merr != nil {
 			return merr
 		}
-		return &DeliveryError{Entity: it.Entity, Key: it.Key, OID: out.OID, Err: err}
+		return &DeliveryError{Entity: a.entity, Key: a.key, OID: a.oid, Err: err}
 	}
 	if receipt.Duplicate {
 		d.duplicates.Add(1)
 	}
-	if err := d.opts.Outcomes.MarkLoaded(it.Entity, it.Key); err != nil {
+	if err := d.opts.Outcomes.MarkLoaded(a.entity, a.key); err != nil {
 		return err
 	}
-	for _, p := range it.Parts {
+	for _, p := range a.parts {
 		if err := d.opts.Outcomes.MarkLoaded(p.Entity, p.Key); err != nil {
 			return err
 		}
-	}
-	d.delivered.Add(1)
-	if d.opts.Delivered != nil {
-		d.opts.Delivered()
 	}
 	return nil
 }

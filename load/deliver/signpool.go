@@ -8,6 +8,7 @@ import (
 
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sign"
+	"github.com/kantamig/kantamig/transform"
 )
 
 // signPool signs documents on several workers (each signature on its own
@@ -30,14 +31,17 @@ type signJob struct {
 }
 
 type signResult struct {
-	it     plan.Item
-	signed []byte
-	err    error
+	it            plan.Item
+	signed, frame []byte
+	err           error
 }
 
 // newSignPool starts workers signers and the consumer that calls deliver with
 // each signed document, in submission order.
-func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver func(plan.Item, []byte) error) *signPool {
+// frame, if not nil, builds each document's message frame on the worker
+// that signed it.
+func newSignPool(ctx context.Context, signer *sign.Signer, workers int, frame func(*transform.Output, []byte) []byte,
+	deliver func(it plan.Item, signed, frame []byte) error) *signPool {
 	g, ctx := errgroup.WithContext(ctx)
 	p := &signPool{ctx: ctx, g: g, jobs: make(chan signJob), pending: make(chan chan signResult, 2*max(workers, 1))}
 	// The workers and the consumer range over the channels themselves, not
@@ -52,7 +56,11 @@ func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver 
 					continue
 				}
 				signed, err := signer.Sign(j.it.Out.XML, j.it.Out.OID, j.it.Out.BodyDigest)
-				j.res <- signResult{it: j.it, signed: signed, err: err}
+				var framed []byte
+				if err == nil && frame != nil {
+					framed = frame(j.it.Out, signed)
+				}
+				j.res <- signResult{it: j.it, signed: signed, frame: framed, err: err}
 			}
 			return nil
 		})
@@ -63,7 +71,7 @@ func newSignPool(ctx context.Context, signer *sign.Signer, workers int, deliver 
 			if r.err != nil {
 				return fmt.Errorf("signing %s: %w", r.it.Out.OID, r.err)
 			}
-			if err := deliver(r.it, r.signed); err != nil {
+			if err := deliver(r.it, r.signed, r.frame); err != nil {
 				return err
 			}
 		}

@@ -99,11 +99,15 @@ type Planner struct {
 	// store the same question for every document.
 	lastDoc map[string]string
 	handled map[string]bool
+	// ids caches, for the current client, the rows of the relationships
+	// and cases its documents name (their OIDs do not change while it is
+	// walked): a document would otherwise read both again.
+	ids map[string]*state.Record
 }
 
 // New makes a planner; tr rebuilds the documents (transform's Rebuilder).
 func New(st state.Store, tr *transform.Transformer, opts Options) *Planner {
-	return &Planner{st: st, tr: tr, opts: opts, lastDoc: map[string]string{}, handled: map[string]bool{}}
+	return &Planner{st: st, tr: tr, opts: opts, lastDoc: map[string]string{}, handled: map[string]bool{}, ids: map[string]*state.Record{}}
 }
 
 // Page is how many keys are read from the store at a time.
@@ -154,6 +158,7 @@ func (p *Planner) Walk(ctx context.Context, submit func(Item) error) error {
 	return eachKey(ctx, keys, func(key string) error {
 		clear(p.lastDoc)
 		clear(p.handled)
+		clear(p.ids)
 		if err := w.client(key); err != nil {
 			return err
 		}
@@ -216,6 +221,7 @@ func (w *walk) due(entity kanta.Entity, key string) (*state.Record, error) {
 	}
 	if len(w.handled) > 100000 { // a phased run never changes client; the store has the answer anyway
 		clear(w.handled)
+		clear(w.ids)
 	}
 	row, err := w.st.Get(string(entity), key)
 	if err != nil || row == nil || row.Outcome != state.Pending || row.DeliveryRun == w.opts.Run {
@@ -225,6 +231,25 @@ func (w *walk) due(entity kanta.Entity, key string) (*state.Record, error) {
 		return nil, err
 	}
 	return row, nil
+}
+
+// row reads the row of a relationship or case a document names, once per
+// client walked.
+func (w *walk) row(entity kanta.Entity, key string) (*state.Record, error) {
+	id := string(entity) + "\x00" + key
+	if r, ok := w.ids[id]; ok {
+		return r, nil
+	}
+	r, err := w.st.Get(string(entity), key)
+	if err != nil || r == nil {
+		return r, err
+	}
+	r.Model = nil            // only its identifiers are wanted
+	if len(w.ids) > 100000 { // a phased walk: bounded, like handled
+		clear(w.ids)
+	}
+	w.ids[id] = r
+	return r, nil
 }
 
 func (w *walk) client(key string) error {
@@ -260,7 +285,7 @@ func (w *walk) caseRow(key string) error {
 		if err := w.client(cc.ClientKey); err != nil {
 			return err
 		}
-		if crow, err := w.st.Get(string(kanta.EntityClient), cc.ClientKey); err == nil && crow != nil {
+		if crow, err := w.row(kanta.EntityClient, cc.ClientKey); err == nil && crow != nil {
 			deps = append(deps, crow.DocOID)
 		}
 	}
@@ -287,11 +312,11 @@ func (w *walk) document(key string) error {
 		return err
 	}
 	ids := transform.IDs{Document: row.DocOID, Set: row.SetOID}
-	crow, err := w.st.Get(string(kanta.EntityClient), doc.ClientKey)
+	crow, err := w.row(kanta.EntityClient, doc.ClientKey)
 	if err != nil || crow == nil {
 		return fmt.Errorf("document %s: its client %s is missing from the state store: %v", key, doc.ClientKey, err)
 	}
-	krow, err := w.st.Get(string(kanta.EntityCase), doc.CaseKey)
+	krow, err := w.row(kanta.EntityCase, doc.CaseKey)
 	if err != nil || krow == nil {
 		return fmt.Errorf("document %s: its case %s is missing from the state store: %v", key, doc.CaseKey, err)
 	}
