@@ -79,6 +79,13 @@ func commands() []command {
 }
 
 func main() {
+	// The heap a run keeps is small and flat (tens of MiB, see make bench), and
+	// what it allocates per document is short-lived: collecting at three times
+	// the live heap rather than twice halves the collector's share of a run's
+	// CPU. GOGC in the environment still decides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
 	if path := os.Getenv("KANTAMIG_CPUPROFILE"); path != "" { // for measuring, see make bench
 		if stop, err := startCPUProfile(path); err == nil {
 			code := run(os.Args[1:], os.Stdout, os.Stderr)
