@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export KANTAMIG_SOSMETA := $(abspath $(SOSMETA))
 export KANTAMIG_SHARED  := $(abspath $(SHARED))
 
-.PHONY: build test demo demo-token demo-mariadb demo-kotihoito bench bench-mariadb bench-shards shard-proof k8s-validate samples vet clean fuzz
+.PHONY: build test demo demo-token demo-mariadb demo-kotihoito bench bench-1m bench-mariadb bench-shards shard-proof k8s-validate samples vet clean fuzz
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kantamig
@@ -128,24 +128,31 @@ samples:
 	$(GO) run ./samples/gen -out samples/legacy -sql samples/legacy-db/sosiaalitoimi.sql
 	$(GO) run ./samples/kotihoito/gen -out samples/kotihoito/paatokset.xlsx
 
-# Benchmarks: transform and token signing in-process; then, over 100,000 generated documents, the dry-run
-# and the migration end to end to an archive package and to archive-sim, with wall time and peak memory.
+# Benchmarks. First the per-stage benchmarks (extract, map, transform, state store, sink, frame,
+# signing: go test -bench), then scripts/bench.sh over BENCH_N generated documents: the dry-run, the
+# migration to an archive package (with a CPU profile split by stage, tools/stageprof) and to
+# archive-sim, each as a ratio to the raw signing rate of the same token measured before and after in
+# the same run. Results: out/bench-results.txt.
 BENCH_N ?= 100000
+STAGE_BENCH_PKGS := ./extract/ ./mapping/ ./transform/ ./load/state/... ./load/sink/ ./load/token/
 bench: export KANTAMIG_PIN = demo-0000
 bench: export SOFTHSM2_CONF = $(abspath $(DEMO_TOKEN))/softhsm2.conf
 bench: export KANTAMIG_TOKEN_LABEL = kantamig
 bench: export KANTAMIG_KEY_LABEL = org-signing
 bench: build demo-token
-	$(GO) test -run '^$$' -bench . -benchmem ./transform/ ./load/token/
-	$(GO) run ./samples/gen -n $(BENCH_N) -out out/bench-samples
-	sed 's#\.\./samples/legacy/#bench-samples/#' mappings/sosiaalitoimi-classic.yaml > out/bench-mapping.yaml
-	rm -rf out/bench-package out/bench-run*.db* out/bench-sim out/bench-sim-tls
-	/usr/bin/time -v $(BIN) dry-run -m out/bench-mapping.yaml --report out/bench-dry-run.xlsx --sign-with-token 2>&1 | grep -E '^extracted|Elapsed|Maximum resident'
-	/usr/bin/time -v $(BIN) run -m out/bench-mapping.yaml --state out/bench-run.db --sink dir:out/bench-package 2>&1 | grep -E 'staging: [0-9]+ in|delivering: [0-9]+ in|^delivered|Elapsed|Maximum resident' | tail -n 5
-	$(BIN) archive-sim --listen 127.0.0.1:18443 --store out/bench-sim --tls-dir out/bench-sim-tls > out/bench-sim.log 2>&1 & echo $$! > out/bench-sim.pid; sleep 1
-	/usr/bin/time -v $(BIN) run -m out/bench-mapping.yaml --state out/bench-run-sim.db --sink kanta:https://127.0.0.1:18443 --processing-code T \
-	  --tls-ca out/bench-sim-tls/ca.pem --tls-cert out/bench-sim-tls/client.pem --tls-key out/bench-sim-tls/client-key.pem 2>&1 \
-	  | grep -E 'staging: [0-9]+ in|delivering: [0-9]+ in|^delivered|Elapsed|Maximum resident' | tail -n 5; kill $$(cat out/bench-sim.pid)
+	$(GO) test -run '^$$' -bench . -benchmem -skip MariaDBExtract $(STAGE_BENCH_PKGS)
+	BIN=$(BIN) scripts/bench.sh $(BENCH_N) 0 full
+
+# Memory at scale: the migration of about 1,000,000 documents (generator -n 630000, one of them with a
+# 1 MB legacy text) to an archive package, with its peak RSS; make bench-1m BENCH_1M_N=63000 for the
+# 100,000-document figure to set beside it. Needs about 40 GB of disk and half an hour.
+BENCH_1M_N ?= 630000
+bench-1m: export KANTAMIG_PIN = demo-0000
+bench-1m: export SOFTHSM2_CONF = $(abspath $(DEMO_TOKEN))/softhsm2.conf
+bench-1m: export KANTAMIG_TOKEN_LABEL = kantamig
+bench-1m: export KANTAMIG_KEY_LABEL = org-signing
+bench-1m: build demo-token
+	BIN=$(BIN) scripts/bench.sh $(BENCH_1M_N) 1048576 run
 
 # Scale figures of sharded runs (1, 2, 4 workers on one PostgreSQL) against one process; see README.md,
 # "Running on many machines".

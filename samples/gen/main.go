@@ -10,6 +10,7 @@
 //
 //	go run ./samples/gen                       # the committed samples (320 clients)
 //	go run ./samples/gen -n 100000 -out /tmp/big   # a larger set for benchmarks
+//	go run ./samples/gen -n 630000 -long-text 1048576 -out /tmp/1m   # about 1M archive documents, one with 1 MB of text
 package main
 
 import (
@@ -23,6 +24,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
@@ -142,6 +144,7 @@ func main() {
 	n := flag.Int("n", 1200, "number of documents (about)")
 	out := flag.String("out", "samples/legacy", "folder to write")
 	sqlOut := flag.String("sql", "", "also write the same data as a MariaDB dump of a normalised legacy database to this file")
+	longText := flag.Int("long-text", 0, "give one ordinary document a legacy text of this many bytes (a long diary exported as one entry), for memory benchmarks")
 	flag.Parse()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
@@ -330,6 +333,20 @@ func main() {
 		if caseOK(cases, d.caseKey) && d.drawn.Before(cutoff) && d.replaces == "" {
 			okDocs = append(okDocs, d)
 		}
+	}
+	if *longText > 0 {
+		// Made of whole paragraphs of the ordinary text, so that it reads like a long diary.
+		long := okDocs[len(okDocs)/2]
+		var b strings.Builder
+		for b.Len() < *longText {
+			b.WriteString(long.text)
+			b.WriteString("\n\n")
+		}
+		cut := *longText
+		for !utf8.RuneStart(b.String()[cut]) { // never split a character
+			cut--
+		}
+		long.text = strings.TrimRight(b.String()[:cut], "\n ")
 	}
 	noCase := okDocs[10]
 	noCase.caseKey = ""
