@@ -128,13 +128,13 @@ samples:
 	$(GO) run ./samples/gen -out samples/legacy -sql samples/legacy-db/sosiaalitoimi.sql
 	$(GO) run ./samples/kotihoito/gen -out samples/kotihoito/paatokset.xlsx
 
-# Benchmarks. First the per-stage benchmarks (extract, map, transform, state store, sink, frame,
+# Benchmarks. First the per-stage benchmarks (extract, map in pipeline, transform, frame, state store, sink,
 # signing: go test -bench), then scripts/bench.sh over BENCH_N generated documents: the dry-run, the
 # migration to an archive package (with a CPU profile split by stage, tools/stageprof) and to
 # archive-sim, each as a ratio to the raw signing rate of the same token measured before and after in
 # the same run. Results: out/bench-results.txt.
 BENCH_N ?= 100000
-STAGE_BENCH_PKGS := ./extract/ ./mapping/ ./transform/ ./load/state/... ./load/sink/ ./load/token/
+STAGE_BENCH_PKGS := ./extract/ ./pipeline/ ./transform/ ./load/state/... ./load/sink/ ./load/token/
 bench: export KANTAMIG_PIN = demo-0000
 bench: export SOFTHSM2_CONF = $(abspath $(DEMO_TOKEN))/softhsm2.conf
 bench: export KANTAMIG_TOKEN_LABEL = kantamig

@@ -47,3 +47,23 @@ func BenchmarkDocumentDisplayOnly(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
+
+// BenchmarkFrame wraps a built 15007 plan (5 KB of text) in its message frame,
+// as each signing worker does after signing.
+func BenchmarkFrame(b *testing.B) {
+	tr := transformtest.NewTransformer(b, testenv.Sosmeta())
+	doc := transformtest.PlanDocument()
+	doc.Text = strings.Repeat("Kotikäynnillä todettiin, että arki sujuu tuettuna. ", 100)[:5000]
+	ids := transform.IDs{Document: "1.2.246.10.99999991.95.1.3.1", Case: "1.2.246.10.99999991.95.1.2.1", Relationship: "1.2.246.10.99999991.95.1.1.1"}
+	out, err := tr.Document(doc, ids)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if f := tr.Frame(out, transform.FrameParams{}, out.XML); len(f) < len(out.XML) {
+			b.Fatal("frame shorter than its document")
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}

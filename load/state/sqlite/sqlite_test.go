@@ -120,3 +120,13 @@ func TestConformance(t *testing.T) {
 		},
 	})
 }
+
+// BenchmarkStore: the state store's share of a run, per document (statetest.Bench).
+func BenchmarkStore(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "run.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	statetest.Bench(b, s)
+}

@@ -478,3 +478,45 @@ func nulKeys(t *testing.T, b Backend) {
 		t.Errorf("Keys: %q, want %q", got, want)
 	}
 }
+
+// Bench measures what a run asks of a store per document, in the order a run
+// asks it: staging puts the record with its model (about 3 KB), then delivery
+// gets it, marks it handed on and loaded, committing every 256 as the
+// deliverer does. Each backend's tests call it from a benchmark.
+func Bench(b *testing.B, s state.Store) {
+	model := make([]byte, 3000)
+	for i := range model {
+		model[i] = byte('a' + i%26)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		key := fmt.Sprintf("D%09d", i)
+		r := &state.Record{Entity: "document", Key: key, Pass: 1, Locator: "asiakirjat.xml:" + key, Outcome: state.Pending,
+			DocOID: "1.2.246.10.99999991.95.1.3." + key[1:], SetOID: "1.2.246.10.99999991.95.1.3." + key[1:], Version: 1,
+			ClientKey: fmt.Sprintf("A%06d", i/4), CaseKey: fmt.Sprintf("K%07d", i/2), OrderTime: "2020-01-01T10:00:00Z",
+			ContentHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", Model: model}
+		if err := s.Put(r); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Get("document", key); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.MarkSubmitted("document", key, 1); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.MarkLoaded("document", key); err != nil {
+			b.Fatal(err)
+		}
+		if i%256 == 0 {
+			if err := s.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := s.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+}
