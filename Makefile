@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export KANTAMIG_SOSMETA := $(abspath $(SOSMETA))
 export KANTAMIG_SHARED  := $(abspath $(SHARED))
 
-.PHONY: build test demo demo-token demo-mariadb demo-kotihoito bench bench-1m bench-mariadb bench-shards shard-proof k8s-validate samples vet clean fuzz
+.PHONY: build test demo demo-token demo-mariadb demo-kotihoito bench bench-1m profile-1m bench-mariadb bench-shards shard-proof k8s-validate samples vet clean fuzz
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kantamig
@@ -153,6 +153,10 @@ bench-1m: export KANTAMIG_TOKEN_LABEL = kantamig
 bench-1m: export KANTAMIG_KEY_LABEL = org-signing
 bench-1m: build demo-token
 	BIN=$(BIN) scripts/bench.sh $(BENCH_1M_N) 1048576 run
+
+# Memory of kantamig profile: 100,000 and 1,000,000 generated rows, each with its peak RSS.
+profile-1m: build
+	BIN=$(BIN) scripts/profile-1m.sh
 
 # Scale figures of sharded runs (1, 2, 4 workers on one PostgreSQL) against one process; see README.md,
 # "Running on many machines".

@@ -9,13 +9,23 @@ import (
 	"github.com/kantamig/kantamig/extract"
 )
 
-// ColumnUse is a source field a block reads, and where the mapping names it.
+// ColumnUse is a source field a block reads, and where the mapping names it;
+// and, for kantamig profile, the value map its values go through and whether
+// it holds personal data.
 type ColumnUse struct {
 	Column string
 	Target string // the target field it fills, "key", or a structured path
 	// Required says every record needs it: the key, or a required target.
 	Required bool
 	Pos      Pos
+	Entity   string // the entity block that reads it
+	ValueMap string // the value map the column's values go through, if any
+	Split    string // the separator of a multi-valued column, if any
+	// Personal says what personal data the column holds by what the mapping
+	// makes of it: identity-code, temporary-id, name, contact, text, or ""
+	// for none.
+	Personal string
+	vmap     *valueMap
 }
 
 // ColumnUses lists every source field the block reads: its key columns,
@@ -26,16 +36,21 @@ func (em *EntityMapping) ColumnUses() []ColumnUse {
 		if k == PositionKey {
 			continue
 		}
-		out = append(out, ColumnUse{Column: k, Target: "key", Required: true, Pos: em.keyPos})
+		out = append(out, ColumnUse{Column: k, Target: "key", Required: true, Pos: em.keyPos, Entity: string(em.Entity)})
 	}
 	for name, f := range em.fields {
 		for _, col := range f.from {
-			out = append(out, ColumnUse{Column: col, Target: name, Required: f.target.required, Pos: f.pos})
+			u := ColumnUse{Column: col, Target: name, Required: f.target.required, Pos: f.pos, Entity: string(em.Entity),
+				Split: f.split, Personal: personalFields[name], vmap: f.vmap}
+			if f.vmap != nil {
+				u.ValueMap = f.vmap.name
+			}
+			out = append(out, u)
 		}
 	}
 	for _, sf := range em.structured {
 		for _, col := range sf.f.from {
-			out = append(out, ColumnUse{Column: col, Target: sf.path, Pos: sf.f.pos})
+			out = append(out, ColumnUse{Column: col, Target: sf.path, Pos: sf.f.pos, Entity: string(em.Entity), Personal: "text"})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

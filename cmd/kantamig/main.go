@@ -66,6 +66,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"check", "validate a mapping file", checkCommand},
+		{"profile", "what the sources hold, column by column: a workbook to write a mapping from, safe to share", profileCommand},
 		{"test", "run a mapping's tests (MAPPING.test.yaml): records and what must become of them", testCommand},
 		{"dry-run", "extract, map and transform everything, deliver nothing, write the report", dryRunCommand},
 		{"run", "the migration: stage, sign and deliver in order; run again to continue", runCommand},

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kantamig/kantamig/pipeline"
+	"github.com/kantamig/kantamig/profile"
+	"github.com/kantamig/kantamig/report"
+)
+
+func profileCommand(c *cli) *cobra.Command {
+	cmd := newCommand("profile")
+	cmd.Use = "profile (-m MAPPING | FILE...)"
+	fs := cmd.Flags()
+	file := fs.StringP("mapping", "m", "", "mapping file (YAML): profile the sources it reads, with its value maps")
+	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas (env KANTAMIG_SOSMETA; default: built in)")
+	out := fs.String("report", "out/profile.xlsx", "workbook to write; the JSON goes beside it (.json)")
+	minCount := fs.Int("min-count", 5, "values seen fewer times are not listed (the minimum cell size, so that the profile can be shared)")
+	top := fs.Int("top", 10, "most frequent values listed per column")
+	xmlRecord := fs.String("xml-record", "", "for an XML file without a mapping: the path of the record element (default: guessed)")
+	initFile := fs.String("init", "", "without a mapping: also write a first mapping skeleton here, every guess marked")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		if (*file == "") == (len(args) == 0) {
+			return usageError("profile: give either a mapping file with -m MAPPING or the source files to profile")
+		}
+		if *initFile != "" && *file != "" {
+			return usageError("profile: --init writes a skeleton from files; there is a mapping already (-m)")
+		}
+		if *minCount < 1 {
+			return usageError("profile: --min-count must be at least 1")
+		}
+		last := time.Now()
+		opts := profile.Options{MinCount: *minCount, Top: *top, Progress: func(source string, n int) {
+			if time.Since(last) >= 2*time.Second {
+				last = time.Now()
+				fmt.Fprintf(c.stderr, "%s profiling %s: %d records\n", last.Format("15:04:05"), source, n)
+			}
+		}}
+		ctx := context.Background()
+		var p *profile.Profile
+		if *file != "" {
+			m, _, err := pipeline.Load(*file, *sosmeta)
+			if err != nil {
+				return err
+			}
+			if p, err = profile.OfMapping(ctx, m, opts); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			if p, err = profile.OfFiles(ctx, args, *xmlRecord, opts); err != nil {
+				return err
+			}
+		}
+		jsonPath := strings.TrimSuffix(*out, ".xlsx") + ".json"
+		if err := report.WriteProfileExcel(p, *out); err != nil {
+			return fmt.Errorf("writing %s: %w", *out, err)
+		}
+		if err := report.WriteProfileJSON(p, jsonPath); err != nil {
+			return fmt.Errorf("writing %s: %w", jsonPath, err)
+		}
+		for _, s := range p.Sources {
+			var notes []string
+			for _, col := range s.Columns {
+				if col.XMLForbidden > 0 {
+					notes = append(notes, fmt.Sprintf("%s: %d value(s) with characters XML forbids", col.Name, col.XMLForbidden))
+				}
+				if col.InvalidUTF8 > 0 {
+					notes = append(notes, fmt.Sprintf("%s: %d value(s) not valid UTF-8 (is the encoding right?)", col.Name, col.InvalidUTF8))
+				}
+				if col.UnmappedAll > 0 {
+					notes = append(notes, fmt.Sprintf("%s: %d value(s) no value map covers", col.Name, col.UnmappedAll))
+				}
+				if h := col.IdentityCodes; h != nil && h.WrongCheck+h.ImpossibleDate+h.WrongCentury+h.LowIndividual > 0 {
+					notes = append(notes, fmt.Sprintf("%s: %d identity code(s) failing their checks", col.Name, h.WrongCheck+h.ImpossibleDate+h.WrongCentury+h.LowIndividual))
+				}
+			}
+			fmt.Fprintf(c.stdout, "%s (%s): %d records, %d columns\n", s.Name, s.Kind, s.Records, len(s.Columns))
+			for _, n := range notes {
+				fmt.Fprintf(c.stdout, "  %s\n", n)
+			}
+		}
+		fmt.Fprintf(c.stdout, "profile: %s and %s (values seen fewer than %d times are not listed; identity codes, names, contact data and free text never are)\n", *out, jsonPath, *minCount)
+		if *initFile != "" {
+			if err := profile.WriteSkeleton(p, *initFile); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "mapping skeleton: %s (every guess is marked GUESS, every gap TODO; kantamig check refuses it until they are settled)\n", *initFile)
+		}
+		return nil
+	}
+	return cmd
+}

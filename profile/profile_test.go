@@ -1,0 +1,164 @@
+package profile_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/pipeline"
+	"github.com/kantamig/kantamig/profile"
+)
+
+// planted reads the sample's expected.json: what the generator planted, by rule.
+func planted(t *testing.T) map[string]int {
+	t.Helper()
+	data, err := os.ReadFile("../samples/legacy/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Rejects  []struct{ Entity, Rule string } `json:"rejects"`
+		Warnings []struct{ Entity, Rule string } `json:"warnings"`
+	}
+	if err := json.Unmarshal(data, &e); err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, r := range append(e.Rejects, e.Warnings...) {
+		n[r.Entity+"/"+r.Rule]++
+	}
+	return n
+}
+
+func column(t *testing.T, p *profile.Profile, source, name string) *profile.Column {
+	t.Helper()
+	for _, s := range p.Sources {
+		if s.Name != source {
+			continue
+		}
+		for _, c := range s.Columns {
+			if c.Name == name {
+				return c
+			}
+		}
+	}
+	t.Fatalf("no column %s in source %s", name, source)
+	return nil
+}
+
+// The profile of the sample system through its mapping finds each planted
+// problem in its column, lists no identity code, name or rare value, and
+// names the value-map gaps.
+func TestProfileOfTheSampleMapping(t *testing.T) {
+	m, _, err := pipeline.Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := profile.OfMapping(context.Background(), m, profile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := planted(t)
+	hetu := column(t, p, "asiakkaat", "hetu")
+	if hetu.IdentityCodes == nil || hetu.IdentityCodes.WrongCheck != want["client/hetu-check"] || hetu.IdentityCodes.ImpossibleDate != want["client/hetu-date"] {
+		t.Errorf("identity codes %+v, want %d wrong check character(s) and %d impossible date(s)", hetu.IdentityCodes, want["client/hetu-check"], want["client/hetu-date"])
+	}
+	if hetu.Withheld == "" || len(hetu.Top) > 0 {
+		t.Errorf("identity codes listed: %+v", hetu.Top)
+	}
+	if c := column(t, p, "asiakkaat", "sukunimi"); c.InvalidUTF8 != want["client/encoding"] || len(c.Top) > 0 {
+		t.Errorf("sukunimi: %d invalid UTF-8 values (want %d), top %v (names are never listed)", c.InvalidUTF8, want["client/encoding"], c.Top)
+	}
+	if c := column(t, p, "asiakkaat", "loppusyy"); c.XMLForbidden != want["client/xml-char"] {
+		t.Errorf("loppusyy: %d values with XML-forbidden characters, want %d", c.XMLForbidden, want["client/xml-char"])
+	}
+	// The planted unmapped codes are seen once each: counted, not listed.
+	for _, c := range []*profile.Column{column(t, p, "asiat", "asian_nimi"), column(t, p, "asiakirjat", "tyyppi")} {
+		if c.UnmappedAll != 1 || c.UnmappedRare != 1 || len(c.Unmapped) != 0 {
+			t.Errorf("%s: %d unmapped, %d rare, listed %v; want the one planted code counted and not listed", c.Name, c.UnmappedAll, c.UnmappedRare, c.Unmapped)
+		}
+	}
+	if c := column(t, p, "asiakkaat", "sukupuoli"); len(c.Top) != 2 || c.UnmappedAll != 0 || !strings.Contains(strings.Join(c.Uses, ","), "sukupuoli") {
+		t.Errorf("sukupuoli: top %v, unmapped %d, uses %v", c.Top, c.UnmappedAll, c.Uses)
+	}
+	if c := column(t, p, "asiakkaat", "alkupvm"); c.DateFormats["dd.MM.yyyy"] != c.Filled || c.MinDate == "" {
+		t.Errorf("alkupvm: formats %v of %d filled, from %s", c.DateFormats, c.Filled, c.MinDate)
+	}
+	data, _ := json.Marshal(p)
+	if code := regexp.MustCompile(`[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Z]`).Find(data); code != nil {
+		t.Errorf("an identity code in clear in the profile: %s", code)
+	}
+	for _, s := range p.Sources {
+		for _, c := range s.Columns {
+			for _, v := range append(c.Top, c.Unmapped...) {
+				if v.Count < p.MinCount {
+					t.Errorf("%s.%s lists %q seen %d times, under the minimum %d", s.Name, c.Name, v.Value, v.Count, p.MinCount)
+				}
+			}
+		}
+	}
+}
+
+// A value seen fewer times than the minimum cell size is never listed; at
+// the minimum it is.
+func TestMinimumCellSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.csv")
+	rows := "id;code\n"
+	for i, code := range []string{"A", "A", "A", "B", "B", "B", "B", "B", "C"} {
+		rows += string(rune('a'+i)) + ";" + code + "\n"
+	}
+	os.WriteFile(path, []byte(rows), 0o600)
+	p, err := profile.OfFiles(context.Background(), []string{path}, "", profile.Options{MinCount: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := column(t, p, "x", "code")
+	if len(c.Top) != 2 || c.Top[0] != (profile.ValueCount{Value: "B", Count: 5}) || c.Top[1] != (profile.ValueCount{Value: "A", Count: 3}) {
+		t.Errorf("top %v, want B (5) and A (3), not C (1)", c.Top)
+	}
+	if c.Distinct != 3 {
+		t.Errorf("distinct %d, want 3", c.Distinct)
+	}
+}
+
+// --init guesses the sample system's entities, keys and fields from its
+// files, marks each guess, and leaves gaps that check refuses.
+func TestSkeletonOfTheSampleFiles(t *testing.T) {
+	files := []string{"../samples/legacy/asiakkaat.csv", "../samples/legacy/asiat.xlsx", "../samples/legacy/asiakirjat.xml"}
+	p, err := profile.OfFiles(context.Background(), files, "", profile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "skeleton.yaml")
+	if err := profile.WriteSkeleton(p, out); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(out)
+	text := string(data)
+	for _, want := range []string{
+		`asiakkaat: {kind: csv, file: `, `delimiter: ";", encoding: utf-8}`,
+		`record: /vienti/asiakirjat/asiakirja}`,
+		"clients:", "  key: asnro", "identity_code: hetu", "relationship_start: {from: alkupvm, date: dd.MM.yyyy}",
+		"cases:", "  key: asia_id", "clients: asiakkaat",
+		"documents:", `  key: "@id"`, "text: teksti", "type: {from: tyyppi, map: tyyppi}",
+		`"M": TODO`, "cutoff: TODO",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("skeleton lacks %q", want)
+		}
+	}
+	for i, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, ": ") && strings.HasPrefix(line, "    ") && !strings.HasPrefix(strings.TrimSpace(line), "#") &&
+			!strings.Contains(line, "GUESS") && !strings.Contains(line, "TODO") {
+			t.Errorf("line %d is neither marked a guess nor a gap: %s", i+1, line)
+		}
+	}
+	if _, _, err := pipeline.Load(out, testenv.Sosmeta()); err == nil || !strings.Contains(err.Error(), "TODO") {
+		t.Errorf("check of the skeleton: %v, want it refused for its TODOs", err)
+	}
+}

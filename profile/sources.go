@@ -1,0 +1,178 @@
+package profile
+
+import (
+	"bufio"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/net/html/charset"
+
+	"github.com/kantamig/kantamig/extract"
+	"github.com/kantamig/kantamig/mapping"
+)
+
+// OfMapping profiles every source a mapping's entity blocks read, with the
+// mapping's uses of their columns.
+func OfMapping(ctx context.Context, m *mapping.Mapping, opts Options) (*Profile, error) {
+	opts = opts.withDefaults()
+	p := &Profile{Mapping: m.File, Generated: time.Now().UTC(), MinCount: opts.MinCount}
+	for _, spec := range m.SourceSpecs() {
+		s, err := ProfileSource(ctx, spec, m.SourceColumnUses(spec.Name), opts)
+		if err != nil {
+			return nil, err
+		}
+		p.Sources = append(p.Sources, s)
+	}
+	return p, nil
+}
+
+// OfFiles profiles files without a mapping: each file's kind comes from its
+// extension (.csv, .txt: CSV with the delimiter its first line suggests;
+// .xlsx: the first sheet; .xml: the repeated element xmlRecord names, or the
+// one guessed from the file's first records).
+func OfFiles(ctx context.Context, files []string, xmlRecord string, opts Options) (*Profile, error) {
+	opts = opts.withDefaults()
+	p := &Profile{Generated: time.Now().UTC(), MinCount: opts.MinCount}
+	for _, file := range files {
+		spec, err := GuessSpec(file, xmlRecord)
+		if err != nil {
+			return nil, err
+		}
+		s, err := ProfileSource(ctx, spec, nil, opts)
+		if err != nil {
+			return nil, err
+		}
+		p.Sources = append(p.Sources, s)
+	}
+	return p, nil
+}
+
+// GuessSpec makes a source spec for a file from its extension and first
+// bytes; the guesses are the ones --init writes into the mapping skeleton.
+func GuessSpec(file, xmlRecord string) (extract.Spec, error) {
+	name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	spec := extract.Spec{Name: sourceName(name), File: file}
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".csv", ".txt", ".tsv":
+		spec.Kind = "csv"
+		head, err := firstLine(file)
+		if err != nil {
+			return spec, err
+		}
+		spec.Delimiter = guessDelimiter(head)
+		spec.Encoding = "utf-8"
+	case ".xlsx":
+		spec.Kind = "xlsx"
+	case ".xml":
+		spec.Kind = "xml"
+		spec.Record = xmlRecord
+		if spec.Record == "" {
+			rec, err := guessRecordPath(file)
+			if err != nil {
+				return spec, err
+			}
+			spec.Record = rec
+		}
+	default:
+		return spec, fmt.Errorf("%s: cannot tell the kind of source from its extension (.csv, .xlsx or .xml); profile it through a mapping that declares it", file)
+	}
+	return spec, nil
+}
+
+// sourceName makes a mapping source name of a file name: lower case letters,
+// digits and underscores.
+func sourceName(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			b.WriteRune(r)
+		case r == 'ä':
+			b.WriteRune('a')
+		case r == 'ö':
+			b.WriteRune('o')
+		default:
+			b.WriteRune('_')
+		}
+	}
+	return b.String()
+}
+
+func firstLine(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	return line, nil
+}
+
+// guessDelimiter picks the most frequent of ; , tab and | in a header line.
+func guessDelimiter(line string) string {
+	best, n := ",", 0
+	for _, d := range []string{";", ",", "\t", "|"} {
+		if c := strings.Count(line, d); c > n {
+			best, n = d, c
+		}
+	}
+	return best
+}
+
+// guessRecordPath reads the first elements of an XML file and names the
+// element path that repeats most often among elements that have children or
+// attributes of their own: the record element of an export.
+func guessRecordPath(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	d := xml.NewDecoder(io.LimitReader(f, 4<<20))
+	d.CharsetReader = charset.NewReaderLabel
+	var path []string
+	count := map[string]int{}
+	hasChildren := map[string]bool{}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if len(path) > 0 {
+				hasChildren["/"+strings.Join(path, "/")] = true
+			}
+			path = append(path, t.Name.Local)
+			p := "/" + strings.Join(path, "/")
+			count[p]++
+			if len(t.Attr) > 0 {
+				hasChildren[p] = true
+			}
+		case xml.EndElement:
+			if len(path) > 0 {
+				path = path[:len(path)-1]
+			}
+		}
+	}
+	best, n := "", 1
+	for p, c := range count {
+		if hasChildren[p] && (c > n || (c == n && len(p) < len(best))) {
+			best, n = p, c
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("%s: no repeated record element found; give it with --xml-record /PATH/TO/RECORD", file)
+	}
+	return best, nil
+}
+
