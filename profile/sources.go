@@ -175,4 +175,3 @@ func guessRecordPath(file string) (string, error) {
 	}
 	return best, nil
 }
-
