@@ -82,14 +82,11 @@ func TestNationalExportsReplaceThePlaceholders(t *testing.T) {
 	if !rehearsal.Settings.TestRehearsal || rehearsal.PlaceholderDocuments == 0 {
 		t.Fatalf("the sample rehearsal counts %d placeholder documents", rehearsal.PlaceholderDocuments)
 	}
-	warned := 0
-	for _, w := range rehearsal.Warnings {
-		if w.Rule == kanta.RuleRehearsalCode {
-			warned++
-		}
-	}
-	if warned != rehearsal.PlaceholderDocuments {
+	if warned := rehearsal.WarningsByRule[kanta.RuleRehearsalCode]; warned != rehearsal.PlaceholderDocuments {
 		t.Errorf("%d documents counted, %d warned", rehearsal.PlaceholderDocuments, warned)
+	}
+	if listed := len(rehearsal.Warnings); listed > rehearsal.WarningCount() {
+		t.Errorf("%d warnings listed of %d", listed, rehearsal.WarningCount())
 	}
 
 	exports := writeExports(t, nil)

@@ -117,13 +117,15 @@ type Settings struct {
 	SchemaFolder  string            `json:"schema_folder"`
 	Version       string            `json:"kantamig_version"`
 	// TimeZone is the mapping's zone (IANA name): the workbooks show times in it.
-	TimeZone       string    `json:"time_zone,omitempty"`
-	Started        time.Time `json:"started"`
-	Finished       time.Time `json:"finished"`
-	PersonalData   bool      `json:"personal_data_shown"`
-	TestRehearsal  bool      `json:"test_rehearsal"`
-	Signer         string    `json:"signer"`
-	SigningWorkers int       `json:"signing_workers"`
+	TimeZone      string    `json:"time_zone,omitempty"`
+	Started       time.Time `json:"started"`
+	Finished      time.Time `json:"finished"`
+	PersonalData  bool      `json:"personal_data_shown"`
+	TestRehearsal bool      `json:"test_rehearsal"`
+	// Sample, for a dry-run of a sample of clients, says which (empty: every record).
+	Sample         string `json:"sample,omitempty"`
+	Signer         string `json:"signer"`
+	SigningWorkers int    `json:"signing_workers"`
 }
 
 // Report is the full account of a run.
@@ -131,16 +133,24 @@ type Report struct {
 	Settings Settings           `json:"settings"`
 	Entities map[string]*Counts `json:"entities"`
 	// EntitySources reconciles each entity per source: entity -> source -> counts.
-	EntitySources      map[string]map[string]*Counts `json:"entities_by_source"`
-	Total              Counts                        `json:"total"`
-	DocumentsByType    map[string]*Counts            `json:"documents_by_type"`
-	DocumentsByTask    map[string]*Counts            `json:"documents_by_service_task"`
-	Rejects            []Finding                     `json:"rejects"`
-	Skips              []Finding                     `json:"skips"`
-	Warnings           []Finding                     `json:"warnings"`
-	Unmapped           []*UnmappedValue              `json:"unmapped_values"`
-	RemovedCharacters  int                           `json:"removed_xml_characters"`
-	DocumentsGenerated int                           `json:"documents_generated"`
+	EntitySources   map[string]map[string]*Counts `json:"entities_by_source"`
+	Total           Counts                        `json:"total"`
+	DocumentsByType map[string]*Counts            `json:"documents_by_type"`
+	DocumentsByTask map[string]*Counts            `json:"documents_by_service_task"`
+	Rejects         []Finding                     `json:"rejects"`
+	Skips           []Finding                     `json:"skips"`
+	// SampledOut counts the records a dry-run's sample left out (skipped
+	// under sampled-out); they are not listed among Skips.
+	SampledOut int `json:"sampled_out,omitempty"`
+	// Warnings lists the records loaded with a note, at most
+	// WarningsListedPerRule of each rule: a note may fall on every document
+	// (a placeholder code in a rehearsal), and memory must not follow the
+	// size of the source. WarningsByRule counts them all.
+	Warnings           []Finding        `json:"warnings"`
+	WarningsByRule     map[string]int   `json:"warnings_by_rule"`
+	Unmapped           []*UnmappedValue `json:"unmapped_values"`
+	RemovedCharacters  int              `json:"removed_xml_characters"`
+	DocumentsGenerated int              `json:"documents_generated"`
 	// PlaceholderDocuments counts the documents of a test rehearsal that
 	// carry a placeholder code (rule rehearsal-placeholder): none may reach
 	// the real archive.
@@ -171,7 +181,20 @@ func New(s Settings) *Report {
 		DocumentsByTask: map[string]*Counts{},
 		showPersonal:    s.PersonalData,
 		unmapped:        map[[3]string]*UnmappedValue{},
+		WarningsByRule:  map[string]int{},
 	}
+}
+
+// WarningsListedPerRule is how many warnings of one rule a report lists.
+const WarningsListedPerRule = 1000
+
+// WarningCount is the number of warnings of every rule, listed or not.
+func (r *Report) WarningCount() int {
+	n := 0
+	for _, c := range r.WarningsByRule {
+		n += c
+	}
+	return n
 }
 
 // Count records one record's outcome for its entity.
@@ -244,7 +267,10 @@ func (r *Report) Warn(f Finding) {
 	if f.Rule == kanta.RuleXMLChar {
 		r.RemovedCharacters += f.Count
 	}
-	r.Warnings = append(r.Warnings, r.mask(f))
+	r.WarningsByRule[f.Rule]++
+	if r.WarningsByRule[f.Rule] <= WarningsListedPerRule {
+		r.Warnings = append(r.Warnings, r.mask(f))
+	}
 }
 
 // Unmapped counts a legacy value a value map did not cover.

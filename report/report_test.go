@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,5 +46,23 @@ func TestCountsReconcile(t *testing.T) {
 	data, _ := json.Marshal(r)
 	if !strings.Contains(string(data), `"would_load":2`) {
 		t.Errorf("JSON %s", data)
+	}
+}
+
+// A rule that warns on every record lists its first WarningsListedPerRule
+// and counts the rest: memory does not follow the number of records.
+func TestWarningsListedPerRuleAreBounded(t *testing.T) {
+	r := New(Settings{})
+	for i := 0; i < WarningsListedPerRule+500; i++ {
+		r.Warn(Finding{Entity: "document", Key: fmt.Sprint(i), Rule: "rehearsal-placeholder"})
+	}
+	for i := 0; i < 3; i++ {
+		r.Warn(Finding{Entity: "client", Key: fmt.Sprint(i), Rule: "sex-code"})
+	}
+	if len(r.Warnings) != WarningsListedPerRule+3 {
+		t.Errorf("%d warnings listed, want %d", len(r.Warnings), WarningsListedPerRule+3)
+	}
+	if r.WarningsByRule["rehearsal-placeholder"] != WarningsListedPerRule+500 || r.WarningsByRule["sex-code"] != 3 || r.WarningCount() != WarningsListedPerRule+503 {
+		t.Errorf("counts %v", r.WarningsByRule)
 	}
 }

@@ -294,6 +294,9 @@ func (r *Report) summaryRows(w *rowWriter) {
 	if set.TestRehearsal {
 		of += ", a TEST REHEARSAL with placeholder codes"
 	}
+	if set.Sample != "" {
+		of += ", a SAMPLE of " + set.Sample
+	}
 	w.title(fmt.Sprintf("%s%s: every source record and its outcome", kind, of))
 	w.head(false, "What was run", "", "", "", "", "", "", "")
 	w.put("Mapping file", set.MappingFile)
@@ -301,6 +304,9 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.put("Started ("+set.zone()+")", set.local(set.Started))
 	w.put("Finished ("+set.zone()+")", set.local(set.Finished))
 	w.put("Cut-off (the day of joining)", set.Cutoff)
+	if set.Sample != "" {
+		w.put("SAMPLE", set.Sample+fmt.Sprintf("; %d records outside it are counted as skipped (sampled-out), not listed", r.SampledOut))
+	}
 	w.put()
 	load := "Would load"
 	if r.StateCounts != nil {
@@ -350,7 +356,11 @@ func (r *Report) summaryRows(w *rowWriter) {
 		w.put("Already at the sink (re-sent, no-op)", r.DuplicatesAtSink)
 	}
 	w.put("Characters XML forbids, removed", r.RemovedCharacters)
-	w.put("Warnings", len(r.Warnings))
+	var warnings any = r.WarningCount()
+	if n := r.WarningCount(); n > len(r.Warnings) {
+		warnings = fmt.Sprintf("%d (listed: %d, the first %d of each rule)", n, len(r.Warnings), WarningsListedPerRule)
+	}
+	w.put("Warnings", warnings)
 	w.put("Distinct unmapped legacy values", len(r.Unmapped))
 	w.put("Sent with an inferred service request (SP17)", r.InferredServiceRequests)
 	r.budgetRows(w)
@@ -466,6 +476,9 @@ func (r *Report) settingsRows(w *rowWriter) {
 	w.put("Started ("+s.zone()+")", s.local(s.Started))
 	w.put("Finished ("+s.zone()+")", s.local(s.Finished))
 	w.put("Personal data shown", yesNo(s.PersonalData))
+	if s.Sample != "" {
+		w.put("Sample (dry-run --sample)", s.Sample)
+	}
 	w.put("Test rehearsal (placeholder codes allowed)", yesNo(s.TestRehearsal))
 	w.put("Signed with", s.Signer)
 	w.put("Signing workers", s.SigningWorkers)
