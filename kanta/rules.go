@@ -26,6 +26,7 @@ const (
 	RuleHetuCheck         = "hetu-check"
 	RuleCutoff            = "cutoff"
 	RuleAddressEnded      = "address-ended"
+	RuleSampledOut        = "sampled-out"
 
 	// Resolving: records across entities.
 	RuleDuplicateKey         = "duplicate-key"
@@ -107,6 +108,7 @@ var Rules = []RuleInfo{
 	{RuleOldBirthDate, "mapping", RuleRejects, "a pre-joining (old) client relationship without the birth date (national rule)"},
 	{RuleCutoff, "mapping", RuleSkips, "skipped: created on or after the cut-off"},
 	{RuleAddressEnded, "mapping", RuleSkips, "skipped: a former address, which the relationship document does not keep"},
+	{RuleSampledOut, "stage", RuleSkips, "dry-run --sample: the record's client is outside the sample (every record of the client is left out with it)"},
 	{RuleDuplicateKey, "resolve", RuleRejects, "a second record with a key already read"},
 	{RuleDuplicatePerson, "resolve", RuleRejects, "a second client with the same identity code"},
 	{RuleClientMissing, "resolve", RuleRejects, "the referred client is not in the export"},

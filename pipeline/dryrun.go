@@ -52,6 +52,9 @@ type Options struct {
 	// OpenSource, when set, opens each entity block's source instead of its
 	// export (a mapping's tests give their own records).
 	OpenSource func(em *mapping.EntityMapping) (extract.Source, error)
+	// Sample, for a dry-run, takes a sample of clients with all their
+	// records (see Sample); the zero value takes every record.
+	Sample Sample
 }
 
 // Runner is one dry-run or run of a mapping.
@@ -223,9 +226,28 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 	return r.rep, nil
 }
 
+// open opens an entity block's source (or what the tests give instead).
+func (r *Runner) open(em *mapping.EntityMapping) (extract.Source, error) {
+	if r.opts.OpenSource != nil {
+		return r.opts.OpenSource(em)
+	}
+	return extract.Open(em.Source)
+}
+
 // stage reads every source in turn and stages its records.
 func (r *Runner) stage(ctx context.Context, pass int) error {
 	stg := newStager(r.m, r.tr, r.st, r.rep, pass, r.opts.MaxDocumentBytes)
+	if !r.opts.Sample.IsZero() {
+		clients := 0
+		if r.opts.Sample.Clients > 0 {
+			var err error
+			if clients, err = r.countClients(ctx); err != nil {
+				return err
+			}
+		}
+		stg.sample = newSampler(r.opts.Sample, clients)
+		r.rep.Settings.Sample = stg.sample.desc
+	}
 	for _, s := range stg.steps() {
 		if s.finish != nil {
 			if err := s.finish(); err != nil {
@@ -310,11 +332,7 @@ func writeFileAtomic(path string, data []byte) error {
 
 // each streams one source's records through fn.
 func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(extract.Record) error) error {
-	open := func() (extract.Source, error) { return extract.Open(em.Source) }
-	if r.opts.OpenSource != nil {
-		open = func() (extract.Source, error) { return r.opts.OpenSource(em) }
-	}
-	src, err := open()
+	src, err := r.open(em)
 	if err != nil {
 		return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: err}
 	}

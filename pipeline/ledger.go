@@ -43,7 +43,13 @@ func Account(st state.Store, rep *report.Report, pass int) (int, error) {
 			rep.Reject(f)
 		case state.Skipped:
 			outcome = report.OutcomeSkip
-			rep.Skip(f)
+			if r.Rule == kanta.RuleSampledOut {
+				// Counted, not listed: a sample leaves out most records,
+				// and the report's lists are held in memory.
+				rep.SampledOut++
+			} else {
+				rep.Skip(f)
+			}
 		default:
 			return nil
 		}

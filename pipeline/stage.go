@@ -44,6 +44,7 @@ type stager struct {
 	rep      *report.Report // warnings and unmapped values, which are not outcomes
 	pass     int
 	maxBytes int
+	sample   *sampler // nil: every record
 }
 
 func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes int) *stager {
@@ -203,8 +204,21 @@ func (s *stager) refuse(row *state.Record, outcome string, f *kanta.Finding) err
 	return s.st.Put(row)
 }
 
+// duplicate records a second record with a key already read: rejected, or,
+// outside a dry-run's sample, skipped with the first.
+func (s *stager) duplicate(row *state.Record, o *mapping.Outcome, dup *kanta.Finding) error {
+	if o.Skip != nil && o.Skip.Rule == kanta.RuleSampledOut {
+		return s.refuse(row, state.Skipped, o.Skip)
+	}
+	return s.refuse(row, state.Rejected, dup)
+}
+
 // settle records a rejected or skipped record and returns false for it.
 func (s *stager) settle(row *state.Record, o *mapping.Outcome) (bool, error) {
+	if s.sample != nil && o.Reject != nil && strings.Contains(o.Reject.Reason, sampledOutMark) {
+		// It refers to a record left out of the sample: left out with it.
+		o.Reject, o.Skip = nil, &kanta.Finding{Field: o.Reject.Field, Rule: kanta.RuleSampledOut, Reason: "it refers to a record " + sampledOutMark}
+	}
 	switch {
 	case o.Reject != nil:
 		return false, s.refuse(row, state.Rejected, o.Reject)
@@ -288,13 +302,16 @@ func (s *stager) stage(row *state.Record, model any, out *transform.Output) erro
 
 func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 	rel, o := em.Client(rec)
+	if s.sample != nil && o.Key != "" && !s.sample.in(o.Key) {
+		o.Reject, o.Skip = nil, s.sample.finding()
+	}
 	s.note(kanta.EntityClient, rec, o)
 	row, dup, err := s.begin(kanta.EntityClient, rec, o)
 	if err != nil {
 		return err
 	}
 	if dup != nil {
-		return s.refuse(row, state.Rejected, dup)
+		return s.duplicate(row, o, dup)
 	}
 	if o.OK() {
 		row.Person = resolve.PersonHash(rel.Client)
@@ -328,13 +345,16 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 
 func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error {
 	c, o := em.Case(rec)
+	if s.sample != nil && !s.sampledCase(c) {
+		o.Reject, o.Skip = nil, s.sample.finding()
+	}
 	s.note(kanta.EntityCase, rec, o)
 	row, dup, err := s.begin(kanta.EntityCase, rec, o)
 	if err != nil {
 		return err
 	}
 	if dup != nil {
-		return s.refuse(row, state.Rejected, dup)
+		return s.duplicate(row, o, dup)
 	}
 	if o.OK() {
 		if o.Reject, err = s.res.CaseClients(&c); err != nil {
@@ -365,6 +385,9 @@ func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error
 
 func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	d, o := em.Document(rec)
+	if s.sample != nil && d.ClientKey != "" && !s.sample.in(d.ClientKey) {
+		o.Reject, o.Skip = nil, s.sample.finding()
+	}
 	s.note(kanta.EntityDocument, rec, o)
 	row, dup, err := s.begin(kanta.EntityDocument, rec, o)
 	if err != nil {
@@ -372,7 +395,7 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	}
 	row.DocType, row.ServiceTask = s.label(kanta.SetDocumentType, d.Type), s.label(kanta.SetServiceTask, d.ServiceTask)
 	if dup != nil {
-		return s.refuse(row, state.Rejected, dup)
+		return s.duplicate(row, o, dup)
 	}
 	if !d.DrawnUp.IsZero() {
 		row.OrderTime = d.DrawnUp.UTC().Format("20060102T150405.000")
@@ -706,7 +729,7 @@ func (s *stager) stagePart(e kanta.Entity, rec extract.Record, o *mapping.Outcom
 	}
 	row.ServiceTask = label
 	if dup != nil {
-		return s.refuse(row, state.Rejected, dup)
+		return s.duplicate(row, o, dup)
 	}
 	var own *owner
 	if o.OK() {

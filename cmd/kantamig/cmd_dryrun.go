@@ -24,6 +24,7 @@ func dryRunCommand(c *cli) *cobra.Command {
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
 	failOnReject := fs.Bool("fail-on-reject", false, "exit with code 4 if any record was rejected")
 	maxDoc := fs.Int("max-document-bytes", pipeline.DefaultMaxDocumentBytes, "reject, at staging, a document larger than this many bytes (the reason gives its size)")
+	sample := fs.String("sample", "", "a deterministic sample of clients, each with all its cases and documents: a number of clients (500) or a share (5%); the report says it is a sample")
 	withToken := fs.Bool("sign-with-token", false, "sign with the organisation's key on the token instead of a throwaway key (a rehearsal of the token)")
 	var tf tokenFlags
 	tf.register(fs)
@@ -40,11 +41,18 @@ func dryRunCommand(c *cli) *cobra.Command {
 		if err := checkWritable(xlsxPath); err != nil {
 			return err
 		}
+		var smp pipeline.Sample
+		if *sample != "" {
+			var err error
+			if smp, err = pipeline.ParseSample(*sample); err != nil {
+				return usageError("%v", err)
+			}
+		}
 		m, schemas, err := pipeline.Load(*file, *sosmeta)
 		if err != nil {
 			return err
 		}
-		opts := pipeline.Options{
+		opts := pipeline.Options{Sample: smp,
 			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, DocumentsDir: *docs, Workers: tf.workers,
 			Version: version, Command: c.commandLine(), Progress: newProgress(stderr),
 			// Beside the report: the index holds identity codes in clear while the
@@ -92,6 +100,9 @@ func dryRunCommand(c *cli) *cobra.Command {
 			}
 		}
 		fmt.Fprintf(stdout, "signed %d documents with %s\n", rep.DocumentsSigned, rep.Settings.Signer)
+		if rep.Settings.Sample != "" {
+			fmt.Fprintf(stdout, "SAMPLE: %s; %d records outside it are skipped (sampled-out); a full dry-run accounts for every record\n", rep.Settings.Sample, rep.SampledOut)
+		}
 		fmt.Fprintf(stdout, "report: %s and %s\n", xlsxPath, jsonPath)
 		if !rep.Reconciles() {
 			fmt.Fprintln(stderr, "kantamig: the counts do not reconcile; this is a bug in kantamig, please report it with the JSON report")
