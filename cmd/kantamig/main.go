@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -86,6 +87,9 @@ func main() {
 	// CPU. GOGC in the environment still decides.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(300)
+	}
+	if path := os.Getenv("KANTAMIG_MEMPROFILE"); path != "" { // for measuring memory
+		startHeapProfiles(path, 20*time.Second)
 	}
 	if path := os.Getenv("KANTAMIG_CPUPROFILE"); path != "" { // for measuring, see make bench
 		if stop, err := startCPUProfile(path); err == nil {
