@@ -16,7 +16,6 @@ import (
 
 func profileCommand(c *cli) *cobra.Command {
 	cmd := newCommand("profile")
-	cmd.Use = "profile (-m MAPPING | FILE...)"
 	fs := cmd.Flags()
 	file := fs.StringP("mapping", "m", "", "mapping file (YAML): profile the sources it reads, with its value maps")
 	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas (env KANTAMIG_SOSMETA; default: built in)")

@@ -269,3 +269,34 @@ func TestMappingTestsCommand(t *testing.T) {
 		t.Errorf("a mapping without tests: exit %d %s", code, stderr)
 	}
 }
+
+// profile: either a mapping or files, never both; --init only from files;
+// over the sample files it writes the workbook, the JSON and a skeleton.
+func TestProfileCommand(t *testing.T) {
+	dir := t.TempDir()
+	mappingFile := filepath.Join("..", "..", "mappings", "sosiaalitoimi-classic.yaml")
+	csv := filepath.Join("..", "..", "samples", "legacy", "asiakkaat.csv")
+	for _, args := range [][]string{
+		{"profile"},
+		{"profile", "-m", mappingFile, csv},
+		{"profile", "-m", mappingFile, "--init", filepath.Join(dir, "x.yaml")},
+		{"profile", "--min-count", "0", csv},
+	} {
+		if code, _, stderr := runCLI(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d\n%s", args, code, exitUsage, stderr)
+		}
+	}
+	report := filepath.Join(dir, "p.xlsx")
+	code, stdout, stderr := runCLI(t, "profile", "--report", report, "--init", filepath.Join(dir, "new.yaml"), csv)
+	if code != exitOK || !strings.Contains(stdout, "asiakkaat (csv): 321 records") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, f := range []string{"p.xlsx", "p.json", "new.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if code, _, _ := runCLI(t, "profile", "--report", report, filepath.Join(dir, "missing.csv")); code != exitFailure {
+		t.Errorf("a missing file: exit %d, want %d", code, exitFailure)
+	}
+}
