@@ -24,7 +24,7 @@ func WriteProfileJSON(p *profile.Profile, path string) error {
 // sources, then a sheet per source with a row per column, formatted as the
 // run reports are (see WriteExcel).
 func WriteProfileExcel(p *profile.Profile, path string) error {
-	sheets := []sheet{{"Sources", func(w *rowWriter) { profileSummary(w, p) }, []float64{22, 8, 10, 10, 14, 14, 14, 70}}}
+	sheets := []sheet{{"Sources", func(w *rowWriter) { profileSummary(w, p) }, []float64{22, 8, 10, 10, 15, 15, 13, 70}}}
 	used := map[string]bool{"Sources": true}
 	for _, s := range p.Sources {
 		s := s
@@ -60,8 +60,8 @@ func profileSummary(w *rowWriter, p *profile.Profile) {
 	if p.Mapping != "" {
 		of = "the sources of " + p.Mapping
 	}
-	w.title(fmt.Sprintf("Profile of %s: values seen fewer than %d times are not listed; identity codes, names, contact data and free text never are", of, p.MinCount))
-	w.head(true, "Source", "Kind", "Records", "Columns", "Columns with XML-forbidden characters", "Columns with encoding problems", "Columns with unmapped values", "Where")
+	w.title(fmt.Sprintf("Profile of %s (no value seen fewer than %d times is listed; no identity code, name, contact data or free text)", of, p.MinCount))
+	w.head(true, "Source", "Kind", "Records", "Columns", "XML-forbidden", "Bad encoding", "Unmapped", "Where (columns counted)")
 	for _, s := range p.Sources {
 		var forbidden, encoding, unmapped int
 		for _, c := range s.Columns {
