@@ -347,6 +347,9 @@ func (r *Report) summaryRows(w *rowWriter) {
 		// The meaning runs over the empty cells beside it.
 		w.put(g.label, g.n, kanta.RuleMeaning(g.rule), nil, nil, nil, nil, g.example)
 	}
+	if r.SampledOut > 0 {
+		w.put("skipped: "+kanta.RuleSampledOut, r.SampledOut, kanta.RuleMeaning(kanta.RuleSampledOut), nil, nil, nil, nil, "(not listed)")
+	}
 	w.put()
 	w.head(false, "Documents", "", "", "", "", "", "", "")
 	w.put("Documents generated and checked", r.DocumentsGenerated)
