@@ -329,8 +329,9 @@ func main() {
 	}
 	// Planted bad documents.
 	var okDocs []*docRow
+	ix := caseIndex(cases)
 	for _, d := range docs {
-		if caseOK(cases, d.caseKey) && d.drawn.Before(cutoff) && d.replaces == "" {
+		if caseOK(ix, d.caseKey) && d.drawn.Before(cutoff) && d.replaces == "" {
 			okDocs = append(okDocs, d)
 		}
 	}
@@ -415,6 +416,7 @@ func main() {
 	// The same order of judgement as the tool: duplicates, the record's own
 	// faults, the cut-off, then what it depends on.
 	seen := map[string]bool{}
+	caseIx := caseIndex(cases)
 	for _, d := range docs {
 		exp.Documents.Extracted++
 		switch {
@@ -424,7 +426,7 @@ func main() {
 			exp.Documents.Rejected++
 		case !d.drawn.Before(cutoff):
 			exp.Documents.Skipped++
-		case !caseOK(cases, d.caseKey):
+		case !caseOK(caseIx, d.caseKey):
 			exp.Documents.Rejected++
 			consequence("document", d.key, "document of a case or client that is not migrated")
 		default:
@@ -459,13 +461,21 @@ func caseNameFor(service string) string {
 	return "MUU"
 }
 
-func caseOK(cases []*caseRow, key string) bool {
+// caseIndex finds a case by key: the first one with the key, as a search
+// in file order would (a planted duplicate comes after its original).
+func caseIndex(cases []*caseRow) map[string]*caseRow {
+	ix := make(map[string]*caseRow, len(cases))
 	for _, k := range cases {
-		if k.key == key {
-			return k.ok
+		if _, ok := ix[k.key]; !ok {
+			ix[k.key] = k
 		}
 	}
-	return false
+	return ix
+}
+
+func caseOK(ix map[string]*caseRow, key string) bool {
+	k, ok := ix[key]
+	return ok && k.ok
 }
 
 func later(a, b time.Time) time.Time {
