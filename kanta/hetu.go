@@ -2,6 +2,7 @@ package kanta
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +93,18 @@ func ParseIdentityCode(s string) (IdentityCode, error) {
 		return IdentityCode{}, badCode(RuleHetuCheck, "identity code check character is wrong")
 	}
 	return IdentityCode{Code: s, BirthDate: birth, Individual: individual}, nil
+}
+
+// identityCodeLike finds what is shaped like an identity code inside text.
+var identityCodeLike = regexp.MustCompile(`\b[0-3][0-9][01][0-9]{3}[-+A-FU-Y][0-9]{3}[0-9A-Y]\b`)
+
+// MaskIdentityCodesIn masks, with MaskIdentityCode, everything shaped like an
+// identity code inside a text (a locator, a reason, a listed value).
+func MaskIdentityCodesIn(s string) string {
+	if identityCodeLike.MatchString(s) {
+		return identityCodeLike.ReplaceAllStringFunc(s, MaskIdentityCode)
+	}
+	return s
 }
 
 // MaskIdentityCode hides the individual part of an identity code for logs and

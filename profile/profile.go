@@ -26,6 +26,7 @@ import (
 	"hash/maphash"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -150,6 +151,16 @@ type column struct {
 
 var seed = maphash.MakeSeed()
 
+// withheld says why a personal column's values are not listed, by what it holds.
+var withheld = map[string]string{
+	"identity-code": "identity codes: counted by their checks, never listed",
+	"temporary-id":  "temporary identifiers: never listed",
+	"name":          "names: never listed",
+	"contact":       "contact data: never listed",
+	"text":          "free text: never listed",
+	"reference":     "keys of other records (clients, cases): not listed",
+}
+
 // dateFormats are the date shapes recognised, in the mapping's date: syntax,
 // with their Go layouts; the first that parses names the value's format.
 var dateFormats = []struct{ name, layout string }{
@@ -219,11 +230,12 @@ func (c *column) add(v string) {
 	t := strings.TrimSpace(v)
 	c.number(t)
 	c.date(t)
-	if len(t) == 11 && identityShape.MatchString(t) {
+	shaped := len(t) == 11 && identityShape.MatchString(t)
+	if shaped {
 		c.hetuShape++
 	}
-	if c.personal == "identity-code" || (len(t) == 11 && identityShape.MatchString(t)) {
-		c.identity(c.uses, t)
+	if shaped || c.personal == "identity-code" {
+		c.identity(t)
 	}
 	for _, u := range c.uses {
 		if u.ValueMap == "" {
@@ -290,9 +302,9 @@ func (c *column) date(t string) {
 	}
 }
 
-func (c *column) identity(uses []mapping.ColumnUse, t string) {
+func (c *column) identity(t string) {
 	split := ""
-	for _, u := range uses {
+	for _, u := range c.uses {
 		if u.Personal == "identity-code" && u.Split != "" {
 			split = u.Split
 		}
@@ -441,11 +453,11 @@ func (c *column) finish(records int, opts Options) *Column {
 		use := u.Entity + "." + u.Target
 		if u.ValueMap != "" {
 			use += " (value map " + u.ValueMap + ")"
-			if !contains(out.ValueMaps, u.ValueMap) {
+			if !slices.Contains(out.ValueMaps, u.ValueMap) {
 				out.ValueMaps = append(out.ValueMaps, u.ValueMap)
 			}
 		}
-		if !contains(out.Uses, use) {
+		if !slices.Contains(out.Uses, use) {
 			out.Uses = append(out.Uses, use)
 		}
 	}
@@ -464,21 +476,11 @@ func (c *column) finish(records int, opts Options) *Column {
 		h := c.hetu
 		out.IdentityCodes = &h
 	}
-	switch personal {
-	case "":
+	switch why, known := withheld[personal]; {
+	case personal == "":
 		out.Top, out.TopPartial = top(c.values, opts), c.overflow
-	case "identity-code":
-		out.Withheld = "identity codes: counted by their checks, never listed"
-	case "temporary-id":
-		out.Withheld = "temporary identifiers: never listed"
-	case "name":
-		out.Withheld = "names: never listed"
-	case "contact":
-		out.Withheld = "contact data: never listed"
-	case "text":
-		out.Withheld = "free text: never listed"
-	case "reference":
-		out.Withheld = "keys of other records (clients, cases): not listed"
+	case known:
+		out.Withheld = why
 	default:
 		out.Withheld = personal + ": never listed"
 	}
@@ -500,7 +502,7 @@ func top(values map[string]int, opts Options) []ValueCount {
 	var out []ValueCount
 	for v, n := range values {
 		if n >= opts.MinCount {
-			out = append(out, ValueCount{Value: maskIdentityCodes(v), Count: n})
+			out = append(out, ValueCount{Value: kanta.MaskIdentityCodesIn(v), Count: n})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -513,22 +515,4 @@ func top(values map[string]int, opts Options) []ValueCount {
 		out = out[:opts.Top]
 	}
 	return out
-}
-
-var identityAnywhere = regexp.MustCompile(`[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Z]`)
-
-func maskIdentityCodes(s string) string {
-	if !identityAnywhere.MatchString(s) {
-		return s
-	}
-	return identityAnywhere.ReplaceAllStringFunc(s, kanta.MaskIdentityCode)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -63,6 +63,10 @@ var entityFields = map[string][]guess{
 	},
 }
 
+var caseName = re(`avattu|suljettu|asia|case|opened`)
+
+var plainYAMLKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_/]*$`)
+
 var keyName = re(`^@?id$|(asnro|asiakasnro|asia_?id|asianro|asiakirja_?id|doc_?id|client_?id|case_?id|_id$|^@id$)`)
 
 // entityOf guesses the entity a source holds, with the reason.
@@ -78,7 +82,7 @@ func entityOf(s *Source) (string, string) {
 		}
 	}
 	for _, c := range s.Columns {
-		if re(`avattu|suljettu|asia|case|opened`).MatchString(c.Name) {
+		if caseName.MatchString(c.Name) {
 			return "cases", fmt.Sprintf("column %s is named like a case's", c.Name)
 		}
 	}
@@ -244,7 +248,7 @@ func columnNames(s *Source) string {
 }
 
 func yamlKey(s string) string {
-	if regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_/]*$`).MatchString(s) {
+	if plainYAMLKey.MatchString(s) {
 		return s
 	}
 	return strconv.Quote(s)
