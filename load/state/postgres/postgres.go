@@ -236,6 +236,7 @@ CREATE INDEX IF NOT EXISTS records_by_order ON records(entity, order_time, key);
 CREATE INDEX IF NOT EXISTS records_by_person ON records(person) WHERE person <> '';
 CREATE INDEX IF NOT EXISTS records_by_shard ON records(shard, entity, key);
 CREATE INDEX IF NOT EXISTS records_by_client_key ON records(client_key) WHERE client_key <> '';
+CREATE INDEX IF NOT EXISTS records_failed ON records(updated) WHERE outcome = 'pending' AND reason <> '';
 `
 
 // prepare creates the schema and the tables, once, under a lock of their
@@ -686,7 +687,7 @@ func (s *Store) Failures(limit int) ([]state.Record, error) {
 	if err := s.commit(); err != nil {
 		return nil, err
 	}
-	rows, err := s.work.Query(context.Background(), `SELECT `+readColumns+` FROM records WHERE outcome = $1 AND reason <> '' ORDER BY updated LIMIT $2`, state.Pending, limit)
+	rows, err := s.work.Query(context.Background(), `SELECT `+readColumns+` FROM records WHERE outcome = 'pending' AND reason <> '' ORDER BY updated LIMIT $1`, limit) // as records_failed says, for the index
 	if err != nil {
 		return nil, wrap(err)
 	}

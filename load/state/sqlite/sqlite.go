@@ -95,6 +95,8 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_by_outcome ON records(entity, outcome);
 CREATE INDEX IF NOT EXISTS records_by_client ON records(entity, client_key, order_time);
 CREATE INDEX IF NOT EXISTS records_by_person ON records(person);
+-- The failures status lists: without it, status read the whole table (61 s at 1M documents).
+CREATE INDEX IF NOT EXISTS records_failed ON records(updated) WHERE outcome = 'pending' AND reason != '';
 `
 
 // Open opens (or creates) the store at path and takes its lock.
@@ -530,7 +532,7 @@ func (s *Store) Failures(limit int) ([]Record, error) {
 	if err := s.commit(); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(`SELECT `+readColumns+` FROM records WHERE outcome = ? AND reason != '' ORDER BY updated LIMIT ?`, Pending, limit)
+	rows, err := s.db.Query(`SELECT `+readColumns+` FROM records WHERE outcome = 'pending' AND reason != '' ORDER BY updated LIMIT ?`, limit) // as records_failed says, for the index
 	if err != nil {
 		return nil, fmt.Errorf("state store: %w", err)
 	}
