@@ -250,9 +250,9 @@ func (r *Report) mask(f Finding) Finding {
 	if r.showPersonal {
 		return f
 	}
-	f.Key = maskIfIdentity(f.Key)
-	f.Locator = maskIdentityCodes(f.Locator)
-	f.Reason = maskIdentityCodes(f.Reason)
+	f.Key = kanta.MaskIdentityCodesIn(f.Key)
+	f.Locator = kanta.MaskIdentityCodesIn(f.Locator)
+	f.Reason = kanta.MaskIdentityCodesIn(f.Reason)
 	return f
 }
 
