@@ -80,6 +80,11 @@ func commands() []command {
 	}
 }
 
+// defaultMemoryLimit is the Go heap's soft ceiling when GOMEMLIMIT is
+// unset: above the most a run was measured to keep live (see README,
+// Performance), below the 256 MiB a run should peak at.
+const defaultMemoryLimit = 160 << 20
+
 func main() {
 	// The heap a run keeps is small and flat (tens of MiB, see make bench), and
 	// what it allocates per document is short-lived: collecting at three times
@@ -87,6 +92,13 @@ func main() {
 	// CPU. GOGC in the environment still decides.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(300)
+	}
+	// A soft ceiling on the Go heap, so that the headroom GOGC 300 gives
+	// does not grow with whatever a long run keeps live: under it the
+	// collector works as GOGC says, near it more often. GOMEMLIMIT in the
+	// environment still decides.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	if path := os.Getenv("KANTAMIG_MEMPROFILE"); path != "" { // for measuring memory
 		startHeapProfiles(path, 20*time.Second)

@@ -30,15 +30,22 @@ import (
 // A package belongs to one run: package.json holds the id of the run that
 // made it (Bind), and a run with another state store is refused unless it
 // adopts the package. While a run writes it, the package is locked (.lock),
-// so no second writer can list a document again. It knows every OID it lists
-// (an index built from the whole manifest at open), so a document delivered
-// again is a no-op however long ago it was listed.
+// so no second writer can list a document again. A document delivered again
+// is a no-op however long ago it was listed: a document whose frame file is
+// absent was never listed (files are durable before their line is written);
+// one whose frame is present is looked up in an index of every listed OID,
+// built from the manifest the first time such a document comes (a run
+// resumed after a crash, a package adopted). A run that meets none never
+// builds it, so memory does not grow with the package. So the files of a
+// listed document must not be removed by hand: one whose frame is gone
+// would be written and listed again if it were delivered again.
 type Dir struct {
 	root     string
 	manifest *os.File
 	reader   *os.File // the manifest, for confirming index hits
 	lock     *os.File
-	index    manifestIndex
+	index    *manifestIndex // nil until a frame file is found present
+	listed   int            // lines in the manifest
 	seq      int64
 	size     int64      // bytes of the manifest: the offset of the next line
 	broken   error      // a write failed: nothing more is listed until the package is reopened
@@ -61,8 +68,8 @@ type manifestIndex struct {
 	extra map[string]bool
 }
 
-func newManifestIndex() manifestIndex {
-	return manifestIndex{seed: maphash.MakeSeed(), at: map[uint64]int64{}, extra: map[string]bool{}}
+func newManifestIndex() *manifestIndex {
+	return &manifestIndex{seed: maphash.MakeSeed(), at: map[uint64]int64{}, extra: map[string]bool{}}
 }
 
 func (ix *manifestIndex) has(oid string, lineAt func(int64) string) bool {
@@ -81,8 +88,6 @@ func (ix *manifestIndex) add(oid string, off int64, lineAt func(int64) string) {
 		ix.extra[oid] = true
 	}
 }
-
-func (ix *manifestIndex) len() int { return len(ix.at) + len(ix.extra) }
 
 // ManifestEntry is one line of manifest.jsonl.
 type ManifestEntry struct {
@@ -159,7 +164,7 @@ func OpenDir(root string) (*Dir, error) {
 		}
 		return nil, fmt.Errorf("locking the archive package: %w", err)
 	}
-	d := &Dir{root: root, lock: lock, index: newManifestIndex(), queued: map[string]bool{}}
+	d := &Dir{root: root, lock: lock, queued: map[string]bool{}}
 	fail := func(err error) (*Dir, error) {
 		d.Close()
 		return nil, err
@@ -201,7 +206,7 @@ func (d *Dir) Bind(runID string, adopt bool) error {
 			return nil
 		}
 	case errors.Is(err, os.ErrNotExist):
-		if d.index.len() == 0 {
+		if d.listed == 0 {
 			info = packageInfo{Format: 1, RunID: runID, Created: time.Now().UTC().Format(time.RFC3339)}
 			return d.writeInfo(path, info)
 		}
@@ -209,7 +214,7 @@ func (d *Dir) Bind(runID string, adopt bool) error {
 		return fmt.Errorf("reading the archive package's id: %w", err)
 	}
 	if !adopt {
-		return &ErrPackageOwned{Path: d.root, Owner: info.RunID, Documents: d.index.len()}
+		return &ErrPackageOwned{Path: d.root, Owner: info.RunID, Documents: d.listed}
 	}
 	was := info.RunID
 	if was == "" {
@@ -253,9 +258,34 @@ func (d *Dir) lineAt(off int64) string {
 	return e.OID
 }
 
-// readManifest indexes every line of the manifest and finds the last
-// sequence number, dropping a torn last line left by a crash.
+// readManifest checks every line of the manifest, counts them and finds
+// the last sequence number, dropping a torn last line left by a crash.
 func (d *Dir) readManifest(path string) error {
+	return d.scanManifest(path, true, func(e *ManifestEntry, at int64) {
+		d.seq = e.Seq
+		d.listed++
+	})
+}
+
+// buildIndex indexes the OID of every line listed so far (the first
+// d.size bytes of the manifest; groups listed later are added as they are).
+func (d *Dir) buildIndex() error {
+	ix := newManifestIndex()
+	err := d.scanManifest(filepath.Join(d.root, "manifest.jsonl"), false, func(e *ManifestEntry, at int64) {
+		if at < d.size {
+			ix.add(e.OID, at, d.lineAt)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	d.index = ix
+	return nil
+}
+
+// scanManifest calls fn with every whole line of the manifest and its
+// offset; repair cuts off a torn last line.
+func (d *Dir) scanManifest(path string, repair bool, fn func(e *ManifestEntry, at int64)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("reading the manifest: %w", err)
@@ -266,7 +296,7 @@ func (d *Dir) readManifest(path string) error {
 	for {
 		line, err := r.ReadBytes('\n')
 		if err == io.EOF {
-			if len(line) > 0 { // torn line: cut it off
+			if len(line) > 0 && repair { // torn line: cut it off
 				if terr := os.Truncate(path, good); terr != nil {
 					return fmt.Errorf("repairing the manifest: %w", terr)
 				}
@@ -280,12 +310,33 @@ func (d *Dir) readManifest(path string) error {
 		if json.Unmarshal(bytes.TrimSpace(line), &e) != nil {
 			return fmt.Errorf("the manifest has a broken line at byte %d; repair or remove it", good)
 		}
-		d.seq = e.Seq
-		d.index.add(e.OID, good, d.lineAt)
+		fn(&e, good)
 		good += int64(len(line))
 	}
-	d.size = good
+	if repair {
+		d.size = good
+	}
 	return nil
+}
+
+// isListed says whether the manifest lists an OID (d.mu held).
+func (d *Dir) isListed(oid, frameName string) (bool, error) {
+	if d.queued[oid] {
+		return true, nil
+	}
+	if d.index == nil {
+		_, err := os.Lstat(filepath.Join(d.root, frameName))
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("looking for %s in the archive package: %w", filepath.Base(frameName), err)
+		}
+		if err := d.buildIndex(); err != nil {
+			return false, err
+		}
+	}
+	return d.index.has(oid, d.lineAt), nil
 }
 
 func (d *Dir) String() string { return "dir:" + d.root }
@@ -315,18 +366,21 @@ func (d *Dir) Send(del *Delivery) (wait func() (Receipt, error)) {
 		defer d.mu.Unlock()
 		return failed(d.broken)
 	}
-	listed := d.queued[del.OID] || d.index.has(del.OID, d.lineAt)
-	d.mu.Unlock()
-	if listed {
-		return func() (Receipt, error) { return Receipt{Duplicate: true}, nil }
-	}
 	shard := shardOf(del.OID)
 	docName := filepath.Join("documents", shard, del.OID+".xml")
 	frameName := filepath.Join("frames", shard, del.OID+".xml")
+	listed, err := d.isListed(del.OID, frameName)
+	d.mu.Unlock()
+	if err != nil {
+		return failed(err)
+	}
+	if listed {
+		return func() (Receipt, error) { return Receipt{Duplicate: true}, nil }
+	}
 	// Written in place: a file is listed only once it is durable, and a
 	// listed document is never written again (the index), so a partial file
 	// can only be one no manifest line names.
-	err := writeFile(filepath.Join(d.root, frameName), del.Frame())
+	err = writeFile(filepath.Join(d.root, frameName), del.Frame())
 	if err == nil {
 		err = writeFile(filepath.Join(d.root, docName), del.Document)
 	}
@@ -400,8 +454,11 @@ func (d *Dir) commitGroups() {
 		if err == nil {
 			for rest := g.lines; len(rest) > 0; {
 				line, after, _ := bytes.Cut(rest, []byte{'\n'})
-				d.index.add(oidOfLine(line), at, d.lineAt)
+				if d.index != nil {
+					d.index.add(oidOfLine(line), at, d.lineAt)
+				}
 				at += int64(len(line)) + 1
+				d.listed++
 				rest = after
 			}
 			d.size = at

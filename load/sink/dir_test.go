@@ -49,6 +49,8 @@ func TestDirDeliversOnceAndRepairsAfterACrash(t *testing.T) {
 	shard := shardOf("1.2.3.3")
 	os.MkdirAll(filepath.Join(dir, "documents", shard), 0o700)
 	os.WriteFile(filepath.Join(dir, "documents", shard, "1.2.3.3.xml"), []byte("<doc 1.2.3.3/>"), 0o600)
+	os.MkdirAll(filepath.Join(dir, "frames", shard), 0o700)
+	os.WriteFile(filepath.Join(dir, "frames", shard, "1.2.3.3.xml"), []byte("<frame 1.2.3.3/>"), 0o600)
 	d, err = OpenDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -68,8 +70,10 @@ func TestDirDeliversOnceAndRepairsAfterACrash(t *testing.T) {
 }
 
 // The package knows every OID it lists, not only the last lines: a document
-// listed 30,000 lines ago is a duplicate, and a new one is listed after the
-// rest with the next sequence number.
+// listed 30,000 lines ago is a duplicate (its files are there, so the
+// manifest is indexed), a document whose frame is there but that no line
+// lists is written and listed, and a new one is listed after the rest with
+// the next sequence number.
 func TestDirKnowsEveryListedOID(t *testing.T) {
 	dir := t.TempDir()
 	var b strings.Builder
@@ -84,17 +88,29 @@ func TestDirKnowsEveryListedOID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	for _, oid := range []string{"1.2.3.1", "1.2.3.15000", "1.2.3.30000"} {
+	listed := []string{"1.2.3.1", "1.2.3.15000", "1.2.3.30000"}
+	for _, oid := range append(listed, "1.2.3.40000") { // the last one written by a crashed run, never listed
+		if err := os.WriteFile(filepath.Join(dir, "frames", shardOf(oid), oid+".xml"), []byte("<frame/>"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, oid := range listed {
 		r, err := d.Deliver(context.Background(), delivery(oid))
 		if err != nil || !r.Duplicate {
 			t.Errorf("%s: %+v %v, want a duplicate", oid, r, err)
 		}
 	}
+	if d.index == nil {
+		t.Error("the manifest was not indexed when a listed document came again")
+	}
+	if r, err := d.Deliver(context.Background(), delivery("1.2.3.40000")); err != nil || r.Duplicate {
+		t.Fatalf("a document written but never listed: %+v %v, want it listed", r, err)
+	}
 	if r, err := d.Deliver(context.Background(), delivery("1.2.3.30001")); err != nil || r.Duplicate {
 		t.Fatalf("new document: %+v %v", r, err)
 	}
 	lines := manifest(t, dir)
-	if len(lines) != 30001 || !strings.Contains(lines[30000], `"seq":30001`) {
+	if len(lines) != 30002 || !strings.Contains(lines[30000], `"oid":"1.2.3.40000"`) || !strings.Contains(lines[30001], `"seq":30002`) {
 		t.Errorf("%d lines, last %s", len(lines), lines[len(lines)-1])
 	}
 }
@@ -199,5 +215,26 @@ func BenchmarkDirSend(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 	if err := d.Close(); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// A run that never meets a document it already wrote never indexes the
+// manifest: memory does not grow with the package.
+func TestDirIndexesOnlyWhenNeeded(t *testing.T) {
+	d, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for i := range 50 {
+		if r, err := d.Deliver(context.Background(), delivery(fmt.Sprintf("1.2.3.%d", i))); err != nil || r.Duplicate {
+			t.Fatalf("%d: %+v %v", i, r, err)
+		}
+	}
+	if d.index != nil {
+		t.Error("the manifest was indexed though no document came twice")
+	}
+	if r, err := d.Deliver(context.Background(), delivery("1.2.3.7")); err != nil || !r.Duplicate {
+		t.Errorf("again: %+v %v, want a duplicate", r, err)
 	}
 }
