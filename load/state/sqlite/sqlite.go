@@ -97,6 +97,16 @@ CREATE INDEX IF NOT EXISTS records_by_client ON records(entity, client_key, orde
 CREATE INDEX IF NOT EXISTS records_by_person ON records(person);
 -- The failures status lists: without it, status read the whole table (61 s at 1M documents).
 CREATE INDEX IF NOT EXISTS records_failed ON records(updated) WHERE outcome = 'pending' AND reason != '';
+-- Staged models, kept apart from their rows: a row is updated two or three times in delivery, and
+-- a model of kilobytes inside it (overflow pages) was copied each time, and read through by every
+-- scan of a column stored after it. records.model is kept for stores written before (read when a
+-- record has no row here).
+CREATE TABLE IF NOT EXISTS models (
+	entity TEXT NOT NULL,
+	key    TEXT NOT NULL,
+	model  BLOB NOT NULL,
+	PRIMARY KEY (entity, key)
+) WITHOUT ROWID;
 `
 
 // Open opens (or creates) the store at path and takes its lock.
@@ -216,7 +226,9 @@ func open(path, synchronous string) (*Store, error) {
 
 // The statements of the hot path (staging, planning, recording outcomes).
 const (
-	getRecord = `SELECT ` + readColumns + ` FROM records WHERE entity = ? AND key = ?`
+	getRecord = `SELECT ` + readColumns + ` FROM ` + withModel + ` WHERE r.entity = ? AND r.key = ?`
+	putModel  = `INSERT INTO models(entity, key, model) VALUES(?, ?, ?) ON CONFLICT(entity, key) DO UPDATE SET model = excluded.model`
+	dropModel = `DELETE FROM models WHERE entity = ? AND key = ?`
 	putRecord = `INSERT INTO records(` + columns + `, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(entity, key) DO UPDATE SET pass=excluded.pass, locator=excluded.locator, outcome=excluded.outcome,
 		rule=excluded.rule, reason=excluded.reason, entity_oid=excluded.entity_oid, doc_oid=excluded.doc_oid,
@@ -229,10 +241,10 @@ const (
 	markLoaded    = `UPDATE records SET outcome = ?, field = '', rule = '', reason = '', updated = ? WHERE entity = ? AND key = ?`
 	markFailed    = `UPDATE records SET rule = ?, reason = ?, updated = ? WHERE entity = ? AND key = ?`
 	clientRows    = `SELECT key FROM records WHERE entity = ? AND client_key = ? ORDER BY order_time, version, key`
-	samePerson    = `SELECT ` + readColumns + ` FROM records WHERE person = ? AND entity = ? AND key != ? AND pass = ? LIMIT 1`
+	samePerson    = `SELECT ` + readColumns + ` FROM ` + withModel + ` WHERE r.person = ? AND r.entity = ? AND r.key != ? AND r.pass = ? LIMIT 1`
 )
 
-var hotStatements = []string{getRecord, putRecord, mintNext, markSubmitted, markLoaded, markFailed, clientRows, samePerson}
+var hotStatements = []string{getRecord, putModel, dropModel, putRecord, mintNext, markSubmitted, markLoaded, markFailed, clientRows, samePerson}
 
 // stmt is a hot statement, bound to the open transaction if there is one.
 // Outside the list it is nil, and callers pass the query text on.
@@ -371,7 +383,14 @@ func (s *Store) Mint(root, kind string) (string, error) {
 }
 
 const columns = `entity, key, pass, locator, outcome, rule, reason, entity_oid, doc_oid, set_oid, version, client_key, case_key, order_time, content_hash, attempts, model, person, field, doc_type, service_task`
-const readColumns = columns + `, delivery_run`
+
+// readColumns are a record's columns read from withModel: its row (r) and
+// its model (m), or the model in the row of a store written before models
+// had their own table.
+const readColumns = `r.entity, r.key, r.pass, r.locator, r.outcome, r.rule, r.reason, r.entity_oid, r.doc_oid, r.set_oid, r.version,
+	r.client_key, r.case_key, r.order_time, r.content_hash, r.attempts, COALESCE(m.model, r.model), r.person, r.field, r.doc_type,
+	r.service_task, r.delivery_run`
+const withModel = `records r LEFT JOIN models m ON m.entity = r.entity AND m.key = r.key`
 
 func scanRecord(row interface{ Scan(...any) error }) (*Record, error) {
 	var r Record
@@ -402,9 +421,18 @@ func (s *Store) Put(r *Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now().UTC().Format(time.RFC3339Nano)
+	var err error
+	if r.Model != nil {
+		err = s.exec(putModel, r.Entity, r.Key, r.Model)
+	} else {
+		err = s.exec(dropModel, r.Entity, r.Key)
+	}
+	if err != nil {
+		return err
+	}
 	return s.exec(putRecord,
 		r.Entity, r.Key, r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
-		r.ClientKey, r.CaseKey, r.OrderTime, r.ContentHash, r.Attempts, r.Model, r.Person, r.Field, r.DocType, r.ServiceTask, now, now)
+		r.ClientKey, r.CaseKey, r.OrderTime, r.ContentHash, r.Attempts, nil, r.Person, r.Field, r.DocType, r.ServiceTask, now, now)
 }
 
 // Counts is how many records of an entity have each outcome.
@@ -532,7 +560,7 @@ func (s *Store) Failures(limit int) ([]Record, error) {
 	if err := s.commit(); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(`SELECT `+readColumns+` FROM records WHERE outcome = 'pending' AND reason != '' ORDER BY updated LIMIT ?`, limit) // as records_failed says, for the index
+	rows, err := s.db.Query(`SELECT `+readColumns+` FROM `+withModel+` WHERE r.outcome = 'pending' AND r.reason != '' ORDER BY r.updated LIMIT ?`, limit) // as records_failed says, for the index
 	if err != nil {
 		return nil, fmt.Errorf("state store: %w", err)
 	}

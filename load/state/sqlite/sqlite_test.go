@@ -130,3 +130,57 @@ func BenchmarkStore(b *testing.B) {
 	defer s.Close()
 	statetest.Bench(b, s)
 }
+
+// BenchmarkStoreDelivery: the delivery phase's share, over a staged store
+// larger than SQLite's cache (statetest.BenchDelivery).
+func BenchmarkStoreDelivery(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "run.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	statetest.BenchDelivery(b, s)
+}
+
+// A store written before models had their own table keeps each model in its
+// record's row: it is still read from there.
+func TestReadsModelsOfEarlierStores(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "run.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Put(&state.Record{Entity: "document", Key: "D1", Pass: 1, Locator: "a.xml:1", Outcome: state.Pending, Model: []byte("model one")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// The layout of earlier stores: the model in the row, none in models.
+	if _, err := s.db.Exec(`UPDATE records SET model = (SELECT model FROM models WHERE key = 'D1') WHERE key = 'D1'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`DELETE FROM models`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Get("document", "D1")
+	if err != nil || r == nil || string(r.Model) != "model one" {
+		t.Fatalf("Get: %+v %v, want the model kept in the row", r, err)
+	}
+	// Staged again, the record's model moves to its table; a record staged
+	// without a model has none.
+	r.Model = []byte("model two")
+	if err := s.Put(r); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.Get("document", "D1"); r == nil || string(r.Model) != "model two" {
+		t.Errorf("after Put: %+v", r)
+	}
+	r.Model, r.Outcome = nil, state.Rejected
+	if err := s.Put(r); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.Get("document", "D1"); r == nil || r.Model != nil {
+		t.Errorf("after a Put without a model: %+v, want no model", r)
+	}
+}
