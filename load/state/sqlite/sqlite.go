@@ -60,6 +60,10 @@ type Store struct {
 	// prepared holds the statements of the hot path, prepared once at open:
 	// parsing SQL on every call cost a fifth of a dry-run's time.
 	prepared map[string]*sql.Stmt
+	// inTx are the hot statements bound to the open transaction, bound
+	// once per transaction rather than at every call (each binding is an
+	// object the transaction keeps until it ends).
+	inTx map[string]*sql.Stmt
 }
 
 const schema = `
@@ -212,7 +216,7 @@ func open(path, synchronous string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("preparing the state file %s: %w", path, err)
 	}
-	st := &Store{db: db, path: path, prepared: map[string]*sql.Stmt{}}
+	st := &Store{db: db, path: path, prepared: map[string]*sql.Stmt{}, inTx: map[string]*sql.Stmt{}}
 	for _, q := range hotStatements {
 		p, err := db.Prepare(q)
 		if err != nil {
@@ -253,7 +257,12 @@ func (s *Store) stmt(query string) *sql.Stmt {
 	if p == nil || s.tx == nil {
 		return p
 	}
-	return s.tx.Stmt(p) // the connection already has it prepared
+	if b := s.inTx[query]; b != nil {
+		return b
+	}
+	b := s.tx.Stmt(p) // the connection already has it prepared
+	s.inTx[query] = b
+	return b
 }
 
 // Location is the store's file.
@@ -337,6 +346,7 @@ func (s *Store) commit() error {
 	}
 	err := s.tx.Commit()
 	s.tx, s.n = nil, 0
+	clear(s.inTx)
 	if err != nil {
 		return fmt.Errorf("state store: committing: %w", err)
 	}
