@@ -123,23 +123,23 @@ func TestConformance(t *testing.T) {
 
 // BenchmarkStore: the state store's share of a run, per document (statetest.Bench).
 func BenchmarkStore(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "run.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	statetest.Bench(b, s)
+	statetest.Bench(b, benchStore(b))
 }
 
 // BenchmarkStoreDelivery: the delivery phase's share, over a staged store
 // larger than SQLite's cache (statetest.BenchDelivery).
 func BenchmarkStoreDelivery(b *testing.B) {
+	statetest.BenchDelivery(b, benchStore(b))
+}
+
+// benchStore opens a new store for a benchmark, closed when it ends.
+func benchStore(b *testing.B) *Store {
 	s, err := Open(filepath.Join(b.TempDir(), "run.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
-	statetest.BenchDelivery(b, s)
+	b.Cleanup(func() { s.Close() })
+	return s
 }
 
 // A store written before models had their own table keeps each model in its
