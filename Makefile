@@ -134,7 +134,7 @@ samples:
 # archive-sim, each as a ratio to the raw signing rate of the same token measured before and after in
 # the same run. Results: out/bench-results.txt.
 BENCH_N ?= 100000
-STAGE_BENCH_PKGS := ./extract/ ./pipeline/ ./transform/ ./load/state/... ./load/sink/ ./load/token/
+STAGE_BENCH_PKGS := ./extract/ ./pipeline/ ./transform/ ./state/... ./load/sink/ ./load/token/
 bench: export KANTAMIG_PIN = demo-0000
 bench: export SOFTHSM2_CONF = $(abspath $(DEMO_TOKEN))/softhsm2.conf
 bench: export KANTAMIG_TOKEN_LABEL = kantamig

@@ -23,10 +23,9 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/kantamig/kantamig/extract"
-	"github.com/kantamig/kantamig/load/state"
-	"github.com/kantamig/kantamig/load/state/sqlite"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/pipeline"
+	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/transform"
 )
 
@@ -118,7 +117,7 @@ func runCase(ctx context.Context, m *mapping.Mapping, schemas *transform.Schemas
 		return nil, err
 	}
 	defer os.RemoveAll(work)
-	st, err := sqlite.OpenTemp(filepath.Join(work, "state"))
+	st, err := state.OpenTemp(filepath.Join(work, "state"))
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,8 @@ import (
 	"errors"
 
 	"github.com/kantamig/kantamig/budget"
-	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/state"
 )
 
 // budgetUse counts, from the store, the records of a pass per entity and

@@ -15,10 +15,9 @@ import (
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/load/sink"
-	"github.com/kantamig/kantamig/load/state"
-	"github.com/kantamig/kantamig/load/state/sqlite"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/transform"
 	"github.com/kantamig/kantamig/transform/builtinschemas"
 )
@@ -161,7 +160,7 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 		if dir == "" {
 			dir = filepath.Join(os.TempDir(), fmt.Sprintf("kantamig-%d", os.Getuid()))
 		}
-		if st, err = sqlite.OpenTemp(dir); err != nil {
+		if st, err = state.OpenTemp(dir); err != nil {
 			return nil, err
 		}
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/load/sink"
-	"github.com/kantamig/kantamig/load/state"
-	"github.com/kantamig/kantamig/load/state/sqlite"
 	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/state"
+	"github.com/kantamig/kantamig/state/sqlite"
 	"github.com/kantamig/kantamig/transform"
 )
 

@@ -4,9 +4,9 @@ import (
 	"strconv"
 
 	"github.com/kantamig/kantamig/kanta"
-	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/state"
 )
 
 // Account fills a report's reconciliation from the state store, the one

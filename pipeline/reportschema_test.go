@@ -11,7 +11,7 @@ import (
 
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sink"
-	"github.com/kantamig/kantamig/load/state/sqlite"
+	"github.com/kantamig/kantamig/state/sqlite"
 )
 
 // The JSON report of a dry-run of the samples, and of a run, is what

@@ -13,8 +13,8 @@ import (
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/shard"
 	"github.com/kantamig/kantamig/load/sink"
-	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/transform"
 )
 

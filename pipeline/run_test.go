@@ -15,8 +15,8 @@ import (
 	"github.com/kantamig/kantamig/load/deliver"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sink"
-	"github.com/kantamig/kantamig/load/state"
-	"github.com/kantamig/kantamig/load/state/sqlite"
+	"github.com/kantamig/kantamig/state"
+	"github.com/kantamig/kantamig/state/sqlite"
 )
 
 // simulator starts archive-sim's server on a loopback port with mutual TLS.

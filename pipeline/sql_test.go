@@ -14,8 +14,8 @@ import (
 	"github.com/kantamig/kantamig/extract/sqltest"
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sink"
-	"github.com/kantamig/kantamig/load/state/sqlite"
 	"github.com/kantamig/kantamig/mapping"
+	"github.com/kantamig/kantamig/state/sqlite"
 )
 
 var db *sqltest.Server

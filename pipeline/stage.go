@@ -11,10 +11,10 @@ import (
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/load/plan"
-	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/resolve"
+	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/transform"
 )
 

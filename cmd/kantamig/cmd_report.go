@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/pipeline"
 	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/state"
 )
 
 // runReport writes a run's report from its state store alone, at any time:

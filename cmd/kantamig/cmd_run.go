@@ -14,8 +14,8 @@ import (
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/shard"
 	"github.com/kantamig/kantamig/load/sink"
-	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/pipeline"
+	"github.com/kantamig/kantamig/state"
 )
 
 func runCommand(c *cli) *cobra.Command {

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/state"
 )
 
 func statusCommand(c *cli) *cobra.Command {

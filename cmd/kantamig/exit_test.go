@@ -16,10 +16,10 @@ import (
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/load/sink"
-	"github.com/kantamig/kantamig/load/state"
 	"github.com/kantamig/kantamig/load/token"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/pipeline"
+	"github.com/kantamig/kantamig/state"
 )
 
 // readmeExitCodes reads README.md's table of exit codes: code -> meaning.

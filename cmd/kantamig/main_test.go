@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/kantamig/kantamig/internal/testenv"
-	"github.com/kantamig/kantamig/load/state"
-	"github.com/kantamig/kantamig/load/state/sqlite"
+	"github.com/kantamig/kantamig/state"
+	"github.com/kantamig/kantamig/state/sqlite"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/kantamig/kantamig/archive"
 	"github.com/kantamig/kantamig/internal/testenv"
-	"github.com/kantamig/kantamig/load/state/postgres"
-	"github.com/kantamig/kantamig/load/state/postgres/pgtest"
+	"github.com/kantamig/kantamig/state/postgres"
+	"github.com/kantamig/kantamig/state/postgres/pgtest"
 )
 
 // manifestEntry is one line of a package's manifest.jsonl.

@@ -18,7 +18,7 @@ import (
 	"fmt"
 
 	"github.com/kantamig/kantamig/kanta"
-	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/transform"
 )
 

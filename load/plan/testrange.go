@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kantamig/kantamig/kanta"
-	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/state"
 )
 
 // ErrRealPersonsToTest refuses to send documents of real persons (identity

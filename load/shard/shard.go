@@ -22,7 +22,7 @@ import (
 	"strings"
 
 	"github.com/kantamig/kantamig/kanta"
-	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/state"
 )
 
 // Spec is one worker's part of a sharded run: shard I of N, I from 0.

@@ -8,9 +8,9 @@ import (
 
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/load/plan"
-	"github.com/kantamig/kantamig/load/state"
-	"github.com/kantamig/kantamig/load/state/postgres"
-	"github.com/kantamig/kantamig/load/state/postgres/pgtest"
+	"github.com/kantamig/kantamig/state"
+	"github.com/kantamig/kantamig/state/postgres"
+	"github.com/kantamig/kantamig/state/postgres/pgtest"
 )
 
 var server *pgtest.Server

@@ -47,7 +47,7 @@ var rules = []rule{
 	{"modernc.org/sqlite", "state store"},
 	{"jackc/pgx", "state store"},
 	{"database/sql.", "state store"},
-	{"kantamig/kantamig/load/state", "state store"},
+	{"kantamig/kantamig/state", "state store"},
 	{"kantamig/kantamig/load/sink", "sink"},
 	{"kantamig/kantamig/extract", "extract"},
 	{"kantamig/kantamig/mapping", "map"},

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kantamig/kantamig/load/state"
-	"github.com/kantamig/kantamig/load/state/postgres/pgtest"
-	"github.com/kantamig/kantamig/load/state/statetest"
+	"github.com/kantamig/kantamig/state"
+	"github.com/kantamig/kantamig/state/postgres/pgtest"
+	"github.com/kantamig/kantamig/state/statetest"
 )
 
 var server *pgtest.Server

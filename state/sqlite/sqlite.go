@@ -21,7 +21,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/state"
 	_ "modernc.org/sqlite"
 )
 
@@ -29,6 +29,7 @@ func init() {
 	state.Register("sqlite", state.Backend{
 		Open:         func(path string) (state.Store, error) { return Open(path) },
 		OpenReadOnly: func(path string) (state.Store, error) { return OpenReadOnly(path) },
+		OpenTemp:     func(dir string) (state.Store, error) { return OpenTemp(dir) },
 	})
 }
 

@@ -41,7 +41,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/state"
 )
 
 func init() {

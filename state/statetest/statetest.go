@@ -15,7 +15,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/state"
 )
 
 // Backend is what the suite needs of a backend.

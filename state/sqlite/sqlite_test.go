@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kantamig/kantamig/load/state"
-	"github.com/kantamig/kantamig/load/state/statetest"
+	"github.com/kantamig/kantamig/state"
+	"github.com/kantamig/kantamig/state/statetest"
 )
 
 func TestRecordsSurviveReopenAndOIDsAreMintedOnce(t *testing.T) {

@@ -65,7 +65,7 @@ type Record struct {
 // Store is an open state store. Every method is safe for concurrent use: the
 // stager reads while the delivery goroutine records outcomes.
 //
-// How to add a backend (as a package of its own, e.g. load/state/postgres):
+// How to add a backend (as a package of its own, e.g. state/postgres):
 //
 //  1. Implement Store. Writes may be batched, but Commit makes every write so
 //     far durable, and MarkFailed is durable when it returns. MarkLoaded may
@@ -138,7 +138,7 @@ type Store interface {
 }
 
 // Sharded is a store that the workers of a sharded run share, one process
-// per shard (load/state/postgres). Each record carries the shard that
+// per shard (state/postgres). Each record carries the shard that
 // delivers it; named locks keep one worker per shard and one stager at a
 // time, and are released by the server when a worker's process dies.
 type Sharded interface {
@@ -175,6 +175,10 @@ type Backend struct {
 	// OpenShared, for a store that several processes use at once (a
 	// Sharded one), opens a worker's handle without the store's run lock.
 	OpenShared func(location string) (Store, error)
+	// OpenTemp, for the default backend, makes a store in a folder that is
+	// removed when it is closed (or, after a kill, at the next OpenTemp in
+	// the same folder): a dry-run's, or a mapping test's.
+	OpenTemp func(dir string) (Store, error)
 }
 
 var backends = registry.New[Backend]("state scheme")
@@ -223,6 +227,17 @@ func OpenShared(spec string) (Store, error) {
 		return nil, fmt.Errorf("state %q cannot be shared by the workers of a sharded run: use a shared store (--state postgres:)", spec)
 	}
 	return b.OpenShared(loc)
+}
+
+// OpenTemp makes a temporary store in dir with the default backend: the
+// ledger of a dry-run, which holds identity codes in clear while it works
+// and is removed when closed.
+func OpenTemp(dir string) (Store, error) {
+	b, ok := backends.Lookup(DefaultScheme)
+	if !ok || b.OpenTemp == nil {
+		return nil, fmt.Errorf("no state backend for a temporary store is built in (%s)", DefaultScheme)
+	}
+	return b.OpenTemp(dir)
 }
 
 // OpenReadOnly opens the store a --state value names, to look at it.

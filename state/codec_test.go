@@ -8,7 +8,7 @@ import (
 
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/kanta"
-	"github.com/kantamig/kantamig/load/state"
+	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/transform"
 	"github.com/kantamig/kantamig/transform/transformtest"
 )
