@@ -17,6 +17,7 @@ type csvSource struct {
 	reader *csv.Reader
 	name   string
 	header []string
+	spec   Spec
 	widest int // without a header: the most fields a record has had
 }
 
@@ -57,7 +58,7 @@ func openCSV(spec Spec) (Source, error) {
 		}
 		cr.Comma = d
 	}
-	s := &csvSource{file: f, reader: cr, name: filepath.Base(spec.File)}
+	s := &csvSource{file: f, reader: cr, name: filepath.Base(spec.File), spec: spec}
 	if !spec.NoHeader {
 		h, err := cr.Read()
 		if err != nil {

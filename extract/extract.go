@@ -157,6 +157,29 @@ type positioned struct {
 	n int
 }
 
+// Counter is a source that can count its records through another path than
+// its reader: a SQL COUNT(*) over the same query, the rows of a sheet in the
+// workbook's XML, a streaming count of an XML file's record elements, the
+// records of a CSV file by a scanner of its own. The ledger compares the
+// count with the records read, so a reader that loses or invents records
+// is caught. A count that could follow the reader's mistakes is no count:
+// each kind's counter is written apart from its reader.
+type Counter interface {
+	// CountRecords returns how many records the source holds, counted
+	// again from the start, and how (for the report: "SELECT COUNT(*)").
+	CountRecords(ctx context.Context) (n int, how string, err error)
+}
+
+// CounterOf returns the counter of a source opened by Open, if its kind
+// has one.
+func CounterOf(src Source) (Counter, bool) {
+	if p, ok := src.(*positioned); ok {
+		src = p.Source
+	}
+	c, ok := src.(Counter)
+	return c, ok
+}
+
 func (p *positioned) Next(ctx context.Context) (Record, error) {
 	rec, err := p.Source.Next(ctx)
 	if err == nil {

@@ -18,6 +18,7 @@ type xlsxSource struct {
 	sheet  string
 	header []string
 	row    int
+	spec   Spec
 }
 
 func init() {
@@ -48,7 +49,8 @@ func openXLSX(spec Spec) (Source, error) {
 		book.Close()
 		return nil, fmt.Errorf("reading sheet %q: %w", sheet, err)
 	}
-	s := &xlsxSource{book: book, rows: rows, name: filepath.Base(spec.File), sheet: sheet}
+	spec.Sheet = sheet
+	s := &xlsxSource{book: book, rows: rows, name: filepath.Base(spec.File), sheet: sheet, spec: spec}
 	headerRow := max(spec.HeaderRow, 1)
 	for s.row < headerRow {
 		if !rows.Next() {

@@ -23,6 +23,7 @@ type xmlSource struct {
 	index   int
 	other   int // elements at the record level under another name
 	columns map[string]bool
+	spec    Spec
 	// anc holds, for each open element that is not a record (the record's
 	// ancestors and their kin), its attributes and the simple child
 	// elements seen so far: a record reads them as "../@attr", "../child",
@@ -64,7 +65,7 @@ func openXML(spec Spec) (Source, error) {
 	}
 	dec := xml.NewDecoder(bufio.NewReaderSize(f, 256<<10))
 	dec.CharsetReader = charset.NewReaderLabel
-	return &xmlSource{file: f, dec: dec, name: filepath.Base(spec.File), want: want, columns: map[string]bool{}}, nil
+	return &xmlSource{file: f, dec: dec, name: filepath.Base(spec.File), want: want, columns: map[string]bool{}, spec: spec}, nil
 }
 
 // Columns lists the field names seen so far; an XML export has no header, so

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kantamig/kantamig/internal/testenv"
+	_ "github.com/kantamig/kantamig/state/sqlite" // the temporary store of each case
 )
 
 // The sample mappings' tests pass.

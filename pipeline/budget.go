@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"github.com/kantamig/kantamig/ledger"
 
 	"github.com/kantamig/kantamig/budget"
 	"github.com/kantamig/kantamig/report"
@@ -58,7 +59,7 @@ func (r *Runner) stopOnBudget(pass int) error {
 	if err == nil || !isBudget(err) {
 		return err
 	}
-	if _, aerr := Account(r.st, r.rep, pass); aerr != nil {
+	if _, aerr := ledger.Account(r.st, r.rep, pass); aerr != nil {
 		return aerr
 	}
 	counts, cerr := r.st.Counts()
@@ -66,6 +67,22 @@ func (r *Runner) stopOnBudget(pass int) error {
 		return cerr
 	}
 	r.rep.StateCounts = counts
+	r.rep.Finish()
+	return err
+}
+
+// stopUnreconciled stops a run, before anything is delivered, whose staging
+// does not account for every record read: delivering then could archive
+// less than the source holds while the report says otherwise. The report
+// accounts for every record staged.
+func (r *Runner) stopUnreconciled(pass int) error {
+	err := ledger.Check(r.st, pass)
+	if err == nil || !ledger.IsUnreconciled(err) {
+		return err
+	}
+	if _, aerr := ledger.Account(r.st, r.rep, pass); aerr != nil {
+		return aerr
+	}
 	r.rep.Finish()
 	return err
 }

@@ -8,8 +8,11 @@
 // for documents without one) is built in a finishing step once they are
 // all read. Then it plans the pending documents (load/plan) and signs
 // and delivers them (load/deliver). A dry-run does the same into a
-// temporary store and a sink that keeps nothing. The report's counts are
-// read back from the store (Account), the one ledger of outcomes; only
+// temporary store and a sink that keeps nothing. Each source block's records
+// read are counted as they come (and counted again by the source where it
+// can) and written to the store's ledger (package ledger); the report's
+// outcomes are read back from the store's rows (ledger.Account), so the two
+// can disagree and a run stops before delivering when they do. Only
 // warnings and unmapped values, which are not outcomes, are noted beside it.
 //
 // Memory does not grow with the size of the export: what one record needs

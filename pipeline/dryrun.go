@@ -11,6 +11,7 @@ import (
 
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/load/deliver"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sign"
@@ -215,7 +216,7 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 	d, err := r.deliver(ctx, &documentsSink{dir: r.opts.DocumentsDir}, plan.Options{Run: 1}, 8, frame)
 	r.progress.Finish()
 	r.rep.DocumentsSigned = d.Signed()
-	if _, aerr := Account(r.st, r.rep, pass); err == nil {
+	if _, aerr := ledger.Account(r.st, r.rep, pass); err == nil {
 		err = aerr
 	}
 	if err != nil {
@@ -247,6 +248,7 @@ func (r *Runner) stage(ctx context.Context, pass int) error {
 		stg.sample = newSampler(r.opts.Sample, clients)
 		r.rep.Settings.Sample = stg.sample.desc
 	}
+	tally := ledger.NewTally(r.st, pass)
 	for _, s := range stg.steps() {
 		if s.finish != nil {
 			if err := s.finish(); err != nil {
@@ -254,7 +256,7 @@ func (r *Runner) stage(ctx context.Context, pass int) error {
 			}
 			continue
 		}
-		if err := r.each(ctx, s.em, s.fn); err != nil {
+		if err := r.each(ctx, s.em, s.fn, tally); err != nil {
 			return err
 		}
 	}
@@ -329,26 +331,44 @@ func writeFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-// each streams one source's records through fn.
-func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(extract.Record) error) error {
+// each streams one source's records through fn and records in the ledger
+// how many it read, with the source's own count where it can give one:
+// counted here, as they come from the source, not from what staging made
+// of them.
+func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(extract.Record) error, tally *ledger.Tally) error {
 	src, err := r.open(em)
 	if err != nil {
 		return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: err}
 	}
 	defer src.Close()
+	read := 0
 	for {
 		rec, err := src.Next(ctx)
 		if err == io.EOF {
-			return nil
+			break
 		}
 		if err != nil {
 			return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: err}
 		}
+		read++
 		if err := fn(rec); err != nil {
 			return err
 		}
 		r.progress.Add(1)
 	}
+	b := ledger.Block{Entity: string(em.Entity), Source: em.SourceName, Read: read}
+	if c, ok := extract.CounterOf(src); ok {
+		n, how, err := c.CountRecords(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			b.CountError = err.Error()
+		default:
+			b.SourceCount, b.CountedBy = &n, how
+		}
+	}
+	return tally.Read(b)
 }
 
 // schemaFolderName names the schemas a report was made with.

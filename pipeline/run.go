@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/kantamig/kantamig/ledger"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +113,9 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	if err := r.stopOnBudget(pass); err != nil {
 		return r.rep, err
 	}
+	if err := r.stopUnreconciled(pass); err != nil {
+		return r.rep, err
+	}
 	// Deliver what is pending.
 	pending, err := total(st, state.Pending)
 	if err != nil {
@@ -152,7 +156,7 @@ func (r *Runner) deliverPending(ctx context.Context, ro RunOptions, phase string
 	d, err := r.deliver(ctx, ro.Sink, po, senders, r.framer(ro.ProcessingCode))
 	r.progress.Finish()
 	r.rep.DocumentsSigned, r.rep.DocumentsDelivered, r.rep.DuplicatesAtSink = d.Signed(), d.Delivered(), d.Duplicates()
-	if _, aerr := Account(r.st, r.rep, pass); err == nil {
+	if _, aerr := ledger.Account(r.st, r.rep, pass); err == nil {
 		err = aerr
 	}
 	if err != nil {

@@ -76,6 +76,9 @@ func (r *Runner) runShard(ctx context.Context, ro RunOptions) (*report.Report, e
 	if err := r.stopOnBudget(pass); err != nil { // every worker, before delivering its shard
 		return r.rep, err
 	}
+	if err := r.stopUnreconciled(pass); err != nil {
+		return r.rep, err
+	}
 
 	pending, err := shardPending(sh, spec.I)
 	if err != nil {

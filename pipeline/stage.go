@@ -10,6 +10,7 @@ import (
 
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/report"
@@ -133,17 +134,6 @@ func rowKey(o *mapping.Outcome, locator string) string {
 		return o.Source + mapping.KeySeparator + "\x00" + locator
 	}
 	return o.Key
-}
-
-// storedKey is the source key of a record as the store keeps it: records
-// without a key, and duplicates, are stored under their locator.
-func storedKey(k string) string {
-	for i := 0; i < len(k); i++ {
-		if k[i] == 0 {
-			return k[:i]
-		}
-	}
-	return k
 }
 
 // begin starts a record's row. A record with the key of one read earlier
@@ -289,7 +279,7 @@ func (s *stager) stage(row *state.Record, model any, out *transform.Output) erro
 	case row.Outcome != state.Loaded:
 		row.Outcome = state.Pending
 	case row.ContentHash != "" && row.ContentHash != hash:
-		source, key := mapping.SplitKey(storedKey(row.Key))
+		source, key := mapping.SplitKey(ledger.StoredKey(row.Key))
 		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Source: source, Key: key, Rule: kanta.RuleChangedAfterDelivery,
 			Reason: "delivered in an earlier pass of this run, its document would now differ: the source changed while the run was stopped" +
 				" (for a case made for documents without a case: a document joined it and moved its dates). The archive keeps the document it got;" +
@@ -478,7 +468,7 @@ func (s *stager) collect(cc *mapping.CollectedCases, d *kanta.Document) (*kanta.
 	if _, f, err := s.res.DocumentClient(d); f != nil || err != nil {
 		return f, err
 	}
-	key := mapping.QualifiedKey(mapping.GeneratedSource, storedKey(d.ClientKey)+"|"+d.ServiceTask)
+	key := mapping.QualifiedKey(mapping.GeneratedSource, ledger.StoredKey(d.ClientKey)+"|"+d.ServiceTask)
 	d.CaseKey = key
 	prev, err := s.st.Get(string(kanta.EntityCase), key)
 	if err != nil || (prev != nil && prev.Pass == s.pass) {

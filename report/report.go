@@ -1,8 +1,9 @@
 // Package report holds the account a dry-run or a run gives of every source
 // record, and writes it as an Excel workbook for people and as JSON for
 // scripts, from the same data. Its counts and lists of rejected and skipped
-// records are filled from the state store (pipeline.Account), the one ledger
-// of outcomes; warnings and unmapped values are noted while staging.
+// records are filled from the state store (ledger.Account): the records
+// read as the extraction counted them, against the outcomes of the store's
+// rows; warnings and unmapped values are noted while staging.
 //
 // Identity codes and names are masked unless the operator asks otherwise; the
 // masking happens when a record's finding is added, so that nothing unmasked is
@@ -24,7 +25,15 @@ const (
 	OutcomeSkip   = "skipped"
 )
 
-// Counts is the reconciliation of one entity or one document type.
+// Counts is the reconciliation of one entity, one source of an entity, or
+// one document type.
+//
+// For an entity and a source, Extracted is the number of records the
+// extraction read (the ledger's count, written as they were read), and the
+// outcomes are counted from the state store's rows: the two come from
+// different places, so they can disagree. For a document type or service
+// task, which only the mapped record knows, Extracted is the number of its
+// records staged: a breakdown, not a check.
 type Counts struct {
 	Extracted int `json:"extracted"`
 	// Generated counts the records kantamig made rather than read: the
@@ -33,14 +42,26 @@ type Counts struct {
 	WouldLoad int `json:"would_load"`
 	Rejected  int `json:"rejected"`
 	Skipped   int `json:"skipped"`
+	// SourceCount is, for one source, the source's own count of its
+	// records, through a path other than the reader (a SQL COUNT(*), the
+	// rows of the sheet in the workbook's XML, a streaming count of the
+	// record elements); CountedBy says how. Nil when the source offers none.
+	SourceCount *int   `json:"source_count,omitempty"`
+	CountedBy   string `json:"counted_by,omitempty"`
 }
 
-// Reconciles reports whether extracted = would load + rejected + skipped.
+// Outcomes is the number of records with an outcome.
+func (c Counts) Outcomes() int { return c.WouldLoad + c.Rejected + c.Skipped }
+
+// Reconciles reports whether extracted (+ generated) = would load +
+// rejected + skipped, and, where the source counted its records itself,
+// whether it counted as many as were extracted.
 func (c Counts) Reconciles() bool {
-	return c.Extracted+c.Generated == c.WouldLoad+c.Rejected+c.Skipped
+	return c.Extracted+c.Generated == c.Outcomes() && (c.SourceCount == nil || *c.SourceCount == c.Extracted)
 }
 
-// Add counts one record read from a source, with its outcome.
+// Add counts one record read from a source, with its outcome: for the
+// breakdowns by document type and service task.
 func (c *Counts) Add(outcome string) {
 	c.Extracted++
 	c.outcome(outcome)
@@ -55,12 +76,6 @@ func (c Counts) Equation() string {
 		in += fmt.Sprintf(" + generated %d", c.Generated)
 	}
 	return fmt.Sprintf("%s = would load %d + rejected %d + skipped %d", in, c.WouldLoad, c.Rejected, c.Skipped)
-}
-
-// AddGenerated counts one record kantamig made, with its outcome.
-func (c *Counts) AddGenerated(outcome string) {
-	c.Generated++
-	c.outcome(outcome)
 }
 
 func (c *Counts) outcome(outcome string) {
@@ -166,6 +181,12 @@ type Report struct {
 	// StateCounts is, after a run, every record in the state store by entity
 	// and outcome (pending, loaded, rejected, skipped).
 	StateCounts map[string]map[string]int `json:"state_counts,omitempty"`
+	// Unaccounted lists what the ledger could not account for beyond the
+	// counts (no count of the records read was kept for the pass).
+	Unaccounted []string `json:"unaccounted,omitempty"`
+	// Reconciliation is ReconciliationProblems at the time the report was
+	// written: empty when it reconciles.
+	Reconciliation []string `json:"reconciliation_problems"`
 
 	showPersonal bool
 	unmapped     map[[3]string]*UnmappedValue
@@ -197,35 +218,53 @@ func (r *Report) WarningCount() int {
 	return n
 }
 
-// Count records one record's outcome for its entity.
+// Count records one staged record's outcome for its entity and source.
 func (r *Report) Count(e kanta.Entity, source, outcome string) {
-	r.count(e, source, outcome, (*Counts).Add)
+	r.counts(string(e), source, func(c *Counts) { c.outcome(outcome) })
 }
 
 // CountGenerated counts a record kantamig made (source names what made it).
 func (r *Report) CountGenerated(e kanta.Entity, source, outcome string) {
-	r.count(e, source, outcome, (*Counts).AddGenerated)
+	r.counts(string(e), source, func(c *Counts) { c.Generated++; c.outcome(outcome) })
 }
 
-func (r *Report) count(e kanta.Entity, source, outcome string, add func(*Counts, string)) {
-	c := r.Entities[string(e)]
+// Read records how many records the extraction read of an entity from a
+// source (the ledger's count), with the source's own count when it gave
+// one; countedBy says how the source counted (or why it could not).
+func (r *Report) Read(entity, source string, read int, sourceCount *int, countedBy string) {
+	r.counts(entity, source, func(c *Counts) { c.Extracted += read })
+	c := r.EntitySources[entity][source]
+	c.CountedBy = countedBy
+	if sourceCount != nil {
+		n := *sourceCount
+		if c.SourceCount != nil {
+			n += *c.SourceCount
+		}
+		c.SourceCount = &n
+	}
+}
+
+// counts applies fn to the counts of an entity, of its source and to the
+// total.
+func (r *Report) counts(entity, source string, fn func(*Counts)) {
+	c := r.Entities[entity]
 	if c == nil {
 		c = &Counts{}
-		r.Entities[string(e)] = c
+		r.Entities[entity] = c
 	}
-	add(c, outcome)
-	add(&r.Total, outcome)
-	bySource := r.EntitySources[string(e)]
+	fn(c)
+	fn(&r.Total)
+	bySource := r.EntitySources[entity]
 	if bySource == nil {
 		bySource = map[string]*Counts{}
-		r.EntitySources[string(e)] = bySource
+		r.EntitySources[entity] = bySource
 	}
 	sc := bySource[source]
 	if sc == nil {
 		sc = &Counts{}
 		bySource[source] = sc
 	}
-	add(sc, outcome)
+	fn(sc)
 }
 
 // CountDocument records a document's outcome by general type and service task.
@@ -285,14 +324,64 @@ func (r *Report) AddUnmapped(field, valueMap, value, locator string) {
 	u.Count++
 }
 
-// Reconciles reports whether every entity and the total reconcile.
-func (r *Report) Reconciles() bool {
-	for _, c := range r.Entities {
-		if !c.Reconciles() {
-			return false
+// Reconciles reports whether every entity, every source of each and the
+// total reconcile, and nothing else was found wrong with the account.
+func (r *Report) Reconciles() bool { return len(r.ReconciliationProblems()) == 0 }
+
+// ReconciliationProblems says, in words naming the entity and the source,
+// every way the account does not reconcile: records read that have no
+// outcome in the state store (or outcomes of records never read), a source
+// whose own count differs from the records read, and what Account found
+// (Unaccounted).
+func (r *Report) ReconciliationProblems() []string {
+	var out []string
+	for _, e := range r.entityNames() {
+		bySource := r.EntitySources[e]
+		names := make([]string, 0, len(bySource))
+		for n := range bySource {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			c := bySource[n]
+			if c.Extracted+c.Generated != c.Outcomes() {
+				out = append(out, fmt.Sprintf("%s from source %q: %d record(s) read%s, but the state store accounts for %d (would load %d + rejected %d + skipped %d)",
+					e, n, c.Extracted, generatedText(c.Generated), c.Outcomes(), c.WouldLoad, c.Rejected, c.Skipped))
+			}
+			if c.SourceCount != nil && *c.SourceCount != c.Extracted {
+				out = append(out, fmt.Sprintf("%s from source %q: the source counts %d record(s) (%s), the extraction read %d",
+					e, n, *c.SourceCount, c.CountedBy, c.Extracted))
+			}
 		}
 	}
-	return r.Total.Reconciles()
+	return append(out, r.Unaccounted...)
+}
+
+func generatedText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (+ %d generated)", n)
+}
+
+// entityNames lists the entities counted, in the report's order, then any
+// other.
+func (r *Report) entityNames() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range Entities {
+		if r.EntitySources[e] != nil || r.Entities[e] != nil {
+			out, seen[e] = append(out, e), true
+		}
+	}
+	var rest []string
+	for e := range r.EntitySources {
+		if !seen[e] {
+			rest = append(rest, e)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
 }
 
 // Finish sorts the lists for output.
@@ -304,6 +393,10 @@ func (r *Report) Finish() {
 		return r.Unmapped[i].Value < r.Unmapped[j].Value
 	})
 	r.Settings.Finished = time.Now()
+	r.Reconciliation = r.ReconciliationProblems()
+	if r.Reconciliation == nil {
+		r.Reconciliation = []string{}
+	}
 }
 
 // BudgetState is the error budget and what staging used of it.

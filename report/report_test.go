@@ -34,18 +34,52 @@ func TestIdentityCodesAreMaskedUnlessAsked(t *testing.T) {
 	}
 }
 
+// The reconciliation compares the records read (the ledger's count) with
+// the outcomes counted from the rows, and the source's own count with the
+// records read: each difference is named with its entity and source.
 func TestCountsReconcile(t *testing.T) {
+	six, four := 6, 4
+	for _, tc := range []struct {
+		name        string
+		read        int
+		sourceCount *int
+		problem     string // in the one problem; "" for none
+	}{
+		{"every record read has an outcome", 4, nil, ""},
+		{"the source counts as many as were read", 4, &four, ""},
+		{"a record read has no outcome", 5, nil, `document from source "asiakirjat": 5 record(s) read, but the state store accounts for 4`},
+		{"an outcome of a record never read", 3, nil, `document from source "asiakirjat": 3 record(s) read, but the state store accounts for 4`},
+		{"the source counts more than were read", 4, &six, `document from source "asiakirjat": the source counts 6 record(s) (SELECT COUNT(*)), the extraction read 4`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New(Settings{})
+			for _, o := range []string{OutcomeLoad, OutcomeLoad, OutcomeReject, OutcomeSkip} {
+				r.Count("document", "asiakirjat", o)
+			}
+			r.Read("document", "asiakirjat", tc.read, tc.sourceCount, "SELECT COUNT(*)")
+			c := r.Entities["document"]
+			if c.Extracted != tc.read || c.WouldLoad != 2 || r.Total.Extracted != tc.read {
+				t.Errorf("counts %+v", c)
+			}
+			problems := r.ReconciliationProblems()
+			if r.Reconciles() != (tc.problem == "") {
+				t.Errorf("reconciles %v, problems %q", r.Reconciles(), problems)
+			}
+			if tc.problem != "" && (len(problems) != 1 || !strings.Contains(problems[0], tc.problem)) {
+				t.Errorf("problems %q, want one with %q", problems, tc.problem)
+			}
+			r.Finish()
+			data, _ := json.Marshal(r)
+			if !strings.Contains(string(data), `"would_load":2`) || !strings.Contains(string(data), `"reconciliation_problems":[`) {
+				t.Errorf("JSON %s", data)
+			}
+		})
+	}
+	// A case kantamig made is generated, not read, and reconciles as such.
 	r := New(Settings{})
-	for _, o := range []string{OutcomeLoad, OutcomeLoad, OutcomeReject, OutcomeSkip} {
-		r.Count("document", "asiakirjat", o)
-	}
-	c := r.Entities["document"]
-	if c.Extracted != 4 || c.WouldLoad != 2 || !r.Reconciles() {
-		t.Errorf("counts %+v", c)
-	}
-	data, _ := json.Marshal(r)
-	if !strings.Contains(string(data), `"would_load":2`) {
-		t.Errorf("JSON %s", data)
+	r.CountGenerated("case", "generated", OutcomeLoad)
+	if !r.Reconciles() || r.Entities["case"].Generated != 1 {
+		t.Errorf("generated: %q %+v", r.ReconciliationProblems(), r.Entities["case"])
 	}
 }
 

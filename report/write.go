@@ -327,6 +327,9 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.total("Total", t.Extracted, t.Generated, t.WouldLoad, t.Rejected, t.Skipped, share(t.Rejected, t.Extracted+t.Generated), yesNo(t.Reconciles()))
 	w.put()
 	w.total("Reconciliation: " + t.Equation() + ": " + map[bool]string{true: "reconciles", false: "DOES NOT RECONCILE"}[r.Reconciles()])
+	for _, p := range r.ReconciliationProblems() {
+		w.total("DOES NOT RECONCILE: " + p)
+	}
 	w.put()
 	w.head(false, "Entity / source", "Extracted", "Generated", load, "Rejected", "Skipped", "Rejected %", "Reconciles")
 	for _, e := range Entities {
@@ -342,6 +345,7 @@ func (r *Report) summaryRows(w *rowWriter) {
 		}
 	}
 	w.put()
+	r.sourceCountRows(w)
 	w.head(false, "Rejects and skips by rule", "Records", "Meaning", "", "", "", "", "Example locator")
 	for _, g := range byRule(r.Rejects, r.Skips) {
 		// The meaning runs over the empty cells beside it.
@@ -389,11 +393,43 @@ func (r *Report) summaryRows(w *rowWriter) {
 	}
 	w.put()
 	w.head(false, "The outcome words", "", "", "", "", "", "", "")
-	w.put("Extracted", "read from a source")
+	w.put("Extracted", "read from a source, counted as the records were read (the source's own count, where it has one, is beside it)")
 	w.put("Generated", "made by kantamig (a case for documents without a case)")
 	w.put(load, "becomes an archive document (or part of one)")
 	w.put("Rejected", "not archived: the record breaks a rule (see the Rejects sheet for each one, its rule and reason)")
 	w.put("Skipped", "not archived, rightly: e.g. created after the cut-off (see the Skipped sheet)")
+}
+
+// sourceCountRows lists, for each source that can count its records apart
+// from the reader, its own count beside the records read.
+func (r *Report) sourceCountRows(w *rowWriter) {
+	head := false
+	for _, e := range r.entityNames() {
+		bySource := r.EntitySources[e]
+		names := make([]string, 0, len(bySource))
+		for n := range bySource {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			c := bySource[n]
+			if c.CountedBy == "" {
+				continue
+			}
+			if !head {
+				w.head(false, "Entity / source", "Extracted", "The source's own count", "", "", "", "", "Counted by")
+				head = true
+			}
+			var own any = "-"
+			if c.SourceCount != nil {
+				own = *c.SourceCount
+			}
+			w.put(e+" / "+n, c.Extracted, own, nil, nil, nil, nil, c.CountedBy)
+		}
+	}
+	if head {
+		w.put()
+	}
 }
 
 // ruleGroup is the count of one rule's rejects or skips, with an example.

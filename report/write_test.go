@@ -19,6 +19,7 @@ func TestWorkbookFormatting(t *testing.T) {
 	for i := 0; i < 1234; i++ {
 		r.Count("document", "asiakirjat", OutcomeLoad)
 	}
+	r.Read("document", "asiakirjat", 1234, nil, "")
 	r.Reject(Finding{Locator: "a.csv:3", Entity: "document", Source: "asiakirjat", Key: "D1", Rule: "no-case", Reason: "the document belongs to no case"})
 	r.DocumentsByType = map[string]*Counts{"10 Pyyntö": {Extracted: 5}, "2 Asiakaskertomus": {Extracted: 7}, "1 Arvio": {Extracted: 1200}}
 	r.Finish()

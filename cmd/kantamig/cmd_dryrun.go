@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/pipeline"
 	"github.com/kantamig/kantamig/report"
 )
@@ -104,9 +105,12 @@ func dryRunCommand(c *cli) *cobra.Command {
 			fmt.Fprintf(stdout, "SAMPLE: %s; %d records outside it are skipped (sampled-out); a full dry-run accounts for every record\n", rep.Settings.Sample, rep.SampledOut)
 		}
 		fmt.Fprintf(stdout, "report: %s and %s\n", xlsxPath, jsonPath)
-		if !rep.Reconciles() {
-			fmt.Fprintln(stderr, "kantamig: the counts do not reconcile; this is a bug in kantamig, please report it with the JSON report")
-			return exitWith(exitFailure)
+		if problems := rep.ReconciliationProblems(); len(problems) > 0 {
+			for _, p := range problems {
+				fmt.Fprintf(stdout, "DOES NOT RECONCILE: %s\n", p)
+			}
+			fmt.Fprintln(stderr, "kantamig: the counts do not reconcile (listed above). "+ledger.Advice)
+			return exitWith(exitUnreconciled)
 		}
 		switch {
 		case rep.Budget == nil || !rep.Budget.Set:

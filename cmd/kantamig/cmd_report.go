@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kantamig/kantamig/pipeline"
+	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/state"
 )
@@ -62,7 +62,7 @@ func reportFromState(st state.Store, showPersonal bool) (*report.Report, error) 
 		Command: "kantamig report (from the state store)", MappingFile: setting("mapping_file"), MappingSHA256: setting("mapping_sha256"),
 		Cutoff: setting("cutoff"), TimeZone: setting("time_zone"), TestRehearsal: setting("test_rehearsal") == "true", Version: version, Started: started, PersonalData: showPersonal,
 	})
-	loaded, err := pipeline.Account(st, rep, 0)
+	loaded, err := ledger.Account(st, rep, 0)
 	if err != nil {
 		return nil, err
 	}

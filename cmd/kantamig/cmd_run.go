@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/shard"
 	"github.com/kantamig/kantamig/load/sink"
@@ -119,6 +120,13 @@ func runCommand(c *cli) *cobra.Command {
 		if ctx.Err() != nil {
 			fmt.Fprintf(stderr, "kantamig: interrupted; documents in flight settled and the state is saved.\n%s\n", resume)
 			return exitWith(exitInterrupted)
+		}
+		if ledger.IsUnreconciled(err) {
+			// Nothing more was delivered; the report shows what was staged.
+			if werr := rep.WriteExcel(xlsxPath); werr == nil {
+				rep.WriteJSON(jsonPath)
+			}
+			return err
 		}
 		var overBudget *budget.ErrExceeded
 		if errors.As(err, &overBudget) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/load/deliver"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sign"
@@ -21,24 +22,25 @@ import (
 // Exit codes. README.md's table lists exactly these (a test holds the two
 // together); exitCode below is the one place an error becomes one.
 const (
-	exitOK          = 0
-	exitFailure     = 1  // the run itself failed (I/O, a broken source, ...)
-	exitUsage       = 2  // wrong command line
-	exitMapping     = 3  // the mapping file is invalid
-	exitRejects     = 4  // records were rejected and --fail-on-reject was given, or more than the error budget allows
-	exitWrongPIN    = 5  // the token refused the PIN; nothing was signed
-	exitToken       = 6  // the token or key is missing or failed; the run stopped
-	exitVerify      = 7  // a document did not verify
-	exitDelivery    = 8  // a document could not be delivered (the archive refused it, or the sink failed)
-	exitState       = 9  // the state file is in use by another run, or belongs to another mapping
-	exitIncomplete  = 10 // status: the run is not complete
-	exitNoReport    = 11 // run: everything was delivered and recorded, but the report could not be written
-	exitInterrupted = 130
+	exitOK           = 0
+	exitFailure      = 1  // the run itself failed (I/O, a broken source, ...)
+	exitUsage        = 2  // wrong command line
+	exitMapping      = 3  // the mapping file is invalid
+	exitRejects      = 4  // records were rejected and --fail-on-reject was given, or more than the error budget allows
+	exitWrongPIN     = 5  // the token refused the PIN; nothing was signed
+	exitToken        = 6  // the token or key is missing or failed; the run stopped
+	exitVerify       = 7  // a document did not verify
+	exitDelivery     = 8  // a document could not be delivered (the archive refused it, or the sink failed)
+	exitState        = 9  // the state file is in use by another run, or belongs to another mapping
+	exitIncomplete   = 10 // status: the run is not complete
+	exitNoReport     = 11 // run: everything was delivered and recorded, but the report could not be written
+	exitUnreconciled = 12 // the counts do not reconcile: a record read has no outcome, or a source counts otherwise
+	exitInterrupted  = 130
 )
 
 // exitCodes lists every code, for the test that holds README.md to them.
 var exitCodes = []int{exitOK, exitFailure, exitUsage, exitMapping, exitRejects, exitWrongPIN, exitToken, exitVerify,
-	exitDelivery, exitState, exitIncomplete, exitNoReport, exitInterrupted}
+	exitDelivery, exitState, exitIncomplete, exitNoReport, exitUnreconciled, exitInterrupted}
 
 // codeError ends a command with a code; what it has to say was printed
 // already (a verification report, a status, the flag package's usage).
@@ -104,6 +106,8 @@ func exitCode(err error) (int, string) {
 		return exitState, ""
 	case errors.As(err, &overBudget):
 		return exitRejects, ""
+	case ledger.IsUnreconciled(err):
+		return exitUnreconciled, ""
 	case errors.As(err, &realPersons):
 		return exitDelivery, ""
 	case errors.As(err, &derr):

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/load/deliver"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sign"
@@ -90,6 +91,7 @@ func TestErrorsEndWithTheDocumentedCode(t *testing.T) {
 		{"anything else", errors.New("disk full"), exitFailure, "the run itself failed"},
 		{"incomplete", exitWith(exitIncomplete), exitIncomplete, "not complete"},
 		{"no report", exitWith(exitNoReport), exitNoReport, "report could not be written"},
+		{"unreconciled", wrap(&ledger.ErrUnreconciled{Problems: []string{"x"}}), exitUnreconciled, "do not reconcile"},
 		{"interrupted", wrap(context.Canceled), exitInterrupted, "interrupted"},
 	}
 	for _, c := range cases {

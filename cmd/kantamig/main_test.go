@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/state/sqlite"
 )
@@ -74,6 +75,32 @@ func TestDryRunExitCodes(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", filepath.Join(dir, "none"), "--report", filepath.Join(dir, "r2.xlsx")); code != exitFailure {
 		t.Errorf("a schema folder that is not there: exit %d, want %d", code, exitFailure)
+	}
+}
+
+// A clients file whose lines end in a lone CR (an old Mac export) reads as
+// one line, so the reader yields no client while the file holds 313: the
+// dry-run says the counts do not reconcile, names the source, and exits 12.
+func TestDryRunThatDoesNotReconcileExits12(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../samples/legacy/asiakkaat.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	crOnly := filepath.Join(dir, "asiakkaat.csv")
+	text := strings.ReplaceAll(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n", "\r")
+	if err := os.WriteFile(crOnly, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+		return strings.Replace(s, filepath.Join(testenv.Root(), "samples", "legacy", "asiakkaat.csv"), crOnly, 1)
+	})
+	code, stdout, stderr := runCLI(t, "dry-run", "-m", file, "--report", filepath.Join(dir, "r.xlsx"))
+	if code != exitUnreconciled || !strings.Contains(stdout, `DOES NOT RECONCILE: client from source "asiakkaat": the source counts`) {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r.json")); err != nil {
+		t.Errorf("the report was not written: %v", err)
 	}
 }
 
@@ -198,39 +225,65 @@ func TestUnwritableReportIsRefusedFirst(t *testing.T) {
 }
 
 // status --json gives scripts the same facts as the table, entities in the
-// reports' order, with the same exit code: 10 while anything is pending.
+// reports' order, with the same exit code: 10 while anything is pending,
+// 12 when the records read and the rows that account for them differ.
 func TestStatusJSON(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "run.db")
-	st, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range []state.Record{
-		{Entity: "document", Key: "d:1", Pass: 1, Locator: "x:1", Outcome: state.Loaded},
-		{Entity: "document", Key: "d:2", Pass: 1, Locator: "x:2", Outcome: state.Pending},
-		{Entity: "client", Key: "c:1", Pass: 1, Locator: "y:1", Outcome: state.Loaded},
-		{Entity: "case", Key: "k:1", Pass: 1, Locator: "z:1", Outcome: state.Rejected, Rule: "case-no-client"},
+	for _, tc := range []struct {
+		name       string
+		docsRead   int
+		code       int
+		reconciles bool
+	}{
+		{"every record read has its row", 2, exitIncomplete, true},
+		{"a record read has no row", 3, exitUnreconciled, false},
 	} {
-		if err := st.Put(&r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := st.SetSetting("complete", "no"); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	code, stdout, stderr := runCLI(t, "status", "--json", "--state", path)
-	var s runState
-	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
-		t.Fatalf("not JSON (%v):\n%s%s", err, stdout, stderr)
-	}
-	var order []string
-	for _, e := range s.Entities {
-		order = append(order, e.Entity)
-	}
-	if code != exitIncomplete || s.Complete || !s.Reconciles || s.Total.Records != 4 || s.Total.Pending != 1 ||
-		strings.Join(order, ",") != "client,case,document" || s.FormatVersion != 1 {
-		t.Errorf("exit %d, %+v", code, s)
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "run.db")
+			st, err := sqlite.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []state.Record{
+				{Entity: "document", Key: "d:1", Pass: 1, Locator: "x:1", Outcome: state.Loaded},
+				{Entity: "document", Key: "d:2", Pass: 1, Locator: "x:2", Outcome: state.Pending},
+				{Entity: "client", Key: "c:1", Pass: 1, Locator: "y:1", Outcome: state.Loaded},
+				{Entity: "case", Key: "k:1", Pass: 1, Locator: "z:1", Outcome: state.Rejected, Rule: "case-no-client"},
+			} {
+				if err := st.Put(&r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			blocks := []ledger.Block{{Entity: "client", Source: "c", Read: 1}, {Entity: "case", Source: "k", Read: 1}, {Entity: "document", Source: "d", Read: tc.docsRead}}
+			if err := ledger.Save(st, 1, blocks); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range map[string]string{"complete": "no", "pass": "1"} {
+				if err := st.SetSetting(k, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st.Close()
+			code, stdout, stderr := runCLI(t, "status", "--json", "--state", path)
+			var s ledger.Status
+			if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+				t.Fatalf("not JSON (%v):\n%s%s", err, stdout, stderr)
+			}
+			var order []string
+			for _, e := range s.Entities {
+				order = append(order, e.Entity)
+			}
+			if code != tc.code || s.Complete || s.Reconciles != tc.reconciles || s.Total.Records != 4 || s.Total.Read != 2+tc.docsRead || s.Total.Pending != 1 ||
+				strings.Join(order, ",") != "client,case,document" || s.FormatVersion != 2 {
+				t.Errorf("exit %d, %+v", code, s)
+			}
+			if !tc.reconciles && (len(s.Problems) != 1 || !strings.Contains(s.Problems[0], `document from source "d": 3 record(s) read`)) {
+				t.Errorf("problems %q", s.Problems)
+			}
+			code, stdout, _ = runCLI(t, "status", "--state", path)
+			if code != tc.code || strings.Contains(stdout, "DOES NOT RECONCILE") == tc.reconciles {
+				t.Errorf("text: exit %d\n%s", code, stdout)
+			}
+		})
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync/atomic"
 
@@ -27,10 +26,7 @@ type Server struct {
 
 const password = "kantamig-test-pg"
 
-func root() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
-}
+func root() string { return testenv.Root() }
 
 // Available reports whether PostgreSQL's server is installed.
 func Available() bool {
