@@ -19,12 +19,11 @@ import (
 	"sync"
 
 	"github.com/beevik/etree"
-
-	"github.com/kantamig/kantamig/load/sign"
 )
 
 // Judge checks and remembers archived documents. It is safe for concurrent use.
 type Judge struct {
+	inspector     *Inspector
 	mu            sync.Mutex
 	relationships map[string]bool   // client relationship OIDs archived
 	clients       map[string]bool   // client ids (recordTarget) with a relationship
@@ -40,11 +39,18 @@ type accept struct {
 	version int
 }
 
-// NewJudge makes an empty archive.
-func NewJudge() *Judge {
-	return &Judge{relationships: map[string]bool{}, clients: map[string]bool{}, cases: map[string]bool{},
-		docs: map[string]accept{}, lastTime: map[string]string{}}
+// NewJudge makes an empty archive that judges with cfg (see Config).
+func NewJudge(cfg Config) (*Judge, error) {
+	in, err := NewInspector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Judge{inspector: in, relationships: map[string]bool{}, clients: map[string]bool{}, cases: map[string]bool{},
+		docs: map[string]accept{}, lastTime: map[string]string{}}, nil
 }
+
+// Inspector is the judge's inspector of single documents.
+func (j *Judge) Inspector() *Inspector { return j.inspector }
 
 // Refusal is the archive's refusal of a message, with its reason.
 type Refusal struct{ Reason string }
@@ -68,40 +74,22 @@ func (j *Judge) Has(oid string) bool {
 	return ok
 }
 
-// Archive judges one message. It returns duplicate=true for a document
-// archived before with the same content (accepted again, idempotently).
+// Archive judges one message: the document and its frame on their own
+// (Inspector), then against what the archive holds. It returns
+// duplicate=true for a document archived before with the same content
+// (accepted again, idempotently).
 func (j *Judge) Archive(document, frame []byte) (duplicate bool, err error) {
+	if ins := j.inspector.Inspect(document, frame); ins.Refused() {
+		return false, &Refusal{Reason: ins.Error()}
+	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(document); err != nil {
 		return false, refuse("the document is not well-formed XML: %v", err)
-	}
-	fr := etree.NewDocument()
-	if err := fr.ReadFromBytes(frame); err != nil {
-		return false, refuse("the frame is not well-formed XML: %v", err)
 	}
 	root := doc.Root()
 	oid := attr(root, "id", "root")
 	setID := attr(root, "setId", "root")
 	version, _ := strconv.Atoi(attr(root, "versionNumber", "value"))
-	if oid == "" || setID == "" || version < 1 {
-		return false, refuse("the document has no id, setId or versionNumber")
-	}
-	cd := fr.FindElement("//subject/clinicalDocument")
-	if cd == nil {
-		return false, refuse("the frame has no subject/clinicalDocument")
-	}
-	if attr(cd, "id", "root") != oid || attr(cd, "setId", "root") != setID || attr(cd, "versionNumber", "value") != strconv.Itoa(version) {
-		return false, refuse("the frame's clinicalDocument id, setId or version differs from the document's")
-	}
-	results, err := sign.Verify(document)
-	if err != nil {
-		return false, refuse("signature: %v", err)
-	}
-	for _, r := range results {
-		if r.Err != nil {
-			return false, refuse("signature %s: %v", r.ID, r.Err)
-		}
-	}
 	hash := sha256.Sum256(bodyOf(document))
 
 	j.mu.Lock()

@@ -19,7 +19,7 @@ func TestJudgePackageFromEnv(t *testing.T) {
 	if dir == "" {
 		t.Skip("set KANTAMIG_TEST_PACKAGE to judge a package by hand; the end-to-end tests judge theirs")
 	}
-	res, err := JudgePackage(dir)
+	res, err := JudgePackage(dir, Config{Rehearsal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,6 +27,17 @@ func TestJudgePackageFromEnv(t *testing.T) {
 		t.Error(p)
 	}
 	t.Logf("%d documents archived", res.Documents)
+}
+
+// setJudge is a judge of the documents signedSet makes: their code sets, a
+// test rehearsal.
+func setJudge(t *testing.T) *Judge {
+	t.Helper()
+	j, err := NewJudge(Config{Codes: transformtest.CodeSets(t, testenv.Sosmeta()), Rehearsal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
 }
 
 func signedSet(t *testing.T) (map[string][]byte, map[string][]byte) {
@@ -52,7 +63,7 @@ func signedSet(t *testing.T) (map[string][]byte, map[string][]byte) {
 func TestJudgeEnforcesTheArchiveRules(t *testing.T) {
 	docs, frames := signedSet(t)
 	order := func(names ...string) error {
-		j := NewJudge()
+		j := setJudge(t)
 		for _, n := range names {
 			if _, err := j.Archive(docs[n], frames[n]); err != nil {
 				return err
@@ -81,12 +92,12 @@ func TestJudgeEnforcesTheArchiveRules(t *testing.T) {
 		}
 	}
 	// A frame that does not match its document.
-	j := NewJudge()
+	j := setJudge(t)
 	if _, err := j.Archive(docs["client-relationship"], frames["case-shared"]); err == nil || !strings.Contains(err.Error(), "frame") {
 		t.Errorf("mismatched frame: %v", err)
 	}
 	// The same document twice is accepted once, then as a duplicate.
-	j = NewJudge()
+	j = setJudge(t)
 	if dup, err := j.Archive(docs["client-relationship"], frames["client-relationship"]); err != nil || dup {
 		t.Fatalf("first: %v %v", dup, err)
 	}
@@ -95,7 +106,7 @@ func TestJudgeEnforcesTheArchiveRules(t *testing.T) {
 	}
 	// A tampered body is refused.
 	bad := bytes.Replace(docs["client-relationship"], []byte(`representation="B64">PGRp`), []byte(`representation="B64">PGRq`), 1)
-	if _, err := NewJudge().Archive(bad, frames["client-relationship"]); err == nil || !strings.Contains(err.Error(), "signature") {
+	if _, err := setJudge(t).Archive(bad, frames["client-relationship"]); err == nil || !strings.Contains(err.Error(), "signature") {
 		t.Errorf("tampered document: %v", err)
 	}
 }
@@ -111,7 +122,7 @@ func TestTheFrameCarriesTheDocument(t *testing.T) {
 			t.Errorf("%s: the document inside the frame is not the signed one (%v)", name, err)
 		}
 	}
-	j := NewJudge()
+	j := setJudge(t)
 	if oid, dup, err := j.ArchiveMessage(frames["client-relationship"]); err != nil || dup || oid == "" {
 		t.Fatalf("the relationship's message: %q %v %v", oid, dup, err)
 	}

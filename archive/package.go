@@ -15,15 +15,18 @@ type PackageResult struct {
 }
 
 // JudgePackage replays an archive package (documents/, frames/,
-// manifest.jsonl) in manifest order through a fresh judge: every document
-// must be archived, once, in an order the archive accepts.
-func JudgePackage(dir string) (*PackageResult, error) {
+// manifest.jsonl) in manifest order through a fresh judge with cfg: every
+// document must be archived, once, in an order the archive accepts.
+func JudgePackage(dir string, cfg Config) (*PackageResult, error) {
+	j, err := NewJudge(cfg)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.Open(filepath.Join(dir, "manifest.jsonl"))
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	j := NewJudge()
 	res := &PackageResult{}
 	seen := map[string]int{}
 	sc := bufio.NewScanner(f)

@@ -44,12 +44,17 @@ type Server struct {
 }
 
 // NewServer opens (or creates) the simulator's store in dir and replays what
-// it accepted before, so that a restarted simulator judges as before.
-func NewServer(dir string, faults Faults) (*Server, error) {
+// it accepted before, so that a restarted simulator judges as before. Its
+// judge holds documents to cfg.
+func NewServer(dir string, faults Faults, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "documents"), 0o700); err != nil {
 		return nil, err
 	}
-	s := &Server{judge: NewJudge(), dir: dir, faults: faults, rng: rand.New(rand.NewPCG(faults.Seed, 1)), TestArchive: true}
+	judge, err := NewJudge(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{judge: judge, dir: dir, faults: faults, rng: rand.New(rand.NewPCG(faults.Seed, 1)), TestArchive: true}
 	logPath := filepath.Join(dir, "accepted.jsonl")
 	if f, err := os.Open(logPath); err == nil {
 		sc := bufio.NewScanner(f)
@@ -115,7 +120,7 @@ func drop(w http.ResponseWriter) {
 // ValidatorPath.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == ValidatorPath && r.Method == http.MethodPost {
-		serveValidation(w, r)
+		s.serveValidation(w, r)
 		return
 	}
 	if r.URL.Path != "/archive" || r.Method != http.MethodPost {

@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
-
-	"github.com/kantamig/kantamig/load/sign"
 )
 
 // ValidatorPath is where the archive's test validation service (SHARK
@@ -37,7 +35,7 @@ type ValidationAnswer struct {
 // validation service does: what can be checked without the rest of the
 // archive (order is not: nothing else was sent). It returns the problems,
 // none for a valid pair.
-func Validate(document, frame []byte, serviceRequest string) []string {
+func (i *Inspector) Validate(document, frame []byte, serviceRequest string) []string {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	for _, part := range []struct {
@@ -51,39 +49,13 @@ func Validate(document, frame []byte, serviceRequest string) []string {
 			add("%s: CR characters (CRLF line endings)", part.name)
 		}
 	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(document); err != nil {
-		add("asiakirjaXml is not well-formed XML: %v", err)
-		return problems
-	}
 	fr := etree.NewDocument()
-	if err := fr.ReadFromBytes(frame); err != nil {
-		add("siirtokehysXml is not well-formed XML: %v", err)
-		return problems
-	}
-	root := doc.Root()
-	cd := fr.FindElement("//subject/clinicalDocument")
-	switch {
-	case cd == nil:
-		add("siirtokehysXml has no subject/clinicalDocument")
-	case attr(cd, "id", "root") != attr(root, "id", "root") || attr(cd, "setId", "root") != attr(root, "setId", "root"):
-		add("the frame's clinicalDocument id or setId differs from the document's")
-	}
-	if root.FindElement("component/nonXMLBody") == nil {
-		add("the document has no nonXMLBody")
-	}
-	if sr := fr.FindElement("//controlActProcess/reasonCode[@codeSystem='1.2.246.537.6.1503.201601']"); sr == nil || sr.SelectAttrValue("code", "") != serviceRequest {
-		add("palveluPyynto %s is not the frame's service request", serviceRequest)
-	}
-	results, err := sign.Verify(document)
-	if err != nil {
-		add("signature: %v", err)
-	}
-	for _, r := range results {
-		if r.Err != nil {
-			add("signature %s: %v", r.ID, r.Err)
+	if err := fr.ReadFromBytes(frame); err == nil {
+		if sr := fr.FindElement("//controlActProcess/reasonCode[@codeSystem='1.2.246.537.6.1503.201601']"); sr == nil || sr.SelectAttrValue("code", "") != serviceRequest {
+			add("palveluPyynto %s is not the frame's service request", serviceRequest)
 		}
 	}
+	problems = append(problems, i.Inspect(document, frame).Problems...)
 	if err := testIdentityCodesOnly(document); err != nil {
 		add("%v", err)
 	}
@@ -92,7 +64,7 @@ func Validate(document, frame []byte, serviceRequest string) []string {
 
 // serveValidation answers the validation service's requests: an empty 200
 // for a valid document, 200 with {"description": "1. …; 2. …"} otherwise.
-func serveValidation(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveValidation(w http.ResponseWriter, r *http.Request) {
 	var req ValidationRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 96<<20)).Decode(&req); err != nil {
 		answer(w, http.StatusBadRequest, ValidationAnswer{Description: "1. the body is not the validation request's JSON: " + err.Error()})
@@ -102,7 +74,7 @@ func serveValidation(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusBadRequest, ValidationAnswer{Description: "1. palveluPyynto and level are required"})
 		return
 	}
-	problems := Validate([]byte(req.DocumentXML), []byte(req.FrameXML), req.ServiceRequest)
+	problems := s.judge.Inspector().Validate([]byte(req.DocumentXML), []byte(req.FrameXML), req.ServiceRequest)
 	if len(problems) == 0 {
 		w.WriteHeader(http.StatusOK)
 		return

@@ -196,7 +196,7 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, url, files := simulator(t, filepath.Join(dir, "sim"), archive.Faults{})
+	srv, url, files, _ := simulatorAt(t, "127.0.0.1:0", filepath.Join(dir, "sim"), archive.Faults{}, judgeOf(t, kotihoitoMapping))
 	simState, err := sqlite.Open(filepath.Join(dir, "sim-run.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +325,7 @@ func TestResumeAfterACollectedCaseChangedWarnsAndSendsNothingTwice(t *testing.T)
 	if strings.Join(warned, ", ") != "case "+key {
 		t.Errorf("changed-after-delivery warnings: %q, want the collected case %s alone", warned, key)
 	}
-	res, err := archive.JudgePackage(pkg)
+	res, err := archive.JudgePackage(pkg, judgeOf(t, kotihoitoMapping))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,21 +19,37 @@ import (
 	"github.com/kantamig/kantamig/state/sqlite"
 )
 
-// simulator starts archive-sim's server on a loopback port with mutual TLS.
+// judgeOf is how archive-sim judges a run of a mapping: with the code sets
+// it loaded, taking placeholders if it is a test rehearsal.
+func judgeOf(t *testing.T, file string) archive.Config {
+	t.Helper()
+	m, _, err := LoadWithoutSources(file, testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return archive.Config{Codes: m.CodeSets, Rehearsal: m.TestRehearsal}
+}
+
+// classicMapping is the first sample system's mapping.
+var classicMapping = filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml")
+
+// simulator starts archive-sim's server on a loopback port with mutual TLS,
+// judging a run of the classic sample's mapping.
 func simulator(t *testing.T, store string, faults archive.Faults) (*archive.Server, string, *archive.TLSFiles) {
 	t.Helper()
-	srv, url, files, _ := simulatorAt(t, "127.0.0.1:0", store, faults)
+	srv, url, files, _ := simulatorAt(t, "127.0.0.1:0", store, faults, judgeOf(t, classicMapping))
 	return srv, url, files
 }
 
-// simulatorAt starts it at addr and also returns a function that stops it.
-func simulatorAt(t *testing.T, addr, store string, faults archive.Faults) (*archive.Server, string, *archive.TLSFiles, func()) {
+// simulatorAt starts it at addr, judging with cfg, and also returns a
+// function that stops it.
+func simulatorAt(t *testing.T, addr, store string, faults archive.Faults, cfg archive.Config) (*archive.Server, string, *archive.TLSFiles, func()) {
 	t.Helper()
 	files, err := archive.EnsureTLSFiles(filepath.Join(filepath.Dir(store), "tls"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := archive.NewServer(store, faults)
+	srv, err := archive.NewServer(store, faults, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +111,7 @@ func TestRunToSimulatorWithFaults(t *testing.T) {
 func TestArchiveRefusalStopsAndIsRecorded(t *testing.T) {
 	dir := t.TempDir()
 	refused := "1.2.246.10.99999991.95.1.3.40" // minted in a fixed order
-	_, url, files, stop := simulatorAt(t, "127.0.0.1:0", filepath.Join(dir, "sim"), archive.Faults{RefuseOID: refused})
+	_, url, files, stop := simulatorAt(t, "127.0.0.1:0", filepath.Join(dir, "sim"), archive.Faults{RefuseOID: refused}, judgeOf(t, classicMapping))
 	st, err := runOnce(t, filepath.Join(dir, "run.db"), url, files)
 	var de *deliver.DeliveryError
 	if !errors.As(err, &de) || !sink.IsPermanent(err) || !strings.Contains(err.Error(), "injected refusal") {
@@ -108,7 +124,7 @@ func TestArchiveRefusalStopsAndIsRecorded(t *testing.T) {
 	st.Close()
 	// The same archive (address and store), restarted without the refusal.
 	stop()
-	srvAgain, urlAgain, _, _ := simulatorAt(t, strings.TrimPrefix(url, "https://"), filepath.Join(dir, "sim"), archive.Faults{})
+	srvAgain, urlAgain, _, _ := simulatorAt(t, strings.TrimPrefix(url, "https://"), filepath.Join(dir, "sim"), archive.Faults{}, judgeOf(t, classicMapping))
 	st, err = runOnce(t, filepath.Join(dir, "run.db"), urlAgain, files)
 	defer st.Close()
 	if err != nil {

@@ -267,7 +267,7 @@ func runToPackage(t *testing.T, file, dir string) (state.Store, *archive.Package
 	if _, err := r.Run(context.Background(), RunOptions{Sink: sk}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := archive.JudgePackage(pkg)
+	res, err := archive.JudgePackage(pkg, archive.Config{Codes: m.CodeSets, Rehearsal: m.TestRehearsal})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,7 +142,7 @@ func TestRunResumesAfterLostConnection(t *testing.T) {
 	if err := run(false); err != nil {
 		t.Fatalf("resume: %v", err)
 	}
-	res, err := archive.JudgePackage(pkg)
+	res, err := archive.JudgePackage(pkg, judgeOf(t, dbMapping))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,8 @@ func archiveSimCommand(c *cli) *cobra.Command {
 	fs.Float64Var(&f.DropRate, "drop-rate", 0, "share of requests whose connection is dropped without an answer")
 	fs.StringVar(&f.RefuseOID, "refuse-oid", "", "refuse this document OID with 422")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the injected faults")
+	var jf judgeFlags
+	jf.register(fs, "the archive")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		stdout := c.stdout
 		f.Seed = *seed
@@ -33,7 +35,11 @@ func archiveSimCommand(c *cli) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		srv, err := archive.NewServer(*store, f)
+		cfg, err := jf.config(false)
+		if err != nil {
+			return err
+		}
+		srv, err := archive.NewServer(*store, f, cfg)
 		if err != nil {
 			return err
 		}
@@ -43,6 +49,7 @@ func archiveSimCommand(c *cli) *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(stdout, "archive-sim listening on https://%s (mutual TLS), keeping documents in %s\n", ln.Addr(), *store)
+		fmt.Fprintf(stdout, "judging codes against %s, signing certificates %s\n", judgedCodes(jf), judgedChains(jf))
 		fmt.Fprintf(stdout, "deliver with: kantamig run ... --sink kanta:https://%s --processing-code T --tls-ca %s --tls-cert %s --tls-key %s\n", ln.Addr(), files.CA, files.ClientCert, files.ClientKey)
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
@@ -54,4 +61,20 @@ func archiveSimCommand(c *cli) *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// judgedCodes says what a judge holds codes to.
+func judgedCodes(f judgeFlags) string {
+	if f.mapping != "" {
+		return "the code sets of " + f.mapping
+	}
+	return "the built-in code sets (give -m MAPPING for the run's)"
+}
+
+// judgedChains says what a judge holds signing certificates to.
+func judgedChains(f judgeFlags) string {
+	if f.anchors != "" {
+		return "chained to the trust anchors in " + f.anchors
+	}
+	return "not chained (give --trust-anchor CA.pem)"
 }

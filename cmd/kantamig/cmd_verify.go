@@ -14,11 +14,23 @@ import (
 
 func verifyCommand(c *cli) *cobra.Command {
 	cmd := newCommand("verify")
+	var jf judgeFlags
+	jf.register(cmd.Flags(), "verify")
+	quiet := cmd.Flags().BoolP("quiet", "q", false, "print only the documents that fail, and the summaries")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		stdout := c.stdout
 		if len(args) == 0 {
 			return usageError("verify: give the files, folders or packages to check (see 'kantamig verify -h')")
 		}
+		cfg, err := jf.config(true)
+		if err != nil {
+			return err
+		}
+		inspector, err := archive.NewInspector(cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "checking codes against %s; signing certificates %s\n", judgedCodes(jf), judgedChains(jf))
 		var files, packages []string
 		for _, arg := range args {
 			fi, err := os.Stat(arg)
@@ -33,27 +45,16 @@ func verifyCommand(c *cli) *cobra.Command {
 				packages = append(packages, arg)
 				continue
 			}
-			var found []string
-			err = filepath.WalkDir(arg, func(path string, e os.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				// A frame (*.frame.xml, beside a dry-run's documents) carries a
-				// document that is checked on its own.
-				if !e.IsDir() && filepath.Ext(path) == ".xml" && !strings.HasSuffix(path, ".frame.xml") {
-					found = append(found, path)
-				}
-				return nil
-			})
+			found, pkgs, err := documentsUnder(arg)
 			if err != nil {
 				return err
 			}
-			sort.Strings(found)
 			files = append(files, found...)
+			packages = append(packages, pkgs...)
 		}
 		problems := 0
 		for _, pkg := range packages {
-			res, err := archive.JudgePackage(pkg)
+			res, err := archive.JudgePackage(pkg, cfg)
 			if err != nil {
 				return fmt.Errorf("reading the archive package %s: %w", pkg, err)
 			}
@@ -74,8 +75,10 @@ func verifyCommand(c *cli) *cobra.Command {
 		}
 		failed := 0
 		for _, f := range files {
-			line, ok := verifyFile(f)
-			fmt.Fprintln(stdout, line)
+			line, ok := verifyFile(f, inspector)
+			if !ok || !*quiet {
+				fmt.Fprintln(stdout, line)
+			}
 			if !ok {
 				failed++
 			}
@@ -89,8 +92,10 @@ func verifyCommand(c *cli) *cobra.Command {
 	return cmd
 }
 
-// verifyFile checks every signature of one document and describes the result in one line.
-func verifyFile(path string) (string, bool) {
+// verifyFile checks every signature of one document, and the document as
+// the archive would judge it (with its frame, when a dry-run wrote one
+// beside it), and describes the result in one line.
+func verifyFile(path string, in *archive.Inspector) (string, bool) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Sprintf("FAIL %s: %v", path, err), false
@@ -109,9 +114,48 @@ func verifyFile(path string) (string, bool) {
 		}
 		parts = append(parts, fmt.Sprintf("signature %s type %s at %s by %s", r.ID, r.Type, r.Timestamp, r.Subject))
 	}
+	var frame []byte
+	framePath := filepath.Join(filepath.Dir(path), "frames", strings.TrimSuffix(filepath.Base(path), ".xml")+".frame.xml")
+	if f, err := os.ReadFile(framePath); err == nil {
+		frame = f
+	}
+	if ins := in.Inspect(data, frame); ins.Refused() && ok {
+		ok = false
+		parts = append(parts, ins.Problems...)
+	}
 	status := "OK  "
 	if !ok {
 		status = "FAIL"
 	}
 	return fmt.Sprintf("%s %s: %s", status, path, strings.Join(parts, "; ")), ok
+}
+
+// documentsUnder walks a folder for what verify checks: every archive
+// package in it (a folder with manifest.jsonl) is checked as a package, and
+// not walked into; every other document is checked on its own. Frames are
+// never documents: a dry-run's frames/ folder, a *.frame.xml file (a
+// document is checked inside its package, or on its own beside its frame).
+func documentsUnder(dir string) (files, packages []string, err error) {
+	err = filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			if _, err := os.Stat(filepath.Join(path, "manifest.jsonl")); err == nil {
+				packages = append(packages, path)
+				return filepath.SkipDir
+			}
+			if e.Name() == "frames" && path != dir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if filepath.Ext(path) == ".xml" && !strings.HasSuffix(path, ".frame.xml") {
+			files = append(files, path)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	sort.Strings(packages)
+	return files, packages, err
 }

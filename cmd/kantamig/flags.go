@@ -45,9 +45,11 @@ var usages = map[string]usageText{
 		about: "The migration: stages every record in the state store, then signs and delivers in order. Run the same command again to continue.",
 		examples: []string{"kantamig run -m mappings/sosiaalitoimi-classic.yaml --state out/run.db --sink dir:out/package",
 			"kantamig run -m MAPPING --state postgres: --sink kanta:https://archive.example --processing-code P --shard 0/4 --tls-ca ca.pem --tls-cert client.pem --tls-key client-key.pem"}},
-	"archive-sim": {synopsis: "archive-sim [--listen ADDR] [--store DIR] [--tls-dir DIR] [fault flags]",
-		about:    "A local archive over mutual TLS whose judge checks every document's order and signature.",
-		examples: []string{"kantamig archive-sim --listen 127.0.0.1:8443 --store out/archive-sim"}},
+	"archive-sim": {synopsis: "archive-sim [--listen ADDR] [--store DIR] [--tls-dir DIR] [-m MAPPING] [--trust-anchor CA.pem] [fault flags]",
+		about: "A local archive over mutual TLS whose judge checks every document as the archive would (the Finnish header,\n" +
+			"every code against the run's code sets, the structured form against its schema, header, form and frame\n" +
+			"agreeing, the signer and its certificate) and the order of arrival.",
+		examples: []string{"kantamig archive-sim --listen 127.0.0.1:8443 --store out/archive-sim -m mappings/sosiaalitoimi-classic.yaml --trust-anchor out/token/ca/ca.pem"}},
 	"status": {synopsis: "status --state FILE|postgres:",
 		about:    "Counts per entity and outcome, the reconciliation, failed deliveries and, for a sharded run, each shard. Exit 0 only when complete.",
 		examples: []string{"kantamig status --state out/run.db", "KANTAMIG_STATE_DSN=... kantamig status --state postgres:"}},
@@ -62,10 +64,11 @@ var usages = map[string]usageText{
 		examples: []string{"kantamig validate --url https://127.0.0.1:8443/shark-validointi/validoi/asiakirja/tulos --tls-ca out/archive-sim-tls/ca.pem --tls-cert out/archive-sim-tls/client.pem --tls-key out/archive-sim-tls/client-key.pem out/package",
 			"kantamig validate --url http://VALIDATOR/shark-validointi/validoi/asiakirja/tulos --kind client-document --type 15 --max 20 out/documents"}},
 	"verify": {synopsis: "verify [flags] FILE|DIR|PACKAGE ...", positional: true,
-		about: "An archive package (a folder with manifest.jsonl) is checked whole: every signature, every manifest line\n" +
-			"with its document and frame, every file listed once, frame and document ids, and the delivery order.\n" +
-			"Any other folder is searched for .xml documents at any depth.",
-		examples: []string{"kantamig verify out/package"}},
+		about: "Judges every document as the archive would. An archive package (a folder with manifest.jsonl) is checked whole:\n" +
+			"every manifest line with its document and frame, every file listed once, each document with its frame, and the\n" +
+			"delivery order. Any other folder is searched at any depth for packages and documents; frames are never taken for\n" +
+			"documents. -m MAPPING holds codes to the run's code sets; --trust-anchor and --organisation hold the signers.",
+		examples: []string{"kantamig verify out", "kantamig verify -m mappings/sosiaalitoimi-classic.yaml --trust-anchor out/token/ca/ca.pem --organisation 1.2.246.10.99999991.10.0 out/package"}},
 }
 
 // newCommand makes a command from its usage text. Its flags are GNU style

@@ -129,7 +129,7 @@ func wouldLoad(t *testing.T) int {
 // document exactly once, in an order the archive accepts.
 func (e *runEnv) judge(t *testing.T) {
 	t.Helper()
-	res, err := archive.JudgePackage(e.pkg)
+	res, err := archive.JudgePackage(e.pkg, classicJudge(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,6 +440,12 @@ func TestVerifyPackage(t *testing.T) {
 	if code, out := verify(e.pkg); code != exitOK || !strings.Contains(out, fmt.Sprintf("%d document(s) accepted in order", wouldLoad(t))) {
 		t.Fatalf("the delivered package: exit %d\n%s", code, out)
 	}
+	// The folder the package is in (as out/ after make demo): the package is
+	// found and checked as one; its frames are never taken for documents.
+	if code, out := verify(filepath.Dir(e.pkg)); code != exitOK || !strings.Contains(out, fmt.Sprintf("package %s: %d document(s) accepted in order", e.pkg, wouldLoad(t))) ||
+		strings.Contains(out, "FAIL") {
+		t.Fatalf("the folder holding the package: exit %d\n%s", code, out[:min(len(out), 2000)])
+	}
 	manifest, err := os.ReadFile(filepath.Join(e.pkg, "manifest.jsonl"))
 	if err != nil {
 		t.Fatal(err)
@@ -569,7 +575,7 @@ func startSim(t *testing.T, faults archive.Faults, wrap func(http.Handler) http.
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := archive.NewServer(filepath.Join(dir, "sim"), faults)
+	srv, err := archive.NewServer(filepath.Join(dir, "sim"), faults, classicJudge(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -584,4 +590,16 @@ func startSim(t *testing.T, faults archive.Faults, wrap func(http.Handler) http.
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close(); srv.Close() })
 	return srv, ln.Addr().String(), files
+}
+
+// classicJudge is how the archive judges a run of the classic sample: the
+// code sets its mapping loads, a test rehearsal.
+func classicJudge(t *testing.T) archive.Config {
+	t.Helper()
+	jf := judgeFlags{mapping: "../../mappings/sosiaalitoimi-classic.yaml", sosmeta: testenv.Sosmeta()}
+	cfg, err := jf.config(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

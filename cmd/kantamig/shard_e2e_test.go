@@ -88,7 +88,7 @@ func TestFourShardsMatchOneProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err := archive.NewServer(filepath.Join(dir, "sim"), archive.Faults{})
+	sim, err := archive.NewServer(filepath.Join(dir, "sim"), archive.Faults{}, classicJudge(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func TestValidateAgainstArchiveSim(t *testing.T) {
 		byOID[r.OID] = r
 	}
 	bad, person := byOID[rels[0].OID], byOID[rels[1].OID]
-	if code != exitVerify || bad.Outcome != report.ValidationInvalid || !strings.Contains(strings.Join(bad.Errors, " "), "1. signature") {
+	if code != exitVerify || bad.Outcome != report.ValidationInvalid || !strings.Contains(strings.Join(bad.Errors, " "), "digest does not match") {
 		t.Errorf("a changed document: exit %d, %+v\n%s", code, bad, out)
 	}
 	if sent := received.Load() - before; person.Outcome != report.ValidationNotSent || sent != int64(len(rels)-1) || strings.Contains(out, real) ||

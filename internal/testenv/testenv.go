@@ -135,3 +135,14 @@ func SampleMapping(t testing.TB, name string, edit func(string) string) string {
 	}
 	return path
 }
+
+// ReadShared reads a file of the shared folder (../shared), by its path
+// inside it.
+func ReadShared(t testing.TB, parts ...string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(append([]string{Shared()}, parts...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

@@ -46,7 +46,7 @@ func TestKantaConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv, err := archive.NewServer(filepath.Join(dir, "sim"), archive.Faults{ErrorRate: f.TransientRate, RefuseOID: f.Refuse, Seed: 7})
+			srv, err := archive.NewServer(filepath.Join(dir, "sim"), archive.Faults{ErrorRate: f.TransientRate, RefuseOID: f.Refuse, Seed: 7}, archive.Config{})
 			if err != nil {
 				t.Fatal(err)
 			}

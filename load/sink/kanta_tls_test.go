@@ -25,7 +25,7 @@ func TestTLSCertificateFailuresAreNotRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := archive.NewServer(filepath.Join(dir, "store"), archive.Faults{})
+	srv, err := archive.NewServer(filepath.Join(dir, "store"), archive.Faults{}, archive.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,16 @@ func DisplayOnlyDocument() kanta.Document {
 	return muu
 }
 
-func newTransformer(t testing.TB, dir string, rehearsal bool) *transform.Transformer {
+// CodeSets are the code sets the set's documents are built with: the
+// built-in ones, the specific types of the schemas in dir, and two
+// placeholder case codes.
+func CodeSets(t testing.TB, dir string) *kanta.CodeSets {
+	t.Helper()
+	sets, _ := codeSets(t, dir)
+	return sets
+}
+
+func codeSets(t testing.TB, dir string) (*kanta.CodeSets, *transform.Schemas) {
 	t.Helper()
 	schemas, err := transform.LoadSchemas(dir)
 	if err != nil {
@@ -46,6 +55,12 @@ func newTransformer(t testing.TB, dir string, rehearsal bool) *transform.Transfo
 	// golden documents are a test rehearsal, their case codes placeholders.
 	sets.Get(kanta.SetCaseStatus).Add("92", "Käsittelyssä (placeholder code)")
 	sets.Get(kanta.SetCaseName).Add("91", "Palvelutarpeen arviointi (placeholder code)")
+	return sets, schemas
+}
+
+func newTransformer(t testing.TB, dir string, rehearsal bool) *transform.Transformer {
+	t.Helper()
+	sets, schemas := codeSets(t, dir)
 	loc, _ := time.LoadLocation("Europe/Helsinki")
 	org := kanta.Organisation{OID: "1.2.246.10.99999991.10.0", Name: "Kuvitelman hyvinvointialue"}
 	return transform.New(transform.Settings{Custodian: org, Organiser: org, Moderator: "kantamig", Product: "kantamig", Version: "test",
