@@ -3,7 +3,8 @@
 # a token in DIR (its own SOFTHSM2_CONF, so nothing outside DIR is touched), an RSA-2048 key
 # generated on the token (it never exists outside it), and a certificate shaped like an
 # organisation's service certificate (subject serialNumber = the organisation OID) stored beside
-# the key. The user PIN comes from KANTAMIG_PIN; the SO PIN from KANTAMIG_SO_PIN or a random one.
+# the key, issued by a test CA kept in DIR/ca (ca.pem: the trust anchor to give verify and
+# archive-sim, standing in for DVV's). The user PIN comes from KANTAMIG_PIN; the SO PIN from KANTAMIG_SO_PIN or a random one.
 #
 #   KANTAMIG_PIN=... scripts/token-setup.sh DIR [ORG_OID] [ORG_NAME]
 #
@@ -41,5 +42,5 @@ softhsm2-util --init-token --free --label "$label" --so-pin "$so_pin" --pin "$KA
 pkcs11-tool --module "$module" --token-label "$label" --login --pin "$KANTAMIG_PIN" \
   --keypairgen --key-type rsa:2048 --id 01 --label "$key" --usage-sign >/dev/null
 cd "$(dirname "$0")/.."
-go run ./tools/tokencert -module "$module" -token "$label" -key "$key" -org-oid "$org_oid" -org-name "$org_name" -out "$dir/$key.pem"
+go run ./tools/tokencert -module "$module" -token "$label" -key "$key" -org-oid "$org_oid" -org-name "$org_name" -out "$dir/$key.pem" -ca "$dir/ca"
 echo "token-setup: token \"$label\" with key \"$key\" in $dir (export SOFTHSM2_CONF=$SOFTHSM2_CONF)"

@@ -66,7 +66,11 @@ func dryRunCommand(c *cli) *cobra.Command {
 				return err
 			}
 			defer tok.Close()
-			opts.Signer, opts.SignerName = signer, fmt.Sprintf("token %s%s, key %s%s (%s)", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject)
+			foreign, err := tf.checkCertificate(tok, m.Custodian.OID, stderr)
+			if err != nil {
+				return err
+			}
+			opts.Signer, opts.SignerName = signer, fmt.Sprintf("token %s%s, key %s%s (%s)%s", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject, foreign)
 		}
 		runner, err := pipeline.Prepare(m, schemas, opts)
 		if err != nil {

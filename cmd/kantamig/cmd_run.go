@@ -93,6 +93,10 @@ func runCommand(c *cli) *cobra.Command {
 			return err
 		}
 		defer tok.Close()
+		foreign, err := tf.checkCertificate(tok, m.Custodian.OID, stderr)
+		if err != nil {
+			return err
+		}
 		sk, err := sink.Open(*sinkSpec, so)
 		if err != nil {
 			return err // a package another run writes is exit 9
@@ -100,7 +104,7 @@ func runCommand(c *cli) *cobra.Command {
 		defer sk.Close()
 		runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
 			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, Workers: tf.workers, Store: st,
-			Signer: signer, SignerName: fmt.Sprintf("token %s%s, key %s%s (%s)", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject),
+			Signer: signer, SignerName: fmt.Sprintf("token %s%s, key %s%s (%s)%s", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject, foreign),
 			Version: version, Command: c.commandLine(),
 		})
 		if err != nil {

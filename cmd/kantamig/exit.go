@@ -74,6 +74,7 @@ func exitCode(err error) (int, string) {
 	var merr mapping.Errors
 	var te *sign.TokenError
 	var nf *token.KeyNotFoundError
+	var foreign *sign.ForeignCertificateError
 	var locked *state.ErrLocked
 	var changed *pipeline.ErrMappingChanged
 	var sinkChanged *pipeline.ErrSinkChanged
@@ -97,7 +98,7 @@ func exitCode(err error) (int, string) {
 		return exitWrongPIN, ""
 	case errors.As(err, &te):
 		return exitToken, "The run stopped after the signatures in flight settled; every document written is complete. Fix the token and run again."
-	case errors.As(err, &nf), errors.Is(err, token.ErrNoPIN):
+	case errors.As(err, &nf), errors.Is(err, token.ErrNoPIN), errors.As(err, &foreign):
 		return exitToken, ""
 	case errors.As(err, &spec):
 		return exitUsage, ""

@@ -77,6 +77,7 @@ func TestErrorsEndWithTheDocumentedCode(t *testing.T) {
 		{"wrong PIN", wrap(token.ErrWrongPIN), exitWrongPIN, "PIN"},
 		{"no PIN", token.ErrNoPIN, exitToken, "token"},
 		{"key not found", wrap(&token.KeyNotFoundError{}), exitToken, "key is missing"},
+		{"foreign certificate", wrap(&sign.ForeignCertificateError{SerialNumber: "1.2.3", Organisation: "1.2.4"}), exitToken, "not the custodian's"},
 		{"token failed mid-run", wrap(&sign.TokenError{Err: errors.New("CKR_DEVICE_REMOVED")}), exitToken, "token failed"},
 		{"verification", exitWith(exitVerify), exitVerify, "verify"},
 		{"delivery", wrap(&deliver.DeliveryError{Err: &sink.PermanentError{Reason: "no"}}), exitDelivery, "could not be delivered"},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -18,6 +19,9 @@ import (
 type tokenFlags struct {
 	cfg     token.Config
 	workers int
+	// allowForeign signs with a certificate that is not the mapping's
+	// custodian's, or not valid now (a rehearsal with a borrowed token).
+	allowForeign bool
 }
 
 func (f *tokenFlags) register(fs *pflag.FlagSet) {
@@ -27,6 +31,23 @@ func (f *tokenFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.KeyLabel, "key-label", "", "signing key label (env KANTAMIG_KEY_LABEL)")
 	fs.StringVar(&f.cfg.KeyID, "key-id", "", "signing key id, hex (env KANTAMIG_KEY_ID)")
 	fs.IntVar(&f.workers, "workers", 2, "signing workers, each with its own token session")
+	fs.BoolVar(&f.allowForeign, "allow-foreign-certificate", false, "sign even when the token's certificate is not the custodian's or not valid now (a rehearsal only: the archive refuses such signatures); said in the output and the report")
+}
+
+// checkCertificate holds the token's certificate to the organisation the
+// mapping names as custodian, before anything is signed; with
+// --allow-foreign-certificate it warns instead, and returns what the
+// report's signer line says of it.
+func (f *tokenFlags) checkCertificate(tok *token.Token, custodian string, stderr io.Writer) (string, error) {
+	err := sign.CheckCertificate(tok.Cert, custodian, time.Now())
+	if err == nil {
+		return "", nil
+	}
+	if !f.allowForeign {
+		return "", err
+	}
+	fmt.Fprintf(stderr, "kantamig: WARNING: %v\nkantamig: signing anyway (--allow-foreign-certificate); the archive would refuse these signatures\n", err)
+	return " — FOREIGN CERTIFICATE ALLOWED (--allow-foreign-certificate)", nil
 }
 
 // open opens the token, asking for the PIN on the terminal if KANTAMIG_PIN is

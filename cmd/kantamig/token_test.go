@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/load/token"
 )
 
@@ -86,5 +88,62 @@ func TestVerifyAcceptsTheArchiveSamples(t *testing.T) {
 	code, stdout, _ := runCLI(t, append([]string{"verify"}, files...)...)
 	if code != exitOK || strings.Count(stdout, "OK  ") != len(files) {
 		t.Errorf("exit %d\n%s", code, stdout)
+	}
+}
+
+// A token whose certificate is another organisation's is refused before
+// anything is signed (exit 6, no document written); with
+// --allow-foreign-certificate it signs, warning, and the report says so.
+// verify then refuses those signatures for the organisation, and takes the
+// sample's own token's only when they chain to its CA.
+func TestForeignCertificateIsRefusedBeforeSigning(t *testing.T) {
+	testenv.Require(t, "softhsm2-util", "apt-get install softhsm2 opensc")
+	tokenDir := t.TempDir()
+	if err := token.SetUpTestTokenFor(tokenDir, cliPIN, "1.2.246.10.12345678.10.0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KANTAMIG_PIN", cliPIN)
+	flags := []string{"--sign-with-token", "--token-label", "kantamig", "--key-label", "org-signing"}
+	dir := t.TempDir()
+	docs := filepath.Join(dir, "docs")
+	code, _, stderr := runCLI(t, dryRunArgs(dir, append(flags, "--documents", docs)...)...)
+	if code != exitToken || !strings.Contains(stderr, `serialNumber "1.2.246.10.12345678.10.0" is not the organisation the mapping names as custodian (1.2.246.10.99999991.10.0)`) {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if files, _ := filepath.Glob(filepath.Join(docs, "*.xml")); len(files) != 0 {
+		t.Fatalf("%d documents signed with a foreign certificate", len(files))
+	}
+	code, _, stderr = runCLI(t, dryRunArgs(dir, append(flags, "--documents", docs, "--allow-foreign-certificate", "--sample", "3")...)...)
+	report, _ := os.ReadFile(filepath.Join(dir, "r.json"))
+	if code != exitOK || !strings.Contains(stderr, "WARNING") || !strings.Contains(string(report), "FOREIGN CERTIFICATE ALLOWED") {
+		t.Fatalf("with --allow-foreign-certificate: exit %d: %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(docs, "client-relationship-*.xml"))
+	code, stdout, _ := runCLI(t, "verify", "--organisation", "1.2.246.10.99999991.10.0", files[0])
+	if code != exitVerify || !strings.Contains(stdout, "not by the custodian 1.2.246.10.99999991.10.0") {
+		t.Errorf("verify of a foreign signature: exit %d\n%s", code, stdout)
+	}
+
+	// The sample organisation's own token: its certificate chains to the
+	// test CA it was issued by, and to no other.
+	flags = withToken(t)
+	ownDir := t.TempDir()
+	own := filepath.Join(ownDir, "docs")
+	if code, _, stderr := runCLI(t, dryRunArgs(ownDir, append(flags, "--documents", own, "--sample", "3")...)...); code != exitOK {
+		t.Fatalf("the organisation's own token: exit %d: %s", code, stderr)
+	}
+	files, _ = filepath.Glob(filepath.Join(own, "client-relationship-*.xml"))
+	anchor := filepath.Join(os.Getenv("SOFTHSM2_CONF"), "..", "ca", "ca.pem")
+	if code, stdout, _ := runCLI(t, "verify", "--trust-anchor", anchor, "--organisation", "1.2.246.10.99999991.10.0", files[0]); code != exitOK {
+		t.Errorf("verify with the token's CA: exit %d\n%s", code, stdout)
+	}
+	stranger, err := sign.OpenTestCA(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	strangerPEM := filepath.Join(t.TempDir(), "stranger.pem")
+	os.WriteFile(strangerPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: stranger.Cert.Raw}), 0o600)
+	if code, stdout, _ := runCLI(t, "verify", "--trust-anchor", strangerPEM, files[0]); code != exitVerify || !strings.Contains(stdout, "does not chain to a trust anchor") {
+		t.Errorf("verify with another CA: exit %d\n%s", code, stdout)
 	}
 }

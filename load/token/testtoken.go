@@ -9,12 +9,21 @@ import (
 )
 
 // SetUpTestToken runs scripts/token-setup.sh to make a SoftHSM2 token in dir
-// with the given PIN, and points SOFTHSM2_CONF at it for this process. It is
-// for tests and benchmarks.
-func SetUpTestToken(dir, pin string) error {
+// with the given PIN, and points SOFTHSM2_CONF at it for this process. Its
+// certificate is the sample organisation's (1.2.246.10.99999991.10.0),
+// issued by the test CA in dir/ca (ca.pem). It is for tests and benchmarks.
+func SetUpTestToken(dir, pin string) error { return SetUpTestTokenFor(dir, pin, "") }
+
+// SetUpTestTokenFor is SetUpTestToken with the certificate of another
+// organisation ("" for the sample one).
+func SetUpTestTokenFor(dir, pin, org string) error {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
-	cmd := exec.Command("bash", filepath.Join(root, "scripts", "token-setup.sh"), dir)
+	args := []string{filepath.Join(root, "scripts", "token-setup.sh"), dir}
+	if org != "" {
+		args = append(args, org)
+	}
+	cmd := exec.Command("bash", args...)
 	cmd.Env = append(os.Environ(), "KANTAMIG_PIN="+pin)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
