@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -48,6 +49,7 @@ type Expect struct {
 	Position   int               `yaml:"position"`   // or its place among the case's records of its source, 1 for the first (a second record with a key already read)
 	Outcome    string            `yaml:"outcome"`    // loads, rejected or skipped
 	Rule       string            `yaml:"rule"`       // for rejected and skipped
+	Warnings   []string          `yaml:"warnings"`   // rules it is warned under (it loads, or is refused, with these notes)
 	Display    []string          `yaml:"display"`    // texts its document's display form shows
 	Structured map[string]string `yaml:"structured"` // its document's structured form: dotted path -> value
 }
@@ -74,13 +76,27 @@ type Result struct {
 
 // Run runs every case of the mapping's test file.
 func Run(ctx context.Context, mappingFile, schemaDir string) ([]Result, error) {
-	data, err := os.ReadFile(PathFor(mappingFile))
+	return RunFile(ctx, mappingFile, PathFor(mappingFile), schemaDir)
+}
+
+// ReadFile reads a test file.
+func ReadFile(testFile string) (*File, error) {
+	data, err := os.ReadFile(testFile)
 	if err != nil {
 		return nil, err
 	}
 	var f File
 	if err := yaml.UnmarshalWithOptions(data, &f, yaml.Strict()); err != nil {
-		return nil, fmt.Errorf("%s: %s", PathFor(mappingFile), yaml.FormatError(err, false, true))
+		return nil, fmt.Errorf("%s: %s", testFile, yaml.FormatError(err, false, true))
+	}
+	return &f, nil
+}
+
+// RunFile runs every case of a test file against a mapping.
+func RunFile(ctx context.Context, mappingFile, testFile, schemaDir string) ([]Result, error) {
+	f, err := ReadFile(testFile)
+	if err != nil {
+		return nil, err
 	}
 	m, schemas, err := pipeline.LoadWithoutSources(mappingFile, schemaDir)
 	if err != nil {
@@ -131,8 +147,14 @@ func runCase(ctx context.Context, m *mapping.Mapping, schemas *transform.Schemas
 		return nil, err
 	}
 	defer r.Close()
-	if _, err := r.DryRun(ctx); err != nil {
+	rep, err := r.DryRun(ctx)
+	if err != nil {
 		return nil, err
+	}
+	warned := map[string][]string{}
+	for _, w := range rep.Warnings {
+		k := w.Source + mapping.KeySeparator + w.Key
+		warned[k] = append(warned[k], w.Rule)
 	}
 	got := map[string]state.Record{}
 	if err := st.Outcomes(func(rec state.Record) error {
@@ -143,13 +165,13 @@ func runCase(ctx context.Context, m *mapping.Mapping, schemas *transform.Schemas
 	}
 	var diffs []string
 	for _, e := range c.Expect {
-		diffs = append(diffs, check(e, got, st, docs)...)
+		diffs = append(diffs, check(e, got, st, docs, warned)...)
 	}
 	return diffs, nil
 }
 
 // check compares what became of one record with what the test expects.
-func check(e Expect, got map[string]state.Record, st state.Store, docs string) []string {
+func check(e Expect, got map[string]state.Record, st state.Store, docs string, warned map[string][]string) []string {
 	key := e.Source + mapping.KeySeparator + e.Key
 	name := key
 	rec, ok := got[key]
@@ -182,6 +204,11 @@ func check(e Expect, got map[string]state.Record, st state.Store, docs string) [
 		return append(diffs, fmt.Sprintf("%s: want %s%s, got %s", name, e.Outcome, ruleText(e.Rule), how)) // its document, if any, is another's question
 	} else if e.Rule != "" && rec.Rule != e.Rule {
 		diffs = append(diffs, fmt.Sprintf("%s: want %s under rule %s, got rule %s (%s)", name, outcome, e.Rule, rec.Rule, rec.Reason))
+	}
+	for _, rule := range e.Warnings {
+		if !slices.Contains(warned[key], rule) {
+			diffs = append(diffs, fmt.Sprintf("%s: want a warning under rule %s, got warnings %v", name, rule, warned[key]))
+		}
 	}
 	if len(e.Display) == 0 && len(e.Structured) == 0 {
 		return diffs

@@ -264,13 +264,14 @@ func (s *stager) stage(row *state.Record, model any, out *transform.Output) erro
 	if err != nil {
 		return fmt.Errorf("staging %s %s: %w", row.Entity, row.Key, err)
 	}
+	source, key := mapping.SplitKey(ledger.StoredKey(row.Key))
 	if out.ServiceRequestInferred() && row.Outcome != state.Loaded {
-		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Key: row.Key, Rule: kanta.RuleInferredRequest,
+		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Source: source, Key: key, Rule: kanta.RuleInferredRequest,
 			Reason: fmt.Sprintf("sent with the service request %s, inferred: state it under service_requests in the mapping once the archive's specification says which", out.ServiceRequest())})
 		s.rep.InferredServiceRequests++
 	}
 	if why := out.Placeholders(); len(why) > 0 { // a test rehearsal: transform refuses them otherwise
-		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Key: row.Key, Rule: kanta.RuleRehearsalCode, Reason: strings.Join(why, "; ")})
+		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Source: source, Key: key, Rule: kanta.RuleRehearsalCode, Reason: strings.Join(why, "; ")})
 		s.rep.PlaceholderDocuments++
 	}
 	sum := sha256.Sum256(out.XML)
@@ -279,7 +280,6 @@ func (s *stager) stage(row *state.Record, model any, out *transform.Output) erro
 	case row.Outcome != state.Loaded:
 		row.Outcome = state.Pending
 	case row.ContentHash != "" && row.ContentHash != hash:
-		source, key := mapping.SplitKey(ledger.StoredKey(row.Key))
 		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Source: source, Key: key, Rule: kanta.RuleChangedAfterDelivery,
 			Reason: "delivered in an earlier pass of this run, its document would now differ: the source changed while the run was stopped" +
 				" (for a case made for documents without a case: a document joined it and moved its dates). The archive keeps the document it got;" +

@@ -1,0 +1,250 @@
+package resolve
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kantamig/kantamig/kanta"
+)
+
+// records is what staging has kept so far, held in memory for the tests:
+// the resolver only asks, through Records.
+type records struct {
+	rows   map[string]*Staged // entity + "\x00" + key
+	people map[string]string  // person hash -> client key
+}
+
+func newRecords() *records { return &records{rows: map[string]*Staged{}, people: map[string]string{}} }
+
+func (r *records) Staged(e kanta.Entity, key string) (*Staged, error) {
+	return r.rows[string(e)+"\x00"+key], nil
+}
+
+func (r *records) SamePerson(person, key string) (*Staged, error) {
+	if k, ok := r.people[person]; ok && k != key {
+		return r.rows[string(kanta.EntityClient)+"\x00"+k], nil
+	}
+	return nil, nil
+}
+
+// put keeps a record with its model; deliverable unless why is given.
+func (r *records) put(e kanta.Entity, key string, model any, why string, mod func(*Staged)) {
+	data, _ := json.Marshal(model)
+	s := &Staged{Key: key, Locator: "test:" + key, ThisPass: true, Deliverable: why == "", Why: why,
+		EntityOID: "1.2.3." + key, DocOID: "1.2.3.9." + key, SetOID: "1.2.3.9." + key, Version: 1,
+		Model: func(v any) error { return json.Unmarshal(data, v) }}
+	if mod != nil {
+		mod(s)
+	}
+	r.rows[string(e)+"\x00"+key] = s
+	if rel, ok := model.(kanta.Relationship); ok && why == "" {
+		r.people[PersonHash(rel.Client)] = key
+	}
+}
+
+var (
+	day   = func(s string) time.Time { t, _ := time.Parse("2006-01-02", s); return t }
+	aino  = kanta.Client{IdentityCode: "150467-949T", FamilyName: "Demola", GivenNames: "Aino"}
+	eino  = kanta.Client{IdentityCode: "020280-9517", FamilyName: "Toinen", GivenNames: "Eino"}
+	unitA = kanta.Organisation{OID: "1.2.246.10.1.10.1", Name: "A"}
+)
+
+// fixture: client c1 (Aino) with a relationship in service task 24, client
+// c2 rejected, case k1 of c1 in 24, case k2 rejected, document d1 of c1 in
+// k1 (version 1), document d2 rejected.
+func fixture() *records {
+	r := newRecords()
+	r.put(kanta.EntityClient, "c1", kanta.Relationship{Client: aino, Start: day("2010-01-01"), End: day("2020-01-01"), Unit: unitA,
+		ServiceTasks: []kanta.ServiceTaskRelationship{{ServiceTask: "24"}}}, "", nil)
+	r.put(kanta.EntityClient, "c2", kanta.Relationship{Client: eino}, "rejected: hetu-check", nil)
+	r.put(kanta.EntityCase, "k1", kanta.Case{ServiceTask: "24", Opened: day("2011-01-01"), Closed: day("2012-01-01"),
+		Clients: []kanta.CaseClient{{ClientKey: "c1"}}}, "", nil)
+	r.put(kanta.EntityCase, "k2", kanta.Case{}, "rejected: unmapped-code", nil)
+	r.put(kanta.EntityDocument, "d1", kanta.Document{}, "", func(s *Staged) { s.Version = 2 })
+	r.put(kanta.EntityDocument, "d2", kanta.Document{}, "rejected: date", nil)
+	r.put(kanta.EntityDocument, "old", kanta.Document{}, "", func(s *Staged) { s.ThisPass = false })
+	return r
+}
+
+func ruleOf(f *Finding) string {
+	if f == nil {
+		return ""
+	}
+	return f.Rule
+}
+
+// Finding is kanta's, named here for the tables.
+type Finding = kanta.Finding
+
+func TestDocumentReferences(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		doc  kanta.Document
+		rule string
+		in   string // in the reason
+	}{
+		{"all found", kanta.Document{ClientKey: "c1", CaseKey: "k1", ServiceTask: "24"}, "", ""},
+		{"the client is not in the export", kanta.Document{ClientKey: "c9", CaseKey: "k1", ServiceTask: "24"}, kanta.RuleClientMissing, `client "c9"`},
+		{"the client is rejected", kanta.Document{ClientKey: "c2", CaseKey: "k1", ServiceTask: "24"}, kanta.RuleClientNotLoaded, "hetu-check"},
+		{"named by an identity code no client has", kanta.Document{ClientIdentity: "010180-950R", CaseKey: "k1", ServiceTask: "24"}, kanta.RuleUnknownClient, "010180*****"},
+		{"named by the client's identity code", kanta.Document{ClientIdentity: aino.IdentityCode, CaseKey: "k1", ServiceTask: "24"}, "", ""},
+		{"no relationship in the service task", kanta.Document{ClientKey: "c1", CaseKey: "k1", ServiceTask: "10"}, kanta.RuleServiceTaskNotLoaded, "service task 10"},
+		{"the case is not in the export", kanta.Document{ClientKey: "c1", CaseKey: "k9", ServiceTask: "24"}, kanta.RuleCaseMissing, `case "k9"`},
+		{"the case is rejected", kanta.Document{ClientKey: "c1", CaseKey: "k2", ServiceTask: "24"}, kanta.RuleCaseNotLoaded, "unmapped-code"},
+		{"the replaced version is not in the export", kanta.Document{ClientKey: "c1", CaseKey: "k1", ServiceTask: "24", ReplacesKey: "d9"}, kanta.RuleReplacesMissing, `"d9"`},
+		{"the replaced version is of an earlier run only", kanta.Document{ClientKey: "c1", CaseKey: "k1", ServiceTask: "24", ReplacesKey: "old"}, kanta.RuleReplacesMissing, `"old"`},
+		{"the replaced version is rejected", kanta.Document{ClientKey: "c1", CaseKey: "k1", ServiceTask: "24", ReplacesKey: "d2"}, kanta.RuleReplacesNotLoaded, "date"},
+		{"a version not after the replaced one", kanta.Document{ClientKey: "c1", CaseKey: "k1", ServiceTask: "24", ReplacesKey: "d1", Version: 2}, kanta.RuleVersionOrder, "version 2 is not after the version 2"},
+		{"a version after the replaced one", kanta.Document{ClientKey: "c1", CaseKey: "k1", ServiceTask: "24", ReplacesKey: "d1", Version: 3}, "", ""},
+		{"a version left to follow the replaced one", kanta.Document{ClientKey: "c1", CaseKey: "k1", ServiceTask: "24", ReplacesKey: "d1"}, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New(fixture())
+			r.ServiceTasks = true
+			d := tc.doc
+			refs, f, err := r.Document(&d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ruleOf(f) != tc.rule || (f != nil && !strings.Contains(f.Reason, tc.in)) {
+				t.Fatalf("finding %+v, want rule %q with %q", f, tc.rule, tc.in)
+			}
+			if tc.rule == "" {
+				if refs.Relationship != "1.2.3.c1" || refs.Case != "1.2.3.k1" || d.ClientKey != "c1" || d.Client.FamilyName != "Demola" {
+					t.Errorf("refs %+v, document %+v", refs, d)
+				}
+				if d.ReplacesKey == "d1" && (refs.Replaces != "1.2.3.9.d1" || refs.ReplacesVersion != 2 || refs.Set != "1.2.3.9.d1") {
+					t.Errorf("the replaced version's refs %+v", refs)
+				}
+			}
+		})
+	}
+}
+
+// A document of a client who is not a client of its case: the client's
+// own faults come first, then its case's, then the membership.
+func TestDocumentOfANonMember(t *testing.T) {
+	recs := fixture()
+	recs.put(kanta.EntityClient, "c3", kanta.Relationship{Client: kanta.Client{IdentityCode: "010180-950R"}, ServiceTasks: []kanta.ServiceTaskRelationship{{ServiceTask: "24"}}}, "", nil)
+	r := New(recs)
+	r.ServiceTasks = true
+	d := kanta.Document{ClientKey: "c3", CaseKey: "k1", ServiceTask: "24"}
+	if _, f, _ := r.Document(&d); ruleOf(f) != kanta.RuleCaseClient {
+		t.Errorf("finding %+v, want case-client", f)
+	}
+	// Without service-task records, a task the client has not does not matter.
+	r.ServiceTasks = false
+	d = kanta.Document{ClientKey: "c1", CaseKey: "k1", ServiceTask: "10"}
+	if _, f, _ := r.Document(&d); f != nil {
+		t.Errorf("without service-task records: %+v", f)
+	}
+}
+
+func TestCaseClients(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		clients []kanta.CaseClient
+		task    string
+		rule    string
+	}{
+		{"its client is migrated", []kanta.CaseClient{{ClientKey: "c1"}}, "24", ""},
+		{"by identity code", []kanta.CaseClient{{Identity: aino.IdentityCode}}, "24", ""},
+		{"one of two clients is missing", []kanta.CaseClient{{ClientKey: "c1"}, {ClientKey: "c9"}}, "24", kanta.RuleClientMissing},
+		{"one is rejected", []kanta.CaseClient{{ClientKey: "c2"}}, "24", kanta.RuleClientNotLoaded},
+		{"an identity code no client has", []kanta.CaseClient{{Identity: "010180-950R"}}, "24", kanta.RuleUnknownClient},
+		{"no relationship in the case's service task", []kanta.CaseClient{{ClientKey: "c1"}}, "10", kanta.RuleServiceTaskNotLoaded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New(fixture())
+			r.ServiceTasks = true
+			c := kanta.Case{ServiceTask: tc.task, Clients: tc.clients}
+			f, err := r.CaseClients(&c)
+			if err != nil || ruleOf(f) != tc.rule {
+				t.Fatalf("finding %+v %v, want %q", f, err, tc.rule)
+			}
+			if tc.rule == "" && (c.Clients[0].ClientKey != "c1" || c.Clients[0].Client.FamilyName != "Demola") {
+				t.Errorf("the client is not filled in: %+v", c.Clients[0])
+			}
+		})
+	}
+}
+
+func TestMembers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cas  string
+		who  kanta.CaseClient
+		rule string
+	}{
+		{"a member", "k1", kanta.CaseClient{ClientKey: "c1", Joined: day("2011-06-01")}, kanta.RuleDuplicateKey},
+		{"the case is not in the export", "k9", kanta.CaseClient{ClientKey: "c1"}, kanta.RuleCaseMissing},
+		{"the case is rejected", "k2", kanta.CaseClient{ClientKey: "c1"}, kanta.RuleCaseNotLoaded},
+		{"the client is rejected", "k1", kanta.CaseClient{ClientKey: "c2"}, kanta.RuleClientNotLoaded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New(fixture())
+			who := tc.who
+			_, f, err := r.Member(tc.cas, &who)
+			if err != nil || ruleOf(f) != tc.rule {
+				t.Errorf("finding %+v %v, want %q", f, err, tc.rule)
+			}
+		})
+	}
+	// A new member gets the case's dates where its own are not given.
+	recs := fixture()
+	recs.put(kanta.EntityCase, "k3", kanta.Case{ServiceTask: "24", Opened: day("2011-01-01"), Closed: day("2012-01-01")}, "", nil)
+	r := New(recs)
+	who := kanta.CaseClient{ClientKey: "c1", Left: day("2011-06-30")}
+	c, f, err := r.Member("k3", &who)
+	if f != nil || err != nil || c == nil || !who.Joined.Equal(day("2011-01-01")) || !who.Left.Equal(day("2011-06-30")) || who.Client.FamilyName != "Demola" {
+		t.Errorf("the member %+v (%v %v)", who, f, err)
+	}
+}
+
+func TestServiceTasksAndOwners(t *testing.T) {
+	r := New(fixture())
+	who := kanta.CaseClient{ClientKey: "c1"}
+	st := kanta.ServiceTaskRelationship{ServiceTask: "10"}
+	rel, f, err := r.ServiceTask(&who, &st)
+	if f != nil || err != nil || rel == nil || !st.Start.Equal(day("2010-01-01")) || !st.End.Equal(day("2020-01-01")) || st.Unit != unitA {
+		t.Errorf("a new service task takes the relationship's dates and unit: %+v (%v %v)", st, f, err)
+	}
+	st = kanta.ServiceTaskRelationship{ServiceTask: "24"}
+	if _, f, _ := r.ServiceTask(&who, &st); ruleOf(f) != kanta.RuleDuplicateKey {
+		t.Errorf("a second relationship in one service task: %+v", f)
+	}
+	who = kanta.CaseClient{Identity: aino.IdentityCode}
+	if rel, f, _ := r.Owner(&who); f != nil || rel == nil || who.ClientKey != "c1" {
+		t.Errorf("owner by identity code: %+v %+v", who, f)
+	}
+	who = kanta.CaseClient{ClientKey: "c9"}
+	if _, f, _ := r.Owner(&who); ruleOf(f) != kanta.RuleClientMissing {
+		t.Errorf("owner missing: %+v", f)
+	}
+}
+
+// One person, one client: a second client key with the same identity code
+// is refused, naming the first; a key read earlier in this pass is a
+// duplicate, one from an earlier pass is not.
+func TestOnePersonOneClientAndDuplicates(t *testing.T) {
+	recs := fixture()
+	r := New(recs)
+	f, err := r.SamePerson("c7", PersonHash(aino))
+	if err != nil || ruleOf(f) != kanta.RuleDuplicatePerson || !strings.Contains(f.Reason, `"c1"`) {
+		t.Errorf("same person: %+v %v", f, err)
+	}
+	if f, _ := r.SamePerson("c1", PersonHash(aino)); f != nil {
+		t.Errorf("the client itself is not its own duplicate: %+v", f)
+	}
+	if PersonHash(aino) == PersonHash(eino) || PersonHash(aino) != PersonHash(kanta.Client{IdentityCode: aino.IdentityCode}) {
+		t.Error("a person's hash does not follow the identity code")
+	}
+	if ruleOf(Duplicate(kanta.EntityDocument, recs.rows["document\x00d1"])) != kanta.RuleDuplicateKey {
+		t.Error("a key read earlier in this pass is not a duplicate")
+	}
+	if Duplicate(kanta.EntityDocument, recs.rows["document\x00old"]) != nil || Duplicate(kanta.EntityDocument, nil) != nil {
+		t.Error("a key of an earlier pass, or a new key, is a duplicate")
+	}
+}
