@@ -62,16 +62,17 @@ func (i *Inspector) Validate(document, frame []byte, serviceRequest string) []st
 	return problems
 }
 
-// serveValidation answers the validation service's requests: an empty 200
-// for a valid document, 200 with {"description": "1. …; 2. …"} otherwise.
+// serveValidation answers the validation service's requests as the real
+// one was seen to: an empty 200 for a valid document, otherwise 400 with
+// {"description": "1: …; 2: …;"}.
 func (s *Server) serveValidation(w http.ResponseWriter, r *http.Request) {
 	var req ValidationRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 96<<20)).Decode(&req); err != nil {
-		answer(w, http.StatusBadRequest, ValidationAnswer{Description: "1. the body is not the validation request's JSON: " + err.Error()})
+		answer(w, http.StatusBadRequest, ValidationAnswer{Description: "1: the body is not the validation request's JSON: " + err.Error()})
 		return
 	}
 	if req.Level == "" || req.ServiceRequest == "" {
-		answer(w, http.StatusBadRequest, ValidationAnswer{Description: "1. palveluPyynto and level are required"})
+		answer(w, http.StatusBadRequest, ValidationAnswer{Description: "1: palveluPyynto and level are required;"})
 		return
 	}
 	problems := s.judge.Inspector().Validate([]byte(req.DocumentXML), []byte(req.FrameXML), req.ServiceRequest)
@@ -81,7 +82,7 @@ func (s *Server) serveValidation(w http.ResponseWriter, r *http.Request) {
 	}
 	numbered := make([]string, len(problems))
 	for i, p := range problems {
-		numbered[i] = strconv.Itoa(i+1) + ". " + strings.ReplaceAll(p, ";", ",")
+		numbered[i] = strconv.Itoa(i+1) + ": " + strings.ReplaceAll(p, ";", ",") + ";"
 	}
-	answer(w, http.StatusOK, ValidationAnswer{Description: strings.Join(numbered, "; ")})
+	answer(w, http.StatusBadRequest, ValidationAnswer{Description: strings.Join(numbered, " ")})
 }

@@ -24,7 +24,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kantamig/kantamig/archive"
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/report"
 )
@@ -282,13 +281,14 @@ func selection(o Options, n int) string {
 	return fmt.Sprintf("%s: all %d", what, n)
 }
 
-// send posts one document and reads the answer: an empty 200 is valid, a
-// description lists the errors.
+// send posts one document and reads the answer (see readAnswer).
 func send(ctx context.Context, o Options, oid, sr string, doc, frame []byte) (string, []string) {
 	id := make([]byte, 8)
 	rand.Read(id)
-	body, _ := json.Marshal(archive.ValidationRequest{MessageID: "kantamig-" + hex.EncodeToString(id), ServiceRequest: sr, Level: "1",
-		FrameXML: string(frame), DocumentXML: string(doc)})
+	body, err := encodeRequest("kantamig-"+hex.EncodeToString(id), sr, doc, frame)
+	if err != nil {
+		return report.ValidationFailed, []string{err.Error()}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.URL, bytes.NewReader(body))
 	if err != nil {
 		return report.ValidationFailed, []string{err.Error()}
@@ -300,25 +300,7 @@ func send(ctx context.Context, o Options, oid, sr string, doc, frame []byte) (st
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return report.ValidationFailed, []string{fmt.Sprintf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(data)))}
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return report.ValidationValid, nil
-	}
-	var a archive.ValidationAnswer
-	if err := json.Unmarshal(data, &a); err != nil || a.Description == "" {
-		// The real service answers an HTML block page when a message lacks
-		// its XML declaration (DOMAIN §5.3): not a validator's answer.
-		return report.ValidationFailed, []string{"the answer is not the validator's JSON: " + firstLine(string(data))}
-	}
-	var errs []string
-	for _, e := range strings.Split(a.Description, ";") {
-		if e = strings.TrimSpace(e); e != "" {
-			errs = append(errs, e)
-		}
-	}
-	return report.ValidationInvalid, errs
+	return readAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), data)
 }
 
 func firstLine(s string) string {
