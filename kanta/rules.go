@@ -58,6 +58,7 @@ const (
 
 	// Warnings: the record loads, with a note.
 	RuleXMLChar              = "xml-char"
+	RuleLocalTime            = "local-time"
 	RuleFallbackCode         = "fallback-code"
 	RuleSexCode              = "sex-code"
 	RuleBeforeBirth          = "before-birth"
@@ -132,6 +133,7 @@ var Rules = []RuleInfo{
 	{RuleDelivery, "load", RuleFails, "the sink failed; the record stays pending"},
 	{RuleArchiveRejected, "load", RuleFails, "the archive refused the document for good"},
 	{RuleXMLChar, "mapping", RuleWarns, "characters XML cannot carry were removed"},
+	{RuleLocalTime, "mapping", RuleWarns, "a local time that is not one instant in the mapping's zone: in the hour skipped when summer time begins (read an hour later), or in the hour that happens twice when it ends (the reading is named)"},
 	{RuleFallbackCode, "mapping", RuleWarns, "an unmapped value took the declared fallback code"},
 	{RuleSexCode, "mapping", RuleWarns, "the sex given contradicts the identity code's"},
 	{RuleBeforeBirth, "mapping", RuleWarns, "a record dated before its client was born"},

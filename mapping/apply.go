@@ -238,9 +238,13 @@ func (a *applier) date(name string) time.Time {
 		}
 		return time.Time{}
 	}
-	t, err := parseTime(s, a.em.fields[name].layouts, a.em.loc)
+	t, note, err := parseTime(s, a.em.fields[name].layouts, a.em.loc)
 	if err != nil {
 		a.fail(reject(name, kanta.RuleDate, "%s: %v", describeField(name, a.em.fields[name]), err))
+	}
+	if note != "" {
+		a.out.Warnings = append(a.out.Warnings, Finding{Field: name, Rule: kanta.RuleLocalTime,
+			Reason: fmt.Sprintf("%s: %s; if the legacy system meant another instant, correct the time in the source", describeField(name, a.em.fields[name]), note)})
 	}
 	return t
 }

@@ -88,17 +88,17 @@ func TestParseTime(t *testing.T) {
 		{"43651.4375", "2019-07-05T10:30:00+03:00"}, // Excel serial with time of day
 	}
 	for _, c := range cases {
-		got, err := parseTime(c.in, []string{fi}, loc)
+		got, note, err := parseTime(c.in, []string{fi}, loc)
 		if err != nil {
 			t.Errorf("parseTime(%q): %v", c.in, err)
 			continue
 		}
-		if got.Format(time.RFC3339) != c.want {
+		if got.Format(time.RFC3339) != c.want || note != "" {
 			t.Errorf("parseTime(%q) = %s, want %s", c.in, got.Format(time.RFC3339), c.want)
 		}
 	}
 	for _, bad := range []string{"31.02.2019", "5/3/19", "eilen"} {
-		if _, err := parseTime(bad, []string{fi}, loc); err == nil {
+		if _, _, err := parseTime(bad, []string{fi}, loc); err == nil {
 			t.Errorf("parseTime(%q) accepted", bad)
 		}
 	}
@@ -161,5 +161,34 @@ func TestNothingSilentlyLostOrChanged(t *testing.T) {
 	}
 	if _, o := client(map[string]string{"hetu": "150467-946p"}); o.Reject == nil || o.Reject.Rule != kanta.RuleHetuFormat {
 		t.Errorf("lower-case identity code: %+v, want hetu-format", o.Reject)
+	}
+}
+
+// A wall clock in the hour summer time skips, or in the hour that happens
+// twice, is read as one named instant with a note; an ordinary one, and one
+// whose text names its offset, without.
+func TestLocalTimesThatAreNotOneInstant(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Helsinki")
+	layout, _ := dateLayout("dd.MM.yyyy HH:mm")
+	for _, c := range []struct {
+		in, want, note string
+	}{
+		{"29.03.2020 03:30", "2020-03-29T04:30:00+03:00", "does not exist in Europe/Helsinki"},
+		{"25.10.2020 03:30", "", "happens twice in Europe/Helsinki"},
+		{"25.10.2020 02:30", "2020-10-25T02:30:00+03:00", ""},
+		{"25.10.2020 04:30", "2020-10-25T04:30:00+02:00", ""},
+		{"01.01.1900 00:00", "1900-01-01T00:00:00+01:39", ""},
+		{"2020-03-29T03:30:00+02:00", "2020-03-29T03:30:00+02:00", ""}, // its own offset: as written
+	} {
+		got, note, err := parseTime(c.in, []string{layout}, loc)
+		if err != nil {
+			t.Fatalf("%s: %v", c.in, err)
+		}
+		if c.want != "" && got.Format(time.RFC3339) != c.want {
+			t.Errorf("%s: read as %s, want %s", c.in, got.Format(time.RFC3339), c.want)
+		}
+		if c.note == "" && note != "" || !strings.Contains(note, c.note) {
+			t.Errorf("%s: note %q, want one saying %q", c.in, note, c.note)
+		}
 	}
 }

@@ -51,22 +51,53 @@ var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 
 // parseTime reads a date or date-time in loc, trying the given layouts, then
 // ISO 8601, then an Excel serial day number (how workbooks store dates).
-func parseTime(s string, layouts []string, loc *time.Location) (time.Time, error) {
-	for _, l := range layouts {
-		if t, err := time.ParseInLocation(l, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	for _, l := range isoLayouts {
-		if t, err := time.ParseInLocation(l, s, loc); err == nil {
-			return t, nil
+// note is not empty when the wall clock read is not one instant in loc: it
+// falls in the hour skipped when summer time begins (read as the instant an
+// hour later, where the clocks had been moved) or in the hour that happens
+// twice when it ends.
+func parseTime(s string, layouts []string, loc *time.Location) (t time.Time, note string, err error) {
+	for _, ls := range [][]string{layouts, isoLayouts} {
+		for _, l := range ls {
+			if t, err := time.ParseInLocation(l, s, loc); err == nil {
+				if strings.Contains(l, "Z07") || strings.Contains(l, "-07") {
+					return t, "", nil // the text names its offset: one instant
+				}
+				wall, _ := time.Parse(l, s)
+				return t, localNote(wall, t, loc), nil
+			}
 		}
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 1 && f < 2958466 {
 		days := math.Floor(f)
 		secs := math.Round((f - days) * 86400)
 		d := excelEpoch.AddDate(0, 0, int(days)).Add(time.Duration(secs) * time.Second)
-		return time.Date(d.Year(), d.Month(), d.Day(), d.Hour(), d.Minute(), d.Second(), 0, loc), nil
+		t := time.Date(d.Year(), d.Month(), d.Day(), d.Hour(), d.Minute(), d.Second(), 0, loc)
+		return t, localNote(d, t, loc), nil
 	}
-	return time.Time{}, fmt.Errorf("%q is not a date in any accepted format", s)
+	return time.Time{}, "", fmt.Errorf("%q is not a date in any accepted format", s)
+}
+
+// localNote compares the wall clock a source gave (wall, read as UTC) with
+// the instant t read in loc.
+func localNote(wall, t time.Time, loc *time.Location) string {
+	const layout = "2.1.2006 15.04.05"
+	local := t.In(loc)
+	sameClock := func(u time.Time) bool {
+		return u.Year() == wall.Year() && u.YearDay() == wall.YearDay() && u.Hour() == wall.Hour() && u.Minute() == wall.Minute() && u.Second() == wall.Second()
+	}
+	if !sameClock(local) {
+		return fmt.Sprintf("the local time %s does not exist in %s (the clocks were moved forward past it); read as %s",
+			wall.Format(layout), loc, local.Format(layout+" -07:00"))
+	}
+	// Another instant with the same wall clock: one offset earlier or later.
+	_, before := t.Add(-12 * time.Hour).In(loc).Zone()
+	_, after := t.Add(12 * time.Hour).In(loc).Zone()
+	for _, off := range []int{before, after} {
+		alt := wall.Add(-time.Duration(off) * time.Second)
+		if !alt.Equal(t) && sameClock(alt.In(loc)) {
+			return fmt.Sprintf("the local time %s happens twice in %s (the clocks were moved back); read as %s, not %s",
+				wall.Format(layout), loc, local.Format(layout+" -07:00"), alt.In(loc).Format(layout+" -07:00"))
+		}
+	}
+	return ""
 }

@@ -7,11 +7,11 @@ import (
 	"github.com/kantamig/kantamig/kanta"
 )
 
-func clientFact(c kanta.Client, tempSystem string) map[string]any {
+func (t *Transformer) clientFact(c kanta.Client, tempSystem string) map[string]any {
 	f := map[string]any{
 		"sukunimi":    c.FamilyName,
 		"etunimet":    c.GivenNames,
-		"syntymaaika": isoDay(c.BirthDate),
+		"syntymaaika": t.isoDay(c.BirthDate),
 		"turvakielto": c.NonDisclosure,
 	}
 	if c.IdentityCode != "" {
@@ -101,12 +101,12 @@ func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, erro
 			"palvelutehtava": t.codeObj(h, kanta.SetServiceTask, st.ServiceTask),
 			"palvelunjarjestajan_palveluyksikko": []any{map[string]any{
 				"palveluyksikon_nimi":      orgObj(st.Unit),
-				"asiakkuuden_alkamispvm":   isoDay(st.Start),
-				"asiakkuuden_paattymispvm": isoDay(st.End),
+				"asiakkuuden_alkamispvm":   t.isoDay(st.Start),
+				"asiakkuuden_paattymispvm": t.isoDay(st.End),
 			}},
 		})
 	}
-	client := clientFact(r.Client, t.temporaryIDSystem())
+	client := t.clientFact(r.Client, t.temporaryIDSystem())
 	client["sukupuoli"] = t.codeObj(h, kanta.SetSex, r.Client.Sex)
 	if c := contactFacts(r.Client); c != nil {
 		client["yhteystiedot"] = c
@@ -119,8 +119,8 @@ func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, erro
 		"asiakas":                      client,
 		"sosiaalihuollon_asiakkuus": map[string]any{
 			"vanha_asiakkuus":                   r.Old,
-			"asiakkuuden_alkamispvm":            isoDay(r.Start),
-			"asiakkuuden_paattymispvm":          isoDay(r.End),
+			"asiakkuuden_alkamispvm":            t.isoDay(r.Start),
+			"asiakkuuden_paattymispvm":          t.isoDay(r.End),
 			"asiakkuuden_paattymisen_perustelu": r.EndReason,
 		},
 		"palvelunjarjestajan_toimintayksikko": orgObj(t.s.Organiser),
@@ -144,9 +144,9 @@ func (t *Transformer) Case(c kanta.Case, ids IDs) (*Output, error) {
 	var factClients []any
 	for _, cc := range c.Clients {
 		clients = append(clients, cc.Client)
-		f := clientFact(cc.Client, t.temporaryIDSystem())
-		f["asiaan_liittymishetki"] = isoDay(cc.Joined)
-		f["asiasta_poistumishetki"] = isoDay(cc.Left)
+		f := t.clientFact(cc.Client, t.temporaryIDSystem())
+		f["asiaan_liittymishetki"] = t.isoDay(cc.Joined)
+		f["asiasta_poistumishetki"] = t.isoDay(cc.Left)
 		factClients = append(factClients, f)
 	}
 	h := &header{kind: KindCase, ids: ids, version: 1, effective: c.Opened, confidential: "6", clients: clients,
@@ -159,8 +159,8 @@ func (t *Transformer) Case(c kanta.Case, ids IDs) (*Output, error) {
 		"asiatunnus":     map[string]any{"system": "urn:oid:" + t.s.Custodian.OID, "value": ids.Case},
 		"nimi":           t.codeObj(h, kanta.SetCaseName, c.Name),
 		"tila":           t.codeObj(h, kanta.SetCaseStatus, c.Status),
-		"avauspaiva":     isoDay(c.Opened),
-		"paattymispaiva": isoDay(c.Closed),
+		"avauspaiva":     t.isoDay(c.Opened),
+		"paattymispaiva": t.isoDay(c.Closed),
 		"yhteinen_asia":  len(c.Clients) > 1,
 		"palvelutehtava": t.codeObj(h, kanta.SetServiceTask, c.ServiceTask),
 	}
@@ -208,7 +208,7 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 		}
 	}
 	facts := map[string]any{
-		"asiakas":        clientFact(doc.Client, t.temporaryIDSystem()),
+		"asiakas":        t.clientFact(doc.Client, t.temporaryIDSystem()),
 		"palvelutehtava": t.codeObj(h, kanta.SetServiceTask, doc.ServiceTask),
 	}
 	if author.FamilyName != "" || author.GivenNames != "" {

@@ -116,13 +116,22 @@ func (t *Transformer) ts(tm time.Time) string {
 	return tm.In(t.s.Location).Format("20060102150405-0700")
 }
 
-func day(tm time.Time) string { return tm.Format("20060102") }
+// Every time is written in the mapping's zone, whatever zone the value
+// carries: a model read back from the state store holds its instants in
+// UTC, and the document rebuilt for delivery must be the one staged.
+// A zone whose offset has seconds (Helsinki's mean time, +1:39:49, until
+// 1 May 1921) is written with its whole minutes, as HL7 TS has no seconds
+// of offset; the wall clock is the legacy system's.
 
-func isoDay(tm time.Time) string {
+// day is the date of tm in the mapping's zone, as HL7 TS.
+func (t *Transformer) day(tm time.Time) string { return tm.In(t.s.Location).Format("20060102") }
+
+// isoDay is the date of tm in the mapping's zone, as the structured form has it.
+func (t *Transformer) isoDay(tm time.Time) string {
 	if tm.IsZero() {
 		return ""
 	}
-	return tm.Format("2006-01-02")
+	return tm.In(t.s.Location).Format("2006-01-02")
 }
 
 // code gives the attributes of a coded element, and notes a placeholder code
@@ -272,9 +281,9 @@ func (t *Transformer) writeHeader(w *xw, h *header) {
 	} else {
 		// Inferred: a case document carries the case's opening and closing days.
 		w.open("effectiveTime")
-		w.empty("low", "value", day(h.caseOpened))
+		w.empty("low", "value", t.day(h.caseOpened))
 		if !h.caseClosed.IsZero() {
-			w.empty("high", "value", day(h.caseClosed))
+			w.empty("high", "value", t.day(h.caseClosed))
 		}
 		w.close("effectiveTime")
 	}
@@ -341,7 +350,7 @@ func (t *Transformer) writeSexAndBirth(w *xw, h *header, c kanta.Client) {
 		w.empty("administrativeGenderCode", t.code(h, kanta.SetSex, c.Sex)...)
 	}
 	if !c.BirthDate.IsZero() {
-		w.empty("birthTime", "value", day(c.BirthDate))
+		w.empty("birthTime", "value", t.day(c.BirthDate))
 	}
 }
 

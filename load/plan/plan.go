@@ -5,7 +5,9 @@
 // after each one's relationship. It walks the state store a page at a time,
 // rebuilds each document from its staged model, checks that it is the
 // document staged (its content hash), notes it as handed on, and gives it,
-// with the OIDs it depends on, to whoever delivers.
+// with the OIDs it depends on, to whoever delivers. A record whose document
+// cannot be rebuilt as staged is rejected on its own (rule transform), and
+// what depends on it is held back with it; the walk goes on.
 //
 // Different clients are independent: the dependencies let the deliverer
 // send them in parallel while every client's order holds.
@@ -15,6 +17,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"github.com/kantamig/kantamig/kanta"
@@ -87,6 +90,9 @@ type Options struct {
 	// (a shard's), in key order; by default every client. A client-by-client
 	// walk only: a phased one walks everything.
 	ClientKeys func(after string, limit int) ([]string, error)
+	// HeldBack, when set, hears of every record the walk rejects (see
+	// holdBack), for the run's report.
+	HeldBack func(state.Record)
 }
 
 // Planner walks the pending records of a store in delivery order.
@@ -266,7 +272,7 @@ func (w *walk) client(key string) error {
 	}
 	out, err := w.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
 	if err != nil {
-		return err
+		return w.cannotRebuild(row, err, RelationshipParts(rel)...)
 	}
 	return w.handParts(row, out, key, RelationshipParts(rel))
 }
@@ -286,12 +292,15 @@ func (w *walk) caseRow(key string) error {
 			return err
 		}
 		if crow, err := w.row(kanta.EntityClient, cc.ClientKey); err == nil && crow != nil {
+			if crow.Outcome == state.Rejected {
+				return w.holdBack(row, kanta.RuleClientNotLoaded, fmt.Sprintf("client %s was held back at delivery (%s)", cc.ClientKey, crow.Reason), CaseParts(c)...)
+			}
 			deps = append(deps, crow.DocOID)
 		}
 	}
 	out, err := w.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
 	if err != nil {
-		return err
+		return w.cannotRebuild(row, err, CaseParts(c)...)
 	}
 	return w.handParts(row, out, row.ClientKey, CaseParts(c), deps...)
 }
@@ -320,6 +329,12 @@ func (w *walk) document(key string) error {
 	if err != nil || krow == nil {
 		return fmt.Errorf("document %s: its case %s is missing from the state store: %v", key, doc.CaseKey, err)
 	}
+	switch {
+	case crow.Outcome == state.Rejected:
+		return w.holdBack(row, kanta.RuleClientNotLoaded, fmt.Sprintf("client %s was held back at delivery (%s)", doc.ClientKey, crow.Reason))
+	case krow.Outcome == state.Rejected:
+		return w.holdBack(row, kanta.RuleCaseNotLoaded, fmt.Sprintf("case %s was held back at delivery (%s)", doc.CaseKey, krow.Reason))
+	}
 	ids.Relationship, ids.Case = crow.EntityOID, krow.EntityOID
 	deps := []string{crow.DocOID, krow.DocOID}
 	if doc.ReplacesKey != "" {
@@ -330,12 +345,15 @@ func (w *walk) document(key string) error {
 		if err != nil || prow == nil {
 			return fmt.Errorf("document %s: the version it replaces is missing from the state store: %v", key, err)
 		}
+		if prow.Outcome == state.Rejected {
+			return w.holdBack(row, kanta.RuleReplacesNotLoaded, fmt.Sprintf("the version it replaces, %s, was held back at delivery (%s)", doc.ReplacesKey, prow.Reason))
+		}
 		ids.Replaces, ids.ReplacesVersion = prow.DocOID, prow.Version
 		deps = append(deps, prow.DocOID)
 	}
 	out, err := w.tr.Document(doc, ids)
 	if err != nil {
-		return err
+		return w.cannotRebuild(row, err)
 	}
 	// The archive takes a client's documents in the order they were drawn up.
 	if last := w.lastDoc[doc.ClientKey]; last != "" {
@@ -343,6 +361,41 @@ func (w *walk) document(key string) error {
 	}
 	w.lastDoc[doc.ClientKey] = out.OID
 	return w.hand(row, out, doc.ClientKey, deps...)
+}
+
+// cannotRebuild holds back a record whose document cannot be rebuilt for
+// delivery as it was staged. The mapping and code sets are those of the
+// staging (the run refuses others before it starts), so this is the
+// record's own fault, or kantamig's: that record's reject, not a stop of
+// the run; what depends on it is held back with it.
+func (w *walk) cannotRebuild(row *state.Record, err error, parts ...Part) error {
+	return w.holdBack(row, kanta.RuleTransform, fmt.Sprintf("%v: a defect of kantamig, to be reported with this record's locator; nothing that depends on it was sent", err), parts...)
+}
+
+// holdBack rejects a record at delivery, with its rule and reason, and
+// the records its document carries (parts) with it.
+func (w *walk) holdBack(row *state.Record, rule, reason string, parts ...Part) error {
+	row.Outcome, row.Rule, row.Reason = state.Rejected, rule, reason
+	w.handled[row.Entity+"\x00"+row.Key] = true
+	delete(w.ids, row.Entity+"\x00"+row.Key)
+	if w.opts.HeldBack != nil {
+		w.opts.HeldBack(*row)
+	}
+	if err := w.st.Put(row); err != nil {
+		return err
+	}
+	for _, p := range parts {
+		prow, err := w.st.Get(p.Entity, p.Key)
+		if err != nil {
+			return err
+		}
+		if prow != nil && prow.Outcome == state.Pending {
+			if err := w.holdBack(prow, rule, fmt.Sprintf("carried in %s %s, which was held back at delivery (%s)", row.Entity, row.Key, reason)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // hand checks that the rebuilt document is the one staged, notes that it is
@@ -355,7 +408,7 @@ func (w *walk) hand(row *state.Record, out *transform.Output, clientKey string, 
 func (w *walk) handParts(row *state.Record, out *transform.Output, clientKey string, parts []Part, deps ...string) error {
 	sum := sha256.Sum256(out.XML)
 	if hex.EncodeToString(sum[:]) != row.ContentHash {
-		return fmt.Errorf("%s %s: the document rebuilt for delivery differs from the one staged; stage again (run with the same mapping) before delivering", row.Entity, row.Key)
+		return w.cannotRebuild(row, errors.New("the document rebuilt for delivery differs from the one staged"), parts...)
 	}
 	if err := w.st.MarkSubmitted(row.Entity, row.Key, w.opts.Run); err != nil {
 		return err

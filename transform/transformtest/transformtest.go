@@ -58,10 +58,19 @@ func codeSets(t testing.TB, dir string) (*kanta.CodeSets, *transform.Schemas) {
 	return sets, schemas
 }
 
+// NewTransformerIn is NewTransformer for a legacy system in another zone.
+func NewTransformerIn(t testing.TB, dir string, loc *time.Location) *transform.Transformer {
+	return newTransformerIn(t, dir, true, loc)
+}
+
 func newTransformer(t testing.TB, dir string, rehearsal bool) *transform.Transformer {
+	loc, _ := time.LoadLocation("Europe/Helsinki")
+	return newTransformerIn(t, dir, rehearsal, loc)
+}
+
+func newTransformerIn(t testing.TB, dir string, rehearsal bool, loc *time.Location) *transform.Transformer {
 	t.Helper()
 	sets, schemas := codeSets(t, dir)
-	loc, _ := time.LoadLocation("Europe/Helsinki")
 	org := kanta.Organisation{OID: "1.2.246.10.99999991.10.0", Name: "Kuvitelman hyvinvointialue"}
 	return transform.New(transform.Settings{Custodian: org, Organiser: org, Moderator: "kantamig", Product: "kantamig", Version: "test",
 		Location: loc, CodeSets: sets, Schemas: schemas, TestRehearsal: rehearsal})
