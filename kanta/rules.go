@@ -45,6 +45,7 @@ const (
 	RuleReplacesMissing      = "replaces-missing"
 	RuleReplacesNotLoaded    = "replaces-not-loaded"
 	RuleVersionOrder         = "version-order"
+	RulePeriodOverlap        = "period-overlap"
 
 	// Transforming: the archive document.
 	RuleTransform        = "transform"
@@ -59,6 +60,7 @@ const (
 	// Warnings: the record loads, with a note.
 	RuleXMLChar              = "xml-char"
 	RuleLocalTime            = "local-time"
+	RuleOutsidePeriod        = "outside-period"
 	RuleFallbackCode         = "fallback-code"
 	RuleSexCode              = "sex-code"
 	RuleBeforeBirth          = "before-birth"
@@ -126,6 +128,7 @@ var Rules = []RuleInfo{
 	{RuleReplacesMissing, "resolve", RuleRejects, "the replaced version is not in the export before it"},
 	{RuleReplacesNotLoaded, "resolve", RuleRejects, "the replaced version is rejected or skipped"},
 	{RuleVersionOrder, "resolve", RuleRejects, "a version number not after the one it replaces"},
+	{RulePeriodOverlap, "resolve", RuleRejects, "a period of a client's relationship in a service task overlaps another of the same task and unit (a second period that does not overlap loads)"},
 	{RuleTransform, "transform", RuleRejects, "the document could not be built"},
 	{RuleStructuredForm, "transform", RuleRejects, "the structured form fails its Sosmeta schema"},
 	{RuleDocumentTooLarge, "transform", RuleRejects, "over --max-document-bytes"},
@@ -133,6 +136,7 @@ var Rules = []RuleInfo{
 	{RuleDelivery, "load", RuleFails, "the sink failed; the record stays pending"},
 	{RuleArchiveRejected, "load", RuleFails, "the archive refused the document for good"},
 	{RuleXMLChar, "mapping", RuleWarns, "characters XML cannot carry were removed"},
+	{RuleOutsidePeriod, "resolve", RuleWarns, "a case opened or a document drawn up outside every period of its client's relationship in its service task (it loads)"},
 	{RuleLocalTime, "mapping", RuleWarns, "a local time that is not one instant in the mapping's zone: in the hour skipped when summer time begins (read an hour later), or in the hour that happens twice when it ends (the reading is named)"},
 	{RuleFallbackCode, "mapping", RuleWarns, "an unmapped value took the declared fallback code"},
 	{RuleSexCode, "mapping", RuleWarns, "the sex given contradicts the identity code's"},
@@ -175,3 +179,57 @@ func RuleMeaning(name string) string {
 	}
 	return ""
 }
+
+// A record with several faults is rejected for one, the same whatever order
+// the mapping's fields are read in, so that its reason points at the fix to
+// make first. The classes, first to last:
+//
+//  1. its own identity: the key, the identity code (the client's own, or one
+//     used to name a client), the same person under another key;
+//  2. its own fields: values, codes, lengths, the shape of the source row;
+//  3. its own dates: unreadable, missing, in the wrong order, the cut-off;
+//  4. its references to other records, the most specific first: the case it
+//     names and whether its client is a member of it, before the service
+//     task the client's relationship must have;
+//  5. what happens to it later: building, delivering.
+//
+// Within a class, the first fault met wins.
+const (
+	ClassIdentity  = 1
+	ClassField     = 2
+	ClassDate      = 3
+	ClassReference = 4
+	ClassLater     = 5
+)
+
+var ruleClass = map[string]int{
+	RuleKey: ClassIdentity, RuleDuplicateKey: ClassIdentity, RuleEncoding: ClassIdentity,
+	RuleHetuFormat: ClassIdentity, RuleHetuCentury: ClassIdentity, RuleHetuDate: ClassIdentity,
+	RuleHetuIndividual: ClassIdentity, RuleHetuCheck: ClassIdentity, RuleOldIdentityCode: ClassIdentity,
+	RuleDuplicatePerson: ClassIdentity,
+
+	RuleDate: ClassDate, RuleMissingDate: ClassDate, RuleDateOrder: ClassDate, RuleCutoff: ClassDate,
+	RuleOldBirthDate: ClassDate,
+
+	RuleClientMissing: ClassReference, RuleClientNotLoaded: ClassReference, RuleUnknownClient: ClassReference,
+	RuleCaseMissing: ClassReference, RuleCaseNotLoaded: ClassReference, RuleCaseClient: ClassReference,
+	RuleServiceTaskNotLoaded: ClassReference, RuleReplacesMissing: ClassReference, RuleReplacesNotLoaded: ClassReference,
+	RuleVersionOrder: ClassReference, RulePeriodOverlap: ClassReference, RuleCaseNoClient: ClassReference,
+	RuleCollectedEmpty: ClassReference, RuleNoCase: ClassReference,
+
+	RuleTransform: ClassLater, RuleStructuredForm: ClassLater, RuleDocumentTooLarge: ClassLater,
+	RulePlaceholderCode: ClassLater, RuleDelivery: ClassLater, RuleArchiveRejected: ClassLater,
+}
+
+// RuleClass is the class of a rule in the order of precedence (ClassField
+// for a rule about a field's value, the default).
+func RuleClass(name string) int {
+	if c, ok := ruleClass[name]; ok {
+		return c
+	}
+	return ClassField
+}
+
+// Precedes says whether a fault under rule a is the one to report rather
+// than one under b, met before it.
+func Precedes(a, b string) bool { return RuleClass(a) < RuleClass(b) }

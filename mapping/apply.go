@@ -90,8 +90,15 @@ func (em *EntityMapping) begin(rec extract.Record) *applier {
 	return a
 }
 
+// fail notes a fault of the record: the one reported is the first of the
+// highest class of precedence (kanta.RuleClass), whatever the order in
+// which the fields are read.
 func (a *applier) fail(err error) {
-	if a.err == nil && err != nil {
+	if err == nil {
+		return
+	}
+	var now, had *rejectErr
+	if a.err == nil || errors.As(err, &now) && errors.As(a.err, &had) && kanta.Precedes(now.f.Rule, had.f.Rule) {
 		a.err = err
 	}
 }
@@ -368,6 +375,7 @@ func (a *applier) keys(name string) []string {
 func (a *applier) client() (key, identity string) {
 	if key = a.ref("client"); key == "" {
 		identity = a.raw("client_identity_code")
+		a.identityRef("client_identity_code", identity)
 	}
 	if key == "" && identity == "" {
 		name := "client"
@@ -377,6 +385,22 @@ func (a *applier) client() (key, identity string) {
 		a.fail(a.missing(name))
 	}
 	return key, identity
+}
+
+// identityRef checks an identity code (or temporary identifier) a record
+// names its client by as an identity code, before it is looked up: a
+// malformed one is the record's own fault (hetu-format, hetu-check, ...),
+// not an unknown client.
+func (a *applier) identityRef(name, code string) {
+	if code == "" {
+		return
+	}
+	if _, err := kanta.ParseIdentityCode(code); err != nil {
+		var ie *kanta.IdentityCodeError
+		if errors.As(err, &ie) {
+			a.fail(reject(name, ie.Rule, "the identity code the record names its client by: %s", ie.Reason))
+		}
+	}
 }
 
 // ref gives a reference field's key, qualified with the source of the
@@ -502,6 +526,7 @@ func (em *EntityMapping) Case(rec extract.Record) (kanta.Case, *Outcome) {
 		k.Clients = append(k.Clients, kanta.CaseClient{ClientKey: key})
 	}
 	for _, code := range a.keys("client_identity_codes") {
+		a.identityRef("client_identity_codes", code)
 		k.Clients = append(k.Clients, kanta.CaseClient{Identity: code})
 	}
 	if len(k.Clients) == 0 && len(m.CaseMembers) == 0 {

@@ -1,8 +1,10 @@
 package mapping
 
 import (
+	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -103,6 +105,38 @@ func TestDocumentationListsEveryKey(t *testing.T) {
 			if !strings.Contains(doc, "`"+opt+"`") {
 				t.Errorf("docs/mapping.md does not document option %q of source kind %s", opt, name)
 			}
+		}
+	}
+}
+
+// docs/mapping.md's order of precedence lists every rule that rejects or
+// skips under its class (kanta.RuleClass), and no other.
+func TestDocumentationListsThePrecedence(t *testing.T) {
+	doc, err := os.ReadFile("../docs/mapping.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "### Which fault a record is rejected for")
+	section, _, _ = strings.Cut(section, "### The rules")
+	listed := map[string]int{}
+	for _, line := range strings.Split(section, "\n") {
+		var class int
+		if _, err := fmt.Sscanf(line, "%d. **", &class); err != nil {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`([a-z-]+)`").FindAllStringSubmatch(line, -1) {
+			listed[m[1]] = class
+		}
+	}
+	for _, r := range kanta.Rules {
+		class, ok := listed[r.Name]
+		switch {
+		case r.Kind == kanta.RuleWarns && ok:
+			t.Errorf("warning %s listed in the order of precedence", r.Name)
+		case r.Kind != kanta.RuleWarns && !ok:
+			t.Errorf("rule %s missing from the order of precedence", r.Name)
+		case ok && class != kanta.RuleClass(r.Name):
+			t.Errorf("rule %s listed in class %d, kanta.RuleClass says %d", r.Name, class, kanta.RuleClass(r.Name))
 		}
 	}
 }

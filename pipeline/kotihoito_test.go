@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kantamig/kantamig/archive"
 	"github.com/kantamig/kantamig/internal/testenv"
@@ -45,6 +46,10 @@ type kotihoitoExpected struct {
 		Key, Text, Author string
 	} `json:"plan_text"`
 }
+
+// helsinkiZone is the sample mappings' zone: the state store keeps a
+// model's times as UTC instants, read as days in it.
+var helsinkiZone, _ = time.LoadLocation("Europe/Helsinki")
 
 // needKotihoito points the second sample system's mapping at its database.
 func needKotihoito(t *testing.T) {
@@ -130,9 +135,9 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 		for _, st := range rel.ServiceTasks {
 			end := ""
 			if !st.End.IsZero() {
-				end = st.End.Format("2006-01-02")
+				end = st.End.In(helsinkiZone).Format("2006-01-02")
 			}
-			found = found || (st.ServiceTask == w.ServiceTask && st.Start.Format("2006-01-02") == w.Start && end == w.End)
+			found = found || (st.ServiceTask == w.ServiceTask && st.Start.In(helsinkiZone).Format("2006-01-02") == w.Start && end == w.End)
 		}
 		if !found {
 			t.Errorf("%s: no relationship in %s from %s to %q among %+v", w.Client, w.ServiceTask, w.Start, w.End, rel.ServiceTasks)
@@ -185,7 +190,7 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 		if err := state.Decode(row.Model, &c); err != nil {
 			t.Fatal(err)
 		}
-		if c.Opened.Format("2006-01-02") != g.Opened || c.Closed.Format("2006-01-02") != g.Closed {
+		if c.Opened.In(helsinkiZone).Format("2006-01-02") != g.Opened || c.Closed.In(helsinkiZone).Format("2006-01-02") != g.Closed {
 			t.Errorf("case made for %s: %v – %v, want %s – %s", g.What, c.Opened, c.Closed, g.Opened, g.Closed)
 		}
 	}

@@ -234,7 +234,7 @@ P4;A999999;PAA;IP;2022-06-02T10:00:00;A client no export has: no case is made fo
 	if err := state.Decode(row.Model, &c); err != nil {
 		t.Fatal(err)
 	}
-	if c.Name != "99" || c.Status != "93" || c.Opened.Format("2006-01-02") != "2021-04-01" || c.Closed.Format("2006-01-02") != "2021-06-01" {
+	if c.Name != "99" || c.Status != "93" || c.Opened.In(helsinkiZone).Format("2006-01-02") != "2021-04-01" || c.Closed.In(helsinkiZone).Format("2006-01-02") != "2021-06-01" {
 		t.Errorf("the made case: name %s status %s, %v – %v; want 99, 93, 2021-04-01 – 2021-06-01", c.Name, c.Status, c.Opened, c.Closed)
 	}
 }

@@ -55,6 +55,7 @@ func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, re
 	s := &stager{m: m, tr: tr, st: st, rep: rep, pass: pass, maxBytes: maxBytes}
 	s.res = resolve.New(stagedRecords{s})
 	s.res.ServiceTasks = len(m.ServiceTasks) > 0
+	s.res.Location = m.Location
 	return s
 }
 
@@ -303,13 +304,21 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 	if dup != nil {
 		return s.duplicate(row, o, dup)
 	}
-	if o.OK() {
-		row.Person = resolve.PersonHash(rel.Client)
-		if o.Reject, err = s.res.SamePerson(row.Key, row.Person); err != nil {
+	// One person, one client: an identity fault, reported before the
+	// record's field and date faults (kanta.RuleClass), so it is asked
+	// whenever the identity itself is sound.
+	identity := rel.Client.IdentityCode + rel.Client.TemporaryID
+	if identity != "" && (o.Reject == nil || kanta.RuleClass(o.Reject.Rule) > kanta.ClassIdentity) && (o.Skip == nil || o.Skip.Rule != kanta.RuleSampledOut) {
+		person := resolve.PersonHash(rel.Client)
+		dup, err := s.res.SamePerson(row.Key, person)
+		if err != nil {
 			return err
 		}
-		if o.Reject != nil {
-			row.Person = ""
+		switch {
+		case dup != nil:
+			o.Reject, o.Skip = dup, nil
+		case o.OK():
+			row.Person = person
 		}
 	}
 	if ok, err := s.settle(row, o); !ok || err != nil {
@@ -350,6 +359,7 @@ func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error
 		if o.Reject, err = s.res.CaseClients(&c); err != nil {
 			return err
 		}
+		s.resolveWarnings(kanta.EntityCase, rec, o)
 	}
 	if ok, err := s.settle(row, o); !ok || err != nil {
 		return err
@@ -400,6 +410,7 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 		if refs, o.Reject, err = s.res.Document(&d); err != nil {
 			return err
 		}
+		s.resolveWarnings(kanta.EntityDocument, rec, o)
 	}
 	row.ClientKey, row.CaseKey = d.ClientKey, d.CaseKey // a client named by identity code has its key now
 	if w := mapping.BeforeBirth("drawn_up", "drawn up", d.DrawnUp, d.Client.BirthDate); w != nil && o.OK() {
@@ -433,6 +444,16 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 		return s.extendCollected(d.CaseKey, d.DrawnUp)
 	}
 	return nil
+}
+
+// resolveWarnings reports the warnings resolving a record gave, when it
+// loads.
+func (s *stager) resolveWarnings(e kanta.Entity, rec extract.Record, o *mapping.Outcome) {
+	for _, w := range s.res.TakeWarnings() {
+		if o.OK() {
+			s.rep.Warn(report.Finding{Locator: rec.Locator, Entity: string(e), Source: o.Source, Key: o.SourceKey, Field: w.Field, Rule: w.Rule, Reason: w.Reason})
+		}
+	}
 }
 
 // later stores a record to be delivered whose document is built in a
@@ -570,8 +591,10 @@ func (s *stager) member(em *mapping.EntityMapping, rec extract.Record) error {
 	return s.stagePart(kanta.EntityMember, rec, o, "", func(key string) (*owner, *kanta.Finding, error) {
 		c, f, err := s.res.Member(caseKey, &cc)
 		if f != nil || err != nil {
+			s.res.TakeWarnings()
 			return nil, f, err
 		}
+		s.resolveWarnings(kanta.EntityMember, rec, o)
 		cc.MemberKey = key
 		c.Clients = append(c.Clients, cc)
 		return &owner{entity: kanta.EntityCase, key: caseKey, clientKey: cc.ClientKey, model: *c}, nil, nil

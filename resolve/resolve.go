@@ -15,6 +15,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/kantamig/kantamig/kanta"
 )
@@ -51,6 +54,19 @@ type Resolver struct {
 	// records of their own: then a case or document needs its client to
 	// have a migrated relationship in its service task.
 	ServiceTasks bool
+	// Location is the legacy system's zone, in which dates are compared as
+	// days (nil: UTC).
+	Location *time.Location
+	// warnings are the notes of the record being resolved (TakeWarnings).
+	warnings []kanta.Finding
+}
+
+// TakeWarnings returns the warnings of the record resolved last (a case or
+// document outside every period of its service task), and forgets them.
+func (r *Resolver) TakeWarnings() []kanta.Finding {
+	w := r.warnings
+	r.warnings = nil
+	return w
 }
 
 // New makes a resolver over the records staged so far.
@@ -145,6 +161,7 @@ func (r *Resolver) CaseClients(c *kanta.Case) (*kanta.Finding, error) {
 		if f := r.inServiceTask(rel, c.ServiceTask, cc.ClientKey); f != nil {
 			return f, nil
 		}
+		r.inPeriod(rel, c.ServiceTask, cc.ClientKey, "opened", "the case opens", c.Opened)
 	}
 	return nil, nil
 }
@@ -157,13 +174,26 @@ type Refs struct {
 	ReplacesVersion    int
 }
 
-// DocumentClient checks that a document's client is migrated, finds its
-// key when the document names it by identity code, and fills it in.
+// DocumentClient checks that a document's client is migrated and has a
+// relationship in the document's service task, finds its key when the
+// document names it by identity code, and fills it in.
 func (r *Resolver) DocumentClient(d *kanta.Document) (*Staged, *kanta.Finding, error) {
+	crow, rel, f, err := r.documentClient(d)
+	if f != nil || err != nil {
+		return nil, f, err
+	}
+	if f := r.inTask(rel, d); f != nil {
+		return nil, f, nil
+	}
+	return crow, nil, nil
+}
+
+// documentClient finds a document's client and fills it in.
+func (r *Resolver) documentClient(d *kanta.Document) (*Staged, *kanta.Relationship, *kanta.Finding, error) {
 	if d.ClientKey == "" && d.ClientIdentity != "" {
 		key, f, err := r.byIdentity(d.ClientIdentity, "client_identity_code")
 		if f != nil || err != nil {
-			return nil, f, err
+			return nil, nil, f, err
 		}
 		d.ClientKey = key
 	}
@@ -171,13 +201,20 @@ func (r *Resolver) DocumentClient(d *kanta.Document) (*Staged, *kanta.Finding, e
 		func(string) string { return fmt.Sprintf("client %q is not in the export", d.ClientKey) },
 		func(why string) string { return fmt.Sprintf("its client relationship is not migrated (%s)", why) })
 	if f != nil || err != nil {
-		return nil, f, err
+		return nil, nil, f, err
 	}
 	d.Client = rel.Client
+	return crow, rel, nil, nil
+}
+
+// inTask checks a document against its client's relationship in its
+// service task: rejected without one, warned outside every period.
+func (r *Resolver) inTask(rel *kanta.Relationship, d *kanta.Document) *kanta.Finding {
 	if f := r.inServiceTask(rel, d.ServiceTask, d.ClientKey); f != nil {
-		return nil, f, nil
+		return f
 	}
-	return crow, nil, nil
+	r.inPeriod(rel, d.ServiceTask, d.ClientKey, "drawn_up", "it was drawn up", d.DrawnUp)
+	return nil
 }
 
 // inServiceTask says why a client cannot have a case or document in a
@@ -193,6 +230,58 @@ func (r *Resolver) inServiceTask(rel *kanta.Relationship, task, clientKey string
 	}
 	return &kanta.Finding{Field: "service_task", Rule: kanta.RuleServiceTaskNotLoaded,
 		Reason: fmt.Sprintf("client %q has no migrated service-task relationship in service task %s: its record is rejected or missing (see the service_task records)", clientKey, task)}
+}
+
+// inPeriod notes a warning when a case or document of a service task falls
+// outside every period of its client's relationship in that task (days
+// compared in the legacy system's zone, a period's end day included, an
+// open period open). It still loads: the archive links it to the client's
+// relationship, not to a period, and the dates may be the source's error
+// or the period's; the warning says which to check.
+func (r *Resolver) inPeriod(rel *kanta.Relationship, task, clientKey, field, what string, at time.Time) {
+	if task == "" || at.IsZero() {
+		return
+	}
+	var periods []string
+	for _, st := range rel.ServiceTasks {
+		if st.ServiceTask != task {
+			continue
+		}
+		if !r.dayBefore(at, st.Start) && (st.End.IsZero() || !r.dayBefore(st.End, at)) {
+			return
+		}
+		periods = append(periods, r.period(st.Start, st.End))
+	}
+	if len(periods) == 0 {
+		return // no relationship in the task at all: inServiceTask's question
+	}
+	w := kanta.Finding{Field: field, Rule: kanta.RuleOutsidePeriod,
+		Reason: fmt.Sprintf("%s on %s, outside every period of client %q in service task %s (%s): it is archived under the client's relationship; check its date and the periods' in the source",
+			what, r.day(at), clientKey, task, strings.Join(periods, ", "))}
+	if !slices.Contains(r.warnings, w) { // a document is resolved twice when it is collected into a case
+		r.warnings = append(r.warnings, w)
+	}
+}
+
+// day is a time's date in the legacy system's zone.
+func (r *Resolver) day(t time.Time) string {
+	if r.Location != nil {
+		t = t.In(r.Location)
+	}
+	return t.Format("2006-01-02")
+}
+
+// dayBefore says whether a's day is before b's.
+func (r *Resolver) dayBefore(a, b time.Time) bool { return r.day(a) < r.day(b) }
+
+// period writes a period for a reason: "1998-01-01–1998-12-31", an open one
+// "2001-03-01–".
+func (r *Resolver) period(start, end time.Time) string {
+	s := r.day(start) + "–"
+	if !end.IsZero() {
+		s += r.day(end)
+	}
+	return s
 }
 
 // Owner finds the migrated client a record belongs to (a service-task
@@ -212,19 +301,19 @@ func (r *Resolver) Owner(who *kanta.CaseClient) (*kanta.Relationship, *kanta.Fin
 	return rel, f, err
 }
 
-// ServiceTask checks a service-task relationship record: its client is
-// migrated (found by identity code when named so) and has no relationship
-// in that service task yet. It defaults the dates and the unit to the
-// client relationship's and returns the relationship.
+// ServiceTask checks a service-task relationship record (one period of a
+// client's relationship in a service task and unit): its client is
+// migrated (found by identity code when named so), and the period does not
+// overlap another of the same task and unit. Several periods of one task
+// are history as it was, each a record that loads; periods in different
+// units may run at once. Two periods overlap when one starts before the
+// other ends (an open period never ends); one that starts on the day
+// another ends is a handover, not an overlap. It defaults the dates and
+// the unit to the client relationship's and returns the relationship.
 func (r *Resolver) ServiceTask(who *kanta.CaseClient, st *kanta.ServiceTaskRelationship) (*kanta.Relationship, *kanta.Finding, error) {
 	rel, f, err := r.Owner(who)
 	if f != nil || err != nil {
 		return nil, f, err
-	}
-	for _, have := range rel.ServiceTasks {
-		if have.ServiceTask == st.ServiceTask {
-			return nil, &kanta.Finding{Field: "service_task", Rule: kanta.RuleDuplicateKey, Reason: fmt.Sprintf("client %q has a relationship in service task %s already", who.ClientKey, st.ServiceTask)}, nil
-		}
 	}
 	if st.Start.IsZero() {
 		st.Start = rel.Start
@@ -235,7 +324,30 @@ func (r *Resolver) ServiceTask(who *kanta.CaseClient, st *kanta.ServiceTaskRelat
 	if st.Unit.OID == "" {
 		st.Unit = rel.Unit
 	}
+	for _, have := range rel.ServiceTasks {
+		if have.ServiceTask != st.ServiceTask || have.Unit.OID != st.Unit.OID {
+			continue
+		}
+		if r.overlap(have, *st) {
+			from := ""
+			if have.PartKey != "" {
+				from = " (record " + have.PartKey + ")"
+			}
+			return nil, &kanta.Finding{Field: "start", Rule: kanta.RulePeriodOverlap,
+				Reason: fmt.Sprintf("this period (%s) overlaps client %q's period %s%s in service task %s at the same unit: the archive could not tell them apart; correct the dates of one in the source, or keep one row if they are one period",
+					r.period(st.Start, st.End), who.ClientKey, r.period(have.Start, have.End), from, st.ServiceTask)}, nil
+		}
+	}
 	return rel, nil, nil
+}
+
+// overlap says whether two periods share a day beyond a handover day.
+func (r *Resolver) overlap(a, b kanta.ServiceTaskRelationship) bool {
+	endsAfterStart := func(p kanta.ServiceTaskRelationship, start time.Time) bool {
+		return p.End.IsZero() || r.dayBefore(start, p.End)
+	}
+	return endsAfterStart(a, b.Start) && endsAfterStart(b, a.Start) ||
+		r.day(a.Start) == r.day(b.Start) // the same start: overlapping whatever the ends
 }
 
 // Document checks a document's client, case and replaced version, fills in
@@ -243,7 +355,7 @@ func (r *Resolver) ServiceTask(who *kanta.CaseClient, st *kanta.ServiceTaskRelat
 // what it refers to.
 func (r *Resolver) Document(d *kanta.Document) (Refs, *kanta.Finding, error) {
 	var refs Refs
-	crow, f, err := r.DocumentClient(d)
+	crow, rel, f, err := r.documentClient(d)
 	if f != nil || err != nil {
 		return refs, f, err
 	}
@@ -267,6 +379,11 @@ func (r *Resolver) Document(d *kanta.Document) (Refs, *kanta.Finding, error) {
 	}
 	if !member {
 		return refs, &kanta.Finding{Field: "case", Rule: kanta.RuleCaseClient, Reason: fmt.Sprintf("its client %q is not a client of case %q", d.ClientKey, d.CaseKey)}, nil
+	}
+	// The service task after the case: a document of a non-member is
+	// case-client, the more specific fault (kanta.RuleClass).
+	if f := r.inTask(rel, d); f != nil {
+		return refs, f, nil
 	}
 	refs.Case = krow.EntityOID
 	if d.ReplacesKey == "" {
@@ -324,5 +441,6 @@ func (r *Resolver) Member(caseKey string, cc *kanta.CaseClient) (*kanta.Case, *k
 	if cc.Left.IsZero() {
 		cc.Left = c.Closed
 	}
+	r.inPeriod(rel, c.ServiceTask, cc.ClientKey, "joined", "the client joins the case", cc.Joined)
 	return &c, nil, nil
 }

@@ -211,10 +211,6 @@ func TestServiceTasksAndOwners(t *testing.T) {
 	if f != nil || err != nil || rel == nil || !st.Start.Equal(day("2010-01-01")) || !st.End.Equal(day("2020-01-01")) || st.Unit != unitA {
 		t.Errorf("a new service task takes the relationship's dates and unit: %+v (%v %v)", st, f, err)
 	}
-	st = kanta.ServiceTaskRelationship{ServiceTask: "24"}
-	if _, f, _ := r.ServiceTask(&who, &st); ruleOf(f) != kanta.RuleDuplicateKey {
-		t.Errorf("a second relationship in one service task: %+v", f)
-	}
 	who = kanta.CaseClient{Identity: aino.IdentityCode}
 	if rel, f, _ := r.Owner(&who); f != nil || rel == nil || who.ClientKey != "c1" {
 		t.Errorf("owner by identity code: %+v %+v", who, f)
@@ -246,5 +242,97 @@ func TestOnePersonOneClientAndDuplicates(t *testing.T) {
 	}
 	if Duplicate(kanta.EntityDocument, recs.rows["document\x00old"]) != nil || Duplicate(kanta.EntityDocument, nil) != nil {
 		t.Error("a key of an earlier pass, or a new key, is a duplicate")
+	}
+}
+
+// Periods of one service task: each one that overlaps no other of the same
+// task and unit loads; a handover day is no overlap; an open period
+// overlaps whatever starts after it; another unit may run at once.
+func TestRepeatedPeriods(t *testing.T) {
+	unitB := kanta.Organisation{OID: "1.2.246.10.1.10.2", Name: "B"}
+	period := func(start, end string, unit kanta.Organisation) kanta.ServiceTaskRelationship {
+		p := kanta.ServiceTaskRelationship{ServiceTask: "10", Start: day(start), Unit: unit}
+		if end != "" {
+			p.End = day(end)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name       string
+		have, next kanta.ServiceTaskRelationship
+		overlaps   bool
+	}{
+		{"a later period", period("1998-01-01", "1998-12-31", unitA), period("1999-03-01", "2000-06-30", unitA), false},
+		{"an earlier period read later", period("1999-03-01", "2000-06-30", unitA), period("1998-01-01", "1998-12-31", unitA), false},
+		{"the next day", period("1998-01-01", "1998-12-31", unitA), period("1999-01-01", "", unitA), false},
+		{"a handover on the end day", period("1998-01-01", "1998-12-31", unitA), period("1998-12-31", "", unitA), false},
+		{"a day shared beyond the handover", period("1998-01-01", "1998-12-31", unitA), period("1998-12-30", "1999-05-01", unitA), true},
+		{"inside another", period("1998-01-01", "1998-12-31", unitA), period("1998-03-01", "1998-04-01", unitA), true},
+		{"after an open period", period("1998-01-01", "", unitA), period("2005-01-01", "2006-01-01", unitA), true},
+		{"an open period before one read earlier", period("2005-01-01", "2006-01-01", unitA), period("1998-01-01", "", unitA), true},
+		{"the same period twice", period("1998-01-01", "1998-12-31", unitA), period("1998-01-01", "1998-12-31", unitA), true},
+		{"at the same time in another unit", period("1998-01-01", "1998-12-31", unitA), period("1998-03-01", "1998-04-01", unitB), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs := newRecords()
+			recs.put(kanta.EntityClient, "c1", kanta.Relationship{Client: aino, Start: day("1990-01-01"), Unit: unitA,
+				ServiceTasks: []kanta.ServiceTaskRelationship{tc.have}}, "", nil)
+			r := New(recs)
+			who, next := kanta.CaseClient{ClientKey: "c1"}, tc.next
+			rel, f, err := r.ServiceTask(&who, &next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f != nil; got != tc.overlaps {
+				t.Errorf("overlap %v, want %v (%+v)", got, tc.overlaps, f)
+			}
+			if f != nil && (f.Rule != kanta.RulePeriodOverlap || !strings.Contains(f.Reason, "1998-01-01")) {
+				t.Errorf("finding %+v", f)
+			}
+			if f == nil && rel == nil {
+				t.Error("no relationship to add the period to")
+			}
+		})
+	}
+}
+
+// A case or document of a service task outside every period of its
+// client's relationship in it loads with a warning naming the periods; one
+// inside a period, on its first or last day, or in an open period, none.
+func TestOutsideEveryPeriod(t *testing.T) {
+	helsinki, _ := time.LoadLocation("Europe/Helsinki")
+	at := func(s string) time.Time { t, _ := time.ParseInLocation("2006-01-02 15:04", s, helsinki); return t }
+	recs := newRecords()
+	recs.put(kanta.EntityClient, "c1", kanta.Relationship{Client: aino, Start: day("1998-01-01"), Unit: unitA,
+		ServiceTasks: []kanta.ServiceTaskRelationship{
+			{ServiceTask: "10", Start: at("1998-01-01 00:00"), End: at("1998-12-31 00:00")},
+			{ServiceTask: "10", Start: at("2001-01-01 00:00")},
+			{ServiceTask: "24", Start: at("1990-01-01 00:00")}}}, "", nil)
+	for _, tc := range []struct {
+		drawn string
+		warn  bool
+	}{
+		{"1998-01-01 08:00", false},
+		{"1998-12-31 23:30", false}, // the last day, late: still inside
+		{"1999-06-01 10:00", true},
+		{"1997-12-31 23:59", true},
+		{"2030-01-01 10:00", false}, // the open period
+	} {
+		r := New(recs)
+		r.ServiceTasks, r.Location = true, helsinki
+		d := kanta.Document{ClientKey: "c1", ServiceTask: "10", DrawnUp: at(tc.drawn)}
+		if _, f, err := r.DocumentClient(&d); f != nil || err != nil {
+			t.Fatalf("%s: %+v %v", tc.drawn, f, err)
+		}
+		w := r.TakeWarnings()
+		if got := len(w) == 1 && w[0].Rule == kanta.RuleOutsidePeriod; got != tc.warn || len(w) > 1 {
+			t.Errorf("drawn up %s: warnings %+v, want a warning: %v", tc.drawn, w, tc.warn)
+		}
+		if tc.warn && !strings.Contains(w[0].Reason, "1998-01-01–1998-12-31, 2001-01-01–") {
+			t.Errorf("the warning does not name the periods: %s", w[0].Reason)
+		}
+		if len(r.TakeWarnings()) != 0 {
+			t.Error("warnings not forgotten once taken")
+		}
 	}
 }

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kantamig/kantamig/kanta"
@@ -95,17 +96,7 @@ func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, erro
 	if err != nil {
 		return nil, err
 	}
-	var tasks []any
-	for _, st := range r.ServiceTasks {
-		tasks = append(tasks, map[string]any{
-			"palvelutehtava": t.codeObj(h, kanta.SetServiceTask, st.ServiceTask),
-			"palvelunjarjestajan_palveluyksikko": []any{map[string]any{
-				"palveluyksikon_nimi":      orgObj(st.Unit),
-				"asiakkuuden_alkamispvm":   t.isoDay(st.Start),
-				"asiakkuuden_paattymispvm": t.isoDay(st.End),
-			}},
-		})
-	}
+	tasks := t.serviceTaskFacts(h, r.ServiceTasks)
 	client := t.clientFact(r.Client, t.temporaryIDSystem())
 	client["sukupuoli"] = t.codeObj(h, kanta.SetSex, r.Client.Sex)
 	if c := contactFacts(r.Client); c != nil {
@@ -313,4 +304,39 @@ func oldRelationshipRules(r kanta.Relationship) error {
 		return &NationalRuleError{Rule: kanta.RuleOldBirthDate, Reason: "an old client relationship must carry the birth date (Sosmeta note on syntymaaika)"}
 	}
 	return nil
+}
+
+// serviceTaskFacts writes a client's service-task relationships as Sosmeta
+// 1505.1 has them: one sosiaalihuollon_palvelutehtava entry per service
+// task, in the order the tasks were first met, carrying one
+// palvelunjarjestajan_palveluyksikko entry per period (a unit and its own
+// start and end), earliest first. Repeated periods in one task are history
+// as it was: each keeps its dates, an open one stays open.
+func (t *Transformer) serviceTaskFacts(h *header, sts []kanta.ServiceTaskRelationship) []any {
+	var order []string
+	periods := map[string][]kanta.ServiceTaskRelationship{}
+	for _, st := range sts {
+		if _, ok := periods[st.ServiceTask]; !ok {
+			order = append(order, st.ServiceTask)
+		}
+		periods[st.ServiceTask] = append(periods[st.ServiceTask], st)
+	}
+	var tasks []any
+	for _, task := range order {
+		ps := periods[task]
+		slices.SortStableFunc(ps, func(a, b kanta.ServiceTaskRelationship) int { return a.Start.Compare(b.Start) })
+		var units []any
+		for _, st := range ps {
+			units = append(units, map[string]any{
+				"palveluyksikon_nimi":      orgObj(st.Unit),
+				"asiakkuuden_alkamispvm":   t.isoDay(st.Start),
+				"asiakkuuden_paattymispvm": t.isoDay(st.End),
+			})
+		}
+		tasks = append(tasks, map[string]any{
+			"palvelutehtava":                     t.codeObj(h, kanta.SetServiceTask, task),
+			"palvelunjarjestajan_palveluyksikko": units,
+		})
+	}
+	return tasks
 }

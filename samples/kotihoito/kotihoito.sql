@@ -19,9 +19,9 @@ CREATE TABLE osoite (
   toimipaikka VARCHAR(40), alkaen DATE, paattyi DATE, KEY (asiakasnro)
 ) DEFAULT CHARSET=utf8mb4;
 CREATE TABLE palvelualue (koodi VARCHAR(4) PRIMARY KEY, nimi VARCHAR(60)) DEFAULT CHARSET=utf8mb4;
--- A client's relationship in each service area, with its own dates.
+-- A client's relationship in each service area, a row per period, with its own dates.
 CREATE TABLE palvelusuhde (
-  asiakasnro VARCHAR(8), alue VARCHAR(4), alkoi DATE, paattyi DATE, PRIMARY KEY (asiakasnro, alue)
+  asiakasnro VARCHAR(8), alue VARCHAR(4), alkoi DATE, paattyi DATE, PRIMARY KEY (asiakasnro, alue, alkoi)
 ) DEFAULT CHARSET=utf8mb4;
 CREATE TABLE omainen (
   asiakasnro VARCHAR(8), sukunimi VARCHAR(60), etunimet VARCHAR(60), hetu CHAR(11), rooli VARCHAR(60),
@@ -66,7 +66,10 @@ INSERT INTO palvelualue VALUES ('KH', 'Kotihoito'), ('PA', 'Päihdepalvelut'), (
 INSERT INTO palvelusuhde VALUES
   ('K1', 'KH', '2015-03-01', NULL),
   ('K2', 'KH', '2016-06-15', NULL),
+  ('K2', 'PA', '2018-01-01', '2018-12-31'),   -- several periods in one area: history as it was
   ('K2', 'PA', '2020-03-01', '2021-06-30'),
+  ('K2', 'PA', '2021-06-30', NULL),           -- begins the day the last ended (a handover), open today
+  ('K2', 'PA', '2021-09-01', '2021-10-01'),   -- inside the open one: overlaps it
   ('K3', 'KH', '2017-09-01', NULL),
   ('K3', 'PAX', '2019-01-01', NULL),   -- a service area no national service task is mapped to
   ('K5', 'KH', '2024-02-01', NULL);
