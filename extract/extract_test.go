@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
@@ -114,27 +113,73 @@ func TestXMLBrokenFileIsAnErrorNotASilentEnd(t *testing.T) {
 	}
 }
 
-func TestXLSXDatesAsStoredAndBlankRows(t *testing.T) {
-	f := excelize.NewFile()
-	style, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
-	f.SetSheetName("Sheet1", "Asiat")
-	f.SetSheetRow("Asiat", "A1", &[]any{"id", "avattu", "teksti"})
-	f.SetSheetRow("Asiat", "A2", &[]any{"S1", time.Date(2019, 3, 5, 0, 0, 0, 0, time.UTC), "05.03.2019"})
-	f.SetCellStyle("Asiat", "B2", "B2", style)
-	f.SetSheetRow("Asiat", "A4", &[]any{"S2", "", ""})
-	path := filepath.Join(t.TempDir(), "f.xlsx")
-	if err := f.SaveAs(path); err != nil {
-		t.Fatal(err)
+// A date cell (a number with a date format: built-in or the workbook's own)
+// comes as an ISO date, with its time when the format shows one; a number
+// in a cell without a date format stays a number; a 1904 workbook's dates
+// are read in its own date system. The expected days are what Excel shows.
+func TestXLSXDateCellsNumbersAndBlankRows(t *testing.T) {
+	for _, date1904 := range []bool{false, true} {
+		f := excelize.NewFile()
+		if date1904 {
+			if err := f.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: &date1904}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		builtin, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+		finnish := "d.m.yyyy"
+		custom, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &finnish})
+		stamp := "d.m.yyyy h:mm"
+		withTime, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &stamp})
+		money := "#,##0.00 \"€\";[Red]-#,##0.00 \"€\""
+		number, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &money})
+		f.SetSheetName("Sheet1", "Asiat")
+		f.SetSheetRow("Asiat", "A1", &[]any{"id", "avattu", "suljettu", "kirjattu", "vuosi", "summa", "teksti"})
+		// Cell values are the serial numbers Excel stores for 5.3.2019,
+		// 31.12.2020 and 5.7.2019 10:30 in the workbook's date system.
+		serial := func(n float64) float64 {
+			if date1904 {
+				return n - 1462
+			}
+			return n
+		}
+		f.SetSheetRow("Asiat", "A2", &[]any{"S1", serial(43529), serial(44196), serial(43651.4375), 2020, 1234.5, "05.03.2019"})
+		f.SetCellStyle("Asiat", "B2", "B2", builtin)
+		f.SetCellStyle("Asiat", "C2", "C2", custom)
+		f.SetCellStyle("Asiat", "D2", "D2", withTime)
+		f.SetCellStyle("Asiat", "F2", "F2", number)
+		f.SetSheetRow("Asiat", "A4", &[]any{"S2", "", ""})
+		path := filepath.Join(t.TempDir(), "f.xlsx")
+		if err := f.SaveAs(path); err != nil {
+			t.Fatal(err)
+		}
+		recs := readAll(t, Spec{Kind: "xlsx", File: path, Sheet: "Asiat"})
+		if len(recs) != 2 {
+			t.Fatalf("%d records, want 2 (row 3 is blank)", len(recs))
+		}
+		for field, want := range map[string]string{"avattu": "2019-03-05", "suljettu": "2020-12-31", "kirjattu": "2019-07-05T10:30:00",
+			"vuosi": "2020", "summa": "1234.5", "teksti": "05.03.2019"} {
+			if got := recs[0].Fields[field]; got != want {
+				t.Errorf("1904 system %v: %s is %q, want %q", date1904, field, got, want)
+			}
+		}
+		if recs[1].Locator != "f.xlsx!Asiat:4" {
+			t.Errorf("locator %q", recs[1].Locator)
+		}
 	}
-	recs := readAll(t, Spec{Kind: "xlsx", File: path, Sheet: "Asiat"})
-	if len(recs) != 2 {
-		t.Fatalf("%d records, want 2 (row 3 is blank)", len(recs))
-	}
-	if recs[0].Fields["avattu"] != "43529" {
-		t.Errorf("a date cell comes as its serial number, got %q", recs[0].Fields["avattu"])
-	}
-	if recs[1].Locator != "f.xlsx!Asiat:4" {
-		t.Errorf("locator %q", recs[1].Locator)
+}
+
+// Number formats: which show a date, which a time, which neither.
+func TestIsDateFormat(t *testing.T) {
+	for code, want := range map[string][2]bool{
+		"d.m.yyyy": {true, false}, "dd.mm.yyyy hh:mm": {true, true}, "mmm-yy": {true, false}, "h:mm AM/PM": {true, true},
+		"[h]:mm:ss": {true, true}, "General": {false, false}, "0.00": {false, false}, "#,##0 \"kpl\"": {false, false},
+		"0.00E+00": {false, false}, "@": {false, false}, "[Red]0.00": {false, false}, "\"day\" 0": {false, false},
+		"[$-40B]d. mmmm yyyy": {true, false}, "_(* #,##0_)": {false, false},
+	} {
+		date, withTime := isDateFormat(code)
+		if [2]bool{date, withTime} != want {
+			t.Errorf("%q: date %v, time %v; want %v", code, date, withTime, want)
+		}
 	}
 }
 

@@ -19,6 +19,11 @@ type xlsxSource struct {
 	header []string
 	row    int
 	spec   Spec
+	// dates are the workbook's date styles (see dateFormats); styles
+	// streams the cells' styles when there are any.
+	dates    map[int]bool
+	date1904 bool
+	styles   *cellStyles
 }
 
 func init() {
@@ -50,7 +55,16 @@ func openXLSX(spec Spec) (Source, error) {
 		return nil, fmt.Errorf("reading sheet %q: %w", sheet, err)
 	}
 	spec.Sheet = sheet
-	s := &xlsxSource{book: book, rows: rows, name: filepath.Base(spec.File), sheet: sheet, spec: spec}
+	s := &xlsxSource{book: book, rows: rows, name: filepath.Base(spec.File), sheet: sheet, spec: spec, dates: dateFormats(book)}
+	if props, err := book.GetWorkbookProps(); err == nil && props.Date1904 != nil {
+		s.date1904 = *props.Date1904
+	}
+	if len(s.dates) > 0 {
+		if s.styles, err = openCellStyles(spec.File, sheet); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("reading sheet %q: %w", sheet, err)
+		}
+	}
 	headerRow := max(spec.HeaderRow, 1)
 	for s.row < headerRow {
 		if !rows.Next() {
@@ -70,8 +84,9 @@ func openXLSX(spec Spec) (Source, error) {
 
 func (s *xlsxSource) Columns() []string { return s.header }
 
-// Next returns cells as stored: dates stored as dates come as their serial
-// number, which the mapping's date parser accepts alongside text dates.
+// Next returns cells as stored, except a date cell (a number with a date
+// format), which comes as an ISO date, or date-time when its format shows
+// the time (see xlsxdates.go).
 func (s *xlsxSource) Next(ctx context.Context) (Record, error) {
 	for {
 		if err := ctx.Err(); err != nil {
@@ -98,6 +113,9 @@ func (s *xlsxSource) Next(ctx context.Context) (Record, error) {
 		if empty {
 			continue // blank rows are layout, not records
 		}
+		if err := s.convertDates(cols); err != nil {
+			return Record{}, err
+		}
 		fields := make(map[string]string, len(s.header))
 		for i, v := range cols {
 			name := strconv.Itoa(i + 1)
@@ -110,7 +128,30 @@ func (s *xlsxSource) Next(ctx context.Context) (Record, error) {
 	}
 }
 
+// convertDates turns the date cells of the current row into ISO dates.
+func (s *xlsxSource) convertDates(cols []string) error {
+	if s.styles == nil {
+		return nil
+	}
+	styles, err := s.styles.at(s.row)
+	if err != nil {
+		return fmt.Errorf("reading sheet %q row %d: %w", s.sheet, s.row, err)
+	}
+	for i, v := range cols {
+		withTime, isDate := s.dates[styles[i+1]]
+		if isDate && v != "" {
+			if iso, ok := dateCellValue(v, withTime, s.date1904); ok {
+				cols[i] = iso
+			}
+		}
+	}
+	return nil
+}
+
 func (s *xlsxSource) Close() error {
+	if s.styles != nil {
+		s.styles.Close()
+	}
 	if s.rows != nil {
 		s.rows.Close()
 	}

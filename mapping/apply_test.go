@@ -84,8 +84,6 @@ func TestParseTime(t *testing.T) {
 		{"05.03.2019", "2019-03-05T00:00:00+02:00"},
 		{"2019-03-05", "2019-03-05T00:00:00+02:00"},
 		{"2019-07-05T10:30:00", "2019-07-05T10:30:00+03:00"},
-		{"43529", "2019-03-05T00:00:00+02:00"},      // Excel serial day
-		{"43651.4375", "2019-07-05T10:30:00+03:00"}, // Excel serial with time of day
 	}
 	for _, c := range cases {
 		got, note, err := parseTime(c.in, []string{fi}, loc)
@@ -97,9 +95,23 @@ func TestParseTime(t *testing.T) {
 			t.Errorf("parseTime(%q) = %s, want %s", c.in, got.Format(time.RFC3339), c.want)
 		}
 	}
-	for _, bad := range []string{"31.02.2019", "5/3/19", "eilen"} {
+	for _, bad := range []string{"31.02.2019", "5/3/19", "eilen", "2020", "43529"} {
 		if _, _, err := parseTime(bad, []string{fi}, loc); err == nil {
 			t.Errorf("parseTime(%q) accepted", bad)
+		}
+	}
+	// Serial day numbers only where the column says it holds them; the
+	// expected days are Excel's own (what the cell shows in Excel).
+	for _, c := range []struct{ in, want string }{
+		{"43529", "2019-03-05T00:00:00+02:00"},
+		{"43651.4375", "2019-07-05T10:30:00+03:00"},
+		{"1", "1900-01-01T00:00:00+01:39"},
+		{"61", "1900-03-01T00:00:00+01:39"}, // after the 29 February 1900 Excel counts
+		{"05.03.2019", "2019-03-05T00:00:00+02:00"},
+	} {
+		got, _, err := parseTime(c.in, []string{ExcelSerial, fi}, loc)
+		if err != nil || got.Format(time.RFC3339) != c.want {
+			t.Errorf("parseTime(%q, excel) = %s, %v; want %s", c.in, got.Format(time.RFC3339), err, c.want)
 		}
 	}
 }

@@ -2,10 +2,12 @@ package mapping
 
 import (
 	"fmt"
-	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // datePatternTokens translates the date pattern letters mapping files use
@@ -46,8 +48,13 @@ func dateLayout(pattern string) (string, error) {
 // isoLayouts are always accepted, after the mapping's own patterns.
 var isoLayouts = []string{"2006-01-02", "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", time.RFC3339}
 
-// excelEpoch is day 0 of Excel's 1900 date system (which counts a 29 February 1900 that never was).
-var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+// ExcelSerial is the date pattern of a column that holds Excel serial day
+// numbers (days since 1900 in Excel's 1900 date system, a fraction for the
+// time of day), as a text export of a workbook does. Only such a column
+// reads a number as a date: "2020" in a dd.MM.yyyy column is not a date.
+// A workbook's own date cells come from the xlsx source as ISO dates,
+// converted in the workbook's date system (1900 or 1904).
+const ExcelSerial = "excel"
 
 // parseTime reads a date or date-time in loc, trying the given layouts, then
 // ISO 8601, then an Excel serial day number (how workbooks store dates).
@@ -58,6 +65,13 @@ var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 func parseTime(s string, layouts []string, loc *time.Location) (t time.Time, note string, err error) {
 	for _, ls := range [][]string{layouts, isoLayouts} {
 		for _, l := range ls {
+			if l == ExcelSerial {
+				if wall, ok := excelSerial(s); ok {
+					t := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, loc)
+					return t, localNote(wall, t, loc), nil
+				}
+				continue
+			}
 			if t, err := time.ParseInLocation(l, s, loc); err == nil {
 				if strings.Contains(l, "Z07") || strings.Contains(l, "-07") {
 					return t, "", nil // the text names its offset: one instant
@@ -67,12 +81,8 @@ func parseTime(s string, layouts []string, loc *time.Location) (t time.Time, not
 			}
 		}
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 1 && f < 2958466 {
-		days := math.Floor(f)
-		secs := math.Round((f - days) * 86400)
-		d := excelEpoch.AddDate(0, 0, int(days)).Add(time.Duration(secs) * time.Second)
-		t := time.Date(d.Year(), d.Month(), d.Day(), d.Hour(), d.Minute(), d.Second(), 0, loc)
-		return t, localNote(d, t, loc), nil
+	if _, err := strconv.ParseFloat(s, 64); err == nil && !slices.Contains(layouts, ExcelSerial) {
+		return time.Time{}, "", fmt.Errorf("%q is a number, not a date in any accepted format; if the column holds Excel serial day numbers, add the pattern %s (date: [%s])", s, ExcelSerial, ExcelSerial)
 	}
 	return time.Time{}, "", fmt.Errorf("%q is not a date in any accepted format", s)
 }
@@ -100,4 +110,18 @@ func localNote(wall, t time.Time, loc *time.Location) string {
 		}
 	}
 	return ""
+}
+
+// excelSerial reads an Excel serial day number of the 1900 date system,
+// through the workbook library's conversion, as a wall clock (in UTC).
+func excelSerial(s string) (time.Time, bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 1 || f >= 2958466 { // 1900-01-01 to 9999-12-31
+		return time.Time{}, false
+	}
+	d, err := excelize.ExcelDateToTime(f, false)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return d.Round(time.Second), true
 }

@@ -711,9 +711,13 @@ func (c *compiler) compileField(entity string, t target, spec *FieldSpec) *field
 		c.fail(spec.valPos, "use either from: or value:", "%s.%s: both from and value given", entity, t.name)
 	}
 	for _, p := range spec.Date {
+		if p == ExcelSerial {
+			f.layouts = append(f.layouts, ExcelSerial)
+			continue
+		}
 		l, err := dateLayout(p)
 		if err != nil {
-			c.fail(spec.pos, "use yyyy, yy, MM, M, dd, d, HH, mm, ss", "%s.%s: %v", entity, t.name, err)
+			c.fail(spec.pos, "use yyyy, yy, MM, M, dd, d, HH, mm, ss, or excel for Excel serial day numbers", "%s.%s: %v", entity, t.name, err)
 			continue
 		}
 		f.layouts = append(f.layouts, l)
