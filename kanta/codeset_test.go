@@ -165,3 +165,36 @@ func TestNationalRulesAreDocumented(t *testing.T) {
 		t.Errorf("docs/national-rules.md has %d rows, kanta.NationalRules %d", got, rows)
 	}
 }
+
+// docs/mapping.md's table of the code sets names every built-in national
+// code with its name, as the built-in sets hold it.
+func TestDocumentationListsBuiltinCodesWithNames(t *testing.T) {
+	data, err := os.ReadFile("../docs/mapping.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if cells := strings.Split(line, "|"); len(cells) > 4 && strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			rows[strings.Trim(strings.TrimSpace(cells[1]), "`")] = cells[3]
+		}
+	}
+	sets := BuiltinCodeSets()
+	for _, name := range sets.Names() {
+		set := sets.Get(name)
+		row, ok := rows[name]
+		if !ok {
+			t.Errorf("code set %s has no row in docs/mapping.md", name)
+			continue
+		}
+		for _, code := range set.Codes() {
+			if set.National(code) != nil {
+				continue
+			}
+			display, _ := set.Display(code)
+			if !strings.Contains(row, code+" "+display) {
+				t.Errorf("%s: the row does not name %s %s", name, code, display)
+			}
+		}
+	}
+}

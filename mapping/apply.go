@@ -118,6 +118,13 @@ func (a *applier) rawField(name string, f *field) string {
 	switch {
 	case f.value != nil:
 		s = *f.value
+	case f.firstOf:
+		for _, col := range f.from {
+			if v := strings.TrimSpace(a.rec.Fields[col]); v != "" {
+				s = v
+				break
+			}
+		}
 	case len(f.from) == 1:
 		s = a.rec.Fields[f.from[0]]
 	default:
@@ -148,10 +155,51 @@ func (a *applier) rawField(name string, f *field) string {
 	if s == "" && f.def != nil {
 		s = *f.def
 	}
+	if f.ifPresent != nil || f.ifEmpty != nil {
+		present, absent := f.ifPresent, f.ifEmpty
+		if s != "" {
+			absent = present
+		}
+		s = ""
+		if absent != nil {
+			s = *absent
+		}
+	}
+	if f.namePart != "" {
+		s = NamePart(s, f.nameOrder, f.namePart)
+	}
 	return s
 }
 
+// NamePart takes the family name or the given names from a whole name in
+// one column: "Virtanen Anna Maria" family-first, "Anna Maria Virtanen"
+// given-first. A comma ends the family name in either order ("Virtanen,
+// Anna Maria"), so a family name of several words can be written so; a
+// hyphenated one is one word. A name of one word is a family name.
+func NamePart(whole, order, part string) string {
+	var family, given string
+	if f, g, ok := strings.Cut(whole, ","); ok {
+		family, given = strings.TrimSpace(f), strings.TrimSpace(g)
+	} else {
+		words := strings.Fields(whole)
+		switch {
+		case len(words) == 0:
+		case order == NameGivenFirst:
+			family, given = words[len(words)-1], strings.Join(words[:len(words)-1], " ")
+		default:
+			family, given = words[0], strings.Join(words[1:], " ")
+		}
+	}
+	if part == "family" {
+		return family
+	}
+	return given
+}
+
 func describeField(name string, f *field) string {
+	if f.firstOf {
+		return fmt.Sprintf("%s (the first non-empty of columns %s)", name, strings.Join(f.from, ", "))
+	}
 	if len(f.from) > 0 {
 		return fmt.Sprintf("%s (column %s)", name, strings.Join(f.from, "+"))
 	}
@@ -235,6 +283,9 @@ func (a *applier) missing(name string) error {
 
 func (a *applier) date(name string) time.Time {
 	s := a.raw(name)
+	if s == "" && a.em.fields[name] != nil && a.em.fields[name].derive != "" {
+		return time.Time{} // taken from elsewhere once that is read (DeriveEarliestPeriod)
+	}
 	if s == "" {
 		if a.isRequired(name) {
 			reason := "is not mapped"
@@ -573,7 +624,13 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 		a.out.Warnings = append(a.out.Warnings, Finding{Field: "specific_type", Rule: kanta.RuleTypePrefix,
 			Reason: fmt.Sprintf("specific type %s does not start with its general type %s", d.SpecificType, d.Type)})
 	}
+	// A document without a service task or unit of its own takes its
+	// case's when it is resolved (resolve.Document): a rule of the tool,
+	// not a JOIN in the export. A document without a case has only its own.
 	d.ServiceTask = a.code("service_task")
+	if d.ServiceTask == "" && d.CaseKey == "" && em.WithoutCase != nil {
+		a.fail(a.missing("service_task"))
+	}
 	d.SocialServices = a.codes("social_services")
 	d.Author = kanta.Author{
 		RegistrationNumber: a.raw("author_id"),
@@ -596,7 +653,9 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	}
 	d.Title = a.raw("title")
 	d.Text = a.raw("text")
-	d.Unit = a.unit(m)
+	if a.raw("service_unit_oid") != "" || d.CaseKey == "" {
+		d.Unit = a.unit(m)
+	}
 	if len(a.em.structured) > 0 {
 		d.Structured = make(map[string]string, len(a.em.structured))
 		for _, sf := range a.em.structured {

@@ -204,3 +204,22 @@ func TestLocalTimesThatAreNotOneInstant(t *testing.T) {
 		}
 	}
 }
+
+// A whole name in one column, split by its stated order; the expected parts
+// are written by hand.
+func TestNamePart(t *testing.T) {
+	for _, c := range []struct{ whole, order, family, given string }{
+		{"Virtanen Anna Maria", NameFamilyFirst, "Virtanen", "Anna Maria"},
+		{"Anna Maria Virtanen", NameGivenFirst, "Virtanen", "Anna Maria"},
+		{"Ahola-Virtanen Anna", NameFamilyFirst, "Ahola-Virtanen", "Anna"},
+		{"von Wright, Georg Henrik", NameFamilyFirst, "von Wright", "Georg Henrik"},
+		{"von Wright, Georg Henrik", NameGivenFirst, "von Wright", "Georg Henrik"},
+		{"  Virtanen   Anna  ", NameFamilyFirst, "Virtanen", "Anna"},
+		{"Virtanen", NameGivenFirst, "Virtanen", ""},
+		{"", NameFamilyFirst, "", ""},
+	} {
+		if f, g := NamePart(c.whole, c.order, "family"), NamePart(c.whole, c.order, "given"); f != c.family || g != c.given {
+			t.Errorf("%q %s: family %q given %q, want %q %q", c.whole, c.order, f, g, c.family, c.given)
+		}
+	}
+}

@@ -330,6 +330,21 @@ type FieldSpec struct {
 	Split   string     `yaml:"split"`
 	Default *string    `yaml:"default"`
 	True    StringList `yaml:"true_values"`
+	// FirstOf takes the first of its columns that is not empty.
+	FirstOf StringList `yaml:"first_of"`
+	// IfPresent and IfEmpty make a value from whether the columns hold
+	// one: a status from a closing date, say.
+	IfPresent *string `yaml:"if_present"`
+	IfEmpty   *string `yaml:"if_empty"`
+	// NamePart takes one part of a whole name held in one column, split
+	// by NameOrder (family-first: "Family Given Names"; given-first:
+	// "Given Names Family"; a comma always ends the family name).
+	NamePart  string `yaml:"name_part"`
+	NameOrder string `yaml:"name_order"`
+	// Derive names where an empty value is taken from instead:
+	// earliest_period, for a relationship start (the earliest of its
+	// client's service-task periods).
+	Derive string `yaml:"derive"`
 	// Source names the source of the records a reference field (client,
 	// case, clients, replaces, related_cases) refers to, when their entity
 	// is read from several sources.

@@ -29,6 +29,8 @@ type Error struct {
 	Msg    string
 	Hint   string
 	Source error
+	// Set and Code name the code of a placeholder note (Mapping.Placeholders).
+	Set, Code string
 }
 
 func (e *Error) Error() string {

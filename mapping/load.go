@@ -166,7 +166,15 @@ type field struct {
 	split   string
 	def     *string
 	trueSet []string
-	set     *kanta.CodeSet
+	// firstOf takes the first non-empty of the columns in from.
+	firstOf bool
+	// ifPresent and ifEmpty replace the value by whether it is there.
+	ifPresent, ifEmpty *string
+	// namePart and nameOrder take one part of a whole name.
+	namePart, nameOrder string
+	// derive says where an empty value is taken from (DeriveEarliestPeriod).
+	derive string
+	set    *kanta.CodeSet
 	// refSource is, for a reference field, the source of the records it
 	// refers to: its keys are qualified with it.
 	refSource string
@@ -324,7 +332,8 @@ func (c *compiler) national(pos Pos, set *kanta.CodeSet, code, where string) {
 		return
 	}
 	if c.rehearsal != nil {
-		*c.rehearsal = append(*c.rehearsal, &Error{File: c.file, Pos: pos, Msg: where + ": " + set.Placeholder(code) + " (a placeholder: allowed by test_rehearsal, counted in the report)"})
+		*c.rehearsal = append(*c.rehearsal, &Error{File: c.file, Pos: pos, Msg: where + ": " + set.Placeholder(code) + " (a placeholder: allowed by test_rehearsal, counted in the report)",
+			Set: set.Name, Code: code})
 		return
 	}
 	c.fail(pos, "load the national code server's export of "+set.OID+" under codesets:, or declare `test_rehearsal: true` to rehearse with placeholders",
@@ -430,6 +439,11 @@ func (c *compiler) compile() *Mapping {
 	for _, k := range Kinds {
 		if blocks := k.config(cfg); k.Required || len(blocks) > 0 {
 			*k.compiled(m) = c.compileBlocks(m, k.Entity, k.Key, blocks)
+		}
+	}
+	for _, em := range m.Clients {
+		if f := em.fields["relationship_start"]; f != nil && f.derive != "" && len(m.ServiceTasks) == 0 {
+			c.fail(f.pos, "add the service_task_relationships section, or give the start in the client record", "clients.relationship_start: derive: %s needs the clients' service-task periods", f.derive)
 		}
 	}
 	return m
@@ -704,8 +718,9 @@ func (c *compiler) compileField(entity string, t target, spec *FieldSpec) *field
 	if spec.Join != nil {
 		f.join = *spec.Join
 	}
-	if len(spec.From) == 0 && spec.Value == nil {
-		c.fail(spec.pos, "give `from:` (a column) or `value:` (a constant)", "%s.%s: nothing to take the value from", entity, t.name)
+	c.derivedField(entity, t, spec, f)
+	if len(spec.From) == 0 && spec.Value == nil && f.derive == "" {
+		c.fail(spec.pos, "give `from:` (a column), `first_of:` (columns) or `value:` (a constant)", "%s.%s: nothing to take the value from", entity, t.name)
 	}
 	if len(spec.From) > 0 && spec.Value != nil {
 		c.fail(spec.valPos, "use either from: or value:", "%s.%s: both from and value given", entity, t.name)
@@ -754,6 +769,66 @@ func (c *compiler) compileField(entity string, t target, spec *FieldSpec) *field
 		}
 	}
 	return f
+}
+
+// DeriveEarliestPeriod is the derive: of a relationship start taken, when
+// the client record gives none, from the earliest of the client's
+// service-task periods.
+const DeriveEarliestPeriod = "earliest_period"
+
+// Name orders a whole name in one column can be split by (name_order:).
+const (
+	NameFamilyFirst = "family-first"
+	NameGivenFirst  = "given-first"
+)
+
+// derivedField compiles the options that make a value from others:
+// first_of, if_present / if_empty, name_part / name_order, derive.
+func (c *compiler) derivedField(entity string, t target, spec *FieldSpec, f *field) {
+	if len(spec.FirstOf) > 0 {
+		if len(spec.From) > 0 || spec.Value != nil {
+			c.fail(spec.pos, "first_of: takes the columns itself; remove from: or value:", "%s.%s: first_of with from or value", entity, t.name)
+		}
+		spec.From, f.from, f.firstOf = spec.FirstOf, spec.FirstOf, true
+	}
+	if spec.IfPresent != nil || spec.IfEmpty != nil {
+		switch {
+		case len(spec.From) == 0:
+			c.fail(spec.pos, "name the column whose presence decides: from: or first_of:", "%s.%s: if_present / if_empty without a column", entity, t.name)
+		case spec.Map != "":
+			c.fail(spec.mapPos, "if_present and if_empty give the value itself; remove map:", "%s.%s: if_present / if_empty with a value map", entity, t.name)
+		}
+		f.ifPresent, f.ifEmpty = spec.IfPresent, spec.IfEmpty
+		for _, v := range []*string{spec.IfPresent, spec.IfEmpty} {
+			if v != nil && f.set == nil && t.codeSet != "" {
+				f.set = c.sets.Get(t.codeSet)
+			}
+			if v != nil && *v != "" && f.set != nil {
+				if err := f.set.Check(*v); err != nil {
+					c.fail(spec.pos, "use a code of the set", "%s.%s: %v", entity, t.name, err)
+				} else {
+					c.national(spec.pos, f.set, *v, entity+"."+t.name)
+				}
+			}
+		}
+	}
+	if spec.NamePart != "" || spec.NameOrder != "" {
+		switch {
+		case spec.NamePart != "family" && spec.NamePart != "given":
+			c.fail(spec.pos, "name_part: family or given", "%s.%s: name_part %q", entity, t.name, spec.NamePart)
+		case spec.NameOrder != NameFamilyFirst && spec.NameOrder != NameGivenFirst:
+			c.fail(spec.pos, "name_order: "+NameFamilyFirst+" (\"Virtanen Anna Maria\") or "+NameGivenFirst+" (\"Anna Maria Virtanen\")", "%s.%s: name_order %q", entity, t.name, spec.NameOrder)
+		case t.kind != kindText:
+			c.fail(spec.pos, "name_part is for name fields", "%s.%s is not a text field", entity, t.name)
+		}
+		f.namePart, f.nameOrder = spec.NamePart, spec.NameOrder
+	}
+	if spec.Derive != "" {
+		if spec.Derive != DeriveEarliestPeriod || entity != "clients" || t.name != "relationship_start" {
+			c.fail(spec.pos, "derive: earliest_period is for clients.relationship_start", "%s.%s: derive %q", entity, t.name, spec.Derive)
+		}
+		f.derive = spec.Derive
+	}
 }
 
 func splitValues(s, sep string, multi bool) []string {

@@ -86,6 +86,13 @@ func TestMappingErrorsCarryPositions(t *testing.T) {
 		{"budget that is no limit", "test_rehearsal: true\n", "test_rehearsal: true\nerror_budget:\n  rejected: {client: lots}\n", "lots}", `neither a count (20) nor a percentage`},
 		{"budget rule that does not reject", "test_rehearsal: true\n", "test_rehearsal: true\nerror_budget:\n  stop_on: [hetu-check, non-disclosure]\n", "non-disclosure]", `"non-disclosure" is not a rule that rejects`},
 		{"syntax error", "clients:\n  source: asiakkaat", "clients:\n  source: [asiakkaat", "  key: id", "must be specified"},
+		{"bad name order", "    family_name: suku\n", "    family_name: {from: suku, name_part: family, name_order: family-last}\n", "{from: suku, name_part", `name_order "family-last"`},
+		{"bad name part", "    family_name: suku\n", "    family_name: {from: suku, name_part: sukunimi, name_order: family-first}\n", "{from: suku, name_part", `name_part "sukunimi"`},
+		{"first_of beside from", "    family_name: suku\n", "    family_name: {from: suku, first_of: [suku, etu]}\n", "{from: suku, first_of", "first_of with from or value"},
+		{"if_present without a column", "    status: {from: tila, map: tila}", "    status: {if_present: \"93\"}", `{if_present`, "if_present / if_empty without a column"},
+		{"if_present outside the code set", "    status: {from: tila, map: tila}", "    status: {from: suljettu, if_present: \"7\", if_empty: \"92\"}", `{from: suljettu, if_present`, `code "7" is not in code set case-status`},
+		{"derive without periods", "relationship_start: {from: alku, date: [dd.MM.yyyy]}", "relationship_start: {from: alku, date: [dd.MM.yyyy], derive: earliest_period}", "{from: alku, date: [dd.MM.yyyy], derive", "needs the clients' service-task periods"},
+		{"derive on another field", "    given_names: etu\n", "    given_names: {from: etu, derive: earliest_period}\n", "{from: etu, derive", "derive: earliest_period is for clients.relationship_start"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -52,6 +52,7 @@ type Expect struct {
 	Warnings   []string          `yaml:"warnings"`   // rules it is warned under (it loads, or is refused, with these notes)
 	Display    []string          `yaml:"display"`    // texts its document's display form shows
 	Structured map[string]string `yaml:"structured"` // its document's structured form: dotted path -> value
+	Header     []string          `yaml:"header"`     // texts its archive document's XML holds (the CDA header, as written)
 }
 
 // The outcomes a test expects.
@@ -210,16 +211,21 @@ func check(e Expect, got map[string]state.Record, st state.Store, docs string, w
 			diffs = append(diffs, fmt.Sprintf("%s: want a warning under rule %s, got warnings %v", name, rule, warned[key]))
 		}
 	}
-	if len(e.Display) == 0 && len(e.Structured) == 0 {
+	if len(e.Display) == 0 && len(e.Structured) == 0 && len(e.Header) == 0 {
 		return diffs
 	}
 	whole, err := st.Get(rec.Entity, rec.Key) // Outcomes leaves out the document's OID
 	if err != nil || whole == nil {
 		return append(diffs, fmt.Sprintf("%s: reading it back: %v", name, err))
 	}
-	display, structured, err := documentOf(docs, whole.DocOID)
+	display, structured, xml, err := documentOf(docs, whole.DocOID)
 	if err != nil {
 		return append(diffs, fmt.Sprintf("%s: %v", name, err))
+	}
+	for _, text := range e.Header {
+		if !strings.Contains(xml, text) {
+			diffs = append(diffs, fmt.Sprintf("%s: the archive document does not hold %q", name, text))
+		}
 	}
 	for _, text := range e.Display {
 		if !strings.Contains(display, text) {
@@ -255,18 +261,19 @@ var (
 )
 
 // documentOf reads a record's signed document from the dry-run's folder:
-// its display form, and its structured form decoded (nil without one).
-func documentOf(docs, oid string) (string, any, error) {
+// its display form, its structured form decoded (nil without one), and the
+// document's XML as written.
+func documentOf(docs, oid string) (string, any, string, error) {
 	if oid == "" {
-		return "", nil, fmt.Errorf("it has no document of its own (its document carries it)")
+		return "", nil, "", fmt.Errorf("it has no document of its own (its document carries it)")
 	}
 	files, _ := filepath.Glob(filepath.Join(docs, "*-"+oid+".xml"))
 	if len(files) != 1 {
-		return "", nil, fmt.Errorf("its document %s was not built", oid)
+		return "", nil, "", fmt.Errorf("its document %s was not built", oid)
 	}
 	data, err := os.ReadFile(files[0])
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
 	var display string
 	if m := displayB64.FindSubmatch(data); m != nil {
@@ -278,7 +285,7 @@ func documentOf(docs, oid string) (string, any, error) {
 		b, _ := base64.StdEncoding.DecodeString(string(m[1]))
 		json.Unmarshal(b, &structured)
 	}
-	return display, structured, nil
+	return display, structured, string(data), nil
 }
 
 // lookup finds a dotted path in a structured form; a number indexes a list.

@@ -411,6 +411,7 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 			return err
 		}
 		s.resolveWarnings(kanta.EntityDocument, rec, o)
+		row.ServiceTask = s.label(kanta.SetServiceTask, d.ServiceTask) // perhaps its case's
 	}
 	row.ClientKey, row.CaseKey = d.ClientKey, d.CaseKey // a client named by identity code has its key now
 	if w := mapping.BeforeBirth("drawn_up", "drawn up", d.DrawnUp, d.Client.BirthDate); w != nil && o.OK() {
@@ -792,8 +793,54 @@ func (s *stager) finishRelationships() error {
 		if err := state.Decode(row.Model, &rel); err != nil {
 			return err
 		}
+		if rel.Start.IsZero() { // derive: earliest_period
+			if f, outcome := s.deriveStart(&rel); f != nil {
+				return s.refuseWithParts(row, outcome, f, plan.RelationshipParts(rel),
+					&kanta.Finding{Field: "client", Rule: kanta.RuleClientNotLoaded, Reason: fmt.Sprintf("its client relationship %q is not migrated (%s)", key, f.Reason)})
+			}
+		}
 		out, err := s.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
 		return s.built(row, rel, out, err, plan.RelationshipParts(rel),
 			&kanta.Finding{Field: "client", Rule: kanta.RuleClientNotLoaded, Reason: fmt.Sprintf("its client relationship %q could not be built", key)})
 	})
+}
+
+// deriveStart gives a relationship without a start of its own the start of
+// its earliest service-task period (derive: earliest_period), and applies
+// the cut-off to it, as the client record's own start would have been. It
+// says why, and how, the client is refused when it cannot.
+func (s *stager) deriveStart(rel *kanta.Relationship) (*kanta.Finding, string) {
+	for _, st := range rel.ServiceTasks {
+		if !st.Start.IsZero() && (rel.Start.IsZero() || st.Start.Before(rel.Start)) {
+			rel.Start = st.Start
+		}
+	}
+	switch {
+	case rel.Start.IsZero():
+		return &kanta.Finding{Field: "relationship_start", Rule: kanta.RuleMissingDate,
+			Reason: "the relationship takes its start from its earliest service-task period (derive: earliest_period), and none of its periods is migrated: give the start in the source, or see why its periods were refused"}, state.Rejected
+	case !rel.Start.Before(s.m.Cutoff):
+		return &kanta.Finding{Field: "relationship_start", Rule: kanta.RuleCutoff,
+			Reason: fmt.Sprintf("its earliest service-task period starts %s, on or after the cut-off %s; relationships begun after joining are archived by the client system itself",
+				rel.Start.In(s.m.Location).Format("2006-01-02"), s.m.Cutoff.Format("2006-01-02"))}, state.Skipped
+	}
+	return nil, ""
+}
+
+// refuseWithParts refuses a record built in a finishing step, and the
+// records carried in it with why.
+func (s *stager) refuseWithParts(row *state.Record, outcome string, f *kanta.Finding, parts []plan.Part, why *kanta.Finding) error {
+	if err := s.refuse(row, outcome, f); err != nil {
+		return err
+	}
+	for _, p := range parts {
+		prow, err := s.st.Get(p.Entity, p.Key)
+		if err != nil || prow == nil {
+			return err
+		}
+		if err := s.refuse(prow, outcome, why); err != nil {
+			return err
+		}
+	}
+	return nil
 }

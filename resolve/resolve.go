@@ -324,6 +324,10 @@ func (r *Resolver) ServiceTask(who *kanta.CaseClient, st *kanta.ServiceTaskRelat
 	if st.Unit.OID == "" {
 		st.Unit = rel.Unit
 	}
+	if st.Start.IsZero() {
+		return nil, &kanta.Finding{Field: "start", Rule: kanta.RuleMissingDate,
+			Reason: fmt.Sprintf("the period has no start, and client %q's relationship takes its own start from its periods (derive: earliest_period): give the period's start in the source", who.ClientKey)}, nil
+	}
 	for _, have := range rel.ServiceTasks {
 		if have.ServiceTask != st.ServiceTask || have.Unit.OID != st.Unit.OID {
 			continue
@@ -372,6 +376,12 @@ func (r *Resolver) Document(d *kanta.Document) (Refs, *kanta.Finding, error) {
 	var c kanta.Case
 	if err := krow.Model(&c); err != nil {
 		return refs, nil, fmt.Errorf("reading case %s from the state store: %w", d.CaseKey, err)
+	}
+	if d.ServiceTask == "" { // none of its own: its case's
+		d.ServiceTask = c.ServiceTask
+	}
+	if d.Unit.OID == "" {
+		d.Unit = c.Unit
 	}
 	member := false
 	for _, cc := range c.Clients {

@@ -50,7 +50,7 @@ CREATE TABLE suunnitelmateksti (
 INSERT INTO asiakas VALUES
   ('K1', '120338-912C', 'Virtanen', 'Aili Maria', '2015-03-01', 0),
   ('K2', '050741-9259', 'Korhonen', 'Veikko Juhani', '2016-06-15', 0),
-  ('K3', '230936-931D', 'Mäkinen', 'Elli', '2017-09-01', 1),
+  ('K3', '230936-931D', 'Mäkinen', 'Elli', NULL, 1),           -- no start: its earliest period's
   ('K4', '170544-948x', 'Nieminen', 'Tauno', '2018-04-01', 0),  -- lower-case check character
   ('K5', '081249-9537', 'Laine', 'Oiva', '2024-02-01', 0);      -- a client since after the cut-off
 
