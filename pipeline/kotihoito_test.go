@@ -111,9 +111,15 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	st, res := runToPackage(t, kotihoitoMapping, dir)
+	progress := phases{}
+	st, res := runToPackageWith(t, kotihoitoMapping, dir, progress)
 	if res.Documents != exp.Archived {
 		t.Errorf("%d documents in the package, want %d", res.Documents, exp.Archived)
+	}
+	// The delivery's progress counts the documents it delivers, not the
+	// records carried in them (periods, members, addresses, next of kin).
+	if got := progress["delivering"]; got != int64(exp.Archived) {
+		t.Errorf("the delivery's progress announced %d, want the %d documents", got, exp.Archived)
 	}
 	counts, err := st.Counts()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/ledger"
 	"strconv"
 	"strings"
@@ -116,11 +117,13 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	if err := r.stopUnreconciled(pass); err != nil {
 		return r.rep, err
 	}
-	// Deliver what is pending.
-	pending, err := total(st, state.Pending)
+	// Deliver what is pending: the progress counts documents, not the
+	// records carried in them.
+	counts, err := st.Counts()
 	if err != nil {
 		return r.rep, err
 	}
+	pending := documentsPending(counts)
 	senders := ro.Senders
 	if ro.Phased {
 		senders = 1
@@ -248,6 +251,18 @@ func (r *Runner) framer(processingCode string) func(*transform.Output, []byte) [
 }
 
 // total counts the store's records with an outcome ("" for all).
+// documentsPending counts the pending records that are documents of their
+// own (client relationships, cases, client documents): the records carried
+// in them (service-task periods, members, addresses, related persons) are
+// delivered with them, and are no work of their own.
+func documentsPending(counts map[string]map[string]int) int64 {
+	var n int64
+	for _, e := range []kanta.Entity{kanta.EntityClient, kanta.EntityCase, kanta.EntityDocument} {
+		n += int64(counts[string(e)][state.Pending])
+	}
+	return n
+}
+
 func total(st state.Store, outcome string) (int64, error) {
 	counts, err := st.Counts()
 	if err != nil {

@@ -80,10 +80,11 @@ func (r *Runner) runShard(ctx context.Context, ro RunOptions) (*report.Report, e
 		return r.rep, err
 	}
 
-	pending, err := shardPending(sh, spec.I)
+	counts, err := sh.ShardCounts(spec.I)
 	if err != nil {
 		return r.rep, err
 	}
+	pending := documentsPending(counts)
 	keys := func(after string, limit int) ([]string, error) {
 		return sh.ShardKeys(string(kanta.EntityClient), spec.I, after, limit)
 	}

@@ -245,6 +245,18 @@ P4;A999999;PAA;IP;2022-06-02T10:00:00;A client no export has: no case is made fo
 // test to look into.
 func runToPackage(t *testing.T, file, dir string) (state.Store, *archive.PackageResult) {
 	t.Helper()
+	return runToPackageWith(t, file, dir, nil)
+}
+
+// phases records the totals a run's progress announced, by phase.
+type phases map[string]int64
+
+func (p phases) Start(phase string, total int64) { p[phase] = total }
+func (p phases) Add(int64)                       {}
+func (p phases) Finish()                         {}
+
+func runToPackageWith(t *testing.T, file, dir string, progress Progress) (state.Store, *archive.PackageResult) {
+	t.Helper()
 	m, schemas, err := Load(file, testenv.Sosmeta())
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +276,7 @@ func runToPackage(t *testing.T, file, dir string) (state.Store, *archive.Package
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Run(context.Background(), RunOptions{Sink: sk}); err != nil {
+	if _, err := r.Run(context.Background(), RunOptions{Sink: sk, Progress: progress}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := archive.JudgePackage(pkg, archive.Config{Codes: m.CodeSets, Rehearsal: m.TestRehearsal})

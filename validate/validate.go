@@ -223,6 +223,7 @@ var (
 func Run(ctx context.Context, chosen []Candidate, total int, o Options, progress func()) (*report.Validation, error) {
 	v := &report.Validation{FormatVersion: 1, Service: o.URL, Source: o.Source, Started: time.Now(), Candidates: total,
 		Selection: selection(o, len(chosen))}
+	stuck := &systemic{url: o.URL}
 	for _, c := range chosen {
 		if err := ctx.Err(); err != nil {
 			return v, err
@@ -243,7 +244,12 @@ func Run(ctx context.Context, chosen []Candidate, total int, o Options, progress
 			r.Outcome = report.ValidationNotSent
 			r.Errors = []string{fmt.Sprintf("names %d person(s) with an identity code outside the test range 900–999 (%s): the validation service takes test persons only, so it was not sent", len(real), strings.Join(real, ", "))}
 		} else {
-			r.Outcome, r.Errors = send(ctx, o, c.OID, r.ServiceRequest, doc, frame)
+			var status int
+			r.Outcome, r.Errors, status = send(ctx, o, c.OID, r.ServiceRequest, doc, frame)
+			if err := stuck.note(r.Outcome, status, r.Errors); err != nil {
+				v.Add(r)
+				return v, err
+			}
 		}
 		v.Add(r)
 		if progress != nil {
@@ -281,26 +287,72 @@ func selection(o Options, n int) string {
 	return fmt.Sprintf("%s: all %d", what, n)
 }
 
-// send posts one document and reads the answer (see readAnswer).
-func send(ctx context.Context, o Options, oid, sr string, doc, frame []byte) (string, []string) {
+// SystemicError stops a validation that cannot give any document a
+// verdict: the URL is not the validation endpoint, or the service fails
+// every request alike. What was sent before is in the report.
+type SystemicError struct {
+	URL    string
+	Status int
+	Why    string
+}
+
+func (e *SystemicError) Error() string {
+	return fmt.Sprintf("the validation service at %s %s; stopped before sending the rest", e.URL, e.Why)
+}
+
+// SameFailures is how many failures in a row, alike, stop a validation.
+const SameFailures = 5
+
+// systemic watches the answers for a fault of the service, not of a
+// document.
+type systemic struct {
+	url    string
+	last   string
+	repeat int
+}
+
+func (s *systemic) note(outcome string, status int, errs []string) error {
+	switch {
+	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed:
+		return &SystemicError{URL: s.url, Status: status, Why: fmt.Sprintf("answered HTTP %d: the URL is not the validation endpoint; give its whole path, e.g. https://HOST/shark-validointi/validoi/asiakirja/tulos", status)}
+	case outcome != report.ValidationFailed:
+		s.last, s.repeat = "", 0
+		return nil
+	}
+	what := strings.Join(errs, "; ")
+	if what == s.last {
+		s.repeat++
+	} else {
+		s.last, s.repeat = what, 1
+	}
+	if s.repeat >= SameFailures {
+		return &SystemicError{URL: s.url, Status: status, Why: fmt.Sprintf("failed %d requests in a row alike (%s): check the URL, the network and the TLS settings", s.repeat, what)}
+	}
+	return nil
+}
+
+// send posts one document and reads the answer (see readAnswer), with the
+// HTTP status (0 when there was no answer).
+func send(ctx context.Context, o Options, oid, sr string, doc, frame []byte) (string, []string, int) {
 	id := make([]byte, 8)
 	rand.Read(id)
 	body, err := encodeRequest("kantamig-"+hex.EncodeToString(id), sr, doc, frame)
 	if err != nil {
-		return report.ValidationFailed, []string{err.Error()}
+		return report.ValidationFailed, []string{err.Error()}, 0
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.URL, bytes.NewReader(body))
 	if err != nil {
-		return report.ValidationFailed, []string{err.Error()}
+		return report.ValidationFailed, []string{err.Error()}, 0
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := o.Client.Do(req)
 	if err != nil {
-		return report.ValidationFailed, []string{err.Error()}
+		return report.ValidationFailed, []string{err.Error()}, 0
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return readAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), data)
+	verdict, errs := readAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), data)
+	return verdict, errs, resp.StatusCode
 }
 
 func firstLine(s string) string {

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/spf13/cobra"
+	"io"
+	"os"
+	"slices"
 	"strings"
 
-	"os"
+	"github.com/spf13/cobra"
 
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/mappingtest"
@@ -19,6 +21,7 @@ func checkCommand(c *cli) *cobra.Command {
 	file := fs.StringP("mapping", "m", "", "mapping file (YAML)")
 	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas, a newer national export than the one built in (env KANTAMIG_SOSMETA; default: the schemas built into kantamig)")
 	offline := fs.Bool("offline", false, "check the mapping file only, without opening its sources")
+	verbose := fs.BoolP("verbose", "v", false, "list every placeholder code where the mapping names it, not one line per code set")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		stdout, stderr := c.stdout, c.stderr
 		if *file == "" {
@@ -44,9 +47,7 @@ func checkCommand(c *cli) *cobra.Command {
 				from = append(from, k.Label+" from "+strings.Join(mapping.SourceNames(blocks), ", "))
 			}
 		}
-		for _, p := range m.Placeholders {
-			fmt.Fprintf(stderr, "note: %v\n", p)
-		}
+		placeholderNotes(stderr, m.Placeholders, *verbose)
 		rehearsal := ""
 		if m.TestRehearsal {
 			rehearsal = fmt.Sprintf("; TEST REHEARSAL: %d placeholder code(s) named, documents carrying one are counted in the report and may not go to the real archive", len(m.Placeholders))
@@ -58,4 +59,30 @@ func checkCommand(c *cli) *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// placeholderNotes says which placeholder codes a test rehearsal's mapping
+// names: one line per code set, with its codes, or (verbose) one per place
+// in the mapping.
+func placeholderNotes(w io.Writer, notes []*mapping.Error, verbose bool) {
+	if verbose {
+		for _, p := range notes {
+			fmt.Fprintf(w, "note: %v\n", p)
+		}
+		return
+	}
+	var sets []string
+	codes := map[string][]string{}
+	for _, p := range notes {
+		if _, ok := codes[p.Set]; !ok {
+			sets = append(sets, p.Set)
+		}
+		if !slices.Contains(codes[p.Set], p.Code) {
+			codes[p.Set] = append(codes[p.Set], p.Code)
+		}
+	}
+	for _, set := range sets {
+		fmt.Fprintf(w, "note: code set %s: %d placeholder code(s) named (%s): allowed by test_rehearsal, counted in the report; --verbose says where each stands\n",
+			set, len(codes[set]), strings.Join(codes[set], ", "))
+	}
 }

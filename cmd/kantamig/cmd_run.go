@@ -83,11 +83,9 @@ func runCommand(c *cli) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		st, err := open(*statePath)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+		// The token, its certificate and the sink are checked before the
+		// state store is opened: a run refused on its arguments leaves no
+		// state file behind.
 		tok, signer, err := tf.open(stderr)
 		if err != nil {
 			return err
@@ -102,6 +100,11 @@ func runCommand(c *cli) *cobra.Command {
 			return err // a package another run writes is exit 9
 		}
 		defer sk.Close()
+		st, err := open(*statePath)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
 		runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
 			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, Workers: tf.workers, Store: st,
 			Signer: signer, SignerName: fmt.Sprintf("token %s%s, key %s%s (%s)%s", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject, foreign),
@@ -141,10 +144,7 @@ func runCommand(c *cli) *cobra.Command {
 			}
 			return err
 		}
-		var sinkChanged *pipeline.ErrSinkChanged
-		var pkgOwned *sink.ErrPackageOwned
-		var realPersons *plan.ErrRealPersonsToTest
-		if errors.As(err, &sinkChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons) {
+		if refusedForGood(err) {
 			return err // running the same command again cannot help; the message says what to change
 		}
 		if sink.IsPermanent(err) {
@@ -194,4 +194,19 @@ func defaultReport(statePath string, spec *shard.Spec) string {
 		return "run-report.xlsx"
 	}
 	return strings.TrimSuffix(statePath, ".db") + "-report.xlsx"
+}
+
+// refusedForGood says whether a run was refused for something that running
+// the same command again cannot change: its error says what to change.
+func refusedForGood(err error) bool {
+	var (
+		sinkChanged    *pipeline.ErrSinkChanged
+		mappingChanged *pipeline.ErrMappingChanged
+		stateKeys      *pipeline.ErrStateKeys
+		shardsChanged  *pipeline.ErrShardsChanged
+		pkgOwned       *sink.ErrPackageOwned
+		realPersons    *plan.ErrRealPersonsToTest
+	)
+	return errors.As(err, &sinkChanged) || errors.As(err, &mappingChanged) || errors.As(err, &stateKeys) ||
+		errors.As(err, &shardsChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons)
 }

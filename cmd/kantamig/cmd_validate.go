@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -72,7 +73,8 @@ func validateCommand(c *cli) *cobra.Command {
 		p.Start("validating", int64(len(chosen)))
 		v, err := validate.Run(ctx, chosen, len(cands), opts, func() { p.Add(1) })
 		p.Finish()
-		if err != nil {
+		var systemic *validate.SystemicError
+		if err != nil && !errors.As(err, &systemic) {
 			return err
 		}
 		if err := v.WriteExcel(xlsxPath); err != nil {
@@ -89,6 +91,9 @@ func validateCommand(c *cli) *cobra.Command {
 		fmt.Fprintf(stdout, "%d of %d document(s) validated by %s: %d valid, %d invalid, %d not sent, %d failed\nreport: %s and %s\n",
 			len(v.Results), len(cands), *url, v.Counts[report.ValidationValid], v.Counts[report.ValidationInvalid],
 			v.Counts[report.ValidationNotSent], v.Counts[report.ValidationFailed], xlsxPath, jsonPath)
+		if systemic != nil {
+			return systemic // what was sent is in the report
+		}
 		switch {
 		case v.Counts[report.ValidationFailed] > 0:
 			return exitWith(exitFailure)

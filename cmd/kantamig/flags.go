@@ -139,6 +139,9 @@ func reportFiles(p string) (xlsx, json string) {
 // written at the end: its folder must exist and take a file.
 func checkWritable(path string) error {
 	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return usageError("the report cannot be written to %s: %v (choose another --report)", dir, errors.Unwrap(err))
+	}
 	f, err := os.CreateTemp(dir, ".kantamig-write-check-*")
 	if err != nil {
 		return usageError("the report cannot be written to %s: %v (choose another --report, or create the folder)", dir, errors.Unwrap(err))

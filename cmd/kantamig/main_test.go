@@ -353,3 +353,18 @@ func TestProfileCommand(t *testing.T) {
 		t.Errorf("a missing file: exit %d, want %d", code, exitFailure)
 	}
 }
+
+// A test rehearsal's placeholder codes are one note per code set, naming
+// its codes; --verbose lists each where the mapping names it.
+func TestCheckNotesPlaceholdersOncePerCodeSet(t *testing.T) {
+	path := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", nil)
+	code, _, stderr := runCLI(t, "check", "--offline", "-m", path)
+	notes := strings.Count(stderr, "note: ")
+	if code != exitOK || notes != 4 || !strings.Contains(stderr, "code set case-status: 3 placeholder code(s) named (91, 92, 93)") {
+		t.Errorf("exit %d, %d notes:\n%s", code, notes, stderr)
+	}
+	code, _, stderr = runCLI(t, "check", "--offline", "--verbose", "-m", path)
+	if notes := strings.Count(stderr, "note: "); code != exitOK || notes != 12 {
+		t.Errorf("--verbose: exit %d, %d notes", code, notes)
+	}
+}

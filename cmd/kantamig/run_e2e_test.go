@@ -287,7 +287,7 @@ func TestChangedMappingIsRefused(t *testing.T) {
 		}
 		return 0, string(out)
 	}
-	if code, out := run(); code != exitState || !strings.Contains(out, "--allow-mapping-change") {
+	if code, out := run(); code != exitState || !strings.Contains(out, "--allow-mapping-change") || strings.Contains(out, "Run the same command again") {
 		t.Fatalf("changed mapping: exit %d\n%s", code, out)
 	}
 	if code, out := run("--allow-mapping-change"); code != exitOK {

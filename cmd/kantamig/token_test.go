@@ -147,3 +147,29 @@ func TestForeignCertificateIsRefusedBeforeSigning(t *testing.T) {
 		t.Errorf("verify with another CA: exit %d\n%s", code, stdout)
 	}
 }
+
+// A run refused on its arguments (the token's PIN, a sink that is no
+// sink) leaves no state file behind.
+func TestRefusedRunLeavesNoStateFile(t *testing.T) {
+	flags := withToken(t)
+	dir := t.TempDir()
+	state := filepath.Join(dir, "run.db")
+	for name, tc := range map[string]struct {
+		pin, sink string
+		want      int
+	}{
+		"a wrong PIN":     {"9999-wrong", "dir:" + filepath.Join(dir, "pkg"), exitWrongPIN},
+		"an unknown sink": {cliPIN, "ftp:" + filepath.Join(dir, "pkg"), exitUsage},
+	} {
+		t.Setenv("KANTAMIG_PIN", tc.pin)
+		args := append([]string{"run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", state, "--sink", tc.sink,
+			"--report", filepath.Join(dir, "r.xlsx")}, flags[1:]...)
+		code, _, stderr := runCLI(t, args...)
+		if code != tc.want {
+			t.Errorf("%s: exit %d, want %d\n%s", name, code, tc.want, stderr)
+		}
+		if _, err := os.Stat(state); !os.IsNotExist(err) {
+			t.Errorf("%s: a state file was left behind (%v)", name, err)
+		}
+	}
+}

@@ -112,4 +112,21 @@ func TestValidateAgainstArchiveSim(t *testing.T) {
 		v.Counts[report.ValidationValid] != len(rels)-2 {
 		t.Errorf("a real person: %+v; %d of %d sent, %v\n%s", person, sent, len(rels), v.Counts, lastLines(out, 3))
 	}
+
+	// A URL without the endpoint's path: the first answer, 404, stops the
+	// validation as the service's fault, with what was sent reported, into
+	// a folder that did not exist.
+	var all atomic.Int64
+	_, bare, bareFiles := startSim(t, archive.Faults{}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { all.Add(1); h.ServeHTTP(w, r) })
+	})
+	rep := filepath.Join(t.TempDir(), "not", "yet", "v.xlsx")
+	code, stdout, stderr := runCLI(t, "validate", "--url", "https://"+bare, "--tls-ca", bareFiles.CA, "--tls-cert", bareFiles.ClientCert,
+		"--tls-key", bareFiles.ClientKey, "--report", rep, "--max", "20", e.pkg)
+	if code != exitFailure || all.Load() != 1 || !strings.Contains(stderr, "not the validation endpoint") {
+		t.Errorf("a URL without the endpoint: exit %d, %d requests\n%s%s", code, all.Load(), stdout, stderr)
+	}
+	if _, err := os.Stat(strings.TrimSuffix(rep, ".xlsx") + ".json"); err != nil {
+		t.Errorf("no report of what was sent: %v", err)
+	}
 }
