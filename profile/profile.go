@@ -70,6 +70,13 @@ type Source struct {
 	Columns []*Column `json:"columns"`
 
 	delimiter, record string // how a file was read, for the skeleton
+	// For a database table (OfDatabase): how it is read, its primary key
+	// and the tables its columns refer to ("asiakas.asiakasnro"), from the
+	// server's catalogue.
+	dsnEnv     string
+	table      string
+	key        []string
+	references map[string]string
 }
 
 // ValueCount is a value with the number of records it was seen in.
@@ -89,6 +96,11 @@ type IdentityCodes struct {
 	WrongCheck     int `json:"wrong_check_character"`
 }
 
+// Failing counts the identity codes that fail any check.
+func (h *IdentityCodes) Failing() int {
+	return h.WrongFormat + h.WrongCentury + h.ImpossibleDate + h.LowIndividual + h.WrongCheck
+}
+
 // Column is one column's (or XML field's) profile.
 type Column struct {
 	Name string `json:"name"`
@@ -106,6 +118,10 @@ type Column struct {
 	MinNumber    *float64       `json:"min_number,omitempty"`
 	MaxNumber    *float64       `json:"max_number,omitempty"`
 	Dates        int            `json:"dates"`
+	// UnparseableDates counts values shaped like a date (digits in three
+	// groups split by . / or -) that are no date of any known format:
+	// "30.2.2010", "2010-13-01".
+	UnparseableDates int `json:"unparseable_dates"`
 	DateFormats  map[string]int `json:"date_formats,omitempty"` // in the mapping's date: syntax
 	MinDate      string         `json:"min_date,omitempty"`
 	MaxDate      string         `json:"max_date,omitempty"`
@@ -115,6 +131,9 @@ type Column struct {
 	// IdentityCodes, for a column of identity codes, counts them by check.
 	IdentityCodes *IdentityCodes `json:"identity_codes,omitempty"`
 	nonASCII      int            // valid UTF-8 values beyond ASCII, for the skeleton's encoding guess
+	// frequent lists every value seen at least MinCount times (not only the
+	// Top), for the skeleton's value-map stubs; empty for personal columns.
+	frequent []ValueCount
 	// Top lists the most frequent values seen at least MinCount times, with
 	// identity codes masked; empty when Withheld says why.
 	Top []ValueCount `json:"top,omitempty"`
@@ -180,7 +199,13 @@ var dateFormats = []struct{ name, layout string }{
 
 var mojibake = []string{"Ã¤", "Ã¶", "Ã„", "Ã–", "Ã¥", "Ã…", "Ã©", "â‚¬", "Ã¼"}
 
-var identityShape = regexp.MustCompile(`^[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Z]$`)
+// identityShape matches what is meant as an identity code, in either case:
+// a lower-case one is counted as failing its checks, not missed.
+var identityShape = regexp.MustCompile(`(?i)^[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Z]$`)
+
+// dateShape matches a value meant as a date: three groups of digits
+// split by the same . / or -, one of them of four digits.
+var dateShape = regexp.MustCompile(`^([0-9]{1,2}([./-])[0-9]{1,2}([./-])[0-9]{4}|[0-9]{4}([./-])[0-9]{1,2}([./-])[0-9]{1,2})([ T][0-9:.]+)?$`)
 
 // personalName guesses from a column's name, when no mapping says, whether
 // it holds personal data (Finnish and English names of such columns).
@@ -279,13 +304,20 @@ func (c *column) date(t string) {
 	if len(t) < 8 || len(t) > 25 || t[0] < '0' || t[0] > '9' {
 		return
 	}
+	if !c.parsesAsDate(t) && dateShape.MatchString(t) {
+		c.UnparseableDates++
+	}
+}
+
+// parsesAsDate counts a value that is a date of a known format.
+func (c *column) parsesAsDate(t string) bool {
 	for _, f := range dateFormats {
 		d, err := time.Parse(f.layout, t)
 		if err != nil {
 			continue
 		}
 		if f.name == "yyyyMMdd" && (d.Year() < 1800 || d.Year() > 2100) {
-			return // a number, not a date
+			return true // a number, not a date
 		}
 		c.Dates++
 		if c.DateFormats == nil {
@@ -298,8 +330,9 @@ func (c *column) date(t string) {
 		if d.After(c.maxDate) {
 			c.maxDate = d
 		}
-		return
+		return true
 	}
+	return false
 }
 
 func (c *column) identity(t string) {
@@ -479,6 +512,7 @@ func (c *column) finish(records int, opts Options) *Column {
 	switch why, known := withheld[personal]; {
 	case personal == "":
 		out.Top, out.TopPartial = top(c.values, opts), c.overflow
+		out.frequent = top(c.values, Options{MinCount: opts.MinCount, Top: TrackedValues})
 	case known:
 		out.Withheld = why
 	default:

@@ -2,6 +2,7 @@ package profile_test
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -143,7 +144,7 @@ func TestSkeletonOfTheSampleFiles(t *testing.T) {
 	for _, want := range []string{
 		`asiakkaat: {kind: csv, file: `, `delimiter: ";", encoding: utf-8}`,
 		`record: /vienti/asiakirjat/asiakirja}`,
-		"clients:", "  key: asnro", "identity_code: hetu", "relationship_start: {from: alkupvm, date: dd.MM.yyyy}",
+		"clients:", "  key: asnro", "identity_code: hetu", `relationship_start: {from: alkupvm, date: "dd.MM.yyyy"}`,
 		"cases:", "  key: asia_id", "clients: asiakkaat",
 		"documents:", `  key: "@id"`, "text: teksti", "type: {from: tyyppi, map: tyyppi}",
 		`"M": TODO`, "cutoff: TODO",
@@ -160,5 +161,42 @@ func TestSkeletonOfTheSampleFiles(t *testing.T) {
 	}
 	if _, _, err := pipeline.Load(out, testenv.Sosmeta()); err == nil || !strings.Contains(err.Error(), "TODO") {
 		t.Errorf("check of the skeleton: %v, want it refused for its TODOs", err)
+	}
+}
+
+// Without a mapping, identity codes of every shape (a lower-case one
+// among them) are counted by their checks, and values shaped like a date
+// that are no date are counted; the skeleton's value-map stub holds every
+// value seen at least --min-count times, not only the --top most frequent.
+func TestCountsWithoutAMappingAndFullStubs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "asiat.csv")
+	var b strings.Builder
+	b.WriteString("asia_id;hetu;avattu;palvelu\n")
+	codes := []string{"010180-950R", "150467-949t", "150467-949X", "010180-950R"}
+	dates := []string{"01.02.2010", "30.2.2010", "2010-13-01", "15.3.2011"}
+	for i := range 60 {
+		fmt.Fprintf(&b, "S%d;%s;%s;P%02d\n", i, codes[i%4], dates[i%4], i%12) // 12 service areas, 5 records each
+	}
+	os.WriteFile(path, []byte(b.String()), 0o600)
+	p, err := profile.OfFiles(context.Background(), []string{path}, "", profile.Options{MinCount: 5, Top: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := column(t, p, "asiat", "hetu").IdentityCodes
+	if h == nil || h.Valid != 30 || h.WrongFormat != 15 || h.WrongCheck != 15 || h.Failing() != 30 {
+		t.Errorf("identity codes %+v: want 30 valid, 15 wrong format (lower case), 15 wrong check character", h)
+	}
+	if c := column(t, p, "asiat", "avattu"); c.UnparseableDates != 30 || c.Dates != 30 {
+		t.Errorf("dates %d, unparseable %d: want 30 and 30", c.Dates, c.UnparseableDates)
+	}
+	out := filepath.Join(t.TempDir(), "skeleton.yaml")
+	if err := profile.WriteSkeleton(p, out); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(out)
+	for i := range 12 {
+		if want := fmt.Sprintf(`"P%02d": TODO   # seen 5 times`, i); !strings.Contains(string(data), want) {
+			t.Errorf("the stub lacks %s", want)
+		}
 	}
 }

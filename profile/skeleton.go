@@ -2,6 +2,9 @@ package profile
 
 import (
 	"fmt"
+
+	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/mapping"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -47,6 +50,34 @@ var entityFields = map[string][]guess{
 		{target: "closed", name: re(`suljettu|loppu|paatty|päätty|closed|end`), date: true},
 		{target: "service_task", name: re(`palvelu|service`), codes: "service-task"},
 	},
+	"client_addresses": {
+		{target: "client", name: clientRef},
+		{target: "street", name: streetName},
+		{target: "postcode", name: re(`postinumero|postino|postcode|zip`)},
+		{target: "post_office", name: re(`toimipaikka|postitoimipaikka|city|post_?office`)},
+		{target: "valid_from", name: re(`alku|alkaen|from|start`), date: true},
+		{target: "valid_to", name: re(`loppu|paatty|päätty|to$|end`), date: true},
+	},
+	"service_task_relationships": {
+		{target: "client", name: clientRef},
+		{target: "service_task", name: areaName, codes: "service-task"},
+		{target: "start", name: re(`alku|alkoi|alkaen|start`), date: true},
+		{target: "end", name: re(`loppu|paatty|päätty|end`), date: true},
+	},
+	"case_members": {
+		{target: "case", name: caseRef},
+		{target: "client", name: clientRef},
+		{target: "joined", name: re(`liittyi|alku|joined|start`), date: true},
+		{target: "left", name: re(`poistui|loppu|left|end`), date: true},
+	},
+	"related_persons": {
+		{target: "client", name: clientRef},
+		{target: "family_name", name: re(`suku_?nimi|surname|last_?name|family`)},
+		{target: "given_names", name: re(`etunim|first_?name|given`)},
+		{target: "identity_code", name: re(`hetu|henkilo_?tunnus|ssn|sotu`)},
+		{target: "role_description", name: roleName},
+		{target: "phone", name: re(`puh|phone|gsm`)},
+	},
 	"documents": {
 		{target: "client", name: re(`^asiakas$|asiakas_?(id|nro)|^client`)},
 		{target: "case", name: re(`^asia$|asia_?(id|nro)|^case`)},
@@ -59,27 +90,74 @@ var entityFields = map[string][]guess{
 		{target: "author_title", name: re(`nimike|title`)},
 		{target: "replaces", name: re(`korvaa|replaces`)},
 		{target: "version", name: re(`versio`)},
+		{target: "title", name: re(`otsikko|^title$`)},
 		{target: "text", name: re(`teksti|text|sisalto|sisältö|kuvaus`)},
 	},
 }
 
 var caseName = re(`avattu|suljettu|asia|case|opened`)
 
+// Columns that name another record, and columns that say what a part of a
+// client's relationship holds.
+var (
+	clientRef  = re(`^asiakas$|asiakas_?(id|nro)|^asnro$|^client(_?id)?$`)
+	caseRef    = re(`^asia$|asia_?(id|nro)|^case(_?id)?$`)
+	streetName = re(`katu|lahiosoite|lähiosoite|^osoite$|street|address`)
+	areaName   = re(`palvelu|alue|service|area|tehtava|tehtävä`)
+	roleName   = re(`rooli|role|suhde|relation|huoltaja|omainen|guardian|kin`)
+	memberName = re(`jasen|jäsen|member`)
+	periodName = re(`palvelusuhde|asiakkuus|period|relationship`)
+	docName    = re(`laadittu|kirjattu|otsikko|title|drawn`)
+)
+
 var plainYAMLKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_/]*$`)
 
 var keyName = re(`^@?id$|(asnro|asiakasnro|asia_?id|asianro|asiakirja_?id|doc_?id|client_?id|case_?id|_id$|^@id$)`)
 
 // entityOf guesses the entity a source holds, with the reason.
+// Long text first: a source of documents often names its client by
+// identity code too.
 func entityOf(s *Source) (string, string) {
+	for _, c := range s.Columns {
+		if c.MeanLength > 100 {
+			return "documents", fmt.Sprintf("column %s holds long text (%.0f characters on average)", c.Name, c.MeanLength)
+		}
+	}
 	for _, c := range s.Columns {
 		if c.IdentityCodes != nil && c.IdentityCodes.Valid*2 >= c.Filled && c.Filled > 0 && c.FillRate > 0.5 {
 			return "clients", fmt.Sprintf("column %s holds identity codes in %.0f%% of the records", c.Name, 100*c.FillRate)
 		}
 	}
-	for _, c := range s.Columns {
-		if c.MeanLength > 100 {
-			return "documents", fmt.Sprintf("column %s holds long text (%.0f characters on average)", c.Name, c.MeanLength)
+	has := func(pattern *regexp.Regexp) string {
+		for _, c := range s.Columns {
+			if pattern.MatchString(c.Name) && c.Filled > 0 {
+				return c.Name
+			}
 		}
+		return ""
+	}
+	client, kase := has(clientRef), has(caseRef)
+	table := s.table
+	if table == "" {
+		table = s.Name
+	}
+	switch {
+	case memberName.MatchString(table) && client != "":
+		return "case_members", fmt.Sprintf("%s is named like case members, column %s names a client", table, client)
+	case periodName.MatchString(table) && client != "":
+		return "service_task_relationships", fmt.Sprintf("%s is named like relationship periods, column %s names a client", table, client)
+	case client != "" && has(docName) != "":
+		return "documents", fmt.Sprintf("column %s names a client, column %s is named like a document's", client, has(docName))
+	}
+	switch {
+	case client != "" && has(streetName) != "":
+		return "client_addresses", fmt.Sprintf("column %s names a client, column %s holds an address", client, has(streetName))
+	case client != "" && kase != "":
+		return "case_members", fmt.Sprintf("column %s names a case and column %s a client", kase, client)
+	case client != "" && has(areaName) != "":
+		return "service_task_relationships", fmt.Sprintf("column %s names a client, column %s a service area", client, has(areaName))
+	case client != "" && has(roleName) != "":
+		return "related_persons", fmt.Sprintf("column %s names a client, column %s a relation", client, has(roleName))
 	}
 	for _, c := range s.Columns {
 		if caseName.MatchString(c.Name) {
@@ -93,7 +171,7 @@ func entityOf(s *Source) (string, string) {
 func WriteSkeleton(p *Profile, path string) error {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	w("# A first mapping written by kantamig profile --init from %d file(s), %s.\n", len(p.Sources), p.Generated.Format("2006-01-02"))
+	w("# A first mapping written by kantamig profile --init from %d source(s), %s.\n", len(p.Sources), p.Generated.Format("2006-01-02"))
 	w("# Every line marked GUESS was guessed from a column's name or content: read each one. Every TODO is a gap:\n")
 	w("# kantamig check refuses this file until none is left. docs/mapping.md documents every key.\n")
 	w("version: 1\nsystem: TODO the old system's name and version\n\n")
@@ -104,27 +182,33 @@ func WriteSkeleton(p *Profile, path string) error {
 	dir := filepath.Dir(path)
 	var sources, blocks, maps strings.Builder
 	mapNames := map[string]bool{}
+	type entityBlock struct{ why, text string }
+	byEntity := map[string][]entityBlock{}
+	var entities []string
 	for _, s := range p.Sources {
 		file, err := filepath.Rel(dir, s.Where)
 		if err != nil {
 			file = s.Where
 		}
 		switch s.Kind {
+		case "mysql", "mssql":
+			fmt.Fprintf(&sources, "  %s: {kind: %s, dsn_env: %s, table: %s}\n", yamlKey(s.Name), s.Kind, s.dsnEnv, yamlKey(s.table))
 		case "csv":
-			fmt.Fprintf(&sources, "  %s: {kind: csv, file: %s, delimiter: %s, encoding: %s}", s.Name, file, strconv.Quote(delimiterOf(s)), encodingOf(s))
+			fmt.Fprintf(&sources, "  %s: {kind: csv, file: %s, delimiter: %s, encoding: %s}", yamlKey(s.Name), yamlValue(file), strconv.Quote(delimiterOf(s)), encodingOf(s))
 			fmt.Fprintf(&sources, "   # GUESS: delimiter from the header line; encoding from the bytes\n")
 		case "xml":
-			fmt.Fprintf(&sources, "  %s: {kind: xml, file: %s, record: %s}   # GUESS: the repeated record element\n", s.Name, file, recordOf(s))
+			fmt.Fprintf(&sources, "  %s: {kind: xml, file: %s, record: %s}   # GUESS: the repeated record element\n", yamlKey(s.Name), yamlValue(file), yamlValue(recordOf(s)))
 		default:
-			fmt.Fprintf(&sources, "  %s: {kind: %s, file: %s}\n", s.Name, s.Kind, file)
+			fmt.Fprintf(&sources, "  %s: {kind: %s, file: %s}\n", yamlKey(s.Name), s.Kind, yamlValue(file))
 		}
 		entity, why := entityOf(s)
 		if entity == "" {
-			fmt.Fprintf(&blocks, "# TODO: which entity does source %s hold? Its columns: %s\n\n", s.Name, columnNames(s))
+			fmt.Fprintf(&blocks, "# TODO: which entity does source %s hold? Its columns: %s\n\n", s.Name, comment(columnNames(s)))
 			continue
 		}
-		fmt.Fprintf(&blocks, "%s:   # GUESS: %s\n  source: %s\n", entity, why, s.Name)
-		used := map[string]bool{}
+		var block strings.Builder
+		fmt.Fprintf(&block, "  source: %s\n", yamlKey(s.Name))
+		used, inKey := map[string]bool{}, map[string]bool{}
 		var keyCol *Column
 		for _, c := range s.Columns {
 			// Named like a key, filled and distinct in (nearly) every record:
@@ -134,38 +218,53 @@ func WriteSkeleton(p *Profile, path string) error {
 				break
 			}
 		}
-		if keyCol == nil {
-			fmt.Fprintf(&blocks, "  key: TODO   # no column named like a key is filled and distinct in nearly every record: name the key column(s)\n")
-		} else {
+		switch {
+		case len(s.key) > 0:
+			keys := make([]string, len(s.key))
+			for i, k := range s.key {
+				keys[i], inKey[k] = yamlKey(k), true // its columns may still name a client or a case
+			}
+			key := keys[0]
+			if len(keys) > 1 {
+				key = "[" + strings.Join(keys, ", ") + "]"
+			}
+			fmt.Fprintf(&block, "  key: %s   # the table's primary key in the database's catalogue\n", key)
+		case keyCol == nil:
+			fmt.Fprintf(&block, "  key: TODO   # no column named like a key is filled and distinct in nearly every record: name the key column(s)\n")
+		default:
 			used[keyCol.Name] = true
 			dup := ""
 			if !keyCol.DistinctMore && keyCol.Distinct < keyCol.Filled {
 				dup = fmt.Sprintf("; %d record(s) repeat a key, which the dry-run rejects (duplicate-key)", keyCol.Filled-keyCol.Distinct)
 			}
-			fmt.Fprintf(&blocks, "  key: %s   # GUESS: named like a key, filled in %.0f%% of %d records%s\n", yamlKey(keyCol.Name), 100*keyCol.FillRate, s.Records, dup)
+			fmt.Fprintf(&block, "  key: %s   # GUESS: named like a key, filled in %.0f%% of %d records%s\n", yamlKey(keyCol.Name), 100*keyCol.FillRate, s.Records, comment(dup))
 		}
-		fmt.Fprintf(&blocks, "  fields:\n")
+		fmt.Fprintf(&block, "  fields:\n")
+		placed := map[string]bool{}
 		for _, g := range entityFields[entity] {
 			col := findColumn(s, g, used)
 			if col == nil {
 				continue
 			}
-			used[col.Name] = true
+			used[col.Name], placed[g.target] = true, true
 			spec, why := yamlKey(col.Name), fmt.Sprintf("column %s, filled in %.0f%% of the records", col.Name, 100*col.FillRate)
+			if ref, ok := s.references[col.Name]; ok {
+				why += ", refers to " + ref
+			}
 			if g.date && col.Dates > 0 {
 				if f := mainFormat(col); f != "" && !strings.HasPrefix(f, "yyyy-MM-dd") && f != "ISO 8601 with zone" {
-					spec = fmt.Sprintf("{from: %s, date: %s}", yamlKey(col.Name), f)
+					spec = fmt.Sprintf("{from: %s, date: %s}", yamlKey(col.Name), strconv.Quote(f))
 					why += ", dates " + f
 				}
 			}
 			if g.codes != "" {
 				mapName := sourceName(col.Name)
 				if mapNames[mapName] { // the same column name in another source
-					mapName += "_" + s.Name
+					mapName += "_" + sourceName(s.Name)
 				}
 				mapNames[mapName] = true
 				split := ""
-				for _, v := range col.Top {
+				for _, v := range col.frequent {
 					if strings.Contains(v.Value, ",") {
 						split = ", split: \",\""
 						why += ", several codes in one value"
@@ -175,16 +274,46 @@ func WriteSkeleton(p *Profile, path string) error {
 				spec = fmt.Sprintf("{from: %s%s, map: %s}", yamlKey(col.Name), split, mapName)
 				writeValueMap(&maps, mapName, g.codes, col, p.MinCount)
 			}
-			fmt.Fprintf(&blocks, "    %s: %s   # GUESS: %s\n", g.target, spec, why)
+			fmt.Fprintf(&block, "    %s: %s   # GUESS: %s\n", g.target, spec, comment(why))
+		}
+		for _, t := range requiredTargets(entity) {
+			if !placed[t] {
+				fmt.Fprintf(&block, "    %s: TODO   # required: no column is named like it (a column, or value: for a constant)\n", t)
+			}
 		}
 		var rest []string
 		for _, c := range s.Columns {
-			if !used[c.Name] {
+			if !used[c.Name] && !inKey[c.Name] {
 				rest = append(rest, c.Name)
 			}
 		}
 		if len(rest) > 0 {
-			fmt.Fprintf(&blocks, "  # TODO: columns not placed: %s\n", strings.Join(rest, ", "))
+			fmt.Fprintf(&block, "  # TODO: columns not placed: %s\n", comment(strings.Join(rest, ", ")))
+		}
+		if _, ok := byEntity[entity]; !ok {
+			entities = append(entities, entity)
+		}
+		byEntity[entity] = append(byEntity[entity], entityBlock{why: why, text: block.String()})
+	}
+	// One entity read from several sources is a list of blocks, each with
+	// its source (docs/mapping.md, "Several sources for one entity").
+	for _, entity := range entities {
+		list := byEntity[entity]
+		if len(list) == 1 {
+			fmt.Fprintf(&blocks, "%s:   # GUESS: %s\n%s\n", entity, comment(list[0].why), list[0].text)
+			continue
+		}
+		fmt.Fprintf(&blocks, "%s:\n", entity)
+		for _, b := range list {
+			lines := strings.Split(strings.TrimSuffix(b.text, "\n"), "\n")
+			fmt.Fprintf(&blocks, "  # GUESS: %s\n", comment(b.why))
+			for i, l := range lines {
+				if i == 0 {
+					fmt.Fprintf(&blocks, "  -%s\n", strings.TrimPrefix(l, " "))
+				} else {
+					fmt.Fprintf(&blocks, "  %s\n", l)
+				}
+			}
 		}
 		blocks.WriteString("\n")
 	}
@@ -208,10 +337,12 @@ func findColumn(s *Source, g guess, used map[string]bool) *Column {
 	return nil
 }
 
+// writeValueMap writes the stub of a value map: every value seen at least
+// minCount times, each a TODO.
 func writeValueMap(b *strings.Builder, name, codeSet string, c *Column, minCount int) {
-	fmt.Fprintf(b, "  %s:   # GUESS: column %s has %d distinct values\n    code_set: %s   # GUESS\n    values:\n", name, c.Name, c.Distinct, codeSet)
+	fmt.Fprintf(b, "  %s:   # GUESS: column %s has %d distinct values\n    code_set: %s   # GUESS\n    values:\n", name, comment(c.Name), c.Distinct, codeSet)
 	seen := map[string]bool{}
-	for _, v := range c.Top {
+	for _, v := range c.frequent {
 		for _, part := range strings.Split(v.Value, ",") {
 			if part = strings.TrimSpace(part); part != "" && !seen[part] {
 				seen[part] = true
@@ -219,9 +350,16 @@ func writeValueMap(b *strings.Builder, name, codeSet string, c *Column, minCount
 			}
 		}
 	}
-	if c.TopPartial || c.Distinct > len(c.Top) {
-		fmt.Fprintf(b, "      # TODO: values seen fewer than %d times, or beyond the most frequent, are not listed: kantamig dry-run names every one no map covers\n", minCount)
+	if c.Withheld != "" {
+		fmt.Fprintf(b, "      # TODO: the values of column %s are not listed (%s): fill them from the source\n", comment(c.Name), comment(c.Withheld))
+	} else if c.TopPartial || c.Distinct > len(c.frequent) {
+		fmt.Fprintf(b, "      # TODO: values seen fewer than %d times are not listed: kantamig dry-run names every one no map covers\n", minCount)
 	}
+}
+
+// comment makes text safe inside a YAML comment: one line.
+func comment(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func mainFormat(c *Column) string {
@@ -245,6 +383,17 @@ func columnNames(s *Source) string {
 		names = append(names, c.Name)
 	}
 	return strings.Join(names, ", ")
+}
+
+var plainYAMLValue = regexp.MustCompile(`^[A-Za-z0-9_./][A-Za-z0-9_./@-]*$`)
+
+// yamlValue writes a value (a file, a record path) plain when it is safe
+// to, quoted otherwise.
+func yamlValue(s string) string {
+	if plainYAMLValue.MatchString(s) {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 func yamlKey(s string) string {
@@ -278,3 +427,30 @@ func encodingOf(s *Source) string {
 }
 
 func recordOf(s *Source) string { return s.record }
+
+// requiredTargets lists the fields a block of the entity (its key in the
+// mapping file) must map: the required ones, and the client for the
+// entities that name one (by key or identity code).
+func requiredTargets(entityKey string) []string {
+	var e kanta.Entity
+	for _, k := range mapping.Kinds {
+		if k.Key == entityKey {
+			e = k.Entity
+		}
+	}
+	var out []string
+	hasClient := false
+	for _, t := range mapping.Targets() {
+		if t.Entity != e {
+			continue
+		}
+		if t.Required {
+			out = append(out, t.Name)
+		}
+		hasClient = hasClient || t.Name == "client_identity_code" && e != kanta.EntityClient
+	}
+	if hasClient {
+		out = append([]string{"client"}, out...)
+	}
+	return out
+}

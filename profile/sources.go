@@ -175,3 +175,41 @@ func guessRecordPath(file string) (string, error) {
 	}
 	return best, nil
 }
+
+// OfDatabase profiles every table of a database schema ("" for the
+// connection's own), read through the connection string in the
+// environment variable dsnEnv, after its catalogue: each table's primary
+// key and the tables its columns refer to (declared, or guessed from
+// their names) go into the skeleton.
+func OfDatabase(ctx context.Context, kind, dsnEnv, schema string, opts Options) (*Profile, error) {
+	opts = opts.withDefaults()
+	tables, err := extract.Catalog(ctx, kind, dsnEnv, schema)
+	if err != nil {
+		return nil, err
+	}
+	p := &Profile{Generated: time.Now().UTC(), MinCount: opts.MinCount}
+	names := map[string]bool{}
+	for _, t := range tables {
+		name := sourceName(t.Name)
+		for names[name] {
+			name += "_"
+		}
+		names[name] = true
+		spec := extract.Spec{Kind: kind, Name: name, DSNEnv: dsnEnv, Table: t.Name, KeyColumns: t.Key}
+		s, err := ProfileSource(ctx, spec, nil, opts)
+		if err != nil {
+			return nil, err
+		}
+		s.dsnEnv, s.table, s.key = dsnEnv, t.Name, t.Key
+		s.references = map[string]string{}
+		for _, r := range t.References {
+			how := "a foreign key"
+			if r.Guessed {
+				how = "named as its key"
+			}
+			s.references[r.Column] = fmt.Sprintf("%s.%s (%s)", r.Table, r.To, how)
+		}
+		p.Sources = append(p.Sources, s)
+	}
+	return p, nil
+}

@@ -24,12 +24,24 @@ func profileCommand(c *cli) *cobra.Command {
 	top := fs.Int("top", 10, "most frequent values listed per column")
 	xmlRecord := fs.String("xml-record", "", "for an XML file without a mapping: the path of the record element (default: guessed)")
 	initFile := fs.String("init", "", "without a mapping: also write a first mapping skeleton here, every guess marked")
+	dsnEnv := fs.String("dsn-env", "", "profile every table of a database: the environment variable holding its connection string (never the string itself)")
+	dbKind := fs.String("db-kind", "mysql", "with --dsn-env: mysql (MySQL, MariaDB) or mssql (SQL Server)")
+	schema := fs.String("schema", "", "with --dsn-env: the schema whose tables to profile (default: the connection's database; dbo on SQL Server)")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		if (*file == "") == (len(args) == 0) {
-			return usageError("profile: give either a mapping file with -m MAPPING or the source files to profile")
+		given := 0
+		for _, b := range []bool{*file != "", len(args) > 0, *dsnEnv != ""} {
+			if b {
+				given++
+			}
+		}
+		if given != 1 {
+			return usageError("profile: give one of a mapping file (-m MAPPING), the source files to profile, or a database (--dsn-env VAR)")
 		}
 		if *initFile != "" && *file != "" {
-			return usageError("profile: --init writes a skeleton from files; there is a mapping already (-m)")
+			return usageError("profile: --init writes a skeleton from files or a database; there is a mapping already (-m)")
+		}
+		if *dbKind != "mysql" && *dbKind != "mssql" {
+			return usageError("profile: --db-kind %q: choose mysql or mssql", *dbKind)
 		}
 		if *minCount < 1 {
 			return usageError("profile: --min-count must be at least 1")
@@ -49,6 +61,11 @@ func profileCommand(c *cli) *cobra.Command {
 				return err
 			}
 			if p, err = profile.OfMapping(ctx, m, opts); err != nil {
+				return err
+			}
+		} else if *dsnEnv != "" {
+			var err error
+			if p, err = profile.OfDatabase(ctx, *dbKind, *dsnEnv, *schema, opts); err != nil {
 				return err
 			}
 		} else {
@@ -76,8 +93,11 @@ func profileCommand(c *cli) *cobra.Command {
 				if col.UnmappedAll > 0 {
 					notes = append(notes, fmt.Sprintf("%s: %d value(s) no value map covers", col.Name, col.UnmappedAll))
 				}
-				if h := col.IdentityCodes; h != nil && h.WrongCheck+h.ImpossibleDate+h.WrongCentury+h.LowIndividual > 0 {
-					notes = append(notes, fmt.Sprintf("%s: %d identity code(s) failing their checks", col.Name, h.WrongCheck+h.ImpossibleDate+h.WrongCentury+h.LowIndividual))
+				if h := col.IdentityCodes; h != nil && h.Failing() > 0 {
+					notes = append(notes, fmt.Sprintf("%s: %d identity code(s) failing their checks (format, century sign, date, individual number or check character)", col.Name, h.Failing()))
+				}
+				if col.UnparseableDates > 0 {
+					notes = append(notes, fmt.Sprintf("%s: %d value(s) shaped like a date that are no date (30.2.2010, 2010-13-01)", col.Name, col.UnparseableDates))
 				}
 			}
 			fmt.Fprintf(c.stdout, "%s (%s): %d records, %d columns\n", s.Name, s.Kind, s.Records, len(s.Columns))

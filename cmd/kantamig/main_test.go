@@ -214,9 +214,11 @@ func TestReportFiles(t *testing.T) {
 }
 
 // A report that could not be written at the end is refused before any work
-// starts (exit 2), not after an hour of staging.
+// starts (exit 2), not after an hour of staging. (A missing folder is made.)
 func TestUnwritableReportIsRefusedFirst(t *testing.T) {
-	missing := filepath.Join(t.TempDir(), "no", "such", "folder", "r.xlsx")
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, []byte("x"), 0o600)
+	missing := filepath.Join(file, "folder", "r.xlsx") // under a file: no folder can be made
 	code, _, stderr := runCLI(t, "run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", filepath.Join(t.TempDir(), "run.db"),
 		"--sink", "dir:"+t.TempDir(), "--report", missing)
 	if code != exitUsage || !strings.Contains(stderr, "the report cannot be written") {
