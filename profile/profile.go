@@ -106,28 +106,28 @@ type Column struct {
 	Name string `json:"name"`
 	// Uses says how the mapping reads the column: "entity.field", with the
 	// value map if any.
-	Uses         []string       `json:"uses,omitempty"`
-	Filled       int            `json:"filled"`
-	FillRate     float64        `json:"fill_rate"`
-	Distinct     int            `json:"distinct"`
-	DistinctMore bool           `json:"distinct_is_lower_bound,omitempty"`
-	MinLength    int            `json:"min_length"`
-	MaxLength    int            `json:"max_length"`
-	MeanLength   float64        `json:"mean_length"`
-	Numbers      int            `json:"numbers"`
-	MinNumber    *float64       `json:"min_number,omitempty"`
-	MaxNumber    *float64       `json:"max_number,omitempty"`
-	Dates        int            `json:"dates"`
+	Uses         []string `json:"uses,omitempty"`
+	Filled       int      `json:"filled"`
+	FillRate     float64  `json:"fill_rate"`
+	Distinct     int      `json:"distinct"`
+	DistinctMore bool     `json:"distinct_is_lower_bound,omitempty"`
+	MinLength    int      `json:"min_length"`
+	MaxLength    int      `json:"max_length"`
+	MeanLength   float64  `json:"mean_length"`
+	Numbers      int      `json:"numbers"`
+	MinNumber    *float64 `json:"min_number,omitempty"`
+	MaxNumber    *float64 `json:"max_number,omitempty"`
+	Dates        int      `json:"dates"`
 	// UnparseableDates counts values shaped like a date (digits in three
 	// groups split by . / or -) that are no date of any known format:
 	// "30.2.2010", "2010-13-01".
-	UnparseableDates int `json:"unparseable_dates"`
-	DateFormats  map[string]int `json:"date_formats,omitempty"` // in the mapping's date: syntax
-	MinDate      string         `json:"min_date,omitempty"`
-	MaxDate      string         `json:"max_date,omitempty"`
-	XMLForbidden int            `json:"xml_forbidden_characters"` // values with a character XML 1.0 forbids
-	InvalidUTF8  int            `json:"invalid_utf8"`             // values not valid in the declared encoding
-	Mojibake     int            `json:"looks_double_encoded"`     // values like "Ã¤": UTF-8 read as Latin-1
+	UnparseableDates int            `json:"unparseable_dates"`
+	DateFormats      map[string]int `json:"date_formats,omitempty"` // in the mapping's date: syntax
+	MinDate          string         `json:"min_date,omitempty"`
+	MaxDate          string         `json:"max_date,omitempty"`
+	XMLForbidden     int            `json:"xml_forbidden_characters"` // values with a character XML 1.0 forbids
+	InvalidUTF8      int            `json:"invalid_utf8"`             // values not valid in the declared encoding
+	Mojibake         int            `json:"looks_double_encoded"`     // values like "Ã¤": UTF-8 read as Latin-1
 	// IdentityCodes, for a column of identity codes, counts them by check.
 	IdentityCodes *IdentityCodes `json:"identity_codes,omitempty"`
 	nonASCII      int            // valid UTF-8 values beyond ASCII, for the skeleton's encoding guess
