@@ -210,6 +210,57 @@ func LoadWithoutSources(path string, sets *kanta.CodeSets) (*Mapping, error) {
 	return load(path, sets, true)
 }
 
+// SourcesOnly says whether a mapping file names sources and no entity yet
+// (a mapping being started: kantamig profile takes it).
+func SourcesOnly(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	top := topLevelPositions(data)
+	if _, ok := top["sources"]; !ok {
+		return false
+	}
+	for _, k := range Kinds {
+		if _, ok := top[k.Key]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+// LoadSources reads only the sources: section of a mapping file, for
+// kantamig profile of a legacy system whose mapping is not yet written (a
+// file with version: 1 and sources: is enough). Its problems are
+// positioned as Load's are; sorted by name.
+func LoadSources(path string) ([]extract.Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading mapping file: %w", err)
+	}
+	if e := guardSize(data); e != nil {
+		e.File = path
+		return nil, Errors{e}
+	}
+	var cfg Config
+	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
+		return nil, Errors{fromDecodeError(path, err)}
+	}
+	c := &compiler{file: path, dir: filepath.Dir(path), cfg: &cfg, top: topLevelPositions(data), sets: kanta.BuiltinCodeSets()}
+	if len(cfg.Sources) == 0 {
+		c.fail(Pos{1, 1}, "name the legacy system's files or tables under sources:", "the mapping file has no sources")
+	}
+	var specs []extract.Spec
+	for _, name := range sortedKeys(cfg.Sources) {
+		specs = append(specs, c.compileSource(name, cfg.Sources[name]))
+	}
+	byPosition(c.errs)
+	if len(c.errs) > 0 {
+		return nil, c.errs
+	}
+	return specs, nil
+}
+
 func load(path string, sets *kanta.CodeSets, withoutSources bool) (*Mapping, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

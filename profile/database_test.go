@@ -197,3 +197,40 @@ func TestSkeletonAlwaysParses(t *testing.T) {
 		}
 	}
 }
+
+// A mapping file with only its sources (a mapping being started) is
+// profiled as they are named there: a database query and a file.
+func TestSkeletonOfASourcesOnlyMapping(t *testing.T) {
+	db := startDB(t)
+	t.Setenv("KOTIHOITO_DSN", db.KotihoitoDSN)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "start.yaml")
+	os.WriteFile(file, []byte("version: 1\nsources:\n"+
+		"  asiakkaat: {kind: mysql, dsn_env: KOTIHOITO_DSN, query: \"SELECT asiakasnro, hetu, sukunimi, etunimet, alkaen FROM asiakas\"}\n"+
+		"  kaynnit: {kind: xml, file: "+filepath.Join(testenv.Root(), "samples", "kotihoito", "kaynnit.xml")+", record: /vienti/asiakas/merkinta}\n"), 0o600)
+	if !mapping.SourcesOnly(file) {
+		t.Fatal("not seen as a sources-only mapping")
+	}
+	specs, err := mapping.LoadSources(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := profile.OfSources(context.Background(), specs, profile.Options{MinCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "skeleton.yaml")
+	if err := profile.WriteSkeleton(p, out); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(out)
+	var parsed map[string]any
+	if err := yaml.UnmarshalWithOptions(data, &parsed, yaml.Strict()); err != nil {
+		t.Fatalf("does not parse: %v\n%s", err, data)
+	}
+	for _, want := range []string{`query: "SELECT asiakasnro, hetu, sukunimi, etunimet, alkaen FROM asiakas"`, "clients:", "identity_code: hetu", "record: /vienti/asiakas/merkinta"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("skeleton lacks %q\n%s", want, data)
+		}
+	}
+}

@@ -75,6 +75,7 @@ type Source struct {
 	// server's catalogue.
 	dsnEnv     string
 	table      string
+	query      string
 	key        []string
 	references map[string]string
 }

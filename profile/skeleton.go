@@ -192,7 +192,11 @@ func WriteSkeleton(p *Profile, path string) error {
 		}
 		switch s.Kind {
 		case "mysql", "mssql":
-			fmt.Fprintf(&sources, "  %s: {kind: %s, dsn_env: %s, table: %s}\n", yamlKey(s.Name), s.Kind, s.dsnEnv, yamlKey(s.table))
+			if s.query != "" {
+				fmt.Fprintf(&sources, "  %s: {kind: %s, dsn_env: %s, query: %s}\n", yamlKey(s.Name), s.Kind, s.dsnEnv, strconv.Quote(comment(s.query)))
+			} else {
+				fmt.Fprintf(&sources, "  %s: {kind: %s, dsn_env: %s, table: %s}\n", yamlKey(s.Name), s.Kind, s.dsnEnv, yamlKey(s.table))
+			}
 		case "csv":
 			fmt.Fprintf(&sources, "  %s: {kind: csv, file: %s, delimiter: %s, encoding: %s}", yamlKey(s.Name), yamlValue(file), strconv.Quote(delimiterOf(s)), encodingOf(s))
 			fmt.Fprintf(&sources, "   # GUESS: delimiter from the header line; encoding from the bytes\n")

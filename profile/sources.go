@@ -213,3 +213,20 @@ func OfDatabase(ctx context.Context, kind, dsnEnv, schema string, opts Options) 
 	}
 	return p, nil
 }
+
+// OfSources profiles sources named without a mapping of their entities (a
+// mapping file with only sources:, mapping.LoadSources).
+func OfSources(ctx context.Context, specs []extract.Spec, opts Options) (*Profile, error) {
+	opts = opts.withDefaults()
+	p := &Profile{Generated: time.Now().UTC(), MinCount: opts.MinCount}
+	for _, spec := range specs {
+		s, err := ProfileSource(ctx, spec, nil, opts)
+		if err != nil {
+			return nil, err
+		}
+		s.dsnEnv, s.table, s.query = spec.DSNEnv, spec.Table, spec.Query
+		s.delimiter, s.record = spec.Delimiter, spec.Record
+		p.Sources = append(p.Sources, s)
+	}
+	return p, nil
+}

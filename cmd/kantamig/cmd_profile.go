@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/pipeline"
 	"github.com/kantamig/kantamig/profile"
 	"github.com/kantamig/kantamig/report"
@@ -37,8 +38,9 @@ func profileCommand(c *cli) *cobra.Command {
 		if given != 1 {
 			return usageError("profile: give one of a mapping file (-m MAPPING), the source files to profile, or a database (--dsn-env VAR)")
 		}
-		if *initFile != "" && *file != "" {
-			return usageError("profile: --init writes a skeleton from files or a database; there is a mapping already (-m)")
+		sourcesOnly := *file != "" && mapping.SourcesOnly(*file)
+		if *initFile != "" && *file != "" && !sourcesOnly {
+			return usageError("profile: --init writes a skeleton from files, a database, or a mapping file with only sources:; %s maps entities already", *file)
 		}
 		if *dbKind != "mysql" && *dbKind != "mssql" {
 			return usageError("profile: --db-kind %q: choose mysql or mssql", *dbKind)
@@ -55,7 +57,15 @@ func profileCommand(c *cli) *cobra.Command {
 		}}
 		ctx := context.Background()
 		var p *profile.Profile
-		if *file != "" {
+		if sourcesOnly {
+			specs, err := mapping.LoadSources(*file)
+			if err != nil {
+				return err
+			}
+			if p, err = profile.OfSources(ctx, specs, opts); err != nil {
+				return err
+			}
+		} else if *file != "" {
 			m, _, err := pipeline.Load(*file, *sosmeta)
 			if err != nil {
 				return err
