@@ -234,13 +234,9 @@ func SourcesOnly(path string) bool {
 // file with version: 1 and sources: is enough). Its problems are
 // positioned as Load's are; sorted by name.
 func LoadSources(path string) ([]extract.Spec, error) {
-	data, err := os.ReadFile(path)
+	data, err := readMapping(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading mapping file: %w", err)
-	}
-	if e := guardSize(data); e != nil {
-		e.File = path
-		return nil, Errors{e}
+		return nil, err
 	}
 	var cfg Config
 	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
@@ -261,7 +257,9 @@ func LoadSources(path string) ([]extract.Spec, error) {
 	return specs, nil
 }
 
-func load(path string, sets *kanta.CodeSets, withoutSources bool) (*Mapping, error) {
+// readMapping reads a mapping file, refusing one too large or too deep to
+// decode safely.
+func readMapping(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading mapping file: %w", err)
@@ -269,6 +267,14 @@ func load(path string, sets *kanta.CodeSets, withoutSources bool) (*Mapping, err
 	if e := guardSize(data); e != nil {
 		e.File = path
 		return nil, Errors{e}
+	}
+	return data, nil
+}
+
+func load(path string, sets *kanta.CodeSets, withoutSources bool) (*Mapping, error) {
+	data, err := readMapping(path)
+	if err != nil {
+		return nil, err
 	}
 	if errs := unknownKeys(data); len(errs) > 0 {
 		for _, e := range errs {

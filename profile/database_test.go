@@ -179,15 +179,7 @@ func TestSkeletonAlwaysParses(t *testing.T) {
 	}
 	for _, set := range [][]string{files, {"../samples/legacy/asiakkaat.csv", "../samples/legacy/asiat.xlsx", "../samples/legacy/asiakirjat.xml",
 		"../samples/kotihoito/paatokset.xlsx", "../samples/kotihoito/kaynnit.xml"}} {
-		p, err := profile.OfFiles(context.Background(), set, "", profile.Options{MinCount: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := filepath.Join(t.TempDir(), "skeleton.yaml")
-		if err := profile.WriteSkeleton(p, out); err != nil {
-			t.Fatal(err)
-		}
-		data, _ := os.ReadFile(out)
+		out, data := skeletonOf(t, set, profile.Options{MinCount: 1})
 		var parsed map[string]any
 		if err := yaml.UnmarshalWithOptions(data, &parsed, yaml.Strict()); err != nil {
 			t.Fatalf("the skeleton of %d sources does not parse: %v\n%s", len(set), err, data)

@@ -131,15 +131,7 @@ func TestMinimumCellSize(t *testing.T) {
 // files, marks each guess, and leaves gaps that check refuses.
 func TestSkeletonOfTheSampleFiles(t *testing.T) {
 	files := []string{"../samples/legacy/asiakkaat.csv", "../samples/legacy/asiat.xlsx", "../samples/legacy/asiakirjat.xml"}
-	p, err := profile.OfFiles(context.Background(), files, "", profile.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "skeleton.yaml")
-	if err := profile.WriteSkeleton(p, out); err != nil {
-		t.Fatal(err)
-	}
-	data, _ := os.ReadFile(out)
+	out, data := skeletonOf(t, files, profile.Options{})
 	text := string(data)
 	for _, want := range []string{
 		`asiakkaat: {kind: csv, file: `, `delimiter: ";", encoding: utf-8}`,
@@ -199,4 +191,23 @@ func TestCountsWithoutAMappingAndFullStubs(t *testing.T) {
 			t.Errorf("the stub lacks %s", want)
 		}
 	}
+}
+
+// skeletonOf profiles files and writes their --init skeleton: its path and
+// text.
+func skeletonOf(t *testing.T, files []string, opts profile.Options) (string, []byte) {
+	t.Helper()
+	p, err := profile.OfFiles(context.Background(), files, "", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "skeleton.yaml")
+	if err := profile.WriteSkeleton(p, out); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, data
 }
