@@ -215,14 +215,20 @@ func (r *Runner) begin(ro RunOptions) (pass, run int, err error) {
 			return 0, 0, err
 		}
 	}
-	if done, _ := st.Setting("complete"); done == "yes" && was == r.m.SHA256 {
+	done, err := st.Setting("complete")
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading whether the run is complete: %w", err)
+	}
+	if done == "yes" && was == r.m.SHA256 {
 		return 0, 0, ErrComplete
 	}
-	p, _ := st.Setting("pass")
-	pass, _ = strconv.Atoi(p)
+	if pass, err = state.IntSetting(st, "pass"); err != nil {
+		return 0, 0, err
+	}
 	pass++
-	runs, _ := st.Setting("runs")
-	run, _ = strconv.Atoi(runs)
+	if run, err = state.IntSetting(st, "runs"); err != nil {
+		return 0, 0, err
+	}
 	run++
 	for k, v := range map[string]string{
 		"pass": strconv.Itoa(pass), "runs": strconv.Itoa(run), "mapping_sha256": r.m.SHA256, "mapping_file": r.m.File,

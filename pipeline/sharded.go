@@ -162,8 +162,9 @@ func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (p
 	if done == "yes" && staged {
 		return 0, 0, false, ErrComplete
 	}
-	p, _ := st.Setting("pass")
-	pass, _ = strconv.Atoi(p)
+	if pass, err = state.IntSetting(st, "pass"); err != nil {
+		return 0, 0, false, err
+	}
 	now := time.Now().UTC().Format(time.RFC3339)
 	settings := map[string]string{sinkKey: ro.Sink.String(), shardSetting("last_start", spec.I): now}
 	if !staged {
@@ -182,8 +183,9 @@ func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (p
 			settings["first_start"] = now
 		}
 	}
-	runs, _ := st.Setting(shardSetting("runs", spec.I))
-	run, _ = strconv.Atoi(runs)
+	if run, err = state.IntSetting(st, shardSetting("runs", spec.I)); err != nil {
+		return 0, 0, false, err
+	}
 	run++
 	settings[shardSetting("runs", spec.I)] = strconv.Itoa(run)
 	for k, v := range settings {

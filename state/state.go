@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/kantamig/kantamig/internal/registry"
@@ -277,4 +278,22 @@ func Decode(data []byte, v any) error {
 		return json.Unmarshal(data[1:], v)
 	}
 	return gob.NewDecoder(bytes.NewReader(data)).Decode(v)
+}
+
+// IntSetting reads a counter kept as a setting: 0 when it was never set.
+// A store that fails to answer, or a value that is not a number, is an
+// error: a damaged store must not look like a fresh start.
+func IntSetting(st Store, name string) (int, error) {
+	v, err := st.Setting(name)
+	if err != nil {
+		return 0, fmt.Errorf("reading %s from the state store: %w", name, err)
+	}
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("the state store's %s is %q, not a number: the store is damaged; restore it from its backup", name, v)
+	}
+	return n, nil
 }

@@ -56,12 +56,22 @@ func reportCommand(c *cli) *cobra.Command {
 }
 
 func reportFromState(st state.Store, showPersonal bool) (*report.Report, error) {
-	setting := func(name string) string { v, _ := st.Setting(name); return v }
-	started, _ := time.Parse(time.RFC3339, setting("first_start"))
+	var serr error
+	setting := func(name string) string {
+		v, err := st.Setting(name)
+		if err != nil && serr == nil {
+			serr = fmt.Errorf("reading %s from the state store: %w", name, err)
+		}
+		return v
+	}
+	started, _ := time.Parse(time.RFC3339, setting("first_start")) // unset before the first run: the zero time
 	rep := report.New(report.Settings{
 		Command: "kantamig report (from the state store)", MappingFile: setting("mapping_file"), MappingSHA256: setting("mapping_sha256"),
 		Cutoff: setting("cutoff"), TimeZone: setting("time_zone"), TestRehearsal: setting("test_rehearsal") == "true", Version: version, Started: started, PersonalData: showPersonal,
 	})
+	if serr != nil {
+		return nil, serr
+	}
 	loaded, err := ledger.Account(st, rep, 0)
 	if err != nil {
 		return nil, err

@@ -174,7 +174,11 @@ func runCommand(c *cli) *cobra.Command {
 		err = printStatus(stdout, st, *statePath)
 		if spec != nil && err != nil {
 			// A worker is done when its shard is; the run, when every shard is.
-			if done, _ := st.Setting(fmt.Sprintf("complete/%d", spec.I)); done == "yes" {
+			done, serr := st.Setting(fmt.Sprintf("complete/%d", spec.I))
+			if serr != nil {
+				return fmt.Errorf("reading whether shard %s is complete: %w", spec, serr)
+			}
+			if done == "yes" {
 				fmt.Fprintf(stdout, "shard %s: complete; the run completes with the last shard (kantamig status --state %s)\n", spec, *statePath)
 				return nil
 			}
