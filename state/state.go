@@ -195,6 +195,14 @@ func Register(scheme string, b Backend) { backends.Register(scheme, b) }
 // Schemes lists the registered schemes.
 func Schemes() []string { return backends.Names() }
 
+// IsShared says whether a --state value names a store several processes
+// use at once (one with OpenShared): its location is no file beside which
+// a report goes, and may hold a secret its Location() leaves out.
+func IsShared(spec string) bool {
+	b, _, err := backendOf(spec)
+	return err == nil && b.OpenShared != nil
+}
+
 func backendOf(spec string) (Backend, string, error) {
 	if scheme, rest, ok := strings.Cut(spec, ":"); ok {
 		if b, known := backends.Lookup(scheme); known {

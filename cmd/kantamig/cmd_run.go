@@ -53,7 +53,7 @@ func runCommand(c *cli) *cobra.Command {
 		case "":
 			// The production archive is chosen explicitly, never by default: a
 			// default of P would send whatever the extract holds wherever the URL points.
-			if strings.HasPrefix(*sinkSpec, "kanta:") {
+			if sink.ReachesArchive(*sinkSpec) {
 				fmt.Fprintln(stderr, "kantamig run: give --processing-code P to deliver to the production archive, or T (or D) for a test archive, which takes test persons only")
 				return exitWith(exitUsage)
 			}
@@ -191,7 +191,7 @@ func runCommand(c *cli) *cobra.Command {
 // defaultReport is the run report's path when --report is not given: beside
 // a state file, or, for a shared store, in the working folder, one per shard.
 func defaultReport(statePath string, spec *shard.Spec) string {
-	if strings.HasPrefix(statePath, "postgres:") {
+	if state.IsShared(statePath) {
 		if spec != nil {
 			return fmt.Sprintf("run-shard-%d-of-%d-report.xlsx", spec.I, spec.N)
 		}

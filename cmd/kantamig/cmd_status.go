@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/spf13/cobra"
 	"io"
-	"strings"
 
 	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/state"
@@ -47,7 +46,7 @@ func statusCommand(c *cli) *cobra.Command {
 // statusOf reads where a run stands: the shared store named without its
 // secrets.
 func statusOf(st state.Store, path string) (*ledger.Status, error) {
-	if strings.HasPrefix(path, "postgres:") {
+	if state.IsShared(path) {
 		path = st.Location()
 	}
 	return ledger.ReadStatus(st, path)

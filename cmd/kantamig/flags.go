@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/kantamig/kantamig/load/sink"
 )
 
 // usageText is what `kantamig COMMAND -h` prints before and after the flags.
@@ -180,7 +182,11 @@ func completeFlags(cmd *cobra.Command) {
 	}
 	if fs.Lookup("sink") != nil {
 		cmd.RegisterFlagCompletionFunc("sink", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-			return []cobra.Completion{"dir:\tan archive package in a folder", "kanta:https://\tthe archive over mutual TLS"}, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+			var forms []cobra.Completion // from the registry: every sink this build knows
+			for _, f := range sink.Forms() {
+				forms = append(forms, f[0]+"\t"+f[1])
+			}
+			return forms, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
 		})
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/ledger"
+	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/state/sqlite"
 )
@@ -368,5 +370,27 @@ func TestCheckNotesPlaceholdersOncePerCodeSet(t *testing.T) {
 	code, _, stderr = runCLI(t, "check", "--offline", "--verbose", "-m", path)
 	if notes := strings.Count(stderr, "note: "); code != exitOK || notes != 12 {
 		t.Errorf("--verbose: exit %d, %d notes", code, notes)
+	}
+}
+
+func init() {
+	// A sink of a scheme no build has, that says it reaches an archive.
+	sink.Register("test-remote", sink.Scheme{Open: func(string, sink.Options) (sink.Sink, error) {
+		return nil, errors.New("test-remote sinks are never opened")
+	}, ReachesArchive: true})
+}
+
+// Production safety is what a sink declares, not its name: any sink that
+// reaches an archive needs an explicit processing code; a package does not.
+func TestASinkThatReachesAnArchiveNeedsAProcessingCode(t *testing.T) {
+	for _, spec := range []string{"test-remote:somewhere", "kanta:https://127.0.0.1:1/archive"} {
+		state := filepath.Join(t.TempDir(), "run.db")
+		code, _, stderr := runCLI(t, "run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", state, "--sink", spec)
+		if code != exitUsage || !strings.Contains(stderr, "--processing-code") {
+			t.Errorf("%s: exit %d\n%s", spec, code, stderr)
+		}
+	}
+	if sink.ReachesArchive("dir:/tmp/package") || sink.ReachesArchive("unknown:x") || !sink.ReachesArchive("kanta:https://x") {
+		t.Error("ReachesArchive does not follow what the schemes declare")
 	}
 }

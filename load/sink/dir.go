@@ -134,7 +134,7 @@ type packageInfo struct {
 }
 
 func init() {
-	Register("dir", func(path string, _ Options) (Sink, error) { return OpenDir(path) })
+	Register("dir", Scheme{Form: "dir:", Help: "an archive package in a folder", Open: func(path string, _ Options) (Sink, error) { return OpenDir(path) }})
 }
 
 // OpenDir opens or creates an archive package and locks it for this process.

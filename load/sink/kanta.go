@@ -33,7 +33,7 @@ type Kanta struct {
 }
 
 func init() {
-	Register("kanta", func(url string, opts Options) (Sink, error) { return OpenKanta(url, opts) })
+	Register("kanta", Scheme{Form: "kanta:https://", Help: "the archive over mutual TLS", Open: func(url string, opts Options) (Sink, error) { return OpenKanta(url, opts) }, ReachesArchive: true})
 }
 
 // OpenKanta opens the archive interface sink.

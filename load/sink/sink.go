@@ -139,10 +139,46 @@ type Options struct {
 // "scheme:".
 type Opener func(location string, opts Options) (Sink, error)
 
-var openers = registry.New[Opener]("sink scheme")
+// Scheme is a kind of sink as it registers itself: how to open one, and
+// what it is.
+type Scheme struct {
+	Open Opener
+	// ReachesArchive says the sink delivers to a real archive (not a
+	// package on disk): a run to it must state its processing code, and
+	// a test archive's takes test persons only.
+	ReachesArchive bool
+	// Form and Help describe a --sink value of the scheme for people and
+	// shell completion: "kanta:https://", "the archive over mutual TLS".
+	Form, Help string
+}
+
+// Forms lists each registered scheme's --sink form with its help, in the
+// schemes' order, for shell completion.
+func Forms() [][2]string {
+	var out [][2]string
+	for _, name := range Schemes() {
+		s, _ := openers.Lookup(name)
+		form := s.Form
+		if form == "" {
+			form = name + ":"
+		}
+		out = append(out, [2]string{form, s.Help})
+	}
+	return out
+}
+
+var openers = registry.New[Scheme]("sink scheme")
 
 // Register makes a sink scheme known. It panics on a second registration.
-func Register(scheme string, open Opener) { openers.Register(scheme, open) }
+func Register(name string, scheme Scheme) { openers.Register(name, scheme) }
+
+// ReachesArchive says whether a --sink value names a sink that delivers to
+// a real archive (its scheme says so when it registers).
+func ReachesArchive(spec string) bool {
+	name, _, _ := strings.Cut(spec, ":")
+	scheme, ok := openers.Lookup(name)
+	return ok && scheme.ReachesArchive
+}
 
 // Schemes lists the registered schemes.
 func Schemes() []string { return openers.Names() }
@@ -151,7 +187,7 @@ func Schemes() []string { return openers.Names() }
 // policy of opts around it.
 func Open(spec string, opts Options) (Sink, error) {
 	scheme, loc, ok := strings.Cut(spec, ":")
-	open, known := openers.Lookup(scheme)
+	entry, known := openers.Lookup(scheme)
 	forms := strings.Join(Schemes(), ":..., ") + ":..."
 	if !ok || loc == "" {
 		return nil, &SpecError{Spec: spec, Reason: "write one of " + forms}
@@ -159,7 +195,7 @@ func Open(spec string, opts Options) (Sink, error) {
 	if !known {
 		return nil, &SpecError{Spec: spec, Reason: fmt.Sprintf("unknown kind %q (known: %s)", scheme, strings.Join(Schemes(), ", "))}
 	}
-	s, err := open(loc, opts)
+	s, err := entry.Open(loc, opts)
 	if err != nil {
 		return nil, err
 	}
