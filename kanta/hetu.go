@@ -120,25 +120,3 @@ func MaskIdentityCode(s string) string {
 	return fmt.Sprintf("***(%d)", len(s))
 }
 
-// MaskName keeps the first letter of each part of a name: "Matti Meikäläinen"
-// becomes "M. M.".
-func MaskName(s string) string {
-	out := make([]rune, 0, 8)
-	start := true
-	for _, r := range s {
-		switch {
-		case r == ' ' || r == '-':
-			if !start {
-				out = append(out, '.', r)
-			}
-			start = true
-		case start:
-			out = append(out, r)
-			start = false
-		}
-	}
-	if !start {
-		out = append(out, '.')
-	}
-	return string(out)
-}

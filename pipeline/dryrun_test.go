@@ -185,3 +185,34 @@ func TestWorkbookHasEverySheetAndTheReconciliation(t *testing.T) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// The report of the sample dry-run holds no client's name and no
+// unmasked identity code: reasons name records by key, codes are masked.
+func TestSampleReportHoldsNoNamesOrIdentityCodes(t *testing.T) {
+	rep := dryRunSamples(t, Options{})
+	data, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	csv, err := os.ReadFile(filepath.Join("..", "samples", "legacy", "asiakkaat.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, line := range strings.Split(string(csv), "\n")[1:] {
+		f := strings.Split(line, ";")
+		if len(f) < 5 {
+			continue
+		}
+		for _, v := range []string{f[1], `"` + f[3] + `"`, " " + f[3] + " ", strings.Fields(f[4] + " x")[0] + " " + f[3]} {
+			if len(strings.TrimSpace(v)) > 3 && strings.Contains(text, v) {
+				t.Errorf("the report holds %q of client %s", v, f[0])
+			}
+		}
+		checked++
+	}
+	if checked < 300 {
+		t.Fatalf("%d clients checked", checked)
+	}
+}

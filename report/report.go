@@ -5,9 +5,10 @@
 // read as the extraction counted them, against the outcomes of the store's
 // rows; warnings and unmapped values are noted while staging.
 //
-// Identity codes and names are masked unless the operator asks otherwise; the
-// masking happens when a record's finding is added, so that nothing unmasked is
-// ever held for output.
+// Identity codes are masked unless the operator asks otherwise; the masking
+// happens when a record's finding is added, so that nothing unmasked is ever
+// held for output. Names never enter a finding: reasons name records by
+// their keys (the profile withholds name columns' values the same way).
 package report
 
 import (

@@ -192,9 +192,6 @@ const DefaultScheme = "sqlite"
 // registration of the same scheme, as database/sql does.
 func Register(scheme string, b Backend) { backends.Register(scheme, b) }
 
-// Schemes lists the registered schemes.
-func Schemes() []string { return backends.Names() }
-
 // IsShared says whether a --state value names a store several processes
 // use at once (one with OpenShared): its location is no file beside which
 // a report goes, and may hold a secret its Location() leaves out.

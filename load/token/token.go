@@ -200,12 +200,6 @@ func classify(err error, cfg Config) error {
 // Close logs out and releases the sessions.
 func (t *Token) Close() error { return t.ctx.Close() }
 
-// ImportCertificate stores a certificate on the token with the key's label
-// and id (for setting up test tokens).
-func (t *Token) ImportCertificate(label string, id []byte, cert *x509.Certificate) error {
-	return t.ctx.ImportCertificateWithLabel(id, []byte(label), cert)
-}
-
 // OpenForSetup logs in and finds a key that has no certificate yet (for the
 // token setup tool).
 func OpenForSetup(cfg Config) (*crypto11.Context, crypto.Signer, error) {
