@@ -119,4 +119,3 @@ func MaskIdentityCode(s string) string {
 	}
 	return fmt.Sprintf("***(%d)", len(s))
 }
-
