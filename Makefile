@@ -22,8 +22,13 @@ vet:
 # The timeout is explicit so that a slow machine fails with a stack dump of what hung rather than at
 # go test's default; the whole suite takes about 5 minutes on a 2-core machine. The fuzz targets' seed
 # corpora (testdata/fuzz, including every input that once failed) run here as ordinary tests.
+# Tests allowed to skip where every tool is required (internal/testenv.AllowedSkips: what cannot run
+# here, such as SQL Server) say so in a log printed at the end, so that a test that did not run is seen.
+SKIP_LOG := $(CURDIR)/out/skipped-tests.txt
 test: vet
-	$(GO) test -count=1 -timeout 20m ./...
+	@mkdir -p out && rm -f $(SKIP_LOG)
+	KANTAMIG_SKIP_LOG=$(SKIP_LOG) $(GO) test -count=1 -timeout 20m ./...
+	@if [ -s $(SKIP_LOG) ]; then echo "tests that did not run (each allowed to skip here; internal/testenv.AllowedSkips):"; sort -u $(SKIP_LOG) | sed 's/^/  /'; fi
 
 # Fuzz targets: identity codes, mapping decoding, CSV and XML extraction. Longer: make fuzz FUZZTIME=10m.
 FUZZTIME ?= 60s

@@ -29,10 +29,7 @@ func kubeconform(t *testing.T) string {
 	if _, err := os.Stat(p); err == nil {
 		return p
 	}
-	if testenv.ToolsRequired() {
-		t.Fatal("kubeconform is required (go install github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0)")
-	}
-	t.Skip("kubeconform not installed (go install github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0)")
+	testenv.Missing(t, "kubeconform (go install github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0)")
 	return ""
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kantamig/kantamig/extract/sqltest"
+	"github.com/kantamig/kantamig/internal/testenv"
 )
 
 var db *sqltest.Server
@@ -21,7 +22,7 @@ func TestMain(m *testing.M) {
 func needDB(t *testing.T) {
 	t.Helper()
 	if db == nil {
-		t.Skip("MariaDB not installed (apt-get install mariadb-server); skipping database tests")
+		testenv.Missing(t, "MariaDB (apt-get install mariadb-server)")
 	}
 	t.Setenv("KANTAMIG_TEST_DSN", db.DSN)
 }
@@ -174,7 +175,7 @@ func TestWallTime(t *testing.T) {
 func TestMSSQLIntegration(t *testing.T) {
 	dsn := os.Getenv("KANTAMIG_MSSQL_DSN")
 	if dsn == "" {
-		t.Skip("set KANTAMIG_MSSQL_DSN=sqlserver://user:password@host:1433?database=db to run the SQL Server tests")
+		testenv.Optional(t)
 	}
 	t.Setenv("KANTAMIG_TEST_DSN", dsn)
 	spec := sqlSpec("SELECT 1 AS k, CAST('2019-07-05T07:30:00+00:00' AS DATETIMEOFFSET) AS leima, CAST(1234.50 AS DECIMAL(12,2)) AS summa, CAST(NULL AS NVARCHAR(5)) AS tyhja WHERE CAST(:cutoff AS DATE) > '2000-01-01'")

@@ -55,7 +55,7 @@ var helsinkiZone, _ = time.LoadLocation("Europe/Helsinki")
 func needKotihoito(t *testing.T) {
 	t.Helper()
 	if db == nil {
-		t.Skip("MariaDB not installed (apt-get install mariadb-server); skipping the second sample system")
+		testenv.Missing(t, "MariaDB (apt-get install mariadb-server)")
 	}
 	// GROUP_CONCAT cuts at group_concat_max_len; the mapping's notes say to set it.
 	t.Setenv("KANTAMIG_KOTIHOITO_DSN", db.KotihoitoDSN+"?group_concat_max_len=67108864")

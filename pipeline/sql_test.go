@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 func needDB(t *testing.T) {
 	t.Helper()
 	if db == nil {
-		t.Skip("MariaDB not installed (apt-get install mariadb-server); skipping database tests")
+		testenv.Missing(t, "MariaDB (apt-get install mariadb-server)")
 	}
 	t.Setenv("KANTAMIG_SOURCE_DSN", db.DSN)
 }

@@ -66,7 +66,7 @@ func TestFourShardsMatchOneProcess(t *testing.T) {
 		if testenv.ToolsRequired() {
 			t.Fatal("PostgreSQL is required (apt-get install postgresql)")
 		}
-		t.Skip("PostgreSQL not installed")
+		testenv.Missing(t, "PostgreSQL (apt-get install postgresql)")
 	}
 	pg, err := pgtest.Start()
 	if err != nil {

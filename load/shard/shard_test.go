@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/state"
@@ -38,7 +39,7 @@ func TestParse(t *testing.T) {
 // own; every shard is used for many clients.
 func TestGroupsKeepSharedCasesInOneShard(t *testing.T) {
 	if server == nil {
-		t.Skip("PostgreSQL not installed")
+		testenv.Missing(t, "PostgreSQL (apt-get install postgresql)")
 	}
 	st, err := postgres.Open(server.NewLocation("groups"))
 	if err != nil {

@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 func needToken(t testing.TB) Config {
 	t.Helper()
 	if tokenDir == "" {
-		t.Skip("softhsm2 not installed (apt-get install softhsm2 opensc); skipping token tests")
+		testenv.Missing(t, "softhsm2 (apt-get install softhsm2 opensc)")
 	}
 	return Config{Module: DefaultModule, TokenLabel: "kantamig", KeyLabel: "org-signing", PIN: testPIN, Workers: 2}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/state/postgres/pgtest"
 	"github.com/kantamig/kantamig/state/statetest"
@@ -20,7 +21,7 @@ func TestMain(m *testing.M) {
 func need(t *testing.T) {
 	t.Helper()
 	if server == nil {
-		t.Skip("PostgreSQL not installed (apt-get install postgresql); skipping")
+		testenv.Missing(t, "PostgreSQL (apt-get install postgresql)")
 	}
 }
 

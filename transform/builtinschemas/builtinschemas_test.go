@@ -17,7 +17,7 @@ import (
 func TestBuiltInSchemasAreTheSharedExport(t *testing.T) {
 	dir := testenv.Sosmeta()
 	if dir == "" {
-		t.Skip("no ../shared/sosmeta to compare with")
+		testenv.Missing(t, "../shared/sosmeta (the national export beside the project)")
 	}
 	fsys, err := FS()
 	if err != nil {
