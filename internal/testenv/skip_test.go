@@ -11,7 +11,7 @@ import (
 // fakeTB records what Optional does with a test of a given name.
 type fakeTB struct {
 	testing.TB
-	name            string
+	name           string
 	fatal, skipped string
 }
 
