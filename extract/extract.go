@@ -9,10 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kantamig/kantamig/internal/registry"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
+
+	"github.com/kantamig/kantamig/internal/registry"
 )
 
 // Record is one source record: one CSV line, one sheet row, one XML element.

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/kantamig/kantamig/budget"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/kantamig/kantamig/budget"
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
 )

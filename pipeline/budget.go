@@ -2,9 +2,9 @@ package pipeline
 
 import (
 	"errors"
-	"github.com/kantamig/kantamig/ledger"
 
 	"github.com/kantamig/kantamig/budget"
+	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/state"
 )

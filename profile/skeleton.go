@@ -2,15 +2,15 @@ package profile
 
 import (
 	"fmt"
-
-	"github.com/kantamig/kantamig/kanta"
-	"github.com/kantamig/kantamig/mapping"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/mapping"
 )
 
 // A skeleton is a first mapping written from a profile of files: sources as

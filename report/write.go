@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kantamig/kantamig/kanta"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/kantamig/kantamig/kanta"
 )
 
 // WriteJSON writes the report as indented JSON, readable by the owner only.

@@ -2,9 +2,10 @@ package transform
 
 import (
 	"fmt"
-	"github.com/kantamig/kantamig/kanta"
 	"strings"
 	"time"
+
+	"github.com/kantamig/kantamig/kanta"
 )
 
 // display builds the XHTML display form (näyttömuoto): the soc-* structure of

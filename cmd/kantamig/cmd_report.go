@@ -2,9 +2,10 @@ package main
 
 import (
 	"fmt"
-	"github.com/spf13/cobra"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/report"

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kantamig/kantamig/budget"
-	"github.com/spf13/cobra"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
+	"github.com/kantamig/kantamig/budget"
 	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/shard"

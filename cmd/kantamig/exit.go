@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kantamig/kantamig/budget"
 	"io"
 	"strings"
 
+	"github.com/kantamig/kantamig/budget"
 	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/load/deliver"
 	"github.com/kantamig/kantamig/load/plan"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kantamig/kantamig/budget"
 	"os"
 	"regexp"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kantamig/kantamig/budget"
 	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/load/deliver"
 	"github.com/kantamig/kantamig/load/plan"

@@ -21,8 +21,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kantamig/kantamig/state"
 	_ "modernc.org/sqlite"
+
+	"github.com/kantamig/kantamig/state"
 )
 
 func init() {
