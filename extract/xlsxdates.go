@@ -192,7 +192,10 @@ func (c *cellStyles) next() error {
 				if r, err := strconv.Atoi(attrOf(t, "r")); err == nil {
 					c.row = r
 				}
-				c.styles = map[int]int{}
+				if c.styles == nil {
+					c.styles = map[int]int{}
+				}
+				clear(c.styles) // one map for every row: the caller reads it before asking for the next
 			case "c":
 				if !inRow {
 					continue

@@ -443,15 +443,20 @@ func (a *applier) client() (key, identity string) {
 // malformed one is the record's own fault (hetu-format, hetu-check, ...),
 // not an unknown client.
 func (a *applier) identityRef(name, code string) {
-	if code == "" {
-		return
+	if code != "" {
+		a.identityCode(name, code, "the identity code the record names its client by: ")
 	}
-	if _, err := kanta.ParseIdentityCode(code); err != nil {
-		var ie *kanta.IdentityCodeError
-		if errors.As(err, &ie) {
-			a.fail(reject(name, ie.Rule, "the identity code the record names its client by: %s", ie.Reason))
-		}
+}
+
+// identityCode parses an identity code of the record, rejecting it under the
+// check it fails (its reason after prefix).
+func (a *applier) identityCode(name, code, prefix string) kanta.IdentityCode {
+	p, err := kanta.ParseIdentityCode(code)
+	var ie *kanta.IdentityCodeError
+	if errors.As(err, &ie) {
+		a.fail(reject(name, ie.Rule, "%s%s", prefix, ie.Reason))
 	}
+	return p
 }
 
 // ref gives a reference field's key, qualified with the source of the
@@ -510,13 +515,7 @@ func (em *EntityMapping) Client(rec extract.Record) (kanta.Relationship, *Outcom
 	var parsed kanta.IdentityCode
 	switch {
 	case hetu != "":
-		p, err := kanta.ParseIdentityCode(hetu)
-		if err != nil {
-			var ie *kanta.IdentityCodeError
-			errors.As(err, &ie)
-			a.fail(reject("identity_code", ie.Rule, "%s", ie.Reason))
-		}
-		parsed = p
+		parsed = a.identityCode("identity_code", hetu, "")
 		c.IdentityCode = hetu
 	case c.TemporaryID != "":
 		// Every relationship kantamig carries is old (begun before joining),
@@ -724,11 +723,7 @@ func (em *EntityMapping) RelatedPerson(rec extract.Record) (kanta.CaseClient, ka
 	p := kanta.RelatedPerson{PartKey: a.out.Key, FamilyName: a.text("family_name"), GivenNames: a.text("given_names"),
 		IdentityCode: a.raw("identity_code"), Role: a.raw("role_description"), Phone: a.raw("phone"), NonDisclosure: a.boolean("non_disclosure")}
 	if p.IdentityCode != "" {
-		if _, err := kanta.ParseIdentityCode(p.IdentityCode); err != nil {
-			var ie *kanta.IdentityCodeError
-			errors.As(err, &ie)
-			a.fail(reject("identity_code", ie.Rule, "%s", ie.Reason))
-		}
+		a.identityCode("identity_code", p.IdentityCode, "")
 	}
 	return who, p, a.finish(m, time.Time{})
 }

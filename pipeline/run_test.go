@@ -159,17 +159,7 @@ func TestRealIdentityCodesNeverReachATestArchive(t *testing.T) {
 	}
 	for _, code := range []string{"T", "D"} {
 		t.Run(code, func(t *testing.T) {
-			dir := t.TempDir()
-			st, err := sqlite.Open(filepath.Join(dir, "run.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			sk, err := sink.Open("dir:"+filepath.Join(dir, "package"), sink.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sk.Close()
+			st, sk, dir := storeAndPackage(t)
 			r, err := Prepare(m, schemas, Options{Store: st, Workers: 2})
 			if err != nil {
 				t.Fatal(err)

@@ -48,17 +48,7 @@ func TestStoreReadFailuresStopTheRun(t *testing.T) {
 		{"the pass is no number", func(st state.Store) state.Store { st.SetSetting("pass", "kolme"); return st }, `"kolme", not a number`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			st, err := sqlite.Open(filepath.Join(dir, "run.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			sk, err := sink.Open("dir:"+filepath.Join(dir, "package"), sink.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sk.Close()
+			st, sk, _ := storeAndPackage(t)
 			r, err := Prepare(m, schemas, Options{Store: tc.breakIt(st), Workers: 1})
 			if err != nil {
 				t.Fatal(err)
@@ -72,4 +62,22 @@ func TestStoreReadFailuresStopTheRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// storeAndPackage opens a fresh state file and archive package (dir/package)
+// for one test, closed when it ends.
+func storeAndPackage(t *testing.T) (st state.Store, sk sink.Sink, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	st, err := sqlite.Open(filepath.Join(dir, "run.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sk, err = sink.Open("dir:"+filepath.Join(dir, "package"), sink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sk.Close() })
+	return st, sk, dir
 }

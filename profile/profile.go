@@ -305,13 +305,14 @@ func (c *column) date(t string) {
 	if len(t) < 8 || len(t) > 25 || t[0] < '0' || t[0] > '9' {
 		return
 	}
-	if !c.parsesAsDate(t) && dateShape.MatchString(t) {
+	if !c.countDate(t) && dateShape.MatchString(t) {
 		c.UnparseableDates++
 	}
 }
 
-// parsesAsDate counts a value that is a date of a known format.
-func (c *column) parsesAsDate(t string) bool {
+// countDate counts a value that is a date of a known format (or a number
+// of eight digits that is no date), and says whether it was.
+func (c *column) countDate(t string) bool {
 	for _, f := range dateFormats {
 		d, err := time.Parse(f.layout, t)
 		if err != nil {
