@@ -82,15 +82,16 @@ func countCSV(ctx context.Context, spec Spec) (int, error) {
 	return lines, nil
 }
 
-// countXML counts the elements that stand at the depth of a record: those
-// named as the record (whatever their parents are called, so that records
-// under a misnamed parent are counted and their loss is seen) and those
-// under the record's parents by another name that carry attributes or
-// child elements (a misnamed record, which the reader hands on to be
-// rejected). A plain text element beside the records is a field of their
-// parent, not a record.
+// countXML counts what the reader hands on, by its own streaming pass: the
+// elements at the record path, and, outside them, those that look like a
+// record but stand elsewhere — under the record's parents by another name,
+// or named as the records under other parents or at another depth — when
+// they carry attributes or child elements. A plain text element is a field
+// of its parent, not a record. What is inside a counted element is not
+// looked at: a record's own children are fields.
 func countXML(ctx context.Context, spec Spec) (int, error) {
 	want := strings.Split(strings.Trim(spec.Record, "/"), "/")
+	name := want[len(want)-1]
 	f, err := os.Open(spec.File)
 	if err != nil {
 		return 0, err
@@ -100,8 +101,10 @@ func countXML(ctx context.Context, spec Spec) (int, error) {
 	dec.CharsetReader = charset.NewReaderLabel
 	var stack []string
 	n := 0
-	// pending is an element at the record level under another name, not yet
-	// known to be a record (it is once it has a child element).
+	// inside is the depth of the counted element being read (-1: none).
+	inside := -1
+	// pending is the depth of an element that is a record once it has a
+	// child element (-1: none).
 	pending := -1
 	for i := 0; ; i++ {
 		if i%(1<<16) == 0 && ctx.Err() != nil {
@@ -118,19 +121,23 @@ func countXML(ctx context.Context, spec Spec) (int, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if pending >= 0 && len(stack) == pending {
-				n++ // it has a child: a record under another name
-				pending = -1
+				n++ // it has a child: a record where none was expected
+				inside, pending = pending, -1
 			}
 			stack = append(stack, t.Name.Local)
-			if len(stack) != len(want) {
+			if inside >= 0 {
 				continue
 			}
+			atPath := len(stack) == len(want) && t.Name.Local == name && samePath(stack, want)
+			atLevel := len(stack) == len(want) && samePath(stack[:len(stack)-1], want[:len(want)-1])
 			switch {
-			case t.Name.Local == want[len(want)-1]:
+			case atPath:
 				n++
-			case samePath(stack[:len(stack)-1], want[:len(want)-1]):
+				inside = len(stack)
+			case atLevel || t.Name.Local == name:
 				if len(t.Attr) > 0 {
 					n++
+					inside = len(stack)
 				} else {
 					pending = len(stack)
 				}
@@ -138,6 +145,9 @@ func countXML(ctx context.Context, spec Spec) (int, error) {
 		case xml.EndElement:
 			if len(stack) == pending {
 				pending = -1
+			}
+			if len(stack) == inside {
+				inside = -1
 			}
 			if len(stack) > 0 {
 				stack = stack[:len(stack)-1]

@@ -50,8 +50,10 @@ func TestCountersCountTheSourceApartFromTheReader(t *testing.T) {
 		{"csv: lone CR line ends, which the reader takes for one line", Spec{Kind: "csv"}, "id,t\r1,a\r2,b\r", 0, 2},
 		{"xml: records, a misnamed record, a field beside them", Spec{Kind: "xml", Record: "/x/ds/d"},
 			"<x><ds><nimi>field</nimi><d id=\"1\"/><D><t>a</t></D><d><e>2</e></d></ds></x>", 3, 3},
-		{"xml: records under a misnamed parent", Spec{Kind: "xml", Record: "/x/ds/d"},
-			"<x><ds><d id=\"1\"/></ds><docs><d id=\"2\"/><d id=\"3\"/></docs></x>", 1, 3},
+		{"xml: records under a misnamed parent, handed on", Spec{Kind: "xml", Record: "/x/ds/d"},
+			"<x><ds><d id=\"1\"/></ds><docs><d id=\"2\"/><d id=\"3\"/></docs></x>", 3, 3},
+		{"xml: records at another depth, handed on; a text field named as one is not", Spec{Kind: "xml", Record: "/x/ds/d"},
+			"<x><d id=\"0\"/><ds><d id=\"1\"/></ds><a><b><c><d><t>4</t></d><d>text</d></c></b></a></x>", 3, 3},
 		{"xml: same-named elements deeper are not records", Spec{Kind: "xml", Record: "/x/d"},
 			"<x><d id=\"1\"><d>inner</d></d><meta><d id=\"4\"/></meta></x>", 2, 2},
 	} {

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 type csvSource struct {
@@ -42,8 +45,15 @@ func openCSV(spec Spec) (Source, error) {
 		f.Close()
 		return nil, err
 	}
-	var r io.Reader = bufio.NewReaderSize(f, 256<<10)
+	br := bufio.NewReaderSize(f, 256<<10)
+	var r io.Reader = br
 	if enc != nil {
+		if _, singleByte := enc.(*charmap.Charmap); singleByte {
+			if err := notUTF8(br, spec); err != nil {
+				f.Close()
+				return nil, err
+			}
+		}
 		r = enc.NewDecoder().Reader(r)
 	}
 	cr := csv.NewReader(r)
@@ -133,3 +143,36 @@ func (s *csvSource) Next(ctx context.Context) (Record, error) {
 const FieldCountProblem = "\x00field-count"
 
 func (s *csvSource) Close() error { return s.file.Close() }
+
+// notUTF8 refuses a file declared in a single-byte encoding whose bytes are
+// UTF-8: read as declared, every ä would become "Ã¤", silently. It looks at
+// the file's first 256 KiB: if they hold non-ASCII bytes and all of them
+// form UTF-8 sequences, the file is UTF-8 (text in windows-1252 or ISO 8859
+// with Finnish letters is almost never valid UTF-8: an ä is one byte, E4,
+// which UTF-8 never has alone).
+func notUTF8(br *bufio.Reader, spec Spec) error {
+	head, _ := br.Peek(br.Size())
+	first := -1
+	for i, b := range head {
+		if b >= 0x80 {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return nil // ASCII so far: nothing to tell the encodings apart by
+	}
+	valid := head
+	if len(head) == br.Size() { // the peek's end may cut the last letter
+		for cut := 0; cut < utf8.UTFMax-1 && len(valid) > 0 && !utf8.Valid(valid); cut++ {
+			valid = valid[:len(valid)-1]
+		}
+	}
+	if !utf8.Valid(valid) {
+		return nil
+	}
+	r, _ := utf8.DecodeRune(head[first:])
+	line := 1 + bytes.Count(head[:first], []byte("\n"))
+	return fmt.Errorf("%s is declared encoding: %s, but its bytes are UTF-8 (the first letter outside ASCII, %q on line %d, is written as UTF-8): read as %s every such letter would come out as two (\"ä\" as \"Ã¤\"). Remove encoding: from the source (UTF-8 is the default), or export the file again in %s",
+		filepath.Base(spec.File), spec.Encoding, r, line, spec.Encoding, spec.Encoding)
+}

@@ -83,9 +83,10 @@ rivi 2</text></document>
 	data, _ := charmap.Windows1252.NewEncoder().Bytes([]byte(text))
 	path := writeFile(t, "d.xml", data)
 	recs := readAll(t, Spec{Kind: "xml", File: path, Record: "/export/documents/document"})
-	if len(recs) != 2 {
-		t.Fatalf("%d records, want 2 (the document outside the path is not one)", len(recs))
+	if len(recs) != 3 || recs[0].Fields[UnexpectedElement] != "/export/other/document" || recs[0].Fields["@id"] != "X" {
+		t.Fatalf("%d records, want 3 (the document outside the path handed on, marked): %v", len(recs), recs)
 	}
+	recs = recs[1:]
 	f := recs[0].Fields
 	checks := map[string]string{"@id": "D1", "author/@reg": "9", "author/name": "Mäki", "service": "A\nB", "text": "rivi 1\nrivi 2"}
 	for k, want := range checks {
@@ -285,5 +286,53 @@ func TestRecordsArePositioned(t *testing.T) {
 				t.Errorf("record %d has position %d", i+1, r.Position)
 			}
 		}
+	}
+}
+
+// Nesting has a limit with a clear error, in a record and outside one, and
+// reading is linear in the depth up to it.
+func TestXMLNestingDeeperThanTheLimitIsAnError(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat("<e>", n) + strings.Repeat("</e>", n) }
+	for name, text := range map[string]string{
+		"in a record":      "<x><d id=\"1\">" + deep(maxXMLDepth) + "</d></x>",
+		"outside a record": "<x>" + deep(maxXMLDepth+1) + "<d id=\"1\"/></x>",
+	} {
+		t.Run(name, func(t *testing.T) {
+			src, err := Open(Spec{Kind: "xml", File: writeFile(t, "deep.xml", []byte(text)), Record: "/x/d"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			_, err = src.Next(context.Background())
+			if err == nil || !strings.Contains(err.Error(), "nest deeper than 256 levels") || !strings.Contains(err.Error(), "line 1") {
+				t.Errorf("want the depth limit with its place, got %v", err)
+			}
+		})
+	}
+	recs := readAll(t, Spec{Kind: "xml", File: writeFile(t, "ok.xml", []byte("<x><d id=\"1\">"+deep(maxXMLDepth-3)+"</d></x>")), Record: "/x/d"})
+	if len(recs) != 1 {
+		t.Errorf("%d records just under the limit, want 1", len(recs))
+	}
+}
+
+// A file declared windows-1252 (or ISO 8859) whose bytes are UTF-8 is
+// refused with where and what to do; read as declared, every ä would become
+// "Ã¤". The same letters in windows-1252 read as declared.
+func TestCSVDeclaredSingleByteButUTF8IsRefused(t *testing.T) {
+	text := "id;nimi\n1;Virtanen\n2;Mäkinen\n"
+	for _, enc := range []string{"windows-1252", "iso-8859-1", "iso-8859-15"} {
+		_, err := Open(Spec{Kind: "csv", File: writeFile(t, "u.csv", []byte(text)), Delimiter: ";", Encoding: enc})
+		if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "Remove encoding:") || !strings.Contains(err.Error(), enc) {
+			t.Errorf("%s: want a refusal naming line 3 and what to do, got %v", enc, err)
+		}
+	}
+	legacy, _ := charmap.Windows1252.NewEncoder().Bytes([]byte(text))
+	recs := readAll(t, Spec{Kind: "csv", File: writeFile(t, "w.csv", legacy), Delimiter: ";", Encoding: "windows-1252"})
+	if len(recs) != 2 || recs[1].Fields["nimi"] != "Mäkinen" {
+		t.Errorf("windows-1252 as declared: %v", recs)
+	}
+	// ASCII only: nothing tells the two apart, and nothing is read wrong.
+	if recs := readAll(t, Spec{Kind: "csv", File: writeFile(t, "a.csv", []byte("id;nimi\n1;Virtanen\n")), Delimiter: ";", Encoding: "windows-1252"}); len(recs) != 1 {
+		t.Errorf("ASCII: %v", recs)
 	}
 }

@@ -92,10 +92,13 @@ func (s *xmlSource) atRecordLevel() bool {
 	return true
 }
 
-// UnexpectedElement is a pseudo-field set on an element that stands at the
-// record level of an XML source under another name than the record's (a
-// <Asiakirja> among <asiakirja>): it is handed on as a record so that it is
-// rejected and counted, never skipped unseen.
+// UnexpectedElement is a pseudo-field set on an element of an XML source
+// that is not at the record path but looks like a record: one standing at
+// the record level under another name than the record's (a <Asiakirja>
+// among <asiakirja>; the value is its name), or one named as the records
+// standing elsewhere (a <asiakirja> under another parent or at another
+// depth; the value is its path, beginning "/"). It is handed on as a record
+// so that it is rejected and counted, never skipped unseen.
 const UnexpectedElement = "\x00unexpected-element"
 
 func (s *xmlSource) atRecord() bool {
@@ -144,32 +147,20 @@ func (s *xmlSource) Next(ctx context.Context) (Record, error) {
 				loc := fmt.Sprintf("%s:/%s[%d] (line %d)", s.name, strings.Join(s.want, "/"), s.index, line)
 				return Record{Fields: fields, Locator: loc}, nil
 			}
-			if s.atRecordLevel() {
-				line, _ := s.dec.InputPos()
-				s.other++
-				fields, err := s.readRecord(t)
-				s.stack = s.stack[:len(s.stack)-1]
-				if err != nil {
-					return Record{}, err
+			if len(s.stack) > maxXMLDepth {
+				line, col := s.dec.InputPos()
+				return Record{}, fmt.Errorf("reading %s at line %d column %d: elements nest deeper than %d levels; no export of records nests this deep: check that this is the right file", s.name, line, col, maxXMLDepth)
+			}
+			// An element where records stand under another name (a
+			// <Asiakirja> among <asiakirja>), or named as the records
+			// but elsewhere (a <asiakirja> under another parent): handed
+			// on, marked, so that the mapping rejects it and it counts.
+			if misnamed, elsewhere := s.atRecordLevel(), t.Name.Local == s.want[len(s.want)-1]; misnamed || elsewhere {
+				rec, handed, err := s.unexpected(t, misnamed)
+				if err != nil || handed {
+					return rec, err
 				}
-				if _, text := fields["."]; len(t.Attr) == 0 && (len(fields) == 0 || (len(fields) == 1 && text)) {
-					// A simple element (text only) beside the records is a
-					// field of the element enclosing them, e.g. the client's
-					// name around the client's documents: a misnamed record
-					// would have an id or fields of its own.
-					if n := len(s.anc); n > 0 {
-						if s.anc[n-1].children == nil {
-							s.anc[n-1].children = map[string]string{}
-						}
-						s.anc[n-1].children[t.Name.Local] = fields["."]
-					}
-					s.other--
-					continue
-				}
-				fields[UnexpectedElement] = t.Name.Local
-				path := strings.Join(append(slices.Clone(s.want[:len(s.want)-1]), t.Name.Local), "/")
-				loc := fmt.Sprintf("%s:/%s (line %d)", s.name, path, line)
-				return Record{Fields: fields, Locator: loc}, nil
+				continue
 			}
 			s.anc = append(s.anc, ancestor{attrs: slices.Clone(t.Attr)})
 		case xml.CharData:
@@ -191,6 +182,41 @@ func (s *xmlSource) Next(ctx context.Context) (Record, error) {
 			}
 		}
 	}
+}
+
+// maxXMLDepth bounds how deep elements may nest: the reader keeps a path
+// per level, and a file nesting thousands deep is not an export of records.
+const maxXMLDepth = 256
+
+// unexpected reads an element that is not at the record path but may be a
+// record (see Next) and hands it on marked UnexpectedElement (its name when
+// it stands where records stand, its path when it is named as a record
+// elsewhere). A simple element (text only) is no record: a field of the
+// element enclosing it, e.g. the client's name around the client's
+// documents — a misplaced record would have an id or fields of its own.
+func (s *xmlSource) unexpected(t xml.StartElement, atLevel bool) (Record, bool, error) {
+	line, _ := s.dec.InputPos()
+	path := "/" + strings.Join(s.stack, "/")
+	fields, err := s.readRecord(t)
+	s.stack = s.stack[:len(s.stack)-1]
+	if err != nil {
+		return Record{}, false, err
+	}
+	if _, text := fields["."]; len(t.Attr) == 0 && (len(fields) == 0 || (len(fields) == 1 && text)) {
+		if n := len(s.anc); n > 0 {
+			if s.anc[n-1].children == nil {
+				s.anc[n-1].children = map[string]string{}
+			}
+			s.anc[n-1].children[t.Name.Local] = fields["."]
+		}
+		return Record{}, false, nil
+	}
+	s.other++
+	fields[UnexpectedElement] = t.Name.Local
+	if !atLevel {
+		fields[UnexpectedElement] = path
+	}
+	return Record{Fields: fields, Locator: fmt.Sprintf("%s:%s (line %d)", s.name, path, line)}, true, nil
 }
 
 // addAncestors gives a record the attributes and simple child elements of
@@ -224,7 +250,7 @@ func (s *xmlSource) readRecord(start xml.StartElement) (map[string]string, error
 	for _, a := range start.Attr {
 		put("@"+a.Name.Local, a.Value)
 	}
-	var path []string
+	var path, prefixes []string
 	// text[i] collects the character data of the element at depth i (0 is the
 	// record itself); parent[i] says whether it had child elements.
 	text := [][]byte{nil}
@@ -237,11 +263,21 @@ func (s *xmlSource) readRecord(start xml.StartElement) (map[string]string, error
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if len(s.stack)+len(path) >= maxXMLDepth {
+				line, col := s.dec.InputPos()
+				return nil, fmt.Errorf("reading %s record %d at line %d column %d: elements nest deeper than %d levels; no export of records nests this deep: check that this is the right file", s.name, s.index, line, col, maxXMLDepth)
+			}
 			parent[len(parent)-1] = true
 			path = append(path, t.Name.Local)
+			// Each level's path is its parent's and one name: built once,
+			// not joined again at every element (which grew with the depth).
+			prefix := t.Name.Local
+			if len(prefixes) > 0 {
+				prefix = prefixes[len(prefixes)-1] + "/" + prefix
+			}
+			prefixes = append(prefixes, prefix)
 			text = append(text, nil)
 			parent = append(parent, false)
-			prefix := strings.Join(path, "/")
 			for _, a := range t.Attr {
 				put(prefix+"/@"+a.Name.Local, a.Value)
 			}
@@ -258,9 +294,10 @@ func (s *xmlSource) readRecord(start xml.StartElement) (map[string]string, error
 			}
 			// An element that only holds other elements has no value of its own.
 			if !hadChildren || strings.TrimSpace(v) != "" {
-				put(strings.Join(path, "/"), v)
+				put(prefixes[len(prefixes)-1], v)
 			}
 			path = path[:len(path)-1]
+			prefixes = prefixes[:len(prefixes)-1]
 			text = text[:len(text)-1]
 			parent = parent[:len(parent)-1]
 		}

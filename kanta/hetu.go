@@ -84,6 +84,11 @@ func ParseIdentityCode(s string) (IdentityCode, error) {
 	if birth.Day() != day || int(birth.Month()) != month || birth.Year() != year {
 		return IdentityCode{}, badCode(RuleHetuDate, "identity code has an impossible birth date")
 	}
+	if birth.After(time.Now()) {
+		// A century sign of the 2000s on a year not yet come: a typo (A for
+		// -), or a code made up; no archived record is of a person unborn.
+		return IdentityCode{}, badCode(RuleHetuDate, "identity code has a birth date in the future: check its century sign")
+	}
 	individual, _ := strconv.Atoi(s[7:10])
 	if individual < 2 {
 		return IdentityCode{}, badCode(RuleHetuIndividual, "identity code has an individual number below 002")
@@ -118,4 +123,15 @@ func MaskIdentityCode(s string) string {
 		return s[:6] + "*****"
 	}
 	return fmt.Sprintf("***(%d)", len(s))
+}
+
+// IdentityCodesLikeIn gives, in order, everything inside a text shaped like
+// an identity code (the check character not checked: a mistyped code is
+// still somebody's).
+func IdentityCodesLikeIn(text []byte) []string {
+	var out []string
+	for _, m := range identityCodeLike.FindAll(text, -1) {
+		out = append(out, string(m))
+	}
+	return out
 }

@@ -61,6 +61,7 @@ func TestParseIdentityCodeRejects(t *testing.T) {
 		{"310499-950E", "hetu-date"},       // 31 April
 		{"001299-950E", "hetu-date"},       // day 0
 		{"011399-950E", "hetu-date"},       // month 13
+		{"010199A950M", "hetu-date"},       // 1 January 2099: in the future
 		{"010190-001X", "hetu-individual"}, // individual numbers start at 002
 		{"010190-000X", "hetu-individual"},
 		{"010190G999W", "hetu-century"}, // G is no century sign

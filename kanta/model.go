@@ -29,6 +29,11 @@ const (
 	EntityAddress Entity = "address"
 )
 
+// Entities are every entity, in the order reports list them: a client and
+// the records its relationship document carries, a case and its members,
+// the documents.
+var Entities = []Entity{EntityClient, EntityServiceTask, EntityRelatedPerson, EntityAddress, EntityCase, EntityMember, EntityDocument}
+
 // Organisation is the custodian (rekisterinpitäjä), the organiser
 // (palvelunjärjestäjä) or a service unit: an OID from the SOTE organisation
 // register and its name.

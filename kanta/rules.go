@@ -69,6 +69,7 @@ const (
 	RuleChangedAfterDelivery = "changed-after-delivery"
 	RuleRehearsalCode        = "rehearsal-placeholder"
 	RuleInferredRequest      = "inferred-service-request"
+	RuleEmptySource          = "empty-source"
 )
 
 // Rule kinds: what a finding under a rule does to its record.
@@ -100,7 +101,7 @@ var Rules = []RuleInfo{
 	{RuleKey, "mapping", RuleRejects, "the record has no key"},
 	{RuleEncoding, "mapping", RuleRejects, "bytes outside the declared encoding"},
 	{RuleFieldCount, "mapping", RuleRejects, "a CSV line with more or fewer fields than the header"},
-	{RuleUnexpectedElement, "mapping", RuleRejects, "an XML element at the record level under another name"},
+	{RuleUnexpectedElement, "mapping", RuleRejects, "an XML element at the record level under another name, or named as the records elsewhere"},
 	{RuleNoCase, "mapping", RuleRejects, "a document without a case"},
 	{RuleHetuFormat, "mapping", RuleRejects, "identity code: not DDMMYYCNNNQ"},
 	{RuleHetuCentury, "mapping", RuleRejects, "identity code: unknown century sign"},
@@ -131,7 +132,7 @@ var Rules = []RuleInfo{
 	{RulePeriodOverlap, "resolve", RuleRejects, "a period of a client's relationship in a service task overlaps another of the same task and unit (a second period that does not overlap loads)"},
 	{RuleTransform, "transform", RuleRejects, "the document could not be built"},
 	{RuleStructuredForm, "transform", RuleRejects, "the structured form fails its Sosmeta schema"},
-	{RuleDocumentTooLarge, "transform", RuleRejects, "over --max-document-bytes"},
+	{RuleDocumentTooLarge, "transform", RuleRejects, "over --max-document-bytes (any kind; checked on the text before building, on the built document, and on its message frame against --max-message-bytes)"},
 	{RulePlaceholderCode, "transform", RuleRejects, "the document would carry a code that is not national (a placeholder) outside a test rehearsal"},
 	{RuleDelivery, "load", RuleFails, "the sink failed; the record stays pending"},
 	{RuleArchiveRejected, "load", RuleFails, "the archive refused the document for good"},
@@ -143,6 +144,7 @@ var Rules = []RuleInfo{
 	{RuleBeforeBirth, "mapping", RuleWarns, "a record dated before its client was born"},
 	{RuleNonDisclosure, "mapping", RuleWarns, "contact data left out of a client's document under non-disclosure"},
 	{RuleTypePrefix, "mapping", RuleWarns, "a specific type that does not belong to the general type"},
+	{RuleEmptySource, "extract", RuleWarns, "a source that yielded no records for an entity: a wrong file, sheet, record path or query reads as nothing"},
 	{RuleInferredRequest, "transform", RuleWarns, "a case document or replacing version sent with the inferred service request SP17: no source confirms its own, and the mapping states none (service_requests)"},
 	{RuleRehearsalCode, "transform", RuleWarns, "test rehearsal: the document carries a placeholder code, which the real archive would refuse"},
 	{RuleChangedAfterDelivery, "stage", RuleWarns, "a record delivered in an earlier pass of the run whose document would now differ; the archive keeps what it got"},

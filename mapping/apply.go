@@ -62,7 +62,11 @@ type applier struct {
 func (em *EntityMapping) begin(rec extract.Record) *applier {
 	a := &applier{em: em, rec: rec, out: &Outcome{Source: em.SourceName}}
 	if name, ok := rec.Fields[extract.UnexpectedElement]; ok {
-		a.fail(reject("", kanta.RuleUnexpectedElement, "the element <%s> stands where the source's records stand but is not named as they are; correct the export or the record path", name))
+		if strings.HasPrefix(name, "/") {
+			a.fail(reject("", kanta.RuleUnexpectedElement, "an element named as the source's records stands at %s, outside the record path: a record under another parent or at another depth; correct the export, or the record path if the records stand there", name))
+		} else {
+			a.fail(reject("", kanta.RuleUnexpectedElement, "the element <%s> stands where the source's records stand but is not named as they are; correct the export or the record path", name))
+		}
 	}
 	if p, ok := rec.Fields[extract.FieldCountProblem]; ok {
 		a.fail(reject("", kanta.RuleFieldCount, "%s; the line is probably broken by an unquoted delimiter or line break", p))
@@ -526,6 +530,9 @@ func (em *EntityMapping) Client(rec extract.Record) (kanta.Relationship, *Outcom
 		a.fail(reject("identity_code", kanta.RuleRequired, "the client has neither an identity code nor a temporary identifier"))
 	}
 	c.BirthDate = a.date("birth_date")
+	if c.BirthDate.After(time.Now()) {
+		a.fail(reject("birth_date", kanta.RuleDate, "the birth date %s is in the future: correct it in the source", c.BirthDate.Format("2006-01-02")))
+	}
 	if c.BirthDate.IsZero() && !parsed.BirthDate.IsZero() {
 		c.BirthDate = parsed.BirthDate
 	}

@@ -42,6 +42,9 @@ type Options struct {
 	// MaxDocumentBytes rejects, at staging, a document larger than this
 	// (DefaultMaxDocumentBytes when 0), with its size in the reason.
 	MaxDocumentBytes int
+	// MaxMessageBytes rejects, at staging, a document whose message frame
+	// could be larger than this (DefaultMaxMessageBytes when 0).
+	MaxMessageBytes int
 	// Store is the state store. Nil means a temporary one in WorkDir,
 	// removed when the Runner is closed: a dry-run's.
 	Store state.Store
@@ -213,7 +216,7 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 		// code D (debugging), as the archive's validated sample frames have.
 		frame = r.framer("D")
 	}
-	d, err := r.deliver(ctx, &documentsSink{dir: r.opts.DocumentsDir}, plan.Options{Run: 1}, 8, frame)
+	d, err := r.deliver(ctx, &documentsSink{dir: r.opts.DocumentsDir}, plan.Options{Run: 1}, 8, frame, false)
 	r.progress.Finish()
 	r.rep.DocumentsSigned = d.Signed()
 	if _, aerr := ledger.Account(r.st, r.rep, pass); err == nil {
@@ -236,7 +239,7 @@ func (r *Runner) open(em *mapping.EntityMapping) (extract.Source, error) {
 
 // stage reads every source in turn and stages its records.
 func (r *Runner) stage(ctx context.Context, pass int) error {
-	stg := newStager(r.m, r.tr, r.st, r.rep, pass, r.opts.MaxDocumentBytes)
+	stg := newStager(r.m, r.tr, r.st, r.rep, pass, r.opts.MaxDocumentBytes, r.opts.MaxMessageBytes)
 	if !r.opts.Sample.IsZero() {
 		clients := 0
 		if r.opts.Sample.Clients > 0 {
@@ -265,9 +268,9 @@ func (r *Runner) stage(ctx context.Context, pass int) error {
 
 // deliver plans the pending documents and signs and delivers them.
 // frame builds a message frame (nil for a sink that never asks for one).
-func (r *Runner) deliver(ctx context.Context, sk sink.Sink, po plan.Options, senders int, frame func(*transform.Output, []byte) []byte) (*deliver.Deliverer, error) {
+func (r *Runner) deliver(ctx context.Context, sk sink.Sink, po plan.Options, senders int, frame func(*transform.Output, []byte) []byte, testArchive bool) (*deliver.Deliverer, error) {
 	d := deliver.Start(ctx, deliver.Options{Sink: sk, Signer: r.opts.Signer, Outcomes: r.st, Workers: r.opts.Workers,
-		Senders: senders, Frame: frame, Delivered: func() { r.progress.Add(1) }})
+		Senders: senders, Frame: frame, Delivered: func() { r.progress.Add(1) }, TestArchive: testArchive})
 	err := plan.New(r.st, r.tr.Rebuilder(), po).Walk(ctx, d.Submit)
 	if cerr := d.Close(); cerr != nil {
 		err = cerr // the signing or delivery failure is the cause
@@ -355,6 +358,12 @@ func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(ex
 			return err
 		}
 		r.progress.Add(1)
+	}
+	if read == 0 {
+		// Reconciled all the same (nothing read, nothing counted), but a
+		// wrong file, sheet, record path or query also reads as nothing.
+		r.rep.Warn(report.Finding{Locator: em.SourceName, Entity: string(em.Entity), Source: em.SourceName, Rule: kanta.RuleEmptySource,
+			Reason: fmt.Sprintf("the source %s yielded no %s records: if it is not empty, check its file, sheet, record path or query in the mapping", em.SourceName, em.Entity)})
 	}
 	b := ledger.Block{Entity: string(em.Entity), Source: em.SourceName, Read: read}
 	if c, ok := extract.CounterOf(src); ok {

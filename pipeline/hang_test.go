@@ -56,35 +56,6 @@ func TestDryRunWhoseFirstSourceFailsAtOnceDoesNotHang(t *testing.T) {
 	}
 }
 
-// A document over the size limit is rejected at staging with its size in the
-// reason: a text over the limit before anything is built from it, a text
-// under it whose document (Base64 inside the CDA) is over it after building.
-func TestOversizedDocumentsAreRejectedAtStaging(t *testing.T) {
-	file := tempMapping(t, func(dir string) {
-		docs := `<?xml version="1.0"?>
-<x><d id="D1"><a>1</a><s>S1</s><t>SUUN</t><p>LP</p><w>2012-05-06 10:00</w><txt>Hei</txt></d>
-<d id="D2"><a>1</a><s>S1</s><t>SUUN</t><p>LP</p><w>2012-05-07 10:00</w><txt>` + strings.Repeat("a", 60000) + `</txt></d>
-<d id="D3"><a>1</a><s>S1</s><t>SUUN</t><p>LP</p><w>2012-05-08 10:00</w><txt>` + strings.Repeat("b", 40000) + `</txt></d></x>
-`
-		if err := os.WriteFile(filepath.Join(dir, "docs.xml"), []byte(docs), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	})
-	rep := dryRunMapping(t, file, Options{MaxDocumentBytes: 50000})
-	got := map[string]string{}
-	for _, f := range rep.Rejects {
-		if f.Rule == "document-too-large" {
-			got[f.Key] = f.Reason
-		}
-	}
-	if !strings.Contains(got["D2"], "its text is 60000 bytes") || !strings.Contains(got["D3"], "its archive document would be") || len(got) != 2 {
-		t.Errorf("oversized rejects: %v", got)
-	}
-	if c := rep.Entities["document"]; c == nil || c.WouldLoad != 1 {
-		t.Errorf("documents: %+v, want D1 to load", c)
-	}
-}
-
 // The case the hang was first seen in: a database mapping whose DSN
 // variable is unset fails at its first source, with a message naming the
 // variable, and the dry-run returns.

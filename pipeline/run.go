@@ -149,14 +149,14 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 // delivers what po walks, counts it in the report and accounts for every
 // record from the store.
 func (r *Runner) deliverPending(ctx context.Context, ro RunOptions, phase string, pending int64, senders int, po plan.Options, pass int) error {
-	if ro.TestEnvironment || plan.IsTestProcessing(ro.ProcessingCode) {
-		po.TestEnvironment = true
+	testArchive := ro.TestEnvironment || plan.IsTestProcessing(ro.ProcessingCode)
+	if testArchive {
 		if err := plan.CheckTestRange(ctx, r.st); err != nil {
 			return err
 		}
 	}
 	r.progress.Start(phase, pending)
-	d, err := r.deliver(ctx, ro.Sink, po, senders, r.framer(ro.ProcessingCode))
+	d, err := r.deliver(ctx, ro.Sink, po, senders, r.framer(ro.ProcessingCode), testArchive)
 	r.progress.Finish()
 	r.rep.DocumentsSigned, r.rep.DocumentsDelivered, r.rep.DuplicatesAtSink = d.Signed(), d.Delivered(), d.Duplicates()
 	if _, aerr := ledger.Account(r.st, r.rep, pass); err == nil {

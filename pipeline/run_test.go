@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"github.com/kantamig/kantamig/archive"
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/deliver"
-	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/state/sqlite"
@@ -138,40 +136,4 @@ func TestArchiveRefusalStopsAndIsRecorded(t *testing.T) {
 func wouldLoadTotal(t *testing.T) int {
 	rep := dryRunSamples(t, Options{})
 	return rep.Total.WouldLoad
-}
-
-// A run to a test archive (processing code T or D) with a real person among
-// its clients is refused before the first document leaves.
-func TestRealIdentityCodesNeverReachATestArchive(t *testing.T) {
-	file := tempMapping(t, func(dir string) {
-		path := filepath.Join(dir, "clients.csv")
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Client 2 becomes a person outside the test range (a valid code, individual number 123).
-		data = []byte(strings.Replace(string(data), "010190Y990M", "010190Y123M", 1))
-		os.WriteFile(path, data, 0o600)
-	})
-	m, schemas, err := Load(file, testenv.Sosmeta())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, code := range []string{"T", "D"} {
-		t.Run(code, func(t *testing.T) {
-			st, sk, dir := storeAndPackage(t)
-			r, err := Prepare(m, schemas, Options{Store: st, Workers: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = r.Run(context.Background(), RunOptions{Sink: sk, ProcessingCode: code})
-			var refused *plan.ErrRealPersonsToTest
-			if !errors.As(err, &refused) || refused.Clients != 1 || strings.Contains(err.Error(), "010190Y123M") {
-				t.Fatalf("want a refusal naming one client without its code, got %v", err)
-			}
-			if data, _ := os.ReadFile(filepath.Join(dir, "package", "manifest.jsonl")); len(data) != 0 {
-				t.Errorf("documents were delivered:\n%s", data)
-			}
-		})
-	}
 }

@@ -26,33 +26,30 @@ const (
 	kindDocument     = "3"
 )
 
-// DefaultMaxDocumentBytes bounds an archive document (Options.MaxDocumentBytes).
-// No limit of the archive's is published (DOMAIN §5); 20 MiB holds any
-// client document a person wrote (the largest legacy texts seen are a few
-// megabytes), keeps a message, with the document Base64'd inside its frame,
-// under 27 MiB, and keeps the memory a document needs bounded.
-const DefaultMaxDocumentBytes = 20 << 20
-
 // stager takes each source record through mapping, resolving and
 // transforming, mints its identifiers and records it, with its outcome, in
 // the state store: the one place a record's outcome is written. Dry-run and
 // run stage alike.
 type stager struct {
-	m        *mapping.Mapping
-	tr       *transform.Transformer
-	st       state.Store
-	res      *resolve.Resolver
-	rep      *report.Report // warnings and unmapped values, which are not outcomes
-	pass     int
-	maxBytes int
-	sample   *sampler // nil: every record
+	m          *mapping.Mapping
+	tr         *transform.Transformer
+	st         state.Store
+	res        *resolve.Resolver
+	rep        *report.Report // warnings and unmapped values, which are not outcomes
+	pass       int
+	maxBytes   int      // a document's limit (--max-document-bytes)
+	maxMessage int      // its message frame's (--max-message-bytes)
+	sample     *sampler // nil: every record
 }
 
-func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes int) *stager {
+func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes, maxMessage int) *stager {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxDocumentBytes
 	}
-	s := &stager{m: m, tr: tr, st: st, rep: rep, pass: pass, maxBytes: maxBytes}
+	if maxMessage <= 0 {
+		maxMessage = DefaultMaxMessageBytes
+	}
+	s := &stager{m: m, tr: tr, st: st, rep: rep, pass: pass, maxBytes: maxBytes, maxMessage: maxMessage}
 	s.res = resolve.New(stagedRecords{s})
 	s.res.ServiceTasks = len(m.ServiceTasks) > 0
 	s.res.Location = m.Location
@@ -246,13 +243,6 @@ func (s *stager) transformFailed(row *state.Record, err error) error {
 	return s.refuse(row, state.Rejected, &kanta.Finding{Rule: rule, Reason: "its document could not be built: " + err.Error()})
 }
 
-// tooLarge rejects a document over the size limit at staging, so that the
-// run does not stop in delivery when the archive refuses it.
-func (s *stager) tooLarge(row *state.Record, field, what string) error {
-	reason := fmt.Sprintf("%s; the limit is %d bytes (--max-document-bytes): split the text in the source, or raise the limit if the archive takes larger documents", what, s.maxBytes)
-	return s.refuse(row, state.Rejected, &kanta.Finding{Field: field, Rule: kanta.RuleDocumentTooLarge, Reason: reason})
-}
-
 // stage keeps a record that will be delivered: its model, and the hash of
 // its document, so that delivery can check it rebuilds exactly this one. A
 // record delivered in an earlier pass of the run stays loaded with the hash
@@ -261,6 +251,9 @@ func (s *stager) tooLarge(row *state.Record, field, what string) error {
 // without a case gained one and changed its dates), the report warns: the
 // archive keeps the document it got, and nothing is sent twice.
 func (s *stager) stage(row *state.Record, model any, out *transform.Output) error {
+	if f := s.overLimits(out); f != nil {
+		return s.refuse(row, state.Rejected, f)
+	}
 	data, err := state.Encode(model)
 	if err != nil {
 		return fmt.Errorf("staging %s %s: %w", row.Entity, row.Key, err)
@@ -324,6 +317,9 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 	if ok, err := s.settle(row, o); !ok || err != nil {
 		return err
 	}
+	if f := s.oversized(rel, "its client relationship"); f != nil {
+		return s.refuse(row, state.Rejected, f)
+	}
 	if err := s.mint(&row.EntityOID, kindRelationship); err != nil {
 		return err
 	}
@@ -363,6 +359,9 @@ func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error
 	}
 	if ok, err := s.settle(row, o); !ok || err != nil {
 		return err
+	}
+	if f := s.oversized(c, "its case"); f != nil {
+		return s.refuse(row, state.Rejected, f)
 	}
 	if err := s.mint(&row.EntityOID, kindCase); err != nil {
 		return err
@@ -420,11 +419,8 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	if ok, err := s.settle(row, o); !ok || err != nil {
 		return err
 	}
-	// A text beyond the limit is refused before a document is built from it:
-	// building one makes several copies (escaped, Base64), and memory must not
-	// follow the size of one field.
-	if n := len(d.Text); n > s.maxBytes {
-		return s.tooLarge(row, "text", fmt.Sprintf("its text is %d bytes", n))
+	if f := s.oversized(d, "the document"); f != nil {
+		return s.refuse(row, state.Rejected, f)
 	}
 	if err := s.mint(&row.DocOID, kindDocument); err != nil {
 		return err
@@ -434,9 +430,6 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	out, err := s.tr.Document(d, ids)
 	if err != nil {
 		return s.transformFailed(row, err)
-	}
-	if n := len(out.XML); n > s.maxBytes {
-		return s.tooLarge(row, "", fmt.Sprintf("its archive document would be %d bytes", n))
 	}
 	if err := s.stage(row, d, out); err != nil {
 		return err
@@ -629,9 +622,15 @@ func (s *stager) finishCases() error {
 // be built, rejects its record and, with why, the records carried in it.
 func (s *stager) built(row *state.Record, model any, out *transform.Output, err error, parts []plan.Part, why *kanta.Finding) error {
 	if err == nil {
-		return s.stage(row, model, out)
+		f := s.overLimits(out)
+		if f == nil {
+			return s.stage(row, model, out)
+		}
+		err = s.refuse(row, state.Rejected, f)
+	} else {
+		err = s.transformFailed(row, err)
 	}
-	if err := s.transformFailed(row, err); err != nil {
+	if err != nil {
 		return err
 	}
 	for _, p := range parts {
@@ -759,6 +758,9 @@ func (s *stager) stagePart(e kanta.Entity, rec extract.Record, o *mapping.Outcom
 	}
 	if ok, err := s.settle(row, o); !ok || err != nil {
 		return err
+	}
+	if f := s.oversized(own.model, "with it, the document it is carried in"); f != nil {
+		return s.refuse(row, state.Rejected, f)
 	}
 	orow, err := s.st.Get(string(own.entity), own.key)
 	if err != nil || orow == nil {

@@ -91,7 +91,13 @@ func (c *Counts) outcome(outcome string) {
 }
 
 // Entities are the entities a report counts, in the order it lists them.
-var Entities = []string{"client", "service_task", "related_person", "address", "case", "case_member", "document"}
+var Entities = func() []string {
+	names := make([]string, len(kanta.Entities))
+	for i, e := range kanta.Entities {
+		names[i] = string(e)
+	}
+	return names
+}()
 
 // Optional says whether an entity is one a mapping may leave out (the
 // parts kept in tables of their own): it is listed only when it has records.
@@ -211,6 +217,18 @@ func New(s Settings) *Report {
 const WarningsListedPerRule = 1000
 
 // WarningCount is the number of warnings of every rule, listed or not.
+// EmptySources lists the warnings of sources that yielded no records, for
+// the summary a command prints: a silent zero is how a wrong path reads.
+func (r *Report) EmptySources() []string {
+	var out []string
+	for _, f := range r.Warnings {
+		if f.Rule == kanta.RuleEmptySource {
+			out = append(out, f.Reason)
+		}
+	}
+	return out
+}
+
 func (r *Report) WarningCount() int {
 	n := 0
 	for _, c := range r.WarningsByRule {

@@ -97,6 +97,7 @@ var scenarios = map[string]func(t *testing.T){
 	kanta.RuleUnexpectedElement: fileScenario("asiakkaat", "xml", `<vienti><asiakas><asnro>A1</asnro><hetu>150467-949T</hetu><sukunimi>Demola</sukunimi><etunimet>Saimi</etunimet><alku>2020-01-01</alku></asiakas><Asiakas><asnro>A2</asnro></Asiakas></vienti>`, "client", "", kanta.RuleUnexpectedElement),
 	kanta.RuleSampledOut:        sampledOut,
 	kanta.RuleDocumentTooLarge:  tooLarge,
+	kanta.RuleEmptySource:       emptySource,
 	kanta.RulePlaceholderCode:   placeholderOutsideRehearsal,
 	kanta.RuleOldBirthDate:      oldWithoutBirthDate,
 	kanta.RuleDelivery:          func(t *testing.T) { deliveryFailure(t, errors.New("the disk is full"), kanta.RuleDelivery) },
@@ -258,7 +259,8 @@ func sampledOut(t *testing.T) {
 // A document over the size limit is rejected at staging, with its size.
 func tooLarge(t *testing.T) {
 	s := newScenario(t, nil)
-	s.opts.MaxDocumentBytes = 4000
+	s.opts.MaxDocumentBytes = 20000 // the relationship and case documents are about 7000 bytes
+	s.records["asiakirjat"][0]["teksti"] = strings.Repeat("Pitkä teksti. ", 2000)
 	rep := s.dryRun()
 	if !hasFinding(rep, "document", "K1", kanta.RuleDocumentTooLarge) {
 		t.Errorf("no document-too-large: %v", rep.Rejects)
@@ -405,5 +407,20 @@ func changedAfterDelivery(t *testing.T) {
 	}
 	if !hasFinding(rep, "document", "K1", kanta.RuleChangedAfterDelivery) {
 		t.Errorf("no changed-after-delivery warning on K1: %v", rep.Warnings)
+	}
+}
+
+// A source that yields no records (here an XML export whose record path
+// matches nothing) is warned about: counted and read agree at zero.
+func emptySource(t *testing.T) {
+	s := newScenario(t, nil)
+	path := filepath.Join(t.TempDir(), "asiakkaat.xml")
+	if err := os.WriteFile(path, []byte(`<export><client><asnro>A1</asnro></client></export>`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.files["asiakkaat"] = extract.Spec{Kind: "xml", File: path, Record: "/vienti/asiakas"}
+	rep := s.dryRun()
+	if !hasFinding(rep, "client", "", kanta.RuleEmptySource) || !rep.Reconciles() {
+		t.Errorf("no empty-source warning, or not reconciled: %v", rep.Warnings)
 	}
 }

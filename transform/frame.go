@@ -255,3 +255,19 @@ func MIMEBody(oid string, document []byte) string {
 	b.WriteString("\n--" + boundary + "--\n")
 	return b.String()
 }
+
+// Allowances for MessageBytesAtMost: a signature with its certificate (about
+// 2.8 KB with one certificate; a chain of three stays below this), and the
+// frame around the MIME part (about 4 KB measured on the samples' frames).
+const (
+	signatureAllowance = 16 << 10
+	frameAllowance     = 16 << 10
+)
+
+// MessageBytesAtMost bounds the size of the message frame that carries a
+// document of n bytes once it is signed: the signed document in Base64 in
+// lines of 76 characters, and the frame around it.
+func MessageBytesAtMost(n int) int {
+	b64 := (n + signatureAllowance + 2) / 3 * 4
+	return b64 + b64/76 + 1 + frameAllowance
+}

@@ -2,7 +2,8 @@
 // with its frame, to the archive's test validation service (SHARK
 // validation, DOMAIN §5.3) and collects what it answers, so that a team can
 // prove its documents in Kanta's test environment before a production run.
-// It refuses, before anything leaves, a document naming a person whose
+// It refuses, before anything leaves, a document naming a person (anywhere
+// in it or its frame, see load/testguard) whose
 // identity code is outside the test range: the service takes test persons
 // only. archive-sim serves the same endpoint with its judge.
 package validate
@@ -24,7 +25,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/load/testguard"
 	"github.com/kantamig/kantamig/report"
 )
 
@@ -215,7 +216,6 @@ func readHead(path string) ([]byte, error) {
 }
 
 var (
-	identityIDs    = regexp.MustCompile(`<id root="1\.2\.246\.21" extension="([^"]*)"`)
 	serviceRequest = regexp.MustCompile(`<reasonCode code="([^"]+)" codeSystem="1\.2\.246\.537\.6\.1503\.`)
 )
 
@@ -240,7 +240,7 @@ func Run(ctx context.Context, chosen []Candidate, total int, o Options, progress
 		if m := serviceRequest.FindSubmatch(frame); m != nil {
 			r.ServiceRequest = string(m[1])
 		}
-		if real := outsideTestRange(doc); len(real) > 0 {
+		if real := testguard.RealPersons(append(append([]byte(nil), frame...), doc...)); len(real) > 0 {
 			r.Outcome = report.ValidationNotSent
 			r.Errors = []string{fmt.Sprintf("names %d person(s) with an identity code outside the test range 900–999 (%s): the validation service takes test persons only, so it was not sent", len(real), strings.Join(real, ", "))}
 		} else {
@@ -257,20 +257,6 @@ func Run(ctx context.Context, chosen []Candidate, total int, o Options, progress
 		}
 	}
 	return v, nil
-}
-
-// outsideTestRange lists, masked, the identity codes of a document (its
-// recordTarget, and its frame's copy of it) outside the test range.
-func outsideTestRange(doc []byte) []string {
-	var out []string
-	for _, m := range identityIDs.FindAllSubmatch(doc, -1) {
-		code := string(m[1])
-		if c, err := kanta.ParseIdentityCode(code); err == nil && c.TestRange() {
-			continue
-		}
-		out = append(out, kanta.MaskIdentityCode(code))
-	}
-	return out
 }
 
 func selection(o Options, n int) string {

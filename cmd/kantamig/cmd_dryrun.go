@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,7 +26,8 @@ func dryRunCommand(c *cli) *cobra.Command {
 	docs := fs.String("documents", "", "also write every generated document into this folder")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
 	failOnReject := fs.Bool("fail-on-reject", false, "exit with code 4 if any record was rejected")
-	maxDoc := fs.Int("max-document-bytes", pipeline.DefaultMaxDocumentBytes, "reject, at staging, a document larger than this many bytes (the reason gives its size)")
+	maxDoc := fs.Int("max-document-bytes", pipeline.DefaultMaxDocumentBytes, "reject, at staging, a document of any kind larger than this many bytes (the reason gives its size); a record holding more text than this is refused before its document is built")
+	maxMessage := fs.Int("max-message-bytes", pipeline.DefaultMaxMessageBytes, "reject, at staging, a document whose message frame (signed, in Base64) could be larger than this many bytes")
 	sample := fs.String("sample", "", "a deterministic sample of clients, each with all its cases and documents: a number of clients (500) or a share (5%); the report says it is a sample")
 	withToken := fs.Bool("sign-with-token", false, "sign with the organisation's key on the token instead of a throwaway key (a rehearsal of the token)")
 	var tf tokenFlags
@@ -55,7 +57,7 @@ func dryRunCommand(c *cli) *cobra.Command {
 			return err
 		}
 		opts := pipeline.Options{Sample: smp,
-			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, DocumentsDir: *docs, Workers: tf.workers,
+			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, MaxMessageBytes: *maxMessage, DocumentsDir: *docs, Workers: tf.workers,
 			Version: version, Command: c.commandLine(), Progress: newProgress(stderr),
 			// Beside the report: the index holds identity codes in clear while the
 			// dry-run works, and is removed on every exit (or at the next start, after kill -9).
@@ -106,6 +108,7 @@ func dryRunCommand(c *cli) *cobra.Command {
 			}
 		}
 		fmt.Fprintf(stdout, "signed %d documents with %s\n", rep.DocumentsSigned, rep.Settings.Signer)
+		printEmptySources(stdout, rep)
 		if rep.Settings.Sample != "" {
 			fmt.Fprintf(stdout, "SAMPLE: %s; %d records outside it are skipped (sampled-out); a full dry-run accounts for every record\n", rep.Settings.Sample, rep.SampledOut)
 		}
@@ -139,4 +142,12 @@ func reconciled(ok bool) string {
 		return "reconciles"
 	}
 	return "DOES NOT RECONCILE"
+}
+
+// printEmptySources shows, beside the counts, each source that yielded no
+// records: the counts reconcile at zero, and a wrong path reads as nothing.
+func printEmptySources(w io.Writer, rep *report.Report) {
+	for _, reason := range rep.EmptySources() {
+		fmt.Fprintf(w, "NO RECORDS: %s\n", reason)
+	}
 }

@@ -35,7 +35,8 @@ func runCommand(c *cli) *cobra.Command {
 	processing := fs.String("processing-code", "", "processingCode of the message frames: P production, D debugging, T training (T and D: test persons only). Required for kanta: sinks; a package defaults to P")
 	testArchive := fs.Bool("test-archive", false, "the sink is a test archive: refuse to send any person outside the identity-code test range 900–999 (implied by --processing-code T or D)")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
-	maxDoc := fs.Int("max-document-bytes", pipeline.DefaultMaxDocumentBytes, "reject, at staging, a document larger than this many bytes (the reason gives its size)")
+	maxDoc := fs.Int("max-document-bytes", pipeline.DefaultMaxDocumentBytes, "reject, at staging, a document of any kind larger than this many bytes (the reason gives its size); a record holding more text than this is refused before its document is built")
+	maxMessage := fs.Int("max-message-bytes", pipeline.DefaultMaxMessageBytes, "reject, at staging, a document whose message frame (signed, in Base64) could be larger than this many bytes")
 	senders := fs.Int("senders", 8, "documents on their way to the sink at once (each client's order holds)")
 	var so sink.Options
 	fs.StringVar(&so.CAFile, "tls-ca", "", "kanta sink: the archive's CA certificate (PEM)")
@@ -107,7 +108,7 @@ func runCommand(c *cli) *cobra.Command {
 		}
 		defer st.Close()
 		runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
-			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, Workers: tf.workers, Store: st,
+			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, MaxMessageBytes: *maxMessage, Workers: tf.workers, Store: st,
 			Signer: signer, SignerName: fmt.Sprintf("token %s%s, key %s%s (%s)%s", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject, foreign),
 			Version: version, Command: c.commandLine(),
 		})
@@ -168,6 +169,7 @@ func runCommand(c *cli) *cobra.Command {
 			return exitWith(exitNoReport)
 		}
 		fmt.Fprintf(stdout, "delivered %d documents to %s (%d were there already)\n", rep.DocumentsDelivered, sk, rep.DuplicatesAtSink)
+		printEmptySources(stdout, rep)
 		if c, ok := st.(interface{ Stats() (int64, int64) }); ok {
 			statements, commits := c.Stats()
 			fmt.Fprintf(stdout, "state store: %d statements (round trips), %d commits in this process\n", statements, commits)

@@ -81,7 +81,7 @@ func TestErrorsEndWithTheDocumentedCode(t *testing.T) {
 		{"token failed mid-run", wrap(&sign.TokenError{Err: errors.New("CKR_DEVICE_REMOVED")}), exitToken, "token failed"},
 		{"verification", exitWith(exitVerify), exitVerify, "verify"},
 		{"delivery", wrap(&deliver.DeliveryError{Err: &sink.PermanentError{Reason: "no"}}), exitDelivery, "could not be delivered"},
-		{"real persons to a test archive", &plan.ErrRealPersonsToTest{Clients: 1}, exitDelivery, "test range"},
+		{"real persons to a test archive", &plan.ErrRealPersonsToTest{Records: 1}, exitDelivery, "test range"},
 		{"state locked", &state.ErrLocked{Path: "x"}, exitState, "in use by another run"},
 		{"mapping changed", &pipeline.ErrMappingChanged{Was: strings.Repeat("a", 64), Now: strings.Repeat("b", 64)}, exitState, "mapping changed"},
 		{"sink changed", &pipeline.ErrSinkChanged{}, exitState, "another sink"},

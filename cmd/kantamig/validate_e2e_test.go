@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -97,6 +99,19 @@ func TestValidateAgainstArchiveSim(t *testing.T) {
 	text := string(doc)
 	start := strings.Index(text, `<id root="1.2.246.21" extension="`) + len(`<id root="1.2.246.21" extension="`)
 	os.WriteFile(second, []byte(text[:start]+real+text[start+11:]), 0o600)
+	// The third naming one inside its display form (a code typed into a text).
+	third := filepath.Join(broken, rels[2].Document)
+	doc, _ = os.ReadFile(third)
+	text = string(doc)
+	from := strings.Index(text, `representation="B64">`) + len(`representation="B64">`)
+	to := from + strings.Index(text[from:], "<")
+	xhtml, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(text[from:to], "\n", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := bytes.LastIndex(xhtml, []byte("</"))
+	xhtml = append(append(xhtml[:end:end], "<p>Sisar 020202A123C soitti.</p>"...), xhtml[end:]...)
+	os.WriteFile(third, []byte(text[:from]+base64.StdEncoding.EncodeToString(xhtml)+text[to:]), 0o600)
 
 	before := received.Load()
 	code, out, v = validate(broken, "--kind", "client-relationship", "--max", "0")
@@ -104,13 +119,13 @@ func TestValidateAgainstArchiveSim(t *testing.T) {
 	for _, r := range v.Results {
 		byOID[r.OID] = r
 	}
-	bad, person := byOID[rels[0].OID], byOID[rels[1].OID]
+	bad, person, inText := byOID[rels[0].OID], byOID[rels[1].OID], byOID[rels[2].OID]
 	if code != exitVerify || bad.Outcome != report.ValidationInvalid || !strings.Contains(strings.Join(bad.Errors, " "), "digest does not match") {
 		t.Errorf("a changed document: exit %d, %+v\n%s", code, bad, out)
 	}
-	if sent := received.Load() - before; person.Outcome != report.ValidationNotSent || sent != int64(len(rels)-1) || strings.Contains(out, real) ||
-		v.Counts[report.ValidationValid] != len(rels)-2 {
-		t.Errorf("a real person: %+v; %d of %d sent, %v\n%s", person, sent, len(rels), v.Counts, lastLines(out, 3))
+	if sent := received.Load() - before; person.Outcome != report.ValidationNotSent || inText.Outcome != report.ValidationNotSent ||
+		sent != int64(len(rels)-2) || strings.Contains(out, real) || strings.Contains(out, "A123C") || v.Counts[report.ValidationValid] != len(rels)-3 {
+		t.Errorf("a real person: %+v %+v; %d of %d sent, %v\n%s", person, inText, sent, len(rels), v.Counts, lastLines(out, 3))
 	}
 
 	// A URL without the endpoint's path: the first answer, 404, stops the

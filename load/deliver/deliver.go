@@ -28,6 +28,7 @@ import (
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/load/testguard"
 	"github.com/kantamig/kantamig/transform"
 )
 
@@ -55,6 +56,11 @@ type Options struct {
 	Frame func(out *transform.Output, signed []byte) []byte
 	// Delivered is called after each document's outcome is recorded.
 	Delivered func()
+	// TestArchive says the sink is a test archive: each frame (or, without
+	// frames, each document) is read for real persons' identity codes just
+	// before it is sent, and the first that names one stops the delivery
+	// unsent (plan.CheckTestRange has read every record before).
+	TestArchive bool
 }
 
 // Window is how many documents may be delivered but not yet recorded at
@@ -177,6 +183,15 @@ func (d *Deliverer) dispatch(it plan.Item, signed, frame []byte) error {
 		ServiceRequest: out.ServiceRequest(), ClientKey: it.ClientKey, Document: signed}
 	if d.opts.Frame != nil {
 		del.Frame = sink.FixedFrame(frame)
+	}
+	if d.opts.TestArchive {
+		leaving := frame
+		if leaving == nil {
+			leaving = signed
+		}
+		if real := testguard.RealPersons(leaving); len(real) > 0 {
+			return &plan.ErrRealPersonsToTest{Records: 1, Example: it.Entity + " " + it.Key + " (document " + out.OID + ")", Codes: real, AtDelivery: true}
+		}
 	}
 	a := ack{entity: it.Entity, key: it.Key, oid: out.OID, parts: it.Parts}
 	if d.sequenced != nil {

@@ -80,9 +80,6 @@ type Options struct {
 	// Phased delivers all relationships, then all cases, then all
 	// documents in drawing-up order, instead of client by client.
 	Phased bool
-	// TestEnvironment refuses, client by client, any real person (see
-	// CheckTestRange, which refuses them all before the first document).
-	TestEnvironment bool
 	// Run numbers this delivery, so that a record handed on is not handed
 	// on twice in one run.
 	Run int
@@ -266,9 +263,6 @@ func (w *walk) client(key string) error {
 	var rel kanta.Relationship
 	if err := state.Decode(row.Model, &rel); err != nil {
 		return fmt.Errorf("reading client %s from the state store: %w", key, err)
-	}
-	if w.opts.TestEnvironment && realPerson(rel.Client) { // checked for all before delivery; kept here for each
-		return &ErrRealPersonsToTest{Clients: 1, Example: row.Locator}
 	}
 	out, err := w.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
 	if err != nil {

@@ -262,8 +262,16 @@ func TestTestRange(t *testing.T) {
 	row.Model, _ = state.Encode(real)
 	s.st.Put(row)
 	var refusal *ErrRealPersonsToTest
-	if err := CheckTestRange(context.Background(), s.st); !errors.As(err, &refusal) || refusal.Clients != 1 || refusal.Example != "test:R1" {
+	if err := CheckTestRange(context.Background(), s.st); !errors.As(err, &refusal) || refusal.Records != 1 || refusal.Example != "test:R1" {
 		t.Errorf("a real person: %v", err)
+	}
+	// A test person whose document names a real one, in a text.
+	doc := kanta.Document{Text: "Sisar 020202A123C soitti."}
+	row = &state.Record{Entity: string(kanta.EntityDocument), Key: "D9", Pass: 1, Locator: "test:D9", Outcome: state.Pending}
+	row.Model, _ = state.Encode(doc)
+	s.st.Put(row)
+	if err := CheckTestRange(context.Background(), s.st); !errors.As(err, &refusal) || refusal.Records != 2 || strings.Contains(err.Error(), "123C") {
+		t.Errorf("a real person in a document's text: %v", err)
 	}
 	if !IsTestProcessing("T") || !IsTestProcessing("D") || IsTestProcessing("P") {
 		t.Error("processing codes T and D are the test archive's, P the production's")

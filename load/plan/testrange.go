@@ -3,63 +3,64 @@ package plan
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/load/testguard"
 	"github.com/kantamig/kantamig/state"
 )
 
-// ErrRealPersonsToTest refuses to send documents of real persons (identity
-// codes outside the test range 900–999) to a test archive. Nothing was sent.
+// ErrRealPersonsToTest refuses to send documents naming real persons
+// (identity codes outside the test range 900–999) to a test archive.
 type ErrRealPersonsToTest struct {
-	Clients int    // clients to be delivered whose identity code is outside the test range
-	Example string // the first one's locator
+	Records int      // records to be delivered that name a real person
+	Example string   // the first one's locator (or the document's OID)
+	Codes   []string // the first one's codes outside the range, masked
+	// AtDelivery is true when the refusal came from a document or frame as
+	// built for delivery (the deliverer's last check): that document was
+	// not sent, and those sent before it named test persons only.
+	AtDelivery bool
 }
 
 func (e *ErrRealPersonsToTest) Error() string {
-	return fmt.Sprintf("%d client(s) to be delivered have identity codes outside the test range 900–999 (the first at %s), and this run goes to a test archive (processing code T or D); nothing was sent. Test archives take test persons only: use a test extract, or give --processing-code P for the production archive", e.Clients, e.Example)
+	what := "nothing was sent"
+	if e.AtDelivery {
+		what = "that document was not sent, nor any after it"
+	}
+	return fmt.Sprintf("%d record(s) to be delivered name a person whose identity code is outside the test range 900–999 (the first at %s: %s), and this run goes to a test archive (processing code T or D); %s. Test archives take test persons only, in the header, the structured form, the free texts and the frame alike: use a test extract, or give --processing-code P for the production archive", e.Records, e.Example, strings.Join(e.Codes, ", "), what)
 }
 
 // IsTestProcessing reports whether a processing code means a test archive:
 // T (training) or D (debugging).
 func IsTestProcessing(code string) bool { return code == "T" || code == "D" }
 
-// realPerson reports whether a client is a real person as far as a test
-// archive is concerned: a valid identity code outside the test range.
-// Clients known only by a temporary identifier carry no national code.
-func realPerson(c kanta.Client) bool {
-	if c.IdentityCode == "" {
-		return false
-	}
-	code, err := kanta.ParseIdentityCode(c.IdentityCode)
-	return err != nil || !code.TestRange()
-}
-
-// CheckTestRange walks every client that is to be (or was) delivered and
-// refuses the run if any is a real person: before the first document leaves,
-// not after the archive has seen some.
+// CheckTestRange reads every record that is to be (or was) delivered, of
+// every entity, and refuses the run if any names a real person anywhere in
+// what it holds (see testguard): before the first document leaves, not
+// after the archive has seen some. A document is built from its record's
+// model alone, so a code the models do not hold cannot be in a document; the
+// deliverer checks each document and frame as built all the same.
 func CheckTestRange(ctx context.Context, st state.Store) error {
 	refusal := &ErrRealPersonsToTest{}
-	err := EachKey(ctx, st, kanta.EntityClient, func(k string) error {
-		row, err := st.Get(string(kanta.EntityClient), k)
-		if err != nil || row == nil || (row.Outcome != state.Pending && row.Outcome != state.Loaded) {
+	for _, entity := range kanta.Entities {
+		err := EachKey(ctx, st, entity, func(k string) error {
+			row, err := st.Get(string(entity), k)
+			if err != nil || row == nil || (row.Outcome != state.Pending && row.Outcome != state.Loaded) {
+				return err
+			}
+			if real := testguard.RealPersons(row.Model); len(real) > 0 {
+				if refusal.Records == 0 {
+					refusal.Example, refusal.Codes = row.Locator, real
+				}
+				refusal.Records++
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		var rel kanta.Relationship
-		if err := state.Decode(row.Model, &rel); err != nil {
-			return fmt.Errorf("reading client %s from the state store: %w", k, err)
-		}
-		if realPerson(rel.Client) {
-			if refusal.Clients == 0 {
-				refusal.Example = row.Locator
-			}
-			refusal.Clients++
-		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	if refusal.Clients > 0 {
+	if refusal.Records > 0 {
 		return refusal
 	}
 	return nil
