@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"archive/zip"
 	"context"
 	"os"
 	"path/filepath"
@@ -334,5 +335,44 @@ func TestCSVDeclaredSingleByteButUTF8IsRefused(t *testing.T) {
 	// ASCII only: nothing tells the two apart, and nothing is read wrong.
 	if recs := readAll(t, Spec{Kind: "csv", File: writeFile(t, "a.csv", []byte("id;nimi\n1;Virtanen\n")), Delimiter: ";", Encoding: "windows-1252"}); len(recs) != 1 {
 		t.Errorf("ASCII: %v", recs)
+	}
+}
+
+// A workbook that would unpack beyond the limits is refused before the
+// workbook library unpacks it: a part packed far tighter than records pack
+// (a zip bomb), and shared strings too large to hold in memory.
+func TestXLSXThatUnpacksTooFarIsRefused(t *testing.T) {
+	bomb := func(part string, size int) string {
+		path := filepath.Join(t.TempDir(), "bomb.xlsx")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zw := zip.NewWriter(f)
+		w, err := zw.Create(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunk := make([]byte, 1<<20)
+		for n := 0; n < size; n += len(chunk) {
+			w.Write(chunk)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		return path
+	}
+	for part, want := range map[string]struct {
+		size int
+		says string
+	}{
+		"xl/worksheets/sheet1.xml": {64 << 20, "zip bomb"},
+		"xl/sharedStrings.xml":     {300 << 20, "shared strings unpack to 300 MiB"},
+	} {
+		_, err := Open(Spec{Kind: "xlsx", File: bomb(part, want.size)})
+		if err == nil || !strings.Contains(err.Error(), want.says) {
+			t.Errorf("%s: want %q, got %v", part, want.says, err)
+		}
 	}
 }

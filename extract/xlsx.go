@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
 	"io"
@@ -36,8 +37,50 @@ func init() {
 		}})
 }
 
+// Limits on what a workbook may unpack to. A workbook is a zip: 2 MB can
+// unpack to gigabytes (a zip bomb, or a sheet of a billion empty cells),
+// and the workbook library holds the shared strings in memory. A real
+// export of a million rows unpacks to about a gigabyte of sheet XML and
+// compresses 5-20 times; these limits pass that and refuse what is not.
+const (
+	xlsxMaxUnpacked      = 4 << 30   // everything in the workbook, unpacked
+	xlsxMaxSharedStrings = 256 << 20 // the shared strings (held in memory)
+	xlsxMaxRatio         = 200       // unpacked to packed, for a part over xlsxRatioFloor
+	xlsxRatioFloor       = 16 << 20
+)
+
+// checkUnpackedSizes refuses a workbook whose parts would unpack beyond the
+// limits, from the sizes its zip directory declares (Go's zip reader
+// refuses a part that unpacks to more than it declared, so they hold).
+func checkUnpackedSizes(path string) error {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return fmt.Errorf("opening workbook: %w", err)
+	}
+	defer zr.Close()
+	name := filepath.Base(path)
+	var total uint64
+	for _, f := range zr.File {
+		size := f.UncompressedSize64
+		total += size
+		switch {
+		case strings.EqualFold(f.Name, "xl/sharedStrings.xml") && size > xlsxMaxSharedStrings:
+			return fmt.Errorf("workbook %s: its shared strings unpack to %d MiB, over the %d MiB kantamig holds in memory: export the sheet as CSV (UTF-8) and map that instead", name, size>>20, xlsxMaxSharedStrings>>20)
+		case size > xlsxRatioFloor && f.CompressedSize64 > 0 && size/f.CompressedSize64 > xlsxMaxRatio:
+			return fmt.Errorf("workbook %s: its part %s unpacks from %d KiB to %d MiB (%d to 1), which no export of records does: it looks like a zip bomb or a damaged file; export the sheet again", name, f.Name, f.CompressedSize64>>10, size>>20, size/f.CompressedSize64)
+		}
+	}
+	if total > xlsxMaxUnpacked {
+		return fmt.Errorf("workbook %s unpacks to %d MiB, over %d MiB: export the sheet as CSV (UTF-8) and map that instead", name, total>>20, xlsxMaxUnpacked>>20)
+	}
+	return nil
+}
+
 func openXLSX(spec Spec) (Source, error) {
-	book, err := excelize.OpenFile(spec.File)
+	if err := checkUnpackedSizes(spec.File); err != nil {
+		return nil, err
+	}
+	book, err := excelize.OpenFile(spec.File, excelize.Options{UnzipSizeLimit: xlsxMaxUnpacked})
 	if err != nil {
 		return nil, fmt.Errorf("opening workbook: %w", err)
 	}

@@ -486,7 +486,7 @@ func (a *applier) finish(m *Mapping, created time.Time) *Outcome {
 	}
 	if !created.IsZero() && !created.Before(m.Cutoff) {
 		a.out.Skip = &Finding{Field: "created", Rule: kanta.RuleCutoff,
-			Reason: fmt.Sprintf("created %s, on or after the cut-off %s; documents made after joining are archived by the client system itself", created.Format("2006-01-02"), m.Cutoff.Format("2006-01-02"))}
+			Reason: fmt.Sprintf("created %s, on or after the cut-off %s; documents made after joining are archived by the client system itself", created.In(m.Location).Format("2006-01-02"), m.Cutoff.In(m.Location).Format("2006-01-02"))}
 	}
 	return a.out
 }

@@ -174,6 +174,12 @@ func TestNothingSilentlyLostOrChanged(t *testing.T) {
 	if _, o := client(map[string]string{"hetu": "150467-946p"}); o.Reject == nil || o.Reject.Rule != kanta.RuleHetuFormat {
 		t.Errorf("lower-case identity code: %+v, want hetu-format", o.Reject)
 	}
+	// 22:30 UTC on New Year's Eve is 00:30 on the cut-off day in Helsinki:
+	// skipped, and the reason gives the day as the mapping's zone has it.
+	if _, o := client(map[string]string{"luotu": "2023-12-31T22:30:00Z"}); o.Skip == nil || o.Skip.Rule != kanta.RuleCutoff ||
+		!strings.Contains(o.Skip.Reason, "created 2024-01-01, on or after the cut-off 2024-01-01") {
+		t.Errorf("created at the cut-off in the mapping's zone: %+v", o.Skip)
+	}
 }
 
 // A wall clock in the hour summer time skips, or in the hour that happens

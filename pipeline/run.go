@@ -188,10 +188,8 @@ func (r *Runner) begin(ro RunOptions) (pass, run int, err error) {
 			return 0, 0, &ErrStateKeys{Format: f}
 		}
 	}
-	if sinkWas, err := st.Setting("sink"); err != nil {
+	if err := checkBinding(st, 1, ro.Sink.String()); err != nil {
 		return 0, 0, err
-	} else if sinkWas != "" && sinkWas != ro.Sink.String() {
-		return 0, 0, &ErrSinkChanged{Was: sinkWas, Now: ro.Sink.String()}
 	}
 	runID, err := st.Setting("run_id")
 	if err != nil {

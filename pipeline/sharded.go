@@ -34,10 +34,49 @@ import (
 var ErrNotShared = errors.New("a sharded run needs a state store its workers share: --state postgres: (the SQLite file is one process's)")
 
 // ErrShardsChanged refuses a worker whose shard count is not the run's.
+// Was or Now is 1 for a run without --shard: a run started whole cannot be
+// continued divided, nor one started divided continued whole.
 type ErrShardsChanged struct{ Was, Now int }
 
 func (e *ErrShardsChanged) Error() string {
+	switch {
+	case e.Was == 1:
+		return "this run was started without --shard: continue it the same way, as one process (a run started whole cannot be divided: what it delivered so far went to its one sink, in one order)"
+	case e.Now == 1:
+		return fmt.Sprintf("this run is divided into %d shards: continue it with --shard I/%d on every worker (a run started divided cannot be continued whole)", e.Was, e.Was)
+	}
 	return fmt.Sprintf("this run is divided into %d shards, not %d: every worker must give --shard I/%d (a store divided one way cannot be delivered another)", e.Was, e.Now, e.Was)
+}
+
+// checkBinding refuses to go on with a store whose run was started with
+// another division or another sink: a run delivers, whole or in shards, to
+// one sink. shards is 1 for a run without --shard. Stores of earlier
+// versions bound a sharded run's sink per shard only ("sink/I"): their
+// run-wide "sink" is empty and is set now.
+func checkBinding(st state.Store, shards int, sinkName string) error {
+	started, err := st.Setting("mapping_sha256")
+	if err != nil {
+		return err
+	}
+	n, err := st.Setting("shards")
+	if err != nil {
+		return err
+	}
+	was := 1
+	if n != "" {
+		was, _ = strconv.Atoi(n)
+	}
+	if started != "" && was != shards {
+		return &ErrShardsChanged{Was: was, Now: shards}
+	}
+	sinkWas, err := st.Setting("sink")
+	if err != nil {
+		return err
+	}
+	if sinkWas != "" && sinkWas != sinkName {
+		return &ErrSinkChanged{Was: sinkWas, Now: sinkName}
+	}
+	return nil
 }
 
 // shardSetting names a setting kept per shard.
@@ -116,11 +155,8 @@ func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (p
 			return 0, 0, false, &ErrStateKeys{Format: f}
 		}
 	}
-	if n, err := st.Setting("shards"); err != nil {
+	if err := checkBinding(st, spec.N, ro.Sink.String()); err != nil {
 		return 0, 0, false, err
-	} else if n != "" && n != strconv.Itoa(spec.N) {
-		was, _ := strconv.Atoi(n)
-		return 0, 0, false, &ErrShardsChanged{Was: was, Now: spec.N}
 	}
 	sinkKey := shardSetting("sink", spec.I)
 	if sinkWas, err := st.Setting(sinkKey); err != nil {
@@ -166,7 +202,7 @@ func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (p
 		return 0, 0, false, err
 	}
 	now := time.Now().UTC().Format(time.RFC3339)
-	settings := map[string]string{sinkKey: ro.Sink.String(), shardSetting("last_start", spec.I): now}
+	settings := map[string]string{sinkKey: ro.Sink.String(), "sink": ro.Sink.String(), shardSetting("last_start", spec.I): now}
 	if !staged {
 		pass++
 		for k, v := range map[string]string{

@@ -15,14 +15,23 @@ import (
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/mapping"
+	"github.com/kantamig/kantamig/state/postgres/pgtest"
 	"github.com/kantamig/kantamig/state/sqlite"
 )
 
 var db *sqltest.Server
 
+// pg is the PostgreSQL server of the tests that need a shared store (nil
+// when none runs here).
+var pg *pgtest.Server
+
 func TestMain(m *testing.M) {
-	os.Exit(sqltest.Main(m, func(s *sqltest.Server) { db = s }))
+	os.Exit(pgtest.Main(runFunc(func() int { return sqltest.Main(m, func(s *sqltest.Server) { db = s }) }), func(s *pgtest.Server) { pg = s }))
 }
+
+type runFunc func() int
+
+func (f runFunc) Run() int { return f() }
 
 func needDB(t *testing.T) {
 	t.Helper()

@@ -824,7 +824,7 @@ func (s *stager) deriveStart(rel *kanta.Relationship) (*kanta.Finding, string) {
 	case !rel.Start.Before(s.m.Cutoff):
 		return &kanta.Finding{Field: "relationship_start", Rule: kanta.RuleCutoff,
 			Reason: fmt.Sprintf("its earliest service-task period starts %s, on or after the cut-off %s; relationships begun after joining are archived by the client system itself",
-				rel.Start.In(s.m.Location).Format("2006-01-02"), s.m.Cutoff.Format("2006-01-02"))}, state.Skipped
+				rel.Start.In(s.m.Location).Format("2006-01-02"), s.m.Cutoff.In(s.m.Location).Format("2006-01-02"))}, state.Skipped
 	}
 	return nil, ""
 }

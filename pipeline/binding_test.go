@@ -1,0 +1,82 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/load/shard"
+	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/state/postgres"
+)
+
+// A run delivers, whole or in shards, to one sink: a run started whole is
+// not continued in shards, one started in shards not continued whole, and
+// no shard goes to another sink than the run's. (Continued in shards to
+// other packages, a run once left documents in two packages, and some
+// without their relationship or case.)
+func TestARunIsBoundToOneSinkAndOneDivision(t *testing.T) {
+	if pg == nil {
+		testenv.Missing(t, "PostgreSQL (apt-get install postgresql)")
+	}
+	t.Parallel()
+	m, schemas, err := Load(tempMapping(t, nil), testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run := func(location, pkg, shards string) error {
+		st, err := postgres.OpenShared(location)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		sk, err := sink.Open("dir:"+filepath.Join(dir, pkg), sink.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sk.Close()
+		r, err := Prepare(m, schemas, Options{Store: st, Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro := RunOptions{Sink: sk, ProcessingCode: "T"}
+		if shards != "" {
+			spec, err := shard.Parse(shards)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ro.Shard = &spec
+		}
+		_, err = r.Run(context.Background(), ro)
+		return err
+	}
+	var changed *ErrShardsChanged
+	var elsewhere *ErrSinkChanged
+
+	whole := pg.NewLocation("whole")
+	if err := run(whole, "a", ""); err != nil {
+		t.Fatalf("the run, whole: %v", err)
+	}
+	for _, pkg := range []string{"a", "b"} {
+		if err := run(whole, pkg, "0/2"); !errors.As(err, &changed) || changed.Was != 1 {
+			t.Errorf("a whole run continued in shards to %s: %v", pkg, err)
+		}
+	}
+
+	divided := pg.NewLocation("divided")
+	if err := run(divided, "c", "0/2"); err != nil {
+		t.Fatalf("shard 0: %v", err)
+	}
+	if err := run(divided, "d", "1/2"); !errors.As(err, &elsewhere) || elsewhere.Now == elsewhere.Was {
+		t.Errorf("shard 1 to another package: %v", err)
+	}
+	if err := run(divided, "c", ""); !errors.As(err, &changed) || changed.Now != 1 {
+		t.Errorf("a divided run continued whole: %v", err)
+	}
+	if err := run(divided, "c", "1/2"); err != nil {
+		t.Errorf("shard 1 to the run's package: %v", err)
+	}
+}
