@@ -70,6 +70,7 @@ const (
 	RuleRehearsalCode        = "rehearsal-placeholder"
 	RuleInferredRequest      = "inferred-service-request"
 	RuleEmptySource          = "empty-source"
+	RuleGoneFromSource       = "gone-from-source"
 )
 
 // Rule kinds: what a finding under a rule does to its record.
@@ -144,6 +145,7 @@ var Rules = []RuleInfo{
 	{RuleBeforeBirth, "mapping", RuleWarns, "a record dated before its client was born"},
 	{RuleNonDisclosure, "mapping", RuleWarns, "contact data left out of a client's document under non-disclosure"},
 	{RuleTypePrefix, "mapping", RuleWarns, "a specific type that does not belong to the general type"},
+	{RuleGoneFromSource, "stage", RuleWarns, "a record an earlier pass of the run read and this one did not: not delivered if it was still pending (skipped, kept under its earlier pass), kept in the archive if delivered"},
 	{RuleEmptySource, "extract", RuleWarns, "a source that yielded no records for an entity: a wrong file, sheet, record path or query reads as nothing"},
 	{RuleInferredRequest, "transform", RuleWarns, "a case document or replacing version sent with the inferred service request SP17: no source confirms its own, and the mapping states none (service_requests)"},
 	{RuleRehearsalCode, "transform", RuleWarns, "test rehearsal: the document carries a placeholder code, which the real archive would refuse"},

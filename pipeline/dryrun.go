@@ -263,6 +263,9 @@ func (r *Runner) stage(ctx context.Context, pass int) error {
 			return err
 		}
 	}
+	if err := stg.goneFromSource(); err != nil {
+		return err
+	}
 	return r.st.Commit()
 }
 

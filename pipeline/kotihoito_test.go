@@ -299,7 +299,7 @@ func TestResumeAfterACollectedCaseChangedWarnsAndSendsNothingTwice(t *testing.T)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return r.Run(context.Background(), RunOptions{Sink: sk, Phased: true})
+		return r.Run(context.Background(), RunOptions{Sink: sk, Phased: true, Restage: !refuse}) // the second pass reads the changed export
 	}
 	if _, err := run(true); !sink.IsPermanent(err) {
 		t.Fatalf("the first pass: want the refusal, got %v", err)

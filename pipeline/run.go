@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -43,6 +44,11 @@ type RunOptions struct {
 	// delivers the clients of its shard from a store the workers share
 	// (see sharded.go).
 	Shard *shard.Spec
+	// Restage reads the sources again although an earlier start of the run
+	// staged them to the end (by default a resume delivers what is staged,
+	// and the sources need not be reachable): to take in what changed in
+	// them since. Records gone from them are then skipped (gone-from-source).
+	Restage bool
 }
 
 // ErrMappingChanged refuses to resume a run with another mapping file.
@@ -92,30 +98,44 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 		return r.runShard(ctx, ro)
 	}
 	st := r.st
-	pass, run, err := r.begin(ro)
+	pass, run, staged, err := r.begin(ro)
 	if err != nil {
 		return nil, err
 	}
 	if ro.Progress != nil {
 		r.progress = ro.Progress
 	}
-	// Stage: the same extraction, mapping and checks as a dry-run, kept in
-	// the store. The total is what the store holds from an earlier start.
-	known, err := total(st, "")
-	if err != nil {
-		return nil, err
-	}
-	r.progress.Start("staging", known)
-	err = r.stage(ctx, pass)
-	r.progress.Finish()
-	if err != nil {
-		return r.rep, err
+	if staged {
+		// An earlier start read every source to the end: deliver what it
+		// staged, with what its staging noted.
+		if err := r.restoreNotes(pass); err != nil {
+			return nil, err
+		}
+	} else {
+		// Stage: the same extraction, mapping and checks as a dry-run, kept
+		// in the store. The total is what the store holds from an earlier
+		// start.
+		known, err := total(st, "")
+		if err != nil {
+			return nil, err
+		}
+		r.progress.Start("staging", known)
+		err = r.stage(ctx, pass)
+		r.progress.Finish()
+		if err != nil {
+			return r.rep, err
+		}
 	}
 	if err := r.stopOnBudget(pass); err != nil {
 		return r.rep, err
 	}
 	if err := r.stopUnreconciled(pass); err != nil {
 		return r.rep, err
+	}
+	if !staged {
+		if err := r.keepNotes(pass); err != nil {
+			return r.rep, err
+		}
 	}
 	// Deliver what is pending: the progress counts documents, not the
 	// records carried in them.
@@ -171,61 +191,68 @@ func (r *Runner) deliverPending(ctx context.Context, ro RunOptions, phase string
 
 // begin checks that the store's run may go on with this mapping and sink,
 // binds the sink to the run, and records the start: it returns the pass
-// (staging rounds) and the run (starts) this is.
-func (r *Runner) begin(ro RunOptions) (pass, run int, err error) {
+// (staging rounds) and the run (starts) this is, and whether that pass was
+// staged to the end by an earlier start (then this one does not stage).
+func (r *Runner) begin(ro RunOptions) (pass, run int, staged bool, err error) {
 	st := r.st
 	was, err := st.Setting("mapping_sha256")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	if was != "" && was != r.m.SHA256 && !ro.AllowMappingChange {
-		return 0, 0, &ErrMappingChanged{Was: was, Now: r.m.SHA256}
+		return 0, 0, false, &ErrMappingChanged{Was: was, Now: r.m.SHA256}
 	}
 	if was != "" {
 		if f, err := st.Setting("key_format"); err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		} else if f != keyFormat {
-			return 0, 0, &ErrStateKeys{Format: f}
+			return 0, 0, false, &ErrStateKeys{Format: f}
 		}
 	}
 	if err := checkBinding(st, 1, ro.Sink.String()); err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	runID, err := st.Setting("run_id")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	if runID == "" {
 		var b [16]byte
 		if _, err := rand.Read(b[:]); err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 		runID = hex.EncodeToString(b[:])
 		if err := st.SetSetting("run_id", runID); err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 		if err := st.Commit(); err != nil { // stored before any sink knows it
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 	}
 	if b, ok := ro.Sink.(sink.Bound); ok {
 		if err := b.Bind(runID, ro.AdoptPackage); err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 	}
 	done, err := st.Setting("complete")
 	if err != nil {
-		return 0, 0, fmt.Errorf("reading whether the run is complete: %w", err)
+		return 0, 0, false, fmt.Errorf("reading whether the run is complete: %w", err)
 	}
 	if done == "yes" && was == r.m.SHA256 {
-		return 0, 0, ErrComplete
+		return 0, 0, false, ErrComplete
 	}
 	if pass, err = state.IntSetting(st, "pass"); err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
-	pass++
+	stagedPass, err := state.IntSetting(st, "staged_pass")
+	if err != nil {
+		return 0, 0, false, err
+	}
+	if staged = !ro.Restage && was == r.m.SHA256 && stagedPass > 0 && stagedPass == pass; !staged {
+		pass++
+	}
 	if run, err = state.IntSetting(st, "runs"); err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	run++
 	for k, v := range map[string]string{
@@ -234,15 +261,15 @@ func (r *Runner) begin(ro RunOptions) (pass, run int, err error) {
 		"last_start": time.Now().UTC().Format(time.RFC3339), "key_format": keyFormat,
 	} {
 		if err := st.SetSetting(k, v); err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 	}
 	if was == "" {
 		if err := st.SetSetting("first_start", time.Now().UTC().Format(time.RFC3339)); err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 	}
-	return pass, run, nil
+	return pass, run, staged, nil
 }
 
 // framer builds each document's message frame, numbered by its OID's last arc.
@@ -282,3 +309,36 @@ func total(st state.Store, outcome string) (int64, error) {
 	}
 	return n, nil
 }
+
+// keepNotes records that this pass is staged to the end and checked, with
+// what its staging noted (report.Notes), so that a resume delivers without
+// reading the sources again and still reports those notes.
+func (r *Runner) keepNotes(pass int) error {
+	data, err := json.Marshal(r.rep.Notes())
+	if err != nil {
+		return err
+	}
+	if err := r.st.SetSetting(notesSetting(pass), string(data)); err != nil {
+		return err
+	}
+	if err := r.st.SetSetting("staged_pass", strconv.Itoa(pass)); err != nil {
+		return err
+	}
+	return r.st.Commit()
+}
+
+// restoreNotes puts into the report what the staging of pass noted.
+func (r *Runner) restoreNotes(pass int) error {
+	data, err := r.st.Setting(notesSetting(pass))
+	if err != nil {
+		return fmt.Errorf("reading the notes of staging pass %d from the state store: %w", pass, err)
+	}
+	var n report.Notes
+	if err := json.Unmarshal([]byte(data), &n); err != nil {
+		return fmt.Errorf("reading the notes of staging pass %d from the state store: %w", pass, err)
+	}
+	r.rep.AddNotes(n)
+	return nil
+}
+
+func notesSetting(pass int) string { return "staging_notes/" + strconv.Itoa(pass) }

@@ -98,6 +98,7 @@ var scenarios = map[string]func(t *testing.T){
 	kanta.RuleSampledOut:        sampledOut,
 	kanta.RuleDocumentTooLarge:  tooLarge,
 	kanta.RuleEmptySource:       emptySource,
+	kanta.RuleGoneFromSource:    goneFromSource,
 	kanta.RulePlaceholderCode:   placeholderOutsideRehearsal,
 	kanta.RuleOldBirthDate:      oldWithoutBirthDate,
 	kanta.RuleDelivery:          func(t *testing.T) { deliveryFailure(t, errors.New("the disk is full"), kanta.RuleDelivery) },
@@ -372,6 +373,18 @@ func (s *scenario) run(path string, sk sink.Sink) (*report.Report, error) {
 	return r.Run(context.Background(), pipeline.RunOptions{Sink: sk, Senders: 1})
 }
 
+// runWith is run with options (Sink and Senders are set here).
+func (s *scenario) runWith(path string, sk sink.Sink, ro pipeline.RunOptions) (*report.Report, error) {
+	s.t.Helper()
+	st, err := sqlite.Open(path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer st.Close()
+	ro.Sink, ro.Senders = sk, 1
+	return s.runner(st).Run(context.Background(), ro)
+}
+
 // A sink that fails records the failure on the document, which stays
 // pending: delivery for a failure, archive-rejected for a refusal.
 func deliveryFailure(t *testing.T, failure error, rule string) {
@@ -401,7 +414,7 @@ func changedAfterDelivery(t *testing.T) {
 		t.Fatal("the first run did not stop")
 	}
 	s.records["asiakirjat"][0]["teksti"] = "Ensimmäinen, muutettu."
-	rep, err := s.run(path, &failingSink{n: 100})
+	rep, err := s.runWith(path, &failingSink{n: 100}, pipeline.RunOptions{Restage: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,5 +435,41 @@ func emptySource(t *testing.T) {
 	rep := s.dryRun()
 	if !hasFinding(rep, "client", "", kanta.RuleEmptySource) || !rep.Reconciles() {
 		t.Errorf("no empty-source warning, or not reconciled: %v", rep.Warnings)
+	}
+}
+
+// A run stopped after its staging is continued without reading the sources
+// (they may be unreachable); continued with Restage after a record left the
+// source, that record is warned by name and not delivered.
+func goneFromSource(t *testing.T) {
+	s := newScenario(t, nil)
+	path := filepath.Join(t.TempDir(), "run.db")
+	// The relationship, the case and the first document go; the second fails.
+	if _, err := s.run(path, &failingSink{n: 3, err: errors.New("the connection was lost")}); err == nil {
+		t.Fatal("the first run did not stop")
+	}
+	// The sources unreachable: a resume delivers what was staged.
+	s.files["asiakkaat"] = extract.Spec{Kind: "csv", File: filepath.Join(t.TempDir(), "gone.csv")}
+	s.records["asiakirjat"] = s.records["asiakirjat"][:1] // K2 leaves the source
+	if _, err := s.runWith(path, &failingSink{n: 0, err: errors.New("the connection was lost again")}, pipeline.RunOptions{}); err == nil || !strings.Contains(err.Error(), "lost again") {
+		t.Fatalf("a resume read the sources, or did not reach delivery: %v", err)
+	}
+	delete(s.files, "asiakkaat")
+	rep, err := s.runWith(path, &failingSink{n: 100}, pipeline.RunOptions{Restage: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasFinding(rep, "document", "K2", kanta.RuleGoneFromSource) {
+		t.Errorf("no gone-from-source warning on K2: %v", rep.Warnings)
+	}
+	st, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, row := range []string{"asiakirjat:K2"} {
+		if r, err := st.Get("document", row); err != nil || r == nil || r.Outcome != state.Skipped || r.Rule != kanta.RuleGoneFromSource {
+			t.Errorf("%s: %+v %v; want it skipped, not delivered", row, r, err)
+		}
 	}
 }

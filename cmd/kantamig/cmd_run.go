@@ -31,6 +31,7 @@ func runCommand(c *cli) *cobra.Command {
 	reportPath := fs.String("report", "", "Excel report of this run (default beside the state file); JSON beside it")
 	phased := fs.Bool("phased", false, "deliver all client relationships, then all cases, then all documents")
 	allowChange := fs.Bool("allow-mapping-change", false, "continue a run although the mapping file changed")
+	restage := fs.Bool("restage", false, "read the sources again when continuing a run whose sources were staged to the end (by default it delivers what was staged): records changed are staged anew, records gone from the source are not delivered (gone-from-source)")
 	adopt := fs.Bool("adopt-package", false, "take over an archive package made by another run (state file); every document it holds counts as delivered")
 	processing := fs.String("processing-code", "", "processingCode of the message frames: P production, D debugging, T training (T and D: test persons only). Required for kanta: sinks; a package defaults to P")
 	testArchive := fs.Bool("test-archive", false, "the sink is a test archive: refuse to send any person outside the identity-code test range 900–999 (implied by --processing-code T or D)")
@@ -118,7 +119,7 @@ func runCommand(c *cli) *cobra.Command {
 		defer runner.Close()
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange, AdoptPackage: *adopt,
+		rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange, Restage: *restage, AdoptPackage: *adopt,
 			ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: newProgress(stderr), Senders: *senders, Shard: spec})
 		if errors.Is(err, pipeline.ErrComplete) {
 			fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
