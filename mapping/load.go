@@ -152,7 +152,27 @@ func SplitKey(qualified string) (source, key string) {
 
 type structuredField struct {
 	path string
+	pos  Pos
 	f    *field
+}
+
+// StructuredPath is a path of a structured: section and where it stands.
+type StructuredPath struct {
+	Path string
+	Pos  Pos
+}
+
+// StructuredPaths lists the structured: paths of the document mappings, so
+// that they can be checked against the structures (which this package does
+// not read).
+func (m *Mapping) StructuredPaths() []StructuredPath {
+	var out []StructuredPath
+	for _, em := range m.Of(kanta.EntityDocument) {
+		for _, sf := range em.structured {
+			out = append(out, StructuredPath{Path: sf.path, Pos: sf.pos})
+		}
+	}
+	return out
 }
 
 type field struct {
@@ -720,7 +740,7 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 	}
 	for _, path := range ec.Structured.Names {
 		t := target{name: path, kind: kindText}
-		em.structured = append(em.structured, structuredField{path: path, f: c.compileField(key, t, ec.Structured.Specs[path])})
+		em.structured = append(em.structured, structuredField{path: path, pos: ec.Structured.keyAt[path], f: c.compileField(key, t, ec.Structured.Specs[path])})
 	}
 	return em
 }

@@ -3,12 +3,15 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/shard"
 	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/state/postgres"
 )
 
@@ -78,5 +81,49 @@ func TestARunIsBoundToOneSinkAndOneDivision(t *testing.T) {
 	}
 	if err := run(divided, "c", "1/2"); err != nil {
 		t.Errorf("shard 1 to the run's package: %v", err)
+	}
+}
+
+// A dry-run does not write its documents into a run's archive package.
+func TestADryRunDoesNotWriteIntoAPackage(t *testing.T) {
+	t.Parallel()
+	pkg := t.TempDir()
+	if err := os.WriteFile(filepath.Join(pkg, "manifest.jsonl"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, schemas, err := Load(tempMapping(t, nil), testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Prepare(m, schemas, Options{DocumentsDir: pkg, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var into *ErrDocumentsIntoPackage
+	if _, err := r.DryRun(context.Background()); !errors.As(err, &into) {
+		t.Fatalf("want a refusal, got %v", err)
+	}
+	if entries, _ := os.ReadDir(pkg); len(entries) != 1 {
+		t.Errorf("the package holds %d entries, want its manifest alone", len(entries))
+	}
+}
+
+// A structured: path that no structure has is a mapping error at its place,
+// with the nearest path a structure has: it used to be ignored for every
+// document. The spelled-right path loads.
+func TestAMisspeltStructuredPathIsAMappingError(t *testing.T) {
+	t.Parallel()
+	if _, _, err := Load(testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", nil), testenv.Sosmeta()); err != nil {
+		t.Fatalf("the sample mapping: %v", err)
+	}
+	file := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+		return strings.Replace(s, "    kuvaus_tilanteesta_ja_huolesta: teksti", "    kuvaus_tilanteesta_ja_huolest: teksti", 1)
+	})
+	_, _, err := Load(file, testenv.Sosmeta())
+	var errs mapping.Errors
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Pos.Line != 127 || errs[0].Pos.Column != 5 ||
+		!strings.Contains(errs[0].Error(), `did you mean "kuvaus_tilanteesta_ja_huolesta"`) {
+		t.Errorf("want one error at 127:5 with the nearest path, got %v", err)
 	}
 }

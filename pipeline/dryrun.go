@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,7 +126,50 @@ func load(mappingFile, schemaDir string, loadMapping func(string, *kanta.CodeSet
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkStructuredPaths(m, schemas); err != nil {
+		return nil, nil, err
+	}
 	return m, schemas, nil
+}
+
+// checkStructuredPaths refuses, at its place in the mapping file, a
+// structured: path that no structure in the schema folder has: the
+// transform fills only the paths a type's schema has, so a misspelt one
+// would be ignored for every document without a word.
+func checkStructuredPaths(m *mapping.Mapping, schemas *transform.Schemas) error {
+	wanted := m.StructuredPaths()
+	if len(wanted) == 0 {
+		return nil
+	}
+	known, err := schemas.StructuredPaths()
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(known))
+	for p := range known {
+		names = append(names, p)
+	}
+	var errs mapping.Errors
+	for _, w := range wanted {
+		if len(known[w.Path]) > 0 {
+			continue
+		}
+		best, bestD := "", 1<<30
+		for _, k := range names {
+			if d := kanta.Distance(w.Path, k); d < bestD || (d == bestD && k < best) {
+				best, bestD = k, d
+			}
+		}
+		hint := "paths are the structure's property names under its root, joined by dots, e.g. paatos.paatoksen_sisalto"
+		if best != "" && bestD <= len(w.Path)/2+1 {
+			hint = fmt.Sprintf("did you mean %q (structures %s)?", best, strings.Join(known[best], ", "))
+		}
+		errs = append(errs, &mapping.Error{File: m.File, Pos: w.Pos, Msg: fmt.Sprintf("structured path %q is in no Sosmeta structure of %s", w.Path, schemas.Dir()), Hint: hint})
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // Prepare readies a dry-run of a loaded mapping.
@@ -183,12 +227,25 @@ func (r *Runner) Close() error {
 	return nil
 }
 
+// ErrDocumentsIntoPackage refuses a dry-run whose --documents folder is an
+// archive package (it holds a manifest.jsonl).
+type ErrDocumentsIntoPackage struct{ Dir string }
+
+func (e *ErrDocumentsIntoPackage) Error() string {
+	return fmt.Sprintf("%s is an archive package (it has a manifest.jsonl): a dry-run does not write into a run's package; give --documents an empty or new folder", e.Dir)
+}
+
 // DryRun does everything a run does but deliver: it stages every record
 // (mapping, resolving, transforming, identifiers) in a temporary store, then
 // plans and signs every document in delivery order, as a run would, and
 // hands each to a sink that keeps nothing, or writes it to DocumentsDir.
 func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 	if r.opts.DocumentsDir != "" {
+		if _, err := os.Stat(filepath.Join(r.opts.DocumentsDir, "manifest.jsonl")); err == nil {
+			// A run's archive package: a dry-run's documents beside its own
+			// would make it hold what no run delivered.
+			return nil, &ErrDocumentsIntoPackage{Dir: r.opts.DocumentsDir}
+		}
 		if err := os.MkdirAll(r.opts.DocumentsDir, 0o700); err != nil {
 			return nil, fmt.Errorf("creating documents folder: %w", err)
 		}

@@ -82,6 +82,7 @@ func exitCode(err error) (int, string) {
 	var pkgLocked *sink.ErrPackageLocked
 	var pkgOwned *sink.ErrPackageOwned
 	var spec *sink.SpecError
+	var intoPackage *pipeline.ErrDocumentsIntoPackage
 	var realPersons *plan.ErrRealPersonsToTest
 	var derr *deliver.DeliveryError
 	var serr *pipeline.SourceError
@@ -100,7 +101,7 @@ func exitCode(err error) (int, string) {
 		return exitToken, "The run stopped after the signatures in flight settled; every document written is complete. Fix the token and run again."
 	case errors.As(err, &nf), errors.Is(err, token.ErrNoPIN), errors.As(err, &foreign):
 		return exitToken, ""
-	case errors.As(err, &spec):
+	case errors.As(err, &spec), errors.As(err, &intoPackage):
 		return exitUsage, ""
 	case errors.As(err, &locked), errors.As(err, &changed), errors.As(err, &sinkChanged), errors.As(err, &oldKeys), errors.As(err, &pkgLocked), errors.As(err, &pkgOwned),
 		errors.As(err, &shards), errors.Is(err, pipeline.ErrNotShared):

@@ -82,6 +82,7 @@ func TestErrorsEndWithTheDocumentedCode(t *testing.T) {
 		{"verification", exitWith(exitVerify), exitVerify, "verify"},
 		{"delivery", wrap(&deliver.DeliveryError{Err: &sink.PermanentError{Reason: "no"}}), exitDelivery, "could not be delivered"},
 		{"real persons to a test archive", &plan.ErrRealPersonsToTest{Records: 1}, exitDelivery, "test range"},
+		{"dry-run documents into a package", &pipeline.ErrDocumentsIntoPackage{Dir: "pkg"}, exitUsage, "command line was wrong"},
 		{"state locked", &state.ErrLocked{Path: "x"}, exitState, "in use by another run"},
 		{"mapping changed", &pipeline.ErrMappingChanged{Was: strings.Repeat("a", 64), Now: strings.Repeat("b", 64)}, exitState, "mapping changed"},
 		{"sink changed", &pipeline.ErrSinkChanged{}, exitState, "another sink"},
