@@ -115,7 +115,7 @@ func exitCode(err error) (int, string) {
 	case errors.As(err, &derr):
 		return exitDelivery, "The run stopped; every document before it was delivered and recorded."
 	case errors.As(err, &serr):
-		return exitFailure, "Nothing was delivered. Fix or re-export the source and run again; the report so far is incomplete."
+		return exitFailure, "Staging stopped at this source, so this start delivered nothing (documents delivered by earlier starts stay delivered: kantamig status). Fix or re-export the source and run again; the report so far is incomplete."
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted, ""
 	}
