@@ -170,6 +170,19 @@ func (c *CodeSet) suggest(code string) []string {
 
 // Distance is the edit distance between two strings, for suggesting the
 // name or code somebody probably meant.
+// Nearest is the known name nearest to name by Distance (the first in
+// order on a tie), if it is near enough to be a misspelling of it: within
+// half the name's length, plus one.
+func Nearest(name string, known []string) (string, bool) {
+	best, bestD := "", 1<<30
+	for _, k := range known {
+		if d := Distance(name, k); d < bestD || (d == bestD && k < best) {
+			best, bestD = k, d
+		}
+	}
+	return best, best != "" && bestD <= len(name)/2+1
+}
+
 func Distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev := make([]int, len(rb)+1)

@@ -937,14 +937,8 @@ func suggestName(name string, known []string) string {
 // suggest is a hint for a name that is not one of known: the nearest known
 // one if it is near enough, then all of them under label.
 func suggest(name string, known []string, label string) string {
-	best, bestD := "", 1<<30
-	for _, k := range known {
-		if d := kanta.Distance(name, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
 	list := label + ": " + strings.Join(known, ", ")
-	if bestD <= len(name)/2+1 {
+	if best, near := kanta.Nearest(name, known); near {
 		return fmt.Sprintf("did you mean %q? %s", best, list)
 	}
 	return list

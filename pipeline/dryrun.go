@@ -154,14 +154,8 @@ func checkStructuredPaths(m *mapping.Mapping, schemas *transform.Schemas) error 
 		if len(known[w.Path]) > 0 {
 			continue
 		}
-		best, bestD := "", 1<<30
-		for _, k := range names {
-			if d := kanta.Distance(w.Path, k); d < bestD || (d == bestD && k < best) {
-				best, bestD = k, d
-			}
-		}
 		hint := "paths are the structure's property names under its root, joined by dots, e.g. paatos.paatoksen_sisalto"
-		if best != "" && bestD <= len(w.Path)/2+1 {
+		if best, near := kanta.Nearest(w.Path, names); near {
 			hint = fmt.Sprintf("did you mean %q (structures %s)?", best, strings.Join(known[best], ", "))
 		}
 		errs = append(errs, &mapping.Error{File: m.File, Pos: w.Pos, Msg: fmt.Sprintf("structured path %q is in no Sosmeta structure of %s", w.Path, schemas.Dir()), Hint: hint})
@@ -241,7 +235,7 @@ func (e *ErrDocumentsIntoPackage) Error() string {
 // hands each to a sink that keeps nothing, or writes it to DocumentsDir.
 func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 	if r.opts.DocumentsDir != "" {
-		if _, err := os.Stat(filepath.Join(r.opts.DocumentsDir, "manifest.jsonl")); err == nil {
+		if _, err := os.Stat(filepath.Join(r.opts.DocumentsDir, sink.ManifestFile)); err == nil {
 			// A run's archive package: a dry-run's documents beside its own
 			// would make it hold what no run delivered.
 			return nil, &ErrDocumentsIntoPackage{Dir: r.opts.DocumentsDir}

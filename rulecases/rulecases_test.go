@@ -467,9 +467,7 @@ func goneFromSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	for _, row := range []string{"asiakirjat:K2"} {
-		if r, err := st.Get("document", row); err != nil || r == nil || r.Outcome != state.Skipped || r.Rule != kanta.RuleGoneFromSource {
-			t.Errorf("%s: %+v %v; want it skipped, not delivered", row, r, err)
-		}
+	if r, err := st.Get("document", "asiakirjat:K2"); err != nil || r == nil || r.Outcome != state.Skipped || r.Rule != kanta.RuleGoneFromSource {
+		t.Errorf("K2: %+v %v; want it skipped, not delivered", r, err)
 	}
 }

@@ -89,6 +89,9 @@ func (ix *manifestIndex) add(oid string, off int64, lineAt func(int64) string) {
 	}
 }
 
+// ManifestFile is the package's manifest, which makes a folder a package.
+const ManifestFile = "manifest.jsonl"
+
 // ManifestEntry is one line of manifest.jsonl.
 type ManifestEntry struct {
 	Seq            int64  `json:"seq"`
@@ -175,7 +178,7 @@ func OpenDir(root string) (*Dir, error) {
 			os.Remove(filepath.Join(root, ".tmp", t.Name()))
 		}
 	}
-	path := filepath.Join(root, "manifest.jsonl")
+	path := filepath.Join(root, ManifestFile)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fail(fmt.Errorf("opening the manifest: %w", err))
@@ -271,7 +274,7 @@ func (d *Dir) readManifest(path string) error {
 // d.size bytes of the manifest; groups listed later are added as they are).
 func (d *Dir) buildIndex() error {
 	ix := newManifestIndex()
-	err := d.scanManifest(filepath.Join(d.root, "manifest.jsonl"), false, func(e *ManifestEntry, at int64) {
+	err := d.scanManifest(filepath.Join(d.root, ManifestFile), false, func(e *ManifestEntry, at int64) {
 		if at < d.size {
 			ix.add(e.OID, at, d.lineAt)
 		}
