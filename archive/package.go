@@ -16,7 +16,9 @@ type PackageResult struct {
 
 // JudgePackage replays an archive package (documents/, frames/,
 // manifest.jsonl) in manifest order through a fresh judge with cfg: every
-// document must be archived, once, in an order the archive accepts.
+// document must be archived, once, in an order the archive accepts. Where
+// the manifest names each line's record (its keyed source hash), no record
+// may be listed twice in one version under different OIDs.
 func JudgePackage(dir string, cfg Config) (*PackageResult, error) {
 	j, err := NewJudge(cfg)
 	if err != nil {
@@ -29,6 +31,7 @@ func JudgePackage(dir string, cfg Config) (*PackageResult, error) {
 	defer f.Close()
 	res := &PackageResult{}
 	seen := map[string]int{}
+	records := map[string]int{} // the manifest's record identity and version, where it names one
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	line := 0
@@ -36,6 +39,8 @@ func JudgePackage(dir string, cfg Config) (*PackageResult, error) {
 		line++
 		var e struct {
 			OID, Document, Frame string
+			Source               string
+			Version              int
 		}
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d: %v", line, err))
@@ -46,6 +51,13 @@ func JudgePackage(dir string, cfg Config) (*PackageResult, error) {
 			continue
 		}
 		seen[e.OID] = line
+		if e.Source != "" {
+			id := fmt.Sprintf("%s v%d", e.Source, e.Version)
+			if prev, ok := records[id]; ok {
+				res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d: %s is version %d of the record listed on line %d: one record's document is in the package twice", line, e.OID, e.Version, prev))
+			}
+			records[id] = line
+		}
 		doc, err := os.ReadFile(filepath.Join(dir, e.Document))
 		if err != nil {
 			res.Problems = append(res.Problems, fmt.Sprintf("manifest line %d: %v", line, err))

@@ -69,6 +69,10 @@ type Runner struct {
 	rep      *report.Report
 	st       state.Store
 	progress Progress
+	// adopting is the package a run takes over once it is staged (see
+	// bind), runID the run's id.
+	adopting sink.Adoptable
+	runID    string
 }
 
 // SourceError is a fault of a whole source (cannot open, broken file): the

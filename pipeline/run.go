@@ -13,6 +13,7 @@ import (
 
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/ledger"
+	"github.com/kantamig/kantamig/load/adopt"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/shard"
 	"github.com/kantamig/kantamig/load/sink"
@@ -27,7 +28,10 @@ type RunOptions struct {
 	Phased             bool // all relationships, then all cases, then all documents
 	AllowMappingChange bool
 	// AdoptPackage lets this run take over an archive package made by another
-	// run (another state file); every document it holds counts as delivered.
+	// run (another state file): after staging, every document the package
+	// holds is matched to this run's record by source key, version and
+	// content and counts as delivered (package load/adopt); a package that
+	// does not match exactly is refused. Not for a sharded run.
 	AdoptPackage   bool
 	ProcessingCode string // of the message frames; default P
 	// TestEnvironment says the sink is a test archive (processing code T or D,
@@ -137,6 +141,11 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 			return r.rep, err
 		}
 	}
+	if r.adopting != nil {
+		if err := r.adopt(ctx); err != nil {
+			return r.rep, err
+		}
+	}
 	// Deliver what is pending: the progress counts documents, not the
 	// records carried in them.
 	counts, err := st.Counts()
@@ -148,7 +157,7 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	if ro.Phased {
 		senders = 1
 	}
-	if err := r.deliverPending(ctx, ro, "delivering", pending, senders, plan.Options{Phased: ro.Phased, Run: run}, pass); err != nil {
+	if err := r.deliverPending(ctx, ro, "delivering", pending, senders, plan.Options{Phased: ro.Phased, Run: run, Mapping: r.m.SHA256}, pass); err != nil {
 		return r.rep, err
 	}
 	if left, err := total(st, state.Pending); err != nil {
@@ -229,10 +238,8 @@ func (r *Runner) begin(ro RunOptions) (pass, run int, staged bool, err error) {
 			return 0, 0, false, err
 		}
 	}
-	if b, ok := ro.Sink.(sink.Bound); ok {
-		if err := b.Bind(runID, ro.AdoptPackage); err != nil {
-			return 0, 0, false, err
-		}
+	if err := r.bind(ro, runID); err != nil {
+		return 0, 0, false, err
 	}
 	done, err := st.Setting("complete")
 	if err != nil {
@@ -270,6 +277,49 @@ func (r *Runner) begin(ro RunOptions) (pass, run int, staged bool, err error) {
 		}
 	}
 	return pass, run, staged, nil
+}
+
+// bind ties the sink to the run. A package another run made, with
+// --adopt-package, is bound only once this run has adopted its documents
+// (adopt): until then it stays the other run's, so that an adoption a kill
+// interrupts is done again, never taken as done.
+func (r *Runner) bind(ro RunOptions, runID string) error {
+	r.adopting, r.runID = nil, runID
+	if a, ok := sink.AdoptableOf(ro.Sink); ok && ro.AdoptPackage {
+		owner, documents, err := a.Owner()
+		if err != nil {
+			return err
+		}
+		if owner != runID && (owner != "" || documents > 0) {
+			r.adopting = a
+			return nil
+		}
+	}
+	if b, ok := ro.Sink.(sink.Bound); ok {
+		return b.Bind(runID, false)
+	}
+	return nil
+}
+
+// adopt matches the documents of the package being adopted to the staged
+// records (package adopt), then binds the package to this run.
+func (r *Runner) adopt(ctx context.Context) error {
+	res, err := adopt.Package(ctx, r.st, r.adopting, r.tr, r.m.SHA256)
+	if err != nil {
+		return err
+	}
+	if err := r.st.SetSetting("adopted", r.adopting.String()); err != nil {
+		return err
+	}
+	if err := r.st.Commit(); err != nil {
+		return err
+	}
+	if err := r.adopting.Bind(r.runID, true); err != nil {
+		return err
+	}
+	r.rep.AdoptedDocuments, r.rep.AdoptionReminted = res.Adopted, res.Reminted
+	r.adopting = nil
+	return nil
 }
 
 // framer builds each document's message frame, numbered by its OID's last arc.

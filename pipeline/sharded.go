@@ -30,6 +30,9 @@ import (
 // killed while staging leaves the staging to the next one to take the lock,
 // which stages again from the start.
 
+// ErrAdoptSharded refuses --adopt-package for a worker of a sharded run.
+var ErrAdoptSharded = errors.New("--adopt-package takes over a package for an unsharded run only: adopt it with one unsharded run, then go on with the shards")
+
 // ErrNotShared refuses a sharded run on a store that one process owns.
 var ErrNotShared = errors.New("a sharded run needs a state store its workers share: --state postgres: (the SQLite file is one process's)")
 
@@ -127,7 +130,7 @@ func (r *Runner) runShard(ctx context.Context, ro RunOptions) (*report.Report, e
 	keys := func(after string, limit int) ([]string, error) {
 		return sh.ShardKeys(string(kanta.EntityClient), spec.I, after, limit)
 	}
-	if err := r.deliverPending(ctx, ro, "delivering shard "+spec.String(), pending, ro.Senders, plan.Options{Run: run, ClientKeys: keys}, pass); err != nil {
+	if err := r.deliverPending(ctx, ro, "delivering shard "+spec.String(), pending, ro.Senders, plan.Options{Run: run, ClientKeys: keys, Mapping: r.m.SHA256}, pass); err != nil {
 		return r.rep, err
 	}
 	if err := r.finishShard(sh, spec); err != nil {
@@ -181,8 +184,11 @@ func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (p
 			return 0, 0, false, err
 		}
 	}
+	if ro.AdoptPackage {
+		return 0, 0, false, ErrAdoptSharded
+	}
 	if b, ok := ro.Sink.(sink.Bound); ok {
-		if err := b.Bind(runID, ro.AdoptPackage); err != nil {
+		if err := b.Bind(runID, false); err != nil {
 			return 0, 0, false, err
 		}
 	}

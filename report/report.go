@@ -185,6 +185,11 @@ type Report struct {
 	DocumentsSigned    int          `json:"documents_signed"`
 	DocumentsDelivered int          `json:"documents_delivered,omitempty"`
 	DuplicatesAtSink   int          `json:"already_at_sink,omitempty"`
+	// AdoptedDocuments are the documents of an adopted package matched to
+	// this run's records (--adopt-package); AdoptionReminted the records
+	// given new OIDs because the package used theirs.
+	AdoptedDocuments int `json:"adopted_documents,omitempty"`
+	AdoptionReminted int `json:"adoption_reminted,omitempty"`
 	// StateCounts is, after a run, every record in the state store by entity
 	// and outcome (pending, loaded, rejected, skipped).
 	StateCounts map[string]map[string]int `json:"state_counts,omitempty"`

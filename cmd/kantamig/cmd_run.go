@@ -13,6 +13,7 @@ import (
 
 	"github.com/kantamig/kantamig/budget"
 	"github.com/kantamig/kantamig/ledger"
+	"github.com/kantamig/kantamig/load/adopt"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/shard"
 	"github.com/kantamig/kantamig/load/sink"
@@ -32,7 +33,7 @@ func runCommand(c *cli) *cobra.Command {
 	phased := fs.Bool("phased", false, "deliver all client relationships, then all cases, then all documents")
 	allowChange := fs.Bool("allow-mapping-change", false, "continue a run although the mapping file changed")
 	restage := fs.Bool("restage", false, "read the sources again when continuing a run whose sources were staged to the end (by default it delivers what was staged): records changed are staged anew, records gone from the source are not delivered (gone-from-source)")
-	adopt := fs.Bool("adopt-package", false, "take over an archive package made by another run (state file); every document it holds counts as delivered")
+	adopt := fs.Bool("adopt-package", false, "take over an archive package made by another run (state file): each document it holds is matched to this run's record by source key, version and content; refused if any does not match")
 	processing := fs.String("processing-code", "", "processingCode of the message frames: P production, D debugging, T training (T and D: test persons only). Required for kanta: sinks; a package defaults to P")
 	testArchive := fs.Bool("test-archive", false, "the sink is a test archive: refuse to send any person outside the identity-code test range 900–999 (implied by --processing-code T or D)")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
@@ -169,6 +170,9 @@ func runCommand(c *cli) *cobra.Command {
 			printStatus(stdout, st, *statePath)
 			return exitWith(exitNoReport)
 		}
+		if rep.AdoptedDocuments > 0 {
+			fmt.Fprintf(stdout, "adopted %d documents the package held, each matched to its record by source key, version and content (%d records given new OIDs the package did not use)\n", rep.AdoptedDocuments, rep.AdoptionReminted)
+		}
 		fmt.Fprintf(stdout, "delivered %d documents to %s (%d were there already)\n", rep.DocumentsDelivered, sk, rep.DuplicatesAtSink)
 		printEmptySources(stdout, rep)
 		if c, ok := st.(interface{ Stats() (int64, int64) }); ok {
@@ -214,7 +218,9 @@ func refusedForGood(err error) bool {
 		shardsChanged  *pipeline.ErrShardsChanged
 		pkgOwned       *sink.ErrPackageOwned
 		realPersons    *plan.ErrRealPersonsToTest
+		adoptMismatch  *adopt.ErrMismatch
 	)
 	return errors.As(err, &sinkChanged) || errors.As(err, &mappingChanged) || errors.As(err, &stateKeys) ||
-		errors.As(err, &shardsChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons)
+		errors.As(err, &shardsChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons) ||
+		errors.As(err, &adoptMismatch)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kantamig/kantamig/budget"
 	"github.com/kantamig/kantamig/ledger"
+	"github.com/kantamig/kantamig/load/adopt"
 	"github.com/kantamig/kantamig/load/deliver"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/sign"
@@ -81,6 +82,7 @@ func exitCode(err error) (int, string) {
 	var oldKeys *pipeline.ErrStateKeys
 	var pkgLocked *sink.ErrPackageLocked
 	var pkgOwned *sink.ErrPackageOwned
+	var adoptMismatch *adopt.ErrMismatch
 	var spec *sink.SpecError
 	var intoPackage *pipeline.ErrDocumentsIntoPackage
 	var realPersons *plan.ErrRealPersonsToTest
@@ -101,9 +103,9 @@ func exitCode(err error) (int, string) {
 		return exitToken, "The run stopped after the signatures in flight settled; every document written is complete. Fix the token and run again."
 	case errors.As(err, &nf), errors.Is(err, token.ErrNoPIN), errors.As(err, &foreign):
 		return exitToken, ""
-	case errors.As(err, &spec), errors.As(err, &intoPackage):
+	case errors.As(err, &spec), errors.As(err, &intoPackage), errors.Is(err, pipeline.ErrAdoptSharded):
 		return exitUsage, ""
-	case errors.As(err, &locked), errors.As(err, &changed), errors.As(err, &sinkChanged), errors.As(err, &oldKeys), errors.As(err, &pkgLocked), errors.As(err, &pkgOwned),
+	case errors.As(err, &locked), errors.As(err, &changed), errors.As(err, &sinkChanged), errors.As(err, &oldKeys), errors.As(err, &pkgLocked), errors.As(err, &pkgOwned), errors.As(err, &adoptMismatch),
 		errors.As(err, &shards), errors.Is(err, pipeline.ErrNotShared):
 		return exitState, ""
 	case errors.As(err, &overBudget):

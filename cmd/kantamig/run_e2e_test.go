@@ -329,7 +329,7 @@ func TestPackageBelongsToItsRunAndItsSink(t *testing.T) {
 	if code != exitState || !strings.Contains(out, "--adopt-package") || strings.Contains(out, "Run the same command again") {
 		t.Fatalf("fresh state over a finished package: exit %d\n%s", code, out)
 	}
-	if code, out := fresh.runToEnd(t, "--adopt-package"); code != exitOK || !strings.Contains(out, fmt.Sprintf("(%d were there already)", want)) {
+	if code, out := fresh.runToEnd(t, "--adopt-package"); code != exitOK || !strings.Contains(out, fmt.Sprintf("adopted %d documents", want)) || !strings.Contains(out, "delivered 0 documents") {
 		t.Fatalf("adopting the package: exit %d\n%s", code, out)
 	}
 	if got := manifestLines(e.pkg); got != want {

@@ -35,6 +35,23 @@ type Item struct {
 	// Parts are records delivered within this document, with no document
 	// of their own (a case's member records): loaded when it is.
 	Parts []Part
+	// Content is the hash of what the document was made from (ContentID)
+	// and EntityOID the relationship's or case's OID: the document's
+	// identity in an archive package's manifest.
+	Content, EntityOID string
+}
+
+// ContentID is the hash of what a document is made from: the mapping (by
+// its hash) and the record's staged model. Two state stores that staged the
+// same source with the same mapping give a record the same ContentID
+// whatever OIDs they minted, which is how a run adopting an archive package
+// recognises the documents it holds (package adopt).
+func ContentID(mapping string, model []byte) string {
+	h := sha256.New()
+	h.Write([]byte(mapping))
+	h.Write([]byte{0})
+	h.Write(model)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Part names a record carried in another's document.
@@ -90,6 +107,12 @@ type Options struct {
 	// HeldBack, when set, hears of every record the walk rejects (see
 	// holdBack), for the run's report.
 	HeldBack func(state.Record)
+	// Mapping is the mapping's hash, part of each document's ContentID.
+	Mapping string
+	// Rehash walks without delivering: each pending document is rebuilt
+	// and its content hash stored as the one staged. An adoption does this
+	// once it has given records the OIDs the package holds.
+	Rehash bool
 }
 
 // Planner walks the pending records of a store in delivery order.
@@ -401,6 +424,11 @@ func (w *walk) hand(row *state.Record, out *transform.Output, clientKey string, 
 // handParts is hand for a document that carries other records.
 func (w *walk) handParts(row *state.Record, out *transform.Output, clientKey string, parts []Part, deps ...string) error {
 	sum := sha256.Sum256(out.XML)
+	if w.opts.Rehash {
+		row.ContentHash = hex.EncodeToString(sum[:])
+		w.handled[row.Entity+"\x00"+row.Key] = true
+		return w.st.Put(row)
+	}
 	if hex.EncodeToString(sum[:]) != row.ContentHash {
 		return w.cannotRebuild(row, errors.New("the document rebuilt for delivery differs from the one staged"), parts...)
 	}
@@ -408,5 +436,6 @@ func (w *walk) handParts(row *state.Record, out *transform.Output, clientKey str
 		return err
 	}
 	w.handled[row.Entity+"\x00"+row.Key] = true
-	return w.submit(Item{Entity: row.Entity, Key: row.Key, ClientKey: clientKey, Out: out, Deps: deps, Parts: parts})
+	return w.submit(Item{Entity: row.Entity, Key: row.Key, ClientKey: clientKey, Out: out, Deps: deps, Parts: parts,
+		Content: ContentID(w.opts.Mapping, row.Model), EntityOID: row.EntityOID})
 }

@@ -4,6 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +45,7 @@ import (
 // would be written and listed again if it were delivered again.
 type Dir struct {
 	root     string
+	idKey    []byte // package.json's identity key
 	manifest *os.File
 	reader   *os.File // the manifest, for confirming index hits
 	lock     *os.File
@@ -103,6 +108,12 @@ type ManifestEntry struct {
 	Document       string `json:"document"`
 	Frame          string `json:"frame"`
 	Delivered      string `json:"delivered"`
+	// Source, Content and EntityOID are the document's identity (see
+	// Identity): Source the keyed hash of its record's entity and source
+	// key. Packages written before kantamig kept them have none.
+	Source    string `json:"source,omitempty"`
+	Content   string `json:"content,omitempty"`
+	EntityOID string `json:"entity_oid,omitempty"`
 }
 
 // ErrPackageLocked is returned when another process writes the package.
@@ -124,7 +135,7 @@ func (e *ErrPackageOwned) Error() string {
 	if e.Owner == "" {
 		owner = "no run this state file knows (it has no package.json)"
 	}
-	return fmt.Sprintf("the archive package %s holds %d documents delivered by %s; delivering into it from this state would list documents twice. Use the state file that made it, or another package folder; or give --adopt-package to take it over, every document it already holds then counting as delivered",
+	return fmt.Sprintf("the archive package %s holds %d documents delivered by %s; delivering into it from this state would list documents twice. Use the state file that made it, or another package folder; or give --adopt-package to take it over: each document it holds is then matched to this run's record by source key, version and content, and the adoption is refused if any does not match",
 		e.Path, e.Documents, owner)
 }
 
@@ -134,6 +145,10 @@ type packageInfo struct {
 	RunID       string `json:"run_id"`
 	Created     string `json:"created"`
 	AdoptedFrom string `json:"adopted_from,omitempty"`
+	// IdentityKey keys the hash under which the manifest names each
+	// document's record (SourceID), so that the manifest never carries a
+	// source key, which may be an identity code, in clear.
+	IdentityKey string `json:"identity_key,omitempty"`
 }
 
 func init() {
@@ -190,7 +205,60 @@ func OpenDir(root string) (*Dir, error) {
 	if err := d.readManifest(path); err != nil {
 		return fail(err)
 	}
+	if info, err := d.info(); err == nil && info != nil {
+		d.idKey = []byte(info.IdentityKey)
+	}
 	return d, nil
+}
+
+// info reads package.json: nil if there is none.
+func (d *Dir) info() (*packageInfo, error) {
+	path := filepath.Join(d.root, "package.json")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the archive package's id: %w", err)
+	}
+	var info packageInfo
+	if json.Unmarshal(data, &info) != nil || info.RunID == "" {
+		return nil, fmt.Errorf("the archive package's %s is damaged; restore it, or remove it and give --adopt-package", path)
+	}
+	return &info, nil
+}
+
+// Owner is the run the package belongs to ("" for none) and how many
+// documents it lists.
+func (d *Dir) Owner() (string, int, error) {
+	info, err := d.info()
+	if err != nil || info == nil {
+		return "", d.listed, err
+	}
+	return info.RunID, d.listed, nil
+}
+
+// SourceID is the keyed hash under which the manifest names a record.
+func (d *Dir) SourceID(entity, key string) string {
+	m := hmac.New(sha256.New, d.idKey)
+	m.Write([]byte(entity))
+	m.Write([]byte{0})
+	m.Write([]byte(key))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// Listed calls fn with every line of the manifest, in order.
+func (d *Dir) Listed(fn func(ManifestEntry) error) error {
+	var ferr error
+	err := d.scanManifest(filepath.Join(d.root, ManifestFile), false, func(e *ManifestEntry, at int64) {
+		if ferr == nil && at < d.size {
+			ferr = fn(*e)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return ferr
 }
 
 // Bind ties the package to the run with id runID: a new package is marked
@@ -198,39 +266,44 @@ func OpenDir(root string) (*Dir, error) {
 // which makes it this run's.
 func (d *Dir) Bind(runID string, adopt bool) error {
 	path := filepath.Join(d.root, "package.json")
-	var info packageInfo
-	data, err := os.ReadFile(path)
+	info, err := d.info()
 	switch {
-	case err == nil:
-		if json.Unmarshal(data, &info) != nil || info.RunID == "" {
-			return fmt.Errorf("the archive package's %s is damaged; restore it, or remove it and give --adopt-package", path)
+	case err != nil:
+		return err
+	case info != nil && info.RunID == runID:
+		return nil
+	case info == nil && d.listed == 0:
+		info = &packageInfo{Format: 1, RunID: runID, Created: time.Now().UTC().Format(time.RFC3339)}
+		return d.writeInfo(path, info)
+	case !adopt:
+		owner := ""
+		if info != nil {
+			owner = info.RunID
 		}
-		if info.RunID == runID {
-			return nil
-		}
-	case errors.Is(err, os.ErrNotExist):
-		if d.listed == 0 {
-			info = packageInfo{Format: 1, RunID: runID, Created: time.Now().UTC().Format(time.RFC3339)}
-			return d.writeInfo(path, info)
-		}
-	default:
-		return fmt.Errorf("reading the archive package's id: %w", err)
+		return &ErrPackageOwned{Path: d.root, Owner: owner, Documents: d.listed}
 	}
-	if !adopt {
-		return &ErrPackageOwned{Path: d.root, Owner: info.RunID, Documents: d.listed}
+	was := "(none)"
+	if info == nil {
+		info = &packageInfo{Format: 1, Created: time.Now().UTC().Format(time.RFC3339)}
+	} else {
+		was = info.RunID
 	}
-	was := info.RunID
-	if was == "" {
-		was = "(none)"
-	}
-	info = packageInfo{Format: 1, RunID: runID, Created: info.Created, AdoptedFrom: was}
-	if info.Created == "" {
-		info.Created = time.Now().UTC().Format(time.RFC3339)
-	}
+	info.RunID, info.AdoptedFrom = runID, was
 	return d.writeInfo(path, info)
 }
 
-func (d *Dir) writeInfo(path string, info packageInfo) error {
+// writeInfo writes package.json, with a new identity key if it has none
+// (a package made before kantamig kept one: its earlier lines have no
+// identity, and no key could match them).
+func (d *Dir) writeInfo(path string, info *packageInfo) error {
+	if info.IdentityKey == "" {
+		var k [32]byte
+		if _, err := rand.Read(k[:]); err != nil {
+			return err
+		}
+		info.IdentityKey = hex.EncodeToString(k[:])
+	}
+	d.idKey = []byte(info.IdentityKey)
 	data, _ := json.MarshalIndent(info, "", "  ")
 	if err := d.writeAtomic(path, append(data, '\n')); err != nil {
 		return err
@@ -399,8 +472,13 @@ func (d *Dir) Send(del *Delivery) (wait func() (Receipt, error)) {
 		return failed(d.broken)
 	}
 	d.seq++
-	line, _ := json.Marshal(ManifestEntry{Seq: d.seq, OID: del.OID, SetID: del.SetID, Version: del.Version, Kind: del.Kind,
-		ServiceRequest: del.ServiceRequest, Document: docName, Frame: frameName, Delivered: time.Now().UTC().Format(time.RFC3339Nano)})
+	entry := ManifestEntry{Seq: d.seq, OID: del.OID, SetID: del.SetID, Version: del.Version, Kind: del.Kind,
+		ServiceRequest: del.ServiceRequest, Document: docName, Frame: frameName, Delivered: time.Now().UTC().Format(time.RFC3339Nano),
+		Content: del.Identity.Content, EntityOID: del.Identity.EntityOID}
+	if del.Identity.Key != "" {
+		entry.Source = d.SourceID(del.Identity.Entity, del.Identity.Key)
+	}
+	line, _ := json.Marshal(entry)
 	if d.open == nil {
 		d.open = &group{done: make(chan struct{})}
 	}

@@ -28,7 +28,11 @@ type Delivery struct {
 	Kind           string
 	ServiceRequest string
 	ClientKey      string // source key, for the manifest (no personal data)
-	Document       []byte // the signed document
+	// Identity is what the document was made from, for a package's
+	// manifest: a run with another state store adopting the package matches
+	// its records by it (see Adoptable), never by a minted OID alone.
+	Identity Identity
+	Document []byte // the signed document
 	// Frame builds the document's message frame (RCMR_IN200002FI01) when the
 	// sink's envelope needs one: the envelope is the sink's choice.
 	Frame func() []byte
@@ -100,6 +104,52 @@ func SequencedOf(s Sink) (Sequenced, bool) {
 // sink made by another run unless adopt.
 type Bound interface {
 	Bind(runID string, adopt bool) error
+}
+
+// Identity names the record a document was made from and its content.
+type Identity struct {
+	// Entity and Key are the record's entity and source key. A package
+	// keeps them only as a keyed hash (Adoptable.SourceID): a source key
+	// may be an identity code.
+	Entity, Key string
+	// Content is the hash of what the document was made from: the mapped
+	// record and the mapping (plan.ContentID).
+	Content string
+	// EntityOID is the client relationship's or case's OID, for their
+	// documents: what the documents that follow refer to.
+	EntityOID string
+}
+
+// Adoptable is a sink another run may take over with a state store of its
+// own (an archive package, --adopt-package): it lists what it holds with
+// each document's identity, so that the new run matches its records to
+// them by source key, version and content.
+type Adoptable interface {
+	Bound
+	// Owner is the id of the run the sink belongs to ("" for none) and how
+	// many documents it holds.
+	Owner() (runID string, documents int, err error)
+	// SourceID is the keyed hash under which the sink lists a record.
+	SourceID(entity, key string) string
+	// Listed calls fn with every document the sink holds, in the order
+	// they were delivered.
+	Listed(fn func(ManifestEntry) error) error
+	String() string
+}
+
+// AdoptableOf returns the Adoptable sink under s (through the retry
+// wrapper), if there is one.
+func AdoptableOf(s Sink) (Adoptable, bool) {
+	for {
+		if a, ok := s.(Adoptable); ok {
+			return a, true
+		}
+		u, ok := s.(interface{ Unwrap() Sink })
+		if !ok {
+			return nil, false
+		}
+		s = u.Unwrap()
+	}
 }
 
 // PermanentError is a refusal that sending again will not change (the
