@@ -24,12 +24,27 @@
 //     store's run lock (one run at a time, as the SQLite store's file lock
 //     does); OpenShared takes none, and a sharded run takes one per shard
 //     and one for staging (Claim).
+//
+// A lost connection (the server restarted, failed over, or a network blip)
+// does not end the process: the store reconnects with exponential backoff for
+// up to ReconnectFor (5 minutes), and only then gives up with
+// *ErrUnreachable. The writes of the open batch are kept (a journal) until it
+// commits, and replayed in a new transaction after reconnecting; every write
+// is an upsert or an update to a value, so replaying a batch whose commit did
+// arrive changes nothing but an attempt counter. The locks died with the
+// session: they are taken again at once, and if another process took one
+// meanwhile (another worker of the same shard) the store stops with
+// *ErrLockLost rather than work without it. Opening retries the same way
+// while the server cannot be reached (a worker started before its database);
+// a refused password or a missing database is not retried.
 package postgres
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -38,6 +53,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -75,6 +91,48 @@ type Store struct {
 	// batch (one round trip) before anything that could read them.
 	puts    []*state.Record
 	putsIdx map[[2]string]int
+	// journal is every write of the open batch, to replay in a new
+	// transaction when the connection is lost before it commits.
+	journal []write
+	// held are the locks this handle holds, to take again after a
+	// reconnect.
+	held map[string]bool
+	// reconnects counts the connections made again (for tests and stats).
+	reconnects atomic.Int64
+}
+
+// write is one statement of a batch.
+type write struct {
+	query string
+	args  []any
+}
+
+// ReconnectFor is how long the store keeps trying to reach its server
+// after losing a connection (or when opened) before it gives up: long enough
+// for a restart or a managed database's failover. A var for tests.
+var ReconnectFor = 5 * time.Minute
+
+// ErrUnreachable ends a run whose state store could not be reached again
+// within ReconnectFor.
+type ErrUnreachable struct {
+	Location string
+	For      time.Duration
+	Err      error
+}
+
+func (e *ErrUnreachable) Error() string {
+	return fmt.Sprintf("the state store %s could not be reached for %s (%v); nothing recorded is lost: run again once the database is back",
+		e.Location, e.For.Round(time.Second), e.Err)
+}
+
+func (e *ErrUnreachable) Unwrap() error { return e.Err }
+
+// ErrLockLost stops a process whose lock went with a lost connection and
+// was taken by another process before it could take it again.
+type ErrLockLost struct{ Location, Lock string }
+
+func (e *ErrLockLost) Error() string {
+	return fmt.Sprintf("the connection to the state store %s was lost, and meanwhile another process took the lock %q this one held: this process stops, and the other goes on with its work", e.Location, e.Lock)
 }
 
 // putBatch is how many records Put sends to the server at once.
@@ -163,14 +221,12 @@ func OpenShared(location string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: cfg, location: name, schema: firstSchema(cfg.RuntimeParams["search_path"])}
+	s := &Store{cfg: cfg, location: name, schema: firstSchema(cfg.RuntimeParams["search_path"]), held: map[string]bool{}}
 	ctx := context.Background()
 	for _, c := range []**pgx.Conn{&s.work, &s.mint, &s.locks} {
-		cc := cfg.Copy()
-		cc.Tracer = &s.stats
-		if *c, err = pgx.ConnectConfig(ctx, cc); err != nil {
+		if *c, err = s.connect(); err != nil {
 			s.Close()
-			return nil, fmt.Errorf("connecting to the state store %s: %w", name, redact(err))
+			return nil, err
 		}
 	}
 	if err := s.prepare(ctx); err != nil {
@@ -180,19 +236,177 @@ func OpenShared(location string) (*Store, error) {
 	return s, nil
 }
 
+// connect opens a connection, trying again with backoff for ReconnectFor
+// while the server cannot be reached.
+func (s *Store) connect() (*pgx.Conn, error) {
+	var conn *pgx.Conn
+	err := s.retrying(func() (err error) {
+		cc := s.cfg.Copy()
+		cc.Tracer = &s.stats
+		cc.ConnectTimeout = 10 * time.Second
+		conn, err = pgx.ConnectConfig(context.Background(), cc)
+		return err
+	}, nil)
+	var gone *ErrUnreachable
+	if err != nil && !errors.As(err, &gone) {
+		return nil, fmt.Errorf("connecting to the state store %s: %w", s.location, redact(err))
+	}
+	return conn, err
+}
+
+// retrying runs op until it succeeds, fails otherwise than by the server
+// being out of reach, or has been out of reach for ReconnectFor: then
+// *ErrUnreachable. Between tries it waits with exponential backoff, and
+// calls again (when not nil) first, to connect again.
+func (s *Store) retrying(op, again func() error) error {
+	err := op()
+	started := time.Now()
+	policy := &backoff.ExponentialBackOff{InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.3, Multiplier: 2, MaxInterval: 10 * time.Second}
+	policy.Reset()
+	for unreachable(err) {
+		left := ReconnectFor - time.Since(started)
+		if left <= 0 {
+			return &ErrUnreachable{Location: s.location, For: time.Since(started), Err: redact(err)}
+		}
+		time.Sleep(min(policy.NextBackOff(), left))
+		if again != nil {
+			if err = again(); err != nil {
+				var lost *ErrLockLost
+				var gone *ErrUnreachable
+				if errors.As(err, &lost) || errors.As(err, &gone) {
+					return err
+				}
+				continue
+			}
+		}
+		err = op()
+	}
+	return err
+}
+
+// unreachable says whether an error is the server out of reach (worth
+// connecting again), not its answer: a network error, a connection closed
+// under us, a server shutting down or starting up. A refused password or a
+// missing database is the server's answer and is not.
+func unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed") ||
+		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "connection reset")
+}
+
+// do runs op (s.mu held); if the work connection is lost on the way, it
+// connects again, replays the open batch and runs op again, for up to
+// ReconnectFor. op must be safe to run again: its writes go to the journal
+// only once they are sent.
+func (s *Store) do(op func() error) error {
+	if s.work == nil {
+		return op()
+	}
+	return s.retrying(op, s.reconnectWork)
+}
+
+// reconnectWork connects the work connection again, takes the locks again
+// and replays the open batch in a new transaction.
+func (s *Store) reconnectWork() error {
+	if s.work != nil {
+		s.work.Close(context.Background())
+	}
+	s.tx, s.n = nil, 0
+	conn, err := s.connect()
+	if err != nil {
+		return err
+	}
+	s.work = conn
+	s.reconnects.Add(1)
+	if err := s.retake(); err != nil {
+		return err
+	}
+	if len(s.journal) == 0 {
+		return nil
+	}
+	tx, err := s.work.Begin(context.Background())
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	for _, w := range s.journal {
+		b.Queue(w.query, w.args...)
+	}
+	s.stats.statements.Add(1)
+	if err := tx.SendBatch(context.Background(), b).Close(); err != nil {
+		tx.Rollback(context.Background())
+		return err
+	}
+	s.tx, s.n = tx, len(s.journal)
+	return nil
+}
+
+// retake checks that the locks connection is alive and, if it was lost,
+// connects it again and takes back every lock this handle held.
+func (s *Store) retake() error {
+	s.locksMu.Lock()
+	defer s.locksMu.Unlock()
+	if s.locks != nil && !s.locks.IsClosed() && s.locks.Ping(context.Background()) == nil {
+		return nil
+	}
+	if s.locks != nil {
+		s.locks.Close(context.Background())
+	}
+	conn, err := s.connect()
+	if err != nil {
+		return err
+	}
+	s.locks = conn
+	s.reconnects.Add(1)
+	for name := range s.held {
+		var ok bool
+		if err := s.locks.QueryRow(context.Background(), `SELECT pg_try_advisory_lock(hashtext(current_schema()), hashtext($1))`, name).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			delete(s.held, name)
+			return &ErrLockLost{Location: s.location, Lock: name}
+		}
+	}
+	return nil
+}
+
+// Reconnects says how many connections the store has made again.
+func (s *Store) Reconnects() int64 { return s.reconnects.Load() }
+
 // redact keeps a connection error's cause without what pgx quotes of the
 // connection string.
 func redact(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+		return &redacted{fmt.Sprintf("%s (SQLSTATE %s)", pe.Message, pe.Code), err}
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
-		return errors.New("cannot connect (is the server up, and the user, database and password right?)")
+		return &redacted{"cannot connect (is the server up, and the user, database and password right?)", err}
 	}
 	return err
 }
+
+// redacted is an error whose message leaves out what its cause quotes of
+// the connection string; the cause stays in the chain for errors.As (its
+// SQLSTATE, whether it is a network error), never printed.
+type redacted struct {
+	msg   string
+	cause error
+}
+
+func (r *redacted) Error() string { return r.msg }
+func (r *redacted) Unwrap() error { return r.cause }
 
 func firstSchema(searchPath string) string {
 	first, _, _ := strings.Cut(searchPath, ",")
@@ -262,10 +476,16 @@ func (s *Store) Location() string { return s.location }
 // says whether it did. The lock lasts until Release or the end of the
 // process's session.
 func (s *Store) TryClaim(name string) (bool, error) {
+	if err := s.retake(); err != nil {
+		return false, wrap(err)
+	}
 	s.locksMu.Lock()
 	defer s.locksMu.Unlock()
 	var ok bool
 	err := s.locks.QueryRow(context.Background(), `SELECT pg_try_advisory_lock(hashtext(current_schema()), hashtext($1))`, name).Scan(&ok)
+	if ok && err == nil {
+		s.held[name] = true
+	}
 	return ok, wrap(err)
 }
 
@@ -288,7 +508,11 @@ func (s *Store) Claim(ctx context.Context, name string) error {
 func (s *Store) Release(name string) error {
 	s.locksMu.Lock()
 	defer s.locksMu.Unlock()
+	delete(s.held, name)
 	_, err := s.locks.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtext(current_schema()), hashtext($1))`, name)
+	if unreachable(err) {
+		return nil // the lock went with the session
+	}
 	return wrap(err)
 }
 
@@ -306,6 +530,12 @@ func (s *Store) Close() error {
 		err = s.Commit()
 	}
 	ctx := context.Background()
+	if s.locks != nil && !s.locks.IsClosed() {
+		// Released before the session ends, so that a process started
+		// right after this one finds them free: the server lets go of a
+		// closed session's locks only once it has noticed the close.
+		s.locks.Exec(ctx, `SELECT pg_advisory_unlock_all()`)
+	}
 	for _, c := range []*pgx.Conn{s.work, s.mint, s.locks} {
 		if c != nil {
 			if cerr := c.Close(ctx); err == nil {
@@ -351,6 +581,7 @@ func (s *Store) exec(query string, args ...any) error {
 	if _, err := s.tx.Exec(context.Background(), query, args...); err != nil {
 		return wrap(err)
 	}
+	s.journal = append(s.journal, write{query, args})
 	s.n++
 	if s.n >= 2000 {
 		return s.commit()
@@ -374,7 +605,7 @@ func (s *Store) db() interface {
 func (s *Store) Commit() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.commit()
+	return s.do(s.commit)
 }
 
 func (s *Store) commit() error {
@@ -385,7 +616,11 @@ func (s *Store) commit() error {
 		return nil
 	}
 	err := s.tx.Commit(context.Background())
-	s.tx, s.n = nil, 0
+	s.tx = nil
+	if unreachable(err) {
+		return wrap(err) // the journal stays, to be replayed and committed after a reconnect
+	}
+	s.n, s.journal = 0, nil
 	s.stats.commits.Add(1)
 	if err != nil {
 		return fmt.Errorf("state store: committing: %w", redact(err))
@@ -398,18 +633,23 @@ func (s *Store) Setting(name string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var v string
-	err := s.db().QueryRow(context.Background(), `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	return v, wrap(err)
+	err := s.do(func() error {
+		err := s.db().QueryRow(context.Background(), `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+		if errors.Is(err, pgx.ErrNoRows) {
+			v, err = "", nil
+		}
+		return wrap(err)
+	})
+	return v, err
 }
 
 // SetSetting writes a setting.
 func (s *Store) SetSetting(name, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.exec(`INSERT INTO settings(name, value) VALUES($1, $2) ON CONFLICT(name) DO UPDATE SET value = excluded.value`, name, value)
+	return s.do(func() error {
+		return s.exec(`INSERT INTO settings(name, value) VALUES($1, $2) ON CONFLICT(name) DO UPDATE SET value = excluded.value`, name, value)
+	})
 }
 
 // Mint returns the next identifier of a kind under root: root.<kind>.<n>,
@@ -418,8 +658,26 @@ func (s *Store) Mint(root, kind string) (string, error) {
 	s.mintMu.Lock()
 	defer s.mintMu.Unlock()
 	var n int64
-	err := s.mint.QueryRow(context.Background(),
-		`INSERT INTO sequences(kind, next) VALUES($1, 2) ON CONFLICT(kind) DO UPDATE SET next = sequences.next + 1 RETURNING next - 1`, kind).Scan(&n)
+	mint := func() error {
+		return s.mint.QueryRow(context.Background(),
+			`INSERT INTO sequences(kind, next) VALUES($1, 2) ON CONFLICT(kind) DO UPDATE SET next = sequences.next + 1 RETURNING next - 1`, kind).Scan(&n)
+	}
+	// A number a lost statement may have taken is never used: a gap.
+	err := s.retrying(mint, func() error {
+		s.mint.Close(context.Background())
+		conn, err := s.connect()
+		if err != nil {
+			return err
+		}
+		s.mint = conn
+		s.reconnects.Add(1)
+		return s.retake()
+	})
+	var lost *ErrLockLost
+	var gone *ErrUnreachable
+	if errors.As(err, &lost) || errors.As(err, &gone) {
+		return "", err
+	}
 	if err != nil {
 		return "", fmt.Errorf("state store: minting: %w", redact(err))
 	}
@@ -471,12 +729,17 @@ func (s *Store) getRow(query string, args ...any) (*state.Record, error) {
 func (s *Store) Get(entity, key string) (*state.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, buffered := s.putsIdx[[2]string{entity, key}]; buffered {
-		if err := s.flushPuts(); err != nil {
-			return nil, err
+	var r *state.Record
+	err := s.do(func() (err error) {
+		if _, buffered := s.putsIdx[[2]string{entity, key}]; buffered {
+			if err := s.flushPuts(); err != nil {
+				return err
+			}
 		}
-	}
-	return s.getRow(`SELECT `+readColumns+` FROM records WHERE entity = $1 AND key = $2`, entity, enc(key))
+		r, err = s.getRow(`SELECT `+readColumns+` FROM records WHERE entity = $1 AND key = $2`, entity, enc(key))
+		return err
+	})
+	return r, err
 }
 
 // Put writes a record, replacing any with the same entity and key. The
@@ -500,7 +763,7 @@ func (s *Store) Put(r *state.Record) error {
 	s.putsIdx[id] = len(s.puts)
 	s.puts = append(s.puts, &c)
 	if len(s.puts) >= putBatch {
-		return s.flushPuts()
+		return s.do(s.flushPuts)
 	}
 	return nil
 }
@@ -523,16 +786,20 @@ func (s *Store) flushPuts() error {
 		return err
 	}
 	b := &pgx.Batch{}
+	sent := make([]write, 0, len(s.puts))
 	for _, r := range s.puts {
-		b.Queue(putRecord, r.Entity, enc(r.Key), r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
-			enc(r.ClientKey), enc(r.CaseKey), r.OrderTime, r.ContentHash, r.Attempts, r.Model, r.Person, r.Field, r.DocType, r.ServiceTask, r.Shard)
+		args := []any{r.Entity, enc(r.Key), r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
+			enc(r.ClientKey), enc(r.CaseKey), r.OrderTime, r.ContentHash, r.Attempts, r.Model, r.Person, r.Field, r.DocType, r.ServiceTask, r.Shard}
+		b.Queue(putRecord, args...)
+		sent = append(sent, write{putRecord, args})
 	}
-	n := len(s.puts)
-	s.puts, s.putsIdx = s.puts[:0], nil
 	s.stats.statements.Add(1)
 	if err := s.tx.SendBatch(context.Background(), b).Close(); err != nil {
-		return wrap(err)
+		return wrap(err) // the records stay, to be sent again after a reconnect
 	}
+	s.journal = append(s.journal, sent...)
+	n := len(s.puts)
+	s.puts, s.putsIdx = nil, nil
 	s.n += n
 	if s.n >= 2000 {
 		return s.commit()
@@ -544,22 +811,29 @@ func (s *Store) flushPuts() error {
 func (s *Store) SamePerson(entity, person, key string, pass int) (*state.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, r := range s.puts {
-		if r.Person == person && r.Entity == entity {
-			if err := s.flushPuts(); err != nil {
-				return nil, err
+	var r *state.Record
+	err := s.do(func() (err error) {
+		for _, r := range s.puts {
+			if r.Person == person && r.Entity == entity {
+				if err := s.flushPuts(); err != nil {
+					return err
+				}
+				break
 			}
-			break
 		}
-	}
-	return s.getRow(`SELECT `+readColumns+` FROM records WHERE person = $1 AND entity = $2 AND key <> $3 AND pass = $4 LIMIT 1`, person, entity, enc(key), pass)
+		r, err = s.getRow(`SELECT `+readColumns+` FROM records WHERE person = $1 AND entity = $2 AND key <> $3 AND pass = $4 LIMIT 1`, person, entity, enc(key), pass)
+		return err
+	})
+	return r, err
 }
 
 // MarkSubmitted notes that a record was handed to delivery in this run.
 func (s *Store) MarkSubmitted(entity, key string, run int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.exec(`UPDATE records SET delivery_run = $1, attempts = attempts + 1 WHERE entity = $2 AND key = $3`, run, entity, enc(key))
+	return s.do(func() error {
+		return s.exec(`UPDATE records SET delivery_run = $1, attempts = attempts + 1 WHERE entity = $2 AND key = $3`, run, entity, enc(key))
+	})
 }
 
 // MarkLoaded records that the sink has the record's document, in the open
@@ -567,34 +841,42 @@ func (s *Store) MarkSubmitted(entity, key string, run int) error {
 func (s *Store) MarkLoaded(entity, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.exec(`UPDATE records SET outcome = $1, field = '', rule = '', reason = '', updated = now() WHERE entity = $2 AND key = $3`, state.Loaded, entity, enc(key))
+	return s.do(func() error {
+		return s.exec(`UPDATE records SET outcome = $1, field = '', rule = '', reason = '', updated = now() WHERE entity = $2 AND key = $3`, state.Loaded, entity, enc(key))
+	})
 }
 
 // MarkFailed records, durably, why delivering a record failed.
 func (s *Store) MarkFailed(entity, key, rule, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.exec(`UPDATE records SET rule = $1, reason = $2, updated = now() WHERE entity = $3 AND key = $4`, rule, reason, entity, enc(key)); err != nil {
-		return err
-	}
-	return s.commit()
+	return s.do(func() error {
+		if err := s.exec(`UPDATE records SET rule = $1, reason = $2, updated = now() WHERE entity = $3 AND key = $4`, rule, reason, entity, enc(key)); err != nil {
+			return err
+		}
+		return s.commit()
+	})
 }
 
 func (s *Store) list(query string, args ...any) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.flushPuts(); err != nil {
-		return nil, err
-	}
-	rows, err := s.db().Query(context.Background(), query, args...)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	var out []string
+	err := s.do(func() error {
+		if err := s.flushPuts(); err != nil {
+			return err
+		}
+		rows, err := s.db().Query(context.Background(), query, args...)
+		if err != nil {
+			return wrap(err)
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return wrap(err)
+	})
 	for i := range out {
 		out[i] = dec(out[i])
 	}
-	return out, wrap(err)
+	return out, err
 }
 
 // Keys pages through the keys of an entity in key order.
@@ -617,24 +899,28 @@ func (s *Store) ClientRows(entity, clientKey string) ([]string, error) {
 func (s *Store) OrderedKeys(entity, afterTime, afterKey string, limit int) ([]string, []string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.flushPuts(); err != nil {
-		return nil, nil, err
-	}
-	rows, err := s.db().Query(context.Background(), `SELECT key, order_time FROM records WHERE entity = $1 AND (order_time, key) > ($2, $3)
-		ORDER BY order_time, key LIMIT $4`, entity, afterTime, enc(afterKey), limit)
-	if err != nil {
-		return nil, nil, wrap(err)
-	}
-	defer rows.Close()
 	var keys, times []string
-	for rows.Next() {
-		var k, t string
-		if err := rows.Scan(&k, &t); err != nil {
-			return nil, nil, wrap(err)
+	err := s.do(func() error {
+		keys, times = nil, nil
+		if err := s.flushPuts(); err != nil {
+			return err
 		}
-		keys, times = append(keys, dec(k)), append(times, t)
-	}
-	return keys, times, wrap(rows.Err())
+		rows, err := s.db().Query(context.Background(), `SELECT key, order_time FROM records WHERE entity = $1 AND (order_time, key) > ($2, $3)
+		ORDER BY order_time, key LIMIT $4`, entity, afterTime, enc(afterKey), limit)
+		if err != nil {
+			return wrap(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k, t string
+			if err := rows.Scan(&k, &t); err != nil {
+				return wrap(err)
+			}
+			keys, times = append(keys, dec(k)), append(times, t)
+		}
+		return wrap(rows.Err())
+	})
+	return keys, times, err
 }
 
 // Counts is how many records of each entity have each outcome.
@@ -650,57 +936,67 @@ func (s *Store) ShardCounts(shard int) (map[string]map[string]int, error) {
 func (s *Store) counts(query string, args ...any) (map[string]map[string]int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.commit(); err != nil {
-		return nil, err
-	}
-	rows, err := s.work.Query(context.Background(), query, args...)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
-	out := map[string]map[string]int{}
-	for rows.Next() {
-		var e, o string
-		var n int
-		if err := rows.Scan(&e, &o, &n); err != nil {
-			return nil, wrap(err)
+	var out map[string]map[string]int
+	err := s.do(func() error {
+		if err := s.commit(); err != nil {
+			return err
 		}
-		if out[e] == nil {
-			out[e] = map[string]int{}
+		rows, err := s.work.Query(context.Background(), query, args...)
+		if err != nil {
+			return wrap(err)
 		}
-		out[e][o] = n
-	}
-	return out, wrap(rows.Err())
+		defer rows.Close()
+		out = map[string]map[string]int{}
+		for rows.Next() {
+			var e, o string
+			var n int
+			if err := rows.Scan(&e, &o, &n); err != nil {
+				return wrap(err)
+			}
+			if out[e] == nil {
+				out[e] = map[string]int{}
+			}
+			out[e][o] = n
+		}
+		return wrap(rows.Err())
+	})
+	return out, err
 }
 
 // SetShard moves every record of a client to a shard.
 func (s *Store) SetShard(clientKey string, shard int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.exec(`UPDATE records SET shard = $1 WHERE (client_key = $2 OR (entity = 'client' AND key = $2)) AND shard <> $1`, shard, enc(clientKey))
+	return s.do(func() error {
+		return s.exec(`UPDATE records SET shard = $1 WHERE (client_key = $2 OR (entity = 'client' AND key = $2)) AND shard <> $1`, shard, enc(clientKey))
+	})
 }
 
 // Failures lists records that are pending with a reason, oldest first.
 func (s *Store) Failures(limit int) ([]state.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.commit(); err != nil {
-		return nil, err
-	}
-	rows, err := s.work.Query(context.Background(), `SELECT `+readColumns+` FROM records WHERE outcome = 'pending' AND reason <> '' ORDER BY updated LIMIT $1`, limit) // as records_failed says, for the index
-	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
 	var out []state.Record
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, wrap(err)
+	err := s.do(func() error {
+		out = nil
+		if err := s.commit(); err != nil {
+			return err
 		}
-		out = append(out, *r)
-	}
-	return out, wrap(rows.Err())
+		rows, err := s.work.Query(context.Background(), `SELECT `+readColumns+` FROM records WHERE outcome = 'pending' AND reason <> '' ORDER BY updated LIMIT $1`, limit) // as records_failed says, for the index
+		if err != nil {
+			return wrap(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRecord(rows)
+			if err != nil {
+				return wrap(err)
+			}
+			out = append(out, *r)
+		}
+		return wrap(rows.Err())
+	})
+	return out, err
 }
 
 // Outcomes calls fn with every record without its model, in entity and key
