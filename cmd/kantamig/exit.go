@@ -18,6 +18,7 @@ import (
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/pipeline"
 	"github.com/kantamig/kantamig/state"
+	"github.com/kantamig/kantamig/state/postgres"
 )
 
 // Exit codes. README.md's table lists exactly these (a test holds the two
@@ -90,6 +91,7 @@ func exitCode(err error) (int, string) {
 	var serr *pipeline.SourceError
 	var shards *pipeline.ErrShardsChanged
 	var overBudget *budget.ErrExceeded
+	var lockLost *postgres.ErrLockLost
 	switch {
 	case err == nil:
 		return exitOK, ""
@@ -106,7 +108,7 @@ func exitCode(err error) (int, string) {
 	case errors.As(err, &spec), errors.As(err, &intoPackage), errors.Is(err, pipeline.ErrAdoptSharded):
 		return exitUsage, ""
 	case errors.As(err, &locked), errors.As(err, &changed), errors.As(err, &sinkChanged), errors.As(err, &oldKeys), errors.As(err, &pkgLocked), errors.As(err, &pkgOwned), errors.As(err, &adoptMismatch),
-		errors.As(err, &shards), errors.Is(err, pipeline.ErrNotShared):
+		errors.As(err, &shards), errors.Is(err, pipeline.ErrNotShared), errors.As(err, &lockLost):
 		return exitState, ""
 	case errors.As(err, &overBudget):
 		return exitRejects, ""

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,7 +11,8 @@ import (
 
 // Retry is the policy for transient failures: exponential backoff with
 // jitter (cenkalti/backoff), the first wait around Base, doubling up to Max,
-// at most Attempts tries in all.
+// at most Attempts tries in all. A connection lost without an answer is
+// first sent again at once (one of the attempts).
 type Retry struct {
 	Attempts int           // default 8
 	Base     time.Duration // default 200 ms
@@ -39,6 +41,12 @@ func (r *retrying) Deliver(ctx context.Context, d *Delivery) (Receipt, error) {
 	receipt, err := backoff.Retry(ctx, func() (Receipt, error) {
 		tries++
 		receipt, err := r.Sink.Deliver(ctx, d)
+		var te *TransientError
+		if tries == 1 && errors.As(err, &te) && te.NoAnswer {
+			// Lost without an answer: once more at once, before any wait.
+			tries++
+			receipt, err = r.Sink.Deliver(ctx, d)
+		}
 		if err != nil && !IsTransient(err) {
 			return receipt, backoff.Permanent(err)
 		}

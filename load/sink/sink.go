@@ -166,8 +166,14 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &pe)
 }
 
-// TransientError is a failure that sending again may cure.
-type TransientError struct{ Err error }
+// TransientError is a failure that sending again may cure. NoAnswer says
+// the connection was lost without an answer (dropped, reset): sent again at
+// once the first time, since a server closing a kept-alive connection is
+// routine, where an answer such as 503 asks to wait.
+type TransientError struct {
+	Err      error
+	NoAnswer bool
+}
 
 func (e *TransientError) Error() string { return e.Err.Error() }
 func (e *TransientError) Unwrap() error { return e.Err }
