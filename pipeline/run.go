@@ -117,9 +117,8 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 		}
 	} else {
 		// Stage: the same extraction, mapping and checks as a dry-run, kept
-		// in the store. The total is what the store holds from an earlier
-		// start.
-		known, err := total(st, "")
+		// in the store.
+		known, err := stagingTotal(st)
 		if err != nil {
 			return nil, err
 		}
@@ -320,6 +319,19 @@ func (r *Runner) adopt(ctx context.Context) error {
 	r.rep.AdoptedDocuments, r.rep.AdoptionReminted = res.Adopted, res.Reminted
 	r.adopting = nil
 	return nil
+}
+
+// stagingTotal is the progress's total for a staging: the records an
+// earlier pass staged to the end (one row for every record it read), or 0
+// (unknown) when none did. The rows of a staging a kill interrupted are
+// only part of the sources: a total from them ran out long before the
+// staging did.
+func stagingTotal(st state.Store) (int64, error) {
+	staged, err := state.IntSetting(st, "staged_pass")
+	if err != nil || staged == 0 {
+		return 0, err
+	}
+	return total(st, "")
 }
 
 // framer builds each document's message frame, numbered by its OID's last arc.

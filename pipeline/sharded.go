@@ -241,7 +241,7 @@ func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (p
 // stageShards stages every source record with its shard, then keeps the
 // clients of shared cases together, and marks the store staged.
 func (r *Runner) stageShards(ctx context.Context, st state.Sharded, pass, n int) error {
-	known, err := total(st, "")
+	known, err := stagingTotal(st)
 	if err != nil {
 		return err
 	}
