@@ -27,6 +27,8 @@ package adopt
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"hash/maphash"
 	"strings"
@@ -91,7 +93,7 @@ func Package(ctx context.Context, st state.Store, pkg sink.Adoptable, tr *transf
 		return nil, err
 	}
 	for i, e := range ix.entries {
-		if !ix.matched[i] && e.Source != "" {
+		if !ix.matched[i] && e.identified {
 			a.differ("the package holds %s %s (version %d) of a record this run does not have", e.Kind, e.OID, e.Version)
 		}
 	}
@@ -114,41 +116,81 @@ func Package(ctx context.Context, st state.Store, pkg sink.Adoptable, tr *transf
 	return a.res, st.Commit()
 }
 
-// listing is the package's manifest, indexed by source.
+// listing is the package's manifest, indexed by source: what matching
+// needs of each line, kept small (the whole manifest is held while an
+// adoption matches; see TestListingMemoryPerDocument).
 type listing struct {
-	entries    []sink.ManifestEntry
-	bySource   map[string]int
+	entries    []listed
+	bySource   map[[16]byte]int32
 	matched    []bool
-	used       map[uint64]bool // hashes of every OID the package uses (a collision only costs a new OID)
+	used       map[uint64]struct{} // hashes of every OID the package uses (a collision only costs a new OID)
 	seed       maphash.Seed
+	kinds      map[string]string // one copy of each kind's name
 	noIdentity bool
 	twice      []string
 }
 
+// listed is one manifest line, as matching needs it.
+type listed struct {
+	OID, SetID, EntityOID, Kind string
+	Version                     int32
+	identified                  bool // the line has its source and content
+	content                     [sha256.Size]byte
+}
+
+// sourceKey decodes a line's source (hex) into a map key; false if it is not one.
+func sourceKey(source string) ([16]byte, bool) {
+	var k [16]byte
+	b, err := hex.DecodeString(source)
+	if err != nil || len(b) != len(k) {
+		return k, false
+	}
+	copy(k[:], b)
+	return k, true
+}
+
 func readListing(pkg sink.Adoptable) (*listing, error) {
-	ix := &listing{bySource: map[string]int{}, used: map[uint64]bool{}, seed: maphash.MakeSeed()}
+	ix := &listing{bySource: map[[16]byte]int32{}, used: map[uint64]struct{}{}, seed: maphash.MakeSeed(), kinds: map[string]string{}}
 	err := pkg.Listed(func(e sink.ManifestEntry) error {
 		for _, oid := range []string{e.OID, e.SetID, e.EntityOID} {
 			if oid != "" {
-				ix.used[maphash.String(ix.seed, oid)] = true
+				ix.used[maphash.String(ix.seed, oid)] = struct{}{}
 			}
 		}
-		if e.Source == "" || e.Content == "" {
-			ix.noIdentity = true
-		} else if first, twice := ix.bySource[e.Source]; twice {
-			ix.twice = append(ix.twice, fmt.Sprintf("%s %s and %s are of one record: it is listed twice", e.Kind, ix.entries[first].OID, e.OID))
-		} else {
-			ix.bySource[e.Source] = len(ix.entries)
+		kind, ok := ix.kinds[e.Kind]
+		if !ok {
+			kind = e.Kind
+			ix.kinds[kind] = kind
 		}
-		// Only what matching needs is kept.
-		ix.entries = append(ix.entries, sink.ManifestEntry{OID: e.OID, SetID: e.SetID, EntityOID: e.EntityOID, Version: e.Version, Kind: e.Kind, Source: e.Source, Content: e.Content})
+		l := listed{OID: e.OID, SetID: e.OID, EntityOID: e.EntityOID, Kind: kind, Version: int32(e.Version)}
+		if e.SetID != e.OID {
+			l.SetID = e.SetID
+		}
+		src, okSource := sourceKey(e.Source)
+		content, err := hex.DecodeString(e.Content)
+		switch {
+		case !okSource || err != nil || len(content) != sha256.Size:
+			ix.noIdentity = true
+		default:
+			l.identified = true
+			copy(l.content[:], content)
+			if first, twice := ix.bySource[src]; twice {
+				ix.twice = append(ix.twice, fmt.Sprintf("%s %s and %s are of one record: it is listed twice", e.Kind, ix.entries[first].OID, e.OID))
+			} else {
+				ix.bySource[src] = int32(len(ix.entries))
+			}
+		}
+		ix.entries = append(ix.entries, l)
 		return nil
 	})
 	ix.matched = make([]bool, len(ix.entries))
 	return ix, err
 }
 
-func (ix *listing) uses(oid string) bool { return ix.used[maphash.String(ix.seed, oid)] }
+func (ix *listing) uses(oid string) bool {
+	_, ok := ix.used[maphash.String(ix.seed, oid)]
+	return ok
+}
 
 type adoption struct {
 	st      state.Store
@@ -175,8 +217,9 @@ func (a *adoption) walk(ctx context.Context, fn func(*state.Record, int, bool) e
 			if err != nil || row == nil {
 				return err
 			}
-			i, found := a.ix.bySource[a.pkg.SourceID(row.Entity, row.Key)]
-			return fn(row, i, found)
+			src, _ := sourceKey(a.pkg.SourceID(row.Entity, row.Key))
+			i, found := a.ix.bySource[src]
+			return fn(row, int(i), found)
 		})
 		if err != nil {
 			return err
@@ -204,9 +247,9 @@ func (a *adoption) match(row *state.Record, i int, found bool) error {
 	switch {
 	case row.Outcome == state.Rejected || row.Outcome == state.Skipped:
 		a.differ("the package holds %s %s of %s, which this run %s (%s)", e.Kind, e.OID, name(row), row.Outcome, row.Rule)
-	case e.Version != row.Version:
+	case int(e.Version) != row.Version:
 		a.differ("the package holds version %d of %s (%s), this run version %d", e.Version, name(row), e.OID, row.Version)
-	case e.Content != plan.ContentID(a.mapping, row.Model):
+	case hex.EncodeToString(e.content[:]) != plan.ContentID(a.mapping, row.Model):
 		a.differ("the package's %s of %s (%s) was made from other content: the source record or the mapping changed", e.Kind, name(row), e.OID)
 	case row.Outcome == state.Loaded && row.DocOID != e.OID:
 		a.differ("%s is delivered by this run's state as %s, the package holds it as %s", name(row), row.DocOID, e.OID)
