@@ -178,6 +178,9 @@ func runCommand(c *cli) *cobra.Command {
 		if c, ok := st.(interface{ Stats() (int64, int64) }); ok {
 			statements, commits := c.Stats()
 			fmt.Fprintf(stdout, "state store: %d statements (round trips), %d commits in this process\n", statements, commits)
+			if r, ok := st.(interface{ Reconnects() int64 }); ok && r.Reconnects() > 0 {
+				fmt.Fprintf(stdout, "state store: %d connections made again after they were lost\n", r.Reconnects())
+			}
 		}
 		err = printStatus(stdout, st, *statePath)
 		if spec != nil && err != nil {

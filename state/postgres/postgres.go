@@ -229,7 +229,7 @@ func OpenShared(location string) (*Store, error) {
 			return nil, err
 		}
 	}
-	if err := s.prepare(ctx); err != nil {
+	if err := s.retrying(func() error { return s.prepare(ctx) }, s.reconnectWork); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("preparing the state store %s: %w", name, redact(err))
 	}
