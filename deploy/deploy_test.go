@@ -107,7 +107,7 @@ func TestJobGivesEachIndexItsShard(t *testing.T) {
 	}
 	text := string(job)
 	for _, want := range []string{"completionMode: Indexed", "- --shard", "- $(JOB_COMPLETION_INDEX)/$(SHARDS)",
-		"batch.kubernetes.io/job-completion-index", `- "postgres:"`, "runAsNonRoot: true", "key: token-pin", "key: state-dsn"} {
+		"batch.kubernetes.io/job-completion-index", `- "postgres:"`, "runAsNonRoot: true", "KANTAMIG_PIN_FILE", "value: /kantamig/secrets/token-pin", "value: /kantamig/secrets/state-dsn", "secretName: kantamig-secrets"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("job.yaml lacks %s", want)
 		}

@@ -4,10 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kantamig/kantamig/internal/secret"
 )
 
 // A database's catalogue (INFORMATION_SCHEMA, which MySQL, MariaDB and SQL
@@ -40,9 +41,12 @@ func Catalog(ctx context.Context, kind, dsnEnv, schema string) ([]Table, error) 
 	if err != nil {
 		return nil, err
 	}
-	raw := os.Getenv(dsnEnv)
+	raw, err := secret.Get(dsnEnv)
+	if err != nil {
+		return nil, fmt.Errorf("the connection string: %w", err)
+	}
 	if dsnEnv == "" || raw == "" {
-		return nil, fmt.Errorf("set the environment variable %s to the connection string (it is never read from a file or an argument)", dsnEnv)
+		return nil, fmt.Errorf("set the environment variable %s to the connection string, or %s_FILE to a file holding it (it is never read from an argument)", dsnEnv, dsnEnv)
 	}
 	dsn, err := d.dsn(raw)
 	if err != nil {

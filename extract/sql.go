@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 	// The database drivers: MySQL/MariaDB and MS SQL Server.
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/microsoft/go-mssqldb"
+
+	"github.com/kantamig/kantamig/internal/secret"
 )
 
 // sqlSource streams the rows of one query. Both database kinds share this
@@ -149,9 +150,12 @@ func connectSQL(ctx context.Context, spec Spec) (*sqlConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}
-	raw := os.Getenv(spec.DSNEnv)
+	raw, err := secret.Get(spec.DSNEnv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the connection string: %w", label, err)
+	}
 	if spec.DSNEnv == "" || raw == "" {
-		return nil, fmt.Errorf("%s: set the environment variable %s to the connection string (it is never read from the mapping file)", label, spec.DSNEnv)
+		return nil, fmt.Errorf("%s: set the environment variable %s to the connection string, or %s_FILE to a file holding it (it is never read from the mapping file)", label, spec.DSNEnv, spec.DSNEnv)
 	}
 	dsn, err := d.dsn(raw)
 	if err != nil {

@@ -53,7 +53,9 @@ func (f *tokenFlags) checkCertificate(tok *token.Token, custodian string, stderr
 // open opens the token, asking for the PIN on the terminal if KANTAMIG_PIN is
 // not set. The PIN is asked once and never retried.
 func (f *tokenFlags) open(stderr io.Writer) (*token.Token, *sign.Signer, error) {
-	f.cfg.FromEnv()
+	if err := f.cfg.FromEnv(); err != nil {
+		return nil, nil, err
+	}
 	f.cfg.Workers = f.workers
 	if f.cfg.PIN == "" && term.IsTerminal(int(os.Stdin.Fd())) {
 		fmt.Fprintf(stderr, "PIN for token %s: ", f.cfg.TokenLabel+f.cfg.TokenSerial)

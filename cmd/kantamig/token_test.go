@@ -55,10 +55,17 @@ func TestMissingKeyExitsSixAndListsKeys(t *testing.T) {
 	}
 }
 
+// The PIN from a file (KANTAMIG_PIN_FILE, as a Kubernetes Secret or systemd
+// credential hands it over) signs; every signature verifies.
 func TestTokenSignedDryRunVerifies(t *testing.T) {
 	flags := withToken(t)
-	t.Setenv("KANTAMIG_PIN", cliPIN)
 	dir := t.TempDir()
+	pinFile := filepath.Join(dir, "pin")
+	if err := os.WriteFile(pinFile, []byte(cliPIN+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KANTAMIG_PIN", "")
+	t.Setenv("KANTAMIG_PIN_FILE", pinFile)
 	docs := filepath.Join(dir, "docs")
 	code, stdout, stderr := runCLI(t, dryRunArgs(dir, append(flags, "--documents", docs)...)...)
 	if code != exitOK {

@@ -24,6 +24,8 @@ import (
 
 	"github.com/ThalesGroup/crypto11"
 	"github.com/miekg/pkcs11"
+
+	"github.com/kantamig/kantamig/internal/secret"
 )
 
 // Config says which token and key to use. PIN is never printed or logged.
@@ -43,8 +45,9 @@ const DefaultModule = "/usr/lib/softhsm/libsofthsm2.so"
 
 // FromEnv fills unset fields from the environment: KANTAMIG_PKCS11_MODULE,
 // KANTAMIG_TOKEN_LABEL, KANTAMIG_TOKEN_SERIAL, KANTAMIG_KEY_LABEL,
-// KANTAMIG_KEY_ID and KANTAMIG_PIN.
-func (c *Config) FromEnv() {
+// KANTAMIG_KEY_ID and the PIN from KANTAMIG_PIN or the file
+// KANTAMIG_PIN_FILE names (package internal/secret).
+func (c *Config) FromEnv() error {
 	set := func(dst *string, env string) {
 		if *dst == "" {
 			*dst = os.Getenv(env)
@@ -55,10 +58,17 @@ func (c *Config) FromEnv() {
 	set(&c.TokenSerial, "KANTAMIG_TOKEN_SERIAL")
 	set(&c.KeyLabel, "KANTAMIG_KEY_LABEL")
 	set(&c.KeyID, "KANTAMIG_KEY_ID")
-	set(&c.PIN, "KANTAMIG_PIN")
 	if c.Module == "" {
 		c.Module = DefaultModule
 	}
+	if c.PIN == "" {
+		pin, err := secret.Get("KANTAMIG_PIN")
+		if err != nil {
+			return fmt.Errorf("the token's PIN: %w", err)
+		}
+		c.PIN = pin
+	}
+	return nil
 }
 
 // Token is an open token with the signing key found.
@@ -69,10 +79,10 @@ type Token struct {
 }
 
 // ErrWrongPIN means the token refused the PIN. Nothing was signed.
-var ErrWrongPIN = errors.New("the token refused the PIN; nothing was signed. Check KANTAMIG_PIN. kantamig never tries a PIN twice: tokens lock after a few wrong tries")
+var ErrWrongPIN = errors.New("the token refused the PIN; nothing was signed. Check KANTAMIG_PIN (or the file KANTAMIG_PIN_FILE names). kantamig never tries a PIN twice: tokens lock after a few wrong tries")
 
 // ErrNoPIN means no PIN was given.
-var ErrNoPIN = errors.New("no PIN for the token: set KANTAMIG_PIN, or run on a terminal to be asked for it")
+var ErrNoPIN = errors.New("no PIN for the token: set KANTAMIG_PIN, or KANTAMIG_PIN_FILE to a file holding it, or run on a terminal to be asked for it")
 
 // KeyNotFoundError says the key is not on the token and lists what is.
 type KeyNotFoundError struct {

@@ -46,7 +46,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,6 +56,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/kantamig/kantamig/internal/secret"
 	"github.com/kantamig/kantamig/state"
 )
 
@@ -165,9 +165,12 @@ func config(location string) (*pgx.ConnConfig, string, error) {
 	dsn := location
 	switch {
 	case location == "":
-		dsn = os.Getenv(DefaultDSNVariable)
+		var err error
+		if dsn, err = secret.Get(DefaultDSNVariable); err != nil {
+			return nil, "", fmt.Errorf("--state postgres:: %w", err)
+		}
 		if dsn == "" {
-			return nil, "", fmt.Errorf("--state postgres: reads the connection string from %s, which is not set", DefaultDSNVariable)
+			return nil, "", fmt.Errorf("--state postgres: reads the connection string from %s (or the file %s_FILE names), which is not set", DefaultDSNVariable, DefaultDSNVariable)
 		}
 	case strings.HasPrefix(location, "//"):
 		dsn = "postgres:" + location
@@ -177,9 +180,12 @@ func config(location string) (*pgx.ConnConfig, string, error) {
 			}
 		}
 	default: // the name of an environment variable
-		dsn = os.Getenv(location)
+		var err error
+		if dsn, err = secret.Get(location); err != nil {
+			return nil, "", fmt.Errorf("--state postgres:%s: %w", location, err)
+		}
 		if dsn == "" {
-			return nil, "", fmt.Errorf("--state postgres:%s reads the connection string from %s, which is not set", location, location)
+			return nil, "", fmt.Errorf("--state postgres:%s reads the connection string from %s (or the file %s_FILE names), which is not set", location, location, location)
 		}
 	}
 	cfg, err := pgx.ParseConfig(dsn)
