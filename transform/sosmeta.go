@@ -64,7 +64,11 @@ func LoadSchemasFS(fsys fs.FS, name string) (*Schemas, error) {
 	dir := name
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, fmt.Errorf("reading Sosmeta schema folder: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is fs's "."; say the folder's name instead
+		}
+		return nil, fmt.Errorf("reading the Sosmeta schema folder %s: %w (give a folder of the national export's JSON Schemas, or leave --sosmeta and KANTAMIG_SOSMETA unset for the ones built in)", name, err)
 	}
 	s := &Schemas{dir: dir, fsys: fsys, byType: map[string]*Schema{}}
 	for _, e := range entries {
