@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,7 +29,7 @@ type Faults struct {
 	Latency   time.Duration // added to every answer
 	ErrorRate float64       // share of requests answered 503 before archiving
 	DropRate  float64       // share of requests whose connection is dropped without an answer (half before, half after archiving)
-	RefuseOID string        // refuse this document with 422
+	RefuseOID string        // refuse these documents (OIDs, comma-separated) with 422
 	Seed      uint64
 }
 
@@ -152,7 +154,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	oid := docOID(doc)
-	if s.faults.RefuseOID != "" && oid == s.faults.RefuseOID {
+	if s.faults.RefuseOID != "" && slices.Contains(strings.Split(s.faults.RefuseOID, ","), oid) {
 		answer(w, http.StatusUnprocessableEntity, map[string]string{"error": "injected refusal: document " + oid + " is not acceptable"})
 		return
 	}

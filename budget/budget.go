@@ -141,6 +141,9 @@ func count(s string) int {
 type ErrExceeded struct {
 	Lines  []Line // the parts used up
 	Report string // where to look
+	// AtDelivery says the archive's refusals used it up while the run
+	// delivered: what was delivered stays delivered.
+	AtDelivery bool
 }
 
 func (e *ErrExceeded) Error() string {
@@ -156,8 +159,28 @@ func (e *ErrExceeded) Error() string {
 	if e.Report != "" {
 		where = e.Report
 	}
-	return "the error budget is used up, so nothing was delivered: " + strings.Join(parts, "; ") +
+	what := "the error budget is used up, so nothing was delivered: "
+	if e.AtDelivery {
+		what = "the error budget is used up by the archive's refusals (rule " + refusedRule + "), so delivery stopped; what was delivered stays delivered: "
+	}
+	return what + strings.Join(parts, "; ") +
 		". See the Rejects sheet of " + where + " (filter by rule), fix the source or the mapping, or raise error_budget in the mapping if these rejects are acceptable"
+}
+
+// refusedRule is kanta.RuleArchiveRejected (budget imports nothing of the
+// model).
+const refusedRule = "archive-rejected"
+
+// Refused moves one record of an entity, counted as not rejected, to the
+// rejects under rule: the archive refused its document.
+func (u Use) Refused(entity, rule string) {
+	e := u[entity]
+	if e == nil {
+		e = &EntityUse{Rejected: map[string]int{}}
+		u[entity] = e
+		e.Records++
+	}
+	e.Rejected[rule]++
 }
 
 // Exceeded returns an *ErrExceeded when staging used up the budget, nil otherwise.

@@ -56,6 +56,7 @@ const (
 	// Delivering.
 	RuleDelivery        = "delivery"
 	RuleArchiveRejected = "archive-rejected"
+	RuleHeldBack        = "held-back"
 
 	// Warnings: the record loads, with a note.
 	RuleXMLChar              = "xml-char"
@@ -136,7 +137,8 @@ var Rules = []RuleInfo{
 	{RuleDocumentTooLarge, "transform", RuleRejects, "over --max-document-bytes (any kind; checked on the text before building, on the built document, and on its message frame against --max-message-bytes)"},
 	{RulePlaceholderCode, "transform", RuleRejects, "the document would carry a code that is not national (a placeholder) outside a test rehearsal"},
 	{RuleDelivery, "load", RuleFails, "the sink failed; the record stays pending"},
-	{RuleArchiveRejected, "load", RuleFails, "the archive refused the document for good"},
+	{RuleArchiveRejected, "load", RuleFails, "the archive refused the document: recorded with its answer, the run goes on without it and what depends on it; sent again when its content changed or with --retry-refused"},
+	{RuleHeldBack, "load", RuleFails, "waits: a document it depends on (its client's relationship, its case, the version it replaces, or an earlier document of its client) was refused by the archive; sent once that one is"},
 	{RuleXMLChar, "mapping", RuleWarns, "characters XML cannot carry were removed"},
 	{RuleOutsidePeriod, "resolve", RuleWarns, "a case opened or a document drawn up outside every period of its client's relationship in its service task (it loads)"},
 	{RuleLocalTime, "mapping", RuleWarns, "a local time that is not one instant in the mapping's zone: in the hour skipped when summer time begins (read an hour later), or in the hour that happens twice when it ends (the reading is named)"},
@@ -222,7 +224,7 @@ var ruleClass = map[string]int{
 	RuleCollectedEmpty: ClassReference, RuleNoCase: ClassReference,
 
 	RuleTransform: ClassLater, RuleStructuredForm: ClassLater, RuleDocumentTooLarge: ClassLater,
-	RulePlaceholderCode: ClassLater, RuleDelivery: ClassLater, RuleArchiveRejected: ClassLater,
+	RulePlaceholderCode: ClassLater, RuleDelivery: ClassLater, RuleArchiveRejected: ClassLater, RuleHeldBack: ClassLater,
 }
 
 // RuleClass is the class of a rule in the order of precedence (ClassField

@@ -38,6 +38,9 @@ func Account(st state.Store, rep *report.Report, pass int) (int, error) {
 			outcome = report.OutcomeLoad
 		case state.Pending:
 			outcome = report.OutcomeLoad
+			if r.Rule == kanta.RuleArchiveRejected || r.Rule == kanta.RuleHeldBack {
+				rep.Refuse(f)
+			}
 		case state.Rejected:
 			outcome = report.OutcomeReject
 			rep.Reject(f)

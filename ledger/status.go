@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/state"
@@ -77,11 +78,12 @@ type SourceCount struct {
 
 // FailedRecord is a record whose delivery failed; it stays pending.
 type FailedRecord struct {
-	Entity string `json:"entity"`
-	Key    string `json:"key"`
-	OID    string `json:"document_oid"`
-	Rule   string `json:"rule"`
-	Reason string `json:"reason"`
+	Entity  string `json:"entity"`
+	Key     string `json:"key"`
+	Locator string `json:"locator"` // in the legacy source, identity codes masked
+	OID     string `json:"document_oid"`
+	Rule    string `json:"rule"`
+	Reason  string `json:"reason"`
 }
 
 // ShardStatus is one shard of a sharded run.
@@ -194,7 +196,7 @@ func ReadStatus(st state.Store, location string) (*Status, error) {
 		return nil, err
 	}
 	for _, f := range failures {
-		s.Failures = append(s.Failures, FailedRecord{Entity: f.Entity, Key: f.Key, OID: f.DocOID, Rule: f.Rule, Reason: f.Reason})
+		s.Failures = append(s.Failures, FailedRecord{Entity: f.Entity, Key: f.Key, Locator: kanta.MaskIdentityCodesIn(f.Locator), OID: f.DocOID, Rule: f.Rule, Reason: f.Reason})
 	}
 	if s.Shards, err = shardsOf(st); err != nil {
 		return nil, err

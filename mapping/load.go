@@ -981,8 +981,8 @@ func (c *compiler) compileBudget(cfg *ErrorBudgetConfig) budget.Budget {
 		if i < len(cfg.rulePos) {
 			at = cfg.rulePos[i]
 		}
-		if kanta.RuleKind(rule) != kanta.RuleRejects {
-			var rejecting []string
+		if kanta.RuleKind(rule) != kanta.RuleRejects && rule != kanta.RuleArchiveRejected { // the archive's refusals count too
+			rejecting := []string{kanta.RuleArchiveRejected}
 			for _, r := range kanta.Rules {
 				if r.Kind == kanta.RuleRejects {
 					rejecting = append(rejecting, r.Name)

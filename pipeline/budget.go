@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/kantamig/kantamig/budget"
+	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/state"
@@ -17,10 +18,10 @@ func budgetUse(st state.Store, pass int) (budget.Use, error) {
 		if pass != 0 && r.Pass != pass {
 			return nil
 		}
-		switch r.Outcome {
-		case state.Rejected:
-			u.Add(r.Entity, r.Rule, true)
-		case state.Loaded, state.Pending, state.Skipped:
+		switch {
+		case r.Outcome == state.Rejected, r.Outcome == state.Pending && r.Rule == kanta.RuleArchiveRejected:
+			u.Add(r.Entity, r.Rule, true) // the archive's refusals count too
+		case r.Outcome == state.Loaded, r.Outcome == state.Pending, r.Outcome == state.Skipped:
 			u.Add(r.Entity, "", false)
 		}
 		return nil
@@ -44,7 +45,25 @@ func (r *Runner) checkBudget(pass int) error {
 		r.rep.Budget.Lines = append(r.rep.Budget.Lines, report.BudgetLine{Entity: l.Entity, Rule: l.Rule, Limit: l.Limit,
 			Records: l.Records, Rejected: l.Rejected, Exceeded: l.Exceeded, Rules: l.Rules})
 	}
+	r.budgetUse = u
 	return b.Exceeded(u, "")
+}
+
+// refused counts a document the archive refused against the error budget,
+// and returns an *budget.ErrExceeded, which stops the delivery, when that
+// used it up.
+func (r *Runner) refused(entity string) error {
+	b := r.m.Budget
+	if !b.Set() || r.budgetUse == nil {
+		return nil
+	}
+	r.budgetUse.Refused(entity, kanta.RuleArchiveRejected)
+	err := b.Exceeded(r.budgetUse, "")
+	var ex *budget.ErrExceeded
+	if errors.As(err, &ex) {
+		ex.AtDelivery = true
+	}
+	return err
 }
 
 func isBudget(err error) bool {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kantamig/kantamig/budget"
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/ledger"
@@ -73,6 +74,12 @@ type Runner struct {
 	// bind), runID the run's id.
 	adopting sink.Adoptable
 	runID    string
+	// budgetUse is what staging used of the error budget; the archive's
+	// refusals are added to it as they come.
+	budgetUse budget.Use
+	// waiting are the documents refused in an earlier run that the last
+	// delivery passed over, and those it held back for them.
+	waiting refusals
 }
 
 // SourceError is a fault of a whole source (cannot open, broken file): the
@@ -328,8 +335,10 @@ func (r *Runner) stage(ctx context.Context, pass int) error {
 // frame builds a message frame (nil for a sink that never asks for one).
 func (r *Runner) deliver(ctx context.Context, sk sink.Sink, po plan.Options, senders int, frame func(*transform.Output, []byte) []byte, testArchive bool) (*deliver.Deliverer, error) {
 	d := deliver.Start(ctx, deliver.Options{Sink: sk, Signer: r.opts.Signer, Outcomes: r.st, Workers: r.opts.Workers,
-		Senders: senders, Frame: frame, Delivered: func() { r.progress.Add(1) }, TestArchive: testArchive})
-	err := plan.New(r.st, r.tr.Rebuilder(), po).Walk(ctx, d.Submit)
+		Senders: senders, Frame: frame, Delivered: func() { r.progress.Add(1) }, TestArchive: testArchive, Refused: r.refused})
+	p := plan.New(r.st, r.tr.Rebuilder(), po)
+	err := p.Walk(ctx, d.Submit)
+	r.waiting = refusals{Refused: p.Refused(), HeldBack: p.Held()}
 	if cerr := d.Close(); cerr != nil {
 		err = cerr // the signing or delivery failure is the cause
 	}

@@ -48,6 +48,10 @@ type RunOptions struct {
 	// delivers the clients of its shard from a store the workers share
 	// (see sharded.go).
 	Shard *shard.Spec
+	// RetryRefused sends again the documents the archive refused in an
+	// earlier start (--retry-refused); by default they, and what depends on
+	// them, wait until their content changes (seen at a re-staging).
+	RetryRefused bool
 	// Restage reads the sources again although an earlier start of the run
 	// staged them to the end (by default a resume delivers what is staged,
 	// and the sources need not be reachable): to take in what changed in
@@ -156,7 +160,7 @@ func (r *Runner) Run(ctx context.Context, ro RunOptions) (*report.Report, error)
 	if ro.Phased {
 		senders = 1
 	}
-	if err := r.deliverPending(ctx, ro, "delivering", pending, senders, plan.Options{Phased: ro.Phased, Run: run, Mapping: r.m.SHA256}, pass); err != nil {
+	if err := r.deliverPending(ctx, ro, "delivering", pending, senders, plan.Options{Phased: ro.Phased, Run: run, Mapping: r.m.SHA256, RetryRefused: ro.RetryRefused}, pass); err != nil {
 		return r.rep, err
 	}
 	if left, err := total(st, state.Pending); err != nil {
@@ -193,8 +197,36 @@ func (r *Runner) deliverPending(ctx context.Context, ro RunOptions, phase string
 	if err != nil {
 		return err
 	}
-	r.rep.StateCounts, err = r.st.Counts()
-	return err
+	if r.rep.StateCounts, err = r.st.Counts(); err != nil {
+		return err
+	}
+	if refused := (refusals{Refused: d.Refused() + r.waiting.Refused, HeldBack: d.HeldBack() + r.waiting.HeldBack}); refused.Refused > 0 {
+		return &ErrRefused{refusals: refused, NewlyRefused: d.Refused()}
+	}
+	return nil
+}
+
+// refusals counts documents the archive refused and those waiting for them.
+type refusals struct{ Refused, HeldBack int }
+
+// ErrRefused ends a delivery that went on past documents the archive
+// refused: everything else was delivered; they, and what depends on them,
+// are pending with the archive's answer (kantamig status lists them).
+type ErrRefused struct {
+	refusals
+	NewlyRefused int // refused in this run (the rest in earlier ones, not sent again)
+}
+
+func (e *ErrRefused) Error() string {
+	earlier := ""
+	if n := e.Refused - e.NewlyRefused; n > 0 {
+		earlier = fmt.Sprintf(" (%d of them in an earlier run, not sent again)", n)
+	}
+	return fmt.Sprintf("the archive refused %d document(s)%s and %d document(s) wait for them, held back to keep each client's order; everything else was delivered. "+
+		"They are recorded with the archive's answer (kantamig status, and the Refused sheet of the report, list them with their legacy records): "+
+		"correct the source or the mapping and run again with --restage (a refused document whose content changed is sent again; add --allow-mapping-change if the mapping changed), "+
+		"or give --retry-refused to send them again unchanged",
+		e.Refused, earlier, e.HeldBack)
 }
 
 // begin checks that the store's run may go on with this mapping and sink,

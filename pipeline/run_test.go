@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/kantamig/kantamig/archive"
 	"github.com/kantamig/kantamig/internal/testenv"
-	"github.com/kantamig/kantamig/load/deliver"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/state/sqlite"
@@ -64,6 +64,12 @@ func simulatorAt(t *testing.T, addr, store string, faults archive.Faults, cfg ar
 
 func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (state.Store, error) {
 	t.Helper()
+	return runOnceWith(t, statePath, url, files, RunOptions{})
+}
+
+// runOnceWith is runOnce with options (the sink and senders are set here).
+func runOnceWith(t *testing.T, statePath, url string, files *archive.TLSFiles, ro RunOptions) (state.Store, error) {
+	t.Helper()
 	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), testenv.Sosmeta())
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +87,8 @@ func runOnce(t *testing.T, statePath, url string, files *archive.TLSFiles) (stat
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = r.Run(context.Background(), RunOptions{Sink: sk, Senders: 8})
+	ro.Sink, ro.Senders = sk, 8
+	_, err = r.Run(context.Background(), ro)
 	return st, err
 }
 
@@ -104,29 +111,59 @@ func TestRunToSimulatorWithFaults(t *testing.T) {
 	}
 }
 
-// A permanent refusal stops the run with the archive's words recorded; once
-// the archive accepts again, the same run completes.
-func TestArchiveRefusalStopsAndIsRecorded(t *testing.T) {
+// Three documents the archive refuses for good do not stop the run: each
+// is recorded with the archive's words, what depends on it waits (held
+// back), and everything else is archived, in order. Once the archive
+// accepts them, the same run with --retry-refused completes. (One refusal
+// used to stop the whole run.)
+func TestArchiveRefusalsAreRecordedAndTheRunGoesOn(t *testing.T) {
 	dir := t.TempDir()
-	refused := "1.2.246.10.99999991.95.1.3.40" // minted in a fixed order
-	_, url, files, stop := simulatorAt(t, "127.0.0.1:0", filepath.Join(dir, "sim"), archive.Faults{RefuseOID: refused}, judgeOf(t, classicMapping))
+	refused := []string{"1.2.246.10.99999991.95.1.3.40", "1.2.246.10.99999991.95.1.3.700", "1.2.246.10.99999991.95.1.3.1500"} // minted in a fixed order
+	srv, url, files, stop := simulatorAt(t, "127.0.0.1:0", filepath.Join(dir, "sim"), archive.Faults{RefuseOID: strings.Join(refused, ",")}, judgeOf(t, classicMapping))
 	st, err := runOnce(t, filepath.Join(dir, "run.db"), url, files)
-	var de *deliver.DeliveryError
-	if !errors.As(err, &de) || !sink.IsPermanent(err) || !strings.Contains(err.Error(), "injected refusal") {
-		t.Fatalf("want a permanent delivery error, got %v", err)
+	var re *ErrRefused
+	if !errors.As(err, &re) || re.Refused != 3 || re.NewlyRefused != 3 {
+		t.Fatalf("want three refusals, got %v", err)
 	}
-	failures, _ := st.Failures(10)
-	if len(failures) != 1 || failures[0].DocOID != refused || failures[0].Rule != "archive-rejected" || !strings.Contains(failures[0].Reason, "injected refusal") {
-		t.Errorf("failures recorded: %+v", failures)
+	failures, _ := st.Failures(1000)
+	var got []string
+	held := 0
+	for _, f := range failures {
+		switch f.Rule {
+		case "archive-rejected":
+			if !strings.Contains(f.Reason, "injected refusal") || f.Outcome != "pending" {
+				t.Errorf("a refusal recorded as %+v", f)
+			}
+			got = append(got, f.DocOID)
+		case "held-back":
+			held++
+		}
+	}
+	slices.Sort(got)
+	want := slices.Clone(refused)
+	slices.Sort(want)
+	if !slices.Equal(got, want) || held != re.HeldBack {
+		t.Errorf("recorded refusals %v (want %v), %d held back (the run said %d)", got, want, held, re.HeldBack)
+	}
+	total := wouldLoadTotal(t)
+	if archived := srv.Judge().Count(); archived != total-3-held {
+		t.Errorf("archived %d of %d, want all but the 3 refused and the %d held back", archived, total, held)
+	}
+	t.Logf("first start: %d refused, %d held back, %d archived of %d", re.Refused, held, srv.Judge().Count(), total)
+	st.Close()
+	// Without --retry-refused, a second start sends nothing again.
+	st, err = runOnce(t, filepath.Join(dir, "run.db"), url, files)
+	if !errors.As(err, &re) || re.Refused != 3 || re.NewlyRefused != 0 || srv.Judge().Count() != total-3-held {
+		t.Fatalf("a second start: %v, archived %d (want %d)", err, srv.Judge().Count(), total-3-held)
 	}
 	st.Close()
-	// The same archive (address and store), restarted without the refusal.
+	// The same archive (address and store), restarted without the refusals.
 	stop()
 	srvAgain, urlAgain, _, _ := simulatorAt(t, strings.TrimPrefix(url, "https://"), filepath.Join(dir, "sim"), archive.Faults{}, judgeOf(t, classicMapping))
-	st, err = runOnce(t, filepath.Join(dir, "run.db"), urlAgain, files)
+	st, err = runOnceWith(t, filepath.Join(dir, "run.db"), urlAgain, files, RunOptions{RetryRefused: true})
 	defer st.Close()
 	if err != nil {
-		t.Fatalf("resume after the refusal was lifted: %v", err)
+		t.Fatalf("resume with --retry-refused once the archive accepts them: %v", err)
 	}
 	if got, want := srvAgain.Judge().Count(), wouldLoadTotal(t); got != want {
 		t.Errorf("archived %d, want %d", got, want)

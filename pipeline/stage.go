@@ -158,11 +158,16 @@ func (s *stager) begin(e kanta.Entity, rec extract.Record, o *mapping.Outcome) (
 }
 
 // carryOver gives a record staged again the identifiers it had; one
-// delivered before stays loaded, with the hash of what was delivered.
+// delivered before stays loaded, with the hash of what was delivered. One
+// the archive refused keeps the refusal and the hash of what was refused:
+// stage sends it again only if its document now differs.
 func carryOver(row, prev *state.Record) {
 	row.EntityOID, row.DocOID, row.Attempts = prev.EntityOID, prev.DocOID, prev.Attempts
-	if prev.Outcome == state.Loaded {
+	switch {
+	case prev.Outcome == state.Loaded:
 		row.Outcome, row.ContentHash = state.Loaded, prev.ContentHash
+	case prev.Outcome == state.Pending && prev.Rule == kanta.RuleArchiveRejected:
+		row.Rule, row.Reason, row.ContentHash = prev.Rule, prev.Reason, prev.ContentHash
 	}
 }
 
@@ -273,6 +278,9 @@ func (s *stager) stage(row *state.Record, model any, out *transform.Output) erro
 	switch {
 	case row.Outcome != state.Loaded:
 		row.Outcome = state.Pending
+		if row.Rule == kanta.RuleArchiveRejected && row.ContentHash != hash {
+			row.Rule, row.Reason = "", "" // refused, and changed since: it is sent again
+		}
 	case row.ContentHash != "" && row.ContentHash != hash:
 		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Source: source, Key: key, Rule: kanta.RuleChangedAfterDelivery,
 			Reason: "delivered in an earlier pass of this run, its document would now differ: the source changed while the run was stopped" +

@@ -161,6 +161,10 @@ type Report struct {
 	DocumentsByTask map[string]*Counts            `json:"documents_by_service_task"`
 	Rejects         []Finding                     `json:"rejects"`
 	Skips           []Finding                     `json:"skips"`
+	// Refused are the documents the archive refused, with its answer, and
+	// those that wait for them (rules archive-rejected and held-back): they
+	// stay pending, to be sent once corrected.
+	Refused []Finding `json:"refused,omitempty"`
 	// SampledOut counts the records a dry-run's sample left out (skipped
 	// under sampled-out); they are not listed among Skips.
 	SampledOut int `json:"sampled_out,omitempty"`
@@ -324,6 +328,9 @@ func (r *Report) Reject(f Finding) { r.Rejects = append(r.Rejects, r.mask(f)) }
 
 // Skip adds a skipped record.
 func (r *Report) Skip(f Finding) { r.Skips = append(r.Skips, r.mask(f)) }
+
+// Refuse adds a document the archive refused, or one held back by such.
+func (r *Report) Refuse(f Finding) { r.Refused = append(r.Refused, r.mask(f)) }
 
 // Warn adds a warning about a record that was not rejected.
 func (r *Report) Warn(f Finding) {

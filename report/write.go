@@ -37,7 +37,7 @@ func writePrivate(path string, data []byte) error {
 }
 
 // WriteExcel writes the report as a workbook with one sheet per view:
-// Summary, By type, By service task, Rejects, Skipped, Warnings, Unmapped
+// Summary, By type, By service task, Rejects, Skipped, Refused, Warnings, Unmapped
 // values and Settings. Long lists are streamed into their sheets. Every
 // sheet has its title in row 1 and a bold header in row 2 that stays in
 // view (a frozen pane) and repeats on every printed page; the lists are
@@ -50,6 +50,7 @@ func (r *Report) WriteExcel(path string) error {
 		{"By service task", func(w *rowWriter) { countRows(w, "Service task", r.DocumentsByTask) }, []float64{8, 40, 12, 12, 12, 12}},
 		{"Rejects", func(w *rowWriter) { findingRows(w, "rejected", r.Rejects) }, []float64{40, 14, 16, 18, 20, 22, 90}},
 		{"Skipped", func(w *rowWriter) { findingRows(w, "skipped", r.Skips) }, []float64{40, 14, 16, 18, 20, 22, 90}},
+		{"Refused", func(w *rowWriter) { findingRows(w, "refused by the archive, or waiting for one that was", r.Refused) }, []float64{40, 14, 16, 18, 20, 22, 90}},
 		{"Warnings", func(w *rowWriter) { findingRows(w, "with a warning", r.Warnings) }, []float64{40, 14, 16, 18, 20, 22, 90}},
 		{"Unmapped values", r.unmappedRows, []float64{24, 20, 20, 12, 40}},
 		{"Settings", r.settingsRows, []float64{28, 100}},

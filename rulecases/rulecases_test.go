@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kantamig/kantamig/budget"
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/kanta"
@@ -92,19 +93,18 @@ func TestEveryRuleIsProduced(t *testing.T) {
 // scenarios produce the rules no mapping test case can: each runs the
 // stages that produce its rule and fails unless the rule appears.
 var scenarios = map[string]func(t *testing.T){
-	kanta.RuleEncoding:          fileScenario("asiakkaat", "csv", "asnro,hetu,sukunimi,etunimet,alku\nA1,150467-949T,M\xe4kel\xe4,Saimi,2020-01-01\n", "client", "A1", kanta.RuleEncoding),
-	kanta.RuleFieldCount:        fileScenario("asiakkaat", "csv", "asnro,hetu,sukunimi,etunimet,alku\nA1,150467-949T,Demola,Saimi,2020-01-01,ylimääräinen\n", "client", "A1", kanta.RuleFieldCount),
-	kanta.RuleUnexpectedElement: fileScenario("asiakkaat", "xml", `<vienti><asiakas><asnro>A1</asnro><hetu>150467-949T</hetu><sukunimi>Demola</sukunimi><etunimet>Saimi</etunimet><alku>2020-01-01</alku></asiakas><Asiakas><asnro>A2</asnro></Asiakas></vienti>`, "client", "", kanta.RuleUnexpectedElement),
-	kanta.RuleSampledOut:        sampledOut,
-	kanta.RuleDocumentTooLarge:  tooLarge,
-	kanta.RuleEmptySource:       emptySource,
-	kanta.RuleGoneFromSource:    goneFromSource,
-	kanta.RulePlaceholderCode:   placeholderOutsideRehearsal,
-	kanta.RuleOldBirthDate:      oldWithoutBirthDate,
-	kanta.RuleDelivery:          func(t *testing.T) { deliveryFailure(t, errors.New("the disk is full"), kanta.RuleDelivery) },
-	kanta.RuleArchiveRejected: func(t *testing.T) {
-		deliveryFailure(t, &sink.PermanentError{Reason: "refused by the test"}, kanta.RuleArchiveRejected)
-	},
+	kanta.RuleEncoding:             fileScenario("asiakkaat", "csv", "asnro,hetu,sukunimi,etunimet,alku\nA1,150467-949T,M\xe4kel\xe4,Saimi,2020-01-01\n", "client", "A1", kanta.RuleEncoding),
+	kanta.RuleFieldCount:           fileScenario("asiakkaat", "csv", "asnro,hetu,sukunimi,etunimet,alku\nA1,150467-949T,Demola,Saimi,2020-01-01,ylimääräinen\n", "client", "A1", kanta.RuleFieldCount),
+	kanta.RuleUnexpectedElement:    fileScenario("asiakkaat", "xml", `<vienti><asiakas><asnro>A1</asnro><hetu>150467-949T</hetu><sukunimi>Demola</sukunimi><etunimet>Saimi</etunimet><alku>2020-01-01</alku></asiakas><Asiakas><asnro>A2</asnro></Asiakas></vienti>`, "client", "", kanta.RuleUnexpectedElement),
+	kanta.RuleSampledOut:           sampledOut,
+	kanta.RuleDocumentTooLarge:     tooLarge,
+	kanta.RuleEmptySource:          emptySource,
+	kanta.RuleGoneFromSource:       goneFromSource,
+	kanta.RulePlaceholderCode:      placeholderOutsideRehearsal,
+	kanta.RuleOldBirthDate:         oldWithoutBirthDate,
+	kanta.RuleDelivery:             func(t *testing.T) { deliveryFailure(t, errors.New("the disk is full"), kanta.RuleDelivery) },
+	kanta.RuleArchiveRejected:      refusedDocument,
+	kanta.RuleHeldBack:             refusedDocument,
 	kanta.RuleChangedAfterDelivery: changedAfterDelivery,
 }
 
@@ -359,6 +359,109 @@ func (f *failingSink) Deliver(_ context.Context, d *sink.Delivery) (sink.Receipt
 }
 func (f *failingSink) Close() error   { return nil }
 func (f *failingSink) String() string { return "failing:test" }
+
+// refuseNth refuses the nth document delivered to it (counting from 1) for
+// good, and takes every other.
+type refuseNth struct {
+	mu       sync.Mutex
+	n, seen  int
+	accepted []string
+}
+
+func (f *refuseNth) Deliver(_ context.Context, d *sink.Delivery) (sink.Receipt, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seen++
+	if f.seen == f.n {
+		return sink.Receipt{}, &sink.PermanentError{Reason: "refused by the test"}
+	}
+	f.accepted = append(f.accepted, d.Kind)
+	return sink.Receipt{}, nil
+}
+func (f *refuseNth) Close() error   { return nil }
+func (f *refuseNth) String() string { return "refusing:test" }
+
+// A document the archive refuses does not stop the run: it is recorded
+// with the archive's answer (archive-rejected), the client's later document
+// waits for it (held-back), the other client is delivered, and the run says
+// so (ErrRefused). A second start sends neither again; a third with
+// --retry-refused sends both; one whose content changed is sent again at a
+// re-staging without being asked.
+func refusedDocument(t *testing.T) {
+	s := newScenario(t, nil)
+	path := filepath.Join(t.TempDir(), "run.db")
+	outcomes := func() map[string]string {
+		st, err := sqlite.OpenReadOnly(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		got := map[string]string{}
+		for _, key := range []string{"asiakirjat:K1", "asiakirjat:K2"} {
+			r, err := st.Get("document", key)
+			if err != nil || r == nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+			got[key] = r.Outcome + " " + r.Rule
+		}
+		r, err := st.Get("client", "asiakkaat:A2")
+		if err != nil || r == nil {
+			t.Fatalf("A2: %v", err)
+		}
+		got["A2"] = r.Outcome
+		return got
+	}
+	// Delivered in order: A1's relationship, case S1, K1 (refused), K2, A2's relationship.
+	first := &refuseNth{n: 3}
+	rep, err := s.run(path, first)
+	var refused *pipeline.ErrRefused
+	if !errors.As(err, &refused) || refused.Refused != 1 || refused.HeldBack != 1 {
+		t.Fatalf("first start: %v, want one refused and one held back", err)
+	}
+	want := map[string]string{"asiakirjat:K1": "pending archive-rejected", "asiakirjat:K2": "pending held-back", "A2": "loaded"}
+	if got := outcomes(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after the first start: %v, want %v", got, want)
+	}
+	if len(rep.Refused) != 2 {
+		t.Errorf("the report lists %d refused or waiting, want 2: %+v", len(rep.Refused), rep.Refused)
+	}
+	second := &refuseNth{}
+	if _, err := s.run(path, second); !errors.As(err, &refused) || refused.Refused != 1 || refused.NewlyRefused != 0 || len(second.accepted) != 0 {
+		t.Fatalf("second start: %v, sent %v; want the refusal kept and nothing sent", err, second.accepted)
+	}
+	third := &refuseNth{}
+	if _, err := s.runWith(path, third, pipeline.RunOptions{RetryRefused: true}); err != nil || len(third.accepted) != 2 {
+		t.Fatalf("with --retry-refused: %v, sent %v; want K1 and K2", err, third.accepted)
+	}
+
+	// An error budget of no document: the refusal uses it up, and the
+	// delivery stops there (exit 4), what was sent staying sent.
+	s = newScenario(t, func(m string) string { return m + "\nerror_budget:\n  rejected:\n    document: 0\n" })
+	path = filepath.Join(t.TempDir(), "run.db")
+	var over *budget.ErrExceeded
+	if _, err := s.run(path, &refuseNth{n: 3}); !errors.As(err, &over) || !over.AtDelivery || !strings.Contains(err.Error(), "delivery stopped") {
+		t.Fatalf("a refusal over the error budget: %v", err)
+	}
+
+	// stop_on: [archive-rejected] stops at the first refusal.
+	s = newScenario(t, func(m string) string { return m + "\nerror_budget:\n  stop_on: [archive-rejected]\n" })
+	path = filepath.Join(t.TempDir(), "run.db")
+	if _, err := s.run(path, &refuseNth{n: 3}); !errors.As(err, &over) || !over.AtDelivery {
+		t.Fatalf("a refusal with stop_on archive-rejected: %v", err)
+	}
+
+	// Refused, then changed in the source: sent again at a re-staging.
+	s = newScenario(t, nil)
+	path = filepath.Join(t.TempDir(), "run.db")
+	if _, err := s.run(path, &refuseNth{n: 3}); !errors.As(err, &refused) {
+		t.Fatalf("first start: %v", err)
+	}
+	s.records["asiakirjat"][0]["teksti"] = "Ensimmäinen, korjattu."
+	again := &refuseNth{}
+	if _, err := s.runWith(path, again, pipeline.RunOptions{Restage: true}); err != nil || len(again.accepted) != 2 {
+		t.Fatalf("re-staged after the correction: %v, sent %v; want K1 and K2", err, again.accepted)
+	}
+}
 
 // run runs the scenario into a sink over a state file; the store is
 // reopened for each run, as a second command would.

@@ -25,7 +25,7 @@ func archiveSimCommand(c *cli) *cobra.Command {
 	fs.DurationVar(&f.Latency, "latency", 0, "added to every answer")
 	fs.Float64Var(&f.ErrorRate, "error-rate", 0, "share of requests answered 503")
 	fs.Float64Var(&f.DropRate, "drop-rate", 0, "share of requests whose connection is dropped without an answer")
-	fs.StringVar(&f.RefuseOID, "refuse-oid", "", "refuse this document OID with 422")
+	fs.StringVar(&f.RefuseOID, "refuse-oid", "", "refuse these document OIDs (comma-separated) with 422")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the injected faults")
 	var jf judgeFlags
 	jf.register(fs, "the archive")

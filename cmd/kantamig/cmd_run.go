@@ -33,6 +33,7 @@ func runCommand(c *cli) *cobra.Command {
 	phased := fs.Bool("phased", false, "deliver all client relationships, then all cases, then all documents")
 	allowChange := fs.Bool("allow-mapping-change", false, "continue a run although the mapping file changed")
 	restage := fs.Bool("restage", false, "read the sources again when continuing a run whose sources were staged to the end (by default it delivers what was staged): records changed are staged anew, records gone from the source are not delivered (gone-from-source)")
+	retryRefused := fs.Bool("retry-refused", false, "send again, unchanged, the documents the archive refused in an earlier start (by default they wait until their content changes, seen with --restage)")
 	adopt := fs.Bool("adopt-package", false, "take over an archive package made by another run (state file): each document it holds is matched to this run's record by source key, version and content; refused if any does not match")
 	processing := fs.String("processing-code", "", "processingCode of the message frames: P production, D debugging, T training (T and D: test persons only). Required for kanta: sinks; a package defaults to P")
 	testArchive := fs.Bool("test-archive", false, "the sink is a test archive: refuse to send any person outside the identity-code test range 900–999 (implied by --processing-code T or D)")
@@ -121,7 +122,7 @@ func runCommand(c *cli) *cobra.Command {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange, Restage: *restage, AdoptPackage: *adopt,
-			ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: newProgress(stderr), Senders: *senders, Shard: spec})
+			ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: newProgress(stderr), Senders: *senders, Shard: spec, RetryRefused: *retryRefused})
 		if errors.Is(err, pipeline.ErrComplete) {
 			fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
 			return nil
@@ -147,6 +148,12 @@ func runCommand(c *cli) *cobra.Command {
 				rep.WriteJSON(jsonPath)
 			}
 			return err
+		}
+		// The archive refused some documents and the run went on with the
+		// rest: it is reported as a finished delivery, then the refusal said.
+		var refused *pipeline.ErrRefused
+		if errors.As(err, &refused) {
+			err = nil
 		}
 		if refusedForGood(err) {
 			return err // running the same command again cannot help; the message says what to change
@@ -183,6 +190,9 @@ func runCommand(c *cli) *cobra.Command {
 			}
 		}
 		err = printStatus(stdout, st, *statePath)
+		if refused != nil {
+			return &hinted{err: refused, hint: "To continue once corrected: " + again + " --restage"}
+		}
 		if spec != nil && err != nil {
 			// A worker is done when its shard is; the run, when every shard is.
 			done, serr := st.Setting(fmt.Sprintf("complete/%d", spec.I))

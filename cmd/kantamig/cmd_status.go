@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/state"
 )
@@ -92,7 +93,14 @@ func printStatus(w io.Writer, st state.Store, path string) error {
 		fmt.Fprintf(w, "earlier passes: %d record(s) the latest pass did not read again (loaded %d, pending %d, rejected %d, skipped %d)\n", e.Records, e.Loaded, e.Pending, e.Rejected, e.Skipped)
 	}
 	for _, f := range s.Failures {
-		fmt.Fprintf(w, "failed: %s %s (%s): %s: %s\n", f.Entity, f.Key, f.OID, f.Rule, f.Reason)
+		word := "failed"
+		switch f.Rule {
+		case kanta.RuleArchiveRejected:
+			word = "refused"
+		case kanta.RuleHeldBack:
+			word = "waiting"
+		}
+		fmt.Fprintf(w, "%s: %s %s at %s (%s): %s: %s\n", word, f.Entity, f.Key, f.Locator, f.OID, f.Rule, f.Reason)
 	}
 	for _, sh := range s.Shards {
 		word := "not complete"
@@ -107,8 +115,20 @@ func printStatus(w io.Writer, st state.Store, path string) error {
 	case s.Complete:
 		fmt.Fprintf(w, "%s: complete\n", s.Store)
 		return nil
+	case refusedIn(s.Failures):
+		fmt.Fprintf(w, "%s: not complete: the archive refused documents (listed above); correct them and run again with --restage, or with --retry-refused to send them unchanged\n", s.Store)
 	default:
 		fmt.Fprintf(w, "%s: not complete; run the same kantamig run command again to continue\n", s.Store)
 	}
 	return statusExit(s)
+}
+
+// refusedIn says whether any of the failures listed is the archive's refusal.
+func refusedIn(failures []ledger.FailedRecord) bool {
+	for _, f := range failures {
+		if f.Rule == kanta.RuleArchiveRejected {
+			return true
+		}
+	}
+	return false
 }

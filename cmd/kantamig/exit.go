@@ -92,6 +92,7 @@ func exitCode(err error) (int, string) {
 	var shards *pipeline.ErrShardsChanged
 	var overBudget *budget.ErrExceeded
 	var lockLost *postgres.ErrLockLost
+	var refused *pipeline.ErrRefused
 	switch {
 	case err == nil:
 		return exitOK, ""
@@ -114,7 +115,7 @@ func exitCode(err error) (int, string) {
 		return exitRejects, ""
 	case ledger.IsUnreconciled(err):
 		return exitUnreconciled, ""
-	case errors.As(err, &realPersons):
+	case errors.As(err, &realPersons), errors.As(err, &refused):
 		return exitDelivery, ""
 	case errors.As(err, &derr):
 		return exitDelivery, "The run stopped; every document before it was delivered and recorded."

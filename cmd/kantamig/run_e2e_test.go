@@ -495,9 +495,10 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
-// After a refusal that sending again cannot change, the message says what to
-// change, and gives the command to continue with afterwards, not "run the
-// same command again".
+// After a refusal that sending again cannot change, the run delivers the
+// rest, status lists the refusal with the archive's words, and the message
+// says what to change and gives the command to continue with afterwards,
+// not "run the same command again".
 func TestArchiveRefusalSaysWhatToChange(t *testing.T) {
 	e := newRunEnv(t)
 	refused := "1.2.246.10.99999991.95.1.3.40" // minted in a fixed order (as pipeline's refusal test)
@@ -512,7 +513,7 @@ func TestArchiveRefusalSaysWhatToChange(t *testing.T) {
 		t.Fatalf("want exit %d, got %v\n%s", exitDelivery, err, lastLines(string(out), 5))
 	}
 	text := string(out)
-	for _, want := range []string{"injected refusal", "Sending it again would get the same answer", "--tls-cert " + files.ClientCert, "--processing-code T"} {
+	for _, want := range []string{"refused: ", "injected refusal", "the archive refused 1 document(s)", "everything else was delivered", "--restage", "--tls-cert " + files.ClientCert, "--processing-code T"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the message lacks %q:\n%s", want, lastLines(text, 5))
 		}

@@ -14,7 +14,11 @@
 // A failure stops the delivery cleanly: a failed signature is a fault of
 // the key or token, a failed delivery a fault of the sink; in either case
 // the signatures and deliveries in flight settle, nothing after the failure
-// is sent, and the first failure is returned.
+// is sent, and the first failure is returned. A document the archive
+// refuses (a permanent refusal) is not a stop: it is recorded with the
+// archive's answer (rule archive-rejected), every document that depends on
+// it is recorded as held back by it (rule held-back), both stay pending, and
+// the rest goes on; Options.Refused may stop the delivery (the error budget).
 package deliver
 
 import (
@@ -61,6 +65,9 @@ type Options struct {
 	// before it is sent, and the first that names one stops the delivery
 	// unsent (plan.CheckTestRange has read every record before).
 	TestArchive bool
+	// Refused hears of each document the archive refused (after it is
+	// recorded); an error it returns stops the delivery.
+	Refused func(entity string) error
 }
 
 // Window is how many documents may be delivered but not yet recorded at
@@ -100,6 +107,7 @@ type Deliverer struct {
 	sequenced sink.Sequenced
 
 	signed, delivered, duplicates atomic.Int64
+	refused, heldBack             atomic.Int64
 
 	sem      chan struct{}
 	wg       sync.WaitGroup
@@ -128,6 +136,12 @@ type ack struct {
 // notSent is a document that never reached the sink (what it depends on
 // failed, or the delivery had stopped): nothing is recorded for it.
 type notSent struct{ error }
+
+// heldBack is a document not sent because a document it depends on was
+// refused by the archive (or held back itself): it is recorded as held back.
+type heldBack struct{ by string }
+
+func (h heldBack) Error() string { return "held back: " + h.by }
 
 // Start starts the signing workers, the dispatcher and the recorder.
 func Start(ctx context.Context, opts Options) *Deliverer {
@@ -163,6 +177,11 @@ func (d *Deliverer) Close() error {
 	}
 	return err
 }
+
+// Refused and HeldBack count the documents the archive refused and those
+// held back because a document they depend on was refused.
+func (d *Deliverer) Refused() int  { return int(d.refused.Load()) }
+func (d *Deliverer) HeldBack() int { return int(d.heldBack.Load()) }
 
 // Signed, Delivered and Duplicates count the documents signed, delivered
 // (their outcome recorded), and found already at the sink.
@@ -218,9 +237,10 @@ func (d *Deliverer) sendInParallel(it plan.Item, del *sink.Delivery) (func() (si
 	item := &sending{done: make(chan struct{})}
 	d.mu.Lock()
 	var deps []*sending
+	var depOIDs []string
 	for _, oid := range it.Deps {
 		if s, ok := d.inflight[oid]; ok {
-			deps = append(deps, s)
+			deps, depOIDs = append(deps, s), append(depOIDs, oid)
 		}
 	}
 	d.inflight[del.OID] = item
@@ -235,9 +255,17 @@ func (d *Deliverer) sendInParallel(it plan.Item, del *sink.Delivery) (func() (si
 		defer d.wg.Done()
 		defer func() { <-d.sem }()
 		defer close(item.done)
-		for _, dep := range deps {
+		for i, dep := range deps {
 			<-dep.done
-			if dep.err != nil {
+			var held heldBack
+			switch {
+			case sink.IsPermanent(dep.err):
+				item.err = heldBack{by: fmt.Sprintf("it waits for %s, which the archive refused", depOIDs[i])}
+				return
+			case errors.As(dep.err, &held):
+				item.err = heldBack{by: fmt.Sprintf("it waits for %s, itself held back (%s)", depOIDs[i], held.by)}
+				return
+			case dep.err != nil:
 				item.err = notSent{errors.New("a document it depends on was not delivered")}
 				return
 			}
@@ -248,8 +276,10 @@ func (d *Deliverer) sendInParallel(it plan.Item, del *sink.Delivery) (func() (si
 		}
 		item.receipt, item.err = d.opts.Sink.Deliver(context.Background(), del)
 		d.mu.Lock()
-		delete(d.inflight, del.OID)
-		if item.err != nil && d.failed == nil {
+		if item.err == nil {
+			delete(d.inflight, del.OID)
+		} // a failed one stays, for what depends on it to see
+		if item.err != nil && !sink.IsPermanent(item.err) && d.failed == nil {
 			d.failed = &DeliveryError{Entity: it.Entity, Key: it.Key, OID: del.OID, Err: item.err}
 		}
 		d.mu.Unlock()
@@ -311,8 +341,12 @@ func (d *Deliverer) record() {
 		if !ok {
 			return
 		}
-		if err := d.outcome(a); err != nil {
+		ok, err := d.outcome(a)
+		if err != nil {
 			d.fail(err)
+			continue
+		}
+		if !ok {
 			continue
 		}
 		if loaded++; loaded >= commitEvery {
@@ -321,33 +355,44 @@ func (d *Deliverer) record() {
 	}
 }
 
-// outcome records what became of one document.
-func (d *Deliverer) outcome(a ack) error {
+// outcome records what became of one document, and says whether it was
+// delivered.
+func (d *Deliverer) outcome(a ack) (bool, error) {
 	receipt, err := a.wait()
 	var ns notSent
-	if errors.As(err, &ns) {
-		return ns.error
-	}
-	if err != nil {
-		rule := kanta.RuleDelivery
-		if sink.IsPermanent(err) {
-			rule = kanta.RuleArchiveRejected
+	var held heldBack
+	switch {
+	case errors.As(err, &ns):
+		return false, ns.error
+	case errors.As(err, &held):
+		d.heldBack.Add(1)
+		return false, d.opts.Outcomes.MarkFailed(a.entity, a.key, kanta.RuleHeldBack, held.by)
+	case sink.IsPermanent(err):
+		// The archive's answer is recorded, and the run goes on without it.
+		if merr := d.opts.Outcomes.MarkFailed(a.entity, a.key, kanta.RuleArchiveRejected, err.Error()); merr != nil {
+			return false, merr
 		}
-		if merr := d.opts.Outcomes.MarkFailed(a.entity, a.key, rule, err.Error()); merr != nil {
-			return merr
+		d.refused.Add(1)
+		if d.opts.Refused != nil {
+			return false, d.opts.Refused(a.entity)
 		}
-		return &DeliveryError{Entity: a.entity, Key: a.key, OID: a.oid, Err: err}
+		return false, nil
+	case err != nil:
+		if merr := d.opts.Outcomes.MarkFailed(a.entity, a.key, kanta.RuleDelivery, err.Error()); merr != nil {
+			return false, merr
+		}
+		return false, &DeliveryError{Entity: a.entity, Key: a.key, OID: a.oid, Err: err}
 	}
 	if receipt.Duplicate {
 		d.duplicates.Add(1)
 	}
 	if err := d.opts.Outcomes.MarkLoaded(a.entity, a.key); err != nil {
-		return err
+		return false, err
 	}
 	for _, p := range a.parts {
 		if err := d.opts.Outcomes.MarkLoaded(p.Entity, p.Key); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
 }

@@ -9,6 +9,14 @@
 // cannot be rebuilt as staged is rejected on its own (rule transform), and
 // what depends on it is held back with it; the walk goes on.
 //
+// A document the archive refused in an earlier run (pending under rule
+// archive-rejected) is not sent again unless Options.RetryRefused: it is
+// passed over, and what depends on it (for a relationship, the client's
+// cases and documents; for a case, its documents; for a document, the
+// client's later documents and its replacing versions) waits, recorded as
+// held back by it (rule held-back), so that the client's order holds when it
+// is sent at last.
+//
 // Different clients are independent: the dependencies let the deliverer
 // send them in parallel while every client's order holds.
 package plan
@@ -113,6 +121,10 @@ type Options struct {
 	// and its content hash stored as the one staged. An adoption does this
 	// once it has given records the OIDs the package holds.
 	Rehash bool
+	// RetryRefused sends again the documents the archive refused in an
+	// earlier run (--retry-refused); by default they and what depends on
+	// them wait.
+	RetryRefused bool
 }
 
 // Planner walks the pending records of a store in delivery order.
@@ -129,11 +141,17 @@ type Planner struct {
 	// and cases its documents name (their OIDs do not change while it is
 	// walked): a document would otherwise read both again.
 	ids map[string]*state.Record
+	// waiting names, per client and per case, the refused document that
+	// what follows of it waits for; held counts the records held back.
+	waiting map[string]string
+	held    int
+	refused int // refused in an earlier run, passed over
 }
 
 // New makes a planner; tr rebuilds the documents (transform's Rebuilder).
 func New(st state.Store, tr *transform.Transformer, opts Options) *Planner {
-	return &Planner{st: st, tr: tr, opts: opts, lastDoc: map[string]string{}, handled: map[string]bool{}, ids: map[string]*state.Record{}}
+	return &Planner{st: st, tr: tr, opts: opts, lastDoc: map[string]string{}, handled: map[string]bool{}, ids: map[string]*state.Record{},
+		waiting: map[string]string{}}
 }
 
 // Page is how many keys are read from the store at a time.
@@ -256,8 +274,60 @@ func (w *walk) due(entity kanta.Entity, key string) (*state.Record, error) {
 		}
 		return nil, err
 	}
+	if row.Rule == kanta.RuleArchiveRejected && !w.opts.RetryRefused && !w.opts.Rehash {
+		w.handled[id] = true
+		w.refused++
+		w.refusedEarlier(row)
+		return nil, nil
+	}
 	return row, nil
 }
+
+// refusedEarlier notes a document the archive refused in an earlier run:
+// what follows it waits.
+func (w *walk) refusedEarlier(row *state.Record) {
+	why := fmt.Sprintf("%s %s (%s), which the archive refused", row.Entity, row.Key, row.DocOID)
+	switch kanta.Entity(row.Entity) {
+	case kanta.EntityCase:
+		w.waiting["case\x00"+row.Key] = why
+	default: // a relationship or a document: the client's later documents wait
+		if row.Entity == string(kanta.EntityClient) {
+			w.waiting["client\x00"+row.Key] = why
+		} else {
+			w.waiting["client\x00"+row.ClientKey] = why
+		}
+	}
+}
+
+// wait records a record that waits for a refused document, pending with
+// rule held-back, and says whether it must wait.
+func (w *walk) wait(row *state.Record, keys ...string) (bool, error) {
+	for _, k := range keys {
+		why, ok := w.waiting[k]
+		if !ok {
+			continue
+		}
+		w.handled[row.Entity+"\x00"+row.Key] = true
+		w.held++
+		if row.Entity == string(kanta.EntityDocument) {
+			// What follows it waits too: its replacing version, and the
+			// client's later documents (in whatever case), which would
+			// otherwise arrive before it.
+			w.waiting["document\x00"+row.Key] = why
+			w.waiting["client\x00"+row.ClientKey] = why
+		}
+		if w.opts.Rehash {
+			return true, nil
+		}
+		return true, w.st.MarkFailed(row.Entity, row.Key, kanta.RuleHeldBack, "it waits for "+why)
+	}
+	return false, nil
+}
+
+// Held is how many records the walk held back for a document the archive
+// refused in an earlier run; Refused how many such documents it passed over.
+func (p *Planner) Held() int    { return p.held }
+func (p *Planner) Refused() int { return p.refused }
 
 // row reads the row of a relationship or case a document names, once per
 // client walked.
@@ -303,6 +373,13 @@ func (w *walk) caseRow(key string) error {
 	if err := state.Decode(row.Model, &c); err != nil {
 		return fmt.Errorf("reading case %s from the state store: %w", key, err)
 	}
+	var waitKeys []string
+	for _, cc := range c.Clients {
+		waitKeys = append(waitKeys, "client\x00"+cc.ClientKey)
+	}
+	if held, err := w.wait(row, waitKeys...); held || err != nil {
+		return err
+	}
 	var deps []string
 	for _, cc := range c.Clients { // a shared case waits for every client's relationship
 		if err := w.client(cc.ClientKey); err != nil {
@@ -337,6 +414,14 @@ func (w *walk) document(key string) error {
 	if err := w.caseRow(doc.CaseKey); err != nil {
 		return err
 	}
+	if doc.ReplacesKey != "" {
+		if err := w.document(doc.ReplacesKey); err != nil { // the version it replaces goes first
+			return err
+		}
+	}
+	if held, err := w.wait(row, "client\x00"+doc.ClientKey, "case\x00"+doc.CaseKey, "document\x00"+doc.ReplacesKey); held || err != nil {
+		return err
+	}
 	ids := transform.IDs{Document: row.DocOID, Set: row.SetOID}
 	crow, err := w.row(kanta.EntityClient, doc.ClientKey)
 	if err != nil || crow == nil {
@@ -355,9 +440,6 @@ func (w *walk) document(key string) error {
 	ids.Relationship, ids.Case = crow.EntityOID, krow.EntityOID
 	deps := []string{crow.DocOID, krow.DocOID}
 	if doc.ReplacesKey != "" {
-		if err := w.document(doc.ReplacesKey); err != nil { // the version it replaces goes first
-			return err
-		}
 		prow, err := w.st.Get(string(kanta.EntityDocument), doc.ReplacesKey)
 		if err != nil || prow == nil {
 			return fmt.Errorf("document %s: the version it replaces is missing from the state store: %v", key, err)
