@@ -10,7 +10,23 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export KANTAMIG_SOSMETA := $(if $(wildcard $(SOSMETA)/*.json),$(abspath $(SOSMETA)),)
 export KANTAMIG_SHARED  := $(if $(wildcard $(SHARED)),$(abspath $(SHARED)),)
 
-.PHONY: build test demo demo-token demo-mariadb demo-kotihoito bench bench-1m profile-1m bench-mariadb bench-shards shard-proof k8s-validate samples vet clean fuzz
+PLATFORM := linux-$(shell $(GO) env GOARCH)
+DIST     := out/dist/kantamig-$(VERSION)-$(PLATFORM)
+
+.PHONY: dist build test demo demo-token demo-mariadb demo-kotihoito bench bench-1m profile-1m bench-mariadb bench-shards shard-proof k8s-validate samples vet clean fuzz
+
+# A versioned archive of the binary with README, LICENSE and CHANGELOG, its CycloneDX SBOM (the
+# modules built into the binary, from cyclonedx-gomod through the module proxy) and SHA-256 sums.
+# linux/amd64 and linux/arm64 with glibc are the platforms: PKCS#11 needs cgo (see README, Install).
+dist:
+	rm -rf $(DIST) $(DIST).tar.gz
+	mkdir -p $(DIST)
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(DIST)/kantamig ./cmd/kantamig
+	cp README.md LICENSE CHANGELOG.md $(DIST)/
+	$(GO) run github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0 app -json -licenses -main cmd/kantamig -output $(DIST)/kantamig.cdx.json .
+	tar -C out/dist -czf $(DIST).tar.gz $(notdir $(DIST))
+	cd out/dist && sha256sum $(notdir $(DIST)).tar.gz $(notdir $(DIST))/kantamig $(notdir $(DIST))/kantamig.cdx.json > $(notdir $(DIST)).sha256
+	@echo "dist: out/dist/$(notdir $(DIST)).tar.gz, its SBOM and sums in out/dist/$(notdir $(DIST)).sha256"
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kantamig

@@ -16,7 +16,9 @@ import (
 )
 
 // version is set at build time with -ldflags "-X main.version=..." (make
-// build stamps the git description); a plain go build is "dev" with the
+// build and make dist stamp the git description); otherwise it is the
+// module version Go recorded (go install ...@v1.2.3, or a go build in a git
+// checkout, which Go stamps with a pseudo-version), else "dev" with the
 // commit Go recorded, if any.
 var version string
 
@@ -30,6 +32,9 @@ func devVersion() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
 	}
 	rev, dirty := "", ""
 	for _, s := range info.Settings {

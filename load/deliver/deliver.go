@@ -138,10 +138,19 @@ type ack struct {
 type notSent struct{ error }
 
 // heldBack is a document not sent because a document it depends on was
-// refused by the archive (or held back itself): it is recorded as held back.
-type heldBack struct{ by string }
+// refused by the archive (refused), directly or through documents held back
+// themselves (through, the one it depends on): it is recorded as held back.
+type heldBack struct{ refused, through string }
 
-func (h heldBack) Error() string { return "held back: " + h.by }
+func (h heldBack) Error() string { return "held back: " + h.reason() }
+
+// reason names the refused document, however long the chain to it.
+func (h heldBack) reason() string {
+	if h.through == "" {
+		return fmt.Sprintf("it waits for %s, which the archive refused", h.refused)
+	}
+	return fmt.Sprintf("it waits for %s, held back for %s, which the archive refused", h.through, h.refused)
+}
 
 // Start starts the signing workers, the dispatcher and the recorder.
 func Start(ctx context.Context, opts Options) *Deliverer {
@@ -260,10 +269,10 @@ func (d *Deliverer) sendInParallel(it plan.Item, del *sink.Delivery) (func() (si
 			var held heldBack
 			switch {
 			case sink.IsPermanent(dep.err):
-				item.err = heldBack{by: fmt.Sprintf("it waits for %s, which the archive refused", depOIDs[i])}
+				item.err = heldBack{refused: depOIDs[i]}
 				return
 			case errors.As(dep.err, &held):
-				item.err = heldBack{by: fmt.Sprintf("it waits for %s, itself held back (%s)", depOIDs[i], held.by)}
+				item.err = heldBack{refused: held.refused, through: depOIDs[i]}
 				return
 			case dep.err != nil:
 				item.err = notSent{errors.New("a document it depends on was not delivered")}
@@ -366,7 +375,7 @@ func (d *Deliverer) outcome(a ack) (bool, error) {
 		return false, ns.error
 	case errors.As(err, &held):
 		d.heldBack.Add(1)
-		return false, d.opts.Outcomes.MarkFailed(a.entity, a.key, kanta.RuleHeldBack, held.by)
+		return false, d.opts.Outcomes.MarkFailed(a.entity, a.key, kanta.RuleHeldBack, held.reason())
 	case sink.IsPermanent(err):
 		// The archive's answer is recorded, and the run goes on without it.
 		if merr := d.opts.Outcomes.MarkFailed(a.entity, a.key, kanta.RuleArchiveRejected, err.Error()); merr != nil {
