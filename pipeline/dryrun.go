@@ -27,6 +27,9 @@ import (
 
 // Options control a dry-run, and the staging and signing of a run.
 type Options struct {
+	// Observe, when set, hears of every document delivered, refused or
+	// held back and what signing and sending took (the log and metrics).
+	Observe      *deliver.Observer
 	SchemaDir    string // Sosmeta schema folder
 	ShowPersonal bool   // unmasked identity codes and names in the report
 	DocumentsDir string // dry-run: if set, every signed document is written here
@@ -335,7 +338,7 @@ func (r *Runner) stage(ctx context.Context, pass int) error {
 // frame builds a message frame (nil for a sink that never asks for one).
 func (r *Runner) deliver(ctx context.Context, sk sink.Sink, po plan.Options, senders int, frame func(*transform.Output, []byte) []byte, testArchive bool) (*deliver.Deliverer, error) {
 	d := deliver.Start(ctx, deliver.Options{Sink: sk, Signer: r.opts.Signer, Outcomes: r.st, Workers: r.opts.Workers,
-		Senders: senders, Frame: frame, Delivered: func() { r.progress.Add(1) }, TestArchive: testArchive, Refused: r.refused})
+		Senders: senders, Frame: frame, Delivered: func() { r.progress.Add(1) }, TestArchive: testArchive, Refused: r.refused, Observe: r.opts.Observe})
 	p := plan.New(r.st, r.tr.Rebuilder(), po)
 	err := p.Walk(ctx, d.Submit)
 	r.waiting = refusals{Refused: p.Refused(), HeldBack: p.Held()}

@@ -159,7 +159,7 @@ func TestWorkbookHasEverySheetAndTheReconciliation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := []string{"Summary", "By type", "By service task", "Rejects", "Skipped", "Warnings", "Unmapped values", "Settings"}
+	want := []string{"Summary", "By type", "By service task", "Rejects", "Skipped", "Refused", "Warnings", "Unmapped values", "Settings"}
 	if got := f.GetSheetList(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("sheets %v, want %v", got, want)
 	}

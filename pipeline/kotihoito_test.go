@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -299,9 +300,12 @@ func TestResumeAfterACollectedCaseChangedWarnsAndSendsNothingTwice(t *testing.T)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return r.Run(context.Background(), RunOptions{Sink: sk, Phased: true, Restage: !refuse}) // the second pass reads the changed export
+		// The second pass reads the changed export and sends what the first
+		// had refused.
+		return r.Run(context.Background(), RunOptions{Sink: sk, Phased: true, Restage: !refuse, RetryRefused: !refuse})
 	}
-	if _, err := run(true); !sink.IsPermanent(err) {
+	var refused *ErrRefused
+	if _, err := run(true); !errors.As(err, &refused) {
 		t.Fatalf("the first pass: want the refusal, got %v", err)
 	}
 	const key = "generated:asiakkaat:K1|93"

@@ -69,7 +69,7 @@ func TestStagingProgressTotalsAfterAKill(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := &recordingProgress{}
-		if _, err := r.Run(context.Background(), RunOptions{Sink: sk, ProcessingCode: "T", Progress: p, Restage: restage}); (err != nil) != !restage {
+		if _, err := r.Run(context.Background(), RunOptions{Sink: sk, ProcessingCode: "T", Progress: p, Restage: restage, RetryRefused: restage}); (err != nil) != !restage {
 			t.Fatalf("restage %v: %v", restage, err)
 		}
 		return p

@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kantamig/kantamig/eventlog"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/mappingtest"
 	"github.com/kantamig/kantamig/pipeline"
@@ -21,7 +21,6 @@ func checkCommand(c *cli) *cobra.Command {
 	file := fs.StringP("mapping", "m", "", "mapping file (YAML)")
 	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas, a newer national export than the one built in (env KANTAMIG_SOSMETA; default: the schemas built into kantamig)")
 	offline := fs.Bool("offline", false, "check the mapping file only, without opening its sources")
-	verbose := fs.BoolP("verbose", "v", false, "list every placeholder code where the mapping names it, not one line per code set")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		stdout, stderr := c.stdout, c.stderr
 		if *file == "" {
@@ -35,7 +34,7 @@ func checkCommand(c *cli) *cobra.Command {
 		if !*offline {
 			problems, warnings := mapping.CheckSources(context.Background(), m)
 			for _, w := range warnings {
-				fmt.Fprintf(stderr, "warning: %v\n", w)
+				c.log.Warn("source-warning", fmt.Sprint(w))
 			}
 			if len(problems) > 0 {
 				return problems
@@ -47,7 +46,7 @@ func checkCommand(c *cli) *cobra.Command {
 				from = append(from, k.Label+" from "+strings.Join(mapping.SourceNames(blocks), ", "))
 			}
 		}
-		placeholderNotes(stderr, m.Placeholders, *verbose)
+		placeholderNotes(c.log, m.Placeholders, c.verbose)
 		rehearsal := ""
 		if m.TestRehearsal {
 			rehearsal = fmt.Sprintf("; TEST REHEARSAL: %d placeholder code(s) named, documents carrying one are counted in the report and may not go to the real archive", len(m.Placeholders))
@@ -64,10 +63,10 @@ func checkCommand(c *cli) *cobra.Command {
 // placeholderNotes says which placeholder codes a test rehearsal's mapping
 // names: one line per code set, with its codes, or (verbose) one per place
 // in the mapping.
-func placeholderNotes(w io.Writer, notes []*mapping.Error, verbose bool) {
+func placeholderNotes(log *eventlog.Log, notes []*mapping.Error, verbose bool) {
 	if verbose {
 		for _, p := range notes {
-			fmt.Fprintf(w, "note: %v\n", p)
+			log.Info("placeholder-code", fmt.Sprintf("note: %v", p), "code_set", p.Set, "code", p.Code)
 		}
 		return
 	}
@@ -82,7 +81,7 @@ func placeholderNotes(w io.Writer, notes []*mapping.Error, verbose bool) {
 		}
 	}
 	for _, set := range sets {
-		fmt.Fprintf(w, "note: code set %s: %d placeholder code(s) named (%s): allowed by test_rehearsal, counted in the report; --verbose says where each stands\n",
-			set, len(codes[set]), strings.Join(codes[set], ", "))
+		log.Info("placeholder-codes", fmt.Sprintf("note: code set %s: %d placeholder code(s) named (%s): allowed by test_rehearsal, counted in the report; --verbose says where each stands",
+			set, len(codes[set]), strings.Join(codes[set], ", ")), "code_set", set, "codes", codes[set])
 	}
 }

@@ -58,7 +58,7 @@ func dryRunCommand(c *cli) *cobra.Command {
 		}
 		opts := pipeline.Options{Sample: smp,
 			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, MaxMessageBytes: *maxMessage, DocumentsDir: *docs, Workers: tf.workers,
-			Version: version, Command: c.commandLine(), Progress: newProgress(stderr),
+			Version: version, Command: c.commandLine(), Progress: newProgress(c),
 			// Beside the report: the index holds identity codes in clear while the
 			// dry-run works, and is removed on every exit (or at the next start, after kill -9).
 			WorkDir: filepath.Join(filepath.Dir(*reportPath), ".kantamig-work"),
@@ -69,7 +69,7 @@ func dryRunCommand(c *cli) *cobra.Command {
 				return err
 			}
 			defer tok.Close()
-			foreign, err := tf.checkCertificate(tok, m.Custodian.OID, stderr)
+			foreign, err := tf.checkCertificate(tok, m.Custodian.OID, c.log)
 			if err != nil {
 				return err
 			}

@@ -52,7 +52,7 @@ func profileCommand(c *cli) *cobra.Command {
 		opts := profile.Options{MinCount: *minCount, Top: *top, Progress: func(source string, n int) {
 			if time.Since(last) >= 2*time.Second {
 				last = time.Now()
-				fmt.Fprintf(c.stderr, "%s profiling %s: %d records\n", last.Format("15:04:05"), source, n)
+				c.log.Info("progress", fmt.Sprintf("profiling %s: %d records", source, n), "phase", "profiling "+source, "done", n)
 			}
 		}}
 		ctx := context.Background()

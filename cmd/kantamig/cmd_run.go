@@ -12,11 +12,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kantamig/kantamig/budget"
+	"github.com/kantamig/kantamig/eventlog"
+	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/load/adopt"
+	"github.com/kantamig/kantamig/load/deliver"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/shard"
 	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/metrics"
 	"github.com/kantamig/kantamig/pipeline"
 	"github.com/kantamig/kantamig/state"
 )
@@ -40,6 +44,7 @@ func runCommand(c *cli) *cobra.Command {
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
 	maxDoc := fs.Int("max-document-bytes", pipeline.DefaultMaxDocumentBytes, "reject, at staging, a document of any kind larger than this many bytes (the reason gives its size); a record holding more text than this is refused before its document is built")
 	maxMessage := fs.Int("max-message-bytes", pipeline.DefaultMaxMessageBytes, "reject, at staging, a document whose message frame (signed, in Base64) could be larger than this many bytes")
+	metricsAddr := fs.String("metrics-listen", "", "serve the run's metrics to Prometheus at http://ADDR/metrics while it runs (e.g. 127.0.0.1:9464; docs/events.md lists them)")
 	senders := fs.Int("senders", 8, "documents on their way to the sink at once (each client's order holds)")
 	var so sink.Options
 	fs.StringVar(&so.CAFile, "tls-ca", "", "kanta sink: the archive's CA certificate (PEM)")
@@ -59,21 +64,18 @@ func runCommand(c *cli) *cobra.Command {
 			// The production archive is chosen explicitly, never by default: a
 			// default of P would send whatever the extract holds wherever the URL points.
 			if sink.ReachesArchive(*sinkSpec) {
-				fmt.Fprintln(stderr, "kantamig run: give --processing-code P to deliver to the production archive, or T (or D) for a test archive, which takes test persons only")
-				return exitWith(exitUsage)
+				return usageError("run: give --processing-code P to deliver to the production archive, or T (or D) for a test archive, which takes test persons only")
 			}
 			*processing = "P"
 		default:
-			fmt.Fprintf(stderr, "kantamig run: --processing-code %q: choose P (production), D (debugging) or T (training)\n", *processing)
-			return exitWith(exitUsage)
+			return usageError("run: --processing-code %q: choose P (production), D (debugging) or T (training)", *processing)
 		}
 		var spec *shard.Spec
 		open := state.Open
 		if *shardSpec != "" {
 			sp, err := shard.Parse(*shardSpec)
 			if err != nil {
-				fmt.Fprintf(stderr, "kantamig run: %v\n", err)
-				return exitWith(exitUsage)
+				return usageError("run: %v", err)
 			}
 			spec, open = &sp, state.OpenShared
 		}
@@ -96,7 +98,7 @@ func runCommand(c *cli) *cobra.Command {
 			return err
 		}
 		defer tok.Close()
-		foreign, err := tf.checkCertificate(tok, m.Custodian.OID, stderr)
+		foreign, err := tf.checkCertificate(tok, m.Custodian.OID, c.log)
 		if err != nil {
 			return err
 		}
@@ -110,7 +112,19 @@ func runCommand(c *cli) *cobra.Command {
 			return err
 		}
 		defer st.Close()
-		runner, err := pipeline.Prepare(m, schemas, pipeline.Options{
+		observe := logDeliveries(c.log)
+		var prog progress = newProgress(c)
+		if *metricsAddr != "" {
+			mx := metrics.New()
+			bound, stopMetrics, err := mx.Serve(*metricsAddr)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			defer stopMetrics()
+			observe, prog = mx.Observe(observe), mx.Progress(prog)
+			c.log.Info("metrics", "metrics at http://"+bound+"/metrics", "address", bound)
+		}
+		runner, err := pipeline.Prepare(m, schemas, pipeline.Options{Observe: observe,
 			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, MaxMessageBytes: *maxMessage, Workers: tf.workers, Store: st,
 			Signer: signer, SignerName: fmt.Sprintf("token %s%s, key %s%s (%s)%s", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject, foreign),
 			Version: version, Command: c.commandLine(),
@@ -122,7 +136,7 @@ func runCommand(c *cli) *cobra.Command {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange, Restage: *restage, AdoptPackage: *adopt,
-			ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: newProgress(stderr), Senders: *senders, Shard: spec, RetryRefused: *retryRefused})
+			ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: prog, Senders: *senders, Shard: spec, RetryRefused: *retryRefused})
 		if errors.Is(err, pipeline.ErrComplete) {
 			fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
 			return nil
@@ -130,7 +144,7 @@ func runCommand(c *cli) *cobra.Command {
 		again := repeatCommand(cmd, "processing-code", *processing)
 		resume := "Run the same command again to continue: " + again
 		if ctx.Err() != nil {
-			fmt.Fprintf(stderr, "kantamig: interrupted; documents in flight settled and the state is saved.\n%s\n", resume)
+			c.log.Warn("interrupted", "interrupted; documents in flight settled and the state is saved. "+resume, "resume", again)
 			return exitWith(exitInterrupted)
 		}
 		if ledger.IsUnreconciled(err) {
@@ -172,8 +186,8 @@ func runCommand(c *cli) *cobra.Command {
 		}
 		if err != nil {
 			// The delivery is done and recorded; only its account is missing.
-			fmt.Fprintf(stderr, "kantamig: the run delivered %d documents and recorded them, but its report could not be written: %v\nFree space (or choose another --report) and write it from the state file: kantamig report --state %s --report %s\n",
-				rep.DocumentsDelivered, err, *statePath, *reportPath)
+			c.log.Error("report-not-written", fmt.Sprintf("the run delivered %d documents and recorded them, but its report could not be written: %v. Free space (or choose another --report) and write it from the state file: kantamig report --state %s --report %s",
+				rep.DocumentsDelivered, err, *statePath, *reportPath), "delivered", rep.DocumentsDelivered)
 			printStatus(stdout, st, *statePath)
 			return exitWith(exitNoReport)
 		}
@@ -236,4 +250,21 @@ func refusedForGood(err error) bool {
 	return errors.As(err, &sinkChanged) || errors.As(err, &mappingChanged) || errors.As(err, &stateKeys) ||
 		errors.As(err, &shardsChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons) ||
 		errors.As(err, &adoptMismatch)
+}
+
+// logDeliveries writes each document the archive refused (a warning) and
+// each held back for one (with -v) to the log, source keys masked.
+func logDeliveries(log *eventlog.Log) *deliver.Observer {
+	return &deliver.Observer{
+		Refused: func(kind, entity, key, oid, reason string) {
+			key = kanta.MaskIdentityCodesIn(key)
+			log.Warn("refused", fmt.Sprintf("the archive refused %s %s (%s): %s", entity, key, oid, reason),
+				"kind", kind, "entity", entity, "key", key, "oid", oid, "reason", reason)
+		},
+		HeldBack: func(kind, entity, key, oid, reason string) {
+			key = kanta.MaskIdentityCodesIn(key)
+			log.Detail("held-back", fmt.Sprintf("held back %s %s (%s): %s", entity, key, oid, reason),
+				"kind", kind, "entity", entity, "key", key, "oid", oid, "reason", reason)
+		},
+	}
 }

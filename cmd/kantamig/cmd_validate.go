@@ -31,7 +31,7 @@ func validateCommand(c *cli) *cobra.Command {
 	fs.StringVar(&so.CertFile, "tls-cert", "", "the organisation's client certificate (PEM), if the service asks for mutual TLS")
 	fs.StringVar(&so.KeyFile, "tls-key", "", "its private key (PEM)")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		stdout, stderr := c.stdout, c.stderr
+		stdout := c.stdout
 		if len(args) != 1 {
 			return usageError("validate: give one archive package or dry-run documents folder (see 'kantamig validate -h')")
 		}
@@ -69,7 +69,7 @@ func validateCommand(c *cli) *cobra.Command {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		p := newProgress(stderr)
+		p := newProgress(c)
 		p.Start("validating", int64(len(chosen)))
 		v, err := validate.Run(ctx, chosen, len(cands), opts, func() { p.Add(1) })
 		p.Finish()

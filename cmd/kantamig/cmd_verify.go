@@ -17,7 +17,6 @@ func verifyCommand(c *cli) *cobra.Command {
 	cmd := newCommand("verify")
 	var jf judgeFlags
 	jf.register(cmd.Flags(), "verify")
-	quiet := cmd.Flags().BoolP("quiet", "q", false, "print only the documents that fail, and the summaries")
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		stdout := c.stdout
 		if len(args) == 0 {
@@ -77,7 +76,7 @@ func verifyCommand(c *cli) *cobra.Command {
 		failed := 0
 		for _, f := range files {
 			line, ok := verifyFile(f, inspector)
-			if !ok || !*quiet {
+			if !ok || !c.quiet {
 				fmt.Fprintln(stdout, line)
 			}
 			if !ok {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/kantamig/kantamig/budget"
+	"github.com/kantamig/kantamig/eventlog"
 	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/load/adopt"
 	"github.com/kantamig/kantamig/load/deliver"
@@ -128,11 +128,16 @@ func exitCode(err error) (int, string) {
 }
 
 // fatal prints an error for the user and returns its exit code.
-func fatal(stderr io.Writer, err error) int {
+func fatal(c *cli, err error) int {
 	code, after := exitCode(err)
 	if err == nil {
 		return code
 	}
+	if c.log != nil && c.logFormat == eventlog.JSON {
+		logError(c.log, err, code, after)
+		return code
+	}
+	stderr := c.stderr
 	var merr mapping.Errors
 	var ce *codeError
 	switch {
@@ -155,4 +160,32 @@ func fatal(stderr io.Writer, err error) int {
 		fmt.Fprintln(stderr, h.hint)
 	}
 	return code
+}
+
+// logError writes an error as one event (--log-format json): its message,
+// exit code and what to do, a mapping's problems each with its place.
+func logError(log *eventlog.Log, err error, code int, after string) {
+	var ce *codeError
+	if errors.As(err, &ce) && ce.msg == "" {
+		log.Error("exit", "exit code "+fmt.Sprint(code), "exit_code", code)
+		return
+	}
+	hint := after
+	var h *hinted
+	if errors.As(err, &h) {
+		hint = strings.TrimSpace(hint + "\n" + h.hint)
+	}
+	fields := []any{"exit_code", code}
+	if hint != "" {
+		fields = append(fields, "hint", hint)
+	}
+	var merr mapping.Errors
+	if errors.As(err, &merr) {
+		var problems []string
+		for _, e := range merr {
+			problems = append(problems, e.Error())
+		}
+		fields = append(fields, "problems", problems)
+	}
+	log.Error("error", strings.TrimSpace(err.Error()), fields...)
 }

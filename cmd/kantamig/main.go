@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kantamig/kantamig/eventlog"
 )
 
 // version is set at build time with -ldflags "-X main.version=..." (make
@@ -61,6 +63,22 @@ func devVersion() string {
 type cli struct {
 	stdout, stderr io.Writer
 	args           []string
+	// The log every command writes its events to (--log-format, -q, -v;
+	// package eventlog), made once the flags are parsed.
+	logFormat      string
+	quiet, verbose bool
+	log            *eventlog.Log
+}
+
+// verbosity is -q or -v as eventlog takes it.
+func (c *cli) verbosity() int {
+	switch {
+	case c.quiet:
+		return eventlog.Quiet
+	case c.verbose:
+		return eventlog.Verbose
+	}
+	return eventlog.Normal
 }
 
 type command struct {
@@ -135,7 +153,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "-version", "--version":
 		args = []string{"version"}
 	}
-	root := rootCommand(&cli{stdout: stdout, stderr: stderr, args: args})
+	c := &cli{stdout: stdout, stderr: stderr, args: args}
+	root := rootCommand(c)
 	known := []string{"help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd}
 	for _, c := range root.Commands() {
 		known = append(known, c.Name())
@@ -146,7 +165,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	root.SetArgs(args)
-	return fatal(stderr, root.Execute())
+	return fatal(c, root.Execute())
 }
 
 // rootCommand is the command tree: cobra parses the flags (GNU style:
@@ -161,6 +180,21 @@ func rootCommand(c *cli) *cobra.Command {
 	}
 	root.SetOut(c.stdout)
 	root.SetErr(c.stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&c.logFormat, "log-format", eventlog.Text, "how events are written to stderr: text (a line each, date, time and zone first) or json (an object a line; docs/events.md)")
+	pf.BoolVarP(&c.quiet, "quiet", "q", false, "write only warnings, errors and results: no progress (verify: only the documents that fail)")
+	pf.BoolVarP(&c.verbose, "verbose", "v", false, "write every document refused or held back and every reconnection too (check: every placeholder code where it is named)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if c.quiet && c.verbose {
+			return usageError("-q and -v together: give one")
+		}
+		log, err := eventlog.New(c.stderr, c.logFormat, c.verbosity())
+		if err != nil {
+			return usageError("%v", err)
+		}
+		c.log = log
+		return nil
+	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError("%s: %v\nRun 'kantamig %s -h' for its flags.", cmd.Name(), err, cmd.Name())
 	})

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -10,20 +11,35 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+
+	"github.com/kantamig/kantamig/eventlog"
 )
 
-// newProgress shows progress bars on a terminal and, elsewhere (a log, CI),
-// a plain line every few seconds.
-func newProgress(w io.Writer) interface {
+// progress is what the pipeline reports its phases to.
+type progress interface {
 	Start(string, int64)
 	Add(int64)
 	Finish()
-} {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return &barProgress{w: w}
-	}
-	return &lineProgress{w: w, every: 5 * time.Second}
 }
+
+// newProgress shows progress bars on a terminal and, elsewhere (a log, CI)
+// or with --log-format json, an event every few seconds (package eventlog);
+// with -q, none.
+func newProgress(c *cli) progress {
+	if c.quiet {
+		return quietProgress{}
+	}
+	if f, ok := c.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && c.logFormat != eventlog.JSON {
+		return &barProgress{w: c.stderr}
+	}
+	return &lineProgress{log: c.log, every: 5 * time.Second}
+}
+
+type quietProgress struct{}
+
+func (quietProgress) Start(string, int64) {}
+func (quietProgress) Add(int64)           {}
+func (quietProgress) Finish()             {}
 
 type barProgress struct {
 	w     io.Writer
@@ -60,7 +76,7 @@ func done(phase string, n int64, elapsed time.Duration) string {
 }
 
 type lineProgress struct {
-	w     io.Writer
+	log   *eventlog.Log
 	every time.Duration
 	phase string
 	total int64
@@ -95,19 +111,26 @@ func (p *lineProgress) line() {
 	elapsed := time.Since(p.start)
 	rate := float64(n) / elapsed.Seconds()
 	msg := fmt.Sprintf("%s: %d", p.phase, n)
+	fields := []any{"phase", p.phase, "done", n, "total", p.total, "rate_per_second", round(rate)}
 	if p.total > 0 {
 		msg += fmt.Sprintf(" of %d", p.total)
 		if rate > 0 && n < p.total {
-			msg += fmt.Sprintf(", about %s left", time.Duration(float64(p.total-n)/rate*float64(time.Second)).Round(time.Second))
+			left := time.Duration(float64(p.total-n) / rate * float64(time.Second)).Round(time.Second)
+			msg += fmt.Sprintf(", about %s left", left)
+			fields = append(fields, "seconds_left", left.Seconds())
 		}
 	}
-	fmt.Fprintf(p.w, "%s %s (%.0f/s)\n", time.Now().Format("15:04:05"), msg, rate)
+	p.log.Info("progress", fmt.Sprintf("%s (%.0f/s)", msg, rate), fields...)
 }
+
+// round keeps a rate to one decimal.
+func round(f float64) float64 { return math.Round(f*10) / 10 }
 
 func (p *lineProgress) Add(n int64) { p.n.Add(n) }
 
 func (p *lineProgress) Finish() {
 	close(p.stop)
 	p.wg.Wait()
-	fmt.Fprintf(p.w, "%s %s\n", time.Now().Format("15:04:05"), done(p.phase, p.n.Load(), time.Since(p.start)))
+	n, elapsed := p.n.Load(), time.Since(p.start)
+	p.log.Info("phase-done", done(p.phase, n, elapsed), "phase", p.phase, "done", n, "seconds", round(elapsed.Seconds()), "rate_per_second", round(float64(n)/elapsed.Seconds()))
 }

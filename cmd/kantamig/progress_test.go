@@ -5,24 +5,30 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/kantamig/kantamig/eventlog"
 )
 
-// Off a terminal, progress is a timestamped line every interval with the
-// count, total, time left and rate, and each phase leaves one line with its
-// count, time and rate.
+// Off a terminal, progress is a line every interval with the date, time and
+// zone, the count, total, time left and rate, and each phase leaves one line
+// with its count, time and rate.
 func TestLineProgress(t *testing.T) {
 	var out bytes.Buffer
-	p := &lineProgress{w: &out, every: 20 * time.Millisecond}
+	log, err := eventlog.New(&out, eventlog.Text, eventlog.Normal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &lineProgress{log: log, every: 20 * time.Millisecond}
 	p.Start("signing in delivery order", 100)
 	p.Add(40)
 	time.Sleep(70 * time.Millisecond)
 	p.Add(60)
 	p.Finish()
 	text := out.String()
-	if !regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d signing in delivery order: 40 of 100, about \S+ left \(\d+/s\)$`).MatchString(text) {
+	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d) signing in delivery order: 40 of 100, about \S+ left \(\d+/s\)$`).MatchString(text) {
 		t.Errorf("no running line with count, total and time left:\n%s", text)
 	}
-	if !regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d signing in delivery order: 100 in [0-9.]+m?s \(\d+/s\)$`).MatchString(text) {
+	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d) signing in delivery order: 100 in [0-9.]+m?s \(\d+/s\)$`).MatchString(text) {
 		t.Errorf("no final line with count, time and rate:\n%s", text)
 	}
 }

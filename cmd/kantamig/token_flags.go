@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/kantamig/kantamig/eventlog"
 	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/load/token"
 )
@@ -38,7 +39,7 @@ func (f *tokenFlags) register(fs *pflag.FlagSet) {
 // mapping names as custodian, before anything is signed; with
 // --allow-foreign-certificate it warns instead, and returns what the
 // report's signer line says of it.
-func (f *tokenFlags) checkCertificate(tok *token.Token, custodian string, stderr io.Writer) (string, error) {
+func (f *tokenFlags) checkCertificate(tok *token.Token, custodian string, log *eventlog.Log) (string, error) {
 	err := sign.CheckCertificate(tok.Cert, custodian, time.Now())
 	if err == nil {
 		return "", nil
@@ -46,7 +47,7 @@ func (f *tokenFlags) checkCertificate(tok *token.Token, custodian string, stderr
 	if !f.allowForeign {
 		return "", err
 	}
-	fmt.Fprintf(stderr, "kantamig: WARNING: %v\nkantamig: signing anyway (--allow-foreign-certificate); the archive would refuse these signatures\n", err)
+	log.Warn("foreign-certificate", fmt.Sprintf("%v; signing anyway (--allow-foreign-certificate): the archive would refuse these signatures", err))
 	return " — FOREIGN CERTIFICATE ALLOWED (--allow-foreign-certificate)", nil
 }
 

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/load/plan"
@@ -68,6 +69,19 @@ type Options struct {
 	// Refused hears of each document the archive refused (after it is
 	// recorded); an error it returns stops the delivery.
 	Refused func(entity string) error
+	// Observe, when set, hears of every document's fate and what signing
+	// and sending it took: the operator's log and metrics.
+	Observe *Observer
+}
+
+// Observer hears of what becomes of each document; a nil func is not called.
+// Calls come from several goroutines.
+type Observer struct {
+	Delivered func(kind string)
+	// Refused and HeldBack name the document (kind, entity, source key,
+	// OID) and the archive's answer, or what it waits for.
+	Refused, HeldBack func(kind, entity, key, oid, reason string)
+	Signed, Sent      func(time.Duration)
 }
 
 // Window is how many documents may be delivered but not yet recorded at
@@ -128,9 +142,9 @@ type sending struct {
 // ack is a document handed to the sink, in planned order: wait says what
 // became of it.
 type ack struct {
-	entity, key, oid string
-	parts            []plan.Part
-	wait             func() (sink.Receipt, error)
+	entity, key, oid, kind string
+	parts                  []plan.Part
+	wait                   func() (sink.Receipt, error)
 }
 
 // notSent is a document that never reached the sink (what it depends on
@@ -166,7 +180,11 @@ func Start(ctx context.Context, opts Options) *Deliverer {
 		d.sequenced, _ = sink.SequencedOf(opts.Sink)
 	}
 	go d.record()
-	d.pool = newSignPool(ctx, opts.Signer, opts.Workers, opts.Frame, d.dispatch)
+	var signed func(time.Duration)
+	if opts.Observe != nil {
+		signed = opts.Observe.Signed
+	}
+	d.pool = newSignPool(ctx, opts.Signer, opts.Workers, opts.Frame, d.dispatch, signed)
 	return d
 }
 
@@ -222,7 +240,7 @@ func (d *Deliverer) dispatch(it plan.Item, signed, frame []byte) error {
 			return &plan.ErrRealPersonsToTest{Records: 1, Example: it.Entity + " " + it.Key + " (document " + out.OID + ")", Codes: real, AtDelivery: true}
 		}
 	}
-	a := ack{entity: it.Entity, key: it.Key, oid: out.OID, parts: it.Parts}
+	a := ack{entity: it.Entity, key: it.Key, oid: out.OID, kind: string(out.Kind), parts: it.Parts}
 	if d.sequenced != nil {
 		a.wait = d.sequenced.Send(del)
 	} else {
@@ -283,7 +301,11 @@ func (d *Deliverer) sendInParallel(it plan.Item, del *sink.Delivery) (func() (si
 			item.err = notSent{err}
 			return
 		}
+		began := time.Now()
 		item.receipt, item.err = d.opts.Sink.Deliver(context.Background(), del)
+		if o := d.opts.Observe; o != nil && o.Sent != nil {
+			o.Sent(time.Since(began))
+		}
 		d.mu.Lock()
 		if item.err == nil {
 			delete(d.inflight, del.OID)
@@ -375,6 +397,9 @@ func (d *Deliverer) outcome(a ack) (bool, error) {
 		return false, ns.error
 	case errors.As(err, &held):
 		d.heldBack.Add(1)
+		if o := d.opts.Observe; o != nil && o.HeldBack != nil {
+			o.HeldBack(a.kind, a.entity, a.key, a.oid, held.reason())
+		}
 		return false, d.opts.Outcomes.MarkFailed(a.entity, a.key, kanta.RuleHeldBack, held.reason())
 	case sink.IsPermanent(err):
 		// The archive's answer is recorded, and the run goes on without it.
@@ -382,6 +407,9 @@ func (d *Deliverer) outcome(a ack) (bool, error) {
 			return false, merr
 		}
 		d.refused.Add(1)
+		if o := d.opts.Observe; o != nil && o.Refused != nil {
+			o.Refused(a.kind, a.entity, a.key, a.oid, err.Error())
+		}
 		if d.opts.Refused != nil {
 			return false, d.opts.Refused(a.entity)
 		}
@@ -394,6 +422,9 @@ func (d *Deliverer) outcome(a ack) (bool, error) {
 	}
 	if receipt.Duplicate {
 		d.duplicates.Add(1)
+	}
+	if o := d.opts.Observe; o != nil && o.Delivered != nil {
+		o.Delivered(a.kind)
 	}
 	if err := d.opts.Outcomes.MarkLoaded(a.entity, a.key); err != nil {
 		return false, err

@@ -3,6 +3,7 @@ package deliver
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -41,7 +42,7 @@ type signResult struct {
 // frame, if not nil, builds each document's message frame on the worker
 // that signed it.
 func newSignPool(ctx context.Context, signer *sign.Signer, workers int, frame func(*transform.Output, []byte) []byte,
-	deliver func(it plan.Item, signed, frame []byte) error) *signPool {
+	deliver func(it plan.Item, signed, frame []byte) error, signed func(time.Duration)) *signPool {
 	g, ctx := errgroup.WithContext(ctx)
 	p := &signPool{ctx: ctx, g: g, jobs: make(chan signJob), pending: make(chan chan signResult, 2*max(workers, 1))}
 	// The workers and the consumer range over the channels themselves, not
@@ -55,12 +56,16 @@ func newSignPool(ctx context.Context, signer *sign.Signer, workers int, frame fu
 					j.res <- signResult{it: j.it, err: err}
 					continue
 				}
-				signed, err := signer.Sign(j.it.Out.XML, j.it.Out.OID, j.it.Out.BodyDigest)
+				began := time.Now()
+				sig, err := signer.Sign(j.it.Out.XML, j.it.Out.OID, j.it.Out.BodyDigest)
+				if err == nil && signed != nil {
+					signed(time.Since(began))
+				}
 				var framed []byte
 				if err == nil && frame != nil {
-					framed = frame(j.it.Out, signed)
+					framed = frame(j.it.Out, sig)
 				}
-				j.res <- signResult{it: j.it, signed: signed, frame: framed, err: err}
+				j.res <- signResult{it: j.it, signed: sig, frame: framed, err: err}
 			}
 			return nil
 		})
