@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/kantamig/kantamig/eventlog"
 )
@@ -188,7 +189,11 @@ func rootCommand(c *cli) *cobra.Command {
 		if c.quiet && c.verbose {
 			return usageError("-q and -v together: give one")
 		}
-		log, err := eventlog.New(c.stderr, c.logFormat, c.verbosity())
+		w := c.stderr
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && c.logFormat != eventlog.JSON {
+			w = clearingWriter{f} // a line of the log starts where a progress bar was
+		}
+		log, err := eventlog.New(w, c.logFormat, c.verbosity())
 		if err != nil {
 			return usageError("%v", err)
 		}
@@ -236,3 +241,15 @@ func usage(w io.Writer) {
 
 // commandLine is the command as given, for the reports' record of what was run.
 func (c *cli) commandLine() string { return "kantamig " + strings.Join(c.args, " ") }
+
+// clearingWriter clears the terminal's current line before each write, so
+// that an event written while a progress bar is drawn replaces the bar
+// (which draws itself again below) rather than running on after it.
+type clearingWriter struct{ f *os.File }
+
+func (w clearingWriter) Write(p []byte) (int, error) {
+	if _, err := w.f.WriteString("\r\x1b[K"); err != nil {
+		return 0, err
+	}
+	return w.f.Write(p)
+}
