@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -48,14 +49,18 @@ func (r *Report) WriteExcel(path string) error {
 		{"Summary", r.summaryRows, []float64{44, 19, 12, 12, 12, 12, 12, 60}},
 		{"By type", func(w *rowWriter) { countRows(w, "General document type", r.DocumentsByType) }, []float64{8, 40, 12, 12, 12, 12}},
 		{"By service task", func(w *rowWriter) { countRows(w, "Service task", r.DocumentsByTask) }, []float64{8, 40, 12, 12, 12, 12}},
-		{"Rejects", func(w *rowWriter) { findingRows(w, "rejected", r.Rejects) }, []float64{40, 14, 16, 18, 20, 22, 90}},
-		{"Skipped", func(w *rowWriter) { findingRows(w, "skipped", r.Skips) }, []float64{40, 14, 16, 18, 20, 22, 90}},
-		{"Refused", func(w *rowWriter) { findingRows(w, "refused by the archive, or waiting for one that was", r.Refused) }, []float64{40, 14, 16, 18, 20, 22, 90}},
-		{"Warnings", func(w *rowWriter) { findingRows(w, "with a warning", r.Warnings) }, []float64{40, 14, 16, 18, 20, 22, 90}},
+		{"Rejects", func(w *rowWriter) { findingRows(w, "rejected", r.Rejects) }, findingWidths},
+		{"Skipped", func(w *rowWriter) { findingRows(w, "skipped", r.Skips) }, findingWidths},
+		{"Refused", func(w *rowWriter) { findingRows(w, "refused by the archive, or waiting for one that was", r.Refused) }, findingWidths},
+		{"Warnings", func(w *rowWriter) { findingRows(w, "with a warning", r.Warnings) }, findingWidths},
 		{"Unmapped values", r.unmappedRows, []float64{24, 20, 20, 12, 40}},
 		{"Settings", r.settingsRows, []float64{28, 100}},
 	})
 }
+
+// findingWidths are the columns of a list of findings: the locator wide
+// enough for an XML export's path and line number.
+var findingWidths = []float64{60, 12, 14, 16, 16, 20, 90}
 
 // sheet is one sheet of a workbook: its name, what writes its rows, and
 // its column widths.
@@ -99,7 +104,7 @@ func writeWorkbook(path string, sheets []sheet) error {
 		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 2, TopLeftCell: "A3", ActivePane: "bottomLeft"}); err != nil {
 			return err
 		}
-		w := &rowWriter{sw: sw, st: st, sheet: s.name, wrapCol: len(s.width)}
+		w := &rowWriter{sw: sw, st: st, sheet: s.name, wrapCol: len(s.width), wrapWidth: s.width[len(s.width)-1]}
 		s.write(w)
 		if w.err == nil && w.table && w.row > w.header {
 			last, _ := excelize.CoordinatesToCellName(w.cols, w.row)
@@ -203,10 +208,15 @@ type rowWriter struct {
 	sheet   string
 	row     int
 	err     error
-	wrapCol int  // the column whose text wraps (the last, the widest)
-	header  int  // the row of the list's header, when the sheet is one list
-	cols    int  // the list's columns
-	table   bool // make the list an Excel table (filterable)
+	wrapCol int // the column whose text wraps (the last, the widest)
+	// wrapWidth is that column's width in characters: a row whose text
+	// there is longer is made as tall as its lines (a viewer does not
+	// measure rows written in a stream, and wrapped text overprinted the
+	// rows below it).
+	wrapWidth float64
+	header    int  // the row of the list's header, when the sheet is one list
+	cols      int  // the list's columns
+	table     bool // make the list an Excel table (filterable)
 }
 
 // title writes row 1.
@@ -236,6 +246,7 @@ func (w *rowWriter) total(values ...any) { w.styled(true, values...) }
 
 func (w *rowWriter) styled(bold bool, values ...any) {
 	cells := make([]any, len(values))
+	lines := 1
 	for i, v := range values {
 		switch x := v.(type) {
 		case int, int64:
@@ -255,22 +266,58 @@ func (w *rowWriter) styled(bold bool, values ...any) {
 				id = w.st.bold
 			case i+1 == w.wrapCol:
 				id = w.st.wrap
+				lines = wrappedLines(x, w.wrapWidth)
 			}
 			cells[i] = excelize.Cell{StyleID: id, Value: x}
 		default:
 			cells[i] = v
 		}
 	}
+	if lines > 1 {
+		w.cells(cells, excelize.RowOpts{Height: float64(lines) * lineHeight})
+		return
+	}
 	w.cells(cells)
 }
 
-func (w *rowWriter) cells(values []any) {
+// lineHeight is one line of text in points, as the sheets' font sets it.
+const lineHeight = 15
+
+// wrappedLines is about how many lines text takes in a column of width
+// characters, wrapped at spaces, with a margin for wide letters.
+func wrappedLines(text string, width float64) int {
+	if width <= 0 {
+		return 1
+	}
+	per := int(width * 0.9)
+	lines := 0
+	for _, para := range strings.Split(text, "\n") {
+		n, line := 1, 0
+		for _, word := range strings.Fields(para) {
+			l := utf8.RuneCountInString(word)
+			if line > 0 && line+1+l > per {
+				n, line = n+1, 0
+			}
+			if line > 0 {
+				line++
+			}
+			line += l
+			for line > per { // a word longer than the column
+				n, line = n+1, line-per
+			}
+		}
+		lines += n
+	}
+	return min(max(lines, 1), 40)
+}
+
+func (w *rowWriter) cells(values []any, opts ...excelize.RowOpts) {
 	if w.err != nil {
 		return
 	}
 	w.row++
 	cell, _ := excelize.CoordinatesToCellName(1, w.row)
-	w.err = w.sw.SetRow(cell, values)
+	w.err = w.sw.SetRow(cell, values, opts...)
 }
 
 // percent is a share, shown as a percentage.

@@ -112,3 +112,43 @@ func TestWorkbookFormatting(t *testing.T) {
 		t.Errorf("By type: codes %v, first row %v; want 1, 2, 10 in their own column", codes, byType[2])
 	}
 }
+
+// A reason longer than its column makes its row as tall as its lines, so
+// that it does not print over the rows below; a short one leaves the row
+// as it is.
+func TestALongReasonMakesItsRowTaller(t *testing.T) {
+	r := New(Settings{System: "Testi", TimeZone: "Europe/Helsinki"})
+	long := strings.Repeat("the archive refused the document because of what it names here ", 6)
+	r.Reject(Finding{Locator: "a.csv:3", Entity: "document", Source: "s", Key: "D1", Rule: "archive-rejected", Reason: long})
+	r.Reject(Finding{Locator: "a.csv:4", Entity: "document", Source: "s", Key: "D2", Rule: "no-case", Reason: "short"})
+	r.Finish()
+	path := filepath.Join(t.TempDir(), "r.xlsx")
+	if err := r.WriteExcel(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, _ := f.GetRows("Rejects")
+	for i, row := range rows {
+		if len(row) < 2 || (row[0] != "a.csv:3" && row[0] != "a.csv:4") {
+			continue
+		}
+		h, err := f.GetRowHeight("Rejects", i+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := wrappedLines(row[len(row)-1], 90)
+		if row[0] == "a.csv:3" && (lines < 4 || h < float64(lines)*lineHeight) {
+			t.Errorf("the long reason's row: %d lines, %.0f pt high", lines, h)
+		}
+		if row[0] == "a.csv:4" && h > 2*lineHeight {
+			t.Errorf("a short reason's row is %.0f pt high", h)
+		}
+	}
+	if n := wrappedLines(strings.Repeat("x", 500), 50); n < 10 {
+		t.Errorf("a word of 500 letters in 50: %d lines", n)
+	}
+}
