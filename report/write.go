@@ -47,8 +47,8 @@ func writePrivate(path string, data []byte) error {
 func (r *Report) WriteExcel(path string) error {
 	return writeWorkbook(path, []sheet{
 		{"Summary", r.summaryRows, []float64{44, 19, 12, 12, 12, 12, 12, 60}},
-		{"By type", func(w *rowWriter) { countRows(w, "General document type", r.DocumentsByType) }, []float64{8, 40, 12, 12, 12, 12}},
-		{"By service task", func(w *rowWriter) { countRows(w, "Service task", r.DocumentsByTask) }, []float64{8, 40, 12, 12, 12, 12}},
+		{"By type", func(w *rowWriter) { countRows(w, "General document type", r.loadWord(), r.DocumentsByType) }, []float64{8, 40, 12, 12, 12, 12}},
+		{"By service task", func(w *rowWriter) { countRows(w, "Service task", r.loadWord(), r.DocumentsByTask) }, []float64{8, 40, 12, 12, 12, 12}},
 		{"Rejects", func(w *rowWriter) { findingRows(w, "rejected", r.Rejects) }, findingWidths},
 		{"Skipped", func(w *rowWriter) { findingRows(w, "skipped", r.Skips) }, findingWidths},
 		{"Refused", func(w *rowWriter) { findingRows(w, "refused by the archive, or waiting for one that was", r.Refused) }, findingWidths},
@@ -357,11 +357,7 @@ func (r *Report) summaryRows(w *rowWriter) {
 		w.put("SAMPLE", set.Sample+fmt.Sprintf("; %d records outside it are counted as skipped (sampled-out), not listed", r.SampledOut))
 	}
 	w.put()
-	load := "Would load"
-	if r.StateCounts != nil {
-		load = "Loads"
-	}
-	w.head(false, "Entity", "Extracted", "Generated", load, "Rejected", "Skipped", "Rejected %", "Reconciles")
+	w.head(false, "Entity", "Extracted", "Generated", r.loadWord(), "Rejected", "Skipped", "Rejected %", "Reconciles")
 	for _, e := range Entities {
 		c := r.Entities[e]
 		if c == nil && Optional(e) {
@@ -380,7 +376,7 @@ func (r *Report) summaryRows(w *rowWriter) {
 		w.total("DOES NOT RECONCILE: " + p)
 	}
 	w.put()
-	w.head(false, "Entity / source", "Extracted", "Generated", load, "Rejected", "Skipped", "Rejected %", "Reconciles")
+	w.head(false, "Entity / source", "Extracted", "Generated", r.loadWord(), "Rejected", "Skipped", "Rejected %", "Reconciles")
 	for _, e := range Entities {
 		bySource := r.EntitySources[e]
 		names := make([]string, 0, len(bySource))
@@ -444,7 +440,7 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.head(false, "The outcome words", "", "", "", "", "", "", "")
 	w.put("Extracted", "read from a source, counted as the records were read (the source's own count, where it has one, is beside it)")
 	w.put("Generated", "made by kantamig (a case for documents without a case)")
-	w.put(load, "becomes an archive document (or part of one)")
+	w.put(r.loadWord(), "becomes an archive document (or part of one)")
 	w.put("Rejected", "not archived: the record breaks a rule (see the Rejects sheet for each one, its rule and reason)")
 	w.put("Skipped", "not archived, rightly: e.g. created after the cut-off (see the Skipped sheet)")
 }
@@ -511,9 +507,18 @@ func byRule(rejects, skips []Finding) []ruleGroup {
 	return out
 }
 
-func countRows(w *rowWriter, label string, m map[string]*Counts) {
+// loadWord heads the count of records that load: a dry-run's would, a
+// run's do (delivered, or pending to be).
+func (r *Report) loadWord() string {
+	if r.StateCounts != nil {
+		return "Loads"
+	}
+	return "Would load"
+}
+
+func countRows(w *rowWriter, label, load string, m map[string]*Counts) {
 	w.title("Documents by " + strings.ToLower(label))
-	w.head(true, "Code", label, "Extracted", "Would load", "Rejected", "Skipped")
+	w.head(true, "Code", label, "Extracted", load, "Rejected", "Skipped")
 	var sum Counts
 	for _, k := range sortedByCode(m) {
 		c := m[k]
