@@ -130,6 +130,9 @@ var kinds = registry.New[Kind]("source kind")
 // Register makes a source kind known. It panics on a second registration.
 func Register(k Kind) { kinds.Register(k.Name, k) }
 
+// Unregister removes a kind a test registered.
+func Unregister(name string) { kinds.Unregister(name) }
+
 // Lookup returns a registered kind.
 func Lookup(name string) (Kind, bool) { return kinds.Lookup(name) }
 

@@ -9,29 +9,29 @@ import (
 
 // Config is a mapping file as written.
 type Config struct {
-	Version      int                `yaml:"version"`
-	System       string             `yaml:"system"`
-	Organisation OrganisationConfig `yaml:"organisation"`
-	Cutoff       string             `yaml:"cutoff"`
-	Timezone     string             `yaml:"timezone"`
+	Version      int                `yaml:"version" jsonschema_description:"the mapping language's version: '1'"`
+	System       string             `yaml:"system" jsonschema_description:"the legacy system's name, for the report"`
+	Organisation OrganisationConfig `yaml:"organisation" jsonschema_description:"the organisation migrating, below"`
+	Cutoff       string             `yaml:"cutoff" jsonschema_description:"the day the organisation joined the archive, 'YYYY-MM-DD': records created on or after it are skipped"`
+	Timezone     string             `yaml:"timezone" jsonschema_description:"the IANA zone of the legacy system's local times (default 'Europe/Helsinki')"`
 	// TestRehearsal lets placeholder codes through (counted in the report);
 	// without it a code that is not national is refused.
-	TestRehearsal bool `yaml:"test_rehearsal"`
+	TestRehearsal bool `yaml:"test_rehearsal" jsonschema_description:"'true' lets placeholder codes (not national, see Code sets) into documents, each document counted in the report; never for the real archive. Default 'false': check and the dry-run refuse them"`
 	// ServiceRequests are the service requests (1.2.246.537.6.1503) of the
 	// messages no source confirms: case documents and replacing versions.
-	ServiceRequests ServiceRequestsConfig `yaml:"service_requests"`
+	ServiceRequests ServiceRequestsConfig `yaml:"service_requests" jsonschema_description:"the service requests (1.2.246.537.6.1503) of the messages no source confirms one for: 'case_document' (a case document's message) and 'replacing_version' (a replacing version's). Not given, each is SP17 ('Asiakasasiakirjan arkistointi', as a client document), an inference: the report counts every document sent so ('inferred-service-request', Summary 'Sent with an inferred service request'). SP1 (client relationships) and SP17 (first versions of client documents) are confirmed by the real frames"`
 	// ErrorBudget says how much may be rejected before a run stops.
-	ErrorBudget  *ErrorBudgetConfig         `yaml:"error_budget"`
-	CodeSets     []*CodeSetConfig           `yaml:"codesets"`
-	ValueMaps    map[string]*ValueMapConfig `yaml:"value_maps"`
-	Sources      map[string]*SourceConfig   `yaml:"sources"`
-	Clients      EntityBlocks               `yaml:"clients"`
-	ServiceTasks EntityBlocks               `yaml:"service_task_relationships"`
-	Related      EntityBlocks               `yaml:"related_persons"`
-	Addresses    EntityBlocks               `yaml:"client_addresses"`
-	Cases        EntityBlocks               `yaml:"cases"`
-	CaseMembers  EntityBlocks               `yaml:"case_members"`
-	Documents    EntityBlocks               `yaml:"documents"`
+	ErrorBudget  *ErrorBudgetConfig         `yaml:"error_budget" jsonschema_description:"how much may be rejected before a run stops (see Error budget): 'rejected', per entity a count ('20') or a share of its records ('2%'), and 'stop_on', rules any reject of which stops the run. Not given: rejects are reported and the run goes on"`
+	CodeSets     []*CodeSetConfig           `yaml:"codesets" jsonschema_description:"a list of national code-set exports to load, each with 'set' (the code set's name), 'file' and, for a CSV export, 'version' (its versioned OID); or 'dir', a folder of exports (see Code sets)"`
+	ValueMaps    map[string]*ValueMapConfig `yaml:"value_maps" jsonschema_description:"the legacy codes' translations, by name (see Value maps)"`
+	Sources      map[string]*SourceConfig   `yaml:"sources" jsonschema_description:"the exports and databases, by name (see Sources)"`
+	Clients      EntityBlocks               `yaml:"clients" jsonschema_description:"each entity's block, or list of blocks (see Several sources for one entity)"`
+	ServiceTasks EntityBlocks               `yaml:"service_task_relationships" jsonschema_description:"optional: the clients' service-task relationships, when the legacy system keeps them in a table of their own (see Service-task relationships)"`
+	Related      EntityBlocks               `yaml:"related_persons" jsonschema_description:"optional: persons related to clients, a table of their own (see Related persons)"`
+	Addresses    EntityBlocks               `yaml:"client_addresses" jsonschema_description:"optional: the clients' addresses, a table of their own, history and all (see Client addresses)"`
+	Cases        EntityBlocks               `yaml:"cases" jsonschema_description:"the cases: one source block, or a list of blocks"`
+	CaseMembers  EntityBlocks               `yaml:"case_members" jsonschema_description:"optional: the clients of cases, when the legacy system keeps them in a table of their own (see Case members)"`
+	Documents    EntityBlocks               `yaml:"documents" jsonschema_description:"the documents: one source block, or a list of blocks"`
 }
 
 // EntityBlocks are the source blocks of one entity: one block (a mapping),
@@ -67,7 +67,7 @@ func (b *EntityBlocks) UnmarshalYAML(n ast.Node) error {
 // OrgConfig names an organisation by OID and name.
 type OrgConfig struct {
 	OID  string `yaml:"oid"`
-	Name string `yaml:"name"`
+	Name string `yaml:"name" jsonschema_description:"case name (1.2.246.537.6.1265)"`
 	pos  Pos
 }
 
@@ -83,28 +83,28 @@ func (o *OrgConfig) UnmarshalYAML(n ast.Node) error {
 
 // SoftwareConfig names the migration software in softwareSupport.
 type SoftwareConfig struct {
-	Moderator string `yaml:"moderator"`
-	Product   string `yaml:"product"`
-	Version   string `yaml:"version"`
+	Moderator string `yaml:"moderator" jsonschema_description:"who maintains the migration software, for softwareSupport"`
+	Product   string `yaml:"product" jsonschema_description:"the migration software's name, for softwareSupport"`
+	Version   string `yaml:"version" jsonschema_description:"the mapping language's version: '1'"`
 }
 
 // OrganisationConfig holds the constants of the organisation doing the migration.
 type OrganisationConfig struct {
-	Custodian   *OrgConfig      `yaml:"custodian"`
-	Organiser   *OrgConfig      `yaml:"organiser"`
-	ServiceUnit *OrgConfig      `yaml:"service_unit"`
-	OIDRoot     string          `yaml:"oid_root"`
-	Software    *SoftwareConfig `yaml:"software"`
+	Custodian   *OrgConfig      `yaml:"custodian" jsonschema_description:"'{oid, name}': the register keeper (rekisterinpitäjä), who signs; required"`
+	Organiser   *OrgConfig      `yaml:"organiser" jsonschema_description:"'{oid, name}': the service organiser (palvelunjärjestäjä); defaults to the custodian"`
+	ServiceUnit *OrgConfig      `yaml:"service_unit" jsonschema_description:"'{oid, name}': the service unit of the records that name none ('service_unit_oid'); required"`
+	OIDRoot     string          `yaml:"oid_root" jsonschema_description:"an OID of the organisation's own under which kantamig mints the identifiers of relationships, cases, documents and messages; required, and never shared by two runs"`
+	Software    *SoftwareConfig `yaml:"software" jsonschema_description:"the migration software named in the documents' header: 'moderator', 'product', 'version'"`
 }
 
 // CodeSetConfig loads a code-set file exported from the national code
 // server (set and file, with version for a national CSV export), or a
 // folder of them (dir).
 type CodeSetConfig struct {
-	Set     string `yaml:"set"`
-	File    string `yaml:"file"`
-	Version string `yaml:"version"`
-	Dir     string `yaml:"dir"`
+	Set     string `yaml:"set" jsonschema_description:"the code set a file exports (service-task, case-name, case-status, municipality, ...)"`
+	File    string `yaml:"file" jsonschema_description:"the export file, relative to the mapping file"`
+	Version string `yaml:"version" jsonschema_description:"the mapping language's version: '1'"`
+	Dir     string `yaml:"dir" jsonschema_description:"a folder of national code-set exports, each loaded by its own name"`
 	pos     Pos
 }
 
@@ -120,9 +120,9 @@ func (c *CodeSetConfig) UnmarshalYAML(n ast.Node) error {
 
 // ValueMapConfig maps legacy codes onto one national code set.
 type ValueMapConfig struct {
-	CodeSet  string            `yaml:"code_set"`
-	Values   map[string]string `yaml:"values"`
-	Fallback string            `yaml:"fallback"`
+	CodeSet  string            `yaml:"code_set" jsonschema_description:"the national code set, by name (below) or OID"`
+	Values   map[string]string `yaml:"values" jsonschema_description:"legacy value -> national code; each national code is checked against the code set"`
+	Fallback string            `yaml:"fallback" jsonschema_description:"what an unmapped legacy value becomes: 'reject' (default: the record is rejected), 'none' (the field is left empty; not allowed for required fields) or a national code (used, with a warning). Unmapped values are listed in the report with their count and an example locator."`
 
 	pos         Pos
 	valueNodes  map[string]ast.Node
@@ -167,20 +167,20 @@ func unquote(s string) string {
 
 // SourceConfig says where an entity's records come from.
 type SourceConfig struct {
-	Kind      string            `yaml:"kind"`
-	File      string            `yaml:"file"`
-	Delimiter string            `yaml:"delimiter"`
-	Encoding  string            `yaml:"encoding"`
-	NoHeader  bool              `yaml:"no_header"`
-	Sheet     string            `yaml:"sheet"`
-	HeaderRow int               `yaml:"header_row"`
-	Record    string            `yaml:"record"`
-	DSNEnv    string            `yaml:"dsn_env"`
-	Query     string            `yaml:"query"`
-	Table     string            `yaml:"table"`
-	Columns   []string          `yaml:"columns"`
-	Where     string            `yaml:"where"`
-	Encodings map[string]string `yaml:"encodings"`
+	Kind      string            `yaml:"kind" jsonschema_description:"'csv', 'xlsx', 'xml', 'mysql' (MySQL, MariaDB) or 'mssql' (SQL Server). A source takes only the options of its kind; any other is refused at its line and column."`
+	File      string            `yaml:"file" jsonschema_description:"the export file, relative to the mapping file"`
+	Delimiter string            `yaml:"delimiter" jsonschema_description:"one character; default ','"`
+	Encoding  string            `yaml:"encoding" jsonschema_description:"'utf-8' (default), 'windows-1252', 'iso-8859-1', 'iso-8859-15'. A UTF-8 file with invalid bytes is not repaired: the records that carry them are rejected with a reason that suggests the right encoding. XML files declare their encoding in their prolog."`
+	NoHeader  bool              `yaml:"no_header" jsonschema_description:"the file has no header row; columns are named '1', '2', ..."`
+	Sheet     string            `yaml:"sheet" jsonschema_description:"sheet name; default the first sheet"`
+	HeaderRow int               `yaml:"header_row" jsonschema_description:"1-based row of the column names; default 1. Blank rows are skipped."`
+	Record    string            `yaml:"record" jsonschema_description:"element path of one record, e.g. '/export/documents/document'"`
+	DSNEnv    string            `yaml:"dsn_env" jsonschema_description:"the environment variable that holds the connection string; the string itself never goes in the mapping file, a log or an error message"`
+	Query     string            `yaml:"query" jsonschema_description:"a SELECT whose columns are the fields. Read every record: kantamig applies the cut-off itself and reports what it skips; ':cutoff' in the query is bound to the cut-off date, but a condition on a date loses the rows whose date is NULL without a trace, and 'check' warns of it"`
+	Table     string            `yaml:"table" jsonschema_description:"a database table to read (instead of query)"`
+	Columns   []string          `yaml:"columns" jsonschema_description:"the columns to read from the table (default: every column the mapping names)"`
+	Where     string            `yaml:"where" jsonschema_description:"a condition on the table's rows, in the database's SQL"`
+	Encodings map[string]string `yaml:"encodings" jsonschema_description:"legacy encodings of binary columns that hold text, e.g. '{sukunimi: windows-1252}'; without one, bytes must be UTF-8 or the record is rejected with the reason"`
 	pos       Pos
 	kindPos   Pos
 	filePos   Pos
@@ -232,13 +232,13 @@ func (s *SourceConfig) UnmarshalYAML(n ast.Node) error {
 
 // EntityConfig maps one source onto one entity.
 type EntityConfig struct {
-	Source     string     `yaml:"source"`
+	Source     string     `yaml:"source" jsonschema_description:"for a field that refers to other records ('client', 'case', 'clients', 'replaces', 'related_cases'): the source of the records it refers to, needed when their entity is read from several sources (see below)"`
 	Key        StringList `yaml:"key"`
-	Fields     FieldMap   `yaml:"fields"`
-	Structured FieldMap   `yaml:"structured"`
+	Fields     FieldMap   `yaml:"fields" jsonschema_description:"target field: how to fill it"`
+	Structured FieldMap   `yaml:"structured" jsonschema_description:"values of its document's structured form, by dotted path ('asiakkuusasiakirja.asiakas.sukunimi'; a number indexes a list)"`
 	// WithoutCase says what becomes of a document that names no case
 	// (documents only).
-	WithoutCase    *WithoutCaseConfig `yaml:"without_case"`
+	WithoutCase    *WithoutCaseConfig `yaml:"without_case" jsonschema_description:"documents only: what becomes of a document that names no case"`
 	pos            Pos
 	withoutCasePos Pos
 	sourcePos      Pos
@@ -279,9 +279,9 @@ func (e *EntityConfig) UnmarshalYAML(n ast.Node) error {
 // service task made for the migration (action collect), named 99 (Muu)
 // with the free text name_other and given the case status status.
 type WithoutCaseConfig struct {
-	Action    string `yaml:"action"`
-	NameOther string `yaml:"name_other"`
-	Status    string `yaml:"status"`
+	Action    string `yaml:"action" jsonschema_description:"what becomes of a document without a case: reject (the default) or collect (one case per client and service task, made for the migration)"`
+	NameOther string `yaml:"name_other" jsonschema_description:"free text when the name is 99 (Muu)"`
+	Status    string `yaml:"status" jsonschema_description:"case status (1.2.246.537.6.1501)"`
 }
 
 // FieldMap is target field -> how to fill it, in file order.
@@ -321,34 +321,34 @@ func (f *FieldMap) UnmarshalYAML(n ast.Node) error {
 // FieldSpec says how to fill one target field. Written as a plain string it is
 // the name of the source column.
 type FieldSpec struct {
-	From    StringList `yaml:"from"`
-	Join    *string    `yaml:"join"`
-	Value   *string    `yaml:"value"`
-	Trim    *bool      `yaml:"trim"`
-	Date    StringList `yaml:"date"`
-	Map     string     `yaml:"map"`
-	Split   string     `yaml:"split"`
-	Default *string    `yaml:"default"`
-	True    StringList `yaml:"true_values"`
+	From    StringList `yaml:"from" jsonschema_description:"a column, or a list of columns whose non-empty values are joined"`
+	Join    *string    `yaml:"join" jsonschema_description:"the separator for 'from' lists; default a space"`
+	Value   *string    `yaml:"value" jsonschema_description:"a constant instead of 'from'"`
+	Trim    *bool      `yaml:"trim" jsonschema_description:"trim white space; default 'true' (set 'false' for texts whose layout matters)"`
+	Date    StringList `yaml:"date" jsonschema_description:"date patterns tried in order, e.g. 'dd.MM.yyyy' or '[d.M.yyyy, yyyy-MM-dd HH:mm]'; letters 'yyyy yy MM M dd d HH mm ss'. ISO 8601 is always accepted too. A number is a date only where the patterns include 'excel': the column holds Excel serial day numbers (a text export of a workbook; Excel's 1900 system, a fraction for the time of day, converted as Excel shows it). A workbook's own date cells (a number with a date format) need no pattern: the xlsx source gives them as ISO dates, in the workbook's 1900 or 1904 date system, and its other numbers stay numbers ('2020' in a 'dd.MM.yyyy' column is a 'date' reject, not 12 July 1905). Local times are in 'timezone'; one in the hour summer time skips or repeats is read as one instant and warned 'local-time'."`
+	Map     string     `yaml:"map" jsonschema_description:"a value map to translate legacy codes; without one the value must already be a national code"`
+	Split   string     `yaml:"split" jsonschema_description:"separator for list fields ('service_tasks', 'social_services', 'clients', 'related_cases'); default ','"`
+	Default *string    `yaml:"default" jsonschema_description:"used when the value is empty"`
+	True    StringList `yaml:"true_values" jsonschema_description:"for yes/no fields, the values that mean yes; without it '1 true k kyllä y yes x' mean yes and '0 false e ei n no' and empty mean no, anything else rejects the record"`
 	// FirstOf takes the first of its columns that is not empty.
-	FirstOf StringList `yaml:"first_of"`
+	FirstOf StringList `yaml:"first_of" jsonschema_description:"a list of columns: the first one that is not empty (instead of 'from'; where SQL would say 'COALESCE')"`
 	// IfPresent and IfEmpty make a value from whether the columns hold
 	// one: a status from a closing date, say.
-	IfPresent *string `yaml:"if_present"`
-	IfEmpty   *string `yaml:"if_empty"`
+	IfPresent *string `yaml:"if_present" jsonschema_description:"the value when the columns hold one"`
+	IfEmpty   *string `yaml:"if_empty" jsonschema_description:"the value when the columns hold none (a status from a missing closing date, say)"`
 	// NamePart takes one part of a whole name held in one column, split
 	// by NameOrder (family-first: "Family Given Names"; given-first:
 	// "Given Names Family"; a comma always ends the family name).
-	NamePart  string `yaml:"name_part"`
-	NameOrder string `yaml:"name_order"`
+	NamePart  string `yaml:"name_part" jsonschema_description:"which part of a whole name held in one column: family or given"`
+	NameOrder string `yaml:"name_order" jsonschema_description:"how a whole name held in one column is ordered: family-first or given-first (a comma always ends the family name)"`
 	// Derive names where an empty value is taken from instead:
 	// earliest_period, for a relationship start (the earliest of its
 	// client's service-task periods).
-	Derive string `yaml:"derive"`
+	Derive string `yaml:"derive" jsonschema_description:"'earliest_period', for 'clients.relationship_start' only: when the client record gives no start (or the field has no 'from'), the start of the client's earliest migrated service-task period (where SQL would say 'MIN(...)' in a subquery); the cut-off applies to it as to a start of its own, and a client left with no period is rejected 'missing-date'"`
 	// Source names the source of the records a reference field (client,
 	// case, clients, replaces, related_cases) refers to, when their entity
 	// is read from several sources.
-	Source    string `yaml:"source"`
+	Source    string `yaml:"source" jsonschema_description:"for a field that refers to other records ('client', 'case', 'clients', 'replaces', 'related_cases'): the source of the records it refers to, needed when their entity is read from several sources (see below)"`
 	pos       Pos
 	mapPos    Pos
 	valPos    Pos
@@ -410,15 +410,15 @@ func (l *StringList) UnmarshalYAML(n ast.Node) error {
 // empty one is inferred (transform.InferredServiceRequest) and the report
 // counts every document sent with it.
 type ServiceRequestsConfig struct {
-	CaseDocument     string `yaml:"case_document"`
-	ReplacingVersion string `yaml:"replacing_version"`
+	CaseDocument     string `yaml:"case_document" jsonschema_description:"the service request (1.2.246.537.6.1503) of case documents, which no source confirms"`
+	ReplacingVersion string `yaml:"replacing_version" jsonschema_description:"the service request of a replacing version's message"`
 }
 
 // ErrorBudgetConfig is the error budget as written: per entity a count or a
 // share of rejects, and rules any reject of which stops a run.
 type ErrorBudgetConfig struct {
-	Rejected map[string]string `yaml:"rejected"`
-	StopOn   []string          `yaml:"stop_on"`
+	Rejected map[string]string `yaml:"rejected" jsonschema_description:"per entity, how many records may be rejected: a count (20) or a share of its records (2%)"`
+	StopOn   []string          `yaml:"stop_on" jsonschema_description:"rules any reject of which stops the run (archive-rejected counts the archive's refusals)"`
 	pos      Pos
 	keyPos   map[string]Pos // entity -> its limit's position
 	rulePos  []Pos          // stop_on[i]'s position

@@ -187,6 +187,7 @@ func TestSourceKindFromOutsideTakesItsOwnOptions(t *testing.T) {
 			return nil
 		},
 		Open: func(extract.Spec) (extract.Source, error) { return nil, errors.New("not opened in this test") }})
+	t.Cleanup(func() { extract.Unregister("fixture-kind") }) // the mapping schema lists the kinds
 	valid := validText(t)
 	old := "asiakkaat: {kind: csv, file: clients.csv, delimiter: \";\"}"
 	if !strings.Contains(valid, old) {

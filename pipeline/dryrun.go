@@ -99,6 +99,10 @@ func (e *SourceError) Error() string {
 
 func (e *SourceError) Unwrap() error { return e.Err }
 
+// Schemas reads the Sosmeta schemas of a folder (a national export), or,
+// with none given, the ones built into kantamig: what explain lists.
+func Schemas(dir string) (*transform.Schemas, error) { return loadSchemas(dir) }
+
 // loadSchemas reads the Sosmeta schemas of a folder (a national export), or,
 // with none given, the ones built into kantamig.
 func loadSchemas(dir string) (*transform.Schemas, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strings"
 )
 
 // StructuredPaths lists every property path (as a mapping's structured:
@@ -68,3 +69,29 @@ func collectPaths(node map[string]any, path string, add func(string)) {
 
 // Dir names the schema folder for people.
 func (s *Schemas) Dir() string { return s.dir }
+
+// PathsOf lists, sorted, the structured: paths a specific document type's
+// Sosmeta schema has (the mapping's structured: block names them), with the
+// type's Finnish name; an error names the types there are when it has no
+// schema.
+func (s *Schemas) PathsOf(code string) (name string, paths []string, err error) {
+	if s == nil || s.byType[code] == nil {
+		var known []string
+		if s != nil {
+			known = s.Types()
+		}
+		return "", nil, fmt.Errorf("no Sosmeta schema for document type %q; the %d with one: %s", code, len(known), strings.Join(known, ", "))
+	}
+	all, err := s.StructuredPaths()
+	if err != nil {
+		return "", nil, err
+	}
+	for p, codes := range all {
+		if i := sort.SearchStrings(codes, code); i < len(codes) && codes[i] == code {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	name, err = s.name(code)
+	return name, paths, err
+}

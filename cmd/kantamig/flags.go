@@ -24,6 +24,11 @@ type usageText struct {
 }
 
 var usages = map[string]usageText{
+	"explain": {synopsis: "explain KEY | explain --type CODE [--sosmeta DIR]", positional: true,
+		about: "Says what a key of the mapping file means (from the mapping's JSON Schema, docs/mapping.schema.json): a dotted path\n" +
+			"(clients.fields.family_name), or its last parts (family_name), or '' for the top-level keys. With --type, lists the\n" +
+			"structured: paths the Sosmeta schema of a specific document type has.",
+		examples: []string{"kantamig explain family_name", "kantamig explain sources.NAME.kind", "kantamig explain --type 10001"}},
 	"check": {synopsis: "check -m MAPPING [--offline] [--sosmeta DIR]",
 		about:    "Validates a mapping file, and, unless --offline, that every column or field it names exists in its source.",
 		examples: []string{"kantamig check -m mappings/sosiaalitoimi-classic.yaml", "kantamig check --offline -m mappings/kotihoito-lite.yaml"}},

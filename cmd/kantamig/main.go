@@ -100,6 +100,7 @@ func commands() []command {
 		{"report", "write a run's report from its state file, at any time", reportCommand},
 		{"verify", "check every signature of archive documents, folders or whole packages", verifyCommand},
 		{"validate", "send a sample of documents to the archive's test validation service", validateCommand},
+		{"explain", "what a mapping key means; the structured: paths of a document type", explainCommand},
 		{"version", "print the version", versionCommand},
 	}
 }

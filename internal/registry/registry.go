@@ -31,6 +31,14 @@ func (r *Registry[T]) Register(name string, v T) {
 	r.byID[name] = v
 }
 
+// Unregister removes a backend: for a test that registers one of its own
+// and must leave the list as it found it.
+func (r *Registry[T]) Unregister(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.byID, name)
+}
+
 // Lookup returns the backend registered under a name.
 func (r *Registry[T]) Lookup(name string) (T, bool) {
 	r.mu.Lock()
