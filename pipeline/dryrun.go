@@ -34,6 +34,7 @@ type Options struct {
 	ShowPersonal bool   // unmasked identity codes and names in the report
 	DocumentsDir string // dry-run: if set, every signed document is written here
 	Version      string // kantamig version, for the report
+	Language     string // of the workbook: report.Finnish or report.English (the zero value)
 	Command      string // the command line, for the report
 	// Signer signs every generated document, as a run will. Nil means a
 	// throwaway in-process key made for this dry-run.
@@ -211,7 +212,7 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 		Signer: opts.SignerName, SigningWorkers: opts.Workers,
 		Command: opts.Command, MappingFile: m.File, MappingSHA256: m.SHA256, System: m.System,
 		Cutoff: m.Cutoff.Format("2006-01-02"), TimeZone: m.Location.String(), CodeSets: sets, SchemaFolder: schemaFolderName(opts.SchemaDir),
-		Version: opts.Version, Started: time.Now(), PersonalData: opts.ShowPersonal, TestRehearsal: m.TestRehearsal,
+		Version: opts.Version, Started: time.Now(), PersonalData: opts.ShowPersonal, TestRehearsal: m.TestRehearsal, Language: opts.Language,
 	})
 	st := opts.Store
 	if st == nil {

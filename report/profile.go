@@ -32,7 +32,7 @@ func WriteProfileExcel(p *profile.Profile, path string) error {
 		sheets = append(sheets, sheet{name, func(w *rowWriter) { profileColumns(w, p, s) },
 			[]float64{20, 36, 8, 9, 9, 12, 20, 27, 22, 11, 44, 50, 100}})
 	}
-	return writeWorkbook(path, sheets)
+	return writeWorkbook(path, English, sheets)
 }
 
 // sheetName makes a unique sheet name of at most 31 characters without the

@@ -130,6 +130,9 @@ type UnmappedValue struct {
 
 // Settings records what the run was made with.
 type Settings struct {
+	// Language is the workbook's: Finnish or English (lang.go); the JSON
+	// report's field names are English whatever it is.
+	Language      string            `json:"language,omitempty"`
 	Command       string            `json:"command"`
 	MappingFile   string            `json:"mapping_file"`
 	MappingSHA256 string            `json:"mapping_sha256"`

@@ -63,7 +63,7 @@ func (v *Validation) WriteExcel(path string) error {
 	if set.TimeZone == "" {
 		set.TimeZone = "Europe/Helsinki" // the archive's, and a mapping's default
 	}
-	return writeWorkbook(path, []sheet{
+	return writeWorkbook(path, English, []sheet{
 		{"Summary", func(w *rowWriter) {
 			w.title("Validation of archive documents by " + v.Service)
 			w.head(false, "What was validated", "")

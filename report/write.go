@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -45,7 +46,7 @@ func writePrivate(path string, data []byte) error {
 // Excel tables (so filterable), counts are numbers with thousands
 // separators, long text wraps, and pages print landscape, fitted to width.
 func (r *Report) WriteExcel(path string) error {
-	return writeWorkbook(path, []sheet{
+	return writeWorkbook(path, r.Settings.Language, []sheet{
 		{"Summary", r.summaryRows, []float64{44, 19, 12, 12, 12, 12, 12, 60}},
 		{"By type", func(w *rowWriter) { countRows(w, "General document type", r.loadWord(), r.DocumentsByType) }, []float64{8, 40, 12, 12, 12, 12}},
 		{"By service task", func(w *rowWriter) { countRows(w, "Service task", r.loadWord(), r.DocumentsByTask) }, []float64{8, 40, 12, 12, 12, 12}},
@@ -72,7 +73,7 @@ type sheet struct {
 
 // writeWorkbook writes the sheets in order, each with the formatting every
 // kantamig workbook has (see WriteExcel).
-func writeWorkbook(path string, sheets []sheet) error {
+func writeWorkbook(path, lang string, sheets []sheet) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	st, err := newStyles(f)
@@ -80,6 +81,7 @@ func writeWorkbook(path string, sheets []sheet) error {
 		return err
 	}
 	for i, s := range sheets {
+		s.name = translate(lang, s.name)
 		if i == 0 {
 			if err := f.SetSheetName("Sheet1", s.name); err != nil {
 				return err
@@ -104,7 +106,7 @@ func writeWorkbook(path string, sheets []sheet) error {
 		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 2, TopLeftCell: "A3", ActivePane: "bottomLeft"}); err != nil {
 			return err
 		}
-		w := &rowWriter{sw: sw, st: st, sheet: s.name, wrapCol: len(s.width), wrapWidth: s.width[len(s.width)-1]}
+		w := &rowWriter{sw: sw, st: st, sheet: s.name, lang: lang, wrapCol: len(s.width), wrapWidth: s.width[len(s.width)-1]}
 		s.write(w)
 		if w.err == nil && w.table && w.row > w.header {
 			last, _ := excelize.CoordinatesToCellName(w.cols, w.row)
@@ -142,7 +144,16 @@ func printSetup(f *excelize.File, sheet string) error {
 	return f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit})
 }
 
-func tableName(sheet string) string { return strings.ReplaceAll(sheet, " ", "_") }
+// tableName makes an Excel table's name of a sheet's: letters, digits and
+// underscores (a Finnish sheet name's letters are kept, which Excel takes).
+func tableName(sheet string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return r
+		}
+		return '_'
+	}, sheet)
+}
 
 func boolPtr(b bool) *bool { return &b }
 
@@ -177,6 +188,7 @@ type styles struct {
 func newStyles(f *excelize.File) (*styles, error) {
 	var st styles
 	border := []excelize.Border{{Type: "bottom", Color: "808080", Style: 1}}
+	top := &excelize.Alignment{Vertical: "top"}
 	for _, d := range []struct {
 		id *int
 		s  *excelize.Style
@@ -184,12 +196,14 @@ func newStyles(f *excelize.File) (*styles, error) {
 		{&st.title, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 13}}},
 		{&st.header, &excelize.Style{Font: &excelize.Font{Bold: true}, Border: border, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
 			Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
-		{&st.number, &excelize.Style{NumFmt: 3}},
-		{&st.percent, &excelize.Style{NumFmt: 10}},
+		// Every cell at the top of its row: a row made taller by a long
+		// text kept its numbers at the bottom, apart from their labels.
+		{&st.number, &excelize.Style{NumFmt: 3, Alignment: top}},
+		{&st.percent, &excelize.Style{NumFmt: 10, Alignment: top}},
 		{&st.text, &excelize.Style{Alignment: &excelize.Alignment{Vertical: "top"}}},
 		{&st.wrap, &excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
-		{&st.bold, &excelize.Style{Font: &excelize.Font{Bold: true}}},
-		{&st.boldNumber, &excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: 3}},
+		{&st.bold, &excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: top}},
+		{&st.boldNumber, &excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: 3, Alignment: top}},
 		{&st.dateTime, &excelize.Style{CustomNumFmt: &dateTimeFormat, Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top"}}},
 	} {
 		id, err := f.NewStyle(d.s)
@@ -217,11 +231,19 @@ type rowWriter struct {
 	header    int  // the row of the list's header, when the sheet is one list
 	cols      int  // the list's columns
 	table     bool // make the list an Excel table (filterable)
+	lang      string
+}
+
+// t is a label in the workbook's language (lang.go); f a sentence made from
+// a template in it.
+func (w *rowWriter) t(label string) string { return translate(w.lang, label) }
+func (w *rowWriter) f(template string, args ...any) string {
+	return fmt.Sprintf(translate(w.lang, template), args...)
 }
 
 // title writes row 1.
 func (w *rowWriter) title(text string) {
-	w.cells([]any{excelize.Cell{StyleID: w.st.title, Value: text}})
+	w.cells([]any{excelize.Cell{StyleID: w.st.title, Value: w.t(text)}})
 }
 
 // head writes a header row; with list, it is the header of the sheet's one
@@ -229,7 +251,7 @@ func (w *rowWriter) title(text string) {
 func (w *rowWriter) head(list bool, names ...string) {
 	cells := make([]any, len(names))
 	for i, n := range names {
-		cells[i] = excelize.Cell{StyleID: w.st.header, Value: n}
+		cells[i] = excelize.Cell{StyleID: w.st.header, Value: w.t(n)}
 	}
 	w.cells(cells)
 	if list {
@@ -260,6 +282,7 @@ func (w *rowWriter) styled(bold bool, values ...any) {
 		case time.Time: // an Excel date: excelize writes the wall clock of x's zone
 			cells[i] = excelize.Cell{StyleID: w.st.dateTime, Value: x}
 		case string:
+			x = w.t(x) // a label in the workbook's language; data is no label, and stays
 			id := w.st.text
 			switch {
 			case bold:
@@ -332,29 +355,29 @@ func share(n, of int) any {
 
 func (r *Report) summaryRows(w *rowWriter) {
 	set := r.Settings
-	kind := "Dry-run"
+	kind := w.t("Dry-run")
 	if r.StateCounts != nil {
-		kind = "Run"
+		kind = w.t("Run")
 	}
 	of := ""
 	if set.System != "" {
-		of = " of " + set.System
+		of = w.f(" of %s", set.System)
 	}
 	if set.TestRehearsal {
-		of += ", a TEST REHEARSAL with placeholder codes"
+		of += w.t(", a TEST REHEARSAL with placeholder codes")
 	}
 	if set.Sample != "" {
-		of += ", a SAMPLE of " + set.Sample
+		of += w.f(", a SAMPLE of %s", set.Sample)
 	}
-	w.title(fmt.Sprintf("%s%s: every source record and its outcome", kind, of))
+	w.title(w.f("%s%s: every source record and its outcome", kind, of))
 	w.head(false, "What was run", "", "", "", "", "", "", "")
 	w.put("Mapping file", set.MappingFile)
 	w.put("Command", set.Command)
-	w.put("Started ("+set.zone()+")", set.local(set.Started))
-	w.put("Finished ("+set.zone()+")", set.local(set.Finished))
+	w.put(w.f("Started (%s)", set.zone()), set.local(set.Started))
+	w.put(w.f("Finished (%s)", set.zone()), set.local(set.Finished))
 	w.put("Cut-off (the day of joining)", set.Cutoff)
 	if set.Sample != "" {
-		w.put("SAMPLE", set.Sample+fmt.Sprintf("; %d records outside it are counted as skipped (sampled-out), not listed", r.SampledOut))
+		w.put("SAMPLE", set.Sample+w.f("; %d records outside it are counted as skipped (sampled-out), not listed", r.SampledOut))
 	}
 	w.put()
 	w.head(false, "Entity", "Extracted", "Generated", r.loadWord(), "Rejected", "Skipped", "Rejected %", "Reconciles")
@@ -371,9 +394,9 @@ func (r *Report) summaryRows(w *rowWriter) {
 	t := r.Total
 	w.total("Total", t.Extracted, t.Generated, t.WouldLoad, t.Rejected, t.Skipped, share(t.Rejected, t.Extracted+t.Generated), yesNo(t.Reconciles()))
 	w.put()
-	w.total("Reconciliation: " + t.Equation() + ": " + map[bool]string{true: "reconciles", false: "DOES NOT RECONCILE"}[r.Reconciles()])
+	w.total(w.f("Reconciliation: %s: %s", r.equation(w, t), w.t(map[bool]string{true: "reconciles", false: "DOES NOT RECONCILE"}[r.Reconciles()])))
 	for _, p := range r.ReconciliationProblems() {
-		w.total("DOES NOT RECONCILE: " + p)
+		w.total(w.f("DOES NOT RECONCILE: %s", p))
 	}
 	w.put()
 	w.head(false, "Entity / source", "Extracted", "Generated", r.loadWord(), "Rejected", "Skipped", "Rejected %", "Reconciles")
@@ -394,10 +417,10 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.head(false, "Rejects and skips by rule", "Records", "Meaning", "", "", "", "", "Example locator")
 	for _, g := range byRule(r.Rejects, r.Skips) {
 		// The meaning runs over the empty cells beside it.
-		w.put(g.label, g.n, kanta.RuleMeaning(g.rule), nil, nil, nil, nil, g.example)
+		w.put(w.f(g.word+": %s", g.rule), g.n, w.t(kanta.RuleMeaning(g.rule)), nil, nil, nil, nil, g.example)
 	}
 	if r.SampledOut > 0 {
-		w.put("skipped: "+kanta.RuleSampledOut, r.SampledOut, kanta.RuleMeaning(kanta.RuleSampledOut), nil, nil, nil, nil, "(not listed)")
+		w.put(w.f("skipped: %s", kanta.RuleSampledOut), r.SampledOut, w.t(kanta.RuleMeaning(kanta.RuleSampledOut)), nil, nil, nil, nil, "(not listed)")
 	}
 	w.put()
 	w.head(false, "Documents", "", "", "", "", "", "", "")
@@ -410,7 +433,7 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.put("Characters XML forbids, removed", r.RemovedCharacters)
 	var warnings any = r.WarningCount()
 	if n := r.WarningCount(); n > len(r.Warnings) {
-		warnings = fmt.Sprintf("%d (listed: %d, the first %d of each rule)", n, len(r.Warnings), WarningsListedPerRule)
+		warnings = w.f("%d (listed: %d, the first %d of each rule)", n, len(r.Warnings), WarningsListedPerRule)
 	}
 	w.put("Warnings", warnings)
 	w.put("Distinct unmapped legacy values", len(r.Unmapped))
@@ -443,6 +466,19 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.put(r.loadWord(), "becomes an archive document (or part of one)")
 	w.put("Rejected", "not archived: the record breaks a rule (see the Rejects sheet for each one, its rule and reason)")
 	w.put("Skipped", "not archived, rightly: e.g. created after the cut-off (see the Skipped sheet)")
+}
+
+// equation is Counts.Equation in the workbook's language.
+func (r *Report) equation(w *rowWriter, c Counts) string {
+	in := w.f("extracted %d", c.Extracted)
+	if c.Generated > 0 {
+		in += w.f(" + generated %d", c.Generated)
+	}
+	template := "%s = would load %d + rejected %d + skipped %d"
+	if r.StateCounts != nil {
+		template = "%s = loads %d + rejected %d + skipped %d"
+	}
+	return w.f(template, in, c.WouldLoad, c.Rejected, c.Skipped)
 }
 
 // sourceCountRows lists, for each source that can count its records apart
@@ -479,8 +515,8 @@ func (r *Report) sourceCountRows(w *rowWriter) {
 
 // ruleGroup is the count of one rule's rejects or skips, with an example.
 type ruleGroup struct {
-	label, rule, example string
-	n                    int
+	word, rule, example string // word: rejected or skipped
+	n                   int
 }
 
 // byRule groups rejects and skips by rule, most first.
@@ -497,7 +533,7 @@ func byRule(rejects, skips []Finding) []ruleGroup {
 			if !ok {
 				i = len(groups)
 				idx[f.Rule] = i
-				groups = append(groups, ruleGroup{label: list.word + ": " + f.Rule, rule: f.Rule, example: f.Locator})
+				groups = append(groups, ruleGroup{word: list.word, rule: f.Rule, example: f.Locator})
 			}
 			groups[i].n++
 		}
@@ -517,7 +553,7 @@ func (r *Report) loadWord() string {
 }
 
 func countRows(w *rowWriter, label, load string, m map[string]*Counts) {
-	w.title("Documents by " + strings.ToLower(label))
+	w.title(w.f("Documents by %s", strings.ToLower(w.t(label))))
 	w.head(true, "Code", label, "Extracted", load, "Rejected", "Skipped")
 	var sum Counts
 	for _, k := range sortedByCode(m) {
@@ -539,7 +575,7 @@ func splitCode(label string) (code, name string) {
 }
 
 func findingRows(w *rowWriter, word string, fs []Finding) {
-	w.title(fmt.Sprintf("%d records %s", len(fs), word))
+	w.title(w.f("%d records %s", len(fs), w.t(word)))
 	w.head(true, "Locator", "Entity", "Source", "Key", "Field", "Rule", "Reason")
 	for _, f := range fs {
 		w.put(f.Locator, f.Entity, f.Source, f.Key, f.Field, f.Rule, f.Reason)
@@ -566,8 +602,8 @@ func (r *Report) settingsRows(w *rowWriter) {
 	w.put("Sosmeta schemas", s.SchemaFolder)
 	w.put("kantamig version", s.Version)
 	w.put("Time zone", s.zone())
-	w.put("Started ("+s.zone()+")", s.local(s.Started))
-	w.put("Finished ("+s.zone()+")", s.local(s.Finished))
+	w.put(w.f("Started (%s)", s.zone()), s.local(s.Started))
+	w.put(w.f("Finished (%s)", s.zone()), s.local(s.Finished))
 	w.put("Personal data shown", yesNo(s.PersonalData))
 	if s.Sample != "" {
 		w.put("Sample (dry-run --sample)", s.Sample)
@@ -581,7 +617,7 @@ func (r *Report) settingsRows(w *rowWriter) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		w.put("Code set "+n, s.CodeSets[n])
+		w.put(w.f("Code set %s", n), s.CodeSets[n])
 	}
 }
 
@@ -664,7 +700,7 @@ func (r *Report) budgetRows(w *rowWriter) {
 	for _, l := range r.Budget.Lines {
 		what := l.Entity
 		if l.Rule != "" {
-			what = "rule " + l.Rule
+			what = w.f("rule %s", l.Rule)
 		}
 		used := "no"
 		if l.Exceeded {
@@ -672,7 +708,7 @@ func (r *Report) budgetRows(w *rowWriter) {
 		}
 		by := l.Rules
 		if len(by) > 3 { // one line on the sheet; the JSON report has them all
-			by = append(by[:3:3], fmt.Sprintf("and %d more rules", len(l.Rules)-3))
+			by = append(by[:3:3], w.f("and %d more rules", len(l.Rules)-3))
 		}
 		w.put(what, l.Records, l.Limit, l.Rejected, used, "", "", strings.Join(by, ", "))
 	}

@@ -25,6 +25,7 @@ func dryRunCommand(c *cli) *cobra.Command {
 	sosmeta := fs.String("sosmeta", os.Getenv("KANTAMIG_SOSMETA"), "folder of Sosmeta JSON Schemas, a newer national export than the one built in (env KANTAMIG_SOSMETA; default: the schemas built into kantamig)")
 	docs := fs.String("documents", "", "also write every generated document into this folder")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
+	lang := langFlag(fs)
 	failOnReject := fs.Bool("fail-on-reject", false, "exit with code 4 if any record was rejected")
 	maxDoc := fs.Int("max-document-bytes", pipeline.DefaultMaxDocumentBytes, "reject, at staging, a document of any kind larger than this many bytes (the reason gives its size); a record holding more text than this is refused before its document is built")
 	maxMessage := fs.Int("max-message-bytes", pipeline.DefaultMaxMessageBytes, "reject, at staging, a document whose message frame (signed, in Base64) could be larger than this many bytes")
@@ -58,7 +59,7 @@ func dryRunCommand(c *cli) *cobra.Command {
 		}
 		opts := pipeline.Options{Sample: smp,
 			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, MaxMessageBytes: *maxMessage, DocumentsDir: *docs, Workers: tf.workers,
-			Version: version, Command: c.commandLine(), Progress: newProgress(c),
+			Version: version, Command: c.commandLine(), Progress: newProgress(c), Language: *lang,
 			// Beside the report: the index holds identity codes in clear while the
 			// dry-run works, and is removed on every exit (or at the next start, after kill -9).
 			WorkDir: filepath.Join(filepath.Dir(*reportPath), ".kantamig-work"),

@@ -25,6 +25,7 @@ func reportCommand(c *cli) *cobra.Command {
 	path := fs.String("state", "", "state file of the run")
 	reportPath := fs.String("report", "", "Excel report to write (default beside the state file); JSON beside it")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
+	lang := langFlag(fs)
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		stdout, stderr := c.stdout, c.stderr
 		if *path == "" || len(args) > 0 {
@@ -36,7 +37,7 @@ func reportCommand(c *cli) *cobra.Command {
 			return err
 		}
 		defer st.Close()
-		rep, err := reportFromState(st, *showPersonal)
+		rep, err := reportFromState(st, *showPersonal, *lang)
 		if err != nil {
 			return err
 		}
@@ -56,7 +57,7 @@ func reportCommand(c *cli) *cobra.Command {
 	return cmd
 }
 
-func reportFromState(st state.Store, showPersonal bool) (*report.Report, error) {
+func reportFromState(st state.Store, showPersonal bool, lang string) (*report.Report, error) {
 	var serr error
 	setting := func(name string) string {
 		v, err := st.Setting(name)
@@ -68,7 +69,7 @@ func reportFromState(st state.Store, showPersonal bool) (*report.Report, error) 
 	started, _ := time.Parse(time.RFC3339, setting("first_start")) // unset before the first run: the zero time
 	rep := report.New(report.Settings{
 		Command: "kantamig report (from the state store)", MappingFile: setting("mapping_file"), MappingSHA256: setting("mapping_sha256"),
-		Cutoff: setting("cutoff"), TimeZone: setting("time_zone"), TestRehearsal: setting("test_rehearsal") == "true", Version: version, Started: started, PersonalData: showPersonal,
+		Cutoff: setting("cutoff"), TimeZone: setting("time_zone"), TestRehearsal: setting("test_rehearsal") == "true", Version: version, Started: started, PersonalData: showPersonal, Language: lang,
 	})
 	if serr != nil {
 		return nil, serr

@@ -42,6 +42,7 @@ func runCommand(c *cli) *cobra.Command {
 	processing := fs.String("processing-code", "", "processingCode of the message frames: P production, D debugging, T training (T and D: test persons only). Required for kanta: sinks; a package defaults to P")
 	testArchive := fs.Bool("test-archive", false, "the sink is a test archive: refuse to send any person outside the identity-code test range 900–999 (implied by --processing-code T or D)")
 	showPersonal := fs.Bool("show-personal-data", false, "show identity codes and names unmasked in the report")
+	lang := langFlag(fs)
 	maxDoc := fs.Int("max-document-bytes", pipeline.DefaultMaxDocumentBytes, "reject, at staging, a document of any kind larger than this many bytes (the reason gives its size); a record holding more text than this is refused before its document is built")
 	maxMessage := fs.Int("max-message-bytes", pipeline.DefaultMaxMessageBytes, "reject, at staging, a document whose message frame (signed, in Base64) could be larger than this many bytes")
 	metricsAddr := fs.String("metrics-listen", "", "serve the run's metrics to Prometheus at http://ADDR/metrics while it runs (e.g. 127.0.0.1:9464; docs/events.md lists them)")
@@ -127,7 +128,7 @@ func runCommand(c *cli) *cobra.Command {
 		runner, err := pipeline.Prepare(m, schemas, pipeline.Options{Observe: observe,
 			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, MaxMessageBytes: *maxMessage, Workers: tf.workers, Store: st,
 			Signer: signer, SignerName: fmt.Sprintf("token %s%s, key %s%s (%s)%s", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject, foreign),
-			Version: version, Command: c.commandLine(),
+			Version: version, Command: c.commandLine(), Language: *lang,
 		})
 		if err != nil {
 			return err

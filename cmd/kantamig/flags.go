@@ -6,12 +6,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/kantamig/kantamig/load/sink"
+	"github.com/kantamig/kantamig/report"
 )
 
 // usageText is what `kantamig COMMAND -h` prints before and after the flags.
@@ -229,4 +231,28 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// langFlag is --lang, the language of a command's workbook: Finnish by
+// default, for the people who read the reports (project managers and
+// archivists of Finnish wellbeing services counties); English for the
+// engineers. The JSON report's field names are English either way.
+func langFlag(fs *pflag.FlagSet) *string {
+	v := langValue(report.Finnish)
+	fs.Var(&v, "lang", "language of the workbook: fi (Finnish, the default) or en (English); the JSON report is the same in both")
+	return (*string)(&v)
+}
+
+// langValue is --lang, refused when it is no language a workbook is
+// written in.
+type langValue string
+
+func (l *langValue) String() string { return string(*l) }
+func (l *langValue) Type() string   { return "fi|en" }
+func (l *langValue) Set(s string) error {
+	if !slices.Contains(report.Languages, s) {
+		return fmt.Errorf("give fi or en")
+	}
+	*l = langValue(s)
+	return nil
 }
