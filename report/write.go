@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -90,7 +91,7 @@ func writeWorkbook(path, lang string, sheets []sheet) error {
 			return err
 		}
 		// Set on the empty sheet: the stream writer keeps it.
-		if err := printSetup(f, s.name); err != nil {
+		if err := printSetup(f, s.name, s.width); err != nil {
 			return fmt.Errorf("writing sheet %q: %w", s.name, err)
 		}
 		sw, err := f.NewStreamWriter(s.name)
@@ -131,12 +132,18 @@ func writeWorkbook(path, lang string, sheets []sheet) error {
 }
 
 // printSetup prints a sheet landscape, fitted to the page's width, with its
-// header row repeated on every page.
-func printSetup(f *excelize.File, sheet string) error {
+// header row repeated on every page. A sheet wider than a page reads at
+// (pageChars characters of column width a page) goes over as many pages
+// side by side: fitted to one, a profile's 13 columns printed at about 4 pt.
+func printSetup(f *excelize.File, sheet string, widths []float64) error {
 	if err := f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!$2:$2", Scope: sheet}); err != nil {
 		return err
 	}
-	landscape, wide, tall := "landscape", 1, 0
+	total := 0.0
+	for _, w := range widths {
+		total += w
+	}
+	landscape, wide, tall := "landscape", max(1, int(math.Ceil(total/pageChars))), 0
 	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
 		return err
 	}
@@ -146,6 +153,10 @@ func printSetup(f *excelize.File, sheet string) error {
 
 // tableName makes an Excel table's name of a sheet's: letters, digits and
 // underscores (a Finnish sheet name's letters are kept, which Excel takes).
+// pageChars is how many characters of column width a landscape A4 page
+// holds at a readable size (about 7 pt at the narrowest).
+const pageChars = 240
+
 func tableName(sheet string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
