@@ -286,7 +286,11 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 		// code D (debugging), as the archive's validated sample frames have.
 		frame = r.framer("D")
 	}
-	d, err := r.deliver(ctx, &documentsSink{dir: r.opts.DocumentsDir}, plan.Options{Run: 1}, 8, frame, false)
+	ds := &documentsSink{dir: r.opts.DocumentsDir}
+	d, err := r.deliver(ctx, ds, plan.Options{Run: 1}, 8, frame, false)
+	if cerr := ds.Close(); err == nil {
+		err = cerr
+	}
 	r.progress.Finish()
 	r.rep.DocumentsSigned = d.Signed()
 	if _, aerr := ledger.Account(r.st, r.rep, pass); err == nil {
@@ -363,13 +367,24 @@ type documentsSink struct {
 	dir      string
 	once     sync.Once
 	mkdirErr error
+	// locators lists each document's record (OID, tab, locator), for
+	// validate's report: the folder's manifest.
+	mu       sync.Mutex
+	locators *os.File
 }
+
+// LocatorsFile, in a dry-run's documents folder, maps each document's OID
+// to its record's place in the legacy source (a line "OID<tab>locator").
+const LocatorsFile = "locators.tsv"
 
 func (s *documentsSink) Deliver(_ context.Context, d *sink.Delivery) (sink.Receipt, error) {
 	if s.dir == "" {
 		return sink.Receipt{}, nil
 	}
 	if err := writeFileAtomic(filepath.Join(s.dir, d.Kind+"-"+d.OID+".xml"), d.Document); err != nil {
+		return sink.Receipt{}, err
+	}
+	if err := s.locate(d); err != nil {
 		return sink.Receipt{}, err
 	}
 	if d.Frame == nil {
@@ -381,7 +396,28 @@ func (s *documentsSink) Deliver(_ context.Context, d *sink.Delivery) (sink.Recei
 	}
 	return sink.Receipt{}, writeFileAtomic(filepath.Join(s.dir, "frames", d.Kind+"-"+d.OID+".frame.xml"), d.Frame())
 }
-func (s *documentsSink) Close() error   { return nil }
+
+// locate adds a document's line to LocatorsFile.
+func (s *documentsSink) locate(d *sink.Delivery) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locators == nil {
+		f, err := os.OpenFile(filepath.Join(s.dir, LocatorsFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", LocatorsFile, err)
+		}
+		s.locators = f
+	}
+	_, err := fmt.Fprintf(s.locators, "%s\t%s\n", d.OID, strings.ReplaceAll(d.Identity.Locator, "\n", " "))
+	return err
+}
+
+func (s *documentsSink) Close() error {
+	if s.locators != nil {
+		return s.locators.Close()
+	}
+	return nil
+}
 func (s *documentsSink) String() string { return "dry-run:" + s.dir }
 
 // writeFileAtomic writes a whole file or nothing: a temporary file, synced,

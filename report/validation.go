@@ -30,7 +30,11 @@ const (
 
 // ValidationResult is one document's validation.
 type ValidationResult struct {
-	OID            string   `json:"oid"`
+	OID string `json:"oid"`
+	// Locator is the document's record in the legacy source, identity
+	// codes masked (from the package's manifest, or the dry-run folder's
+	// locators.tsv); "" for documents written before kantamig kept it.
+	Locator        string   `json:"locator,omitempty"`
 	Kind           string   `json:"kind"`
 	Type           string   `json:"type,omitempty"`
 	ServiceRequest string   `json:"service_request"`
@@ -81,7 +85,7 @@ func (v *Validation) WriteExcel(path string) error {
 		}, []float64{30, 90}},
 		{"Documents", func(w *rowWriter) {
 			w.title("Each document chosen and the service's answer")
-			w.head(true, "OID", "Kind", "Type", "Service request", "Outcome", "Errors")
+			w.head(true, "OID", "Legacy record", "Kind", "Type", "Service request", "Outcome", "Errors")
 			for _, r := range v.Results {
 				errs := ""
 				for i, e := range r.Errors {
@@ -90,8 +94,8 @@ func (v *Validation) WriteExcel(path string) error {
 					}
 					errs += e
 				}
-				w.put(r.OID, r.Kind, r.Type, r.ServiceRequest, r.Outcome, errs)
+				w.put(r.OID, r.Locator, r.Kind, r.Type, r.ServiceRequest, r.Outcome, errs)
 			}
-		}, []float64{44, 18, 8, 16, 12, 90}},
+		}, []float64{40, 44, 18, 8, 16, 12, 90}},
 	})
 }

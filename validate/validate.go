@@ -34,6 +34,9 @@ import (
 type Candidate struct {
 	OID, Kind, Type     string
 	Document, FramePath string
+	// Locator is its record in the legacy source, identity codes masked,
+	// where the package or folder says (manifest.jsonl, locators.tsv).
+	Locator string
 }
 
 // Candidates lists the documents of an archive package (a folder with
@@ -46,11 +49,11 @@ func Candidates(dir string) ([]Candidate, error) {
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			var e struct{ OID, Kind, Document, Frame string }
+			var e struct{ OID, Kind, Document, Frame, Locator string }
 			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 				return nil, fmt.Errorf("reading %s: %w", f.Name(), err)
 			}
-			out = append(out, Candidate{OID: e.OID, Kind: e.Kind, Document: filepath.Join(dir, e.Document), FramePath: filepath.Join(dir, e.Frame)})
+			out = append(out, Candidate{OID: e.OID, Kind: e.Kind, Document: filepath.Join(dir, e.Document), FramePath: filepath.Join(dir, e.Frame), Locator: e.Locator})
 		}
 		return out, sc.Err()
 	}
@@ -58,6 +61,7 @@ func Candidates(dir string) ([]Candidate, error) {
 	if err != nil {
 		return nil, err
 	}
+	locators := readLocators(filepath.Join(dir, "locators.tsv"))
 	var out []Candidate
 	for _, e := range entries {
 		name := e.Name()
@@ -73,10 +77,26 @@ func Candidates(dir string) ([]Candidate, error) {
 		if _, err := os.Stat(frame); err != nil {
 			return nil, fmt.Errorf("%s has no frame (frames/%s): write the dry-run's documents with this version of kantamig", name, filepath.Base(frame))
 		}
-		out = append(out, Candidate{OID: oid, Kind: kind, Document: filepath.Join(dir, name), FramePath: frame})
+		out = append(out, Candidate{OID: oid, Kind: kind, Document: filepath.Join(dir, name), FramePath: frame, Locator: locators[oid]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Document < out[j].Document })
 	return out, nil
+}
+
+// readLocators reads a dry-run folder's locators.tsv (OID, tab, locator):
+// none when the folder has none.
+func readLocators(path string) map[string]string {
+	out := map[string]string{}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if oid, loc, ok := strings.Cut(line, "\t"); ok {
+			out[oid] = loc
+		}
+	}
+	return out
 }
 
 // cutKind splits a dry-run document's name, KIND-OID.
@@ -236,7 +256,7 @@ func Run(ctx context.Context, chosen []Candidate, total int, o Options, progress
 		if err != nil {
 			return v, err
 		}
-		r := report.ValidationResult{OID: c.OID, Kind: c.Kind, Type: c.Type}
+		r := report.ValidationResult{OID: c.OID, Locator: c.Locator, Kind: c.Kind, Type: c.Type}
 		if m := serviceRequest.FindSubmatch(frame); m != nil {
 			r.ServiceRequest = string(m[1])
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -62,6 +63,11 @@ func TestValidateAgainstArchiveSim(t *testing.T) {
 	if len(kinds) != 3 {
 		t.Errorf("the sample of 12 is not spread over the kinds: %v", kinds)
 	}
+	for _, r := range v.Results { // each OID with its legacy record
+		if !regexp.MustCompile(`^(asiakkaat\.csv:\d+|asiat\.xlsx!Asiat:\d+|asiakirjat\.xml:/vienti/asiakirjat/asiakirja\[\d+\] \(line \d+\))$`).MatchString(r.Locator) {
+			t.Errorf("%s (%s): locator %q", r.OID, r.Kind, r.Locator)
+		}
+	}
 	code, _, v = validate(e.pkg, "--kind", "client-document", "--type", "15", "--max", "3")
 	if code != exitOK || len(v.Results) != 3 || v.Results[0].Type != "15" || v.Results[0].ServiceRequest != "SP17" {
 		t.Errorf("plans only: exit %d, %+v", code, v.Results)
@@ -72,8 +78,8 @@ func TestValidateAgainstArchiveSim(t *testing.T) {
 	if code, _, stderr := runCLI(t, dryRunArgs(t.TempDir(), "--documents", docs)...); code != exitOK {
 		t.Fatalf("dry-run: exit %d\n%s", code, stderr)
 	}
-	if code, out, v := validate(docs, "--max", "4"); code != exitOK || v.Counts[report.ValidationValid] != 4 {
-		t.Errorf("a dry-run's documents: exit %d, %v\n%s", code, v.Counts, out)
+	if code, out, v := validate(docs, "--max", "4"); code != exitOK || v.Counts[report.ValidationValid] != 4 || v.Results[0].Locator == "" {
+		t.Errorf("a dry-run's documents: exit %d, %v, %+v\n%s", code, v.Counts, v.Results, out)
 	}
 
 	// The first relationship document changed, the second naming a real

@@ -227,7 +227,7 @@ func (d *Deliverer) dispatch(it plan.Item, signed, frame []byte) error {
 	out := it.Out
 	del := &sink.Delivery{OID: out.OID, SetID: out.SetID, Version: out.Version, Kind: string(out.Kind),
 		ServiceRequest: out.ServiceRequest(), ClientKey: it.ClientKey, Document: signed,
-		Identity: sink.Identity{Entity: it.Entity, Key: it.Key, Content: it.Content, EntityOID: it.EntityOID}}
+		Identity: sink.Identity{Entity: it.Entity, Key: it.Key, Content: it.Content, EntityOID: it.EntityOID, Locator: it.Locator}}
 	if d.opts.Frame != nil {
 		del.Frame = sink.FixedFrame(frame)
 	}

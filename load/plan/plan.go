@@ -47,6 +47,9 @@ type Item struct {
 	// and EntityOID the relationship's or case's OID: the document's
 	// identity in an archive package's manifest.
 	Content, EntityOID string
+	// Locator is the record's place in the legacy source, identity codes
+	// masked.
+	Locator string
 }
 
 // ContentID is the hash of what a document is made from: the mapping (by
@@ -519,5 +522,5 @@ func (w *walk) handParts(row *state.Record, out *transform.Output, clientKey str
 	}
 	w.handled[row.Entity+"\x00"+row.Key] = true
 	return w.submit(Item{Entity: row.Entity, Key: row.Key, ClientKey: clientKey, Out: out, Deps: deps, Parts: parts,
-		Content: ContentID(w.opts.Mapping, row.Model), EntityOID: row.EntityOID})
+		Content: ContentID(w.opts.Mapping, row.Model), EntityOID: row.EntityOID, Locator: kanta.MaskIdentityCodesIn(row.Locator)})
 }

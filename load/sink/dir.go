@@ -114,6 +114,9 @@ type ManifestEntry struct {
 	Source    string `json:"source,omitempty"`
 	Content   string `json:"content,omitempty"`
 	EntityOID string `json:"entity_oid,omitempty"`
+	// Locator is the record's place in the legacy source, identity codes
+	// masked.
+	Locator string `json:"locator,omitempty"`
 }
 
 // ErrPackageLocked is returned when another process writes the package.
@@ -474,7 +477,7 @@ func (d *Dir) Send(del *Delivery) (wait func() (Receipt, error)) {
 	d.seq++
 	entry := ManifestEntry{Seq: d.seq, OID: del.OID, SetID: del.SetID, Version: del.Version, Kind: del.Kind,
 		ServiceRequest: del.ServiceRequest, Document: docName, Frame: frameName, Delivered: time.Now().UTC().Format(time.RFC3339Nano),
-		Content: del.Identity.Content, EntityOID: del.Identity.EntityOID}
+		Content: del.Identity.Content, EntityOID: del.Identity.EntityOID, Locator: del.Identity.Locator}
 	if del.Identity.Key != "" {
 		entry.Source = d.SourceID(del.Identity.Entity, del.Identity.Key)
 	}

@@ -118,6 +118,10 @@ type Identity struct {
 	// EntityOID is the client relationship's or case's OID, for their
 	// documents: what the documents that follow refer to.
 	EntityOID string
+	// Locator is where the record stands in the legacy source, identity
+	// codes masked: what maps a document back to its record (validate's
+	// report names it beside the OID).
+	Locator string
 }
 
 // Adoptable is a sink another run may take over with a state store of its
