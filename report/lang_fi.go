@@ -121,6 +121,26 @@ var finnish = map[string]string{
 	"Value":     "Arvo",
 	"Count":     "Lukumäärä",
 
+	// The validation report.
+	"Validation of archive documents by %s": "Arkistoasiakirjojen validointi: %s",
+	"What was validated":                    "Mitä validoitiin",
+	"Documents of":                          "Asiakirjat kohteesta",
+	"Chosen":                                "Valinta",
+	"Candidates":                            "Ehdokkaita",
+	"Outcome":                               "Tulos",
+	"valid":                                 "kelvollinen",
+	"invalid":                               "virheellinen",
+	"not sent":                              "ei lähetetty",
+	"failed":                                "epäonnistui",
+	"valid: the service found nothing wrong; invalid: it listed errors (Documents sheet); not sent: an identity code outside the test range 900–999, refused before sending; failed: the service did not answer as a validator": "kelvollinen: palvelu ei löytänyt vikaa; virheellinen: se luetteli virheitä (Asiakirjat-välilehti); ei lähetetty: henkilötunnus testialueen 900–999 ulkopuolelta, torjuttu ennen lähettämistä; epäonnistui: palvelu ei vastannut validoijana",
+	"Each document chosen and the service's answer": "Jokainen valittu asiakirja ja palvelun vastaus",
+	"OID":             "OID",
+	"Legacy record":   "Vanhan järjestelmän tietue",
+	"Kind":            "Laji",
+	"Type":            "Tyyppi",
+	"Service request": "Palvelupyyntö",
+	"Errors":          "Virheet",
+
 	// Settings.
 	"Settings of this run":      "Tämän ajon asetukset",
 	"Setting":                   "Asetus",

@@ -18,6 +18,8 @@ type Validation struct {
 	Counts        map[string]int     `json:"counts"` // outcome -> documents
 	Results       []ValidationResult `json:"results"`
 	TimeZone      string             `json:"time_zone,omitempty"`
+	// Language is the workbook's (Finnish, English).
+	Language string `json:"language,omitempty"`
 }
 
 // The outcomes of one document's validation.
@@ -67,13 +69,13 @@ func (v *Validation) WriteExcel(path string) error {
 	if set.TimeZone == "" {
 		set.TimeZone = "Europe/Helsinki" // the archive's, and a mapping's default
 	}
-	return writeWorkbook(path, English, []sheet{
+	return writeWorkbook(path, v.Language, []sheet{
 		{"Summary", func(w *rowWriter) {
-			w.title("Validation of archive documents by " + v.Service)
+			w.title(w.f("Validation of archive documents by %s", v.Service))
 			w.head(false, "What was validated", "")
 			w.put("Documents of", v.Source)
 			w.put("Chosen", v.Selection)
-			w.put("Started ("+set.zone()+")", set.local(v.Started))
+			w.put(w.f("Started (%s)", set.zone()), set.local(v.Started))
 			w.put("Candidates", v.Candidates)
 			w.put()
 			w.head(false, "Outcome", "Documents")

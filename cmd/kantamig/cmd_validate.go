@@ -26,6 +26,7 @@ func validateCommand(c *cli) *cobra.Command {
 	typ := fs.String("type", "", "only client documents of this general type (code, e.g. 15)")
 	max := fs.Int("max", 50, "at most this many documents, spread evenly over those chosen; 0 for all")
 	reportPath := fs.String("report", "validation.xlsx", "report to write: FILE.xlsx with FILE.json beside it (or FILE.json)")
+	lang := langFlag(fs)
 	var so sink.Options
 	fs.StringVar(&so.CAFile, "tls-ca", "", "the service's CA certificate (PEM), for an https URL")
 	fs.StringVar(&so.CertFile, "tls-cert", "", "the organisation's client certificate (PEM), if the service asks for mutual TLS")
@@ -77,6 +78,7 @@ func validateCommand(c *cli) *cobra.Command {
 		if err != nil && !errors.As(err, &systemic) {
 			return err
 		}
+		v.Language = *lang
 		if err := v.WriteExcel(xlsxPath); err != nil {
 			return err
 		}

@@ -47,7 +47,7 @@ var usages = map[string]usageText{
 			"become of each (loads, rejected or skipped under a rule; texts of its display form; values of its structured form),\n" +
 			"run as a whole dry-run of those records, without the real sources. Prints a difference per failing expectation.",
 		examples: []string{"kantamig test -m mappings/sosiaalitoimi-classic.yaml"}},
-	"dry-run": {synopsis: "dry-run -m MAPPING [--report FILE.xlsx] [--documents DIR] [--sign-with-token]",
+	"dry-run": {synopsis: "dry-run -m MAPPING [--report FILE.xlsx] [--lang fi|en] [--documents DIR] [--sign-with-token]",
 		about:    "Extracts, maps and builds every document, signs them, delivers nothing, and writes the report (Excel and JSON).",
 		examples: []string{"kantamig dry-run -m mappings/sosiaalitoimi-classic.yaml --report out/dry-run.xlsx"}},
 	"run": {synopsis: "run -m MAPPING --state FILE|postgres: --sink dir:PATH|kanta:URL [--shard I/N] [flags]",
@@ -62,10 +62,10 @@ var usages = map[string]usageText{
 	"status": {synopsis: "status --state FILE|postgres:",
 		about:    "Counts per entity and outcome, the reconciliation, failed deliveries and, for a sharded run, each shard. Exit 0 only when complete.",
 		examples: []string{"kantamig status --state out/run.db", "KANTAMIG_STATE_DSN=... kantamig status --state postgres:"}},
-	"report": {synopsis: "report --state FILE|postgres: [--report FILE.xlsx]",
+	"report": {synopsis: "report --state FILE|postgres: [--report FILE.xlsx] [--lang fi|en]",
 		about:    "Writes a run's report (Excel and JSON) from its state store alone.",
 		examples: []string{"kantamig report --state out/run.db --report out/run-report.xlsx"}},
-	"validate": {synopsis: "validate --url URL [--kind K] [--type N] [--max N] [--report FILE.xlsx] PACKAGE|DOCUMENTS", positional: true,
+	"validate": {synopsis: "validate --url URL [--kind K] [--type N] [--max N] [--report FILE.xlsx] [--lang fi|en] PACKAGE|DOCUMENTS", positional: true,
 		about: "Sends a sample of signed documents, each with its frame, to the archive's test validation service (SHARK validation) and\n" +
 			"reports each answer. A document naming a person outside the identity-code test range 900–999 is not sent.\n" +
 			"PACKAGE is a run's archive package; DOCUMENTS a dry-run's --documents folder. Exit 0 when every document\n" +
