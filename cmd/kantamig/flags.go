@@ -26,6 +26,12 @@ type usageText struct {
 }
 
 var usages = map[string]usageText{
+	"codes": {synopsis: "codes -m MAPPING [--sosmeta DIR]",
+		about: "Lists every code set a run of the mapping carries: its OID, version, where its values come from (built in\n" +
+			"and confirmed, or a national export the mapping loads), how many of its codes are national and how many are\n" +
+			"placeholders, which placeholders the mapping itself names, and for each set not ready what to fetch from the\n" +
+			"national code server. The path from a test rehearsal to a migration.",
+		examples: []string{"kantamig codes -m mappings/sosiaalitoimi-classic.yaml"}},
 	"explain": {synopsis: "explain KEY | explain --type CODE [--sosmeta DIR]", positional: true,
 		about: "Says what a key of the mapping file means (from the mapping's JSON Schema, docs/mapping.schema.json): a dotted path\n" +
 			"(clients.fields.family_name), or its last parts (family_name), or '' for the top-level keys. With --type, lists the\n" +

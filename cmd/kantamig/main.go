@@ -101,6 +101,7 @@ func commands() []command {
 		{"verify", "check every signature of archive documents, folders or whole packages", verifyCommand},
 		{"validate", "send a sample of documents to the archive's test validation service", validateCommand},
 		{"explain", "what a mapping key means; the structured: paths of a document type", explainCommand},
+		{"codes", "every code set a mapping's run carries, and which national exports to fetch before a real migration", codesCommand},
 		{"version", "print the version", versionCommand},
 	}
 }
