@@ -100,6 +100,18 @@ func (e *SourceError) Error() string {
 
 func (e *SourceError) Unwrap() error { return e.Err }
 
+// toFetch names the code sets whose national exports a run of the mapping
+// lacks (mapping.CodeUse), for the report.
+func toFetch(m *mapping.Mapping) []string {
+	var out []string
+	for _, u := range m.CodeUse() {
+		if u.Fetch != "" {
+			out = append(out, u.Name+" ("+u.OID+")")
+		}
+	}
+	return out
+}
+
 // Schemas reads the Sosmeta schemas of a folder (a national export), or,
 // with none given, the ones built into kantamig: what explain lists.
 func Schemas(dir string) (*transform.Schemas, error) { return loadSchemas(dir) }
@@ -213,6 +225,7 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 		Command: opts.Command, MappingFile: m.File, MappingSHA256: m.SHA256, System: m.System,
 		Cutoff: m.Cutoff.Format("2006-01-02"), TimeZone: m.Location.String(), CodeSets: sets, SchemaFolder: schemaFolderName(opts.SchemaDir),
 		Version: opts.Version, Started: time.Now(), PersonalData: opts.ShowPersonal, TestRehearsal: m.TestRehearsal, Language: opts.Language,
+		CodeSetsToFetch: toFetch(m),
 	})
 	st := opts.Store
 	if st == nil {

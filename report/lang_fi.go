@@ -67,6 +67,7 @@ var finnish = map[string]string{
 	"Distinct unmapped legacy values":              "Eri kuvaamattomia vanhan järjestelmän arvoja",
 	"Sent with an inferred service request (SP17)": "Lähetetty päätellyllä palvelupyynnöllä (SP17)",
 	"TEST REHEARSAL: placeholder codes were allowed (test_rehearsal: true in the mapping)": "TESTIHARJOITUS: paikkamerkkikoodit sallittiin (kuvauksessa test_rehearsal: true)",
+	"National exports to fetch (kantamig codes)":                                           "Haettavat kansalliset koodistot (kantamig codes)",
 	"Documents carrying a placeholder code":                                                "Asiakirjat, joissa on paikkamerkkikoodi",
 	"None of them may go to the real archive: load the national code server's exports and remove test_rehearsal (Warnings sheet, rule rehearsal-placeholder, says which code of each).": "Yhtäkään niistä ei saa lähettää oikeaan arkistoon: lataa kansallisen koodistopalvelun koodistot ja poista test_rehearsal (Varoitukset-välilehden sääntö rehearsal-placeholder kertoo kunkin koodin).",
 	"Delivery, whole run (state store)": "Toimitus, koko siirto (tilatietokanta)",

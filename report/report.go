@@ -132,15 +132,18 @@ type UnmappedValue struct {
 type Settings struct {
 	// Language is the workbook's: Finnish or English (lang.go); the JSON
 	// report's field names are English whatever it is.
-	Language      string            `json:"language,omitempty"`
-	Command       string            `json:"command"`
-	MappingFile   string            `json:"mapping_file"`
-	MappingSHA256 string            `json:"mapping_sha256"`
-	System        string            `json:"system"`
-	Cutoff        string            `json:"cutoff"`
-	CodeSets      map[string]string `json:"code_sets"`
-	SchemaFolder  string            `json:"schema_folder"`
-	Version       string            `json:"kantamig_version"`
+	Language string `json:"language,omitempty"`
+	// CodeSetsToFetch are the national exports a test rehearsal needs
+	// before it can be a migration ("name (OID)"; mapping.CodeUse).
+	CodeSetsToFetch []string          `json:"code_sets_to_fetch,omitempty"`
+	Command         string            `json:"command"`
+	MappingFile     string            `json:"mapping_file"`
+	MappingSHA256   string            `json:"mapping_sha256"`
+	System          string            `json:"system"`
+	Cutoff          string            `json:"cutoff"`
+	CodeSets        map[string]string `json:"code_sets"`
+	SchemaFolder    string            `json:"schema_folder"`
+	Version         string            `json:"kantamig_version"`
 	// TimeZone is the mapping's zone (IANA name): the workbooks show times in it.
 	TimeZone      string    `json:"time_zone,omitempty"`
 	Started       time.Time `json:"started"`

@@ -454,6 +454,9 @@ func (r *Report) summaryRows(w *rowWriter) {
 		w.put()
 		w.total("TEST REHEARSAL: placeholder codes were allowed (test_rehearsal: true in the mapping)")
 		w.put("Documents carrying a placeholder code", r.PlaceholderDocuments)
+		if len(r.Settings.CodeSetsToFetch) > 0 {
+			w.put("National exports to fetch (kantamig codes)", strings.Join(r.Settings.CodeSetsToFetch, ", "))
+		}
 		w.put("None of them may go to the real archive: load the national code server's exports and remove test_rehearsal (Warnings sheet, rule rehearsal-placeholder, says which code of each).")
 	}
 	if r.StateCounts != nil {
