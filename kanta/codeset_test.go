@@ -142,10 +142,11 @@ func TestPlaceholderCodes(t *testing.T) {
 
 // docs/national-rules.md repeats kanta.NationalRules word for word.
 func TestNationalRulesAreDocumented(t *testing.T) {
-	data, err := os.ReadFile("../docs/national-rules.md")
+	file, err := os.ReadFile("../docs/national-rules.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	data, inferences, _ := strings.Cut(string(file), "\n## Inferences\n")
 	rows := 0
 	for _, r := range NationalRules {
 		name := ""
@@ -156,12 +157,25 @@ func TestNationalRulesAreDocumented(t *testing.T) {
 			}
 		}
 		line := "| " + name + " | " + r.Path + " | " + r.Source + " | " + r.Effect + " |"
-		if !strings.Contains(string(data), line+"\n") {
+		if !strings.Contains(data, line+"\n") {
 			t.Errorf("docs/national-rules.md lacks the line\n%s", line)
 		}
 		rows++
 	}
-	if got := strings.Count(string(data), "\n| ") - 1; got != rows { // less the header
+	for _, in := range Inferences { // and its section of inferences repeats kanta.Inferences
+		alt := in.Switch
+		if alt == "" {
+			alt = "none"
+		}
+		line := "| `" + in.Name + "` | " + in.Meaning + " | " + in.Domain + " | " + in.Confirm + " | " + alt + " |"
+		if !strings.Contains(inferences, line+"\n") {
+			t.Errorf("docs/national-rules.md's inferences lack the line\n%s", line)
+		}
+	}
+	if got := strings.Count(inferences, "\n| ") - 1; got != len(Inferences) {
+		t.Errorf("docs/national-rules.md lists %d inferences, kanta.Inferences %d", got, len(Inferences))
+	}
+	if got := strings.Count(data, "\n| ") - 1; got != rows { // less the header
 		t.Errorf("docs/national-rules.md has %d rows, kanta.NationalRules %d", got, rows)
 	}
 }

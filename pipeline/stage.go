@@ -269,6 +269,9 @@ func (s *stager) stage(row *state.Record, model any, out *transform.Output) erro
 			Reason: fmt.Sprintf("sent with the service request %s, inferred: state it under service_requests in the mapping once the archive's specification says which", out.ServiceRequest())})
 		s.rep.InferredServiceRequests++
 	}
+	for _, name := range out.Inferences() {
+		s.rep.Infer(name, 1)
+	}
 	if why := out.Placeholders(); len(why) > 0 { // a test rehearsal: transform refuses them otherwise
 		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Source: source, Key: key, Rule: kanta.RuleRehearsalCode, Reason: strings.Join(why, "; ")})
 		s.rep.PlaceholderDocuments++

@@ -82,6 +82,18 @@ var finnish = map[string]string{
 	"not archived: the record breaks a rule (see the Rejects sheet for each one, its rule and reason)":              "ei arkistoida: tietue rikkoo sääntöä (Hylätyt-välilehti kertoo kunkin säännön ja syyn)",
 	"not archived, rightly: e.g. created after the cut-off (see the Skipped sheet)":                                 "ei arkistoida, aiheellisesti: esim. luotu rajapäivänä tai sen jälkeen (ks. Ohitetut-välilehti)",
 
+	// Inferences (kanta.Inferences).
+	"Inferences: choices no national source in hand confirms": "Päätelmät: valinnat, joita mikään käytettävissä oleva kansallinen lähde ei vahvista",
+	"What would confirm it":                                   "Mikä vahvistaisi sen",
+	"a case document or replacing version is sent with the service request SP17 (the one client documents use): no source names its own":                                                  "asiakirja asiasta tai korvaava versio lähetetään palvelupyynnöllä SP17 (asiakasasiakirjojen omalla): mikään lähde ei nimeä sen omaa",
+	"the archive's message specification of case documents and replacing versions":                                                                                                        "arkiston sanomamäärittely asiakirjalle asiasta ja korvaaville versioille",
+	"a case document (Asia-asiakirja) is filed in document group 2, read from its Sosmeta OID, and its frame has no encounter while the plan's frame has one":                             "asia-asiakirja arkistoidaan asiakirjaryhmään 2, joka on luettu sen Sosmeta-OID:sta, eikä sen sanomakehyksessä ole encounteria, vaikka suunnitelman kehyksessä on",
+	"an archived case document, or the archive's specification of the case document and its message":                                                                                      "arkistoitu asia-asiakirja tai arkiston määrittely asia-asiakirjasta ja sen sanomasta",
+	"a client document carries the display form only: no structured form, contentSpecificationId, structuredFileFormat or specific document type (no Sosmeta structure is mapped for it)": "asiakasasiakirjassa on vain katselumuoto: ei rakenteista muotoa, contentSpecificationId:tä, structuredFileFormatia eikä tarkennettua asiakirjatyyppiä (sille ei ole kuvattu Sosmeta-rakennetta)",
+	"the archive accepting a client document without a structured form (a real sample of one), or a structure mapped for its type (structured: in the mapping)":                           "arkisto hyväksyy asiakasasiakirjan ilman rakenteista muotoa (aito esimerkki sellaisesta), tai sen tyypille kuvattu rakenne (kuvauksen structured:)",
+	"a replacing version gives its reasonOfCorrection as free text, while the Apotti template shows a coded element":                                                                      "korvaava versio antaa reasonOfCorrection-tiedon vapaana tekstinä, vaikka Apotin mallissa se on koodattu elementti",
+	"the code set of the reasons of correction and the archive's specification of replacing versions":                                                                                     "korjauksen syiden koodisto ja arkiston määrittely korvaavista versioista",
+
 	// Error budget.
 	"Error budget": "Virhebudjetti",
 	"Limit":        "Raja",

@@ -36,6 +36,13 @@ func TestEveryLabelHasItsFinnish(t *testing.T) {
 			t.Errorf("no Finnish for the meaning of rule %s: %q", r.Name, r.Meaning)
 		}
 	}
+	for _, in := range kanta.Inferences {
+		for _, text := range []string{in.Meaning, in.Confirm} {
+			if _, ok := finnish[text]; !ok {
+				t.Errorf("no Finnish for inference %s: %q", in.Name, text)
+			}
+		}
+	}
 	for en, fi := range finnish {
 		if strings.Count(en, "%") != strings.Count(fi, "%") {
 			t.Errorf("%q and its Finnish %q have other fmt verbs", en, fi)

@@ -11,12 +11,13 @@ type Notes struct {
 	RemovedCharacters       int              `json:"removed_xml_characters"`
 	PlaceholderDocuments    int              `json:"placeholder_documents"`
 	InferredServiceRequests int              `json:"inferred_service_requests"`
+	Inferences              map[string]int   `json:"inferences,omitempty"`
 }
 
 // Notes returns what staging noted in this report.
 func (r *Report) Notes() Notes {
 	return Notes{Warnings: r.Warnings, WarningsByRule: r.WarningsByRule, Unmapped: r.Unmapped, RemovedCharacters: r.RemovedCharacters,
-		PlaceholderDocuments: r.PlaceholderDocuments, InferredServiceRequests: r.InferredServiceRequests}
+		PlaceholderDocuments: r.PlaceholderDocuments, InferredServiceRequests: r.InferredServiceRequests, Inferences: r.Inferences}
 }
 
 // AddNotes puts into the report what an earlier start's staging noted.
@@ -37,4 +38,15 @@ func (r *Report) AddNotes(n Notes) {
 	r.RemovedCharacters += n.RemovedCharacters
 	r.PlaceholderDocuments += n.PlaceholderDocuments
 	r.InferredServiceRequests += n.InferredServiceRequests
+	for name, c := range n.Inferences {
+		r.Infer(name, c)
+	}
+}
+
+// Infer counts n documents resting on an inference.
+func (r *Report) Infer(name string, n int) {
+	if r.Inferences == nil {
+		r.Inferences = map[string]int{}
+	}
+	r.Inferences[name] += n
 }

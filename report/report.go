@@ -190,6 +190,9 @@ type Report struct {
 	// InferredServiceRequests counts the documents sent with a service
 	// request no source confirms (rule inferred-service-request).
 	InferredServiceRequests int `json:"inferred_service_requests"`
+	// Inferences counts, per inference (kanta.Inferences), the documents
+	// that rest on it.
+	Inferences map[string]int `json:"inferences,omitempty"`
 	// Budget is the error budget's state after staging (nil before).
 	Budget             *BudgetState `json:"error_budget,omitempty"`
 	DocumentsSigned    int          `json:"documents_signed"`

@@ -449,6 +449,7 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.put("Warnings", warnings)
 	w.put("Distinct unmapped legacy values", len(r.Unmapped))
 	w.put("Sent with an inferred service request (SP17)", r.InferredServiceRequests)
+	r.inferenceRows(w)
 	r.budgetRows(w)
 	if r.Settings.TestRehearsal {
 		w.put()
@@ -697,6 +698,16 @@ func sortedByCode(m map[string]*Counts) []string {
 		return keys[a] < keys[b]
 	})
 	return keys
+}
+
+// inferenceRows lists the inferences documents rest on, with how many
+// documents and what would confirm each (kanta.Inferences).
+func (r *Report) inferenceRows(w *rowWriter) {
+	w.put()
+	w.head(false, "Inferences: choices no national source in hand confirms", "Documents", "Meaning", "", "", "", "", "What would confirm it")
+	for _, in := range kanta.Inferences {
+		w.put(in.Name, r.Inferences[in.Name], w.t(in.Meaning), nil, nil, nil, nil, w.t(in.Confirm))
+	}
 }
 
 // budgetRows shows the error budget and what staging used of it.

@@ -482,3 +482,22 @@ func checkWellFormed(doc []byte) error {
 		}
 	}
 }
+
+// Inferences names the inferences the document rests on (kanta.Inferences):
+// choices no national source in hand confirms, counted in the report.
+func (o *Output) Inferences() []string {
+	var out []string
+	if o.ServiceRequestInferred() {
+		out = append(out, kanta.InferServiceRequest)
+	}
+	switch {
+	case o.Kind == KindCase:
+		out = append(out, kanta.InferCaseDocument)
+	case o.Kind == KindDocument && o.ContentSpec == "":
+		out = append(out, kanta.InferDisplayOnly)
+	}
+	if o.header != nil && o.header.correction != "" {
+		out = append(out, kanta.InferCorrectionAsText)
+	}
+	return out
+}
