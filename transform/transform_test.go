@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,8 +27,35 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
+// readable is a document or frame as a golden file holds it: each Base64
+// part decoded in place (the display form's XHTML, the structured form's
+// JSON, the frame's MIME part holding the document, itself made readable),
+// so that a change reads as text. A decoded part stands between
+// "<!-- decoded from Base64:" and "-->" lines.
+func readable(t *testing.T, data []byte) []byte {
+	t.Helper()
+	b64 := regexp.MustCompile(`(representation="B64">)([A-Za-z0-9+/=\s]+)(<)`)
+	out := b64.ReplaceAllFunc(data, func(m []byte) []byte {
+		parts := b64.FindSubmatch(m)
+		dec, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(parts[2])), ""))
+		if err != nil {
+			t.Fatalf("a B64 part that is not Base64: %v", err)
+		}
+		return []byte(string(parts[1]) + "\n<!-- decoded from Base64:\n" + string(dec) + "\n-->\n" + string(parts[3]))
+	})
+	mime := regexp.MustCompile(`(Content-Transfer-Encoding: BASE64\nContent-ID: &lt;[^&]*&gt;\n\n)([A-Za-z0-9+/=\n]+)(\n--)`) // in the frame's XML, < is &lt;
+	return mime.ReplaceAllFunc(out, func(m []byte) []byte {
+		parts := mime.FindSubmatch(m)
+		dec, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(parts[2])), ""))
+		if err != nil {
+			t.Fatalf("a MIME part that is not Base64: %v", err)
+		}
+		return []byte(string(parts[1]) + "<!-- decoded from Base64:\n" + string(readable(t, dec)) + "\n-->" + string(parts[3]))
+	})
+}
+
 // Every kind's document, and its message frame (the document inside, here
-// unsigned), is held to a golden file.
+// unsigned), is held to a golden file, its Base64 parts decoded (readable).
 func TestGoldenDocuments(t *testing.T) {
 	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
 	created := time.Date(2026, 3, 23, 10, 54, 30, 0, time.UTC)
@@ -36,7 +64,7 @@ func TestGoldenDocuments(t *testing.T) {
 		for _, g := range []struct {
 			file string
 			got  []byte
-		}{{name + ".xml", out.XML}, {name + ".frame.xml", frame}} {
+		}{{name + ".xml", readable(t, out.XML)}, {name + ".frame.xml", readable(t, frame)}} {
 			t.Run(g.file, func(t *testing.T) {
 				path := filepath.Join("testdata", "golden", g.file)
 				if *update {
