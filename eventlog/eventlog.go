@@ -74,11 +74,6 @@ func New(w io.Writer, format string, verbosity int) (*Log, error) {
 	return &Log{l: slog.New(h)}, nil
 }
 
-// Enabled says whether events of a level are written.
-func (g *Log) Enabled(level slog.Level) bool {
-	return g != nil && g.l != nil && g.l.Enabled(context.Background(), level)
-}
-
 // Event writes one event: its name (the "event" field), the words a person
 // reads, and its fields as key, value pairs.
 func (g *Log) Event(level slog.Level, event, msg string, fields ...any) {

@@ -33,13 +33,3 @@ var Inferences = []Inference{
 	{InferCorrectionAsText, "a replacing version gives its reasonOfCorrection as free text, while the Apotti template shows a coded element",
 		"DOMAIN §3.3", "the code set of the reasons of correction and the archive's specification of replacing versions", ""},
 }
-
-// InferenceOf finds an inference by name.
-func InferenceOf(name string) (Inference, bool) {
-	for _, i := range Inferences {
-		if i.Name == name {
-			return i, true
-		}
-	}
-	return Inference{}, false
-}

@@ -45,7 +45,7 @@ func reflector() *jsonschema.Reflector {
 	return &jsonschema.Reflector{FieldNameTag: "yaml", RequiredFromJSONSchemaTags: true, DoNotReference: true, Mapper: schemaOf}
 }
 
-// reflect is the schema of one type, without the root's $schema and $id.
+// reflectType is the schema of one type, without the root's $schema and $id.
 func reflectType(r *jsonschema.Reflector, t reflect.Type) *jsonschema.Schema {
 	s := r.ReflectFromType(t)
 	s.Version, s.ID = "", ""

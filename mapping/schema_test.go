@@ -10,29 +10,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-)
 
-// compiledSchema compiles the published schema.
-func compiledSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", SchemaFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("mapping.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("mapping.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+	"github.com/kantamig/kantamig/internal/testenv"
+)
 
 // asJSON reads a mapping file's YAML as the value an editor checks.
 func asJSON(t *testing.T, data []byte) any {
@@ -64,7 +44,7 @@ func TestTheMappingSchemaIsTheDecoders(t *testing.T) {
 	if strings.TrimSpace(string(have)) != strings.TrimSpace(string(want)) {
 		t.Fatalf("%s differs from mapping.Schema(): run `go run ./tools/mappingschema` and commit it", SchemaFile)
 	}
-	s := compiledSchema(t)
+	s := testenv.JSONSchema(t, filepath.Join("..", SchemaFile))
 	samples, _ := filepath.Glob(filepath.Join("..", "mappings", "*.yaml"))
 	samples = slices.DeleteFunc(samples, func(p string) bool { return strings.HasSuffix(p, ".test.yaml") })
 	samples = append(samples, filepath.Join("testdata", "valid.yaml"))

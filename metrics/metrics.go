@@ -103,24 +103,24 @@ func (m *Run) Observe(o *deliver.Observer) *deliver.Observer {
 	return o
 }
 
+// Phases hears how a run advances (pipeline.Progress, which metrics does
+// not import: pipeline is the heavier package).
+type Phases interface {
+	Start(phase string, total int64)
+	Add(n int64)
+	Finish()
+}
+
 // Progress is a progress that also counts staged records and sets the
 // documents pending from a delivery's total.
 type Progress struct {
-	Inner interface {
-		Start(string, int64)
-		Add(int64)
-		Finish()
-	}
+	Inner   Phases
 	m       *Run
 	staging bool
 }
 
 // Progress wraps a progress (the pipeline's phases) to count into m.
-func (m *Run) Progress(inner interface {
-	Start(string, int64)
-	Add(int64)
-	Finish()
-}) *Progress {
+func (m *Run) Progress(inner Phases) *Progress {
 	return &Progress{Inner: inner, m: m}
 }
 

@@ -18,22 +18,7 @@ import (
 // docs/report.schema.json says, field for field (the schema allows no
 // undocumented field).
 func TestJSONReportFollowsItsSchema(t *testing.T) {
-	data, err := os.ReadFile("../docs/report.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("report.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := c.Compile("report.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := testenv.JSONSchema(t, "../docs/report.schema.json")
 	dir := t.TempDir()
 	reports := map[string]func() error{
 		"dry-run": func() error { return dryRunSamples(t, Options{}).WriteJSON(filepath.Join(dir, "dry-run.json")) },

@@ -21,24 +21,33 @@ func (s *Schemas) StructuredPaths() (map[string][]string, error) {
 		return out, nil
 	}
 	for code, sch := range s.byType {
-		data, err := fs.ReadFile(sch.fsys, sch.file)
+		err := sch.paths(func(path string) { out[path] = append(out[path], code) })
 		if err != nil {
-			return nil, fmt.Errorf("reading Sosmeta schema: %w", err)
-		}
-		var raw map[string]any
-		if err := json.Unmarshal(data, &raw); err != nil {
-			return nil, fmt.Errorf("parsing Sosmeta schema %s: %w", sch.OID, err)
-		}
-		props, _ := raw["properties"].(map[string]any)
-		for _, root := range props {
-			node, _ := root.(map[string]any)
-			collectPaths(node, "", func(path string) { out[path] = append(out[path], code) })
+			return nil, err
 		}
 	}
 	for _, codes := range out {
 		sort.Strings(codes)
 	}
 	return out, nil
+}
+
+// paths calls add with every property path of one schema.
+func (sch *Schema) paths(add func(string)) error {
+	data, err := fs.ReadFile(sch.fsys, sch.file)
+	if err != nil {
+		return fmt.Errorf("reading Sosmeta schema: %w", err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("parsing Sosmeta schema %s: %w", sch.OID, err)
+	}
+	props, _ := raw["properties"].(map[string]any)
+	for _, root := range props {
+		node, _ := root.(map[string]any)
+		collectPaths(node, "", add)
+	}
+	return nil
 }
 
 func collectPaths(node map[string]any, path string, add func(string)) {
@@ -82,14 +91,15 @@ func (s *Schemas) PathsOf(code string) (name string, paths []string, err error) 
 		}
 		return "", nil, fmt.Errorf("no Sosmeta schema for document type %q; the %d with one: %s", code, len(known), strings.Join(known, ", "))
 	}
-	all, err := s.StructuredPaths()
-	if err != nil {
-		return "", nil, err
-	}
-	for p, codes := range all {
-		if i := sort.SearchStrings(codes, code); i < len(codes) && codes[i] == code {
+	seen := map[string]bool{}
+	err = s.byType[code].paths(func(p string) {
+		if !seen[p] {
+			seen[p] = true
 			paths = append(paths, p)
 		}
+	})
+	if err != nil {
+		return "", nil, err
 	}
 	sort.Strings(paths)
 	name, err = s.name(code)

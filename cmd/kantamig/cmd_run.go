@@ -114,7 +114,7 @@ func runCommand(c *cli) *cobra.Command {
 		}
 		defer st.Close()
 		observe := logDeliveries(c.log)
-		var prog progress = newProgress(c)
+		prog := newProgress(c)
 		if *metricsAddr != "" {
 			mx := metrics.New()
 			bound, stopMetrics, err := mx.Serve(*metricsAddr)

@@ -13,19 +13,13 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kantamig/kantamig/eventlog"
+	"github.com/kantamig/kantamig/pipeline"
 )
-
-// progress is what the pipeline reports its phases to.
-type progress interface {
-	Start(string, int64)
-	Add(int64)
-	Finish()
-}
 
 // newProgress shows progress bars on a terminal and, elsewhere (a log, CI)
 // or with --log-format json, an event every few seconds (package eventlog);
 // with -q, none.
-func newProgress(c *cli) progress {
+func newProgress(c *cli) pipeline.Progress {
 	if c.quiet {
 		return quietProgress{}
 	}

@@ -49,8 +49,3 @@ func Get(name string) (string, error) {
 	}
 	return s, nil
 }
-
-// Set says whether the secret NAME is given, either way.
-func Set(name string) bool {
-	return os.Getenv(name) != "" || os.Getenv(name+FileSuffix) != ""
-}

@@ -68,7 +68,6 @@ func (e *ErrMismatch) Error() string {
 // Result is what an adoption did.
 type Result struct {
 	Adopted  int // documents of the package now counted as this store's, loaded
-	Already  int // of them, given the package's OIDs by an earlier, interrupted adoption
 	Reminted int // records given new OIDs because the package uses theirs
 }
 
@@ -266,8 +265,7 @@ func (a *adoption) apply(row *state.Record, i int, found bool) error {
 	if found {
 		e := a.ix.entries[i]
 		a.res.Adopted++
-		if row.Outcome == state.Loaded {
-			a.res.Already++
+		if row.Outcome == state.Loaded { // given the package's OIDs by an earlier, interrupted adoption
 			return nil
 		}
 		row.DocOID, row.SetOID, row.Outcome = e.OID, e.SetID, state.Loaded
