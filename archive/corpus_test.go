@@ -124,7 +124,7 @@ func withMIME(frame string, oid string, doc []byte) string {
 	start := strings.Index(frame, `<text mediaType="multipart/related">`) + len(`<text mediaType="multipart/related">`)
 	end := strings.Index(frame[start:], "</text>") + start
 	var esc bytes.Buffer
-	xml.EscapeText(&esc, []byte(transform.MIMEBody(oid, doc)))
+	xml.EscapeText(&esc, []byte(transform.MIMEBody(oid, "<1.test@kantamig>", doc)))
 	return frame[:start] + esc.String() + frame[end:]
 }
 
@@ -194,6 +194,10 @@ func TestBrokenDocumentsAreRefusedEachForItsReason(t *testing.T) {
 		{name: "a general type that is not the specific type's", kind: plan, doc: replace(`<code code="15" codeSystem="1.2.246.537.6.1506.201701"`, `<code code="11" codeSystem="1.2.246.537.6.1506.201701"`), want: "is not the type of the specific type 15007"},
 		{name: "a specific type the schema is not of", kind: plan, doc: replace(`<hl7fi:specificDocumentType code="15007"`, `<hl7fi:specificDocumentType code="15024"`), want: "specific document type 15024 is not the one contentSpecificationId"},
 		{name: "a structured form the header does not name", kind: "client-document-display-only", doc: replace("<hl7fi:localSocialHeader>", "<hl7fi:localSocialHeader><hl7fi:contentSpecificationId>1.2.246.537.6.1506.15007.2024.11.28</hl7fi:contentSpecificationId>"), want: "that the body does not carry"},
+		{name: "a minor's document without the stand on disclosure", kind: "client-document-display-only", doc: regexReplace(`<authorization>.*?</authorization>`, ""), want: "was a minor on 20110304: the document needs authorization/consent"},
+		{name: "a consent of another code system", kind: "client-document-display-only", doc: replace(`codeSystem="1.2.246.537.6.1286.201901"`, `codeSystem="1.2.246.537.6.1288.201901"`), want: "authorization/consent needs a code of 1.2.246.537.6.1286"},
+		{name: "a reason of correction as text", kind: "client-document-replacing-version", doc: regexReplace(`<hl7fi:reasonOfCorrection[^>]*/>`, `<hl7fi:reasonOfCorrection>korjattu</hl7fi:reasonOfCorrection>`), want: "reasonOfCorrection: a coded element needs code and codeSystem"},
+		{name: "a reason of correction with an unknown nullFlavor", kind: "client-document-replacing-version", doc: regexReplace(`<hl7fi:reasonOfCorrection[^>]*/>`, `<hl7fi:reasonOfCorrection nullFlavor="XX"/>`), want: `nullFlavor "XX"`},
 		{name: "a placeholder code outside a test rehearsal", kind: "case-shared", strict: true, want: "is a placeholder"},
 		{name: "a tampered body", kind: plan, signedEd: func(b []byte) []byte {
 			return bytes.Replace(b, []byte(`representation="B64">PGRp`), []byte(`representation="B64">PGRq`), 1)

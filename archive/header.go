@@ -27,7 +27,7 @@ const (
 	oidText                  // text that is an OID
 	software                 // @moderator, @product, @version
 	complex                  // child elements, checked on their own
-	codedOrText              // coded (as the templates have it), or a text
+	codedOrNull              // coded (as the template has it), or a nullFlavor
 )
 
 type headerElement struct {
@@ -61,11 +61,14 @@ var header = map[string]headerElement{
 	"serviceProcess":                   {shape: complex},
 	"authorizationRestrictionArgument": {shape: text},
 	"inaccessibleArgument":             {shape: coded, system: "1.2.246.537.6.1288"},
-	"reasonOfCorrection":               {shape: codedOrText, only: []string{"5"}},
+	"reasonOfCorrection":               {shape: codedOrNull, only: []string{"5"}},
 	"signature":                        {shape: complex},
 	"signatureCollection":              {shape: complex, required: groupsAll},
 	"encompassingClientRelationship":   {shape: oidRoot, required: []string{"1"}, only: []string{"1", "5"}},
 }
+
+// nullFlavors are HL7 v3's NullFlavor codes.
+var nullFlavors = map[string]bool{"NI": true, "NA": true, "UNK": true, "ASKU": true, "NAV": true, "NASK": true, "MSK": true, "OTH": true, "NINF": true, "PINF": true, "QS": true, "TRC": true, "NP": true}
 
 var (
 	oidPattern = regexp.MustCompile(`^[0-2](\.(0|[1-9][0-9]*))+$`)
@@ -111,12 +114,14 @@ func checkHeader(lsh *etree.Element, group string) []string {
 
 func checkShape(el *etree.Element, spec headerElement) string {
 	attr := func(name string) string { return el.SelectAttrValue(name, "") }
-	if spec.shape == codedOrText {
-		if attr("code") != "" {
-			spec.shape = coded
-		} else {
-			spec.shape = text
+	if spec.shape == codedOrNull {
+		if f := attr("nullFlavor"); f != "" {
+			if !nullFlavors[f] || attr("code") != "" || len(el.ChildElements()) > 0 || strings.TrimSpace(el.Text()) != "" {
+				return fmt.Sprintf("nullFlavor %q: a coded element without a code has an HL7 nullFlavor and nothing else", f)
+			}
+			return ""
 		}
+		spec.shape = coded
 	}
 	switch spec.shape {
 	case coded:

@@ -178,10 +178,45 @@ func (in *inspection) document(root *etree.Element) docFacts {
 			in.add("a client document needs its general document type in code")
 		}
 	}
+	in.minorConsent(root, f.effective)
 	in.codesOf(root, "the document")
 	in.body(root, lsh, f)
 	in.signatures(root, lsh, f)
 	return f
+}
+
+// minorConsent refuses a document of a client under 18 on its effective
+// day without authorization/consent: the minor's stand on disclosure to
+// guardians (1.2.246.537.6.1286), completed, which both real samples of a
+// minor carry (DOMAIN §3.3). A consent of another code system is refused
+// on any document.
+func (in *inspection) minorConsent(root *etree.Element, effective string) {
+	consent := root.FindElement("authorization/consent")
+	if consent != nil {
+		if sys := attr(consent, "code", "codeSystem"); !strings.HasPrefix(sys, "1.2.246.537.6.1286") || attr(consent, "statusCode", "code") != "completed" {
+			in.add("authorization/consent needs a code of 1.2.246.537.6.1286 (disclosure of a minor's documents to guardians) and statusCode completed; it has %q, %q", sys, attr(consent, "statusCode", "code"))
+		}
+		return
+	}
+	if len(effective) < 8 {
+		return
+	}
+	for _, b := range root.FindElements("recordTarget/patientRole/patient/birthTime") {
+		birth := b.SelectAttrValue("value", "")
+		if len(birth) < 8 {
+			continue
+		}
+		y, err := strconv.Atoi(birth[:4])
+		if err != nil {
+			continue
+		}
+		// Of age on the 18th birthday: the day's string YYYYMMDD compares
+		// as the day does (29 February of age on 1 March).
+		if effective[:8] < fmt.Sprintf("%04d%s", y+18, birth[4:8]) {
+			in.add("the client (born %s) was a minor on %s: the document needs authorization/consent, the minor's stand on disclosure to guardians (1.2.246.537.6.1286)", birth[:8], effective[:8])
+			return
+		}
+	}
 }
 
 // recordTargets reads the clients a document or frame names, checking

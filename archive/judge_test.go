@@ -140,7 +140,10 @@ func TestTheFrameCarriesTheDocument(t *testing.T) {
 	}
 	lines[mid] = string(changed)
 	for _, tc := range []struct{ name, frame, want string }{
-		{"no MIME body", frame[:start] + `<text mediaType="multipart/related"/>` + frame[end+len("</text>"):], "not multipart/related"},
+		{"no MIME body", frame[:start] + `<text mediaType="multipart/related"/>` + frame[end+len("</text>"):], "no MIME-Version"},
+		{"no MIME-Version", strings.Replace(frame, "MIME-Version: 1.0\n", "", 1), "no MIME-Version"},
+		{"no Message-ID", strings.Replace(frame, "Message-ID:", "X-Message-ID:", 1), "no Message-ID"},
+		{"a body not multipart", strings.Replace(frame, "Content-Type: multipart/related;", "Content-Type: text/plain;", 1), "not multipart/related"},
 		{"another document's id", strings.Replace(frame, "Content-ID: &lt;", "Content-ID: &lt;9.", 1), "no part with Content-ID"},
 		{"a changed document", frame[:start] + strings.Join(lines, "\n") + frame[end:], ""},
 	} {

@@ -40,6 +40,14 @@ func DocumentOfFrame(frame []byte) ([]byte, error) {
 	if err != nil && err != io.EOF {
 		return nil, refuse("the frame's MIME body has no header: %v", err)
 	}
+	// The message headers of the health archive's messages of the same
+	// family (DOMAIN §5.2a).
+	if v := header.Get("MIME-Version"); v != "1.0" {
+		return nil, refuse("the frame's MIME body has no MIME-Version: 1.0 (it has %q)", v)
+	}
+	if id := header.Get("Message-ID"); !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, ">") || !strings.Contains(id, "@") {
+		return nil, refuse("the frame's MIME body has no Message-ID of the form <id@domain> (it has %q)", id)
+	}
 	mt, params, err := mime.ParseMediaType(header.Get("Content-Type"))
 	if err != nil || mt != "multipart/related" || params["boundary"] == "" {
 		return nil, refuse("the frame's MIME body is not multipart/related with a boundary (Content-Type %q)", header.Get("Content-Type"))

@@ -22,6 +22,7 @@ const (
 	SetCaseName             = "case-name"
 	SetCaseStatus           = "case-status"
 	SetServiceRequest       = "service-request"
+	SetMinorDisclosure      = "minor-disclosure"
 )
 
 // CodeSets is the set of code sets one run uses, by name.
@@ -80,8 +81,14 @@ func BuiltinCodeSets() *CodeSets {
 	add(SetCaseStatus, "1.2.246.537.6.1501", "", "Sosiaalihuolto - Asian tila")
 	add(SetServiceRequest, "1.2.246.537.6.1503", "1.2.246.537.6.1503.201601", "Sosiaalihuolto - Arkistosanomien palvelupyynnöt",
 		"SP1", "Asiakkuusasiakirjan arkistointi", "SP17", "Asiakasasiakirjan arkistointi")
+	add(SetMinorDisclosure, "1.2.246.537.6.1286", "1.2.246.537.6.1286.201901", "Sosiaalihuolto - Alaikäisen asiakastietojen luovuttaminen huoltajille",
+		"1", MinorMayBeDisclosed)
 	return cs
 }
+
+// MinorMayBeDisclosed is code 1 of the minor-disclosure set, as both real
+// samples of a minor client carry it (DOMAIN §2).
+const MinorMayBeDisclosed = "Alaikäisen asiakkaan asiakirja voidaan luovuttaa huoltajille ja muille tiedonsaantiin oikeutetuille, koska alaikäinen ei kiellä asiakirjan luovuttamista"
 
 // Get returns the named code set, or nil.
 func (cs *CodeSets) Get(name string) *CodeSet { return cs.byName[name] }

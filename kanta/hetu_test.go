@@ -114,3 +114,32 @@ func containsString(s, sub string) bool {
 	}
 	return false
 }
+
+// A client is a minor until the 18th birthday, and one born on 29
+// February until 1 March of a year that has no 29 February.
+func TestMinorAt(t *testing.T) {
+	day := func(s string) time.Time {
+		d, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		birth, on string
+		minor     bool
+	}{
+		{"2004-06-15", "2022-06-14", true},
+		{"2004-06-15", "2022-06-15", false},
+		{"2004-02-29", "2022-02-28", true},
+		{"2004-02-29", "2022-03-01", false},
+		{"1967-04-15", "2011-03-04", false},
+	} {
+		if got := MinorAt(day(tc.birth), day(tc.on)); got != tc.minor {
+			t.Errorf("born %s, on %s: minor %v, want %v", tc.birth, tc.on, got, tc.minor)
+		}
+	}
+	if MinorAt(time.Time{}, day("2020-01-01")) {
+		t.Error("an unknown birth date makes no minor")
+	}
+}

@@ -16,20 +16,35 @@ type Inference struct {
 
 // Names of the inferences.
 const (
-	InferServiceRequest   = "inferred-service-request"
-	InferCaseDocument     = "case-document-shape"
-	InferDisplayOnly      = "display-only-document"
-	InferCorrectionAsText = "correction-reason-as-text"
+	InferServiceRequest    = "inferred-service-request"
+	InferCaseDocument      = "case-document-shape"
+	InferDisplayOnly       = "display-only-document"
+	InferCorrectionUncoded = "correction-reason-uncoded"
+	InferMinorDisclosure   = "minor-disclosure-default"
+	InferGeneralType       = "general-type-without-sample"
+	InferDocumentGroup     = "document-group-5"
+	InferSystemSignature   = "system-signature-only"
+	InferFramePerformer    = "frame-performer-organisation"
 )
 
 // Inferences is every inference a document may rest on.
 var Inferences = []Inference{
 	{InferServiceRequest, "a case document or replacing version is sent with the service request SP17 (the one client documents use): no source names its own",
 		"DOMAIN §5.2", "the archive's message specification of case documents and replacing versions", "service_requests in the mapping"},
-	{InferCaseDocument, "a case document (Asia-asiakirja) is filed in document group 2, read from its Sosmeta OID, and its frame has no encounter while the plan's frame has one",
-		"DOMAIN §3, §5.2a", "an archived case document, or the archive's specification of the case document and its message", ""},
+	{InferCaseDocument, "a case document (Asia-asiakirja) is filed in document group 2, read from its Sosmeta OID, with the header and frame of the plan sample (no case document sample exists)",
+		"DOMAIN §1.4, §3.3", "an archived case document, or the archive's specification of the case document and its message", ""},
 	{InferDisplayOnly, "a client document carries the display form only: no structured form, contentSpecificationId, structuredFileFormat or specific document type (no Sosmeta structure is mapped for it)",
 		"DOMAIN §3.2", "the archive accepting a client document without a structured form (a real sample of one), or a structure mapped for its type (structured: in the mapping)", "structured: in the mapping"},
-	{InferCorrectionAsText, "a replacing version gives its reasonOfCorrection as free text, while the Apotti template shows a coded element",
+	{InferCorrectionUncoded, "a replacing version's hl7fi:reasonOfCorrection is the template's coded element with nullFlavor (OTH: the legacy reason is text; NI: none recorded), since the code set of the reasons is not known; the reason's text is in the display form",
 		"DOMAIN §3.3", "the code set of the reasons of correction and the archive's specification of replacing versions", ""},
+	{InferMinorDisclosure, "the client was under 18 when the document was drawn up and the source records no stand on disclosure: authorization/consent carries code 1 (may be disclosed to guardians), the law's rule while the minor has not forbidden it (Laki sosiaalihuollon asiakkaan asemasta 11 §)",
+		"DOMAIN §2, §3.3", "the legacy system's record of a minor's refusal, mapped to minor_disclosure", "minor_disclosure in the mapping"},
+	{InferGeneralType, "a client document of a general type other than 15 (Suunnitelma), the only one a real sample shows, carries the plan sample's header",
+		"DOMAIN §1.2, §3.3", "an archived document of the type, or the archive's document standard on the general types", ""},
+	{InferDocumentGroup, "a pre-joining client document is filed in document group 5 (Toisen tai myöhemmän vaiheen asiakasasiakirja), as the live plan sample is",
+		"DOMAIN §1.1", "the archive's standard on the groups of documents archived from before joining", ""},
+	{InferSystemSignature, "a document with a named author carries only the organisation's system signature (type 3), not the professional's signature the plan sample has: no legacy system kept one that could be carried",
+		"DOMAIN §4.2", "the archive accepting system signatures on old client documents (asiakirjastandardi 3.3)", ""},
+	{InferFramePerformer, "the message's authorOrPerformer is the organisation with no person (id nullFlavor NA), a migration having no professional at the keyboard; the real frames name a person",
+		"DOMAIN §3.4", "the archive's message specification on the performer of a migration's messages", ""},
 }

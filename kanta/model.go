@@ -165,16 +165,39 @@ type Document struct {
 	Confidentiality string
 	Version         int
 	ReplacesKey     string // source key of the version this one replaces
-	// CorrectionReason says why a replacing version was made
-	// (hl7fi:reasonOfCorrection); DefaultCorrectionReason when the source
-	// does not say.
+	// CorrectionReason says why a replacing version was made, as the
+	// source gives it ("" when it does not say): shown in the display form,
+	// DefaultCorrectionReason there when empty.
 	CorrectionReason string
-	Title            string
-	Text             string            // legacy free text, the display form's body
-	Structured       map[string]string // Sosmeta field path -> value, from the mapping
-	Unit             Organisation
+	// MinorDisclosure is the minor's stand on disclosing the document to
+	// guardians (1.2.246.537.6.1286), where the source records it; a
+	// document of a minor without it carries MinorDisclosureDefault.
+	MinorDisclosure string
+	Title           string
+	Text            string            // legacy free text, the display form's body
+	Structured      map[string]string // Sosmeta field path -> value, from the mapping
+	Unit            Organisation
 }
 
-// DefaultCorrectionReason is the reasonOfCorrection of a replacing version
-// whose source gives no reason: the legacy system kept the versions, not why.
+// MinorDisclosureDefault is the authorization/consent code of a document
+// whose client was a minor when it was drawn up and whose source records
+// no stand: 1, may be disclosed to the guardians, which is the law's rule
+// while the minor has not forbidden it (Laki sosiaalihuollon asiakkaan
+// asemasta 11 §); an inference, counted (InferMinorDisclosure).
+const MinorDisclosureDefault = "1"
+
+// MinorAt says whether a client born on birth was under 18 on the day of
+// t, both read as calendar days in their zones (false when either is
+// unknown): of age from the 18th birthday, and from 1 March for one born
+// on 29 February.
+func MinorAt(birth, t time.Time) bool {
+	if birth.IsZero() || t.IsZero() {
+		return false
+	}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	return day(t.Date()).Before(day(birth.Date()).AddDate(18, 0, 0))
+}
+
+// DefaultCorrectionReason is what the display form of a replacing version
+// whose source gives no reason says: the legacy system kept the versions, not why.
 const DefaultCorrectionReason = "Korjattu versio; korjauksen syy ei ole tiedossa (siirretty vanhasta asiakastietojärjestelmästä)"

@@ -653,10 +653,8 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	d.ReplacesKey = a.ref("replaces")
 	if d.ReplacesKey != "" {
 		d.CorrectionReason = a.text("correction_reason")
-		if d.CorrectionReason == "" {
-			d.CorrectionReason = kanta.DefaultCorrectionReason
-		}
 	}
+	d.MinorDisclosure = a.code("minor_disclosure")
 	d.Title = a.raw("title")
 	d.Text = a.raw("text")
 	if a.raw("service_unit_oid") != "" || d.CaseKey == "" {

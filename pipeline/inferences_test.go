@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -12,8 +13,12 @@ import (
 
 // The report's count of each inference agrees with a count over the
 // documents the dry-run wrote, read as bytes: case documents by their file
-// names, display-only client documents by the absence of a structured form's
-// contentSpecificationId, replacing versions by their reasonOfCorrection.
+// names, display-only client documents by the absence of a structured
+// form's contentSpecificationId, replacing versions by their
+// reasonOfCorrection, minors' documents by their authorization (no sample
+// mapping maps minor_disclosure), general types by the header's code, a
+// named author by the header's assignedPerson; every document's message
+// has the organisation as its performer.
 func TestInferencesAreCountedAsTheDocumentsShow(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -22,6 +27,7 @@ func TestInferencesAreCountedAsTheDocumentsShow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	generalType := regexp.MustCompile(`<code code="([0-9]+)" codeSystem="1\.2\.246\.537\.6\.1506\.`)
 	count := map[string]int{}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -29,22 +35,39 @@ func TestInferencesAreCountedAsTheDocumentsShow(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := filepath.Base(f)
+		header, _, _ := bytes.Cut(data, []byte("<component>"))
+		count[kanta.InferFramePerformer]++
 		switch {
 		case strings.HasPrefix(name, "case-"):
 			count[kanta.InferCaseDocument]++
-		case strings.HasPrefix(name, "client-document-") && !bytes.Contains(data, []byte("contentSpecificationId")):
-			count[kanta.InferDisplayOnly]++
+		case strings.HasPrefix(name, "client-document-"):
+			count[kanta.InferDocumentGroup]++
+			if !bytes.Contains(data, []byte("contentSpecificationId")) {
+				count[kanta.InferDisplayOnly]++
+			}
+			if m := generalType.FindSubmatch(header); m == nil || string(m[1]) != "15" {
+				count[kanta.InferGeneralType]++
+			}
+			if bytes.Contains(header, []byte("<assignedPerson>")) {
+				count[kanta.InferSystemSignature]++
+			}
 		}
 		if bytes.Contains(data, []byte("reasonOfCorrection")) {
-			count[kanta.InferCorrectionAsText]++
+			count[kanta.InferCorrectionUncoded]++
+		}
+		if bytes.Contains(header, []byte("<authorization>")) {
+			count[kanta.InferMinorDisclosure]++
 		}
 	}
-	for _, name := range []string{kanta.InferCaseDocument, kanta.InferDisplayOnly, kanta.InferCorrectionAsText} {
-		if rep.Inferences[name] != count[name] || count[name] == 0 {
-			t.Errorf("%s: the report counts %d, the documents show %d", name, rep.Inferences[name], count[name])
+	for _, in := range kanta.Inferences {
+		if in.Name == kanta.InferServiceRequest {
+			continue
+		}
+		if rep.Inferences[in.Name] != count[in.Name] || count[in.Name] == 0 {
+			t.Errorf("%s: the report counts %d, the documents show %d", in.Name, rep.Inferences[in.Name], count[in.Name])
 		}
 	}
-	if rep.Inferences[kanta.InferServiceRequest] != rep.InferredServiceRequests {
+	if rep.Inferences[kanta.InferServiceRequest] != rep.InferredServiceRequests || rep.InferredServiceRequests == 0 {
 		t.Errorf("inferred service requests: %d in the table, %d counted", rep.Inferences[kanta.InferServiceRequest], rep.InferredServiceRequests)
 	}
 	t.Logf("inferences: %v over %d documents", rep.Inferences, len(files))

@@ -92,6 +92,7 @@ func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, erro
 	}
 	h := &header{kind: KindRelationship, ids: ids, version: 1, effective: r.Start, confidential: "6",
 		clients: []kanta.Client{r.Client}, unit: r.Unit, group: "1"}
+	h.consent, h.consentDflt = minorConsent("", kanta.MinorAt(r.Client.BirthDate.In(t.s.Location), r.Start.In(t.s.Location)))
 	sch, err := t.s.Schemas.For(RelationshipStructure)
 	if err != nil {
 		return nil, err
@@ -133,8 +134,10 @@ func (t *Transformer) Case(c kanta.Case, ids IDs) (*Output, error) {
 	}
 	var clients []kanta.Client
 	var factClients []any
+	minor := false
 	for _, cc := range c.Clients {
 		clients = append(clients, cc.Client)
+		minor = minor || kanta.MinorAt(cc.Client.BirthDate.In(t.s.Location), c.Opened.In(t.s.Location))
 		f := t.clientFact(cc.Client, t.temporaryIDSystem())
 		f["asiaan_liittymishetki"] = t.isoDay(cc.Joined)
 		f["asiasta_poistumishetki"] = t.isoDay(cc.Left)
@@ -142,6 +145,7 @@ func (t *Transformer) Case(c kanta.Case, ids IDs) (*Output, error) {
 	}
 	h := &header{kind: KindCase, ids: ids, version: 1, effective: c.Opened, confidential: "6", clients: clients,
 		caseID: ids.Case, caseOpened: c.Opened, caseClosed: c.Closed, unit: c.Unit, group: "2", serviceTask: c.ServiceTask}
+	h.consent, h.consentDflt = minorConsent("", minor)
 	sch, err := t.s.Schemas.For(CaseStructure)
 	if err != nil {
 		return nil, err
@@ -185,11 +189,9 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 	h := &header{kind: KindDocument, ids: ids, version: version, generalType: doc.Type, effective: doc.DrawnUp,
 		confidential: doc.Confidentiality, clients: []kanta.Client{doc.Client}, author: &author, authorTime: doc.DrawnUp,
 		caseID: ids.Case, unit: doc.Unit, group: "5", specificType: doc.SpecificType, serviceTask: doc.ServiceTask}
+	h.consent, h.consentDflt = minorConsent(doc.MinorDisclosure, kanta.MinorAt(doc.Client.BirthDate.In(t.s.Location), doc.DrawnUp.In(t.s.Location)))
 	if ids.Replaces != "" {
-		h.correction = doc.CorrectionReason
-		if h.correction == "" {
-			h.correction = kanta.DefaultCorrectionReason
-		}
+		h.replacing, h.correction = true, doc.CorrectionReason
 	}
 	var sch *Schema
 	if doc.SpecificType != "" {
@@ -222,10 +224,68 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 	}
 	d := &display{typeName: typeName, title: title, text: doc.Text, textTitle: "Asiakirjan teksti",
 		footer: fmt.Sprintf("Laadittu %s. Siirretty vanhasta asiakastietojärjestelmästä.", doc.DrawnUp.In(t.s.Location).Format("2.1.2006 15.04"))}
+	if sch == nil {
+		// Without a structured form, the display form names the client and
+		// the author itself, as the real samples' display forms do.
+		d.before = append(d.before, section{"Asiakas", clientLines(doc.Client)})
+		if lines := authorLines(author, doc.Unit.Name); lines != nil {
+			d.before = append(d.before, section{"Laatija", lines})
+		}
+	}
+	if h.replacing {
+		reason := doc.CorrectionReason
+		if reason == "" {
+			reason = kanta.DefaultCorrectionReason
+		}
+		d.after = append(d.after, section{"Korjauksen syy", []string{reason}})
+	}
 	if strings.TrimSpace(doc.Text) == "" && sch == nil {
 		d.text = "(Asiakirjassa ei ole tekstiä.)"
 	}
 	return t.assemble(h, sch, facts, doc.Structured, d)
+}
+
+// minorConsent gives the authorization/consent code of a document whose
+// client was (or, for a case, one of whose clients was) a minor: the
+// source's, or the default, counted as an inference. An adult's document
+// carries none.
+func minorConsent(fromSource string, minor bool) (code string, byDefault bool) {
+	switch {
+	case !minor:
+		return "", false
+	case fromSource != "":
+		return fromSource, false
+	}
+	return kanta.MinorDisclosureDefault, true
+}
+
+// clientLines names a client in the display form as the real samples do:
+// "Family, Given" and the identity code masked (kanta.NationalRules).
+func clientLines(c kanta.Client) []string {
+	lines := []string{strings.TrimSpace(strings.Trim(c.FamilyName+", "+c.GivenNames, ", "))}
+	switch {
+	case c.IdentityCode != "":
+		lines = append(lines, kanta.MaskIdentityCode(c.IdentityCode))
+	case c.TemporaryID != "":
+		lines = append(lines, "Tilapäinen tunniste "+c.TemporaryID)
+	}
+	return lines
+}
+
+// authorLines names the author as the plan sample's "Laatija": the name,
+// the job title and the unit; nil when the source names no author.
+func authorLines(a kanta.Author, unit string) []string {
+	if a.FamilyName == "" && a.GivenNames == "" {
+		return nil
+	}
+	lines := []string{strings.Trim(a.FamilyName+", "+a.GivenNames, ", ")}
+	if a.Title != "" {
+		lines = append(lines, a.Title)
+	}
+	if unit != "" {
+		lines = append(lines, unit)
+	}
+	return lines
 }
 
 // contactFacts is a client's yhteystiedot, or nil when it has none. Under

@@ -191,7 +191,13 @@ type header struct {
 	contentSpec   string
 	hasStructured bool
 	placeholders  []string // why each placeholder code the document carries is one
-	correction    string   // a replacing version's reasonOfCorrection
+	// correction is a replacing version's reason as the legacy system
+	// gives it ("" when it gives none): reasonOfCorrection is written
+	// coded, with a nullFlavor while the code set is not known.
+	correction  string
+	replacing   bool
+	consent     string // the minor-disclosure code of authorization/consent, "" for none
+	consentDflt bool   // consent is kanta.MinorDisclosureDefault, not from the source
 }
 
 func (t *Transformer) writeHeader(w *xw, h *header) {
@@ -267,6 +273,17 @@ func (t *Transformer) writeHeader(w *xw, h *header) {
 		w.empty("versionNumber", "value", itoa(h.ids.ReplacesVersion))
 		w.close("parentDocument")
 		w.close("relatedDocument")
+		w.nl()
+	}
+	if h.consent != "" {
+		// The minor's stand on disclosure to guardians, as both real
+		// samples of a minor carry it (DOMAIN §3.3).
+		w.open("authorization")
+		w.open("consent")
+		w.empty("code", t.code(h, kanta.SetMinorDisclosure, h.consent)...)
+		w.empty("statusCode", "code", "completed")
+		w.close("consent")
+		w.close("authorization")
 		w.nl()
 	}
 	w.open("componentOf")
@@ -407,8 +424,16 @@ func (t *Transformer) writeLocalHeader(w *xw, h *header) {
 		w.empty("hl7fi:encompassingClientRelationship", "root", h.ids.Relationship)
 		w.nl()
 	}
-	if h.correction != "" { // only a replacing version (DOMAIN §3.3); its shape is inferred: the reason as text
-		w.elem("hl7fi:reasonOfCorrection", h.correction)
+	if h.replacing {
+		// Only a replacing version (DOMAIN §3.3). The template's element is
+		// coded; the code set of the reasons is not known, so the code is
+		// a nullFlavor: OTH, the reason is not in a known code set (its
+		// text is in the display form), or NI when none is recorded.
+		flavor := "NI"
+		if h.correction != "" {
+			flavor = "OTH"
+		}
+		w.empty("hl7fi:reasonOfCorrection", "nullFlavor", flavor)
 		w.nl()
 	}
 	w.close("hl7fi:localSocialHeader")
@@ -496,8 +521,24 @@ func (o *Output) Inferences() []string {
 	case o.Kind == KindDocument && o.ContentSpec == "":
 		out = append(out, kanta.InferDisplayOnly)
 	}
-	if o.header != nil && o.header.correction != "" {
-		out = append(out, kanta.InferCorrectionAsText)
+	h := o.header
+	if h == nil {
+		return out
 	}
-	return out
+	if h.replacing {
+		out = append(out, kanta.InferCorrectionUncoded)
+	}
+	if h.consentDflt {
+		out = append(out, kanta.InferMinorDisclosure)
+	}
+	if o.Kind == KindDocument {
+		if h.generalType != "15" {
+			out = append(out, kanta.InferGeneralType)
+		}
+		out = append(out, kanta.InferDocumentGroup)
+		if h.author != nil && (h.author.FamilyName != "" || h.author.GivenNames != "") {
+			out = append(out, kanta.InferSystemSignature)
+		}
+	}
+	return append(out, kanta.InferFramePerformer)
 }

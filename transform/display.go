@@ -22,7 +22,11 @@ type display struct {
 	structured map[string]any
 	textTitle  string
 	text       string
-	footer     string
+	// before and after are sections of lines shown before and after the
+	// legacy text (the client and author of a document without a
+	// structured form; a replacing version's reason).
+	before, after []section
+	footer        string
 	// flat renders the structured content as the client-relationship
 	// sample does: each part a heading and one paragraph of "Label: value"
 	// lines, not a list of lists.
@@ -49,6 +53,9 @@ func (d *display) render() []byte {
 	case d.structured != nil && d.schemaNode != nil:
 		renderObject(&w, d.schemaNode, d.structured, 1)
 	}
+	for _, s := range d.before {
+		s.render(&w)
+	}
 	if strings.TrimSpace(d.text) != "" {
 		w.open("div", "class", "soc-list")
 		w.open("div", "class", "soc-item")
@@ -60,6 +67,9 @@ func (d *display) render() []byte {
 		w.close("div")
 		w.nl()
 	}
+	for _, s := range d.after {
+		s.render(&w)
+	}
 	w.close("div")
 	w.nl()
 	w.open("div", "class", "soc-footer")
@@ -70,6 +80,32 @@ func (d *display) render() []byte {
 	w.nl()
 	w.close("div")
 	return w.b.Bytes()
+}
+
+// section is a titled item of the display form: its lines in one
+// paragraph, as the plan sample shows its client and author.
+type section struct {
+	title string
+	lines []string
+}
+
+func (s section) render(w *xw) {
+	w.open("div", "class", "soc-list")
+	w.open("div", "class", "soc-item")
+	w.elem("h1", s.title, "class", "soc-title")
+	w.open("div", "class", "soc-content")
+	w.open("p")
+	for i, l := range s.lines {
+		if i > 0 {
+			w.raw("<br/>")
+		}
+		w.text(l)
+	}
+	w.close("p")
+	w.close("div")
+	w.close("div")
+	w.close("div")
+	w.nl()
 }
 
 // renderText writes legacy text as paragraphs (split at blank lines) with line breaks.

@@ -77,8 +77,8 @@ const KantaReceiver = "1.2.246.556.18007.2"
 // generated document (DOMAIN §3.4), the signed document inside it: the frame
 // alone is the whole message. Its clinicalDocument repeats the document's
 // id, setId, version and header metadata (clients with their calling names,
-// the author, the custodian, and for a client document the encounter, as
-// the real frames do), so the archive can check that frame and document
+// the author, the custodian, and for a client or case document the
+// encounter as the real client document's frame has it), so the archive can check that frame and document
 // agree; its text (mediaType multipart/related) holds the signed document as
 // a MIME multipart body with one part, Base64, whose Content-ID is the
 // document's OID (DOMAIN §5.2a). The performer is the organisation itself, a
@@ -143,7 +143,7 @@ func (t *Transformer) Frame(out *Output, p FrameParams, signed []byte) []byte {
 	w.empty("typeId", "root", "2.16.840.1.113883.1.3", "extension", "POCD_HD000040")
 	w.empty("id", "root", h.ids.Document)
 	w.empty("code", "code", "1", "codeSystem", "1.2.246.537.6.1264.201701", "codeSystemName", "Sosiaalihuolto - Asiakirjan rekisteritunnus", "displayName", "Sosiaalihuollon asiakasrekisteri")
-	w.elem("text", MIMEBody(h.ids.Document, signed), "mediaType", "multipart/related")
+	w.elem("text", MIMEBody(h.ids.Document, MessageID(p), signed), "mediaType", "multipart/related")
 	w.nl()
 	w.empty("statusCode", "code", "COMPLETED")
 	w.empty("effectiveTime", "value", t.ts(h.effective))
@@ -205,7 +205,7 @@ func (t *Transformer) Frame(out *Output, p FrameParams, signed []byte) []byte {
 	w.close("assignedCustodian")
 	w.close("custodian")
 	w.nl()
-	if out.Kind == KindDocument { // as the real client-document frame; the relationship's has none
+	if out.Kind != KindRelationship { // as the real client-document frame; the relationship's has none
 		w.open("componentOf")
 		w.open("encounterEvent", "classCode", "ENC", "moodCode", "EVN")
 		w.empty("id", "nullFlavor", "NA")
@@ -233,16 +233,25 @@ func (t *Transformer) Frame(out *Output, p FrameParams, signed []byte) []byte {
 // hold it, as Base64 has no '-'.
 func MIMEBoundary(oid string) string { return "kantamig-document-" + oid }
 
+// MessageID is the MIME Message-ID of a frame's body: the message's own
+// identifier (its running number under the sender's message root), unique
+// as the frame's id is, in the form RFC 5322 gives a msg-id.
+func MessageID(p FrameParams) string {
+	return "<" + p.MessageNumber + "." + p.MessageRoot + "@kantamig>"
+}
+
 // MIMEBody is the MIME multipart body that carries a signed document inside
-// its frame: a Content-Type line naming the boundary, then one part,
-// text/xml in Base64 (lines of 76 characters) with the document's OID as its
-// Content-ID. Lines end in LF: the body is the text of an XML element,
-// where a CR would not survive.
-func MIMEBody(oid string, document []byte) string {
+// its frame: the message headers the health archive's messages of the same
+// family carry (Message-ID, MIME-Version, DOMAIN §5.2a) and a Content-Type
+// naming the boundary, then one part, text/xml in Base64 (lines of 76
+// characters) with the document's OID as its Content-ID. Lines end in LF:
+// the body is the text of an XML element, where a CR would not survive.
+func MIMEBody(oid, messageID string, document []byte) string {
 	boundary := MIMEBoundary(oid)
 	var b strings.Builder
 	enc := base64.StdEncoding.EncodeToString(document)
 	b.Grow(len(enc) + len(enc)/76 + 256)
+	b.WriteString("Message-ID: " + messageID + "\nMIME-Version: 1.0\n")
 	b.WriteString("Content-Type: multipart/related; boundary=\"" + boundary + "\"; type=\"text/xml\"\n\n")
 	b.WriteString("--" + boundary + "\n")
 	b.WriteString("Content-Type: text/xml; charset=UTF-8\nContent-Transfer-Encoding: BASE64\nContent-ID: <" + oid + ">\n\n")

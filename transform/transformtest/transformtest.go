@@ -25,10 +25,11 @@ func NewStrictTransformer(t testing.TB, dir string) *transform.Transformer {
 	return newTransformer(t, dir, false)
 }
 
-// DisplayOnlyDocument is a type-17 ("Muu asiakirja", not confirmed) document.
+// DisplayOnlyDocument is a type-17 ("Muu asiakirja", not confirmed)
+// document of a client who was a minor when it was drawn up.
 func DisplayOnlyDocument() kanta.Document {
 	muu := PlanDocument()
-	muu.SourceKey, muu.Type, muu.SpecificType, muu.Title = "D2", "17", "", "Muistio kotikäynnistä"
+	muu.SourceKey, muu.ClientKey, muu.Client, muu.Type, muu.SpecificType, muu.Title = "D2", "A3", eino, "17", "", "Muistio kotikäynnistä"
 	return muu
 }
 
