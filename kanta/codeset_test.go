@@ -212,3 +212,33 @@ func TestDocumentationListsBuiltinCodesWithNames(t *testing.T) {
 		}
 	}
 }
+
+// A specific type's name places it under the service task its first word
+// names, in any case of the word; a type whose name names none, or a name
+// two tasks share, gives none.
+func TestServiceTaskOfType(t *testing.T) {
+	sets := BuiltinCodeSets()
+	types := sets.Get(SetSpecificDocumentType)
+	types.AddNational("11023", "Päätös lapsen huostaanotosta ja sijaishuollosta")
+	types.AddNational("10013", "Lastensuojelun lausuntopyyntö")
+	types.AddNational("1008", "Päihde- ja riippuvuustyön erityisten palvelujen palvelutarpeen arvio")
+	types.AddNational("1019", "Sosiaalihuollon palvelutarpeen arvio")
+	sets.Get(SetServiceTask).Add("30", "Sosiaalinen kuntoutus")
+	for _, tc := range []struct {
+		typ, task string
+		ok        bool
+	}{
+		{"15007", "24", true}, // Lapsiperheiden palvelujen asiakassuunnitelma: Lapsiperheiden palvelut
+		{"15024", "20", true}, // Vammaispalvelujen toteuttamissuunnitelma: Vammaispalvelut
+		{"10013", "10", true}, // Lastensuojelun …: Lastensuojelu
+		{"1008", "15", true},  // Päihde- …: Päihdehuolto
+		{"11023", "", false},  // Päätös …: no task is named so
+		{"1019", "", false},   // Sosiaalihuollon … is not Sosiaalinen kuntoutus
+		{"99999", "", false},  // an unknown type
+	} {
+		task, ok := sets.ServiceTaskOfType(tc.typ)
+		if task != tc.task || ok != tc.ok {
+			t.Errorf("%s: %q %v, want %q %v", tc.typ, task, ok, tc.task, tc.ok)
+		}
+	}
+}

@@ -90,6 +90,57 @@ func BuiltinCodeSets() *CodeSets {
 // samples of a minor client carry it (DOMAIN §2).
 const MinorMayBeDisclosed = "Alaikäisen asiakkaan asiakirja voidaan luovuttaa huoltajille ja muille tiedonsaantiin oikeutetuille, koska alaikäinen ei kiellä asiakirjan luovuttamista"
 
+// ServiceTaskOfType gives the one service task whose name the specific
+// document type's name begins with (15007 "Lapsiperheiden palvelujen
+// asiakassuunnitelma" under 24 "Lapsiperheiden palvelut"), by the first
+// words of the two names, inflection aside: ok is false when no service
+// task the sets hold matches, or more than one does. No national source
+// ties a specific type to a service task; the names do, for many types.
+func (cs *CodeSets) ServiceTaskOfType(specificType string) (task string, ok bool) {
+	name, _ := cs.Get(SetSpecificDocumentType).Display(specificType)
+	first := firstWord(name)
+	if first == "" {
+		return "", false
+	}
+	tasks := cs.Get(SetServiceTask)
+	found := ""
+	for _, code := range tasks.Codes() {
+		taskName, _ := tasks.Display(code)
+		if !sameStem(first, firstWord(taskName)) {
+			continue
+		}
+		if found != "" {
+			return "", false
+		}
+		found = code
+	}
+	return found, found != ""
+}
+
+// firstWord is a name's first word, lower case, without a trailing hyphen
+// ("Päihde- ja riippuvuustyön …" gives "päihde").
+func firstWord(name string) string {
+	f := strings.Fields(name)
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.TrimRight(strings.ToLower(f[0]), "-")
+}
+
+// sameStem says whether two Finnish words are one stem in two cases
+// ("lastensuojelun", "lastensuojelu"; "vammaispalvelujen",
+// "vammaispalvelut"; "päihde", "päihdehuolto" as the stem of a compound):
+// they share all of the shorter word but its last two letters, and at
+// least six letters.
+func sameStem(a, b string) bool {
+	ra, rb := []rune(a), []rune(b)
+	n := 0
+	for n < len(ra) && n < len(rb) && ra[n] == rb[n] {
+		n++
+	}
+	return n >= 6 && n >= min(len(ra), len(rb))-2
+}
+
 // Get returns the named code set, or nil.
 func (cs *CodeSets) Get(name string) *CodeSet { return cs.byName[name] }
 

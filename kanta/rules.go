@@ -67,6 +67,7 @@ const (
 	RuleBeforeBirth          = "before-birth"
 	RuleNonDisclosure        = "non-disclosure"
 	RuleTypePrefix           = "type-prefix"
+	RuleTypeServiceTask      = "type-service-task"
 	RuleChangedAfterDelivery = "changed-after-delivery"
 	RuleRehearsalCode        = "rehearsal-placeholder"
 	RuleInferredRequest      = "inferred-service-request"
@@ -147,6 +148,7 @@ var Rules = []RuleInfo{
 	{RuleBeforeBirth, "mapping", RuleWarns, "a record dated before its client was born"},
 	{RuleNonDisclosure, "mapping", RuleWarns, "contact data left out of a client's document under non-disclosure"},
 	{RuleTypePrefix, "mapping", RuleWarns, "a specific type that does not belong to the general type"},
+	{RuleTypeServiceTask, "transform", RuleWarns, "a specific type whose name places it under one service task (Lapsiperheiden … under Lapsiperheiden palvelut) filed under another"},
 	{RuleGoneFromSource, "stage", RuleWarns, "a record an earlier pass of the run read and this one did not: not delivered if it was still pending (skipped, kept under its earlier pass), kept in the archive if delivered"},
 	{RuleEmptySource, "extract", RuleWarns, "a source that yielded no records for an entity: a wrong file, sheet, record path or query reads as nothing"},
 	{RuleInferredRequest, "transform", RuleWarns, "a case document or replacing version sent with the inferred service request SP17: no source confirms its own, and the mapping states none (service_requests)"},

@@ -272,6 +272,9 @@ func (s *stager) stage(row *state.Record, model any, out *transform.Output) erro
 	for _, name := range out.Inferences() {
 		s.rep.Infer(name, 1)
 	}
+	for _, n := range out.Notes {
+		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Source: source, Key: key, Field: n.Field, Rule: n.Rule, Reason: n.Reason})
+	}
 	if why := out.Placeholders(); len(why) > 0 { // a test rehearsal: transform refuses them otherwise
 		s.rep.Warn(report.Finding{Locator: row.Locator, Entity: row.Entity, Source: source, Key: key, Rule: kanta.RuleRehearsalCode, Reason: strings.Join(why, "; ")})
 		s.rep.PlaceholderDocuments++

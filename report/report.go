@@ -177,8 +177,10 @@ type Report struct {
 	// Warnings lists the records loaded with a note, at most
 	// WarningsListedPerRule of each rule: a note may fall on every document
 	// (a placeholder code in a rehearsal), and memory must not follow the
-	// size of the source. WarningsByRule counts them all.
-	Warnings           []Finding        `json:"warnings"`
+	// size of the source. The others overflow to a file (overflow.go) and
+	// the JSON report lists them after these. WarningsByRule counts them all.
+	Warnings           []Finding `json:"warnings"`
+	over               overflow
 	WarningsByRule     map[string]int   `json:"warnings_by_rule"`
 	Unmapped           []*UnmappedValue `json:"unmapped_values"`
 	RemovedCharacters  int              `json:"removed_xml_characters"`
@@ -349,7 +351,9 @@ func (r *Report) Warn(f Finding) {
 	r.WarningsByRule[f.Rule]++
 	if r.WarningsByRule[f.Rule] <= WarningsListedPerRule {
 		r.Warnings = append(r.Warnings, r.mask(f))
+		return
 	}
+	r.over.add(r.mask(f))
 }
 
 // Unmapped counts a legacy value a value map did not cover.

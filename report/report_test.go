@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -98,5 +99,50 @@ func TestWarningsListedPerRuleAreBounded(t *testing.T) {
 	}
 	if r.WarningsByRule["rehearsal-placeholder"] != WarningsListedPerRule+500 || r.WarningsByRule["sex-code"] != 3 || r.WarningCount() != WarningsListedPerRule+503 {
 		t.Errorf("counts %v", r.WarningsByRule)
+	}
+}
+
+// The JSON report lists every warning, the ones beyond the workbook's
+// WarningsListedPerRule too, each once and masked as the listed ones are;
+// the rest of the report is what it would be without them.
+func TestTheJSONReportListsEveryWarning(t *testing.T) {
+	r := New(Settings{})
+	defer r.Close()
+	const n = WarningsListedPerRule + 250
+	for i := 0; i < n; i++ {
+		r.Warn(Finding{Entity: "document", Key: fmt.Sprint(i), Locator: "asiakirjat.csv:" + fmt.Sprint(i+2) + " 150467-946P", Rule: "rehearsal-placeholder", Reason: "placeholder"})
+	}
+	r.Warn(Finding{Entity: "client", Key: "c", Rule: "sex-code"})
+	path := filepath.Join(t.TempDir(), "report.json")
+	if err := r.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Warnings       []Finding      `json:"warnings"`
+		WarningsByRule map[string]int `json:"warnings_by_rule"`
+		Total          *Counts        `json:"total"`
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatalf("the report is not JSON: %v", err)
+	}
+	if len(got.Warnings) != n+1 || got.WarningsByRule["rehearsal-placeholder"] != n || got.Total == nil {
+		t.Fatalf("%d warnings listed of %d, by rule %v", len(got.Warnings), n+1, got.WarningsByRule)
+	}
+	seen := map[string]bool{}
+	for _, w := range got.Warnings {
+		if seen[w.Entity+w.Key] {
+			t.Errorf("%s %s listed twice", w.Entity, w.Key)
+		}
+		seen[w.Entity+w.Key] = true
+		if strings.Contains(w.Locator, "946P") {
+			t.Errorf("an identity code in clear: %s", w.Locator)
+		}
+	}
+	if !bytes.Contains(data, []byte("\n  \"warnings\": [\n    {")) {
+		t.Errorf("the warnings are not indented as the rest of the report")
 	}
 }

@@ -21,11 +21,24 @@ import (
 
 // WriteJSON writes the report as indented JSON, readable by the owner only.
 func (r *Report) WriteJSON(path string) error {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding report: %w", err)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("creating report folder: %w", err)
 	}
-	return writePrivate(path, append(data, '\n'))
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	if err := r.writeJSON(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("writing report: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing report: %w", err)
+	}
+	return os.Rename(tmp, path)
 }
 
 func writePrivate(path string, data []byte) error {
@@ -444,7 +457,7 @@ func (r *Report) summaryRows(w *rowWriter) {
 	w.put("Characters XML forbids, removed", r.RemovedCharacters)
 	var warnings any = r.WarningCount()
 	if n := r.WarningCount(); n > len(r.Warnings) {
-		warnings = w.f("%d (listed: %d, the first %d of each rule)", n, len(r.Warnings), WarningsListedPerRule)
+		warnings = w.f("%d (listed: %d, the first %d of each rule; the JSON report lists all)", n, len(r.Warnings), WarningsListedPerRule)
 	}
 	w.put("Warnings", warnings)
 	w.put("Distinct unmapped legacy values", len(r.Unmapped))
@@ -660,13 +673,24 @@ type codeCount struct {
 // version first, counts by document type and by service task as lists of
 // codes with their labels.
 func (r *Report) MarshalJSON() ([]byte, error) {
+	warnings, err := json.Marshal(r.Warnings)
+	if err != nil {
+		return nil, err
+	}
+	return r.marshalWith(warnings)
+}
+
+// marshalWith encodes the report with warnings as its warnings array
+// (writeJSON puts a marker there, to stream every warning in its place).
+func (r *Report) marshalWith(warnings json.RawMessage) ([]byte, error) {
 	type plain Report // the fields as tagged, without this method
 	return json.Marshal(struct {
 		FormatVersion int `json:"format_version"`
 		*plain
-		DocumentsByType []codeCount `json:"documents_by_type"`
-		DocumentsByTask []codeCount `json:"documents_by_service_task"`
-	}{FormatVersion, (*plain)(r), byCode(r.DocumentsByType), byCode(r.DocumentsByTask)})
+		Warnings        json.RawMessage `json:"warnings"`
+		DocumentsByType []codeCount     `json:"documents_by_type"`
+		DocumentsByTask []codeCount     `json:"documents_by_service_task"`
+	}{FormatVersion, (*plain)(r), warnings, byCode(r.DocumentsByType), byCode(r.DocumentsByTask)})
 }
 
 // byCode lists counts by "code display" label as codes with labels, in

@@ -242,7 +242,29 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 	if strings.TrimSpace(doc.Text) == "" && sch == nil {
 		d.text = "(Asiakirjassa ei ole tekstiä.)"
 	}
-	return t.assemble(h, sch, facts, doc.Structured, d)
+	out, err := t.assemble(h, sch, facts, doc.Structured, d)
+	if err == nil {
+		out.Notes = t.typeServiceTask(doc)
+	}
+	return out, err
+}
+
+// typeServiceTask warns of a specific type whose name places it under
+// another service task than the document's (kanta.CodeSets.ServiceTaskOfType):
+// the archive files by the service task, so one of the two is likely
+// mapped wrong.
+func (t *Transformer) typeServiceTask(doc kanta.Document) []kanta.Finding {
+	if doc.SpecificType == "" || doc.ServiceTask == "" {
+		return nil
+	}
+	task, ok := t.s.CodeSets.ServiceTaskOfType(doc.SpecificType)
+	if !ok || task == doc.ServiceTask {
+		return nil
+	}
+	name := func(set, code string) string { return code + " (" + t.s.CodeSets.Display(set, code) + ")" }
+	return []kanta.Finding{{Field: "service_task", Rule: kanta.RuleTypeServiceTask,
+		Reason: fmt.Sprintf("specific type %s is by its name a document of service task %s, but the document is filed under %s: check the mapping of the specific type and of the service task (the archive files by the service task)",
+			name(kanta.SetSpecificDocumentType, doc.SpecificType), name(kanta.SetServiceTask, task), name(kanta.SetServiceTask, doc.ServiceTask))}}
 }
 
 // minorConsent gives the authorization/consent code of a document whose

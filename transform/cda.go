@@ -74,8 +74,11 @@ type Output struct {
 	StructuredJS []byte // the JSON, before Base64; nil if display only
 	XML          []byte
 	BodyDigest   []byte // SHA-256 of the nonXMLBody's exclusive canonical form
-	header       *header
-	requests     ServiceRequests
+	// Notes are warnings about the document that do not stop it (the
+	// report lists each with the record's locator).
+	Notes    []kanta.Finding
+	header   *header
+	requests ServiceRequests
 }
 
 // Placeholders says, for each placeholder code the document carries, why it

@@ -84,6 +84,9 @@ func dryRunCommand(c *cli) *cobra.Command {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		rep, err := runner.DryRun(ctx)
+		if rep != nil {
+			defer rep.Close() // its file of the warnings beyond the listed ones
+		}
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(stderr, "kantamig: interrupted; nothing was delivered (a dry-run never delivers). Run it again to get a full report.")
 			return exitWith(exitInterrupted)

@@ -138,6 +138,9 @@ func runCommand(c *cli) *cobra.Command {
 		defer stop()
 		rep, err := runner.Run(ctx, pipeline.RunOptions{Sink: sk, Phased: *phased, AllowMappingChange: *allowChange, Restage: *restage, AdoptPackage: *adopt,
 			ProcessingCode: *processing, TestEnvironment: *testArchive, Progress: prog, Senders: *senders, Shard: spec, RetryRefused: *retryRefused})
+		if rep != nil {
+			defer rep.Close() // its file of the warnings beyond the listed ones
+		}
 		if errors.Is(err, pipeline.ErrComplete) {
 			fmt.Fprintf(stdout, "%s: the run is complete; nothing to do (kantamig status --state %s)\n", *statePath, *statePath)
 			return nil
