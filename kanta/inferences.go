@@ -34,7 +34,7 @@ var Inferences = []Inference{
 	{InferCaseDocument, "a case document (Asia-asiakirja) is filed in document group 2, read from its Sosmeta OID, with the header and frame of the plan sample (no case document sample exists)",
 		"DOMAIN §1.4, §3.3", "an archived case document, or the archive's specification of the case document and its message", ""},
 	{InferDisplayOnly, "a client document carries the display form only: no structured form, contentSpecificationId, structuredFileFormat or specific document type (no Sosmeta structure is mapped for it)",
-		"DOMAIN §3.2", "the archive accepting a client document without a structured form (a real sample of one), or a structure mapped for its type (structured: in the mapping)", "structured: in the mapping"},
+		"DOMAIN §3.2", "the archive accepting a client document without a structured form (a real sample of one), or a structure mapped for its type (structured: in the mapping)", "display_only_documents states it (without it such a document is rejected, rule no-structure); structured: maps a structure"},
 	{InferCorrectionUncoded, "a replacing version's hl7fi:reasonOfCorrection is the template's coded element with nullFlavor (OTH: the legacy reason is text; NI: none recorded), since the code set of the reasons is not known; the reason's text is in the display form",
 		"DOMAIN §3.3", "the code set of the reasons of correction and the archive's specification of replacing versions", ""},
 	{InferMinorDisclosure, "the client was under 18 when the document was drawn up and the source records no stand on disclosure: authorization/consent carries code 1 (may be disclosed to guardians), the law's rule while the minor has not forbidden it (Laki sosiaalihuollon asiakkaan asemasta 11 §)",

@@ -52,6 +52,7 @@ const (
 	RuleStructuredForm   = "structured-form"
 	RuleDocumentTooLarge = "document-too-large"
 	RulePlaceholderCode  = "placeholder-code"
+	RuleNoStructure      = "no-structure"
 
 	// Delivering.
 	RuleDelivery        = "delivery"
@@ -68,6 +69,7 @@ const (
 	RuleNonDisclosure        = "non-disclosure"
 	RuleTypePrefix           = "type-prefix"
 	RuleTypeServiceTask      = "type-service-task"
+	RuleDisplayOnly          = "display-only"
 	RuleChangedAfterDelivery = "changed-after-delivery"
 	RuleRehearsalCode        = "rehearsal-placeholder"
 	RuleInferredRequest      = "inferred-service-request"
@@ -136,6 +138,7 @@ var Rules = []RuleInfo{
 	{RuleTransform, "transform", RuleRejects, "the document could not be built"},
 	{RuleStructuredForm, "transform", RuleRejects, "the structured form fails its Sosmeta schema"},
 	{RuleDocumentTooLarge, "transform", RuleRejects, "over --max-document-bytes (any kind; checked on the text before building, on the built document, and on its message frame against --max-message-bytes)"},
+	{RuleNoStructure, "transform", RuleRejects, "a client document with no Sosmeta structure mapped for its type, while the mapping does not state display_only_documents: true"},
 	{RulePlaceholderCode, "transform", RuleRejects, "the document would carry a code that is not national (a placeholder) outside a test rehearsal"},
 	{RuleDelivery, "load", RuleFails, "the sink failed; the record stays pending"},
 	{RuleArchiveRejected, "load", RuleFails, "the archive refused the document: recorded with its answer, the run goes on without it and what depends on it; sent again when its content changed or with --retry-refused"},
@@ -148,6 +151,7 @@ var Rules = []RuleInfo{
 	{RuleBeforeBirth, "mapping", RuleWarns, "a record dated before its client was born"},
 	{RuleNonDisclosure, "mapping", RuleWarns, "contact data left out of a client's document under non-disclosure"},
 	{RuleTypePrefix, "mapping", RuleWarns, "a specific type that does not belong to the general type"},
+	{RuleDisplayOnly, "transform", RuleWarns, "a client document archived with the display form only, as the mapping states (display_only_documents): no Sosmeta structure is mapped for its type"},
 	{RuleTypeServiceTask, "transform", RuleWarns, "a specific type whose name places it under one service task (Lapsiperheiden … under Lapsiperheiden palvelut) filed under another"},
 	{RuleGoneFromSource, "stage", RuleWarns, "a record an earlier pass of the run read and this one did not: not delivered if it was still pending (skipped, kept under its earlier pass), kept in the archive if delivered"},
 	{RuleEmptySource, "extract", RuleWarns, "a source that yielded no records for an entity: a wrong file, sheet, record path or query reads as nothing"},
@@ -226,7 +230,7 @@ var ruleClass = map[string]int{
 	RuleCollectedEmpty: ClassReference, RuleNoCase: ClassReference,
 
 	RuleTransform: ClassLater, RuleStructuredForm: ClassLater, RuleDocumentTooLarge: ClassLater,
-	RulePlaceholderCode: ClassLater, RuleDelivery: ClassLater, RuleArchiveRejected: ClassLater, RuleHeldBack: ClassLater,
+	RulePlaceholderCode: ClassLater, RuleNoStructure: ClassLater, RuleDelivery: ClassLater, RuleArchiveRejected: ClassLater, RuleHeldBack: ClassLater,
 }
 
 // RuleClass is the class of a rule in the order of precedence (ClassField

@@ -17,6 +17,9 @@ type Config struct {
 	// TestRehearsal lets placeholder codes through (counted in the report);
 	// without it a code that is not national is refused.
 	TestRehearsal bool `yaml:"test_rehearsal" jsonschema_description:"'true' lets placeholder codes (not national, see Code sets) into documents, each document counted in the report; never for the real archive. Default 'false': check and the dry-run refuse them"`
+	// DisplayOnlyDocuments states that client documents of a type with no
+	// Sosmeta structure mapped go with the display form only.
+	DisplayOnlyDocuments bool `yaml:"display_only_documents" jsonschema_description:"'true' archives a client document whose type has no Sosmeta structure (no specific type with a national schema) with the display form only, as an unstructured legacy document: an inference, each such document counted and listed in the report ('display-only'). Default 'false': such a document is rejected ('no-structure'), so that the choice is made, not fallen into"`
 	// ServiceRequests are the service requests (1.2.246.537.6.1503) of the
 	// messages no source confirms: case documents and replacing versions.
 	ServiceRequests ServiceRequestsConfig `yaml:"service_requests" jsonschema_description:"the service requests (1.2.246.537.6.1503) of the messages no source confirms one for: 'case_document' (a case document's message) and 'replacing_version' (a replacing version's). Not given, each is SP17 ('Asiakasasiakirjan arkistointi', as a client document), an inference: the report counts every document sent so ('inferred-service-request', Summary 'Sent with an inferred service request'). SP1 (client relationships) and SP17 (first versions of client documents) are confirmed by the real frames"`

@@ -37,6 +37,9 @@ type Mapping struct {
 	CodeSets    *kanta.CodeSets
 	// TestRehearsal: placeholder codes may reach documents, each counted.
 	TestRehearsal bool
+	// DisplayOnlyDocuments: client documents without a Sosmeta structure
+	// go with the display form only (otherwise they are rejected).
+	DisplayOnlyDocuments bool
 	// ServiceRequests stated for case documents and replacing versions ("":
 	// inferred).
 	ServiceRequests ServiceRequestsConfig
@@ -457,6 +460,7 @@ func (c *compiler) compile() *Mapping {
 	}
 	c.compileOrganisation(m)
 	m.TestRehearsal = cfg.TestRehearsal
+	m.DisplayOnlyDocuments = cfg.DisplayOnlyDocuments
 	c.rehearsal = &m.Placeholders
 	if !cfg.TestRehearsal {
 		c.rehearsal = nil

@@ -202,7 +202,7 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 	tr := transform.New(transform.Settings{
 		Custodian: m.Custodian, Organiser: m.Organiser,
 		Moderator: m.Software.Moderator, Product: m.Software.Product, Version: m.Software.Version,
-		Location: m.Location, CodeSets: m.CodeSets, Schemas: schemas, TestRehearsal: m.TestRehearsal,
+		Location: m.Location, CodeSets: m.CodeSets, Schemas: schemas, TestRehearsal: m.TestRehearsal, DisplayOnlyDocuments: m.DisplayOnlyDocuments,
 		ServiceRequests: transform.ServiceRequests{CaseDocument: m.ServiceRequests.CaseDocument, ReplacingVersion: m.ServiceRequests.ReplacingVersion},
 	})
 	sets := map[string]string{}

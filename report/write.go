@@ -725,12 +725,13 @@ func sortedByCode(m map[string]*Counts) []string {
 }
 
 // inferenceRows lists the inferences documents rest on, with how many
-// documents and what would confirm each (kanta.Inferences).
+// documents and what would confirm each (kanta.Inferences): the meaning
+// and the confirmation in the last column, the one whose text wraps.
 func (r *Report) inferenceRows(w *rowWriter) {
 	w.put()
-	w.head(false, "Inferences: choices no national source in hand confirms", "Documents", "Meaning", "", "", "", "", "What would confirm it")
+	w.head(false, "Inferences: choices no national source in hand confirms", "Documents", "", "", "", "", "", "Meaning; what would confirm it")
 	for _, in := range kanta.Inferences {
-		w.put(in.Name, r.Inferences[in.Name], w.t(in.Meaning), nil, nil, nil, nil, w.t(in.Confirm))
+		w.put(in.Name, r.Inferences[in.Name], nil, nil, nil, nil, nil, w.t(in.Meaning)+"\n"+w.t("What would confirm it")+": "+w.t(in.Confirm))
 	}
 }
 

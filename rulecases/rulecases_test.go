@@ -102,6 +102,7 @@ var scenarios = map[string]func(t *testing.T){
 	kanta.RuleGoneFromSource:       goneFromSource,
 	kanta.RulePlaceholderCode:      placeholderOutsideRehearsal,
 	kanta.RuleOldBirthDate:         oldWithoutBirthDate,
+	kanta.RuleNoStructure:          noStructure,
 	kanta.RuleDelivery:             func(t *testing.T) { deliveryFailure(t, errors.New("the disk is full"), kanta.RuleDelivery) },
 	kanta.RuleArchiveRejected:      refusedDocument,
 	kanta.RuleHeldBack:             refusedDocument,
@@ -322,6 +323,20 @@ clients:
 	rep := s.dryRun()
 	if !hasFinding(rep, "client", "A1", kanta.RulePlaceholderCode) || hasFinding(rep, "client", "A2", kanta.RulePlaceholderCode) {
 		t.Errorf("want placeholder-code on A1 (091, a sample code) only: %v", rep.Rejects)
+	}
+}
+
+// A document with no Sosmeta structure (K2 made Muu asiakirja) is rejected
+// when the mapping does not state that such documents go with the display
+// form only; the structured plan (K1) loads.
+func noStructure(t *testing.T) {
+	s := newScenario(t, func(text string) string {
+		return strings.Replace(text, "display_only_documents: true", "display_only_documents: false", 1)
+	})
+	s.records["asiakirjat"][1]["tyyppi"] = "MUU"
+	rep := s.dryRun()
+	if !hasFinding(rep, "document", "K2", kanta.RuleNoStructure) || hasFinding(rep, "document", "K1", kanta.RuleNoStructure) {
+		t.Errorf("want no-structure on K2 only: %v", rep.Rejects)
 	}
 }
 

@@ -200,6 +200,10 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 			return nil, err
 		}
 	}
+	if sch == nil && !t.s.DisplayOnlyDocuments {
+		return nil, &NationalRuleError{Rule: kanta.RuleNoStructure, Reason: fmt.Sprintf("no Sosmeta structure is mapped for the document (type %s%s), and the mapping does not state that such documents go with the display form only:"+
+			" map a specific type with a national schema (specific_type, and structured: for its fields), or state `display_only_documents: true` to archive them as unstructured legacy documents (an inference, each listed)", doc.Type, specificNote(doc.SpecificType))}
+	}
 	facts := map[string]any{
 		"asiakas":        t.clientFact(doc.Client, t.temporaryIDSystem()),
 		"palvelutehtava": t.codeObj(h, kanta.SetServiceTask, doc.ServiceTask),
@@ -243,10 +247,23 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 		d.text = "(Asiakirjassa ei ole tekstiä.)"
 	}
 	out, err := t.assemble(h, sch, facts, doc.Structured, d)
-	if err == nil {
-		out.Notes = t.typeServiceTask(doc)
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	out.Notes = t.typeServiceTask(doc)
+	if sch == nil {
+		out.Notes = append(out.Notes, kanta.Finding{Field: "specific_type", Rule: kanta.RuleDisplayOnly,
+			Reason: fmt.Sprintf("archived with the display form only, as the mapping states (display_only_documents): no Sosmeta structure is mapped for type %s%s", doc.Type, specificNote(doc.SpecificType))})
+	}
+	return out, nil
+}
+
+// specificNote names a specific type that has no national schema.
+func specificNote(specific string) string {
+	if specific == "" {
+		return ", no specific type"
+	}
+	return ", specific type " + specific + " without a national schema here"
 }
 
 // typeServiceTask warns of a specific type whose name places it under
@@ -365,7 +382,8 @@ func relatedFacts(ps []kanta.RelatedPerson) []any {
 }
 
 // NationalRuleError refuses a document that breaks a national rule JSON
-// Schema cannot express (kanta.NationalRules).
+// Schema cannot express (kanta.NationalRules), or one the mapping has not
+// stated how to carry (rule no-structure).
 type NationalRuleError struct {
 	Rule   string
 	Reason string

@@ -41,6 +41,10 @@ type Settings struct {
 	// Output.Placeholders); otherwise such a document is refused with a
 	// *PlaceholderError before anything could sign it.
 	TestRehearsal bool
+	// DisplayOnlyDocuments archives a client document without a Sosmeta
+	// structure with the display form only, each noted (rule display-only);
+	// otherwise it is refused (rule no-structure).
+	DisplayOnlyDocuments bool
 }
 
 // PlaceholderError refuses a document that carries a code no real archive
@@ -143,8 +147,18 @@ func (t *Transformer) isoDay(tm time.Time) string {
 func (t *Transformer) code(h *header, set, code string) []string {
 	cs := t.s.CodeSets.Get(set)
 	h.notePlaceholder(cs, code)
+	return []string{"code", code, "codeSystem", cs.CodeSystem(), "codeSystemName", cs.Title, "displayName", displayName(cs, code)}
+}
+
+// displayName is a code's display name; a placeholder code's says so, so that
+// a rehearsal's document shows where it departs from the national codes
+// wherever it is read (outside a rehearsal such a document is refused).
+func displayName(cs *kanta.CodeSet, code string) string {
 	d, _ := cs.Display(code)
-	return []string{"code", code, "codeSystem", cs.CodeSystem(), "codeSystemName", cs.Title, "displayName", d}
+	if cs.Placeholder(code) != "" && !strings.Contains(strings.ToLower(d), "placeholder") {
+		d += " (placeholder)"
+	}
+	return d
 }
 
 // codeObj is a code of the structured form, noted as code does.
@@ -154,8 +168,7 @@ func (t *Transformer) codeObj(h *header, set, code string) map[string]any {
 	}
 	cs := t.s.CodeSets.Get(set)
 	h.notePlaceholder(cs, code)
-	d, _ := cs.Display(code)
-	return map[string]any{"system": "urn:oid:" + cs.CodeSystem(), "code": code, "display": d}
+	return map[string]any{"system": "urn:oid:" + cs.CodeSystem(), "code": code, "display": displayName(cs, code)}
 }
 
 // notePlaceholder records a code no real archive document may carry.

@@ -74,7 +74,7 @@ func newTransformerIn(t testing.TB, dir string, rehearsal bool, loc *time.Locati
 	sets, schemas := codeSets(t, dir)
 	org := kanta.Organisation{OID: "1.2.246.10.99999991.10.0", Name: "Kuvitelman hyvinvointialue"}
 	return transform.New(transform.Settings{Custodian: org, Organiser: org, Moderator: "kantamig", Product: "kantamig", Version: "test",
-		Location: loc, CodeSets: sets, Schemas: schemas, TestRehearsal: rehearsal})
+		Location: loc, CodeSets: sets, Schemas: schemas, TestRehearsal: rehearsal, DisplayOnlyDocuments: true})
 }
 
 func date(s string) time.Time {
