@@ -25,6 +25,7 @@ const (
 	InferDocumentGroup     = "document-group-5"
 	InferSystemSignature   = "system-signature-only"
 	InferFramePerformer    = "frame-performer-organisation"
+	InferMinimalStructure  = "minimal-structured-form"
 )
 
 // Inferences is every inference a document may rest on.
@@ -35,6 +36,8 @@ var Inferences = []Inference{
 		"DOMAIN §1.4, §3.3", "an archived case document, or the archive's specification of the case document and its message", ""},
 	{InferDisplayOnly, "a client document carries the display form only: no structured form, contentSpecificationId, structuredFileFormat or specific document type (no Sosmeta structure is mapped for it)",
 		"DOMAIN §3.2", "the archive accepting a client document without a structured form (a real sample of one), or a structure mapped for its type (structured: in the mapping)", "display_only_documents states it (without it such a document is rejected, rule no-structure); structured: maps a structure"},
+	{InferMinimalStructure, "a structured form holds only what the header also says (client, author, service task, social services): no legacy field is mapped into it, and the record's content is the display form's text",
+		"DOMAIN §1.2, §3.2", "the archive accepting a structured form with only these fields, or the legacy record's fields mapped into it (structured: in the mapping)", "structured: in the mapping"},
 	{InferCorrectionUncoded, "a replacing version's hl7fi:reasonOfCorrection is the template's coded element with nullFlavor (OTH: the legacy reason is text; NI: none recorded), since the code set of the reasons is not known; the reason's text is in the display form",
 		"DOMAIN §3.3", "the code set of the reasons of correction and the archive's specification of replacing versions", ""},
 	{InferMinorDisclosure, "the client was under 18 when the document was drawn up and the source records no stand on disclosure: authorization/consent carries code 1 (may be disclosed to guardians), the law's rule while the minor has not forbidden it (Laki sosiaalihuollon asiakkaan asemasta 11 §)",

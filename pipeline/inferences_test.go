@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -44,6 +46,8 @@ func TestInferencesAreCountedAsTheDocumentsShow(t *testing.T) {
 			count[kanta.InferDocumentGroup]++
 			if !bytes.Contains(data, []byte("contentSpecificationId")) {
 				count[kanta.InferDisplayOnly]++
+			} else if onlyHeaderFacts(t, data) {
+				count[kanta.InferMinimalStructure]++
 			}
 			if m := generalType.FindSubmatch(header); m == nil || string(m[1]) != "15" {
 				count[kanta.InferGeneralType]++
@@ -71,4 +75,33 @@ func TestInferencesAreCountedAsTheDocumentsShow(t *testing.T) {
 		t.Errorf("inferred service requests: %d in the table, %d counted", rep.Inferences[kanta.InferServiceRequest], rep.InferredServiceRequests)
 	}
 	t.Logf("inferences: %v over %d documents", rep.Inferences, len(files))
+}
+
+// onlyHeaderFacts says whether a document's structured form (its hl7fi:json,
+// decoded) holds nothing but what the header carries too: the client, the
+// author, the service task and the social services.
+func onlyHeaderFacts(t *testing.T, doc []byte) bool {
+	t.Helper()
+	m := regexp.MustCompile(`<hl7fi:json[^>]*>([^<]*)</hl7fi:json>`).FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("a document with a contentSpecificationId and no hl7fi:json")
+	}
+	raw, err := base64.StdEncoding.DecodeString(string(bytes.Join(bytes.Fields(m[1]), nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var form map[string]map[string]any
+	if err := json.Unmarshal(raw, &form); err != nil {
+		t.Fatal(err)
+	}
+	for _, root := range form {
+		for k := range root {
+			switch k {
+			case "asiakas", "laatija", "palvelutehtava", "sosiaalipalvelu":
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }

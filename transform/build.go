@@ -42,6 +42,9 @@ func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fie
 		props, _ := sch.raw["properties"].(map[string]any)
 		d.schemaNode, _ = props[sch.Root].(map[string]any)
 		d.structured, _ = root[sch.Root].(map[string]any)
+		if h.kind == KindDocument {
+			h.minimal = onlyFacts(d.structured, facts)
+		}
 		h.contentSpec = sch.OID
 		h.hasStructured = true
 	}
@@ -282,6 +285,18 @@ func (t *Transformer) typeServiceTask(doc kanta.Document) []kanta.Finding {
 	return []kanta.Finding{{Field: "service_task", Rule: kanta.RuleTypeServiceTask,
 		Reason: fmt.Sprintf("specific type %s is by its name a document of service task %s, but the document is filed under %s: check the mapping of the specific type and of the service task (the archive files by the service task)",
 			name(kanta.SetSpecificDocumentType, doc.SpecificType), name(kanta.SetServiceTask, task), name(kanta.SetServiceTask, doc.ServiceTask))}}
+}
+
+// onlyFacts says whether a structured form holds nothing but the facts
+// the builder put in it from the header's data: no legacy field mapped
+// under structured: reached it.
+func onlyFacts(form, facts map[string]any) bool {
+	for k := range form {
+		if _, ok := facts[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // minorConsent gives the authorization/consent code of a document whose

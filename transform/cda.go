@@ -213,6 +213,7 @@ type header struct {
 	correction  string
 	replacing   bool
 	consent     string // the minor-disclosure code of authorization/consent, "" for none
+	minimal     bool   // a structured form with no legacy field mapped into it
 	consentDflt bool   // consent is kanta.MinorDisclosureDefault, not from the source
 }
 
@@ -536,6 +537,8 @@ func (o *Output) Inferences() []string {
 		out = append(out, kanta.InferCaseDocument)
 	case o.Kind == KindDocument && o.ContentSpec == "":
 		out = append(out, kanta.InferDisplayOnly)
+	case o.Kind == KindDocument && o.header != nil && o.header.minimal:
+		out = append(out, kanta.InferMinimalStructure)
 	}
 	h := o.header
 	if h == nil {
