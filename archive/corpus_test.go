@@ -138,6 +138,16 @@ func editJSON(doc string, edit func(string) string) string {
 	})
 }
 
+// editDisplay rewrites the display form of an unsigned document.
+func editDisplay(doc string, edit func(string) string) string {
+	re := regexp.MustCompile(`(<text mediaType="application/xhtml\+xml" representation="B64">)([^<]*)(</text>)`)
+	return re.ReplaceAllStringFunc(doc, func(m string) string {
+		parts := re.FindStringSubmatch(m)
+		raw, _ := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(parts[2]), ""))
+		return parts[1] + base64.StdEncoding.EncodeToString([]byte(edit(string(raw)))) + parts[3]
+	})
+}
+
 func replace(old, new string) func(string) string {
 	return func(s string) string { return strings.Replace(s, old, new, 1) }
 }
@@ -198,6 +208,14 @@ func TestBrokenDocumentsAreRefusedEachForItsReason(t *testing.T) {
 		{name: "a consent of another code system", kind: "client-document-display-only", doc: replace(`codeSystem="1.2.246.537.6.1286.201901"`, `codeSystem="1.2.246.537.6.1288.201901"`), want: "authorization/consent needs a code of 1.2.246.537.6.1286"},
 		{name: "a reason of correction as text", kind: "client-document-replacing-version", doc: regexReplace(`<hl7fi:reasonOfCorrection[^>]*/>`, `<hl7fi:reasonOfCorrection>korjattu</hl7fi:reasonOfCorrection>`), want: "reasonOfCorrection: a coded element needs code and codeSystem"},
 		{name: "a reason of correction with an unknown nullFlavor", kind: "client-document-replacing-version", doc: regexReplace(`<hl7fi:reasonOfCorrection[^>]*/>`, `<hl7fi:reasonOfCorrection nullFlavor="XX"/>`), want: `nullFlavor "XX"`},
+		{name: "a script in the display form", kind: plan, doc: func(s string) string { return editDisplay(s, replace("</h1>", "</h1><script>alert(1)</script>")) }, want: "display form has a script element"},
+		{name: "an external image in the display form", kind: plan, doc: func(s string) string {
+			return editDisplay(s, replace("</h1>", `</h1><img src="http://tracker.example/t.gif"/>`))
+		}, want: "display form refers outside itself (src on img)"},
+		{name: "an event handler in the display form", kind: plan, doc: func(s string) string { return editDisplay(s, replace("<h1 ", `<h1 onmouseover="x()" `)) }, want: "display form has an event handler (onmouseover on h1)"},
+		{name: "a link in the display form", kind: plan, doc: func(s string) string {
+			return editDisplay(s, replace("</h1>", `</h1><a href="https://example.org/">x</a>`))
+		}, want: "display form refers outside itself (href on a)"},
 		{name: "a placeholder code outside a test rehearsal", kind: "case-shared", strict: true, want: "is a placeholder"},
 		{name: "a tampered body", kind: plan, signedEd: func(b []byte) []byte {
 			return bytes.Replace(b, []byte(`representation="B64">PGRp`), []byte(`representation="B64">PGRq`), 1)

@@ -219,6 +219,48 @@ func (in *inspection) minorConsent(root *etree.Element, effective string) {
 	}
 }
 
+// activeContent names the first thing in a display form that runs or
+// reaches outside the document: a script or another element that embeds
+// or fetches (frames, objects, links to stylesheets, forms), an event
+// handler attribute, or a reference (href, src, a style's url()) to
+// anything but an image inside the document itself, a data: URL on an
+// img, as the real plan sample's logo is ("" when there is none).
+func activeContent(root *etree.Element) string {
+	var found string
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		if found != "" {
+			return
+		}
+		switch strings.ToLower(e.Tag) {
+		case "script", "iframe", "frame", "frameset", "object", "embed", "applet", "link", "style", "form", "input", "button", "meta", "base", "svg", "video", "audio":
+			found = "has a " + e.Tag + " element"
+			return
+		}
+		for _, a := range e.Attr {
+			if a.Space == "xmlns" || a.Space == "" && a.Key == "xmlns" {
+				continue // a namespace name, not a reference
+			}
+			name, v := strings.ToLower(a.Key), strings.ToLower(strings.TrimSpace(a.Value))
+			switch {
+			case strings.HasPrefix(name, "on"):
+				found = "has an event handler (" + a.Key + " on " + e.Tag + ")"
+			case name == "src" && strings.EqualFold(e.Tag, "img") && strings.HasPrefix(v, "data:image/"):
+			case name == "href" || name == "src" || strings.Contains(v, "url(") || strings.Contains(v, "javascript:"):
+				found = "refers outside itself (" + a.Key + " on " + e.Tag + ")"
+			}
+			if found != "" {
+				return
+			}
+		}
+		for _, c := range e.ChildElements() {
+			walk(c)
+		}
+	}
+	walk(root)
+	return found
+}
+
 // recordTargets reads the clients a document or frame names, checking
 // each identity code.
 func (in *inspection) recordTargets(rts []*etree.Element, idPath, namePath, where string) []person {
@@ -298,6 +340,8 @@ func (in *inspection) body(root, lsh *etree.Element, f docFacts) {
 		d := etree.NewDocument()
 		if err := d.ReadFromBytes(xhtml); err != nil || d.Root() == nil || d.Root().NamespaceURI() != "http://www.w3.org/1999/xhtml" {
 			in.add("the display form is not well-formed XHTML (%v)", err)
+		} else if p := activeContent(d.Root()); p != "" {
+			in.add("the display form %s: it may hold text and its layout, nothing that runs or fetches", p)
 		}
 	}
 	spec := strings.TrimSpace(elementText(lsh.SelectElement("contentSpecificationId")))

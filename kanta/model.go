@@ -174,9 +174,12 @@ type Document struct {
 	// document of a minor without it carries MinorDisclosureDefault.
 	MinorDisclosure string
 	Title           string
-	Text            string            // legacy free text, the display form's body
-	Structured      map[string]string // Sosmeta field path -> value, from the mapping
-	Unit            Organisation
+	Text            string // legacy free text, the display form's body
+	// TextFormat is how Text is written: text (the default), rtf, html,
+	// or auto (each document sniffed); see package body.
+	TextFormat string
+	Structured map[string]string // Sosmeta field path -> value, from the mapping
+	Unit       Organisation
 }
 
 // MinorDisclosureDefault is the authorization/consent code of a document

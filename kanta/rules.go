@@ -53,6 +53,7 @@ const (
 	RuleDocumentTooLarge = "document-too-large"
 	RulePlaceholderCode  = "placeholder-code"
 	RuleNoStructure      = "no-structure"
+	RuleBodyUnreadable   = "body-unreadable"
 
 	// Delivering.
 	RuleDelivery        = "delivery"
@@ -70,6 +71,7 @@ const (
 	RuleTypePrefix           = "type-prefix"
 	RuleTypeServiceTask      = "type-service-task"
 	RuleDisplayOnly          = "display-only"
+	RuleBodyConverted        = "body-converted"
 	RuleChangedAfterDelivery = "changed-after-delivery"
 	RuleRehearsalCode        = "rehearsal-placeholder"
 	RuleInferredRequest      = "inferred-service-request"
@@ -138,6 +140,7 @@ var Rules = []RuleInfo{
 	{RuleTransform, "transform", RuleRejects, "the document could not be built"},
 	{RuleStructuredForm, "transform", RuleRejects, "the structured form fails its Sosmeta schema"},
 	{RuleDocumentTooLarge, "transform", RuleRejects, "over --max-document-bytes (any kind; checked on the text before building, on the built document, and on its message frame against --max-message-bytes)"},
+	{RuleBodyUnreadable, "transform", RuleRejects, "the document's text could not be read in its format (text_format): an unknown format, an RTF cut short or broken, HTML whose characters cannot be decoded"},
 	{RuleNoStructure, "transform", RuleRejects, "a client document with no Sosmeta structure mapped for its type, while the mapping does not state display_only_documents: true"},
 	{RulePlaceholderCode, "transform", RuleRejects, "the document would carry a code that is not national (a placeholder) outside a test rehearsal"},
 	{RuleDelivery, "load", RuleFails, "the sink failed; the record stays pending"},
@@ -151,6 +154,7 @@ var Rules = []RuleInfo{
 	{RuleBeforeBirth, "mapping", RuleWarns, "a record dated before its client was born"},
 	{RuleNonDisclosure, "mapping", RuleWarns, "contact data left out of a client's document under non-disclosure"},
 	{RuleTypePrefix, "mapping", RuleWarns, "a specific type that does not belong to the general type"},
+	{RuleBodyConverted, "transform", RuleWarns, "the document's text was converted from RTF or HTML into the display form: what it holds, the character set it was read in, and what was left out (pictures, scripts)"},
 	{RuleDisplayOnly, "transform", RuleWarns, "a client document archived with the display form only, as the mapping states (display_only_documents): no Sosmeta structure is mapped for its type"},
 	{RuleTypeServiceTask, "transform", RuleWarns, "a specific type whose name places it under one service task (Lapsiperheiden … under Lapsiperheiden palvelut) filed under another"},
 	{RuleGoneFromSource, "stage", RuleWarns, "a record an earlier pass of the run read and this one did not: not delivered if it was still pending (skipped, kept under its earlier pass), kept in the archive if delivered"},
@@ -230,7 +234,7 @@ var ruleClass = map[string]int{
 	RuleCollectedEmpty: ClassReference, RuleNoCase: ClassReference,
 
 	RuleTransform: ClassLater, RuleStructuredForm: ClassLater, RuleDocumentTooLarge: ClassLater,
-	RulePlaceholderCode: ClassLater, RuleNoStructure: ClassLater, RuleDelivery: ClassLater, RuleArchiveRejected: ClassLater, RuleHeldBack: ClassLater,
+	RulePlaceholderCode: ClassLater, RuleNoStructure: ClassLater, RuleBodyUnreadable: ClassLater, RuleDelivery: ClassLater, RuleArchiveRejected: ClassLater, RuleHeldBack: ClassLater,
 }
 
 // RuleClass is the class of a rule in the order of precedence (ClassField

@@ -657,6 +657,7 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	d.MinorDisclosure = a.code("minor_disclosure")
 	d.Title = a.raw("title")
 	d.Text = a.raw("text")
+	d.TextFormat = a.raw("text_format")
 	if a.raw("service_unit_oid") != "" || d.CaseKey == "" {
 		d.Unit = a.unit(m)
 	}

@@ -130,6 +130,7 @@ var targets = map[kanta.Entity][]target{
 		{name: "minor_disclosure", kind: kindCode, codeSet: kanta.SetMinorDisclosure, doc: "a minor client's stand on disclosing the document to guardians (authorization/consent, 1.2.246.537.6.1286); written where the client was under 18 when the document was drawn up, and 1 (may be disclosed) there when not given"},
 		{name: "title", kind: kindText, doc: "title shown in the display form"},
 		{name: "text", kind: kindText, doc: "the legacy text, shown in the display form"},
+		{name: "text_format", kind: kindText, doc: "how text is written: `text` (the default), `rtf` (a word-processor component's), `html` (a web front end's), or `auto` (each document's first bytes decide); RTF and HTML are converted into the display form's paragraphs, headings, lists and tables, each such document noted (body-converted), one that cannot be read rejected (body-unreadable)"},
 		{name: "service_unit_oid", kind: kindText, doc: "service unit OID; when not given, its case's unit (organisation.service_unit for a document without a case)"},
 		{name: "service_unit_name", kind: kindText, doc: "service unit name"},
 		{name: "created", kind: kindTime, doc: "when the record was created; defaults to drawn_up"},

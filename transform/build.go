@@ -1,10 +1,12 @@
 package transform
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/kantamig/kantamig/body"
 	"github.com/kantamig/kantamig/kanta"
 )
 
@@ -229,7 +231,15 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 	if title == "" {
 		title = typeName
 	}
-	d := &display{typeName: typeName, title: title, text: doc.Text, textTitle: "Asiakirjan teksti",
+	format, err := body.ParseFormat(cmp.Or(doc.TextFormat, string(body.Text)))
+	if err != nil {
+		return nil, &NationalRuleError{Rule: kanta.RuleBodyUnreadable, Reason: err.Error() + " (text_format)"}
+	}
+	text, err := body.Read(format, []byte(doc.Text))
+	if err != nil {
+		return nil, &NationalRuleError{Rule: kanta.RuleBodyUnreadable, Reason: "the text could not be read as " + string(format) + ": " + err.Error() + "; correct it in the source, or map its format (text_format)"}
+	}
+	d := &display{typeName: typeName, title: title, text: text, textTitle: "Asiakirjan teksti",
 		footer: fmt.Sprintf("Laadittu %s. Siirretty vanhasta asiakastietojärjestelmästä.", doc.DrawnUp.In(t.s.Location).Format("2.1.2006 15.04"))}
 	if sch == nil {
 		// Without a structured form, the display form names the client and
@@ -246,14 +256,18 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 		}
 		d.after = append(d.after, section{"Korjauksen syy", []string{reason}})
 	}
-	if strings.TrimSpace(doc.Text) == "" && sch == nil {
-		d.text = "(Asiakirjassa ei ole tekstiä.)"
+	if len(text.Blocks) == 0 && sch == nil {
+		d.text = body.Plain("(Asiakirjassa ei ole tekstiä.)")
 	}
 	out, err := t.assemble(h, sch, facts, doc.Structured, d)
 	if err != nil {
 		return nil, err
 	}
 	out.Notes = t.typeServiceTask(doc)
+	if text.Format != body.Text {
+		out.Notes = append(out.Notes, kanta.Finding{Field: "text", Rule: kanta.RuleBodyConverted,
+			Reason: fmt.Sprintf("text read as %s (text_format %s) into the display form: %s", strings.ToUpper(string(text.Format)), format, text.Summary())})
+	}
 	if sch == nil {
 		out.Notes = append(out.Notes, kanta.Finding{Field: "specific_type", Rule: kanta.RuleDisplayOnly,
 			Reason: fmt.Sprintf("archived with the display form only, as the mapping states (display_only_documents): no Sosmeta structure is mapped for type %s%s", doc.Type, specificNote(doc.SpecificType))})

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kantamig/kantamig/body"
 	"github.com/kantamig/kantamig/kanta"
 )
 
@@ -21,7 +22,7 @@ type display struct {
 	schemaNode map[string]any
 	structured map[string]any
 	textTitle  string
-	text       string
+	text       *body.Body
 	// before and after are sections of lines shown before and after the
 	// legacy text (the client and author of a document without a
 	// structured form; a replacing version's reason).
@@ -56,12 +57,12 @@ func (d *display) render() []byte {
 	for _, s := range d.before {
 		s.render(&w)
 	}
-	if strings.TrimSpace(d.text) != "" {
+	if d.text != nil && len(d.text.Blocks) > 0 {
 		w.open("div", "class", "soc-list")
 		w.open("div", "class", "soc-item")
 		w.elem("h1", d.textTitle, "class", "soc-title")
 		w.open("div", "class", "soc-content")
-		renderText(&w, d.text)
+		renderBlocks(&w, d.text.Blocks)
 		w.close("div")
 		w.close("div")
 		w.close("div")
@@ -108,22 +109,87 @@ func (s section) render(w *xw) {
 	w.nl()
 }
 
-// renderText writes legacy text as paragraphs (split at blank lines) with line breaks.
-func renderText(w *xw, text string) {
-	text = strings.ReplaceAll(text, "\r\n", "\n")
-	for _, para := range strings.Split(text, "\n\n") {
-		para = strings.Trim(para, "\n")
-		if strings.TrimSpace(para) == "" {
+// renderBlocks writes a legacy body (package body) as XHTML: paragraphs
+// with their line breaks, bold, italic and underline; headings below the
+// text's own title (h2 for the body's first level); lists as ul or ol,
+// nested by depth; tables with their header cells. Only these elements
+// are written, and every text through the writer's escaping.
+func renderBlocks(w *xw, blocks []body.Block) {
+	var lists []bool // the open lists, true for an ordered one
+	closeLists := func(depth int) {
+		for len(lists) > depth {
+			w.close(map[bool]string{true: "ol", false: "ul"}[lists[len(lists)-1]])
+			lists = lists[:len(lists)-1]
+		}
+	}
+	for _, b := range blocks {
+		if b.Kind != body.Item {
+			closeLists(0)
+		}
+		switch b.Kind {
+		case body.Heading:
+			w.open("h" + itoa(min(b.Level+1, 6)))
+			renderRuns(w, b.Runs)
+			w.close("h" + itoa(min(b.Level+1, 6)))
+		case body.Item:
+			depth := max(b.Level, 1)
+			if len(lists) >= depth && lists[depth-1] != b.Ordered {
+				closeLists(depth - 1)
+			}
+			closeLists(depth)
+			for len(lists) < depth {
+				lists = append(lists, b.Ordered)
+				w.open(map[bool]string{true: "ol", false: "ul"}[b.Ordered])
+			}
+			w.open("li")
+			renderRuns(w, b.Runs)
+			w.close("li")
+		case body.Table:
+			w.open("table")
+			for _, row := range b.Rows {
+				w.open("tr")
+				for _, c := range row {
+					tag := "td"
+					if c.Header {
+						tag = "th"
+					}
+					w.open(tag)
+					renderBlocks(w, c.Blocks)
+					w.close(tag)
+				}
+				w.close("tr")
+			}
+			w.close("table")
+		default:
+			w.open("p")
+			renderRuns(w, b.Runs)
+			w.close("p")
+		}
+	}
+	closeLists(0)
+}
+
+// renderRuns writes runs of text with their formatting.
+func renderRuns(w *xw, runs []body.Run) {
+	for _, r := range runs {
+		if r.Break {
+			w.raw("<br/>")
 			continue
 		}
-		w.open("p")
-		for i, line := range strings.Split(para, "\n") {
-			if i > 0 {
-				w.raw("<br/>")
+		var tags []string
+		for _, f := range []struct {
+			on  bool
+			tag string
+		}{{r.Bold, "b"}, {r.Italic, "i"}, {r.Underline, "u"}} {
+			if f.on {
+				tags = append(tags, f.tag)
+				w.open(f.tag)
 			}
-			w.text(line)
 		}
-		w.close("p")
+		w.text(r.Text)
+		for i := len(tags) - 1; i >= 0; i-- {
+			w.close(tags[i])
+		}
 	}
 }
 

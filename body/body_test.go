@@ -1,0 +1,181 @@
+package body
+
+import (
+	"strings"
+	"testing"
+)
+
+// text renders a body as a short string a test can state by hand:
+// blocks on lines, "P:" a paragraph, "H2:" a heading, "*"/"1." a list
+// item, "T:" a table's rows as cells between bars; **bold**, _italic_,
+// ~underline~, "/" a line break.
+func text(b *Body) string {
+	var out []string
+	for _, bl := range b.Blocks {
+		out = append(out, blockText(bl))
+	}
+	return strings.Join(out, "\n")
+}
+
+func blockText(bl Block) string {
+	switch bl.Kind {
+	case Heading:
+		return "H" + string(rune('0'+bl.Level)) + ": " + runText(bl.Runs)
+	case Item:
+		if bl.Ordered {
+			return strings.Repeat(" ", bl.Level-1) + "1. " + runText(bl.Runs)
+		}
+		return strings.Repeat(" ", bl.Level-1) + "* " + runText(bl.Runs)
+	case Table:
+		var rows []string
+		for _, r := range bl.Rows {
+			var cells []string
+			for _, c := range r {
+				var parts []string
+				for _, cb := range c.Blocks {
+					parts = append(parts, runText(cb.Runs))
+				}
+				h := ""
+				if c.Header {
+					h = "#"
+				}
+				cells = append(cells, h+strings.Join(parts, "+"))
+			}
+			rows = append(rows, "|"+strings.Join(cells, "|")+"|")
+		}
+		return "T: " + strings.Join(rows, " ")
+	}
+	return "P: " + runText(bl.Runs)
+}
+
+func runText(rs []Run) string {
+	var s strings.Builder
+	for _, r := range rs {
+		if r.Break {
+			s.WriteString("/")
+			continue
+		}
+		t := r.Text
+		if r.Underline {
+			t = "~" + t + "~"
+		}
+		if r.Italic {
+			t = "_" + t + "_"
+		}
+		if r.Bold {
+			t = "**" + t + "**"
+		}
+		s.WriteString(t)
+	}
+	return s.String()
+}
+
+func TestRTF(t *testing.T) {
+	for _, tc := range []struct {
+		name, rtf, want string
+		dropped         string
+	}{
+		{"code page 1252 bytes", `{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0\fswiss\fcharset0 Arial;}}\f0\pard \'e4 \'f6 \'e5 \'c4 \'d6 \'c5 \'80 \'96 \'93\'94\par}`,
+			"P: ä ö å Ä Ö Å € – “”", ""},
+		{"unicode escapes and their fallbacks", `{\rtf1\ansi\uc1 P\u228?iv\u228?k\u228?ti \u8364?5 \u8211? \u8220?lainaus\u8221?\par}`,
+			"P: Päiväkäti €5 – “lainaus”", ""},
+		{"two fallback bytes per escape", `{\rtf1\ansi{\uc2\u246\'6f\'22}ljy\par}`, "P: öljy", ""},
+		{"bold, italic, underline in groups", `{\rtf1\ansi Tavallinen {\b lihava} {\i kursiivi} \ul alle\ulnone  loppu.\par}`,
+			"P: Tavallinen **lihava** _kursiivi_ ~alle~ loppu.", ""},
+		{"paragraphs and line breaks", `{\rtf1\ansi Eka rivi\line toka rivi\par\par Toinen kappale\par}`, "P: Eka rivi/toka rivi\nP: Toinen kappale", ""},
+		{"a table", `{\rtf1\ansi\pard Ennen\par\trowd\cellx2000\cellx4000\pard\intbl Nimi\cell Arvo\cell\row\trowd\cellx2000\cellx4000\pard\intbl {\b Aino}\cell 5\cell\row\pard J\'e4lkeen\par}`,
+			"P: Ennen\nT: |Nimi|Arvo| |**Aino**|5|\nP: Jälkeen", ""},
+		{"a font in code page 1250", `{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Arial;}{\f1\fcharset238 Arial CE;}}\f0 \'e8 {\f1 \'e8}\par}`, "P: è č", ""},
+		{"a heading style and a list", `{\rtf1\ansi{\stylesheet{\s0 Normal;}{\s1 heading 1;}}\pard\s1 Otsikko\par\pard{\listtext\'b7\tab}\ls1\ilvl0 kohta\par\pard{\listtext 1.\tab}\ls2 numero\par}`,
+			"H1: Otsikko\n* kohta\n1. numero", ""},
+		{"skipped destinations and a picture", `{\rtf1\ansi{\*\generator Riched20 10.0;}{\info{\author X}}{\colortbl;\red0\green0\blue0;}Teksti{\pict\pngblip 89504e47}\par}`,
+			"P: Teksti", "1 picture"},
+		{"escaped braces and backslash", `{\rtf1\ansi a\{b\}c\\d\par}`, `P: a{b}c\d`, ""},
+		{"8-bit bytes written as they are", "{\\rtf1\\ansi\\ansicpg1252 \xe4iti\\par}", "P: äiti", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Read(RTF, []byte(tc.rtf))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := text(b); got != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+			if s := b.Summary(); tc.dropped != "" && !strings.Contains(s, "left out: "+tc.dropped) || tc.dropped == "" && strings.Contains(s, "left out") {
+				t.Errorf("summary %q, want left out %q", s, tc.dropped)
+			}
+		})
+	}
+}
+
+func TestRTFThatCannotBeRead(t *testing.T) {
+	for _, tc := range []struct{ name, rtf, want string }{
+		{"truncated", `{\rtf1\ansi{\fonttbl{\f0 Arial;}}Teksti joka katkea`, "cut short"},
+		{"not RTF", `Tavallista tekstiä`, "not RTF"},
+		{"a stray closing brace", `{\rtf1 a}}`, ""},
+		{"cut inside an escape", `{\rtf1 a\'e`, "truncated"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Read(RTF, []byte(tc.rtf))
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("text after the document's group is not read: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want one naming %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestHTML(t *testing.T) {
+	for _, tc := range []struct {
+		name, html, want, charset, dropped string
+	}{
+		{"scripts, images and links", `<html><head><title>x</title><script>alert(1)</script></head><body><p onclick="x()">Hei <a href="http://evil.example/">linkki</a><img src="http://evil.example/t.gif"></p><script>steal()</script></body></html>`,
+			"P: Hei linkki", "utf-8", "1 image, 2 script"},
+		{"formatting and breaks", `<p>Yksi <b>lihava</b> ja <em>kursiivi</em><br>uusi rivi</p><div>Toinen &amp; kolmas</div>`,
+			"P: Yksi **lihava** ja _kursiivi_/uusi rivi\nP: Toinen & kolmas", "utf-8", ""},
+		{"lists and headings", `<h2>Otsikko</h2><ul><li>eka<ul><li>sisempi</li></ul></li></ul><ol><li>numero</li></ol>`,
+			"H2: Otsikko\n* eka\n * sisempi\n1. numero", "utf-8", ""},
+		{"a table with a header row", `<table><tr><th>Nimi</th><th>Arvo</th></tr><tr><td>Aino</td><td><p>5</p><p>6</p></td></tr></table>`,
+			"T: |#Nimi|#Arvo| |Aino|5+6|", "utf-8", ""},
+		{"unclosed tags as a browser reads them", `<p>eka<p>toka <b>lihava<p>kolmas`, "P: eka\nP: toka **lihava**\nP: **kolmas**", "utf-8", ""},
+		{"windows-1252 without a declaration", "<p>P\xe4iv\xe4 \x80 \x96 \x93lainaus\x94</p>", "P: Päivä € – “lainaus”", "windows-1252", ""},
+		{"a declared ISO-8859-1", "<html><head><meta charset=\"iso-8859-1\"></head><body><p>\xc5land \xf6</p></body></html>", "P: Åland ö", "windows-1252", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Read(HTML, []byte(tc.html))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := text(b); got != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+			if b.Charset != tc.charset {
+				t.Errorf("charset %q, want %q", b.Charset, tc.charset)
+			}
+			if s := b.Summary(); tc.dropped != "" && !strings.Contains(s, "left out: "+tc.dropped) || tc.dropped == "" && strings.Contains(s, "left out") {
+				t.Errorf("summary %q, want left out %q", s, tc.dropped)
+			}
+		})
+	}
+}
+
+func TestSniff(t *testing.T) {
+	for in, want := range map[string]Format{
+		`{\rtf1\ansi x}`:        RTF,
+		"\ufeff{\\rtf1 x}":      RTF,
+		"<!DOCTYPE html><html>": HTML,
+		"  <P>Kappale</P>":      HTML,
+		"Tavallinen <b> teksti": Text,
+		"1 < 2 ja 3 > 2":        Text,
+		"":                      Text,
+	} {
+		if got := Sniff([]byte(in)); got != want {
+			t.Errorf("Sniff(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
