@@ -1,6 +1,6 @@
 // Package body reads a legacy document's body as the legacy system held
 // it (plain text, RTF from a word-processor component, HTML from a web
-// front end) into one neutral structure: paragraphs, headings, list
+// front end, a Word .docx made from a template) into one neutral structure: paragraphs, headings, list
 // items and tables of runs of text, bold, italic or underlined. The
 // transform writes that structure as the display form's XHTML, so every
 // format gets the same escaping and the same well-formedness, and nothing
@@ -13,8 +13,10 @@ package body
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Format is how a body is written.
@@ -25,11 +27,12 @@ const (
 	Text Format = "text"
 	RTF  Format = "rtf"
 	HTML Format = "html"
+	DOCX Format = "docx"
 	Auto Format = "auto"
 )
 
 // Formats lists the formats a mapping may name.
-var Formats = []Format{Text, RTF, HTML, Auto}
+var Formats = []Format{Text, RTF, HTML, DOCX, Auto}
 
 // ParseFormat reads a format's name.
 func ParseFormat(s string) (Format, error) {
@@ -38,7 +41,7 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("unknown body format %q: one of text, rtf, html, auto", s)
+	return "", fmt.Errorf("unknown body format %q: one of text, rtf, html, docx, auto", s)
 }
 
 // Sniff decides a body's format by its first bytes: RTF begins "{\rtf",
@@ -49,6 +52,9 @@ func Sniff(data []byte) Format {
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	if bytes.HasPrefix(head, []byte(`{\rtf`)) {
 		return RTF
+	}
+	if bytes.HasPrefix(data, []byte("PK\x03\x04")) && bytes.Contains(data, []byte("word/document.xml")) {
+		return DOCX
 	}
 	lower := strings.ToLower(string(head[:min(len(head), 64)]))
 	for _, tag := range []string{"<!doctype html", "<html", "<body", "<p>", "<p ", "<div", "<table", "<h1", "<h2", "<br", "<ul", "<ol", "<span", "<b>", "<i>", "<font"} {
@@ -161,8 +167,22 @@ func Read(f Format, data []byte) (*Body, error) {
 		return readRTF(data)
 	case HTML:
 		return readHTML(data)
+	case DOCX:
+		return readDOCX(data)
+	}
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("the text is not UTF-8 (its bytes look like %s): give its format (text_format), or the source's encoding", describe(data))
 	}
 	return readText(string(data)), nil
+}
+
+// describe names what bytes look like, for a reason: their sniffed media
+// type, and a legacy Word file by name.
+func describe(data []byte) string {
+	if bytes.HasPrefix(data, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")) {
+		return "a legacy Word .doc or another OLE compound file"
+	}
+	return http.DetectContentType(data)
 }
 
 // Plain is a body of plain text (paragraphs at blank lines).

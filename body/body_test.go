@@ -1,6 +1,8 @@
 package body
 
 import (
+	"archive/zip"
+	"bytes"
 	"strings"
 	"testing"
 )
@@ -176,6 +178,98 @@ func TestSniff(t *testing.T) {
 	} {
 		if got := Sniff([]byte(in)); got != want {
 			t.Errorf("Sniff(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// docx zips the parts of a Word file, written as Word writes them.
+func docx(t *testing.T, document string, extra map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	parts := map[string]string{
+		"[Content_Types].xml": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>`,
+		"word/document.xml": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` +
+			`<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"><w:body>` + document + `<w:sectPr/></w:body></w:document>`,
+	}
+	for k, v := range extra {
+		parts[k] = v
+	}
+	for name, content := range parts {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(content))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestDOCX(t *testing.T) {
+	styles := `<?xml version="1.0" encoding="UTF-8"?><w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">` +
+		`<w:style w:type="paragraph" w:styleId="Otsikko1"><w:name w:val="heading 1"/></w:style>` +
+		`<w:style w:type="paragraph" w:styleId="Luettelokappale"><w:name w:val="List Paragraph"/></w:style></w:styles>`
+	numbering := `<?xml version="1.0" encoding="UTF-8"?><w:numbering xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">` +
+		`<w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/></w:lvl></w:abstractNum>` +
+		`<w:abstractNum w:abstractNumId="1"><w:lvl w:ilvl="0"><w:numFmt w:val="decimal"/></w:lvl></w:abstractNum>` +
+		`<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num><w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num></w:numbering>`
+	doc := `<w:p><w:pPr><w:pStyle w:val="Otsikko1"/><w:rPr><w:b/></w:rPr></w:pPr><w:r><w:t>Päätös</w:t></w:r></w:p>` +
+		`<w:p><w:r><w:t xml:space="preserve">Asiakas </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>Äijälä</w:t></w:r><w:r><w:rPr><w:i/><w:b w:val="0"/></w:rPr><w:t xml:space="preserve"> Åland</w:t></w:r><w:r><w:br/><w:t>€ – “x”</w:t></w:r></w:p>` +
+		`<w:p><w:pPr><w:pStyle w:val="Luettelokappale"/><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr><w:r><w:t>kohta</w:t></w:r></w:p>` +
+		`<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="2"/></w:numPr></w:pPr><w:r><w:t>numero</w:t></w:r></w:p>` +
+		`<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Kuukausi</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>Määrä</w:t></w:r></w:p></w:tc></w:tr>` +
+		`<w:tr><w:tc><w:p><w:r><w:t>Tammikuu</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>60</w:t></w:r></w:p><w:p><w:r><w:t>€</w:t></w:r></w:p></w:tc></w:tr></w:tbl>` +
+		`<w:p><w:r><w:t>Ennen</w:t></w:r><w:del><w:r><w:delText>poistettu</w:delText></w:r></w:del><w:r><w:drawing><wp:inline/></w:drawing></w:r><w:r><w:t xml:space="preserve"> jälkeen</w:t></w:r></w:p>`
+	b, err := Read(Auto, docx(t, doc, map[string]string{"word/styles.xml": styles, "word/numbering.xml": numbering}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "H1: Päätös\nP: Asiakas **Äijälä**_ Åland_/€ – “x”\n* kohta\n1. numero\nT: |Kuukausi|Määrä| |Tammikuu|60+€|\nP: Ennen jälkeen"
+	if got := text(b); got != want || b.Format != DOCX {
+		t.Errorf("%s: got\n%s\nwant\n%s", b.Format, got, want)
+	}
+	if !strings.Contains(b.Summary(), "left out: 1 picture") {
+		t.Errorf("summary %q", b.Summary())
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"a legacy .doc", append([]byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), make([]byte, 512)...), "legacy Word .doc"},
+		{"a zip without a document", func() []byte {
+			var buf bytes.Buffer
+			zw := zip.NewWriter(&buf)
+			w, _ := zw.Create("x.txt")
+			w.Write([]byte("x"))
+			zw.Close()
+			return buf.Bytes()
+		}(), "no word/document.xml"},
+		{"a cut zip", docx(t, doc, nil)[:200], "not a zip"},
+	} {
+		if _, err := Read(DOCX, tc.data); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error naming %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// Bytes that are neither UTF-8 text nor a format given are refused with
+// what they look like.
+func TestUnknownBytesAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		data []byte
+		want string
+	}{
+		{[]byte("%PDF-1.4\n\xe2\xe3\xcf\xd3 binary"), "application/pdf"},
+		{[]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff"), "image/png"},
+		{append([]byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), 0xff, 0xfe), "legacy Word .doc"},
+		{[]byte("P\xe4iv\xe4"), "not UTF-8"},
+	} {
+		if _, err := Read(Auto, tc.data); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want an error naming %q", tc.data[:4], err, tc.want)
 		}
 	}
 }

@@ -175,6 +175,9 @@ type Document struct {
 	MinorDisclosure string
 	Title           string
 	Text            string // legacy free text, the display form's body
+	// Body holds the text's bytes when the mapping reads them as bytes (a
+	// file, Base64, a BLOB); Text is then empty.
+	Body []byte
 	// TextFormat is how Text is written: text (the default), rtf, html,
 	// or auto (each document sniffed); see package body.
 	TextFormat string

@@ -27,6 +27,9 @@ const (
 	RuleCutoff            = "cutoff"
 	RuleAddressEnded      = "address-ended"
 	RuleSampledOut        = "sampled-out"
+	RuleFileMissing       = "file-missing"
+	RuleFileOutsideRoot   = "file-outside-root"
+	RuleTruncated         = "truncated"
 
 	// Resolving: records across entities.
 	RuleDuplicateKey         = "duplicate-key"
@@ -110,6 +113,9 @@ var Rules = []RuleInfo{
 	{RuleFieldCount, "mapping", RuleRejects, "a CSV line with more or fewer fields than the header"},
 	{RuleUnexpectedElement, "mapping", RuleRejects, "an XML element at the record level under another name, or named as the records elsewhere"},
 	{RuleNoCase, "mapping", RuleRejects, "a document without a case"},
+	{RuleFileMissing, "mapping", RuleRejects, "the file a column names (file_root) is not there"},
+	{RuleFileOutsideRoot, "mapping", RuleRejects, "the path a column names leads outside the mapping's file_root"},
+	{RuleTruncated, "mapping", RuleRejects, "a value shorter or longer than the length the source gives for it (length_from): cut short on its way out"},
 	{RuleHetuFormat, "mapping", RuleRejects, "identity code: not DDMMYYCNNNQ"},
 	{RuleHetuCentury, "mapping", RuleRejects, "identity code: unknown century sign"},
 	{RuleHetuDate, "mapping", RuleRejects, "identity code: impossible birth date"},

@@ -1,8 +1,12 @@
 package mapping
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -656,7 +660,7 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	}
 	d.MinorDisclosure = a.code("minor_disclosure")
 	d.Title = a.raw("title")
-	d.Text = a.raw("text")
+	d.Text, d.Body = a.documentText()
 	d.TextFormat = a.raw("text_format")
 	if a.raw("service_unit_oid") != "" || d.CaseKey == "" {
 		d.Unit = a.unit(m)
@@ -670,6 +674,104 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 		}
 	}
 	return d, a.finish(m, d.DrawnUp)
+}
+
+// documentText reads a document's text: as text, or as bytes (Body) when
+// the mapping reads it from a file, from Base64 or as a BLOB's bytes; a
+// length the source gives for it (length_from) must be the length read.
+func (a *applier) documentText() (string, []byte) {
+	f, ok := a.em.fields["text"]
+	if !ok {
+		return "", nil
+	}
+	if !f.bytes() {
+		text := a.rawField("text", f)
+		a.checkLength(f, len(text), "")
+		return text, nil
+	}
+	v := ""
+	if f.value != nil {
+		v = *f.value
+	} else if len(f.from) > 0 {
+		v = a.rec.Fields[f.from[0]]
+	}
+	var data []byte
+	where := ""
+	switch {
+	case f.base64:
+		d, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), ""))
+		if err != nil {
+			a.fail(reject("text", kanta.RuleEncoding, "the text's column holds no valid Base64 (%v): the export cut or altered it", err))
+			return "", nil
+		}
+		data = d
+	case f.fileRoot != "":
+		path := strings.TrimSpace(v)
+		if path == "" {
+			return "", nil
+		}
+		full, err := underRoot(f.fileRoot, path)
+		if err != nil {
+			a.fail(reject("text", kanta.RuleFileOutsideRoot, "the file %q %v, outside file_root %s: correct the path in the source", path, err, f.fileRoot))
+			return "", nil
+		}
+		d, err := os.ReadFile(full)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				a.fail(reject("text", kanta.RuleFileMissing, "the file %q is not under file_root %s: it was not copied with the export, or the path is wrong", path, f.fileRoot))
+			} else {
+				a.fail(reject("text", kanta.RuleFileMissing, "the file %q cannot be read: %v", path, err))
+			}
+			return "", nil
+		}
+		data, where = d, fmt.Sprintf(" (file %s)", path)
+	default:
+		data = []byte(v)
+	}
+	a.checkLength(f, len(data), where)
+	return "", data
+}
+
+// checkLength compares the bytes read with the length the source gives
+// for them (length_from), which a driver's limit on large values would
+// make differ.
+func (a *applier) checkLength(f *field, n int, where string) {
+	if f.lengthFrom == "" || a.out.Reject != nil {
+		return
+	}
+	raw := strings.TrimSpace(a.rec.Fields[f.lengthFrom])
+	if raw == "" {
+		return
+	}
+	want, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		a.fail(reject("text", kanta.RuleInteger, "length_from %s is %q, not a number of bytes", f.lengthFrom, raw))
+		return
+	}
+	if int64(n) != want {
+		a.fail(reject("text", kanta.RuleTruncated, "the text%s holds %d bytes, the source says %d (%s): it was cut short on its way out, as drivers do at 4,096, 8,000 or 65,535 bytes; export it whole (a file, or a type without the limit)", where, n, want, f.lengthFrom))
+	}
+}
+
+// underRoot joins a path a source names to the root it must stay under,
+// refusing one that leads outside it: by .. or an absolute path, or by a
+// symbolic link that resolves elsewhere.
+func underRoot(root, path string) (string, error) {
+	if filepath.IsAbs(path) || filepath.VolumeName(path) != "" {
+		return "", errors.New("is an absolute path")
+	}
+	full := filepath.Join(root, filepath.FromSlash(strings.ReplaceAll(path, "\\", "/")))
+	rel, err := filepath.Rel(root, full)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", errors.New("leads outside the folder")
+	}
+	if real, err := filepath.EvalSymlinks(full); err == nil {
+		realRoot, _ := filepath.EvalSymlinks(root)
+		if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return "", errors.New("is a link that leads outside the folder")
+		}
+	}
+	return full, nil
 }
 
 // BeforeBirth warns of a record dated before its client's birth. A warning,

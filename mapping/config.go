@@ -348,6 +348,14 @@ type FieldSpec struct {
 	// earliest_period, for a relationship start (the earliest of its
 	// client's service-task periods).
 	Derive string `yaml:"derive" jsonschema_description:"'earliest_period', for 'clients.relationship_start' only: when the client record gives no start (or the field has no 'from'), the start of the client's earliest migrated service-task period (where SQL would say 'MIN(...)' in a subquery); the cut-off applies to it as to a start of its own, and a client left with no period is rejected 'missing-date'"`
+	// FileRoot, Base64 and Binary read a document's text as bytes: a file
+	// the column names under a folder, Base64 in the column, or the
+	// column's bytes as they are (a BLOB). LengthFrom names a column with
+	// the source's own length of the value.
+	FileRoot   string `yaml:"file_root" jsonschema_description:"documents' 'text' only: the column names a file under this folder (relative to the mapping file); the file's bytes are the text, read in its text_format. A path leading outside the folder is rejected 'file-outside-root', a missing file 'file-missing'"`
+	Base64     *bool  `yaml:"base64" jsonschema_description:"documents' 'text' only: 'true' when the column holds the text's bytes in Base64 (an XML export of a BLOB)"`
+	Binary     *bool  `yaml:"binary" jsonschema_description:"documents' 'text' only: 'true' when the column holds bytes as they are (a BLOB or VARBINARY column): no UTF-8 check, the bytes read in their text_format"`
+	LengthFrom string `yaml:"length_from" jsonschema_description:"documents' 'text' only: a column with the source's own length of the value in bytes (SQL LENGTH or DATALENGTH, a file size): a value of another length is rejected 'truncated'"`
 	// Source names the source of the records a reference field (client,
 	// case, clients, replaces, related_cases) refers to, when their entity
 	// is read from several sources.

@@ -197,7 +197,12 @@ type field struct {
 	namePart, nameOrder string
 	// derive says where an empty value is taken from (DeriveEarliestPeriod).
 	derive string
-	set    *kanta.CodeSet
+	// fileRoot, base64 and binary read the value as bytes (documents'
+	// text); lengthFrom is a column with the source's length of it.
+	fileRoot       string
+	base64, binary bool
+	lengthFrom     string
+	set            *kanta.CodeSet
 	// refSource is, for a reference field, the source of the records it
 	// refers to: its keys are qualified with it.
 	refSource string
@@ -790,6 +795,38 @@ func (c *compiler) compileSource(name string, sc *SourceConfig) extract.Spec {
 	return spec
 }
 
+// bytesField compiles the options that read a document's text as bytes.
+func (c *compiler) bytesField(entity string, t target, spec *FieldSpec, f *field) {
+	f.fileRoot, f.lengthFrom = spec.FileRoot, spec.LengthFrom
+	f.base64 = spec.Base64 != nil && *spec.Base64
+	f.binary = spec.Binary != nil && *spec.Binary
+	given := 0
+	for _, on := range []bool{f.fileRoot != "", f.base64, f.binary} {
+		if on {
+			given++
+		}
+	}
+	if given == 0 && f.lengthFrom == "" {
+		return
+	}
+	if !strings.HasPrefix(entity, "documents") || t.name != "text" {
+		c.fail(spec.pos, "file_root, base64, binary and length_from belong to a document's text", "%s.%s: file_root, base64, binary and length_from are for documents.text only", entity, t.name)
+		return
+	}
+	if given > 1 {
+		c.fail(spec.pos, "choose one of them", "%s.%s: give one of file_root, base64 and binary", entity, t.name)
+	}
+	if f.fileRoot != "" {
+		f.fileRoot = c.resolve(f.fileRoot)
+		if st, err := os.Stat(f.fileRoot); err != nil || !st.IsDir() {
+			c.fail(spec.pos, "name the folder the files are under (relative to the mapping file)", "%s.%s: file_root %s is not a folder", entity, t.name, f.fileRoot)
+		}
+	}
+}
+
+// bytes says whether the field reads its value as bytes.
+func (f *field) bytes() bool { return f.fileRoot != "" || f.base64 || f.binary }
+
 func (c *compiler) compileField(entity string, t target, spec *FieldSpec) *field {
 	f := &field{target: t, from: spec.From, value: spec.Value, trim: true, split: spec.Split, def: spec.Default, trueSet: spec.True, pos: spec.pos}
 	if spec.Trim != nil {
@@ -800,6 +837,7 @@ func (c *compiler) compileField(entity string, t target, spec *FieldSpec) *field
 		f.join = *spec.Join
 	}
 	c.derivedField(entity, t, spec, f)
+	c.bytesField(entity, t, spec, f)
 	if len(spec.From) == 0 && spec.Value == nil && f.derive == "" {
 		c.fail(spec.pos, "give `from:` (a column), `first_of:` (columns) or `value:` (a constant)", "%s.%s: nothing to take the value from", entity, t.name)
 	}

@@ -54,6 +54,14 @@ func textBytes(model any) (total int, field string, largest int) {
 				}
 			}
 		case reflect.Slice, reflect.Array:
+			if v.Type().Elem().Kind() == reflect.Uint8 { // bytes: a body read as bytes
+				n := v.Len()
+				total += n
+				if n > largest {
+					field, largest = name, n
+				}
+				return
+			}
 			for i := 0; i < v.Len(); i++ {
 				walk(v.Index(i), name)
 			}

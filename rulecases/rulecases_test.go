@@ -103,6 +103,9 @@ var scenarios = map[string]func(t *testing.T){
 	kanta.RulePlaceholderCode:      placeholderOutsideRehearsal,
 	kanta.RuleOldBirthDate:         oldWithoutBirthDate,
 	kanta.RuleNoStructure:          noStructure,
+	kanta.RuleFileMissing:          filesUnderRoot,
+	kanta.RuleFileOutsideRoot:      filesUnderRoot,
+	kanta.RuleTruncated:            filesUnderRoot,
 	kanta.RuleDelivery:             func(t *testing.T) { deliveryFailure(t, errors.New("the disk is full"), kanta.RuleDelivery) },
 	kanta.RuleArchiveRejected:      refusedDocument,
 	kanta.RuleHeldBack:             refusedDocument,
@@ -337,6 +340,49 @@ func noStructure(t *testing.T) {
 	rep := s.dryRun()
 	if !hasFinding(rep, "document", "K2", kanta.RuleNoStructure) || hasFinding(rep, "document", "K1", kanta.RuleNoStructure) {
 		t.Errorf("want no-structure on K2 only: %v", rep.Rejects)
+	}
+}
+
+// A document's text read from files under a root: a file there loads
+// (converted from RTF, noted), a path out of the root, a missing file and
+// a file shorter than the length the source gives are rejected, each
+// under its rule.
+func filesUnderRoot(t *testing.T) {
+	root := t.TempDir()
+	outside := filepath.Join(filepath.Dir(root), "ulkona.rtf")
+	rtf := `{\rtf1\ansi\ansicpg1252 P\'e4\'e4t\'f6s\par}`
+	for name, content := range map[string]string{"a/eka.rtf": rtf, "katkennut.rtf": rtf[:20]} {
+		os.MkdirAll(filepath.Join(root, filepath.Dir(name)), 0o755)
+		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(outside, []byte(rtf), 0o600)
+	s := newScenario(t, func(text string) string {
+		return strings.Replace(text, "      text: teksti\n      text_format: muoto\n",
+			"      text: {from: tiedosto, file_root: "+root+", length_from: pituus}\n      text_format: {value: rtf}\n", 1)
+	})
+	docs := s.records["asiakirjat"]
+	docs[0]["tiedosto"], docs[0]["pituus"] = "a/eka.rtf", fmt.Sprint(len(rtf))
+	docs[1]["tiedosto"] = "../" + filepath.Base(outside)
+	base := docs[0]
+	for _, k := range []struct{ id, file, length string }{{"K3", "puuttuu.rtf", ""}, {"K4", "katkennut.rtf", fmt.Sprint(len(rtf))}} {
+		d := map[string]string{}
+		for f, v := range base {
+			d[f] = v
+		}
+		d["id"], d["tiedosto"], d["pituus"] = k.id, k.file, k.length
+		docs = append(docs, d)
+	}
+	s.records["asiakirjat"] = docs
+	rep := s.dryRun()
+	for key, rule := range map[string]string{"K2": kanta.RuleFileOutsideRoot, "K3": kanta.RuleFileMissing, "K4": kanta.RuleTruncated} {
+		if !hasFinding(rep, "document", key, rule) {
+			t.Errorf("want %s on %s: %v", rule, key, rep.Rejects)
+		}
+	}
+	if c := rep.Entities["document"]; c == nil || c.WouldLoad != 1 || !hasFinding(rep, "document", "K1", kanta.RuleBodyConverted) {
+		t.Errorf("want K1 loaded from its file, converted: %+v %v", c, rep.Rejects)
 	}
 }
 

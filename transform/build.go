@@ -235,7 +235,11 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 	if err != nil {
 		return nil, &NationalRuleError{Rule: kanta.RuleBodyUnreadable, Reason: err.Error() + " (text_format)"}
 	}
-	text, err := body.Read(format, []byte(doc.Text))
+	data := doc.Body
+	if data == nil {
+		data = []byte(doc.Text)
+	}
+	text, err := body.Read(format, data)
 	if err != nil {
 		return nil, &NationalRuleError{Rule: kanta.RuleBodyUnreadable, Reason: "the text could not be read as " + string(format) + ": " + err.Error() + "; correct it in the source, or map its format (text_format)"}
 	}
