@@ -80,7 +80,7 @@ demo: build demo-token
 	rm -rf out/documents out/package out/run.db out/run.db-* out/run-report.*
 	$(BIN) dry-run -m mappings/sosiaalitoimi-classic.yaml --report out/dry-run.xlsx --documents out/documents --sign-with-token
 	$(BIN) run -m mappings/sosiaalitoimi-classic.yaml --state out/run.db --sink dir:out/package
-	$(BIN) verify -m mappings/sosiaalitoimi-classic.yaml --trust-anchor $(DEMO_TOKEN)/ca/ca.pem --organisation 1.2.246.10.99999991.10.0 --quiet out
+	$(BIN) verify -m mappings/sosiaalitoimi-classic.yaml --trust-anchor $(DEMO_TOKEN)/ca/ca.pem --organisation 1.2.246.10.99999991.10.0 --quiet out/documents out/package
 	@for f in $$(head -n 400 out/package/manifest.jsonl | awk 'NR % 50 == 1' | sed 's/.*"document":"\([^"]*\)".*/\1/'); do \
 	  xmlsec1 --verify --pubkey-cert-pem $(DEMO_TOKEN)/org-signing.pem --id-attr:ID urn:hl7-org:v3:nonXMLBody \
 	    --id-attr:ID urn:hl7finland:signatureTimestamp out/package/$$f 2>&1 | grep -q '^OK' && echo "xmlsec1 OK $$f" || { echo "xmlsec1 FAILED $$f"; exit 1; }; \
