@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kantamig/kantamig/body"
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
 )
@@ -668,12 +669,27 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	if len(a.em.structured) > 0 {
 		d.Structured = make(map[string]string, len(a.em.structured))
 		for _, sf := range a.em.structured {
-			if v := a.rawField(sf.path, sf.f); v != "" {
+			if v := a.structuredValue(sf); v != "" {
 				d.Structured[sf.path] = v
 			}
 		}
 	}
 	return d, a.finish(m, d.DrawnUp)
+}
+
+// structuredValue is a structured: value; one held as rich text is read
+// as its plain text, so no markup reaches the structured form.
+func (a *applier) structuredValue(sf structuredField) string {
+	v := a.rawField(sf.path, sf.f)
+	if sf.f.format == "" || v == "" {
+		return v
+	}
+	b, err := body.Read(sf.f.format, []byte(v))
+	if err != nil {
+		a.fail(reject(sf.path, kanta.RuleBodyUnreadable, "the structured value %s could not be read as %s: %v", sf.path, sf.f.format, err))
+		return ""
+	}
+	return b.PlainText()
 }
 
 // documentText reads a document's text: as text, or as bytes (Body) when

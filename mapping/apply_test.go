@@ -229,3 +229,29 @@ func TestNamePart(t *testing.T) {
 		}
 	}
 }
+
+// A structured value held as rich text reaches the structured form as
+// its plain text; one that cannot be read rejects its record.
+func TestStructuredMarkupIsPlainText(t *testing.T) {
+	text := strings.Replace(validText(t), "    text: txt\n", "    text: txt\n  structured:\n    kuvaus: {from: txt, markup: rtf}\n", 1)
+	m, err := loadText(t, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := func(txt string) (kanta.Document, *Outcome) {
+		return m.Documents[0].Document(extract.Record{Fields: map[string]string{"@id": "D1", "a": "1", "s": "S1", "t": "SUUN", "p": "LP", "w": "2020-01-02 10:00", "txt": txt}, Locator: "t:1"})
+	}
+	d, o := doc(`{\rtf1\ansi\ansicpg1252 Ensimm\'e4inen {\b lihava}\par Toinen\par}`)
+	if !o.OK() || d.Structured["kuvaus"] != "Ensimmäinen lihava\n\nToinen" {
+		t.Errorf("structured %q, outcome %+v", d.Structured["kuvaus"], o)
+	}
+	if _, o := doc(`{\rtf1\ansi katkennut`); o.Reject == nil || o.Reject.Rule != kanta.RuleBodyUnreadable {
+		t.Errorf("a truncated RTF: %+v, want body-unreadable", o.Reject)
+	}
+	if _, err := loadText(t, strings.Replace(text, "markup: rtf", "markup: docx", 1)); err == nil || !strings.Contains(err.Error(), "not a rich-text format") {
+		t.Errorf("markup docx: %v", err)
+	}
+	if _, err := loadText(t, strings.Replace(validText(t), "    text: txt\n", "    text: {from: txt, markup: rtf}\n", 1)); err == nil || !strings.Contains(err.Error(), "markup is for structured: values") {
+		t.Errorf("markup on text: %v", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/kantamig/kantamig/body"
 	"github.com/kantamig/kantamig/budget"
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
@@ -202,7 +203,9 @@ type field struct {
 	fileRoot       string
 	base64, binary bool
 	lengthFrom     string
-	set            *kanta.CodeSet
+	// format reads a structured value held as rich text as its plain text.
+	format body.Format
+	set    *kanta.CodeSet
 	// refSource is, for a reference field, the source of the records it
 	// refers to: its keys are qualified with it.
 	refSource string
@@ -714,6 +717,9 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 			c.fail(ec.Fields.keyAt[name], suggestName(name, targetNames(e)), "%s: unknown target field %q", key, name)
 			continue
 		}
+		if spec.Markup != "" {
+			c.fail(spec.pos, "use text_format for a document's text", "%s.%s: markup is for structured: values", key, name)
+		}
 		em.fields[name] = c.compileField(key, t, spec)
 		em.fields[name].refSource = c.refSource(e, ec.Source, key, t, spec)
 	}
@@ -749,7 +755,16 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 	}
 	for _, path := range ec.Structured.Names {
 		t := target{name: path, kind: kindText}
-		em.structured = append(em.structured, structuredField{path: path, pos: ec.Structured.keyAt[path], f: c.compileField(key, t, ec.Structured.Specs[path])})
+		spec := ec.Structured.Specs[path]
+		f := c.compileField(key, t, spec)
+		if spec.Markup != "" {
+			format, err := body.ParseFormat(spec.Markup)
+			if err != nil || format == body.DOCX {
+				c.fail(spec.pos, "rtf, html or auto", "%s.structured.%s: markup %q is not a rich-text format", key, path, spec.Markup)
+			}
+			f.format = format
+		}
+		em.structured = append(em.structured, structuredField{path: path, pos: ec.Structured.keyAt[path], f: f})
 	}
 	return em
 }
