@@ -74,3 +74,30 @@ func TestDSNFromTheEnvironment(t *testing.T) {
 		t.Errorf("Location shows the password: %s", s.Location())
 	}
 }
+
+// A store closed and opened again at once, 200 times, finds its run lock
+// free every time: Close lets go of the session's advisory locks before it
+// ends the session, rather than leaving them for the server to notice.
+// While one handle holds the lock, another is refused; the refusal is the
+// lock's holder, not a race.
+func TestAnImmediateReopenFindsTheLockFree(t *testing.T) {
+	need(t)
+	loc := server.NewLocation("reopen")
+	for i := 0; i < 200; i++ {
+		s, err := Open(loc)
+		if err != nil {
+			t.Fatalf("reopen %d: %v", i, err)
+		}
+		if i%50 == 0 {
+			if other, err := Open(loc); err == nil {
+				other.Close()
+				t.Fatalf("reopen %d: a second handle took the lock the first holds", i)
+			} else if _, locked := errors.AsType[*state.ErrLocked](err); !locked {
+				t.Fatalf("reopen %d: a second handle: %v, want the lock refused", i, err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("close %d: %v", i, err)
+		}
+	}
+}
