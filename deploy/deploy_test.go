@@ -51,7 +51,7 @@ func schemas(t *testing.T) string {
 	}
 	dir := t.TempDir()
 	gen := exec.Command("go", "run", "../tools/k8sschema", "-swagger", filepath.Join(mod.Dir, "api", "openapi-spec", "swagger.json"), "-out", dir,
-		"Job", "ServiceAccount", "Secret", "Service", "StatefulSet", "ConfigMap")
+		"Job", "ServiceAccount", "Secret", "Service", "StatefulSet", "ConfigMap", "PersistentVolumeClaim")
 	if out, err := gen.CombinedOutput(); err != nil {
 		t.Fatalf("k8sschema: %v\n%s", err, out)
 	}
