@@ -17,6 +17,7 @@ import (
 
 	"github.com/kantamig/kantamig/archive"
 	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/load/token"
 )
 
 // These tests run the real binary as a separate process, so that it can be
@@ -51,16 +52,24 @@ func buildBinary(t *testing.T) string {
 type runEnv struct {
 	t               *testing.T
 	bin, state, pkg string
+	conf            string // the test's token (SOFTHSM2_CONF)
 	env             []string
 }
 
+// newRunEnv gives a test a token of its own, named only in the
+// environment of the processes it starts, so that such tests run in
+// parallel.
 func newRunEnv(t *testing.T) *runEnv {
-	withToken(t) // sets SOFTHSM2_CONF for this process; children inherit it
+	testenv.Require(t, "softhsm2-util", "apt-get install softhsm2 opensc")
+	conf, err := token.SetUpTestTokenIn(t.TempDir(), cliPIN, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	return &runEnv{
 		t:   t,
-		bin: buildBinary(t), state: filepath.Join(dir, "run.db"), pkg: filepath.Join(dir, "package"),
-		env: append(os.Environ(), "KANTAMIG_PIN="+cliPIN, "KANTAMIG_TOKEN_LABEL=kantamig", "KANTAMIG_KEY_LABEL=org-signing",
+		bin: buildBinary(t), state: filepath.Join(dir, "run.db"), pkg: filepath.Join(dir, "package"), conf: conf,
+		env: append(os.Environ(), "SOFTHSM2_CONF="+conf, "KANTAMIG_PIN="+cliPIN, "KANTAMIG_TOKEN_LABEL=kantamig", "KANTAMIG_KEY_LABEL=org-signing",
 			"KANTAMIG_SOSMETA="+testenv.Sosmeta()),
 	}
 }
@@ -146,6 +155,7 @@ func (e *runEnv) judge(t *testing.T) {
 }
 
 func TestRunResumesAfterKill9(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 7))
@@ -173,6 +183,7 @@ func TestRunResumesAfterKill9(t *testing.T) {
 }
 
 func TestSecondRunOnTheSameStateIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
 	first := e.command()
 	if err := first.Start(); err != nil {
@@ -191,6 +202,7 @@ func TestSecondRunOnTheSameStateIsRefused(t *testing.T) {
 }
 
 func TestUnwritablePackageStopsAndResumeCompletes(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
 	cmd := e.command()
 	var out bytes.Buffer
@@ -224,6 +236,7 @@ func TestUnwritablePackageStopsAndResumeCompletes(t *testing.T) {
 }
 
 func TestPhasedRunIsAccepted(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
 	if code, out := e.runToEnd(t, "--phased"); code != exitOK {
 		t.Fatalf("exit %d\n%s", code, out)
@@ -235,6 +248,7 @@ func TestPhasedRunIsAccepted(t *testing.T) {
 // message says how to resume with every flag given (the token's too, never
 // the PIN), and that command, pasted into a shell, completes the run.
 func TestInterruptStopsCleanlyAndSaysHowToResume(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
 	cmd := e.command("--token-label", "kantamig", "--key-label", "org-signing", "--workers", "2", "--senders", "4")
 	var out bytes.Buffer
@@ -270,6 +284,7 @@ func TestInterruptStopsCleanlyAndSaysHowToResume(t *testing.T) {
 
 // Resuming with a changed mapping is refused unless asked for.
 func TestChangedMappingIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
 	cmd := e.command()
 	if err := cmd.Start(); err != nil {
@@ -317,6 +332,7 @@ func (e *runEnv) waitForDocuments(n int) {
 // every document again); adopting the package delivers nothing twice. A run
 // killed in the middle cannot be resumed into another package.
 func TestPackageBelongsToItsRunAndItsSink(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
 	if code, out := e.runToEnd(t); code != exitOK {
 		t.Fatalf("first run: exit %d\n%s", code, out)
@@ -362,6 +378,7 @@ func TestPackageBelongsToItsRunAndItsSink(t *testing.T) {
 
 // Two runs with their own state files cannot write one package at once.
 func TestTwoRunsCannotWriteOnePackage(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
 	cmd := e.command()
 	if err := cmd.Start(); err != nil {
@@ -380,6 +397,7 @@ func TestTwoRunsCannotWriteOnePackage(t *testing.T) {
 // so with its own exit code, and the report is written from the state file
 // afterwards, with every record accounted for.
 func TestReportFromTheStateWhenTheRunCouldNotWriteIt(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
 	blocked := filepath.Join(t.TempDir(), "report.xlsx")
 	if err := os.MkdirAll(blocked, 0o700); err != nil { // a folder where the workbook should go
@@ -426,6 +444,7 @@ func TestReportFromTheStateWhenTheRunCouldNotWriteIt(t *testing.T) {
 // verify of a whole package passes on what a run delivered and fails on a
 // package with a missing, a doubled or an out-of-order document.
 func TestVerifyPackage(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
 	if code, out := e.runToEnd(t); code != exitOK {
 		t.Fatalf("run: exit %d\n%s", code, out)
@@ -500,6 +519,7 @@ func lastLines(s string, n int) string {
 // says what to change and gives the command to continue with afterwards,
 // not "run the same command again".
 func TestArchiveRefusalSaysWhatToChange(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
 	refused := "1.2.246.10.99999991.95.1.3.40" // minted in a fixed order (as pipeline's refusal test)
 	_, addr, files := startSim(t, archive.Faults{RefuseOID: refused}, nil)

@@ -108,7 +108,7 @@ func TestFourShardsMatchOneProcess(t *testing.T) {
 	// one token at once (it fails now and then with CKR_GENERAL_ERROR).
 	tokens := make([]string, n)
 	for i := range tokens {
-		tokens[i] = copyToken(t, filepath.Join(dir, fmt.Sprintf("token-%d", i)))
+		tokens[i] = copyToken(t, e.conf, filepath.Join(dir, fmt.Sprintf("token-%d", i)))
 	}
 	shardCmd := func(i int) (*exec.Cmd, *bytes.Buffer) {
 		cmd := exec.Command(e.bin, "run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", "postgres:",
@@ -208,11 +208,10 @@ func TestFourShardsMatchOneProcess(t *testing.T) {
 	}
 }
 
-// copyToken copies the test token's files (SOFTHSM2_CONF's token folder)
-// into dir and returns the configuration file of the copy.
-func copyToken(t *testing.T, dir string) string {
+// copyToken copies the files of the token conf configures into dir and
+// returns the configuration file of the copy.
+func copyToken(t *testing.T, conf, dir string) string {
 	t.Helper()
-	conf := os.Getenv("SOFTHSM2_CONF")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}

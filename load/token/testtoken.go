@@ -17,6 +17,18 @@ func SetUpTestToken(dir, pin string) error { return SetUpTestTokenFor(dir, pin, 
 // SetUpTestTokenFor is SetUpTestToken with the certificate of another
 // organisation ("" for the sample one).
 func SetUpTestTokenFor(dir, pin, org string) error {
+	conf, err := SetUpTestTokenIn(dir, pin, org)
+	if err != nil {
+		return err
+	}
+	return os.Setenv("SOFTHSM2_CONF", conf)
+}
+
+// SetUpTestTokenIn is SetUpTestTokenFor that leaves this process's
+// environment alone and returns the token's SOFTHSM2_CONF, for a test
+// that hands it to the processes it starts (tests in parallel, each with
+// a token of its own).
+func SetUpTestTokenIn(dir, pin, org string) (string, error) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	args := []string{filepath.Join(root, "scripts", "token-setup.sh"), dir}
@@ -27,7 +39,7 @@ func SetUpTestTokenFor(dir, pin, org string) error {
 	cmd.Env = append(os.Environ(), "KANTAMIG_PIN="+pin)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("token setup: %v\n%s", err, out)
+		return "", fmt.Errorf("token setup: %v\n%s", err, out)
 	}
-	return os.Setenv("SOFTHSM2_CONF", filepath.Join(dir, "softhsm2.conf"))
+	return filepath.Join(dir, "softhsm2.conf"), nil
 }
