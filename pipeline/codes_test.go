@@ -68,6 +68,7 @@ func withExports(exports string) func(string) string {
 // national exports loaded, the same sources give the same documents, none
 // carrying a placeholder, every code set named by its export's version.
 func TestNationalExportsReplaceThePlaceholders(t *testing.T) {
+	t.Parallel()
 	noRehearsal := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
 		return strings.Replace(s, "test_rehearsal: true\n", "", 1)
 	})
@@ -133,6 +134,7 @@ func findDocument(t *testing.T, dir, marker string) string {
 // request SP17 and are counted, each warned; once the mapping states them,
 // none is.
 func TestInferredServiceRequestsAreCounted(t *testing.T) {
+	t.Parallel()
 	rep := dryRunSamples(t, Options{})
 	exp := readExpected(t)
 	xml, err := os.ReadFile(filepath.Join(testenv.Root(), "samples", "legacy", "asiakirjat.xml"))

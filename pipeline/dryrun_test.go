@@ -76,6 +76,7 @@ func readExpected(t *testing.T) expected {
 }
 
 func TestSampleDryRunMatchesWhatTheSamplesContain(t *testing.T) {
+	t.Parallel()
 	exp := readExpected(t)
 	rep := dryRunSamples(t, Options{})
 	for entity, want := range map[string]counts{"client": exp.Client, "case": exp.Case, "document": exp.Document} {
@@ -149,6 +150,7 @@ func TestSampleDryRunMatchesWhatTheSamplesContain(t *testing.T) {
 }
 
 func TestWorkbookHasEverySheetAndTheReconciliation(t *testing.T) {
+	t.Parallel()
 	rep := dryRunSamples(t, Options{})
 	path := filepath.Join(t.TempDir(), "dry-run.xlsx")
 	if err := rep.WriteExcel(path); err != nil {
@@ -189,6 +191,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 // The report of the sample dry-run holds no client's name and no
 // unmasked identity code: reasons name records by key, codes are masked.
 func TestSampleReportHoldsNoNamesOrIdentityCodes(t *testing.T) {
+	t.Parallel()
 	rep := dryRunSamples(t, Options{})
 	data, err := json.Marshal(rep)
 	if err != nil {

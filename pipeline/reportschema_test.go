@@ -18,6 +18,7 @@ import (
 // docs/report.schema.json says, field for field (the schema allows no
 // undocumented field).
 func TestJSONReportFollowsItsSchema(t *testing.T) {
+	t.Parallel()
 	schema := testenv.JSONSchema(t, "../docs/report.schema.json")
 	dir := t.TempDir()
 	reports := map[string]func() error{

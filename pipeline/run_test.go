@@ -95,6 +95,7 @@ func runOnceWith(t *testing.T, statePath, url string, files *archive.TLSFiles, r
 // With the simulator failing, dropping and delaying requests, every document
 // still arrives exactly once, in an order the simulator accepts.
 func TestRunToSimulatorWithFaults(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	srv, url, files := simulator(t, filepath.Join(dir, "sim"), archive.Faults{ErrorRate: 0.15, DropRate: 0.08, Latency: time.Millisecond, Seed: 42})
 	st, err := runOnce(t, filepath.Join(dir, "run.db"), url, files)
@@ -117,6 +118,7 @@ func TestRunToSimulatorWithFaults(t *testing.T) {
 // accepts them, the same run with --retry-refused completes. (One refusal
 // used to stop the whole run.)
 func TestArchiveRefusalsAreRecordedAndTheRunGoesOn(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	refused := []string{"1.2.246.10.99999991.95.1.3.40", "1.2.246.10.99999991.95.1.3.700", "1.2.246.10.99999991.95.1.3.1500"} // minted in a fixed order
 	srv, url, files, stop := simulatorAt(t, "127.0.0.1:0", filepath.Join(dir, "sim"), archive.Faults{RefuseOID: strings.Join(refused, ",")}, judgeOf(t, classicMapping))

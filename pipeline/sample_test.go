@@ -38,6 +38,7 @@ func sourceRecords(t *testing.T, spec extract.Spec) []extract.Record {
 // them; every other record is counted as sampled out, not listed; the same
 // sample comes out of every run, and the report says it is a sample.
 func TestDryRunOfASample(t *testing.T) {
+	t.Parallel()
 	const share = 0.2
 	full := dryRunSamples(t, Options{})
 	sampled := dryRunSamples(t, Options{Sample: Sample{Share: share}})

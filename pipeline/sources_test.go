@@ -73,6 +73,7 @@ func withDecisions(t *testing.T, dir, csv, block string) string {
 // client's documents from both in one chronological order, which the
 // package's judge accepts, and the report reconciles per source.
 func TestDocumentsFromTwoSourcesGoOutInOneOrder(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := twoDocumentSources(t, dir)
 	rep := dryRunMapping(t, file, Options{WorkDir: t.TempDir()})
@@ -113,6 +114,7 @@ func TestDocumentsFromTwoSourcesGoOutInOneOrder(t *testing.T) {
 // A state file staged with keys that name no source (an earlier kantamig's)
 // is refused before anything is staged: its records would all look new.
 func TestStateWithUnqualifiedKeysIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m, schemas, err := Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), testenv.Sosmeta())
 	if err != nil {
@@ -151,6 +153,7 @@ func TestStateWithUnqualifiedKeysIsRefused(t *testing.T) {
 // client staged with that code; a code no migrated client has is rejected
 // as unknown-client, with the code masked in the reason.
 func TestDocumentsNamingTheirClientByIdentityCode(t *testing.T) {
+	t.Parallel()
 	// A000001 (150467-949T) is a client of case S000001 in the samples.
 	csv := `hetu;asia;laadittu;teksti
 150467-949T;S000001;2021-03-15T10:00:00;Päätös, named by identity code.
@@ -189,6 +192,7 @@ func TestDocumentsNamingTheirClientByIdentityCode(t *testing.T) {
 // is made for them, opened at the first and closed at the last, reported as
 // generated (not extracted), and delivered before its documents.
 func TestDocumentsWithoutACaseAreCollected(t *testing.T) {
+	t.Parallel()
 	csv := `id;asiakas;tyyppi;palvelu;laadittu;teksti
 P1;A000001;PAA;LS;2021-06-01T10:00:00;The later of two decisions of A000001 in LS.
 P2;A000001;PAA;LS;2021-04-01T10:00:00;The earlier one.
