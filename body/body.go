@@ -242,6 +242,16 @@ func (b *Body) PlainText() string {
 	return strings.TrimRight(out.String(), "\n")
 }
 
+// addText adds text in a formatting to runs: to the last run when it has
+// that formatting, else as a run of its own.
+func addText(runs []Run, s string, bold, italic, underline bool) []Run {
+	if n := len(runs); n > 0 && !runs[n-1].Break && runs[n-1].Bold == bold && runs[n-1].Italic == italic && runs[n-1].Underline == underline {
+		runs[n-1].Text += s
+		return runs
+	}
+	return append(runs, Run{Text: s, Bold: bold, Italic: italic, Underline: underline})
+}
+
 func runsText(rs []Run) string {
 	var s strings.Builder
 	for _, r := range rs {

@@ -205,14 +205,7 @@ func (r *docxReader) read(d *xml.Decoder) error {
 		}
 		r.body.Blocks = append(r.body.Blocks, bl)
 	}
-	text := func(s string) {
-		n := len(runs)
-		if n > 0 && !runs[n-1].Break && runs[n-1].Bold == bold && runs[n-1].Italic == italic && runs[n-1].Underline == underline {
-			runs[n-1].Text += s
-			return
-		}
-		runs = append(runs, Run{Text: s, Bold: bold, Italic: italic, Underline: underline})
-	}
+	text := func(s string) { runs = addText(runs, s, bold, italic, underline) }
 	inText := false
 	for {
 		tok, err := d.Token()

@@ -186,11 +186,7 @@ func (h *htmlReader) appendText(s string, st style) {
 	if n > 0 && strings.HasSuffix(h.runs[n-1].Text, " ") && strings.HasPrefix(s, " ") {
 		s = s[1:]
 	}
-	if n > 0 && !h.runs[n-1].Break && h.runs[n-1].Bold == st.bold && h.runs[n-1].Italic == st.italic && h.runs[n-1].Underline == st.underline {
-		h.runs[n-1].Text += s
-		return
-	}
-	h.runs = append(h.runs, Run{Text: s, Bold: st.bold, Italic: st.italic, Underline: st.underline})
+	h.runs = addText(h.runs, s, st.bold, st.italic, st.underline)
 }
 
 // endBlock ends the block being read: into the cell when in one.

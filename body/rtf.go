@@ -402,12 +402,7 @@ func (r *rtfReader) endStyle() {
 
 // text adds text in the current formatting to the paragraph.
 func (r *rtfReader) text(s string) {
-	n := len(r.runs)
-	if n > 0 && !r.runs[n-1].Break && r.runs[n-1].Bold == r.cur.bold && r.runs[n-1].Italic == r.cur.italic && r.runs[n-1].Underline == r.cur.underline {
-		r.runs[n-1].Text += s
-		return
-	}
-	r.runs = append(r.runs, Run{Text: s, Bold: r.cur.bold, Italic: r.cur.italic, Underline: r.cur.underline})
+	r.runs = addText(r.runs, s, r.cur.bold, r.cur.italic, r.cur.underline)
 }
 
 // endParagraph ends the paragraph: into the cell being read when the
