@@ -273,3 +273,15 @@ func TestUnknownBytesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRTFLongParagraph reads one paragraph of 1 MB: the time must
+// grow with the size, not with its square.
+func BenchmarkRTFLongParagraph(b *testing.B) {
+	data := []byte(`{\rtf1\ansi\ansicpg1252 ` + strings.Repeat(`P\'e4iv\'e4\'e4 `, 1<<20/12) + `\par}`)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Read(RTF, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
