@@ -242,14 +242,56 @@ func (b *Body) PlainText() string {
 	return strings.TrimRight(out.String(), "\n")
 }
 
-// addText adds text in a formatting to runs: to the last run when it has
-// that formatting, else as a run of its own.
-func addText(runs []Run, s string, bold, italic, underline bool) []Run {
-	if n := len(runs); n > 0 && !runs[n-1].Break && runs[n-1].Bold == bold && runs[n-1].Italic == italic && runs[n-1].Underline == underline {
-		runs[n-1].Text += s
-		return runs
+// runs gathers the runs of a block as a reader meets its text: a piece
+// at a time (RTF gives a character at a time), each added to the run
+// being built while its formatting stays, in a builder, since growing a
+// string by concatenation would copy a long paragraph once per piece.
+type runs struct {
+	done    []Run
+	pending strings.Builder
+	as      [3]bool // the pending text's bold, italic, underline
+}
+
+// text adds s in a formatting.
+func (r *runs) text(s string, bold, italic, underline bool) {
+	as := [3]bool{bold, italic, underline}
+	if r.pending.Len() > 0 && as != r.as {
+		r.flush()
 	}
-	return append(runs, Run{Text: s, Bold: bold, Italic: italic, Underline: underline})
+	r.as = as
+	r.pending.WriteString(s)
+}
+
+// lineBreak adds a line break.
+func (r *runs) lineBreak() {
+	r.flush()
+	r.done = append(r.done, Run{Break: true})
+}
+
+func (r *runs) flush() {
+	if r.pending.Len() > 0 {
+		r.done = append(r.done, Run{Text: r.pending.String(), Bold: r.as[0], Italic: r.as[1], Underline: r.as[2]})
+		r.pending.Reset()
+	}
+}
+
+// empty says whether nothing was added since the last take.
+func (r *runs) empty() bool { return len(r.done) == 0 && r.pending.Len() == 0 }
+
+// endsInSpace says whether the text so far ends in a space.
+func (r *runs) endsInSpace() bool {
+	if r.pending.Len() > 0 {
+		return strings.HasSuffix(r.pending.String(), " ")
+	}
+	return len(r.done) > 0 && strings.HasSuffix(r.done[len(r.done)-1].Text, " ")
+}
+
+// take returns the runs gathered and starts again.
+func (r *runs) take() []Run {
+	r.flush()
+	out := r.done
+	r.done = nil
+	return out
 }
 
 func runsText(rs []Run) string {

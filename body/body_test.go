@@ -285,3 +285,15 @@ func BenchmarkRTFLongParagraph(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHTMLManySpans reads one paragraph of 100,000 spans of the same
+// formatting: one run, built in time that grows with the size.
+func BenchmarkHTMLManySpans(b *testing.B) {
+	data := []byte("<p>" + strings.Repeat("<span>päivää </span>", 100000) + "</p>")
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Read(HTML, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -184,7 +184,7 @@ func (r *docxReader) read(d *xml.Decoder) error {
 		blocks []Block
 	}
 	var (
-		runs                    []Run
+		text                    runs
 		bold, italic, underline bool
 		inRunProps, inParaProps bool
 		style, numID            string
@@ -205,7 +205,6 @@ func (r *docxReader) read(d *xml.Decoder) error {
 		}
 		r.body.Blocks = append(r.body.Blocks, bl)
 	}
-	text := func(s string) { runs = addText(runs, s, bold, italic, underline) }
 	inText := false
 	for {
 		tok, err := d.Token()
@@ -234,7 +233,8 @@ func (r *docxReader) read(d *xml.Decoder) error {
 				r.body.drop("embedded object")
 				skip = 1
 			case "p":
-				runs, style, numID, level, listed = nil, "", "", 0, false
+				text.take()
+				style, numID, level, listed = "", "", 0, false
 			case "pPr":
 				inParaProps = true
 			case "rPr":
@@ -266,13 +266,13 @@ func (r *docxReader) read(d *xml.Decoder) error {
 				inText = true
 			case "tab":
 				if !inParaProps {
-					text("\t")
+					text.text("\t", bold, italic, underline)
 				}
 			case "br", "cr":
 				if v, _ := attrW(t, "type"); v == "page" {
 					continue
 				}
-				runs = append(runs, Run{Break: true})
+				text.lineBreak()
 			case "tbl":
 				tables = append(tables, &Block{Kind: Table})
 			case "tr":
@@ -299,7 +299,7 @@ func (r *docxReader) read(d *xml.Decoder) error {
 			case "rPr":
 				inRunProps = false
 			case "p":
-				bl := Block{Kind: Paragraph, Runs: runs}
+				bl := Block{Kind: Paragraph, Runs: text.take()}
 				switch lvl, ok := r.headings[style]; {
 				case ok:
 					bl.Kind, bl.Level = Heading, lvl
@@ -307,7 +307,6 @@ func (r *docxReader) read(d *xml.Decoder) error {
 					bl.Kind, bl.Level, bl.Ordered = Item, level+1, r.ordered[numID]
 				}
 				emit(bl)
-				runs = nil
 			case "tc":
 				c := cells[len(cells)-1]
 				cells = cells[:len(cells)-1]
@@ -335,7 +334,7 @@ func (r *docxReader) read(d *xml.Decoder) error {
 			}
 		case xml.CharData:
 			if inText && skip == 0 {
-				text(string(t))
+				text.text(string(t), bold, italic, underline)
 			}
 		}
 	}

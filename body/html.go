@@ -59,7 +59,7 @@ type style struct{ bold, italic, underline bool }
 
 type htmlReader struct {
 	body    *Body
-	runs    []Run
+	runs    runs
 	kind    Kind
 	level   int
 	ordered bool
@@ -94,7 +94,7 @@ func (h *htmlReader) node(n *html.Node, st style) {
 		case atom.U, atom.Ins:
 			st.underline = true
 		case atom.Br:
-			h.runs = append(h.runs, Run{Break: true})
+			h.runs.lineBreak()
 			return
 		case atom.P, atom.Div, atom.Blockquote, atom.Pre, atom.Address, atom.Center, atom.Section, atom.Article, atom.Dd, atom.Dt:
 			h.endBlock()
@@ -167,7 +167,7 @@ func (h *htmlReader) text(s string, st style) {
 	lead := len(s) > 0 && strings.ContainsRune(" \t\r\n\f", rune(s[0]))
 	trail := len(s) > 0 && strings.ContainsRune(" \t\r\n\f", rune(s[len(s)-1]))
 	if core == "" {
-		if lead && len(h.runs) > 0 {
+		if lead && !h.runs.empty() {
 			h.appendText(" ", st)
 		}
 		return
@@ -182,18 +182,17 @@ func (h *htmlReader) text(s string, st style) {
 }
 
 func (h *htmlReader) appendText(s string, st style) {
-	n := len(h.runs)
-	if n > 0 && strings.HasSuffix(h.runs[n-1].Text, " ") && strings.HasPrefix(s, " ") {
+	if strings.HasPrefix(s, " ") && h.runs.endsInSpace() {
 		s = s[1:]
 	}
-	h.runs = addText(h.runs, s, st.bold, st.italic, st.underline)
+	h.runs.text(s, st.bold, st.italic, st.underline)
 }
 
 // endBlock ends the block being read: into the cell when in one.
 func (h *htmlReader) endBlock() {
-	runs := trimRuns(h.runs)
+	runs := trimRuns(h.runs.take())
 	kind, level, ordered := h.kind, h.level, h.ordered
-	h.runs, h.kind, h.level, h.ordered = nil, Paragraph, 0, false
+	h.kind, h.level, h.ordered = Paragraph, 0, false
 	if len(runs) == 0 {
 		return
 	}

@@ -46,17 +46,12 @@ type rtfReader struct {
 	headingOf    map[int]int // style number -> heading level
 	skipFallback int         // \uc characters still to skip after a \u
 
-	runs []Run
-	// pending is text not yet in runs, all in the formatting pendingAs:
-	// RTF gives text a character at a time, and a run grown by string
-	// concatenation would copy a long paragraph once per character.
-	pending   strings.Builder
-	pendingAs [3]bool
-	intbl     bool
-	heading   int
-	listItem  bool
-	level     int
-	marker    strings.Builder // a list paragraph's \listtext or \pntext
+	runs     runs
+	intbl    bool
+	heading  int
+	listItem bool
+	level    int
+	marker   strings.Builder // a list paragraph's \listtext or \pntext
 
 	cellBlocks []Block
 	row        []Cell
@@ -319,8 +314,7 @@ func (r *rtfReader) word(word string, param int, hasParam bool) {
 	case "par", "sect", "page":
 		r.endParagraph(false)
 	case "line":
-		r.flushText()
-		r.runs = append(r.runs, Run{Break: true})
+		r.runs.lineBreak()
 	case "tab":
 		r.char('\t', false)
 	case "cell", "nestcell":
@@ -407,31 +401,13 @@ func (r *rtfReader) endStyle() {
 }
 
 // text adds text in the current formatting to the paragraph.
-func (r *rtfReader) text(s string) {
-	as := [3]bool{r.cur.bold, r.cur.italic, r.cur.underline}
-	if r.pending.Len() > 0 && as != r.pendingAs {
-		r.flushText()
-	}
-	r.pendingAs = as
-	r.pending.WriteString(s)
-}
-
-// flushText moves the pending text into the runs.
-func (r *rtfReader) flushText() {
-	if r.pending.Len() == 0 {
-		return
-	}
-	r.runs = addText(r.runs, r.pending.String(), r.pendingAs[0], r.pendingAs[1], r.pendingAs[2])
-	r.pending.Reset()
-}
+func (r *rtfReader) text(s string) { r.runs.text(s, r.cur.bold, r.cur.italic, r.cur.underline) }
 
 // endParagraph ends the paragraph: into the cell being read when the
 // paragraph is in a table (or inCell says a \cell ends it), else into the
 // body. An empty paragraph outside a table is a blank line, not kept.
 func (r *rtfReader) endParagraph(inCell bool) {
-	r.flushText()
-	runs := r.runs
-	r.runs = nil
+	runs := r.runs.take()
 	if inCell || r.intbl {
 		if len(runs) > 0 {
 			r.cellBlocks = append(r.cellBlocks, Block{Kind: Paragraph, Runs: runs})
@@ -457,8 +433,7 @@ func (r *rtfReader) endParagraph(inCell bool) {
 // flushRow ends a table row: to the table the rows before it went to, or
 // a new one.
 func (r *rtfReader) flushRow() {
-	r.flushText()
-	if len(r.cellBlocks) > 0 || len(r.runs) > 0 {
+	if len(r.cellBlocks) > 0 || !r.runs.empty() {
 		r.endParagraph(true)
 		r.row = append(r.row, Cell{Blocks: r.cellBlocks})
 		r.cellBlocks = nil
