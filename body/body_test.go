@@ -72,6 +72,15 @@ func runText(rs []Run) string {
 	return s.String()
 }
 
+// checkLeftOut holds a body's summary to what was left out of it: want,
+// or nothing when want is "".
+func checkLeftOut(t *testing.T, b *Body, want string) {
+	t.Helper()
+	if s := b.Summary(); want != "" && !strings.Contains(s, "left out: "+want) || want == "" && strings.Contains(s, "left out") {
+		t.Errorf("summary %q, want left out %q", s, want)
+	}
+}
+
 func TestRTF(t *testing.T) {
 	for _, tc := range []struct {
 		name, rtf, want string
@@ -103,9 +112,7 @@ func TestRTF(t *testing.T) {
 			if got := text(b); got != tc.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
 			}
-			if s := b.Summary(); tc.dropped != "" && !strings.Contains(s, "left out: "+tc.dropped) || tc.dropped == "" && strings.Contains(s, "left out") {
-				t.Errorf("summary %q, want left out %q", s, tc.dropped)
-			}
+			checkLeftOut(t, b, tc.dropped)
 		})
 	}
 }
@@ -159,9 +166,7 @@ func TestHTML(t *testing.T) {
 			if b.Charset != tc.charset {
 				t.Errorf("charset %q, want %q", b.Charset, tc.charset)
 			}
-			if s := b.Summary(); tc.dropped != "" && !strings.Contains(s, "left out: "+tc.dropped) || tc.dropped == "" && strings.Contains(s, "left out") {
-				t.Errorf("summary %q, want left out %q", s, tc.dropped)
-			}
+			checkLeftOut(t, b, tc.dropped)
 		})
 	}
 }

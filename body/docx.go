@@ -92,68 +92,61 @@ func on(e xml.StartElement) bool {
 	return !ok || v != "0" && v != "false" && v != "none" && v != "off"
 }
 
-func (r *docxReader) readStyles(f *zip.File) error {
+// eachElement calls fn with every WordprocessingML start element of a
+// part, in document order.
+func eachElement(f *zip.File, fn func(xml.StartElement)) error {
 	rc, err := f.Open()
 	if err != nil {
-		return err
+		return fmt.Errorf("the .docx's %s: %w", f.Name, err)
 	}
 	defer rc.Close()
 	d := xml.NewDecoder(rc)
-	id := ""
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("the .docx's word/styles.xml: %w", err)
+			return fmt.Errorf("the .docx's %s: %w", f.Name, err)
 		}
 		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == wNS {
-			switch se.Name.Local {
-			case "style":
-				id, _ = attrW(se, "styleId")
-			case "name":
-				name, _ := attrW(se, "val")
-				var lvl int
-				if _, err := fmt.Sscanf(strings.ToLower(name), "heading %d", &lvl); err == nil && lvl >= 1 && id != "" {
-					r.headings[id] = min(lvl, 6)
-				}
-			case "outlineLvl":
-				if v, ok := attrW(se, "val"); ok && id != "" {
-					var lvl int
-					if _, err := fmt.Sscanf(v, "%d", &lvl); err == nil && lvl < 9 {
-						if _, named := r.headings[id]; !named {
-							r.headings[id] = min(lvl+1, 6)
-						}
-					}
-				}
-			}
+			fn(se)
 		}
 	}
 }
 
+// readStyles learns which paragraph styles are headings.
+func (r *docxReader) readStyles(f *zip.File) error {
+	id := ""
+	return eachElement(f, func(se xml.StartElement) {
+		switch se.Name.Local {
+		case "style":
+			id, _ = attrW(se, "styleId")
+		case "name":
+			name, _ := attrW(se, "val")
+			var lvl int
+			if _, err := fmt.Sscanf(strings.ToLower(name), "heading %d", &lvl); err == nil && lvl >= 1 && id != "" {
+				r.headings[id] = min(lvl, 6)
+			}
+		case "outlineLvl":
+			if v, ok := attrW(se, "val"); ok && id != "" {
+				var lvl int
+				if _, err := fmt.Sscanf(v, "%d", &lvl); err == nil && lvl < 9 {
+					if _, named := r.headings[id]; !named {
+						r.headings[id] = min(lvl+1, 6)
+					}
+				}
+			}
+		}
+	})
+}
+
+// readNumbering learns which lists are numbered rather than bulleted.
 func (r *docxReader) readNumbering(f *zip.File) error {
-	rc, err := f.Open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	d := xml.NewDecoder(rc)
 	abstract := map[string]bool{} // abstractNumId -> its first level is numbered
 	numAbstract := map[string]string{}
 	curAbs, curNum, lvl := "", "", ""
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("the .docx's word/numbering.xml: %w", err)
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Space != wNS {
-			continue
-		}
+	err := eachElement(f, func(se xml.StartElement) {
 		switch se.Name.Local {
 		case "abstractNum":
 			curAbs, _ = attrW(se, "abstractNumId")
@@ -170,6 +163,9 @@ func (r *docxReader) readNumbering(f *zip.File) error {
 				numAbstract[curNum] = v
 			}
 		}
+	})
+	if err != nil {
+		return err
 	}
 	for num, abs := range numAbstract {
 		r.ordered[num] = abstract[abs]

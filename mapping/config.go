@@ -355,7 +355,7 @@ type FieldSpec struct {
 	FileRoot string `yaml:"file_root" jsonschema_description:"documents' 'text' only: the column names a file under this folder (relative to the mapping file); the file's bytes are the text, read in its text_format. A path leading outside the folder is rejected 'file-outside-root', a missing file 'file-missing'"`
 	Base64   *bool  `yaml:"base64" jsonschema_description:"documents' 'text' only: 'true' when the column holds the text's bytes in Base64 (an XML export of a BLOB)"`
 	Binary   *bool  `yaml:"binary" jsonschema_description:"documents' 'text' only: 'true' when the column holds bytes as they are (a BLOB or VARBINARY column): no UTF-8 check, the bytes read in their text_format"`
-	// Format reads a structured: value held as RTF or HTML as its plain
+	// Markup reads a structured: value held as RTF or HTML as its plain
 	// text.
 	Markup     string `yaml:"markup" jsonschema_description:"'structured:' values only: 'rtf', 'html' or 'auto' when the column holds rich text; the structured form carries its plain text (paragraphs, line breaks), never the markup. One that cannot be read is rejected 'body-unreadable'"`
 	LengthFrom string `yaml:"length_from" jsonschema_description:"documents' 'text' only: a column with the source's own length of the value in bytes (SQL LENGTH or DATALENGTH, a file size): a value of another length is rejected 'truncated'"`

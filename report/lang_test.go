@@ -4,12 +4,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/kantamig/kantamig/kanta"
 )
@@ -93,15 +90,7 @@ func TestAFinnishWorkbookHasNoEnglishLabel(t *testing.T) {
 	r.Budget = &BudgetState{Set: true, Lines: []BudgetLine{{Entity: "client", Limit: "1%", Records: 2, Rejected: 1, Exceeded: true, Rules: []string{"hetu-check (1)"}}}}
 	r.DocumentsByType = map[string]*Counts{"1 Arvio": {Extracted: 1}}
 	r.Finish()
-	path := filepath.Join(t.TempDir(), "r.xlsx")
-	if err := r.WriteExcel(path); err != nil {
-		t.Fatal(err)
-	}
-	wb, err := excelize.OpenFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wb.Close()
+	wb := writtenWorkbook(t, r)
 	want := []string{"Yhteenveto", "Asiakirjatyypeittäin", "Palvelutehtävittäin", "Hylätyt", "Ohitetut", "Arkiston torjumat", "Varoitukset", "Kuvaamattomat arvot", "Asetukset"}
 	if got := wb.GetSheetList(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("sheets %v, want %v", got, want)

@@ -19,7 +19,6 @@ import (
 type overflow struct {
 	file *os.File
 	buf  *bufio.Writer
-	n    int
 	err  error
 }
 
@@ -45,9 +44,7 @@ func (o *overflow) add(f Finding) {
 	o.buf.Write(data)
 	if err := o.buf.WriteByte('\n'); err != nil {
 		o.err = fmt.Errorf("keeping the warnings beyond the listed ones: %w", err)
-		return
 	}
-	o.n++
 }
 
 // each calls fn with every overflowed warning's JSON, in the order they came.

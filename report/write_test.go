@@ -23,15 +23,7 @@ func TestWorkbookFormatting(t *testing.T) {
 	r.Reject(Finding{Locator: "a.csv:3", Entity: "document", Source: "asiakirjat", Key: "D1", Rule: "no-case", Reason: "the document belongs to no case"})
 	r.DocumentsByType = map[string]*Counts{"10 Pyyntö": {Extracted: 5}, "2 Asiakaskertomus": {Extracted: 7}, "1 Arvio": {Extracted: 1200}}
 	r.Finish()
-	path := filepath.Join(t.TempDir(), "r.xlsx")
-	if err := r.WriteExcel(path); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := writtenWorkbook(t, r)
 	for _, sheet := range f.GetSheetList() {
 		panes, err := f.GetPanes(sheet)
 		if err != nil || !panes.Freeze || panes.YSplit != 2 {
@@ -50,7 +42,7 @@ func TestWorkbookFormatting(t *testing.T) {
 			t.Errorf("%s: the header cell A2 is not bold (%+v %v)", sheet, st, err)
 		}
 	}
-	names, err := f.GetDefinedName(), error(nil)
+	names := f.GetDefinedName()
 	titles := 0
 	for _, n := range names {
 		if n.Name == "_xlnm.Print_Titles" {
@@ -122,15 +114,7 @@ func TestALongReasonMakesItsRowTaller(t *testing.T) {
 	r.Reject(Finding{Locator: "a.csv:3", Entity: "document", Source: "s", Key: "D1", Rule: "archive-rejected", Reason: long})
 	r.Reject(Finding{Locator: "a.csv:4", Entity: "document", Source: "s", Key: "D2", Rule: "no-case", Reason: "short"})
 	r.Finish()
-	path := filepath.Join(t.TempDir(), "r.xlsx")
-	if err := r.WriteExcel(path); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := writtenWorkbook(t, r)
 	rows, _ := f.GetRows("Rejects")
 	for i, row := range rows {
 		if len(row) < 2 || (row[0] != "a.csv:3" && row[0] != "a.csv:4") {
@@ -151,4 +135,20 @@ func TestALongReasonMakesItsRowTaller(t *testing.T) {
 	if n := wrappedLines(strings.Repeat("x", 500), 50); n < 10 {
 		t.Errorf("a word of 500 letters in 50: %d lines", n)
 	}
+}
+
+// writtenWorkbook writes r as a workbook and opens it, closed when the
+// test ends.
+func writtenWorkbook(t *testing.T, r *Report) *excelize.File {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "r.xlsx")
+	if err := r.WriteExcel(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }

@@ -195,9 +195,7 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 		confidential: doc.Confidentiality, clients: []kanta.Client{doc.Client}, author: &author, authorTime: doc.DrawnUp,
 		caseID: ids.Case, unit: doc.Unit, group: "5", specificType: doc.SpecificType, serviceTask: doc.ServiceTask}
 	h.consent, h.consentDflt = minorConsent(doc.MinorDisclosure, kanta.MinorAt(doc.Client.BirthDate.In(t.s.Location), doc.DrawnUp.In(t.s.Location)))
-	if ids.Replaces != "" {
-		h.replacing, h.correction = true, doc.CorrectionReason
-	}
+	h.correction = doc.CorrectionReason
 	var sch *Schema
 	if doc.SpecificType != "" {
 		var err error
@@ -235,11 +233,7 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 	if err != nil {
 		return nil, &NationalRuleError{Rule: kanta.RuleBodyUnreadable, Reason: err.Error() + " (text_format)"}
 	}
-	data := doc.Body
-	if data == nil {
-		data = []byte(doc.Text)
-	}
-	text, err := body.Read(format, data)
+	text, err := readBody(format, doc)
 	if err != nil {
 		return nil, &NationalRuleError{Rule: kanta.RuleBodyUnreadable, Reason: "the text could not be read as " + string(format) + ": " + err.Error() + "; correct it in the source, or map its format (text_format)"}
 	}
@@ -253,7 +247,7 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 			d.before = append(d.before, section{"Laatija", lines})
 		}
 	}
-	if h.replacing {
+	if h.replacing() {
 		reason := doc.CorrectionReason
 		if reason == "" {
 			reason = kanta.DefaultCorrectionReason
@@ -277,6 +271,19 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 			Reason: fmt.Sprintf("archived with the display form only, as the mapping states (display_only_documents): no Sosmeta structure is mapped for type %s%s", doc.Type, specificNote(doc.SpecificType))})
 	}
 	return out, nil
+}
+
+// readBody reads a document's text in its format. Plain text held as a
+// string (checked as UTF-8 when mapped) is read as it is, without copying
+// it to bytes and back on every document.
+func readBody(format body.Format, doc kanta.Document) (*body.Body, error) {
+	switch {
+	case doc.Body != nil:
+		return body.Read(format, doc.Body)
+	case format == body.Text:
+		return body.Plain(doc.Text), nil
+	}
+	return body.Read(format, []byte(doc.Text))
 }
 
 // specificNote names a specific type that has no national schema.

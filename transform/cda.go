@@ -211,11 +211,13 @@ type header struct {
 	// gives it ("" when it gives none): reasonOfCorrection is written
 	// coded, with a nullFlavor while the code set is not known.
 	correction  string
-	replacing   bool
 	consent     string // the minor-disclosure code of authorization/consent, "" for none
-	minimal     bool   // a structured form with no legacy field mapped into it
 	consentDflt bool   // consent is kanta.MinorDisclosureDefault, not from the source
+	minimal     bool   // a structured form with no legacy field mapped into it
 }
+
+// replacing says whether the document replaces an earlier version.
+func (h *header) replacing() bool { return h.ids.Replaces != "" }
 
 func (t *Transformer) writeHeader(w *xw, h *header) {
 	w.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
@@ -441,7 +443,7 @@ func (t *Transformer) writeLocalHeader(w *xw, h *header) {
 		w.empty("hl7fi:encompassingClientRelationship", "root", h.ids.Relationship)
 		w.nl()
 	}
-	if h.replacing {
+	if h.replacing() {
 		// Only a replacing version (DOMAIN §3.3). The template's element is
 		// coded; the code set of the reasons is not known, so the code is
 		// a nullFlavor: OTH, the reason is not in a known code set (its
@@ -528,36 +530,34 @@ func checkWellFormed(doc []byte) error {
 // Inferences names the inferences the document rests on (kanta.Inferences):
 // choices no national source in hand confirms, counted in the report.
 func (o *Output) Inferences() []string {
-	var out []string
+	h := o.header
+	out := []string{kanta.InferFramePerformer}
 	if o.ServiceRequestInferred() {
 		out = append(out, kanta.InferServiceRequest)
 	}
-	switch {
-	case o.Kind == KindCase:
-		out = append(out, kanta.InferCaseDocument)
-	case o.Kind == KindDocument && o.ContentSpec == "":
-		out = append(out, kanta.InferDisplayOnly)
-	case o.Kind == KindDocument && o.header != nil && o.header.minimal:
-		out = append(out, kanta.InferMinimalStructure)
-	}
-	h := o.header
-	if h == nil {
-		return out
-	}
-	if h.replacing {
+	if h.replacing() {
 		out = append(out, kanta.InferCorrectionUncoded)
 	}
 	if h.consentDflt {
 		out = append(out, kanta.InferMinorDisclosure)
 	}
-	if o.Kind == KindDocument {
+	switch o.Kind {
+	case KindCase:
+		out = append(out, kanta.InferCaseDocument)
+	case KindDocument:
+		out = append(out, kanta.InferDocumentGroup)
+		switch {
+		case o.ContentSpec == "":
+			out = append(out, kanta.InferDisplayOnly)
+		case h.minimal:
+			out = append(out, kanta.InferMinimalStructure)
+		}
 		if h.generalType != "15" {
 			out = append(out, kanta.InferGeneralType)
 		}
-		out = append(out, kanta.InferDocumentGroup)
 		if h.author != nil && (h.author.FamilyName != "" || h.author.GivenNames != "") {
 			out = append(out, kanta.InferSystemSignature)
 		}
 	}
-	return append(out, kanta.InferFramePerformer)
+	return out
 }

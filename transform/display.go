@@ -58,15 +58,7 @@ func (d *display) render() []byte {
 		s.render(&w)
 	}
 	if d.text != nil && len(d.text.Blocks) > 0 {
-		w.open("div", "class", "soc-list")
-		w.open("div", "class", "soc-item")
-		w.elem("h1", d.textTitle, "class", "soc-title")
-		w.open("div", "class", "soc-content")
-		renderBlocks(&w, d.text.Blocks)
-		w.close("div")
-		w.close("div")
-		w.close("div")
-		w.nl()
+		socItem(&w, "h1", d.textTitle, func() { renderBlocks(&w, d.text.Blocks) })
 	}
 	for _, s := range d.after {
 		s.render(&w)
@@ -91,18 +83,27 @@ type section struct {
 }
 
 func (s section) render(w *xw) {
+	socItem(w, "h1", s.title, func() {
+		w.open("p")
+		for i, l := range s.lines {
+			if i > 0 {
+				w.raw("<br/>")
+			}
+			w.text(l)
+		}
+		w.close("p")
+	})
+}
+
+// socItem writes one titled item of the display form as the archive's
+// samples shape it: soc-list, soc-item, its title in a heading of the
+// given tag, and content writing what soc-content holds.
+func socItem(w *xw, heading, title string, content func()) {
 	w.open("div", "class", "soc-list")
 	w.open("div", "class", "soc-item")
-	w.elem("h1", s.title, "class", "soc-title")
+	w.elem(heading, title, "class", "soc-title")
 	w.open("div", "class", "soc-content")
-	w.open("p")
-	for i, l := range s.lines {
-		if i > 0 {
-			w.raw("<br/>")
-		}
-		w.text(l)
-	}
-	w.close("p")
+	content()
 	w.close("div")
 	w.close("div")
 	w.close("div")
@@ -118,7 +119,7 @@ func renderBlocks(w *xw, blocks []body.Block) {
 	var lists []bool // the open lists, true for an ordered one
 	closeLists := func(depth int) {
 		for len(lists) > depth {
-			w.close(map[bool]string{true: "ol", false: "ul"}[lists[len(lists)-1]])
+			w.close(listTag(lists[len(lists)-1]))
 			lists = lists[:len(lists)-1]
 		}
 	}
@@ -139,7 +140,7 @@ func renderBlocks(w *xw, blocks []body.Block) {
 			closeLists(depth)
 			for len(lists) < depth {
 				lists = append(lists, b.Ordered)
-				w.open(map[bool]string{true: "ol", false: "ul"}[b.Ordered])
+				w.open(listTag(b.Ordered))
 			}
 			w.open("li")
 			renderRuns(w, b.Runs)
@@ -167,6 +168,14 @@ func renderBlocks(w *xw, blocks []body.Block) {
 		}
 	}
 	closeLists(0)
+}
+
+// listTag is the element of a numbered or a bulleted list.
+func listTag(ordered bool) string {
+	if ordered {
+		return "ol"
+	}
+	return "ul"
 }
 
 // renderRuns writes runs of text with their formatting.
@@ -205,16 +214,7 @@ func renderObject(w *xw, node map[string]any, obj map[string]any, depth int) {
 		if title == "" {
 			title = name
 		}
-		w.open("div", "class", "soc-list")
-		w.open("div", "class", "soc-item")
-		h := "h" + itoa(min(depth, 6))
-		w.elem(h, title, "class", "soc-title")
-		w.open("div", "class", "soc-content")
-		renderValue(w, pn, v, depth+1)
-		w.close("div")
-		w.close("div")
-		w.close("div")
-		w.nl()
+		socItem(w, "h"+itoa(min(depth, 6)), title, func() { renderValue(w, pn, v, depth+1) })
 	}
 }
 
