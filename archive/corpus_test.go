@@ -148,6 +148,18 @@ func editDisplay(doc string, edit func(string) string) string {
 	})
 }
 
+// editPDF rewrites the PDF of an unsigned PDF/A document.
+func editPDF(edit func(string) string) func(string) string {
+	re := regexp.MustCompile(`(<text mediaType="application/pdf" representation="B64">)([^<]*)(</text>)`)
+	return func(doc string) string {
+		return re.ReplaceAllStringFunc(doc, func(m string) string {
+			parts := re.FindStringSubmatch(m)
+			raw, _ := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(parts[2]), ""))
+			return parts[1] + base64.StdEncoding.EncodeToString([]byte(edit(string(raw)))) + parts[3]
+		})
+	}
+}
+
 func replace(old, new string) func(string) string {
 	return func(s string) string { return strings.Replace(s, old, new, 1) }
 }
@@ -216,6 +228,13 @@ func TestBrokenDocumentsAreRefusedEachForItsReason(t *testing.T) {
 		{name: "a link in the display form", kind: plan, doc: func(s string) string {
 			return editDisplay(s, replace("</h1>", `</h1><a href="https://example.org/">x</a>`))
 		}, want: "display form refers outside itself (href on a)"},
+		{name: "a PDF without the PDF/A claim", kind: "client-document-pdfa", doc: editPDF(replace("pdfaid:part='1'", "pdfaid:part='2'")), want: "does not claim PDF/A-1b"},
+		{name: "an encrypted PDF", kind: "client-document-pdfa", doc: editPDF(replace("<< /Root 1 0 R >>", "<< /Root 1 0 R /Encrypt 5 0 R >>")), want: "encrypted, which PDF/A forbids"},
+		{name: "a PDF cut short", kind: "client-document-pdfa", doc: editPDF(replace("%%EOF", "")), want: "the PDF is cut short"},
+		{name: "bytes that are no PDF", kind: "client-document-pdfa", doc: editPDF(func(string) string { return "GIF89a" }), want: "is not a PDF"},
+		{name: "a PDF under the XHTML file format", kind: "client-document-pdfa", doc: replace(`<hl7fi:fileFormat code="PDFA-1B"`, `<hl7fi:fileFormat code="2"`), want: "the body is a PDF: it must name PDF/A"},
+		{name: "a structured form beside a PDF", kind: "client-document-pdfa", doc: replace("</nonXMLBody>", `<hl7fi:json representation="B64">e30=</hl7fi:json></nonXMLBody>`), want: "beside a PDF/A document"},
+		{name: "a display form under a PDF/A file format", kind: plan, doc: replace(`<hl7fi:fileFormat code="2"`, `<hl7fi:fileFormat code="PDFA-1B"`), want: "not 2 (XHTML_1.1)"},
 		{name: "a placeholder code outside a test rehearsal", kind: "case-shared", strict: true, want: "is a placeholder"},
 		{name: "a tampered body", kind: plan, signedEd: func(b []byte) []byte {
 			return bytes.Replace(b, []byte(`representation="B64">PGRp`), []byte(`representation="B64">PGRq`), 1)

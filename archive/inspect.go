@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -332,6 +333,14 @@ func (in *inspection) body(root, lsh *etree.Element, f docFacts) {
 		in.add("the nonXMLBody's ID is %q, not OID followed by the document's id", body.SelectAttrValue("ID", ""))
 	}
 	text := body.SelectElement("text")
+	format := attr(lsh, "fileFormat", "code")
+	if text != nil && text.SelectAttrValue("mediaType", "") == "application/pdf" {
+		in.pdfa(text, format, body.SelectElement("json") != nil)
+		return
+	}
+	if format != "2" {
+		in.add("the header's fileFormat is %q, not 2 (XHTML_1.1), the display form the body carries", format)
+	}
 	if text == nil || text.SelectAttrValue("mediaType", "") != "application/xhtml+xml" || text.SelectAttrValue("representation", "") != "B64" {
 		in.add("the nonXMLBody has no display form (text, mediaType application/xhtml+xml, representation B64)")
 	} else if xhtml, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(text.Text()), "")); err != nil {
@@ -398,6 +407,58 @@ func (in *inspection) body(root, lsh *etree.Element, f docFacts) {
 	}
 	in.jsonCodes(form, "the structured form")
 	in.jsonClients(form, f)
+}
+
+// pdfa checks a body that is a PDF/A document (the inferred PDF/A storage
+// form): Base64 of a whole PDF that claims PDF/A-1b in its XMP metadata
+// (which PDF/A-1 keeps unfiltered, so the claim is readable as it is), is
+// not encrypted, and is alone in the body; the header's fileFormat is not
+// the XHTML display form's. That the bytes are the ones signed is the
+// signature's check.
+func (in *inspection) pdfa(text *etree.Element, format string, hasJSON bool) {
+	if text.SelectAttrValue("representation", "") != "B64" {
+		in.add("the PDF in the nonXMLBody is not in Base64 (representation B64)")
+		return
+	}
+	if format == "2" || format == "" {
+		in.add("the header's fileFormat is %q, but the body is a PDF: it must name PDF/A", format)
+	}
+	if hasJSON {
+		in.add("the body carries a structured form beside a PDF/A document, which holds the PDF only")
+	}
+	pdf, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(text.Text()), ""))
+	if err != nil {
+		in.add("the PDF is not Base64: %v", err)
+		return
+	}
+	tail := pdf[max(0, len(pdf)-1024):]
+	switch {
+	case !bytes.HasPrefix(pdf, []byte("%PDF-1.")):
+		in.add("the body marked application/pdf is not a PDF (it does not begin %%PDF-1.)")
+		return
+	case !bytes.Contains(tail, []byte("%%EOF")):
+		in.add("the PDF is cut short: no %%%%EOF at its end")
+	}
+	if !pdfaClaim(pdf) {
+		in.add("the PDF does not claim PDF/A-1b in its XMP metadata (pdfaid:part 1, pdfaid:conformance B)")
+	}
+	if pdfEncrypted.Match(pdf) {
+		in.add("the PDF is encrypted, which PDF/A forbids")
+	}
+}
+
+// pdfEncrypted finds an encryption dictionary's key in a trailer; the
+// claims are XMP's, written as attributes or as elements.
+var (
+	pdfEncrypted    = regexp.MustCompile(`/Encrypt\s+\d+\s+\d+\s+R`)
+	pdfaPart        = regexp.MustCompile(`pdfaid:part(?:=['"]|>)\s*1\s*['"<]`)
+	pdfaConformance = regexp.MustCompile(`pdfaid:conformance(?:=['"]|>)\s*[Bb]\s*['"<]`)
+)
+
+// pdfaClaim says whether a PDF's XMP metadata claims PDF/A-1b, written as
+// attributes or as elements.
+func pdfaClaim(pdf []byte) bool {
+	return pdfaPart.Match(pdf) && pdfaConformance.Match(pdf)
 }
 
 // jsonCodes checks the codes of the structured form whose code systems the

@@ -28,11 +28,17 @@ const (
 	RTF  Format = "rtf"
 	HTML Format = "html"
 	DOCX Format = "docx"
+	PDF  Format = "pdf"
+	TIFF Format = "tiff"
 	Auto Format = "auto"
 )
 
 // Formats lists the formats a mapping may name.
-var Formats = []Format{Text, RTF, HTML, DOCX, Auto}
+var Formats = []Format{Text, RTF, HTML, DOCX, PDF, TIFF, Auto}
+
+// Scan says whether a body of the format is not read into the display form
+// but carried as a document of its own, as PDF/A (package pdfa).
+func (f Format) Scan() bool { return f == PDF || f == TIFF }
 
 // ParseFormat reads a format's name.
 func ParseFormat(s string) (Format, error) {
@@ -41,13 +47,21 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("unknown body format %q: one of text, rtf, html, docx, auto", s)
+	return "", fmt.Errorf("unknown body format %q: one of text, rtf, html, docx, pdf, tiff, auto", s)
 }
 
 // Sniff decides a body's format by its first bytes: RTF begins "{\rtf",
-// HTML with a tag of a document or its usual first elements; anything
-// else is plain text.
+// a PDF "%PDF-", a TIFF with its byte-order mark and 42, a .docx is a zip
+// holding word/document.xml, HTML begins with a tag of a document or its
+// usual first elements; anything else is plain text (which must then be
+// UTF-8: other bytes are refused with what they look like).
 func Sniff(data []byte) Format {
+	if bytes.HasPrefix(data, []byte("%PDF-")) {
+		return PDF
+	}
+	if bytes.HasPrefix(data, []byte("II*\x00")) || bytes.HasPrefix(data, []byte("MM\x00*")) {
+		return TIFF
+	}
 	head := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	if bytes.HasPrefix(head, []byte(`{\rtf`)) {
@@ -169,6 +183,8 @@ func Read(f Format, data []byte) (*Body, error) {
 		return readHTML(data)
 	case DOCX:
 		return readDOCX(data)
+	case PDF, TIFF:
+		return nil, fmt.Errorf("a %s is not read into the display form: it is carried as PDF/A (pdfa_documents)", strings.ToUpper(string(f)))
 	}
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("the text is not UTF-8 (its bytes look like %s): give its format (text_format), or the source's encoding", describe(data))

@@ -173,13 +173,17 @@ func TestHTML(t *testing.T) {
 
 func TestSniff(t *testing.T) {
 	for in, want := range map[string]Format{
-		`{\rtf1\ansi x}`:        RTF,
-		"\ufeff{\\rtf1 x}":      RTF,
-		"<!DOCTYPE html><html>": HTML,
-		"  <P>Kappale</P>":      HTML,
-		"Tavallinen <b> teksti": Text,
-		"1 < 2 ja 3 > 2":        Text,
-		"":                      Text,
+		`{\rtf1\ansi x}`:          RTF,
+		"\ufeff{\\rtf1 x}":        RTF,
+		"<!DOCTYPE html><html>":   HTML,
+		"  <P>Kappale</P>":        HTML,
+		"Tavallinen <b> teksti":   Text,
+		"1 < 2 ja 3 > 2":          Text,
+		"":                        Text,
+		"%PDF-1.4\n%\xe2\xe3":     PDF,
+		"II*\x00\x08\x00":         TIFF,
+		"MM\x00*\x00\x00\x00\x08": TIFF,
+		"\x89PNG\r\n":             Text, // refused by Read as not UTF-8, naming image/png
 	} {
 		if got := Sniff([]byte(in)); got != want {
 			t.Errorf("Sniff(%q) = %s, want %s", in, got, want)
@@ -268,7 +272,8 @@ func TestUnknownBytesAreRefused(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{[]byte("%PDF-1.4\n\xe2\xe3\xcf\xd3 binary"), "application/pdf"},
+		{[]byte("%PDF-1.4\n\xe2\xe3\xcf\xd3 binary"), "carried as PDF/A"}, // a scan, never read as text
+		{[]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), "image/jpeg"},
 		{[]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff"), "image/png"},
 		{append([]byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), 0xff, 0xfe), "legacy Word .doc"},
 		{[]byte("P\xe4iv\xe4"), "not UTF-8"},

@@ -1,6 +1,7 @@
 package kanta
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -23,6 +24,7 @@ const (
 	SetCaseStatus           = "case-status"
 	SetServiceRequest       = "service-request"
 	SetMinorDisclosure      = "minor-disclosure"
+	SetDisplayFormat        = "display-format"
 )
 
 // CodeSets is the set of code sets one run uses, by name.
@@ -83,7 +85,36 @@ func BuiltinCodeSets() *CodeSets {
 		"SP1", "Asiakkuusasiakirjan arkistointi", "SP17", "Asiakasasiakirjan arkistointi")
 	add(SetMinorDisclosure, "1.2.246.537.6.1286", "1.2.246.537.6.1286.201901", "Sosiaalihuolto - Alaikäisen asiakastietojen luovuttaminen huoltajille",
 		"1", MinorMayBeDisclosed)
+	// XHTML_1.1 is confirmed (DOMAIN §2); the code of PDF/A is not known:
+	// a placeholder until the set's national export is loaded (PDFAFormat).
+	formats := add(SetDisplayFormat, "1.2.246.537.6.1502", "1.2.246.537.6.1502.201601", "Sosiaalihuolto - Asiakirjan näyttömuodon formaatti",
+		"2", "XHTML_1.1")
+	formats.Add(PDFAPlaceholder, "PDF/A-1b")
 	return cs
+}
+
+// PDFAPlaceholder is the display-format code a PDF/A document carries while
+// the set's national export is not loaded: not national, so only a test
+// rehearsal may carry it, and its display name says "(placeholder)".
+const PDFAPlaceholder = "PDFA-1B"
+
+// PDFAFormat is the display-format code of a PDF/A document: the one value
+// of the loaded national export whose name says PDF/A (PDF/A-1 first),
+// else PDFAPlaceholder.
+func (cs *CodeSets) PDFAFormat() string {
+	set := cs.Get(SetDisplayFormat)
+	found := ""
+	for _, code := range set.Codes() {
+		name, _ := set.Display(code)
+		n := strings.ToUpper(strings.ReplaceAll(name, " ", ""))
+		if !set.national[code] || !strings.Contains(n, "PDF/A") {
+			continue
+		}
+		if found == "" || strings.Contains(n, "PDF/A-1") {
+			found = code
+		}
+	}
+	return cmp.Or(found, PDFAPlaceholder)
 }
 
 // MinorMayBeDisclosed is code 1 of the minor-disclosure set, as both real

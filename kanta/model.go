@@ -179,11 +179,24 @@ type Document struct {
 	// file, Base64, a BLOB); Text is then empty.
 	Body []byte
 	// TextFormat is how Text is written: text (the default), rtf, html,
-	// or auto (each document sniffed); see package body.
+	// docx, pdf, tiff, or auto (each document sniffed); see package body.
+	// BodyPDFA marks a Body staging has made a valid PDF/A-1b (package
+	// pdfa), which the document carries as it is.
 	TextFormat string
+	// BodyFile is the file a Body was read from (file_root), for the report.
+	BodyFile string
+	// BodySHA256 is the SHA-256 of the source's bytes of a body carried as
+	// PDF/A (hex), BodyNote what was done to carry it: the report lists
+	// both, and a record staged again with the same bytes keeps its PDF/A.
+	BodySHA256 string
+	BodyNote   string
 	Structured map[string]string // Sosmeta field path -> value, from the mapping
 	Unit       Organisation
 }
+
+// BodyPDFA is the TextFormat of a body carried as PDF/A-1b. Only staging
+// sets it, on bytes the validator passed; a mapping cannot name it.
+const BodyPDFA = "pdf/a"
 
 // MinorDisclosureDefault is the authorization/consent code of a document
 // whose client was a minor when it was drawn up and whose source records

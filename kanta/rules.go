@@ -57,6 +57,8 @@ const (
 	RulePlaceholderCode  = "placeholder-code"
 	RuleNoStructure      = "no-structure"
 	RuleBodyUnreadable   = "body-unreadable"
+	RuleNoPDFARoute      = "no-pdfa-route"
+	RulePDFAInvalid      = "pdfa-invalid"
 
 	// Delivering.
 	RuleDelivery        = "delivery"
@@ -75,6 +77,7 @@ const (
 	RuleTypeServiceTask      = "type-service-task"
 	RuleDisplayOnly          = "display-only"
 	RuleBodyConverted        = "body-converted"
+	RulePDFACarried          = "pdfa"
 	RuleChangedAfterDelivery = "changed-after-delivery"
 	RuleRehearsalCode        = "rehearsal-placeholder"
 	RuleInferredRequest      = "inferred-service-request"
@@ -147,6 +150,8 @@ var Rules = []RuleInfo{
 	{RuleStructuredForm, "transform", RuleRejects, "the structured form fails its Sosmeta schema"},
 	{RuleDocumentTooLarge, "transform", RuleRejects, "over --max-document-bytes (any kind; checked on the text before building, on the built document, and on its message frame against --max-message-bytes)"},
 	{RuleBodyUnreadable, "transform", RuleRejects, "the document's text could not be read in its format (text_format): an unknown format, an RTF cut short or broken, HTML whose characters cannot be decoded"},
+	{RuleNoPDFARoute, "transform", RuleRejects, "the document's body is a PDF or a TIFF scan, while the mapping does not state pdfa_documents: true (the PDF/A route is inferred)"},
+	{RulePDFAInvalid, "transform", RuleRejects, "a PDF or TIFF body that cannot be carried as valid PDF/A-1b: damaged (readable only by repair), protected by a password, without pages, or not valid after conversion; the reason is the tool's (Ghostscript, tiff2pdf, PDFBox Preflight)"},
 	{RuleNoStructure, "transform", RuleRejects, "a client document with no Sosmeta structure mapped for its type, while the mapping does not state display_only_documents: true"},
 	{RulePlaceholderCode, "transform", RuleRejects, "the document would carry a code that is not national (a placeholder) outside a test rehearsal"},
 	{RuleDelivery, "load", RuleFails, "the sink failed; the record stays pending"},
@@ -161,6 +166,7 @@ var Rules = []RuleInfo{
 	{RuleNonDisclosure, "mapping", RuleWarns, "contact data left out of a client's document under non-disclosure"},
 	{RuleTypePrefix, "mapping", RuleWarns, "a specific type that does not belong to the general type"},
 	{RuleBodyConverted, "transform", RuleWarns, "the document's text was converted from RTF or HTML into the display form: what it holds, the character set it was read in, and what was left out (pictures, scripts)"},
+	{RulePDFACarried, "transform", RuleWarns, "a document carried as PDF/A-1b (pdfa_documents): its source file, size and SHA-256, whether it was already PDF/A or converted, by which tools, and structured values a PDF/A document cannot carry"},
 	{RuleDisplayOnly, "transform", RuleWarns, "a client document archived with the display form only, as the mapping states (display_only_documents): no Sosmeta structure is mapped for its type"},
 	{RuleTypeServiceTask, "transform", RuleWarns, "a specific type whose name places it under one service task (Lapsiperheiden … under Lapsiperheiden palvelut) filed under another"},
 	{RuleGoneFromSource, "stage", RuleWarns, "a record an earlier pass of the run read and this one did not: not delivered if it was still pending (skipped, kept under its earlier pass), kept in the archive if delivered"},
@@ -240,7 +246,7 @@ var ruleClass = map[string]int{
 	RuleCollectedEmpty: ClassReference, RuleNoCase: ClassReference,
 
 	RuleTransform: ClassLater, RuleStructuredForm: ClassLater, RuleDocumentTooLarge: ClassLater,
-	RulePlaceholderCode: ClassLater, RuleNoStructure: ClassLater, RuleBodyUnreadable: ClassLater, RuleDelivery: ClassLater, RuleArchiveRejected: ClassLater, RuleHeldBack: ClassLater,
+	RulePlaceholderCode: ClassLater, RuleNoStructure: ClassLater, RuleBodyUnreadable: ClassLater, RuleNoPDFARoute: ClassLater, RulePDFAInvalid: ClassLater, RuleDelivery: ClassLater, RuleArchiveRejected: ClassLater, RuleHeldBack: ClassLater,
 }
 
 // RuleClass is the class of a rule in the order of precedence (ClassField

@@ -661,7 +661,7 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	}
 	d.MinorDisclosure = a.code("minor_disclosure")
 	d.Title = a.raw("title")
-	d.Text, d.Body = a.documentText()
+	d.Text, d.Body, d.BodyFile = a.documentText()
 	d.TextFormat = a.raw("text_format")
 	if a.raw("service_unit_oid") != "" || d.CaseKey == "" {
 		d.Unit = a.unit(m)
@@ -695,15 +695,15 @@ func (a *applier) structuredValue(sf structuredField) string {
 // documentText reads a document's text: as text, or as bytes (Body) when
 // the mapping reads it from a file, from Base64 or as a BLOB's bytes; a
 // length the source gives for it (length_from) must be the length read.
-func (a *applier) documentText() (string, []byte) {
+func (a *applier) documentText() (text string, data []byte, file string) {
 	f, ok := a.em.fields["text"]
 	if !ok {
-		return "", nil
+		return "", nil, ""
 	}
 	if !f.bytes() {
 		text := a.rawField("text", f)
 		a.checkLength(f, len(text), "")
-		return text, nil
+		return text, nil, ""
 	}
 	v := ""
 	if f.value != nil {
@@ -711,25 +711,24 @@ func (a *applier) documentText() (string, []byte) {
 	} else if len(f.from) > 0 {
 		v = a.rec.Fields[f.from[0]]
 	}
-	var data []byte
 	where := ""
 	switch {
 	case f.base64:
 		d, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), ""))
 		if err != nil {
 			a.fail(reject("text", kanta.RuleEncoding, "the text's column holds no valid Base64 (%v): the export cut or altered it", err))
-			return "", nil
+			return "", nil, ""
 		}
 		data = d
 	case f.fileRoot != "":
 		path := strings.TrimSpace(v)
 		if path == "" {
-			return "", nil
+			return "", nil, ""
 		}
 		full, err := underRoot(f.fileRoot, path)
 		if err != nil {
 			a.fail(reject("text", kanta.RuleFileOutsideRoot, "the file %q %v, outside file_root %s: correct the path in the source", path, err, f.fileRoot))
-			return "", nil
+			return "", nil, ""
 		}
 		d, err := os.ReadFile(full)
 		if err != nil {
@@ -738,14 +737,14 @@ func (a *applier) documentText() (string, []byte) {
 			} else {
 				a.fail(reject("text", kanta.RuleFileMissing, "the file %q cannot be read: %v", path, err))
 			}
-			return "", nil
+			return "", nil, ""
 		}
-		data, where = d, fmt.Sprintf(" (file %s)", path)
+		data, where, file = d, fmt.Sprintf(" (file %s)", path), path
 	default:
 		data = []byte(v)
 	}
 	a.checkLength(f, len(data), where)
-	return "", data
+	return "", data, file
 }
 
 // checkLength compares the bytes read with the length the source gives

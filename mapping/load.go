@@ -41,6 +41,8 @@ type Mapping struct {
 	// DisplayOnlyDocuments: client documents without a Sosmeta structure
 	// go with the display form only (otherwise they are rejected).
 	DisplayOnlyDocuments bool
+	// PDFADocuments: documents whose body is a PDF or TIFF go as PDF/A.
+	PDFADocuments bool
 	// ServiceRequests stated for case documents and replacing versions ("":
 	// inferred).
 	ServiceRequests ServiceRequestsConfig
@@ -469,6 +471,7 @@ func (c *compiler) compile() *Mapping {
 	c.compileOrganisation(m)
 	m.TestRehearsal = cfg.TestRehearsal
 	m.DisplayOnlyDocuments = cfg.DisplayOnlyDocuments
+	m.PDFADocuments = cfg.PDFADocuments
 	c.rehearsal = &m.Placeholders
 	if !cfg.TestRehearsal {
 		c.rehearsal = nil

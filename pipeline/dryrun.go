@@ -19,6 +19,7 @@ import (
 	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/mapping"
+	"github.com/kantamig/kantamig/pdfa"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/state"
 	"github.com/kantamig/kantamig/transform"
@@ -74,6 +75,7 @@ type Runner struct {
 	rep      *report.Report
 	st       state.Store
 	progress Progress
+	pdfa     *pdfa.Tools // the PDF/A route's tools, when the mapping states pdfa_documents
 	// adopting is the package a run takes over once it is staged (see
 	// bind), runID the run's id.
 	adopting sink.Adoptable
@@ -239,6 +241,16 @@ func Prepare(m *mapping.Mapping, schemas *transform.Schemas, opts Options) (*Run
 		}
 	}
 	r := &Runner{m: m, opts: opts, tr: tr, rep: rep, st: st, progress: noProgress{}}
+	if m.PDFADocuments {
+		// Found before anything is read, so that a machine without the
+		// tools stops here and not at the first scan.
+		tools, err := pdfa.Find()
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("the mapping states pdfa_documents: %w", err)
+		}
+		r.pdfa = tools
+	}
 	if opts.Progress != nil {
 		r.progress = opts.Progress
 	}
@@ -327,6 +339,7 @@ func (r *Runner) open(em *mapping.EntityMapping) (extract.Source, error) {
 // stage reads every source in turn and stages its records.
 func (r *Runner) stage(ctx context.Context, pass int) error {
 	stg := newStager(r.m, r.tr, r.st, r.rep, pass, r.opts.MaxDocumentBytes, r.opts.MaxMessageBytes)
+	stg.pdfa = r.pdfa
 	if !r.opts.Sample.IsZero() {
 		clients := 0
 		if r.opts.Sample.Clients > 0 {

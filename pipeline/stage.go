@@ -13,6 +13,7 @@ import (
 	"github.com/kantamig/kantamig/ledger"
 	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/mapping"
+	"github.com/kantamig/kantamig/pdfa"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/resolve"
 	"github.com/kantamig/kantamig/state"
@@ -37,9 +38,10 @@ type stager struct {
 	res        *resolve.Resolver
 	rep        *report.Report // warnings and unmapped values, which are not outcomes
 	pass       int
-	maxBytes   int      // a document's limit (--max-document-bytes)
-	maxMessage int      // its message frame's (--max-message-bytes)
-	sample     *sampler // nil: every record
+	maxBytes   int         // a document's limit (--max-document-bytes)
+	maxMessage int         // its message frame's (--max-message-bytes)
+	sample     *sampler    // nil: every record
+	pdfa       *pdfa.Tools // the PDF/A route's (pdfa_documents)
 }
 
 func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes, maxMessage int) *stager {
@@ -434,6 +436,12 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 		return err
 	}
 	if f := s.oversized(d, "the document"); f != nil {
+		return s.refuse(row, state.Rejected, f)
+	}
+	if f, err := s.carryScan(row, &d); f != nil || err != nil {
+		if err != nil {
+			return err
+		}
 		return s.refuse(row, state.Rejected, f)
 	}
 	if err := s.mint(&row.DocOID, kindDocument); err != nil {

@@ -20,6 +20,8 @@ import (
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/mappingtest"
+	"github.com/kantamig/kantamig/pdfa"
+	"github.com/kantamig/kantamig/pdfa/pdfatest"
 	"github.com/kantamig/kantamig/pipeline"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/state"
@@ -106,6 +108,9 @@ var scenarios = map[string]func(t *testing.T){
 	kanta.RuleFileMissing:          filesUnderRoot,
 	kanta.RuleFileOutsideRoot:      filesUnderRoot,
 	kanta.RuleTruncated:            filesUnderRoot,
+	kanta.RuleNoPDFARoute:          scansAsPDFA,
+	kanta.RulePDFAInvalid:          scansAsPDFA,
+	kanta.RulePDFACarried:          scansAsPDFA,
 	kanta.RuleDelivery:             func(t *testing.T) { deliveryFailure(t, errors.New("the disk is full"), kanta.RuleDelivery) },
 	kanta.RuleArchiveRejected:      refusedDocument,
 	kanta.RuleHeldBack:             refusedDocument,
@@ -383,6 +388,59 @@ func filesUnderRoot(t *testing.T) {
 	}
 	if c := rep.Entities["document"]; c == nil || c.WouldLoad != 1 || !hasFinding(rep, "document", "K1", kanta.RuleBodyConverted) {
 		t.Errorf("want K1 loaded from its file, converted: %+v %v", c, rep.Rejects)
+	}
+}
+
+// Scans named by a column under a root: with pdfa_documents, a plain PDF
+// and a TIFF load as PDF/A (each listed), a password-protected PDF is
+// rejected with the reason; without it, every scan is rejected for the
+// route not stated. The tools are the real ones.
+func scansAsPDFA(t *testing.T) {
+	if _, err := pdfa.Find(); err != nil {
+		testenv.Missing(t, err.Error())
+	}
+	root := t.TempDir()
+	files := map[string][]byte{
+		"hakemus.pdf":  pdfatest.TextPDF("Hakemus", "Päivähoito"),
+		"salattu.pdf":  pdfatest.ProtectedPDF("salasana", "Lausunto"),
+		"skannaus.tif": pdfatest.TIFF(120, 170),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(root, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, stated := range []bool{true, false} {
+		s := newScenario(t, func(text string) string {
+			text = strings.Replace(text, "      text: teksti\n      text_format: muoto\n",
+				"      text: {from: tiedosto, file_root: "+root+"}\n      text_format: {value: auto}\n", 1)
+			return strings.Replace(text, "display_only_documents: true\n", fmt.Sprintf("display_only_documents: true\npdfa_documents: %v\n", stated), 1)
+		})
+		docs := s.records["asiakirjat"]
+		base := docs[0]
+		docs = docs[:0]
+		for i, name := range []string{"hakemus.pdf", "salattu.pdf", "skannaus.tif"} {
+			d := map[string]string{}
+			for f, v := range base {
+				d[f] = v
+			}
+			d["id"], d["tiedosto"] = fmt.Sprintf("S%d", i+1), name
+			docs = append(docs, d)
+		}
+		s.records["asiakirjat"] = docs
+		rep := s.dryRun()
+		want := map[string]string{"S1": kanta.RulePDFACarried, "S2": kanta.RulePDFAInvalid, "S3": kanta.RulePDFACarried}
+		if !stated {
+			want = map[string]string{"S1": kanta.RuleNoPDFARoute, "S2": kanta.RuleNoPDFARoute, "S3": kanta.RuleNoPDFARoute}
+		}
+		for key, rule := range want {
+			if !hasFinding(rep, "document", key, rule) {
+				t.Errorf("pdfa_documents %v: want %s on %s: rejects %v", stated, rule, key, rep.Rejects)
+			}
+		}
+		if stated && rep.Inferences[kanta.InferPDFA] != 2 {
+			t.Errorf("pdfa-storage-form counted %d times, want the 2 scans carried", rep.Inferences[kanta.InferPDFA])
+		}
 	}
 }
 

@@ -1,9 +1,11 @@
 package transform
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/kantamig/kantamig/body"
@@ -64,11 +66,24 @@ func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fie
 			return nil, fmt.Errorf("display form: %w", err)
 		}
 	}
-	var w xw
-	w.b.Grow(len(xhtml)*4/3 + len(js)*4/3 + 6144)
-	t.writeHeader(&w, h)
-	// The header is checked on its own; the body that follows is only Base64
-	// inside fixed elements, so parsing it again would prove nothing new.
+	w, err := t.checkedHeader(h, len(xhtml)*4/3+len(js)*4/3+6144)
+	if err != nil {
+		return nil, err
+	}
+	bodyDigest := writeBody(w, h.ids.Document, "application/xhtml+xml", xhtml, js)
+	doc := w.b.Bytes()
+	return &Output{Kind: h.kind, OID: h.ids.Document, SetID: h.ids.Set, Version: h.version,
+		ContentSpec: h.contentSpec, DisplayForm: xhtml, StructuredJS: js, XML: doc, BodyDigest: bodyDigest[:], header: h, requests: t.s.ServiceRequests}, nil
+}
+
+// checkedHeader writes a document's header and checks it: well-formed,
+// and without a placeholder code outside a test rehearsal. The body that
+// follows is only Base64 inside fixed elements, so parsing it again would
+// prove nothing new.
+func (t *Transformer) checkedHeader(h *header, grow int) (*xw, error) {
+	w := &xw{}
+	w.b.Grow(grow)
+	t.writeHeader(w, h)
 	headerEnd := w.b.Len()
 	w.raw("</ClinicalDocument>")
 	if !t.unchecked {
@@ -80,10 +95,36 @@ func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fie
 	if len(h.placeholders) > 0 && !t.s.TestRehearsal {
 		return nil, &PlaceholderError{Reasons: h.placeholders}
 	}
-	bodyDigest := writeBody(&w, h.ids.Document, xhtml, js)
-	doc := w.b.Bytes()
-	return &Output{Kind: h.kind, OID: h.ids.Document, SetID: h.ids.Set, Version: h.version,
-		ContentSpec: h.contentSpec, DisplayForm: xhtml, StructuredJS: js, XML: doc, BodyDigest: bodyDigest[:], header: h, requests: t.s.ServiceRequests}, nil
+	return w, nil
+}
+
+// pdfaDocument builds a client document that carries a PDF/A-1b body (made
+// and validated at staging, package pdfa) as it is: the nonXMLBody's text
+// is the PDF, in Base64, with no display form or structured form beside
+// it, and the header's fileFormat names PDF/A (an inference, counted).
+func (t *Transformer) pdfaDocument(h *header, doc kanta.Document) (*Output, error) {
+	if !bytes.HasPrefix(doc.Body, []byte("%PDF-")) {
+		return nil, &NationalRuleError{Rule: kanta.RulePDFAInvalid, Reason: "the body staged as PDF/A is not a PDF"}
+	}
+	h.pdfa = true
+	w, err := t.checkedHeader(h, len(doc.Body)*4/3+6144)
+	if err != nil {
+		return nil, err
+	}
+	bodyDigest := writeBody(w, h.ids.Document, "application/pdf", doc.Body, nil)
+	out := &Output{Kind: h.kind, OID: h.ids.Document, SetID: h.ids.Set, Version: h.version,
+		XML: w.b.Bytes(), BodyDigest: bodyDigest[:], header: h, requests: t.s.ServiceRequests}
+	note := "carried as PDF/A-1b (pdfa_documents): " + doc.BodyNote
+	if n := len(doc.Structured); n > 0 {
+		paths := make([]string, 0, n)
+		for p := range doc.Structured {
+			paths = append(paths, p)
+		}
+		sort.Strings(paths)
+		note += fmt.Sprintf("; its %d structured value(s) (%s) are not carried: a PDF/A document holds the PDF only", n, strings.Join(paths, ", "))
+	}
+	out.Notes = append(t.typeServiceTask(doc), kanta.Finding{Field: "text", Rule: kanta.RulePDFACarried, Reason: note})
+	return out, nil
 }
 
 // Relationship builds the client-relationship document (Asiakkuusasiakirja,
@@ -196,6 +237,9 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 		caseID: ids.Case, unit: doc.Unit, group: "5", specificType: doc.SpecificType, serviceTask: doc.ServiceTask}
 	h.consent, h.consentDflt = minorConsent(doc.MinorDisclosure, kanta.MinorAt(doc.Client.BirthDate.In(t.s.Location), doc.DrawnUp.In(t.s.Location)))
 	h.correction = doc.CorrectionReason
+	if doc.TextFormat == kanta.BodyPDFA {
+		return t.pdfaDocument(h, doc)
+	}
 	var sch *Schema
 	if doc.SpecificType != "" {
 		var err error

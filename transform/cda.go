@@ -214,6 +214,7 @@ type header struct {
 	consent     string // the minor-disclosure code of authorization/consent, "" for none
 	consentDflt bool   // consent is kanta.MinorDisclosureDefault, not from the source
 	minimal     bool   // a structured form with no legacy field mapped into it
+	pdfa        bool   // the body is a PDF/A document, not a display form
 }
 
 // replacing says whether the document replaces an earlier version.
@@ -411,7 +412,11 @@ func (t *Transformer) writeLocalHeader(w *xw, h *header) {
 	w.nl()
 	w.empty("hl7fi:documentGroup", t.code(h, kanta.SetDocumentGroup, h.group)...)
 	w.nl()
-	w.empty("hl7fi:fileFormat", "code", "2", "codeSystem", "1.2.246.537.6.1502.201601", "codeSystemName", "Sosiaalihuolto - Asiakirjan näyttömuodon formaatti", "displayName", "XHTML_1.1")
+	if h.pdfa {
+		w.empty("hl7fi:fileFormat", t.code(h, kanta.SetDisplayFormat, t.s.CodeSets.PDFAFormat())...)
+	} else {
+		w.empty("hl7fi:fileFormat", "code", "2", "codeSystem", "1.2.246.537.6.1502.201601", "codeSystemName", "Sosiaalihuolto - Asiakirjan näyttömuodon formaatti", "displayName", "XHTML_1.1")
+	}
 	w.nl()
 	if h.hasStructured {
 		w.empty("hl7fi:structuredFileFormat", "code", "5", "codeSystem", "1.2.246.537.5.40179.2008", "codeSystemName", "eArkisto - Asiakirjan tiedostomuoto", "displayName", "JSON")
@@ -459,12 +464,13 @@ func (t *Transformer) writeLocalHeader(w *xw, h *header) {
 	w.nl()
 }
 
-// writeBody writes the nonXMLBody (the display form and the structured form)
+// writeBody writes the nonXMLBody (the display form or a PDF/A document, of
+// mediaType, and the structured form)
 // and returns the SHA-256 of the body's exclusive canonical form, which the
 // signature covers. The canonical form differs from what is written only in
 // the namespace declarations exclusive c14n puts on the body and on
 // hl7fi:json, so it is hashed as it is written instead of being parsed back.
-func writeBody(w *xw, oid string, xhtml, js []byte) [32]byte {
+func writeBody(w *xw, oid, mediaType string, content, js []byte) [32]byte {
 	h := sha256.New()
 	w.open("component")
 	w.nl()
@@ -476,8 +482,8 @@ func writeBody(w *xw, oid string, xhtml, js []byte) [32]byte {
 	h.Write([]byte(`<nonXMLBody xmlns="urn:hl7-org:v3" ID="OID`))
 	h.Write(w.b.Bytes()[from-len(`">`)-attrLen(oid) : from])
 	w.nl()
-	w.open("text", "mediaType", "application/xhtml+xml", "representation", "B64")
-	w.base64(xhtml)
+	w.open("text", "mediaType", mediaType, "representation", "B64")
+	w.base64(content)
 	w.close("text")
 	w.nl()
 	h.Write(w.b.Bytes()[from:])
@@ -547,6 +553,8 @@ func (o *Output) Inferences() []string {
 	case KindDocument:
 		out = append(out, kanta.InferDocumentGroup)
 		switch {
+		case h.pdfa:
+			out = append(out, kanta.InferPDFA)
 		case o.ContentSpec == "":
 			out = append(out, kanta.InferDisplayOnly)
 		case h.minimal:

@@ -123,6 +123,13 @@ func TestBodiesDecodeAndValidate(t *testing.T) {
 	for name, out := range transformtest.Build(t, tr) {
 		t.Run(name, func(t *testing.T) {
 			xhtml, js := body(t, out.XML)
+			if name == "client-document-pdfa" {
+				// The body is the PDF staging made, byte for byte, alone.
+				if !bytes.Equal(xhtml, transformtest.PDFA) || js != nil || !bytes.Contains(out.XML, []byte(`<text mediaType="application/pdf" representation="B64">`)) {
+					t.Errorf("the PDF/A document's body is not its PDF alone (structured form: %v)", js != nil)
+				}
+				return
+			}
 			if err := xml.Unmarshal(xhtml, new(any)); err != nil {
 				t.Errorf("display form is not well-formed: %v", err)
 			}

@@ -1,0 +1,108 @@
+package pipeline
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/kantamig/kantamig/body"
+	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/pdfa"
+	"github.com/kantamig/kantamig/state"
+)
+
+// scanFormat is the format of a document's body when it is a PDF or a TIFF
+// scan (declared, or sniffed under auto), else "".
+func scanFormat(d *kanta.Document) body.Format {
+	if d.Body == nil || d.TextFormat == kanta.BodyPDFA {
+		return ""
+	}
+	f, err := body.ParseFormat(cmp.Or(d.TextFormat, string(body.Text)))
+	if err != nil {
+		return "" // the transform refuses it, naming the format
+	}
+	if f == body.Auto {
+		f = body.Sniff(d.Body)
+	}
+	if !f.Scan() {
+		return ""
+	}
+	return f
+}
+
+// carryScan makes a document whose body is a PDF or a TIFF scan carry it
+// as PDF/A-1b, once: staging converts and validates, and the model keeps
+// the PDF/A, so delivery signs the very bytes the validator passed (a
+// conversion is not repeatable byte for byte: Ghostscript stamps each
+// output with a new id). A record staged again whose source bytes are the
+// same keeps the PDF/A it has. It returns the finding that refuses the
+// record, or an error for a fault of the tools, which stops the run.
+func (s *stager) carryScan(row *state.Record, d *kanta.Document) (*kanta.Finding, error) {
+	format := scanFormat(d)
+	if format == "" {
+		return nil, nil
+	}
+	sum := sha256.Sum256(d.Body)
+	source := fmt.Sprintf("%s of %d bytes (SHA-256 %s)", describeScan(format, d.BodyFile), len(d.Body), hex.EncodeToString(sum[:]))
+	if !s.m.PDFADocuments {
+		return &kanta.Finding{Field: "text", Rule: kanta.RuleNoPDFARoute,
+			Reason: fmt.Sprintf("the body is a %s: such a document is carried as PDF/A-1b only when the mapping states `pdfa_documents: true` (the archive's PDF/A storage form is inferred, each such document counted); or leave it out of the migration", source)}, nil
+	}
+	d.BodySHA256 = hex.EncodeToString(sum[:])
+	if kept, err := s.keptPDFA(row, d.BodySHA256); err != nil || kept != nil {
+		if kept != nil {
+			d.Body, d.TextFormat, d.BodyNote = kept.Body, kanta.BodyPDFA, kept.BodyNote
+		}
+		return nil, err
+	}
+	if s.pdfa == nil {
+		return nil, errors.New("the PDF/A route's tools were not found before staging") // Prepare finds them
+	}
+	res, err := s.pdfa.Carry(context.Background(), d.Body, pdfa.Kind(format), d.DrawnUp)
+	var refused *pdfa.Refused
+	if errors.As(err, &refused) {
+		return &kanta.Finding{Field: "text", Rule: kanta.RulePDFAInvalid, Reason: fmt.Sprintf("the body, a %s, cannot be carried as PDF/A-1b: %s", source, refused.Reason)}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("converting the body of %s to PDF/A (a fault of the tools, not of the document): %w", row.Locator, err)
+	}
+	d.BodyNote = fmt.Sprintf("%s: %s", source, res.Note)
+	if res.Route == pdfa.Converted {
+		d.BodyNote += fmt.Sprintf("; the PDF/A is %d bytes", len(res.PDF))
+	}
+	d.Body, d.TextFormat = res.PDF, kanta.BodyPDFA
+	return nil, nil
+}
+
+// keptPDFA is the document an earlier pass staged for the record, when it
+// made a PDF/A of the same source bytes.
+func (s *stager) keptPDFA(row *state.Record, sourceSum string) (*kanta.Document, error) {
+	prev, err := s.st.Get(row.Entity, row.Key)
+	if err != nil || prev == nil || len(prev.Model) == 0 {
+		return nil, err
+	}
+	var d kanta.Document
+	if err := state.Decode(prev.Model, &d); err != nil {
+		return nil, fmt.Errorf("reading the document staged before for %s: %w", row.Locator, err)
+	}
+	if d.TextFormat != kanta.BodyPDFA || d.BodySHA256 != sourceSum || !bytes.HasPrefix(d.Body, []byte("%PDF-")) {
+		return nil, nil
+	}
+	return &d, nil
+}
+
+// describeScan names a scan body for a reason.
+func describeScan(f body.Format, file string) string {
+	what := "PDF"
+	if f == body.TIFF {
+		what = "TIFF scan"
+	}
+	if file != "" {
+		what += " (file " + file + ")"
+	}
+	return what
+}
