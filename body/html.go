@@ -3,6 +3,7 @@ package body
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -36,7 +37,14 @@ func readHTML(data []byte) (*Body, error) {
 	b := &Body{Format: HTML}
 	if !utf8.Valid(data) {
 		_, name, _ := charset.DetermineEncoding(data, "text/html")
+		if name == "utf-8" {
+			// Decoding would put U+FFFD where each such byte was: a silent repair.
+			return nil, fmt.Errorf("the HTML declares UTF-8, but its bytes are not UTF-8 (%s): correct its charset declaration in the source, or re-export it in UTF-8", badUTF8(data))
+		}
 		b.Charset = name
+		if !declaresCharset.Match(data[:min(len(data), 1024)]) {
+			b.Charset += " (sniffed: the HTML declares no character set)"
+		}
 	}
 	r, err := charset.NewReader(bytes.NewReader(data), "text/html")
 	if err != nil {
@@ -53,6 +61,21 @@ func readHTML(data []byte) (*Body, error) {
 	h.node(doc, style{})
 	h.endBlock()
 	return b, nil
+}
+
+// declaresCharset finds a charset declaration where a browser looks for one.
+var declaresCharset = regexp.MustCompile(`(?i)<meta[^>]+charset`)
+
+// badUTF8 names where bytes stop being UTF-8, and what they are there.
+func badUTF8(data []byte) string {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return fmt.Sprintf("byte %d is 0x%02x", i, data[i])
+		}
+		i += n
+	}
+	return "valid"
 }
 
 type style struct{ bold, italic, underline bool }
