@@ -13,7 +13,7 @@ export KANTAMIG_SHARED  := $(if $(wildcard $(SHARED)),$(abspath $(SHARED)),)
 PLATFORM := linux-$(shell $(GO) env GOARCH)
 DIST     := out/dist/kantamig-$(VERSION)-$(PLATFORM)
 
-.PHONY: dist build test demo demo-token demo-mariadb demo-kotihoito bench bench-1m profile-1m bench-mariadb bench-shards shard-proof k8s-validate samples vet clean fuzz
+.PHONY: dist build test demo demo-token demo-mariadb demo-kotihoito demo-arkisto bench bench-1m profile-1m bench-mariadb bench-shards shard-proof k8s-validate samples vet clean fuzz
 
 # A versioned archive of the binary with README, LICENSE and CHANGELOG, its CycloneDX SBOM (the
 # modules built into the binary, from cyclonedx-gomod through the module proxy) and SHA-256 sums.
@@ -110,6 +110,34 @@ demo-kotihoito: build demo-token
 	$(BIN) status --state out/kh-run.db
 	scripts/mariadb-stop.sh $(DEMO_DB)
 
+# The third sample system, Asiakasarkisto 2003 (samples/arkisto2003): a database (MariaDB standing in
+# for SQL Server) whose notes are RTF and HTML in BLOBs, and a share of PDFs, a Word file and a TIFF
+# scan named by its documents table; the scans go as PDF/A, converted with Ghostscript and validated
+# with Apache PDFBox Preflight (installed here when missing). Dry-run, migration into out/ark-package,
+# verify, and each PDF/A in the package validated again.
+PDFA_TOOLS := ghostscript libtiff-tools default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java poppler-utils
+demo-arkisto: export KANTAMIG_DB_PASSWORD = demo-db-0000
+demo-arkisto: export KANTAMIG_ARKISTO_DSN = kantamig:demo-db-0000@tcp(127.0.0.1:$(DEMO_DB_PORT))/arkisto2003
+demo-arkisto: export KANTAMIG_PIN = demo-0000
+demo-arkisto: export SOFTHSM2_CONF = $(abspath $(DEMO_TOKEN))/softhsm2.conf
+demo-arkisto: export KANTAMIG_TOKEN_LABEL = kantamig
+demo-arkisto: export KANTAMIG_KEY_LABEL = org-signing
+demo-arkisto: build demo-token
+	@command -v mariadb-install-db >/dev/null || { echo "installing mariadb-server"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client >/dev/null; }
+	@command -v gs >/dev/null && command -v tiff2pdf >/dev/null && command -v java >/dev/null && test -f /usr/share/java/preflight.jar && test -f /usr/share/java/jaxb-api.jar || \
+	  { echo "installing Ghostscript, tiff2pdf, a Java runtime and Apache PDFBox Preflight (the PDF/A route)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDFA_TOOLS) >/dev/null; }
+	scripts/mariadb-start.sh $(DEMO_DB) $(DEMO_DB_PORT) >/dev/null
+	mariadb --no-defaults --socket=$(DEMO_DB)/mysqld.sock -uroot arkisto2003 < samples/arkisto2003/arkisto2003.sql
+	$(BIN) check -m mappings/asiakasarkisto-2003.yaml
+	rm -rf out/ark-package out/ark-documents out/ark-run.db out/ark-run.db-* out/ark-run-report.*
+	$(BIN) dry-run -m mappings/asiakasarkisto-2003.yaml --report out/ark-dry-run.xlsx --documents out/ark-documents --sign-with-token
+	$(BIN) run -m mappings/asiakasarkisto-2003.yaml --state out/ark-run.db --sink dir:out/ark-package
+	$(BIN) verify out/ark-package
+	$(BIN) status --state out/ark-run.db
+	scripts/mariadb-stop.sh $(DEMO_DB)
+
 # The same job with the legacy database as the source: a private MariaDB server under out/mariadb,
 # the sample dump loaded, then the dry-run and the migration from it. The database password is the
 # demo's own; real ones come from the environment.
@@ -149,6 +177,7 @@ k8s-validate:
 # Regenerate the committed samples (deterministic).
 samples:
 	$(GO) run ./samples/gen -out samples/legacy -sql samples/legacy-db/sosiaalitoimi.sql
+	$(GO) run ./samples/arkisto2003/gen -out samples/arkisto2003
 	$(GO) run ./samples/kotihoito/gen -out samples/kotihoito/paatokset.xlsx
 
 # Benchmarks. First the per-stage benchmarks (extract, map in pipeline, transform, frame, state store, sink,

@@ -187,7 +187,14 @@ func Read(f Format, data []byte) (*Body, error) {
 		return nil, fmt.Errorf("a %s is not read into the display form: it is carried as PDF/A (pdfa_documents)", strings.ToUpper(string(f)))
 	}
 	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("the text is not UTF-8 (its bytes look like %s): give its format (text_format), or the source's encoding", describe(data))
+		what := describe(data)
+		switch {
+		case strings.HasPrefix(what, "a legacy Word"):
+			return nil, fmt.Errorf("the bytes are %s, which is not read: convert it to .docx or PDF (soffice --headless --convert-to docx) and name that file", what)
+		case strings.HasPrefix(what, "image/"):
+			return nil, fmt.Errorf("the bytes are an image (%s), and only a TIFF scan is carried (as PDF/A): convert it to PDF or TIFF and name that file", what)
+		}
+		return nil, fmt.Errorf("the text is not UTF-8 (its bytes look like %s): give its format (text_format), or the source's encoding", what)
 	}
 	return readText(string(data)), nil
 }

@@ -529,8 +529,19 @@ func (c *compiler) compile() *Mapping {
 		}
 	}
 	for _, k := range Kinds {
-		if blocks := k.config(cfg); k.Required || len(blocks) > 0 {
+		blocks := k.config(cfg)
+		if k.Entity == kanta.EntityCase && len(blocks) == 0 && collectsEvery(cfg.Documents) {
+			continue // a system without cases: each client's documents go into cases made for them
+		}
+		if k.Required || len(blocks) > 0 {
 			*k.compiled(m) = c.compileBlocks(m, k.Entity, k.Key, blocks)
+		}
+	}
+	if len(cfg.Cases) == 0 {
+		for _, ec := range cfg.Documents {
+			if spec, ok := ec.Fields.Specs["case"]; ok {
+				c.fail(spec.pos, "map the cases section, or leave case out", "%s: case names a case, but the mapping maps no cases", "documents")
+			}
 		}
 	}
 	for _, em := range m.Clients {
@@ -539,6 +550,18 @@ func (c *compiler) compile() *Mapping {
 		}
 	}
 	return m
+}
+
+// collectsEvery says whether every documents block collects its documents
+// without a case into cases made for the migration: then a system that
+// keeps no cases needs no cases section.
+func collectsEvery(docs EntityBlocks) bool {
+	for _, ec := range docs {
+		if ec.WithoutCase == nil || ec.WithoutCase.Action != "collect" {
+			return false
+		}
+	}
+	return len(docs) > 0
 }
 
 // compileWithoutCase checks what becomes of documents without a case.
@@ -587,7 +610,7 @@ var clientReference = map[kanta.Entity][2]string{
 // read once per entity: keys are unique per source.
 func (c *compiler) compileBlocks(m *Mapping, e kanta.Entity, key string, blocks EntityBlocks) []*EntityMapping {
 	if len(blocks) == 0 {
-		c.fail(Pos{1, 1}, "every mapping maps clients, cases and documents", "%s: section is missing", key)
+		c.fail(Pos{1, 1}, "every mapping maps clients, cases and documents; cases may be left out when every documents block collects its documents (without_case: {action: collect})", "%s: section is missing", key)
 		return nil
 	}
 	seen := map[string]Pos{}

@@ -60,7 +60,7 @@ func (s *stager) carryScan(row *state.Record, d *kanta.Document) (*kanta.Finding
 		return nil, err
 	}
 	if s.pdfa == nil {
-		return nil, errors.New("the PDF/A route's tools were not found before staging") // Prepare finds them
+		return nil, cmp.Or(s.pdfaErr, errors.New("the PDF/A route's tools were not found before staging"))
 	}
 	res, err := s.pdfa.Carry(context.Background(), d.Body, pdfa.Kind(format), d.DrawnUp)
 	var refused *pdfa.Refused

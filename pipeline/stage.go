@@ -42,6 +42,7 @@ type stager struct {
 	maxMessage int         // its message frame's (--max-message-bytes)
 	sample     *sampler    // nil: every record
 	pdfa       *pdfa.Tools // the PDF/A route's (pdfa_documents)
+	pdfaErr    error       // why they are not here
 }
 
 func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes, maxMessage int) *stager {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a private MariaDB server for the tests and the demo: its data, socket and log in DIR, listening
-# on 127.0.0.1:PORT only, with the databases "sosiaalitoimi" and "kotihoito" (the two sample systems)
+# on 127.0.0.1:PORT only, with the databases "sosiaalitoimi", "kotihoito" and "arkisto2003" (the three sample systems)
 # and a user "kantamig" whose password is KANTAMIG_DB_PASSWORD. Re-runnable: an existing server in DIR is stopped and started afresh.
 #
 #   KANTAMIG_DB_PASSWORD=... scripts/mariadb-start.sh DIR [PORT]      # prints the PID
@@ -31,8 +31,10 @@ done
 mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot <<SQL
 CREATE DATABASE IF NOT EXISTS sosiaalitoimi CHARACTER SET utf8mb4;
 CREATE DATABASE IF NOT EXISTS kotihoito CHARACTER SET utf8mb4;
+CREATE DATABASE IF NOT EXISTS arkisto2003 CHARACTER SET utf8mb4;
 CREATE USER IF NOT EXISTS 'kantamig'@'127.0.0.1' IDENTIFIED BY '${KANTAMIG_DB_PASSWORD}';
 GRANT ALL ON sosiaalitoimi.* TO 'kantamig'@'127.0.0.1';
 GRANT ALL ON kotihoito.* TO 'kantamig'@'127.0.0.1';
+GRANT ALL ON arkisto2003.* TO 'kantamig'@'127.0.0.1';
 SQL
 cat "$dir/mariadb.pid"

@@ -18,9 +18,9 @@ import (
 type Server struct {
 	Dir, Socket string
 	// DSN reaches the first sample system's database (sosiaalitoimi),
-	// KotihoitoDSN the second's.
-	DSN, KotihoitoDSN string
-	Port              int
+	// KotihoitoDSN the second's, ArkistoDSN the third's.
+	DSN, KotihoitoDSN, ArkistoDSN string
+	Port                          int
 }
 
 // Root is the repository root.
@@ -77,12 +77,17 @@ func start(dir string, port int) (*Server, error) {
 	}
 	s := &Server{Dir: dir, Socket: filepath.Join(dir, "mysqld.sock"), Port: port,
 		DSN:          fmt.Sprintf("kantamig:%s@tcp(127.0.0.1:%d)/sosiaalitoimi", password, port),
-		KotihoitoDSN: fmt.Sprintf("kantamig:%s@tcp(127.0.0.1:%d)/kotihoito", password, port)}
+		KotihoitoDSN: fmt.Sprintf("kantamig:%s@tcp(127.0.0.1:%d)/kotihoito", password, port),
+		ArkistoDSN:   fmt.Sprintf("kantamig:%s@tcp(127.0.0.1:%d)/arkisto2003", password, port)}
 	if err := s.Load(filepath.Join(Root(), "samples", "legacy-db", "sosiaalitoimi.sql")); err != nil {
 		s.Stop()
 		return nil, err
 	}
 	if err := s.LoadInto("kotihoito", filepath.Join(Root(), "samples", "kotihoito", "kotihoito.sql")); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if err := s.LoadInto("arkisto2003", filepath.Join(Root(), "samples", "arkisto2003", "arkisto2003.sql")); err != nil {
 		s.Stop()
 		return nil, err
 	}
