@@ -194,6 +194,17 @@ type Document struct {
 	Unit       Organisation
 }
 
+// StoredBody, WithoutBody and SetStoredBody let the state store keep a
+// document's body bytes beside its other fields as they are
+// (state.BodyCarrier), not in Base64 inside its JSON.
+func (d Document) StoredBody() []byte { return d.Body }
+
+// WithoutBody is the document without its body bytes.
+func (d Document) WithoutBody() any { d.Body = nil; return d }
+
+// SetStoredBody gives a decoded document its body bytes back.
+func (d *Document) SetStoredBody(b []byte) { d.Body = b }
+
 // BodyPDFA is the TextFormat of a body carried as PDF/A-1b. Only staging
 // sets it, on bytes the validator passed; a mapping cannot name it.
 const BodyPDFA = "pdf/a"

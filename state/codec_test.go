@@ -55,6 +55,47 @@ func TestModelRoundTrip(t *testing.T) {
 	}
 }
 
+// A document carrying bytes (a PDF/A) is stored with them as they are
+// after its JSON: it comes back the same and builds the same document,
+// the store holds the bytes once (not a third more in Base64), and a
+// stored model cut short is an error, not a shorter body.
+func TestABodyIsStoredAsItIs(t *testing.T) {
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
+	doc := transformtest.PDFADocument()
+	doc.Body = append(bytes.Clone(transformtest.PDFA), bytes.Repeat([]byte{0xff, 0x00, '"', '\\'}, 4096)...)
+	ids := transform.IDs{Document: "1.2.246.10.99999991.95.1.3.4", Case: "1.2.246.10.99999991.95.1.2.1"}
+	want, err := tr.Document(doc, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := state.Encode(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(data, doc.Body) || len(data) > len(doc.Body)+2048 {
+		t.Errorf("the %d-byte body is not stored as it is at the end of the %d-byte model", len(doc.Body), len(data))
+	}
+	var got kanta.Document
+	if err := state.Decode(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	out, err := tr.Document(got, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Body, doc.Body) || !bytes.Equal(out.XML, want.XML) || got.BodySHA256 != doc.BodySHA256 {
+		t.Error("the document built from the decoded model differs from the original's")
+	}
+	var cut kanta.Document
+	if err := state.Decode(data[:40], &cut); err == nil {
+		t.Error("a model cut inside its JSON decoded")
+	}
+	var notADocument struct{ Title string }
+	if err := state.Decode(data, &notADocument); err == nil {
+		t.Error("a body was decoded into a model that takes none")
+	}
+}
+
 // Decoding the model is on every record's path (resolving and planning).
 func BenchmarkModelDecode(b *testing.B) {
 	data, err := state.Encode(transformtest.PlanDocument())

@@ -66,7 +66,7 @@ func (t *Transformer) assemble(h *header, sch *Schema, facts map[string]any, fie
 			return nil, fmt.Errorf("display form: %w", err)
 		}
 	}
-	w, err := t.checkedHeader(h, len(xhtml)*4/3+len(js)*4/3+6144)
+	w, err := t.checkedHeader(h, base64Lines(len(xhtml))+base64Lines(len(js))+6144)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (t *Transformer) pdfaDocument(h *header, doc kanta.Document) (*Output, erro
 		return nil, &NationalRuleError{Rule: kanta.RulePDFAInvalid, Reason: "the body staged as PDF/A is not a PDF"}
 	}
 	h.pdfa = true
-	w, err := t.checkedHeader(h, len(doc.Body)*4/3+6144)
+	w, err := t.checkedHeader(h, base64Lines(len(doc.Body))+6144)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package transform
 
 import (
-	"encoding/base64"
 	"strings"
 	"time"
 
@@ -94,6 +93,7 @@ func (t *Transformer) Frame(out *Output, p FrameParams, signed []byte) []byte {
 		p.ProcessingCode = "P"
 	}
 	var w xw
+	w.b.Grow(base64Lines(len(signed)) + 16<<10)
 	w.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	w.open("RCMR_IN200002FI01", "xmlns", "urn:hl7-org:v3", "ITSVersion", "XML_1.0")
 	w.nl()
@@ -143,7 +143,14 @@ func (t *Transformer) Frame(out *Output, p FrameParams, signed []byte) []byte {
 	w.empty("typeId", "root", "2.16.840.1.113883.1.3", "extension", "POCD_HD000040")
 	w.empty("id", "root", h.ids.Document)
 	w.empty("code", "code", "1", "codeSystem", "1.2.246.537.6.1264.201701", "codeSystemName", "Sosiaalihuolto - Asiakirjan rekisteritunnus", "displayName", "Sosiaalihuollon asiakasrekisteri")
-	w.elem("text", MIMEBody(h.ids.Document, MessageID(p), signed), "mediaType", "multipart/related")
+	// The MIME body written in place (its Base64 needs no escaping), so
+	// that the signed document is encoded once, into the frame itself.
+	head, tail := mimeParts(h.ids.Document, MessageID(p))
+	w.open("text", "mediaType", "multipart/related")
+	w.text(head)
+	w.base64(signed)
+	w.text(tail)
+	w.close("text")
 	w.nl()
 	w.empty("statusCode", "code", "COMPLETED")
 	w.empty("effectiveTime", "value", t.ts(h.effective))
@@ -247,22 +254,24 @@ func MessageID(p FrameParams) string {
 // characters) with the document's OID as its Content-ID. Lines end in LF:
 // the body is the text of an XML element, where a CR would not survive.
 func MIMEBody(oid, messageID string, document []byte) string {
-	boundary := MIMEBoundary(oid)
+	head, tail := mimeParts(oid, messageID)
 	var b strings.Builder
-	enc := base64.StdEncoding.EncodeToString(document)
-	b.Grow(len(enc) + len(enc)/76 + 256)
-	b.WriteString("Message-ID: " + messageID + "\nMIME-Version: 1.0\n")
-	b.WriteString("Content-Type: multipart/related; boundary=\"" + boundary + "\"; type=\"text/xml\"\n\n")
-	b.WriteString("--" + boundary + "\n")
-	b.WriteString("Content-Type: text/xml; charset=UTF-8\nContent-Transfer-Encoding: BASE64\nContent-ID: <" + oid + ">\n\n")
-	for len(enc) > 76 {
-		b.WriteString(enc[:76])
-		b.WriteByte('\n')
-		enc = enc[76:]
-	}
-	b.WriteString(enc)
-	b.WriteString("\n--" + boundary + "--\n")
+	b.Grow(len(head) + base64Lines(len(document)) + len(tail))
+	b.WriteString(head)
+	writeBase64Lines(&b, document)
+	b.WriteString(tail)
 	return b.String()
+}
+
+// mimeParts are the MIME body's text before and after the document's
+// Base64 lines.
+func mimeParts(oid, messageID string) (head, tail string) {
+	boundary := MIMEBoundary(oid)
+	head = "Message-ID: " + messageID + "\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/related; boundary=\"" + boundary + "\"; type=\"text/xml\"\n\n" +
+		"--" + boundary + "\n" +
+		"Content-Type: text/xml; charset=UTF-8\nContent-Transfer-Encoding: BASE64\nContent-ID: <" + oid + ">\n\n"
+	return head, "\n--" + boundary + "--\n"
 }
 
 // Allowances for MessageBytesAtMost: a signature with its certificate (about

@@ -109,13 +109,33 @@ func (w *xw) nl() { w.b.WriteByte('\n') }
 // base64 writes data Base64-encoded in lines of 76 characters, as MIME does,
 // so that no line of the document grows with the size of the body.
 func (w *xw) base64(data []byte) {
-	enc := base64.StdEncoding.EncodeToString(data)
-	for len(enc) > 76 {
-		w.b.WriteString(enc[:76])
-		w.b.WriteByte('\n')
-		enc = enc[76:]
+	w.b.Grow(base64Lines(len(data)))
+	writeBase64Lines(&w.b, data)
+}
+
+// base64Lines is how many bytes writeBase64Lines writes for n bytes.
+func base64Lines(n int) int {
+	enc := base64.StdEncoding.EncodedLen(n)
+	return enc + max(0, (enc-1)/76)
+}
+
+// writeBase64Lines writes data Base64-encoded in lines of 76 characters
+// (57 bytes each), the last one without a line break, encoding a line at a
+// time: the encoded text is never held whole beside where it is written.
+func writeBase64Lines(b interface {
+	Write([]byte) (int, error)
+	WriteByte(byte) error
+}, data []byte) {
+	var line [76]byte
+	for len(data) > 57 {
+		base64.StdEncoding.Encode(line[:], data[:57])
+		b.Write(line[:])
+		b.WriteByte('\n')
+		data = data[57:]
 	}
-	w.b.WriteString(enc)
+	n := base64.StdEncoding.EncodedLen(len(data))
+	base64.StdEncoding.Encode(line[:n], data)
+	b.Write(line[:n])
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
