@@ -24,7 +24,7 @@ mariadb-install-db --no-defaults --datadir="$dir/data" --user="$(id -un)" --auth
 /usr/sbin/mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/mysqld.sock" --port="$port" --bind-address=127.0.0.1 \
   --pid-file="$dir/mariadb.pid" --log-error="$dir/error.log" --user="$(id -un)" --skip-name-resolve \
   --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --max-allowed-packet=64M &
-for _ in $(seq 100); do
+for _ in $(seq 600); do   # up to a minute: a loaded machine starts it slowly
   mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && break
   sleep 0.1
 done
