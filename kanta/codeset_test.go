@@ -242,3 +242,22 @@ func TestServiceTaskOfType(t *testing.T) {
 		}
 	}
 }
+
+// A PDF/A document's display format is the national export's PDF/A code
+// once the export is loaded, and a visible placeholder before.
+func TestPDFAFormatComesFromTheNationalExport(t *testing.T) {
+	sets := BuiltinCodeSets()
+	if got := sets.PDFAFormat(); got != PDFAPlaceholder || sets.Get(SetDisplayFormat).Placeholder(got) == "" {
+		t.Errorf("before the export: %q, placeholder %q", got, sets.Get(SetDisplayFormat).Placeholder(got))
+	}
+	file := filepath.Join(t.TempDir(), "formats.csv")
+	if err := os.WriteFile(file, []byte("CodeId;LongName\n1;PDF/A-2b\n2;XHTML_1.1\n3;PDF/A-1b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := sets.Get(SetDisplayFormat).LoadFile(file, "1.2.246.537.6.1502.202401"); err != nil {
+		t.Fatal(err)
+	}
+	if got := sets.PDFAFormat(); got != "3" || sets.Get(SetDisplayFormat).Placeholder(got) != "" {
+		t.Errorf("after the export: %q, want 3 (PDF/A-1b), national", got)
+	}
+}

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"github.com/kantamig/kantamig/kanta"
 	"slices"
 	"sort"
 	"strings"
@@ -52,7 +53,9 @@ func (m *Mapping) CodeUse() []CodeSetUse {
 		}
 		// Placeholders the mapping does not name may still come from the
 		// data (a municipality code in a client's row): they count too.
-		if u.Version == "" || u.Placeholder > 0 {
+		// The display formats' placeholder is PDF/A's, carried only by a
+		// mapping that states pdfa_documents.
+		if (u.Version == "" || u.Placeholder > 0) && (name != kanta.SetDisplayFormat || m.PDFADocuments) {
 			u.Fetch = fmt.Sprintf("the national code server's (Koodistopalvelu) export of classification %s (%s), as FHIR CodeSystem JSON, or as CSV with its version stated; then under codesets: `- {set: %s, file: EXPORT}`",
 				c.OID, c.Title, name)
 		}

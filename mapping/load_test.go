@@ -220,3 +220,33 @@ func TestSourceKindFromOutsideTakesItsOwnOptions(t *testing.T) {
 		}
 	}
 }
+
+// A system that keeps no cases maps none when every documents block
+// collects its documents into cases made for them; a document that then
+// names a case, or a block that does not collect, is refused.
+func TestCasesMayBeLeftOutWhenEveryDocumentIsCollected(t *testing.T) {
+	text := validText(t)
+	start := strings.Index(text, "\ncases:\n")
+	end := strings.Index(text, "\ndocuments:\n")
+	noCases := text[:start] + text[end:]
+	collect := strings.Replace(noCases, "  key: \"@id\"\n", "  key: \"@id\"\n  without_case: {action: collect, name_other: Siirto, status: \"92\"}\n", 1)
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"no cases, no collecting", noCases, "cases: section is missing"},
+		{"collected, but a document names its case", collect, "case names a case, but the mapping maps no cases"},
+		{"collected, no case named", strings.Replace(collect, "    case: s\n", "", 1), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := loadText(t, tc.text)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want == "" && (len(m.Cases) != 0 || m.Documents[0].WithoutCase == nil):
+				t.Errorf("cases %d, documents collected: %v", len(m.Cases), m.Documents[0].WithoutCase != nil)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("got %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+}
