@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,7 @@ type accept struct {
 	hash    [32]byte
 	setID   string
 	version int
+	clients []string
 }
 
 // NewJudge makes an empty archive that judges with cfg (see Config).
@@ -132,6 +134,22 @@ func (j *Judge) Archive(document, frame []byte) (duplicate bool, err error) {
 		if !j.cases[caseID] {
 			return false, refuse("client document %s arrived before its case %s", oid, caseID)
 		}
+		for _, rd := range root.SelectElements("relatedDocument") {
+			switch code := rd.SelectAttrValue("typeCode", ""); code {
+			case "RPLC":
+			case "APND": // an attachment: after the document it belongs to, of its client
+				pid := attr(rd, "parentDocument/id", "root")
+				parent, ok := j.docs[pid]
+				if !ok {
+					return false, refuse("document %s is an attachment of %s, which is not archived", oid, pid)
+				}
+				if !slices.Equal(parent.clients, clients) {
+					return false, refuse("document %s is an attachment of %s, a document of another client", oid, pid)
+				}
+			default:
+				return false, refuse("document %s is related to another by typeCode %q, which is neither a replacement (RPLC) nor an attachment (APND)", oid, code)
+			}
+		}
 		if parent := root.FindElement("relatedDocument[@typeCode='RPLC']/parentDocument"); parent != nil {
 			pid := attr(parent, "id", "root")
 			prev, ok := j.docs[pid]
@@ -152,7 +170,7 @@ func (j *Judge) Archive(document, frame []byte) (duplicate bool, err error) {
 	default:
 		return false, refuse("unknown document group %q", group)
 	}
-	j.docs[oid] = accept{hash: hash, setID: setID, version: version}
+	j.docs[oid] = accept{hash: hash, setID: setID, version: version, clients: clients}
 	j.count++
 	return false, nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
+
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/sign"
 	"github.com/kantamig/kantamig/transform"
@@ -151,5 +153,62 @@ func TestTheFrameCarriesTheDocument(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want a refusal naming %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// An attachment (relatedDocument APND) is archived after the document it
+// belongs to, of the same client; one whose document is not archived, or
+// is another client's, and a relation of an unknown kind, are refused.
+func TestJudgeTakesAnAttachmentAfterItsDocument(t *testing.T) {
+	docs, frames := signedSet(t)
+	// The shared case's second client has no relationship in the set:
+	// the judge is told of it, as if archived before.
+	prepared := func() *Judge {
+		j := setJudge(t)
+		for _, n := range []string{"client-relationship"} {
+			if _, err := j.Archive(docs[n], frames[n]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := etree.NewDocument()
+		if err := d.ReadFromBytes(docs["case-shared"]); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range recordTargets(d.Root()) {
+			j.clients[c] = true
+		}
+		if _, err := j.Archive(docs["case-shared"], frames["case-shared"]); err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	j := prepared()
+	if _, err := j.Archive(docs["client-document-pdfa"], frames["client-document-pdfa"]); err == nil || !strings.Contains(err.Error(), "is an attachment of 1.2.246.10.99999991.95.1.3.1, which is not archived") {
+		t.Errorf("an attachment before its document: %v", err)
+	}
+	j = prepared()
+	for _, n := range []string{"client-document-structured", "client-document-pdfa"} {
+		if _, err := j.Archive(docs[n], frames[n]); err != nil {
+			t.Errorf("%s after its document: %v", n, err)
+		}
+	}
+	// Related otherwise, signed as it is.
+	tr := transformtest.NewTransformer(t, testenv.Sosmeta())
+	out := transformtest.Build(t, tr)["client-document-pdfa"]
+	s, err := sign.NewThrowawaySigner("1.2.246.10.99999991.10.0", "Kuvitelman hyvinvointialue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.Sign(bytes.Replace(out.XML, []byte(`typeCode="APND"`), []byte(`typeCode="XFRM"`), 1), out.OID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = prepared()
+	if _, err := j.Archive(docs["client-document-structured"], frames["client-document-structured"]); err != nil {
+		t.Fatal(err)
+	}
+	frame := tr.Frame(out, transform.FrameParams{MessageRoot: "1.2.3.4", MessageNumber: "1", Created: time.Now()}, other)
+	if _, err := j.Archive(other, frame); err == nil || !strings.Contains(err.Error(), `typeCode "XFRM", which is neither`) {
+		t.Errorf("a relation of typeCode XFRM: %v", err)
 	}
 }

@@ -27,6 +27,7 @@ const (
 	InferFramePerformer    = "frame-performer-organisation"
 	InferMinimalStructure  = "minimal-structured-form"
 	InferPDFA              = "pdfa-storage-form"
+	InferAttachment        = "attachment-appended"
 )
 
 // Inferences is every inference a document may rest on.
@@ -39,6 +40,8 @@ var Inferences = []Inference{
 		"DOMAIN §3.2", "the archive accepting a client document without a structured form (a real sample of one), or a structure mapped for its type (structured: in the mapping)", "display_only_documents states it (without it such a document is rejected, rule no-structure); structured: maps a structure"},
 	{InferPDFA, "a document whose body is a PDF or a TIFF scan is carried as PDF/A-1b in the nonXMLBody's text (mediaType application/pdf, representation B64) with no display form or structured form of its own, its header's fileFormat the PDF/A code of the display-format set: the archive standard names a PDF/A storage form, but its chapter is not in hand; PDF/A-1b is what the IHE scanned-documents profile requires",
 		"DOMAIN §3 (S4), §1.2", "the archive standard's chapter on storing PDF/A documents (allowed parts, media type, which types), and the national export of the display-format code set", "pdfa_documents states it (without it such a document is rejected, rule no-pdfa-route)"},
+	{InferAttachment, "an attachment is archived as a client document of its own, related to the document it is attached to by relatedDocument typeCode APND (CDA's addendum) and archived after it, at its time when its own date is earlier",
+		"DOMAIN §3.3", "the archive's specification of attachments to client documents", "attached_to in the mapping names them (without it an attachment is a document on its own)"},
 	{InferMinimalStructure, "a structured form holds only what the header also says (client, author, service task, social services): no legacy field is mapped into it, and the record's content is the display form's text",
 		"DOMAIN §1.2, §3.2", "the archive accepting a structured form with only these fields, or the legacy record's fields mapped into it (structured: in the mapping)", "structured: in the mapping"},
 	{InferCorrectionUncoded, "a replacing version's hl7fi:reasonOfCorrection is the template's coded element with nullFlavor (OTH: the legacy reason is text; NI: none recorded), since the code set of the reasons is not known; the reason's text is in the display form",

@@ -165,6 +165,10 @@ type Document struct {
 	Confidentiality string
 	Version         int
 	ReplacesKey     string // source key of the version this one replaces
+	// AttachedToKey is the source key of the document this one is an
+	// attachment of (a scanned application behind a decision): archived
+	// as a document of its own, after it, in its case.
+	AttachedToKey string
 	// CorrectionReason says why a replacing version was made, as the
 	// source gives it ("" when it does not say): shown in the display form,
 	// DefaultCorrectionReason there when empty.

@@ -32,23 +32,26 @@ const (
 	RuleTruncated         = "truncated"
 
 	// Resolving: records across entities.
-	RuleDuplicateKey         = "duplicate-key"
-	RuleDuplicatePerson      = "duplicate-person"
-	RuleClientMissing        = "client-missing"
-	RuleClientNotLoaded      = "client-not-loaded"
-	RuleUnknownClient        = "unknown-client"
-	RuleMissingDate          = "missing-date"
-	RuleCollectedEmpty       = "collected-case-empty"
-	RuleCaseNoClient         = "case-no-client"
-	RuleAddressHidden        = "address-non-disclosure"
-	RuleServiceTaskNotLoaded = "service-task-not-loaded"
-	RuleCaseMissing          = "case-missing"
-	RuleCaseNotLoaded        = "case-not-loaded"
-	RuleCaseClient           = "case-client"
-	RuleReplacesMissing      = "replaces-missing"
-	RuleReplacesNotLoaded    = "replaces-not-loaded"
-	RuleVersionOrder         = "version-order"
-	RulePeriodOverlap        = "period-overlap"
+	RuleDuplicateKey              = "duplicate-key"
+	RuleDuplicatePerson           = "duplicate-person"
+	RuleClientMissing             = "client-missing"
+	RuleClientNotLoaded           = "client-not-loaded"
+	RuleUnknownClient             = "unknown-client"
+	RuleMissingDate               = "missing-date"
+	RuleCollectedEmpty            = "collected-case-empty"
+	RuleCaseNoClient              = "case-no-client"
+	RuleAddressHidden             = "address-non-disclosure"
+	RuleServiceTaskNotLoaded      = "service-task-not-loaded"
+	RuleCaseMissing               = "case-missing"
+	RuleCaseNotLoaded             = "case-not-loaded"
+	RuleCaseClient                = "case-client"
+	RuleReplacesMissing           = "replaces-missing"
+	RuleReplacesNotLoaded         = "replaces-not-loaded"
+	RuleVersionOrder              = "version-order"
+	RuleAttachmentParentMissing   = "attachment-parent-missing"
+	RuleAttachmentParentNotLoaded = "attachment-parent-not-loaded"
+	RuleAttachmentClient          = "attachment-client"
+	RulePeriodOverlap             = "period-overlap"
 
 	// Transforming: the archive document.
 	RuleTransform        = "transform"
@@ -79,6 +82,7 @@ const (
 	RuleBodyConverted        = "body-converted"
 	RulePDFACarried          = "pdfa"
 	RuleChangedAfterDelivery = "changed-after-delivery"
+	RuleAttachment           = "attachment"
 	RuleRehearsalCode        = "rehearsal-placeholder"
 	RuleInferredRequest      = "inferred-service-request"
 	RuleEmptySource          = "empty-source"
@@ -145,6 +149,9 @@ var Rules = []RuleInfo{
 	{RuleReplacesMissing, "resolve", RuleRejects, "the replaced version is not in the export before it"},
 	{RuleReplacesNotLoaded, "resolve", RuleRejects, "the replaced version is rejected or skipped"},
 	{RuleVersionOrder, "resolve", RuleRejects, "a version number not after the one it replaces"},
+	{RuleAttachmentParentMissing, "resolve", RuleRejects, "an attachment whose document (attached_to) is not in the export before it"},
+	{RuleAttachmentParentNotLoaded, "resolve", RuleRejects, "an attachment whose document is rejected or skipped: it goes with it"},
+	{RuleAttachmentClient, "resolve", RuleRejects, "an attachment of another client's document"},
 	{RulePeriodOverlap, "resolve", RuleRejects, "a period of a client's relationship in a service task overlaps another of the same task and unit (a second period that does not overlap loads)"},
 	{RuleTransform, "transform", RuleRejects, "the document could not be built"},
 	{RuleStructuredForm, "transform", RuleRejects, "the structured form fails its Sosmeta schema"},
@@ -173,6 +180,7 @@ var Rules = []RuleInfo{
 	{RuleEmptySource, "extract", RuleWarns, "a source that yielded no records for an entity: a wrong file, sheet, record path or query reads as nothing"},
 	{RuleInferredRequest, "transform", RuleWarns, "a case document or replacing version sent with the inferred service request SP17: no source confirms its own, and the mapping states none (service_requests)"},
 	{RuleRehearsalCode, "transform", RuleWarns, "test rehearsal: the document carries a placeholder code, which the real archive would refuse"},
+	{RuleAttachment, "resolve", RuleWarns, "an attachment, listed under its document: archived as a document of its own after it, in its case, at its time when its own date is earlier (that date named here, and in the title of its display form)"},
 	{RuleChangedAfterDelivery, "stage", RuleWarns, "a record delivered in an earlier pass of the run whose document would now differ; the archive keeps what it got"},
 }
 
@@ -242,7 +250,7 @@ var ruleClass = map[string]int{
 	RuleClientMissing: ClassReference, RuleClientNotLoaded: ClassReference, RuleUnknownClient: ClassReference,
 	RuleCaseMissing: ClassReference, RuleCaseNotLoaded: ClassReference, RuleCaseClient: ClassReference,
 	RuleServiceTaskNotLoaded: ClassReference, RuleReplacesMissing: ClassReference, RuleReplacesNotLoaded: ClassReference,
-	RuleVersionOrder: ClassReference, RulePeriodOverlap: ClassReference, RuleCaseNoClient: ClassReference,
+	RuleVersionOrder: ClassReference, RuleAttachmentParentMissing: ClassReference, RuleAttachmentParentNotLoaded: ClassReference, RuleAttachmentClient: ClassReference, RulePeriodOverlap: ClassReference, RuleCaseNoClient: ClassReference,
 	RuleCollectedEmpty: ClassReference, RuleNoCase: ClassReference,
 
 	RuleTransform: ClassLater, RuleStructuredForm: ClassLater, RuleDocumentTooLarge: ClassLater,

@@ -626,7 +626,9 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	d.SourceKey = a.out.Key
 	d.ClientKey, d.ClientIdentity = a.client()
 	d.CaseKey = a.ref("case")
-	if d.CaseKey == "" && em.WithoutCase == nil {
+	// An attachment without a case of its own is in its document's.
+	d.AttachedToKey = a.ref("attached_to")
+	if d.CaseKey == "" && em.WithoutCase == nil && d.AttachedToKey == "" {
 		a.fail(reject("case", kanta.RuleNoCase, "the document belongs to no case; every archived client document must refer to its case"))
 	}
 	d.Type = a.code("type")
@@ -639,7 +641,7 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	// case's when it is resolved (resolve.Document): a rule of the tool,
 	// not a JOIN in the export. A document without a case has only its own.
 	d.ServiceTask = a.code("service_task")
-	if d.ServiceTask == "" && d.CaseKey == "" && em.WithoutCase != nil {
+	if d.ServiceTask == "" && d.CaseKey == "" && em.WithoutCase != nil && d.AttachedToKey == "" {
 		a.fail(a.missing("service_task"))
 	}
 	d.SocialServices = a.codes("social_services")

@@ -2,10 +2,11 @@ package mapping
 
 import (
 	"fmt"
-	"github.com/kantamig/kantamig/kanta"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/kantamig/kantamig/kanta"
 )
 
 // CodeSetUse is what a mapping's run would carry of one code set, and what

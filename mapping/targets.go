@@ -126,6 +126,7 @@ var targets = map[kanta.Entity][]target{
 		{name: "confidentiality", kind: kindCode, codeSet: kanta.SetConfidentiality, doc: "confidentiality; defaults to 6"},
 		{name: "version", kind: kindInt, doc: "version number; defaults to 1, or one more than the replaced version"},
 		{name: "replaces", kind: kindKey, refers: kanta.EntityDocument, doc: "key of the document version this one replaces"},
+		{name: "attached_to", kind: kindKey, refers: kanta.EntityDocument, doc: "key of the document this one is an attachment of (a scanned application behind a decision): archived as a document of its own after it, in its case (when it names none), related to it by relatedDocument APND; one dated before its document is archived at the document's time, its own date named in the report and in the title of its display form"},
 		{name: "correction_reason", kind: kindText, doc: "why a replacing version was made, shown in its display form; hl7fi:reasonOfCorrection is coded with nullFlavor OTH (NI when not given) while the code set is not known; when not given the display form says: \"" + kanta.DefaultCorrectionReason + "\""},
 		{name: "minor_disclosure", kind: kindCode, codeSet: kanta.SetMinorDisclosure, doc: "a minor client's stand on disclosing the document to guardians (authorization/consent, 1.2.246.537.6.1286); written where the client was under 18 when the document was drawn up, and 1 (may be disclosed) there when not given"},
 		{name: "title", kind: kindText, doc: "title shown in the display form"},

@@ -38,6 +38,9 @@ type arkistoExpected struct {
 	PDFA     map[string]struct {
 		From, Text string
 	} `json:"pdfa_documents"`
+	Attachments map[string]struct {
+		Parent, Dated, Time string
+	} `json:"attachments"`
 	Display map[string][]string `json:"display_texts"`
 	Never   []string            `json:"never_in_display"`
 }
@@ -131,7 +134,7 @@ func TestThirdSampleSystemInOneMappingAndOneRun(t *testing.T) {
 		}
 		return string(m[1]), raw
 	}
-	pdfs := 0
+	pdfs, attachments := 0, 0
 	for _, file := range files {
 		doc, err := os.ReadFile(filepath.Join(dir, "package", file))
 		if err != nil {
@@ -140,6 +143,12 @@ func TestThirdSampleSystemInOneMappingAndOneRun(t *testing.T) {
 		if strings.Contains(string(doc), `<text mediaType="application/pdf"`) {
 			pdfs++
 		}
+		if strings.Contains(string(doc), `<relatedDocument typeCode="APND">`) {
+			attachments++
+		}
+	}
+	if attachments != rep.Inferences[kanta.InferAttachment] || attachments != len(exp.Attachments) {
+		t.Errorf("the package holds %d attachments, the report counts %d (attachment-appended), expected.json %d", attachments, rep.Inferences[kanta.InferAttachment], len(exp.Attachments))
 	}
 	if pdfs != rep.Inferences[kanta.InferPDFA] {
 		t.Errorf("the package holds %d PDF/A documents, the report counts %d (pdfa-storage-form)", pdfs, rep.Inferences[kanta.InferPDFA])
@@ -158,6 +167,33 @@ func TestThirdSampleSystemInOneMappingAndOneRun(t *testing.T) {
 			if text := pdfText(t, pdf); !strings.Contains(text, want.Text) {
 				t.Errorf("document %s's PDF/A reads %q, want it to hold %q", key, text, want.Text)
 			}
+		}
+	}
+	for key, want := range exp.Attachments {
+		row, err := st.Get(string(kanta.EntityDocument), mapping.QualifiedKey("asiakirjat", key))
+		if err != nil || row == nil {
+			t.Fatalf("attachment %s: %v", key, err)
+		}
+		parent, err := st.Get(string(kanta.EntityDocument), mapping.QualifiedKey("asiakirjat", want.Parent))
+		if err != nil || parent == nil {
+			t.Fatalf("document %s: %v", want.Parent, err)
+		}
+		doc, err := os.ReadFile(filepath.Join(dir, "package", files[row.DocOID]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []string{`<relatedDocument typeCode="APND"><parentDocument><id root="` + parent.DocOID + `"/>`,
+			`<effectiveTime value="` + want.Time + `"/>`} {
+			if !strings.Contains(string(doc), w) {
+				t.Errorf("attachment %s lacks %s", key, w)
+			}
+		}
+		listed := false
+		for _, f := range rep.Warnings {
+			listed = listed || (f.Key == key && f.Rule == kanta.RuleAttachment && strings.Contains(f.Reason, "attachment of document asiakirjat:"+want.Parent) && strings.Contains(f.Reason, "dated "+want.Dated))
+		}
+		if !listed {
+			t.Errorf("attachment %s is not listed under document %s", key, want.Parent)
 		}
 	}
 	for key, wants := range exp.Display {

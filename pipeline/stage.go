@@ -413,6 +413,11 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	if dup != nil {
 		return s.duplicate(row, o, dup)
 	}
+	if o.OK() && d.AttachedToKey != "" { // its document's case and time, before it is collected
+		if o.Reject, err = s.res.Attachment(&d); err != nil {
+			return err
+		}
+	}
 	if !d.DrawnUp.IsZero() {
 		row.OrderTime = d.DrawnUp.UTC().Format("20060102T150405.000")
 	}
@@ -449,7 +454,7 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 		return err
 	}
 	ids := transform.IDs{Document: row.DocOID, Relationship: refs.Relationship, Case: refs.Case, Set: refs.Set,
-		Replaces: refs.Replaces, ReplacesVersion: refs.ReplacesVersion}
+		Replaces: refs.Replaces, ReplacesVersion: refs.ReplacesVersion, AttachedTo: refs.AttachedTo}
 	out, err := s.tr.Document(d, ids)
 	if err != nil {
 		return s.transformFailed(row, err)
@@ -457,7 +462,7 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	if err := s.stage(row, d, out); err != nil {
 		return err
 	}
-	if em.WithoutCase != nil && mapping.IsGenerated(d.CaseKey) {
+	if mapping.IsGenerated(d.CaseKey) { // collected, or an attachment in its document's collected case
 		return s.extendCollected(d.CaseKey, d.DrawnUp)
 	}
 	return nil

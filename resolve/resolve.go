@@ -172,6 +172,68 @@ type Refs struct {
 	Set                string // the first version's OID, for a replacing version
 	Replaces           string // the replaced version's OID
 	ReplacesVersion    int
+	AttachedTo         string // the OID of the document an attachment is attached to
+}
+
+// Attachment ties an attachment to the document it is attached to, which
+// must be read before it in this pass and be migrated: the same client
+// (by key, or by identity code where the attachment names its client so),
+// and, where the attachment names none of its own, that document's case
+// and service task. The archive takes the attachment after its document,
+// and a client's documents in time order, so one dated before its document
+// is archived at the document's time, its own date named in the report
+// and in its display form's title (a PDF/A has none). The attachment is
+// listed under its document (warning attachment).
+func (r *Resolver) Attachment(d *kanta.Document) (*kanta.Finding, error) {
+	prow, err := r.recs.Staged(kanta.EntityDocument, d.AttachedToKey)
+	switch {
+	case err != nil:
+		return nil, err
+	case prow == nil || !prow.ThisPass:
+		return &kanta.Finding{Field: "attached_to", Rule: kanta.RuleAttachmentParentMissing, Reason: fmt.Sprintf("it is an attachment of document %q, which is not in the export before it", d.AttachedToKey)}, nil
+	case !prow.Deliverable:
+		return &kanta.Finding{Field: "attached_to", Rule: kanta.RuleAttachmentParentNotLoaded, Reason: fmt.Sprintf("the document it is attached to, %q, is not migrated (%s): the attachment goes with it", d.AttachedToKey, prow.Why)}, nil
+	}
+	var p kanta.Document
+	if err := prow.Model(&p); err != nil {
+		return nil, fmt.Errorf("reading document %s from the state store: %w", d.AttachedToKey, err)
+	}
+	same := d.ClientKey != "" && d.ClientKey == p.ClientKey
+	if d.ClientKey == "" && d.ClientIdentity != "" {
+		same = strings.EqualFold(strings.TrimSpace(d.ClientIdentity), p.Client.IdentityCode)
+	}
+	if !same {
+		return &kanta.Finding{Field: "attached_to", Rule: kanta.RuleAttachmentClient, Reason: fmt.Sprintf("it is an attachment of document %q, which is another client's", d.AttachedToKey)}, nil
+	}
+	if d.CaseKey == "" {
+		d.CaseKey = p.CaseKey
+	}
+	if d.ServiceTask == "" {
+		d.ServiceTask = p.ServiceTask
+	}
+	when := ""
+	if d.DrawnUp.Before(p.DrawnUp) {
+		own := d.DrawnUp.In(r.zone()).Format("2.1.2006")
+		d.DrawnUp = p.DrawnUp
+		if d.Title != "" {
+			d.Title += " (" + own + ")"
+		}
+		when = fmt.Sprintf("; dated %s, before its document: archived at its document's time %s", own, p.DrawnUp.In(r.zone()).Format("2.1.2006 15.04"))
+	}
+	w := kanta.Finding{Field: "attached_to", Rule: kanta.RuleAttachment,
+		Reason: fmt.Sprintf("attachment of document %s, archived after it as a document of its own%s", d.AttachedToKey, when)}
+	if !slices.Contains(r.warnings, w) {
+		r.warnings = append(r.warnings, w)
+	}
+	return nil, nil
+}
+
+// zone is the mapping's zone for dates in reasons (UTC when unset).
+func (r *Resolver) zone() *time.Location {
+	if r.Location != nil {
+		return r.Location
+	}
+	return time.UTC
 }
 
 // DocumentClient checks that a document's client is migrated and has a
@@ -396,6 +458,15 @@ func (r *Resolver) Document(d *kanta.Document) (Refs, *kanta.Finding, error) {
 		return refs, f, nil
 	}
 	refs.Case = krow.EntityOID
+	if d.AttachedToKey != "" { // Attachment checked it before
+		prow, err := r.recs.Staged(kanta.EntityDocument, d.AttachedToKey)
+		if err != nil {
+			return refs, nil, err
+		}
+		if prow != nil {
+			refs.AttachedTo = prow.DocOID
+		}
+	}
 	if d.ReplacesKey == "" {
 		return refs, nil, nil
 	}

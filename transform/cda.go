@@ -65,6 +65,7 @@ type IDs struct {
 	Case            string // the case's OID
 	Replaces        string // OID of the version this one replaces
 	ReplacesVersion int
+	AttachedTo      string // OID of the document this one is an attachment of
 }
 
 // Output is an unsigned archive document and what the loader needs to know of it.
@@ -291,6 +292,16 @@ func (t *Transformer) writeHeader(w *xw, h *header) {
 		w.empty("id", "root", h.ids.Replaces)
 		w.empty("setId", "root", h.ids.Set)
 		w.empty("versionNumber", "value", itoa(h.ids.ReplacesVersion))
+		w.close("parentDocument")
+		w.close("relatedDocument")
+		w.nl()
+	}
+	if h.ids.AttachedTo != "" {
+		// An attachment names the document it belongs to (CDA relatedDocument
+		// APND, an addendum): an inference, counted.
+		w.open("relatedDocument", "typeCode", "APND")
+		w.open("parentDocument")
+		w.empty("id", "root", h.ids.AttachedTo)
 		w.close("parentDocument")
 		w.close("relatedDocument")
 		w.nl()
@@ -543,6 +554,9 @@ func (o *Output) Inferences() []string {
 	}
 	if h.replacing() {
 		out = append(out, kanta.InferCorrectionUncoded)
+	}
+	if h.ids.AttachedTo != "" {
+		out = append(out, kanta.InferAttachment)
 	}
 	if h.consentDflt {
 		out = append(out, kanta.InferMinorDisclosure)

@@ -417,12 +417,14 @@ func (w *walk) document(key string) error {
 	if err := w.caseRow(doc.CaseKey); err != nil {
 		return err
 	}
-	if doc.ReplacesKey != "" {
-		if err := w.document(doc.ReplacesKey); err != nil { // the version it replaces goes first
-			return err
+	for _, first := range []string{doc.ReplacesKey, doc.AttachedToKey} { // the version it replaces, the document it is attached to
+		if first != "" {
+			if err := w.document(first); err != nil {
+				return err
+			}
 		}
 	}
-	if held, err := w.wait(row, "client\x00"+doc.ClientKey, "case\x00"+doc.CaseKey, "document\x00"+doc.ReplacesKey); held || err != nil {
+	if held, err := w.wait(row, "client\x00"+doc.ClientKey, "case\x00"+doc.CaseKey, "document\x00"+doc.ReplacesKey, "document\x00"+doc.AttachedToKey); held || err != nil {
 		return err
 	}
 	ids := transform.IDs{Document: row.DocOID, Set: row.SetOID}
@@ -451,6 +453,17 @@ func (w *walk) document(key string) error {
 			return w.holdBack(row, kanta.RuleReplacesNotLoaded, fmt.Sprintf("the version it replaces, %s, was held back at delivery (%s)", doc.ReplacesKey, prow.Reason))
 		}
 		ids.Replaces, ids.ReplacesVersion = prow.DocOID, prow.Version
+		deps = append(deps, prow.DocOID)
+	}
+	if doc.AttachedToKey != "" {
+		prow, err := w.st.Get(string(kanta.EntityDocument), doc.AttachedToKey)
+		if err != nil || prow == nil {
+			return fmt.Errorf("document %s: the document it is attached to is missing from the state store: %v", key, err)
+		}
+		if prow.Outcome == state.Rejected {
+			return w.holdBack(row, kanta.RuleAttachmentParentNotLoaded, fmt.Sprintf("the document it is attached to, %s, was held back at delivery (%s)", doc.AttachedToKey, prow.Reason))
+		}
+		ids.AttachedTo = prow.DocOID
 		deps = append(deps, prow.DocOID)
 	}
 	out, err := w.tr.Document(doc, ids)

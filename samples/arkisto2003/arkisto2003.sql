@@ -1,7 +1,8 @@
 -- Asiakasarkisto 2003 (fictional), its database as the vendor dumps it; written by samples/arkisto2003/gen.
 -- MariaDB stands in for the SQL Server the system ran on. The notes' texts are BLOBs as the editor wrote
 -- them (muoto: rtf or html), with the length the application recorded; the documents' files are on a
--- share (tiedostot/), named by Windows paths, with the size the application recorded.
+-- share (tiedostot/), named by Windows paths, with the size the application recorded; an attachment
+-- names the document it belongs to (liite_kohde).
 -- Synthetic data only: identity codes use individual numbers 900-999.
 -- samples/arkisto2003/expected.json says what a correct migration makes of every row.
 SET NAMES utf8mb4;
@@ -15,7 +16,7 @@ CREATE TABLE muistio (
 ) DEFAULT CHARSET=utf8mb4;
 CREATE TABLE asiakirja (
   asiakirja_id INT PRIMARY KEY, asiakas_id INT NOT NULL, laji CHAR(3), pvm DATE, otsikko VARCHAR(200),
-  tiedosto VARCHAR(255), koko INT
+  tiedosto VARCHAR(255), koko INT, liite_kohde INT NULL
 ) DEFAULT CHARSET=utf8mb4;
 INSERT INTO asiakas VALUES (1, '120375-912X', 'Laine', 'Laura', '2003-09-01', 'LP');
 INSERT INTO asiakas VALUES (2, '030807A934A', 'Laine', 'Leo', '2008-01-15', 'LS');
@@ -29,13 +30,15 @@ INSERT INTO muistio VALUES (105, 3, '2008-02-11 13:45:00', 'Virta Ville', 'Lausu
 INSERT INTO muistio VALUES (106, 2, '2010-11-30 08:00:00', 'Koski Kaisa', 'Ilmoituksen käsittely', 'html', X'3c703e4c617374656e73756f6a656c75696c6d6f69747573206be4736974656c74792e209348756f6c699420617276696f6974752096206569206a61746b6f746f696d69612e3c2f703e', 74);
 INSERT INTO muistio VALUES (107, 4, '2005-06-01 10:00:00', 'Koski Kaisa', 'Tapaaminen koulussa', 'rtf', X'7b5c727466315c616e73695c616e736963706731323532204e656c6c6920746170617369206b7572616174746f72696e2e20506f697373616f6c6f74206f76617420765c27653468656e74796e6565742e5c706172207d', 87);
 INSERT INTO muistio VALUES (108, 4, '2024-02-01 10:00:00', 'Koski Kaisa', 'Tapaaminen', 'rtf', X'7b5c727466315c616e7369204b69726a61747475206c69697474796d6973656e206a5c2765346c6b65656e2e5c706172207d', 50);
-INSERT INTO asiakirja VALUES (201, 1, 'HAK', '2004-02-02', 'Hakemus: lasten päivähoito', '2004\\hakemus-2004.pdf', 833);
-INSERT INTO asiakirja VALUES (202, 1, 'PAA', '2004-03-01', 'Päätös päivähoidosta', '2004\\paatos-2004.docx', 1258);
-INSERT INTO asiakirja VALUES (203, 2, 'LAU', '2009-06-15', 'Lausunto (skannattu)', '2009\\lausunto-skannattu.tif', 1289);
-INSERT INTO asiakirja VALUES (204, 2, 'HAK', '2009-04-01', 'Hakemus', '2009\\hakemus-vaurioitunut.pdf', 760);
-INSERT INTO asiakirja VALUES (205, 3, 'PAA', '2008-05-05', 'Päätös maksusitoumuksesta', '2008\\paatos-salattu.pdf', 957);
-INSERT INTO asiakirja VALUES (206, 3, 'LAU', '2008-06-06', 'Kirje', '2008\\kirje.doc', 520);
-INSERT INTO asiakirja VALUES (207, 3, 'HAK', '2008-07-07', 'Hakemus', '2008\\hakemus-2008.pdf', 48213);
-INSERT INTO asiakirja VALUES (208, 1, 'PAA', '2005-08-08', 'Päätös', '..\\..\\palvelin\\palkat.pdf', 48213);
-INSERT INTO asiakirja VALUES (209, 4, 'LAU', '2006-01-01', 'Valokuva lausunnon liitteeksi', '2006\\valokuva.png', 76);
-INSERT INTO asiakirja VALUES (210, 4, 'HAK', '2005-02-01', 'Hakemus: koulunkäyntiavustaja', '2005\\hakemus-2005.pdf', 768);
+INSERT INTO asiakirja VALUES (201, 1, 'HAK', '2004-02-02', 'Hakemus: lasten päivähoito', '2004\\hakemus-2004.pdf', 833, NULL);
+INSERT INTO asiakirja VALUES (202, 1, 'PAA', '2004-03-01', 'Päätös päivähoidosta', '2004\\paatos-2004.docx', 1258, NULL);
+INSERT INTO asiakirja VALUES (203, 2, 'LAU', '2009-06-15', 'Lausunto (skannattu)', '2009\\lausunto-skannattu.tif', 1289, NULL);
+INSERT INTO asiakirja VALUES (204, 2, 'HAK', '2009-04-01', 'Hakemus', '2009\\hakemus-vaurioitunut.pdf', 760, NULL);
+INSERT INTO asiakirja VALUES (205, 3, 'PAA', '2008-05-05', 'Päätös maksusitoumuksesta', '2008\\paatos-salattu.pdf', 957, NULL);
+INSERT INTO asiakirja VALUES (206, 3, 'LAU', '2008-06-06', 'Kirje', '2008\\kirje.doc', 520, NULL);
+INSERT INTO asiakirja VALUES (207, 3, 'HAK', '2008-07-07', 'Hakemus', '2008\\hakemus-2008.pdf', 48213, NULL);
+INSERT INTO asiakirja VALUES (208, 1, 'PAA', '2005-08-08', 'Päätös', '..\\..\\palvelin\\palkat.pdf', 48213, NULL);
+INSERT INTO asiakirja VALUES (209, 4, 'LAU', '2006-01-01', 'Valokuva lausunnon liitteeksi', '2006\\valokuva.png', 76, NULL);
+INSERT INTO asiakirja VALUES (210, 4, 'HAK', '2005-02-01', 'Hakemus: koulunkäyntiavustaja', '2005\\hakemus-2005.pdf', 768, NULL);
+INSERT INTO asiakirja VALUES (211, 1, 'HAK', '2004-02-20', 'Hakemuksen liite (skannattu)', '2004\\hakemus-liite.tif', 710, 202);
+INSERT INTO asiakirja VALUES (212, 3, 'LAU', '2008-05-02', 'Lausunto päätöksen liitteenä', '2008\\lausunto-liite.pdf', 723, 205);

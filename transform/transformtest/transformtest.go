@@ -132,7 +132,7 @@ func Build(t testing.TB, tr *transform.Transformer) map[string]*transform.Output
 	v2.SourceKey, v2.DrawnUp, v2.Text = "D3", date("2011-03-06 09:00"), doc.Text+"\n\nKorjattu versio."
 	out, err = tr.Document(v2, transform.IDs{Document: "1.2.246.10.99999991.95.1.3.3", Set: ids.Document, Replaces: ids.Document, ReplacesVersion: 1, Case: ids.Case, Relationship: ids.Relationship})
 	add("client-document-replacing-version", out, err)
-	out, err = tr.Document(PDFADocument(), transform.IDs{Document: "1.2.246.10.99999991.95.1.3.4", Case: ids.Case, Relationship: ids.Relationship})
+	out, err = tr.Document(PDFADocument(), transform.IDs{Document: "1.2.246.10.99999991.95.1.3.4", Case: ids.Case, Relationship: ids.Relationship, AttachedTo: ids.Document})
 	add("client-document-pdfa", out, err)
 	return outs
 }
@@ -145,10 +145,11 @@ var PDFA = []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Metadata 2 0 R >>\nendo
 	"<rdf:Description rdf:about='' xmlns:pdfaid='http://www.aiim.org/pdfa/ns/id/' pdfaid:part='1' pdfaid:conformance='B'/>\n" +
 	"endstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 
-// PDFADocument is a scanned application (type 3, Hakemus) staged as PDF/A.
+// PDFADocument is a scanned application (type 3, Hakemus) staged as PDF/A;
+// Build makes it an attachment of the plan (relatedDocument APND).
 func PDFADocument() kanta.Document {
 	d := PlanDocument()
-	d.SourceKey, d.Type, d.SpecificType, d.Title, d.Text = "D4", "3", "", "Hakemus (skannattu)", ""
+	d.SourceKey, d.Type, d.SpecificType, d.Title, d.Text, d.AttachedToKey = "D4", "3", "", "Hakemus (skannattu)", "", "D1"
 	d.Body, d.TextFormat, d.BodyFile = PDFA, kanta.BodyPDFA, "skannatut/hakemus-2011.pdf"
 	d.BodySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 	d.BodyNote = "PDF (file skannatut/hakemus-2011.pdf) of 0 bytes: already PDF/A-1b, carried as it is"

@@ -83,6 +83,7 @@ type file struct {
 	kind, date  string
 	title, path string
 	data        []byte // nil: not copied with the export
+	attachedTo  int    // the document it is an attachment of, 0 for none
 }
 
 func main() {
@@ -100,16 +101,20 @@ func write(dir string) error {
 	x := bytes.LastIndex(damaged, []byte("xref"))
 	copy(damaged[x:], bytes.Repeat([]byte{0xA5}, 60))
 	files := []file{
-		{201, 1, "HAK", "2004-02-02", "Hakemus: lasten päivähoito", `2004\hakemus-2004.pdf`, pdfatest.TextPDF("Hakemus: lasten päivähoito", "Hakija: Laine Laura", "Päivähoito alkaen 1.8.2004", "Äiti ja isä ovat työssä; hoitoaika 7–16.")},
-		{202, 1, "PAA", "2004-03-01", "Päätös päivähoidosta", `2004\paatos-2004.docx`, decision()},
-		{203, 2, "LAU", "2009-06-15", "Lausunto (skannattu)", `2009\lausunto-skannattu.tif`, pdfatest.TIFF(420, 594)},
-		{204, 2, "HAK", "2009-04-01", "Hakemus", `2009\hakemus-vaurioitunut.pdf`, damaged},
-		{205, 3, "PAA", "2008-05-05", "Päätös maksusitoumuksesta", `2008\paatos-salattu.pdf`, pdfatest.ProtectedPDF("Salasana2008", "Päätös: maksusitoumus myönnetään")},
-		{206, 3, "LAU", "2008-06-06", "Kirje", `2008\kirje.doc`, legacyDoc()},
-		{207, 3, "HAK", "2008-07-07", "Hakemus", `2008\hakemus-2008.pdf`, nil},
-		{208, 1, "PAA", "2005-08-08", "Päätös", `..\..\palvelin\palkat.pdf`, nil},
-		{209, 4, "LAU", "2006-01-01", "Valokuva lausunnon liitteeksi", `2006\valokuva.png`, photo()},
-		{210, 4, "HAK", "2005-02-01", "Hakemus: koulunkäyntiavustaja", `2005\hakemus-2005.pdf`, pdfatest.TextPDF("Hakemus: koulunkäyntiavustaja", "Hakija: Nieminen Nelli (huoltaja)")},
+		{201, 1, "HAK", "2004-02-02", "Hakemus: lasten päivähoito", `2004\hakemus-2004.pdf`, pdfatest.TextPDF("Hakemus: lasten päivähoito", "Hakija: Laine Laura", "Päivähoito alkaen 1.8.2004", "Äiti ja isä ovat työssä; hoitoaika 7–16."), 0},
+		{202, 1, "PAA", "2004-03-01", "Päätös päivähoidosta", `2004\paatos-2004.docx`, decision(), 0},
+		{203, 2, "LAU", "2009-06-15", "Lausunto (skannattu)", `2009\lausunto-skannattu.tif`, pdfatest.TIFF(420, 594), 0},
+		{204, 2, "HAK", "2009-04-01", "Hakemus", `2009\hakemus-vaurioitunut.pdf`, damaged, 0},
+		{205, 3, "PAA", "2008-05-05", "Päätös maksusitoumuksesta", `2008\paatos-salattu.pdf`, pdfatest.ProtectedPDF("Salasana2008", "Päätös: maksusitoumus myönnetään"), 0},
+		{206, 3, "LAU", "2008-06-06", "Kirje", `2008\kirje.doc`, legacyDoc(), 0},
+		{207, 3, "HAK", "2008-07-07", "Hakemus", `2008\hakemus-2008.pdf`, nil, 0},
+		{208, 1, "PAA", "2005-08-08", "Päätös", `..\..\palvelin\palkat.pdf`, nil, 0},
+		{209, 4, "LAU", "2006-01-01", "Valokuva lausunnon liitteeksi", `2006\valokuva.png`, photo(), 0},
+		{210, 4, "HAK", "2005-02-01", "Hakemus: koulunkäyntiavustaja", `2005\hakemus-2005.pdf`, pdfatest.TextPDF("Hakemus: koulunkäyntiavustaja", "Hakija: Nieminen Nelli (huoltaja)"), 0},
+		// The scanned application behind decision 202, dated before it.
+		{211, 1, "HAK", "2004-02-20", "Hakemuksen liite (skannattu)", `2004\hakemus-liite.tif`, pdfatest.TIFF(300, 420), 202},
+		// An attachment of decision 205, whose PDF cannot be carried.
+		{212, 3, "LAU", "2008-05-02", "Lausunto päätöksen liitteenä", `2008\lausunto-liite.pdf`, pdfatest.TextPDF("Lausunto", "Hoito jatkuu"), 205},
 	}
 	root := filepath.Join(dir, "tiedostot")
 	if err := os.RemoveAll(root); err != nil {
@@ -135,7 +140,8 @@ func dump(files []file) []byte {
 	b.WriteString(`-- Asiakasarkisto 2003 (fictional), its database as the vendor dumps it; written by samples/arkisto2003/gen.
 -- MariaDB stands in for the SQL Server the system ran on. The notes' texts are BLOBs as the editor wrote
 -- them (muoto: rtf or html), with the length the application recorded; the documents' files are on a
--- share (tiedostot/), named by Windows paths, with the size the application recorded.
+-- share (tiedostot/), named by Windows paths, with the size the application recorded; an attachment
+-- names the document it belongs to (liite_kohde).
 -- Synthetic data only: identity codes use individual numbers 900-999.
 -- samples/arkisto2003/expected.json says what a correct migration makes of every row.
 SET NAMES utf8mb4;
@@ -149,7 +155,7 @@ CREATE TABLE muistio (
 ) DEFAULT CHARSET=utf8mb4;
 CREATE TABLE asiakirja (
   asiakirja_id INT PRIMARY KEY, asiakas_id INT NOT NULL, laji CHAR(3), pvm DATE, otsikko VARCHAR(200),
-  tiedosto VARCHAR(255), koko INT
+  tiedosto VARCHAR(255), koko INT, liite_kohde INT NULL
 ) DEFAULT CHARSET=utf8mb4;
 `)
 	for _, c := range clients {
@@ -167,7 +173,11 @@ CREATE TABLE asiakirja (
 		if f.data == nil {
 			size = 48213 // what the application recorded for a file not copied
 		}
-		fmt.Fprintf(&b, "INSERT INTO asiakirja VALUES (%d, %d, '%s', '%s', '%s', '%s', %d);\n", f.id, f.client, f.kind, f.date, f.title, strings.ReplaceAll(f.path, `\`, `\\`), size)
+		parent := "NULL"
+		if f.attachedTo != 0 {
+			parent = fmt.Sprint(f.attachedTo)
+		}
+		fmt.Fprintf(&b, "INSERT INTO asiakirja VALUES (%d, %d, '%s', '%s', '%s', '%s', %d, %s);\n", f.id, f.client, f.kind, f.date, f.title, strings.ReplaceAll(f.path, `\`, `\\`), size, parent)
 	}
 	return b.Bytes()
 }
