@@ -3,6 +3,7 @@ package transform
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"sort"
@@ -308,7 +309,7 @@ func (t *Transformer) Document(doc kanta.Document, ids IDs) (*Output, error) {
 	out.Notes = t.typeServiceTask(doc)
 	if text.Format != body.Text {
 		out.Notes = append(out.Notes, kanta.Finding{Field: "text", Rule: kanta.RuleBodyConverted,
-			Reason: fmt.Sprintf("text read as %s (text_format %s) into the display form: %s", strings.ToUpper(string(text.Format)), format, text.Summary())})
+			Reason: fmt.Sprintf("text%s read as %s (text_format %s) into the display form: %s", bytesSource(doc), strings.ToUpper(string(text.Format)), format, text.Summary())})
 	}
 	if sch == nil {
 		out.Notes = append(out.Notes, kanta.Finding{Field: "specific_type", Rule: kanta.RuleDisplayOnly,
@@ -328,6 +329,21 @@ func readBody(format body.Format, doc kanta.Document) (*body.Body, error) {
 		return body.Plain(doc.Text), nil
 	}
 	return body.Read(format, []byte(doc.Text))
+}
+
+// bytesSource names a body read as bytes, for a note: its file, size and
+// SHA-256, so that the report ties the converted text to what the legacy
+// system held.
+func bytesSource(doc kanta.Document) string {
+	if doc.Body == nil {
+		return ""
+	}
+	sum := sha256.Sum256(doc.Body)
+	file := ""
+	if doc.BodyFile != "" {
+		file = "file " + doc.BodyFile + ", "
+	}
+	return fmt.Sprintf(" (%s%d bytes, SHA-256 %x)", file, len(doc.Body), sum)
 }
 
 // specificNote names a specific type that has no national schema.
