@@ -190,7 +190,11 @@ func (t *Tools) Carry(ctx context.Context, data []byte, k Kind, created time.Tim
 		if err := os.WriteFile(tif, data, 0o600); err != nil {
 			return nil, fmt.Errorf("pdfa: %w", err)
 		}
-		if msg, err := t.run(ctx, t.TIFF2PDF, "-o", in, tif); err != nil || hasError(msg) {
+		msg, err := t.run(ctx, t.TIFF2PDF, "-o", in, tif)
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // stopped, not refused
+		}
+		if err != nil || hasError(msg) {
 			return nil, &Refused{Reason: "the TIFF cannot be read (tiff2pdf: " + firstLines(msg, err) + "): rescan the paper, or replace the file from a backup"}
 		}
 	default:

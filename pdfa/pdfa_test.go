@@ -101,3 +101,23 @@ func TestWhatCannotBeCarriedIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// A conversion stopped by its context is an interruption, not a refusal:
+// the record must not be rejected for it.
+func TestAStoppedConversionIsNotARefusal(t *testing.T) {
+	t.Parallel()
+	tl := tools(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, k := range []pdfa.Kind{pdfa.PDF, pdfa.TIFF} {
+		data := pdfatest.TextPDF("Keskeytetty")
+		if k == pdfa.TIFF {
+			data = pdfatest.TIFF(100, 100)
+		}
+		_, err := tl.Carry(ctx, data, k, drawnUp)
+		var r *pdfa.Refused
+		if errors.As(err, &r) || !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: got %v, want the context's cancellation", k, err)
+		}
+	}
+}

@@ -345,7 +345,7 @@ func (r *Runner) open(em *mapping.EntityMapping) (extract.Source, error) {
 // stage reads every source in turn and stages its records.
 func (r *Runner) stage(ctx context.Context, pass int) error {
 	stg := newStager(r.m, r.tr, r.st, r.rep, pass, r.opts.MaxDocumentBytes, r.opts.MaxMessageBytes)
-	stg.pdfa, stg.pdfaErr = r.pdfa, r.pdfaErr
+	stg.pdfa, stg.pdfaErr, stg.ctx = r.pdfa, r.pdfaErr, ctx
 	if !r.opts.Sample.IsZero() {
 		clients := 0
 		if r.opts.Sample.Clients > 0 {

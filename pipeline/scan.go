@@ -62,12 +62,19 @@ func (s *stager) carryScan(row *state.Record, d *kanta.Document) (*kanta.Finding
 	if s.pdfa == nil {
 		return nil, cmp.Or(s.pdfaErr, errors.New("the PDF/A route's tools were not found before staging"))
 	}
-	res, err := s.pdfa.Carry(context.Background(), d.Body, pdfa.Kind(format), d.DrawnUp)
+	ctx := s.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	res, err := s.pdfa.Carry(ctx, d.Body, pdfa.Kind(format), d.DrawnUp)
 	var refused *pdfa.Refused
 	if errors.As(err, &refused) {
 		return &kanta.Finding{Field: "text", Rule: kanta.RulePDFAInvalid, Reason: fmt.Sprintf("the body, a %s, cannot be carried as PDF/A-1b: %s", source, refused.Reason)}, nil
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("converting the body of %s to PDF/A (a fault of the tools, not of the document): %w", row.Locator, err)
 	}
 	d.BodyNote = fmt.Sprintf("%s: %s", source, res.Note)

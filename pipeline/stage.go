@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -38,11 +39,12 @@ type stager struct {
 	res        *resolve.Resolver
 	rep        *report.Report // warnings and unmapped values, which are not outcomes
 	pass       int
-	maxBytes   int         // a document's limit (--max-document-bytes)
-	maxMessage int         // its message frame's (--max-message-bytes)
-	sample     *sampler    // nil: every record
-	pdfa       *pdfa.Tools // the PDF/A route's (pdfa_documents)
-	pdfaErr    error       // why they are not here
+	maxBytes   int             // a document's limit (--max-document-bytes)
+	maxMessage int             // its message frame's (--max-message-bytes)
+	sample     *sampler        // nil: every record
+	pdfa       *pdfa.Tools     // the PDF/A route's (pdfa_documents)
+	pdfaErr    error           // why they are not here
+	ctx        context.Context // the staging's: an interrupt stops a conversion in flight
 }
 
 func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes, maxMessage int) *stager {
