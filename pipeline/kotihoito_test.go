@@ -24,13 +24,9 @@ const kotihoitoMapping = "../mappings/kotihoito-lite.yaml"
 
 // kotihoitoExpected is samples/kotihoito/expected.json, written by hand.
 type kotihoitoExpected struct {
-	Counts  map[string]report.Counts `json:"counts"`
-	Rejects []struct {
-		Entity, Source, Key, Rule, What string
-	} `json:"rejects"`
-	Skips []struct {
-		Entity, Source, Key, Rule, What string
-	} `json:"skips"`
+	Counts    map[string]report.Counts `json:"counts"`
+	Rejects   []sampleFinding          `json:"rejects"`
+	Skips     []sampleFinding          `json:"skips"`
 	Generated []struct {
 		Key, Opened, Closed, What string
 	} `json:"generated_cases"`
@@ -46,6 +42,42 @@ type kotihoitoExpected struct {
 	PlanText  struct {
 		Key, Text, Author string
 	} `json:"plan_text"`
+}
+
+// sampleFinding is a reject or skip a sample's expected.json lists.
+type sampleFinding struct{ Entity, Source, Key, Rule, What string }
+
+// checkOutcomes holds a dry-run's report to a sample's expected.json: the
+// counts per entity and source, that it reconciles, and every reject and
+// skip under its rule, no more and no fewer.
+func checkOutcomes(t *testing.T, rep *report.Report, counts map[string]report.Counts, rejects, skips []sampleFinding) {
+	t.Helper()
+	for name, want := range counts {
+		entity, source, _ := strings.Cut(name, "/")
+		if got := rep.EntitySources[entity][source]; got == nil || counted(t, got) != want {
+			t.Errorf("%s: got %+v, want %+v", name, got, want)
+		}
+	}
+	if !rep.Reconciles() {
+		t.Errorf("does not reconcile: %+v", rep.Total)
+	}
+	for _, list := range []struct {
+		got  []report.Finding
+		want []sampleFinding
+	}{{rep.Rejects, rejects}, {rep.Skips, skips}} {
+		got := map[string]string{}
+		for _, f := range list.got {
+			got[f.Entity+"/"+f.Source+"/"+f.Key] = f.Rule
+		}
+		for _, w := range list.want {
+			if rule := got[w.Entity+"/"+w.Source+"/"+w.Key]; rule != w.Rule {
+				t.Errorf("%s %s %s (%s): rule %q, want %q", w.Entity, w.Source, w.Key, w.What, rule, w.Rule)
+			}
+		}
+		if len(list.got) != len(list.want) {
+			t.Errorf("%d listed, %d expected: %v", len(list.got), len(list.want), got)
+		}
+	}
 }
 
 // helsinkiZone is the sample mappings' zone: the state store keeps a
@@ -83,33 +115,7 @@ func TestSecondSampleSystemInOneMappingAndOneRun(t *testing.T) {
 	needKotihoito(t)
 	exp := readKotihoitoExpected(t)
 	rep := dryRunMapping(t, kotihoitoMapping, Options{WorkDir: t.TempDir()})
-	for name, want := range exp.Counts {
-		entity, source, _ := strings.Cut(name, "/")
-		got := rep.EntitySources[entity][source]
-		if got == nil || counted(t, got) != want {
-			t.Errorf("%s: got %+v, want %+v", name, got, want)
-		}
-	}
-	if !rep.Reconciles() {
-		t.Errorf("does not reconcile: %+v", rep.Total)
-	}
-	for _, list := range []struct {
-		got  []report.Finding
-		want []struct{ Entity, Source, Key, Rule, What string }
-	}{{rep.Rejects, exp.Rejects}, {rep.Skips, exp.Skips}} {
-		got := map[string]string{}
-		for _, f := range list.got {
-			got[f.Entity+"/"+f.Source+"/"+f.Key] = f.Rule
-		}
-		for _, w := range list.want {
-			if rule := got[w.Entity+"/"+w.Source+"/"+w.Key]; rule != w.Rule {
-				t.Errorf("%s %s %s (%s): rule %q, want %q", w.Entity, w.Source, w.Key, w.What, rule, w.Rule)
-			}
-		}
-		if len(list.got) != len(list.want) {
-			t.Errorf("%d listed, %d expected: %v", len(list.got), len(list.want), got)
-		}
-	}
+	checkOutcomes(t, rep, exp.Counts, exp.Rejects, exp.Skips)
 
 	dir := t.TempDir()
 	progress := phases{}
