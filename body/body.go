@@ -171,8 +171,13 @@ func (b *Body) Summary() string {
 	return s
 }
 
-// Read reads data in format f (Auto: as Sniff says).
+// Read reads data in format f (Auto: as Sniff says). Empty data (a NULL
+// column, an empty file) is an empty text in any format: a document with
+// no text, not an unreadable one.
 func Read(f Format, data []byte) (*Body, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return readText(""), nil
+	}
 	if f == Auto || f == "" {
 		f = Sniff(data)
 	}

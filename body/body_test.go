@@ -275,6 +275,17 @@ func TestDOCX(t *testing.T) {
 	}
 }
 
+// An empty body (a NULL BLOB, an empty file) is no text in any format,
+// never an unreadable RTF, HTML or Word file.
+func TestAnEmptyBodyIsNoText(t *testing.T) {
+	for _, f := range Formats {
+		b, err := Read(f, []byte(" \r\n"))
+		if err != nil || len(b.Blocks) != 0 || b.Format != Text {
+			t.Errorf("%s: %+v, %v; want an empty text", f, b, err)
+		}
+	}
+}
+
 // Bytes that are neither UTF-8 text nor a format given are refused with
 // what they look like.
 func TestUnknownBytesAreRefused(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 // scanFormat is the format of a document's body when it is a PDF or a TIFF
 // scan (declared, or sniffed under auto), else "".
 func scanFormat(d *kanta.Document) body.Format {
-	if d.Body == nil || d.TextFormat == kanta.BodyPDFA {
+	if len(bytes.TrimSpace(d.Body)) == 0 || d.TextFormat == kanta.BodyPDFA { // no bytes: a document without text
 		return ""
 	}
 	f, err := body.ParseFormat(cmp.Or(d.TextFormat, string(body.Text)))
