@@ -497,6 +497,12 @@ func (c *compiler) compile() *Mapping {
 		}
 	}
 	m.CodeSets = c.sets
+	if m.PDFADocuments {
+		// Every PDF/A document's fileFormat carries this code: a placeholder
+		// until the set's national export is loaded, said here, not at the
+		// first scan of a run.
+		c.national(c.top["pdfa_documents"], c.sets.Get(kanta.SetDisplayFormat), c.sets.PDFAFormat(), "pdfa_documents (the fileFormat of every PDF/A document)")
+	}
 	m.ServiceRequests = cfg.ServiceRequests
 	for _, sr := range []struct{ key, code string }{
 		{"service_requests.case_document", cfg.ServiceRequests.CaseDocument},

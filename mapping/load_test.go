@@ -250,3 +250,23 @@ func TestCasesMayBeLeftOutWhenEveryDocumentIsCollected(t *testing.T) {
 		})
 	}
 }
+
+// A mapping that carries scans as PDF/A outside a test rehearsal needs the
+// display-format set's national export: check says so at pdfa_documents,
+// and not once the export is loaded.
+func TestPDFADocumentsNeedTheDisplayFormatExport(t *testing.T) {
+	strict := strings.Replace(validText(t), "test_rehearsal: true\n", "pdfa_documents: true\n", 1)
+	_, err := loadText(t, strict)
+	line, _ := position(strict, "pdfa_documents: true")
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf(":%d:", line)) || !strings.Contains(err.Error(), "pdfa_documents (the fileFormat of every PDF/A document)") {
+		t.Fatalf("got %v, want the PDF/A format refused at line %d", err, line)
+	}
+	export := filepath.Join(t.TempDir(), "formats.csv")
+	if err := os.WriteFile(export, []byte("CodeId;LongName\n2;XHTML_1.1\n7;PDF/A-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loaded := strings.Replace(strict, "codesets:\n", "codesets:\n  - {set: display-format, file: "+export+", version: 1.2.246.537.6.1502.202401}\n", 1)
+	if _, err := loadText(t, loaded); err != nil && strings.Contains(err.Error(), "pdfa_documents") {
+		t.Errorf("with the export loaded: %v", err)
+	}
+}
