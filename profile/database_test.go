@@ -226,3 +226,52 @@ func TestSkeletonOfASourcesOnlyMapping(t *testing.T) {
 		}
 	}
 }
+
+// profile --init over the third sample system's database: a BLOB column
+// of RTF and HTML is read as bytes in the format its row names, a column
+// of file names from a folder still to be given, each with the length the
+// source recorded, and the attachment's column named; the profile counts
+// the formats and file names (written here from the sample's rows: five
+// RTF and three HTML notes, twelve file names) and lists none of them.
+func TestSkeletonOfADatabaseOfRichTextsAndFiles(t *testing.T) {
+	db := startDB(t)
+	t.Setenv("ARKISTO_DSN", db.ArkistoDSN)
+	p, err := profile.OfDatabase(context.Background(), "mysql", "ARKISTO_DSN", "", profile.Options{MinCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	column := func(source, name string) *profile.Column {
+		for _, s := range p.Sources {
+			for _, c := range s.Columns {
+				if s.Name == source && c.Name == name {
+					return c
+				}
+			}
+		}
+		t.Fatalf("no column %s.%s", source, name)
+		return nil
+	}
+	if c := column("muistio", "teksti"); c.BodyFormats["rtf"] != 5 || c.BodyFormats["html"] != 3 || len(c.Top) != 0 {
+		t.Errorf("muistio.teksti: formats %v, listed %v; want rtf 5, html 3, nothing listed", c.BodyFormats, c.Top)
+	}
+	if c := column("asiakirja", "tiedosto"); c.FilePaths != 12 {
+		t.Errorf("asiakirja.tiedosto: %d file names, want 12", c.FilePaths)
+	}
+	out := filepath.Join(t.TempDir(), "skeleton.yaml")
+	if err := profile.WriteSkeleton(p, out); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(out)
+	for _, want := range []string{
+		"text: {from: teksti, binary: true, trim: false, length_from: teksti_pituus}",
+		"text_format: muoto",
+		"text: {from: tiedosto, file_root: TODO, length_from: koko}",
+		"text_format: {value: auto}",
+		"attached_to: liite_kohde",
+		"pdfa_documents: true",
+	} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("the skeleton lacks %q:\n%s", want, data)
+		}
+	}
+}

@@ -34,6 +34,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kantamig/kantamig/extract"
+	"github.com/kantamig/kantamig/body"
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/mapping"
 )
@@ -129,6 +130,12 @@ type Column struct {
 	XMLForbidden     int            `json:"xml_forbidden_characters"` // values with a character XML 1.0 forbids
 	InvalidUTF8      int            `json:"invalid_utf8"`             // values not valid in the declared encoding
 	Mojibake         int            `json:"looks_double_encoded"`     // values like "Ã¤": UTF-8 read as Latin-1
+	// BodyFormats counts values whose first bytes say they are a rich
+	// text or a file (rtf, html, docx, pdf, tiff), as package body sniffs
+	// them; FilePaths the values that look like a file's name (a document's
+	// extension). Counts only: a document's text is never listed.
+	BodyFormats map[string]int `json:"body_formats,omitempty"`
+	FilePaths   int            `json:"file_paths,omitempty"`
 	// IdentityCodes, for a column of identity codes, counts them by check.
 	IdentityCodes *IdentityCodes `json:"identity_codes,omitempty"`
 	nonASCII      int            // valid UTF-8 values beyond ASCII, for the skeleton's encoding guess
@@ -208,6 +215,10 @@ var identityShape = regexp.MustCompile(`(?i)^[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Z]$
 // split by the same . / or -, one of them of four digits.
 var dateShape = regexp.MustCompile(`^([0-9]{1,2}([./-])[0-9]{1,2}([./-])[0-9]{4}|[0-9]{4}([./-])[0-9]{1,2}([./-])[0-9]{1,2})([ T][0-9:.]+)?$`)
 
+// filePath matches a value naming a document's file: a path of one line
+// ending in a document's or a scan's extension.
+var filePath = regexp.MustCompile(`(?i)^[^\n\r<>{}]+\.(pdf|tiff?|docx?|rtf|html?|txt|odt|png|jpe?g)$`)
+
 // personalName guesses from a column's name, when no mapping says, whether
 // it holds personal data (Finnish and English names of such columns).
 var personalName = regexp.MustCompile(`(?i)hetu|henkilo_?tunnus|henkilö_?tunnus|ssn|sotu|suku_?nimi|etu_?nim|kutsumanimi|first_?name|last_?name|surname|given|^nimi$|^name$|osoite|address|katu|street|puh|phone|gsm|sposti|e-?mail|syntym|birth|postino|postinumero|zip`)
@@ -230,6 +241,17 @@ func (c *column) add(v string) {
 	}
 	if forbidsXML(v) {
 		c.XMLForbidden++
+	}
+	if n >= 5 {
+		if f := body.Sniff([]byte(v[:min(len(v), 512)])); f != body.Text {
+			if c.BodyFormats == nil {
+				c.BodyFormats = map[string]int{}
+			}
+			c.BodyFormats[string(f)]++
+		}
+	}
+	if len(v) <= 260 && filePath.MatchString(v) {
+		c.FilePaths++
 	}
 	if strings.Contains(v, "Ã") || strings.Contains(v, "â‚") {
 		for _, m := range mojibake {

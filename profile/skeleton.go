@@ -247,7 +247,17 @@ func WriteSkeleton(p *Profile, path string) error {
 		placed := map[string]bool{}
 		for _, g := range entityFields[entity] {
 			col := findColumn(s, g, used)
+			if col == nil && g.target == "text" {
+				col = fileColumn(s, used) // a column of file names is the text, read from the files
+			}
 			if col == nil {
+				continue
+			}
+			if g.target == "text" {
+				used[col.Name], placed[g.target] = true, true
+				for _, line := range bodyGuess(s, col, used) {
+					fmt.Fprintf(&block, "    %s\n", line)
+				}
 				continue
 			}
 			used[col.Name], placed[g.target] = true, true
@@ -339,6 +349,83 @@ func findColumn(s *Source, g guess, used map[string]bool) *Column {
 		}
 	}
 	return nil
+}
+
+// fileColumn is a column whose values are, mostly, names of files.
+func fileColumn(s *Source, used map[string]bool) *Column {
+	for _, c := range s.Columns {
+		if !used[c.Name] && c.Filled > 0 && c.FilePaths*2 >= c.Filled {
+			return c
+		}
+	}
+	return nil
+}
+
+// Columns that say a body's format, its length at the source, and the
+// document an attachment belongs to.
+var (
+	formatName   = re(`muoto|format`)
+	lengthName   = re(`pituus|length|koko|size`)
+	attachedName = re(`liite|attach|parent`)
+)
+
+// bodyGuess writes how a document's text column is read, guessed from what
+// its values are: names of files (file_root, the folder a TODO), bytes not
+// in UTF-8 (binary), rich text or files by their first bytes (text_format),
+// the source's own length of each (length_from) and an attachment's
+// document (attached_to) where columns are named so.
+func bodyGuess(s *Source, col *Column, used map[string]bool) []string {
+	take := func(name *regexp.Regexp) *Column {
+		for _, c := range s.Columns {
+			if !used[c.Name] && c.Filled > 0 && name.MatchString(c.Name) {
+				used[c.Name] = true
+				return c
+			}
+		}
+		return nil
+	}
+	opts, why := []string{"from: " + yamlKey(col.Name)}, fmt.Sprintf("column %s, filled in %.0f%% of the records", col.Name, 100*col.FillRate)
+	files := col.FilePaths*2 >= col.Filled && col.FilePaths > 0
+	switch {
+	case files:
+		opts = append(opts, "file_root: TODO")
+		why += fmt.Sprintf("; %d value(s) name a file: give the folder they are under (a path out of it is rejected)", col.FilePaths)
+	case col.InvalidUTF8 > 0:
+		opts = append(opts, "binary: true", "trim: false")
+		why += fmt.Sprintf("; %d value(s) are not UTF-8: read as bytes, in their format", col.InvalidUTF8)
+	case len(col.BodyFormats) > 0:
+		opts = append(opts, "trim: false")
+	}
+	if l := take(lengthName); l != nil && l.Numbers > 0 {
+		opts = append(opts, "length_from: "+yamlKey(l.Name))
+		why += fmt.Sprintf("; column %s is named like its length at the source: a value of another length is rejected (truncated)", l.Name)
+	}
+	spec := yamlKey(col.Name)
+	if len(opts) > 1 {
+		spec = "{" + strings.Join(opts, ", ") + "}"
+	}
+	lines := []string{fmt.Sprintf("text: %s   # GUESS: %s", spec, comment(why))}
+	var seen []string
+	for f, n := range col.BodyFormats {
+		seen = append(seen, fmt.Sprintf("%s %d", f, n))
+	}
+	sort.Strings(seen)
+	switch f := take(formatName); {
+	case f != nil:
+		lines = append(lines, fmt.Sprintf("text_format: %s   # GUESS: column %s is named like the text's format (rtf, html, docx, pdf, tiff or auto)", yamlKey(f.Name), f.Name))
+	case files || len(seen) > 0:
+		lines = append(lines, "text_format: {value: auto}   # GUESS: each document's first bytes decide")
+	}
+	if len(seen) > 0 {
+		lines[len(lines)-1] += comment("; seen: " + strings.Join(seen, ", "))
+	}
+	if seen := col.BodyFormats["pdf"] + col.BodyFormats["tiff"]; seen > 0 || files {
+		lines = append(lines, "# TODO: PDFs and TIFF scans go as PDF/A only where the mapping states `pdfa_documents: true` (top level)")
+	}
+	if a := take(attachedName); a != nil {
+		lines = append(lines, fmt.Sprintf("attached_to: %s   # GUESS: column %s is named like the document an attachment belongs to", yamlKey(a.Name), a.Name))
+	}
+	return lines
 }
 
 // writeValueMap writes the stub of a value map: every value seen at least
