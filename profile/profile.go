@@ -33,8 +33,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/body"
+	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/mapping"
 )
