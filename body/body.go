@@ -204,6 +204,15 @@ func Read(f Format, data []byte) (*Body, error) {
 	return readText(string(data)), nil
 }
 
+// PlainBytes says whether bytes are plain text in some character set:
+// no format's first bytes, and none of the control bytes that mark a
+// binary file (a legacy .doc, a picture). Only such bytes may be decoded
+// in an encoding a mapping names.
+func PlainBytes(data []byte) bool {
+	return Sniff(data) == Text && !bytes.HasPrefix(data, []byte("\xd0\xcf\x11\xe0")) &&
+		strings.HasPrefix(http.DetectContentType(data), "text/plain")
+}
+
 // describe names what bytes look like, for a reason: their sniffed media
 // type, and a legacy Word file by name.
 func describe(data []byte) string {

@@ -275,6 +275,23 @@ func TestDOCX(t *testing.T) {
 	}
 }
 
+// Only plain text may be decoded in an encoding the mapping names: a
+// Windows-1252 text is plain, a legacy .doc, a picture and rich text are not.
+func TestPlainBytes(t *testing.T) {
+	for in, want := range map[string]bool{
+		"P\xe4iv\xe4 \x96 \x93lainaus\x94\r\n":     true,
+		"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00": false,
+		"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR":      false,
+		`{\rtf1\ansi P\'e4iv\'e4}`:                 false,
+		"<p>P\xe4iv\xe4</p>":                       false,
+		"%PDF-1.4\n\xe2\xe3":                       false,
+	} {
+		if got := PlainBytes([]byte(in)); got != want {
+			t.Errorf("PlainBytes(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
 // An empty body (a NULL BLOB, an empty file) is no text in any format,
 // never an unreadable RTF, HTML or Word file.
 func TestAnEmptyBodyIsNoText(t *testing.T) {

@@ -257,6 +257,10 @@ func knownEncoding(option, what, name string) []Problem {
 // Encodings lists the character encodings a CSV source may declare.
 var Encodings = []string{"utf-8", "windows-1252", "iso-8859-1", "iso-8859-15"}
 
+// TextEncoding resolves the name of an encoding of Encodings (nil for
+// UTF-8), for a mapping's field that reads plain text as bytes.
+func TextEncoding(name string) (encoding.Encoding, error) { return textEncoding(name) }
+
 // textEncoding resolves an encoding name. UTF-8 input is passed through as it
 // is, invalid bytes included, so that the mapping can reject the records that
 // carry them instead of having them silently replaced.

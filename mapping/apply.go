@@ -746,6 +746,16 @@ func (a *applier) documentText() (text string, data []byte, file string) {
 		data = []byte(v)
 	}
 	a.checkLength(f, len(data), where)
+	if f.encoding != nil && !utf8.Valid(data) && body.PlainBytes(data) {
+		// Plain text in the character set the mapping names; rich text
+		// and files say their own, and are left as they are.
+		decoded, err := f.encoding.NewDecoder().Bytes(data)
+		if err != nil {
+			a.fail(reject("text", kanta.RuleEncoding, "the text%s cannot be read in its encoding: %v", where, err))
+			return "", nil, ""
+		}
+		data = decoded
+	}
 	return "", data, file
 }
 

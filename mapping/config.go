@@ -360,7 +360,10 @@ type FieldSpec struct {
 	Binary   *bool  `yaml:"binary" jsonschema_description:"documents' 'text' only: 'true' when the column holds bytes as they are (a BLOB or VARBINARY column): no UTF-8 check, the bytes read in their text_format"`
 	// Markup reads a structured: value held as RTF or HTML as its plain
 	// text.
-	Markup     string `yaml:"markup" jsonschema_description:"'structured:' values only: 'rtf', 'html' or 'auto' when the column holds rich text; the structured form carries its plain text (paragraphs, line breaks), never the markup. One that cannot be read is rejected 'body-unreadable'"`
+	Markup string `yaml:"markup" jsonschema_description:"'structured:' values only: 'rtf', 'html' or 'auto' when the column holds rich text; the structured form carries its plain text (paragraphs, line breaks), never the markup. One that cannot be read is rejected 'body-unreadable'"`
+	// Encoding is the character set of plain text read as bytes that is
+	// not UTF-8 (a .txt file on a share written in Windows-1252).
+	Encoding   string `yaml:"encoding" jsonschema_description:"documents' 'text' read as bytes only (file_root, base64, binary): the character set of plain text that is not UTF-8, e.g. windows-1252 (utf-8, windows-1252, iso-8859-1, iso-8859-15); RTF, HTML, Word files and scans say their own and are read as they say"`
 	LengthFrom string `yaml:"length_from" jsonschema_description:"documents' 'text' only: a column with the source's own length of the value in bytes (SQL LENGTH or DATALENGTH, a file size): a value of another length is rejected 'truncated'"`
 	// Source names the source of the records a reference field (client,
 	// case, clients, replaces, related_cases) refers to, when their entity

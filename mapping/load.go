@@ -16,6 +16,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"golang.org/x/text/encoding"
 
 	"github.com/kantamig/kantamig/body"
 	"github.com/kantamig/kantamig/budget"
@@ -205,6 +206,7 @@ type field struct {
 	fileRoot       string
 	base64, binary bool
 	lengthFrom     string
+	encoding       encoding.Encoding // of plain text read as bytes that is not UTF-8
 	// format reads a structured value held as rich text as its plain text.
 	format body.Format
 	set    *kanta.CodeSet
@@ -852,6 +854,13 @@ func (c *compiler) bytesField(entity string, t target, spec *FieldSpec, f *field
 		if on {
 			given++
 		}
+	}
+	if spec.Encoding != "" {
+		enc, err := extract.TextEncoding(spec.Encoding)
+		if err != nil || given == 0 {
+			c.fail(spec.pos, "one of "+strings.Join(extract.Encodings, ", ")+", with file_root, base64 or binary (text read as a string is decoded by its source's encoding)", "%s.%s: encoding %q is not one of a text read as bytes", entity, t.name, spec.Encoding)
+		}
+		f.encoding = enc
 	}
 	if given == 0 && f.lengthFrom == "" {
 		return

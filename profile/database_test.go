@@ -232,7 +232,7 @@ func TestSkeletonOfASourcesOnlyMapping(t *testing.T) {
 // of file names from a folder still to be given, each with the length the
 // source recorded, and the attachment's column named; the profile counts
 // the formats and file names (written here from the sample's rows: five
-// RTF and three HTML notes, twelve file names) and lists none of them.
+// RTF and three HTML notes, thirteen file names) and lists none of them.
 func TestSkeletonOfADatabaseOfRichTextsAndFiles(t *testing.T) {
 	db := startDB(t)
 	t.Setenv("ARKISTO_DSN", db.ArkistoDSN)
@@ -254,8 +254,8 @@ func TestSkeletonOfADatabaseOfRichTextsAndFiles(t *testing.T) {
 	if c := column("muistio", "teksti"); c.BodyFormats["rtf"] != 5 || c.BodyFormats["html"] != 3 || len(c.Top) != 0 {
 		t.Errorf("muistio.teksti: formats %v, listed %v; want rtf 5, html 3, nothing listed", c.BodyFormats, c.Top)
 	}
-	if c := column("asiakirja", "tiedosto"); c.FilePaths != 12 {
-		t.Errorf("asiakirja.tiedosto: %d file names, want 12", c.FilePaths)
+	if c := column("asiakirja", "tiedosto"); c.FilePaths != 13 {
+		t.Errorf("asiakirja.tiedosto: %d file names, want 13", c.FilePaths)
 	}
 	out := filepath.Join(t.TempDir(), "skeleton.yaml")
 	if err := profile.WriteSkeleton(p, out); err != nil {

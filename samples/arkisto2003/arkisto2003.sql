@@ -41,4 +41,5 @@ INSERT INTO asiakirja VALUES (208, 1, 'PAA', '2005-08-08', 'Päätös', '..\\..\
 INSERT INTO asiakirja VALUES (209, 4, 'LAU', '2006-01-01', 'Valokuva lausunnon liitteeksi', '2006\\valokuva.png', 76, NULL);
 INSERT INTO asiakirja VALUES (210, 4, 'HAK', '2005-02-01', 'Hakemus: koulunkäyntiavustaja', '2005\\hakemus-2005.pdf', 768, NULL);
 INSERT INTO asiakirja VALUES (211, 1, 'HAK', '2004-02-20', 'Hakemuksen liite (skannattu)', '2004\\hakemus-liite.tif', 710, 202);
+INSERT INTO asiakirja VALUES (213, 3, 'LAU', '2008-01-20', 'Lausunto (tekstitiedosto)', '2008\\lausunto-2008.txt', 68, NULL);
 INSERT INTO asiakirja VALUES (212, 3, 'LAU', '2008-05-02', 'Lausunto päätöksen liitteenä', '2008\\lausunto-liite.pdf', 723, 205);

@@ -113,6 +113,8 @@ func write(dir string) error {
 		{210, 4, "HAK", "2005-02-01", "Hakemus: koulunkäyntiavustaja", `2005\hakemus-2005.pdf`, pdfatest.TextPDF("Hakemus: koulunkäyntiavustaja", "Hakija: Nieminen Nelli (huoltaja)"), 0},
 		// The scanned application behind decision 202, dated before it.
 		{211, 1, "HAK", "2004-02-20", "Hakemuksen liite (skannattu)", `2004\hakemus-liite.tif`, pdfatest.TIFF(300, 420), 202},
+		// A statement written as a plain-text file in Windows-1252.
+		{213, 3, "LAU", "2008-01-20", "Lausunto (tekstitiedosto)", `2008\lausunto-2008.txt`, []byte("Lausunto: Matti k\xe4y s\xe4\xe4nn\xf6llisesti vastaanotolla \x96 \x93hoito jatkuu\x94.\r\n"), 0},
 		// An attachment of decision 205, whose PDF cannot be carried.
 		{212, 3, "LAU", "2008-05-02", "Lausunto päätöksen liitteenä", `2008\lausunto-liite.pdf`, pdfatest.TextPDF("Lausunto", "Hoito jatkuu"), 205},
 	}
