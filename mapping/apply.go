@@ -727,12 +727,12 @@ func (a *applier) documentText() (text string, data []byte, file string) {
 		if path == "" {
 			return "", nil, ""
 		}
-		full, err := underRoot(f.fileRoot, path)
-		if err != nil {
-			a.fail(reject("text", kanta.RuleFileOutsideRoot, "the file %q %v, outside file_root %s: correct the path in the source", path, err, f.fileRoot))
+		d, err := readUnderRoot(f.fileRoot, path)
+		var outside *outsideRoot
+		if errors.As(err, &outside) {
+			a.fail(reject("text", kanta.RuleFileOutsideRoot, "the file %q %s, outside file_root %s: correct the path in the source", path, outside.how, f.fileRoot))
 			return "", nil, ""
 		}
-		d, err := os.ReadFile(full)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				a.fail(reject("text", kanta.RuleFileMissing, "the file %q is not under file_root %s: it was not copied with the export, or the path is wrong", path, f.fileRoot))
@@ -780,25 +780,38 @@ func (a *applier) checkLength(f *field, n int, where string) {
 	}
 }
 
-// underRoot joins a path a source names to the root it must stay under,
-// refusing one that leads outside it: by .. or an absolute path, or by a
-// symbolic link that resolves elsewhere.
-func underRoot(root, path string) (string, error) {
-	if filepath.IsAbs(path) || filepath.VolumeName(path) != "" {
-		return "", errors.New("is an absolute path")
+// outsideRoot is a path that leads out of file_root, and how.
+type outsideRoot struct{ how string }
+
+func (e *outsideRoot) Error() string { return e.how }
+
+// readUnderRoot reads the file a source names (with / or \ as separators)
+// under root. The read goes through os.Root, which refuses, at the moment
+// of reading, a path that leads out of the folder by .., as an absolute
+// path or through a link; which of them is named only when a read fails.
+func readUnderRoot(root, path string) ([]byte, error) {
+	rel := filepath.FromSlash(strings.ReplaceAll(path, "\\", "/"))
+	switch {
+	case filepath.IsAbs(rel) || filepath.VolumeName(rel) != "":
+		return nil, &outsideRoot{"is an absolute path"}
+	case !filepath.IsLocal(rel):
+		return nil, &outsideRoot{"leads outside the folder"}
 	}
-	full := filepath.Join(root, filepath.FromSlash(strings.ReplaceAll(path, "\\", "/")))
-	rel, err := filepath.Rel(root, full)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", errors.New("leads outside the folder")
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
 	}
-	if real, err := filepath.EvalSymlinks(full); err == nil {
-		realRoot, _ := filepath.EvalSymlinks(root)
-		if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return "", errors.New("is a link that leads outside the folder")
+	defer r.Close()
+	data, err := r.ReadFile(rel)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if real, e := filepath.EvalSymlinks(filepath.Join(root, rel)); e == nil {
+			realRoot, _ := filepath.EvalSymlinks(root)
+			if in, e := filepath.Rel(realRoot, real); e != nil || !filepath.IsLocal(in) {
+				return nil, &outsideRoot{"is a link that leads outside the folder"}
+			}
 		}
 	}
-	return full, nil
+	return data, err
 }
 
 // BeforeBirth warns of a record dated before its client's birth. A warning,

@@ -857,8 +857,11 @@ func (c *compiler) bytesField(entity string, t target, spec *FieldSpec, f *field
 	}
 	if spec.Encoding != "" {
 		enc, err := extract.TextEncoding(spec.Encoding)
-		if err != nil || given == 0 {
-			c.fail(spec.pos, "one of "+strings.Join(extract.Encodings, ", ")+", with file_root, base64 or binary (text read as a string is decoded by its source's encoding)", "%s.%s: encoding %q is not one of a text read as bytes", entity, t.name, spec.Encoding)
+		switch {
+		case err != nil:
+			c.fail(spec.pos, "one of "+strings.Join(extract.Encodings, ", "), "%s.%s: encoding %q is not one kantamig reads", entity, t.name, spec.Encoding)
+		case given == 0:
+			c.fail(spec.pos, "give it with file_root, base64 or binary; text read as a string is decoded by its source's encoding", "%s.%s: encoding is for a text read as bytes", entity, t.name)
 		}
 		f.encoding = enc
 	}

@@ -67,6 +67,11 @@ func Find() (*Tools, error) {
 	}
 	if cp := os.Getenv("KANTAMIG_PDFBOX_CLASSPATH"); cp != "" {
 		t.Classpath = cp
+		for _, jar := range filepath.SplitList(cp) {
+			if _, err := os.Stat(jar); err != nil {
+				missing = append(missing, jar+" (KANTAMIG_PDFBOX_CLASSPATH)")
+			}
+		}
 	} else {
 		var jars []string
 		for _, j := range debianJars {
@@ -80,6 +85,9 @@ func Find() (*Tools, error) {
 	}
 	if icc := os.Getenv("KANTAMIG_PDFA_ICC"); icc != "" {
 		t.ICC = icc
+		if _, err := os.Stat(icc); err != nil {
+			missing = append(missing, icc+" (KANTAMIG_PDFA_ICC)")
+		}
 	} else {
 		found, _ := filepath.Glob("/usr/share/ghostscript/*/iccprofiles/srgb.icc")
 		found = append(found, "/usr/share/color/icc/ghostscript/srgb.icc")

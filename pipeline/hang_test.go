@@ -14,7 +14,7 @@ import (
 
 // tempMapping copies mapping/testdata into a temporary folder and lets the
 // test change its files there.
-func tempMapping(t *testing.T, change func(dir string)) string {
+func tempMapping(t testing.TB, change func(dir string)) string {
 	t.Helper()
 	dir := testenv.MappingFixture(t)
 	if change != nil {

@@ -47,12 +47,13 @@ func (s *stager) carryScan(row *state.Record, d *kanta.Document) (*kanta.Finding
 		return nil, nil
 	}
 	sum := sha256.Sum256(d.Body)
-	source := fmt.Sprintf("%s of %d bytes (SHA-256 %s)", describeScan(format, d.BodyFile), len(d.Body), hex.EncodeToString(sum[:]))
+	digest := hex.EncodeToString(sum[:])
+	source := fmt.Sprintf("%s of %d bytes (SHA-256 %s)", describeScan(format, d.BodyFile), len(d.Body), digest)
 	if !s.m.PDFADocuments {
 		return &kanta.Finding{Field: "text", Rule: kanta.RuleNoPDFARoute,
 			Reason: fmt.Sprintf("the body is a %s: such a document is carried as PDF/A-1b only when the mapping states `pdfa_documents: true` (the archive's PDF/A storage form is inferred, each such document counted); or leave it out of the migration", source)}, nil
 	}
-	d.BodySHA256 = hex.EncodeToString(sum[:])
+	d.BodySHA256 = digest
 	if kept, err := s.keptPDFA(row, d.BodySHA256); err != nil || kept != nil {
 		if kept != nil {
 			d.Body, d.TextFormat, d.BodyNote = kept.Body, kanta.BodyPDFA, kept.BodyNote

@@ -39,7 +39,7 @@ func scanFixture(b *testing.B, size int) string {
 	if err := tiff.Encode(&tif, img, &tiff.Options{Compression: tiff.Uncompressed}); err != nil {
 		b.Fatal(err)
 	}
-	return tempMapping(&testing.T{}, func(dir string) {
+	return tempMapping(b, func(dir string) {
 		if err := os.WriteFile(filepath.Join(dir, "scan.tif"), tif.Bytes(), 0o600); err != nil {
 			b.Fatal(err)
 		}

@@ -220,11 +220,8 @@ func (r *Resolver) Attachment(d *kanta.Document) (*kanta.Finding, error) {
 		}
 		when = fmt.Sprintf("; dated %s, before its document: archived at its document's time %s", own, p.DrawnUp.In(r.zone()).Format("2.1.2006 15.04"))
 	}
-	w := kanta.Finding{Field: "attached_to", Rule: kanta.RuleAttachment,
-		Reason: fmt.Sprintf("attachment of document %s, archived after it as a document of its own%s", d.AttachedToKey, when)}
-	if !slices.Contains(r.warnings, w) {
-		r.warnings = append(r.warnings, w)
-	}
+	r.warn(kanta.Finding{Field: "attached_to", Rule: kanta.RuleAttachment,
+		Reason: fmt.Sprintf("attachment of document %s, archived after it as a document of its own%s", d.AttachedToKey, when)})
 	return nil, nil
 }
 
@@ -320,18 +317,19 @@ func (r *Resolver) inPeriod(rel *kanta.Relationship, task, clientKey, field, wha
 	w := kanta.Finding{Field: field, Rule: kanta.RuleOutsidePeriod,
 		Reason: fmt.Sprintf("%s on %s, outside every period of client %q in service task %s (%s): it is archived under the client's relationship; check its date and the periods' in the source",
 			what, r.day(at), clientKey, task, strings.Join(periods, ", "))}
-	if !slices.Contains(r.warnings, w) { // a document is resolved twice when it is collected into a case
+	r.warn(w)
+}
+
+// warn notes a warning of the record being resolved, once: a document is
+// resolved twice when it is collected into a case.
+func (r *Resolver) warn(w kanta.Finding) {
+	if !slices.Contains(r.warnings, w) {
 		r.warnings = append(r.warnings, w)
 	}
 }
 
 // day is a time's date in the legacy system's zone.
-func (r *Resolver) day(t time.Time) string {
-	if r.Location != nil {
-		t = t.In(r.Location)
-	}
-	return t.Format("2006-01-02")
-}
+func (r *Resolver) day(t time.Time) string { return t.In(r.zone()).Format("2006-01-02") }
 
 // dayBefore says whether a's day is before b's.
 func (r *Resolver) dayBefore(a, b time.Time) bool { return r.day(a) < r.day(b) }
