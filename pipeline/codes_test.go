@@ -69,7 +69,7 @@ func withExports(exports string) func(string) string {
 // carrying a placeholder, every code set named by its export's version.
 func TestNationalExportsReplaceThePlaceholders(t *testing.T) {
 	t.Parallel()
-	noRehearsal := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+	noRehearsal := testenv.SmallClassic(t, func(s string) string {
 		return strings.Replace(s, "test_rehearsal: true\n", "", 1)
 	})
 	_, _, err := Load(noRehearsal, testenv.Sosmeta())
@@ -79,7 +79,7 @@ func TestNationalExportsReplaceThePlaceholders(t *testing.T) {
 		t.Fatalf("without test_rehearsal: %v", err)
 	}
 
-	rehearsal := dryRunSamples(t, Options{})
+	rehearsal := dryRunSmall(t, Options{})
 	if !rehearsal.Settings.TestRehearsal || rehearsal.PlaceholderDocuments == 0 {
 		t.Fatalf("the sample rehearsal counts %d placeholder documents", rehearsal.PlaceholderDocuments)
 	}
@@ -91,7 +91,7 @@ func TestNationalExportsReplaceThePlaceholders(t *testing.T) {
 	}
 
 	exports := writeExports(t, nil)
-	national := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", withExports(exports))
+	national := testenv.SmallClassic(t, withExports(exports))
 	docs := t.TempDir()
 	rep := dryRunMapping(t, national, Options{DocumentsDir: docs})
 	if rep.Settings.TestRehearsal || rep.PlaceholderDocuments != 0 || rep.Total.WouldLoad != rehearsal.Total.WouldLoad || rep.Total.Rejected != rehearsal.Total.Rejected {
@@ -104,7 +104,7 @@ func TestNationalExportsReplaceThePlaceholders(t *testing.T) {
 	}
 
 	// An export without a code the mapping names: check says which, where.
-	short := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", withExports(writeExports(t, map[string]string{"1.2.246.537.6.1221": "95"})))
+	short := testenv.SmallClassic(t, withExports(writeExports(t, map[string]string{"1.2.246.537.6.1221": "95"})))
 	if _, _, err := Load(short, testenv.Sosmeta()); err == nil || !strings.Contains(err.Error(), `maps "PO": code "95" is not in code set service-task`) {
 		t.Errorf("an export lacking 95: %v", err)
 	}
@@ -135,9 +135,9 @@ func findDocument(t *testing.T, dir, marker string) string {
 // none is.
 func TestInferredServiceRequestsAreCounted(t *testing.T) {
 	t.Parallel()
-	rep := dryRunSamples(t, Options{})
-	exp := readExpected(t)
-	xml, err := os.ReadFile(filepath.Join(testenv.Root(), "samples", "legacy", "asiakirjat.xml"))
+	rep := dryRunSmall(t, Options{})
+	exp := readExpected(t, "legacy-small")
+	xml, err := os.ReadFile(filepath.Join(testenv.Root(), "samples", "legacy-small", "asiakirjat.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestInferredServiceRequestsAreCounted(t *testing.T) {
 	if n := rep.InferredServiceRequests; n <= exp.Case.WouldLoad || n > exp.Case.WouldLoad+versions || n != warned {
 		t.Errorf("%d inferred service requests (%d warned); want the %d case documents and up to %d replacing versions", n, warned, exp.Case.WouldLoad, versions)
 	}
-	stated := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+	stated := testenv.SmallClassic(t, func(s string) string {
 		return strings.Replace(s, "test_rehearsal: true\n", "test_rehearsal: true\nservice_requests: {case_document: SP17, replacing_version: SP17}\n", 1)
 	})
 	if rep := dryRunMapping(t, stated, Options{}); rep.InferredServiceRequests != 0 {

@@ -7,12 +7,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/report"
+	"github.com/kantamig/kantamig/transform"
 )
 
 type planted struct {
@@ -34,9 +37,51 @@ type expected struct {
 	RemovedChars           int `json:"removed_xml_characters"`
 }
 
-func dryRunSamples(t *testing.T, opts Options) *report.Report {
+// The full sample (samples/legacy, 1,987 archive documents) is dry-run once
+// for the package, with its documents written: the tests that read its
+// report or documents share it and must not change them. Every other
+// scenario runs the small sample (samples/legacy-small) or a fixture of its
+// own.
+var (
+	fullOnce   sync.Once
+	fullReport *report.Report
+	fullDocs   string
+	fullErr    error
+)
+
+// fullSample is the report of the full sample's dry-run and the folder of
+// the documents it made.
+func fullSample(t *testing.T) (*report.Report, string) {
 	t.Helper()
-	return dryRunMapping(t, filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), opts)
+	fullOnce.Do(func() {
+		fullDocs, fullErr = os.MkdirTemp("", "kantamig-full-sample-")
+		if fullErr != nil {
+			return
+		}
+		cleanups = append(cleanups, func() { os.RemoveAll(fullDocs) })
+		var m *mapping.Mapping
+		var schemas *transform.Schemas
+		m, schemas, fullErr = Load(filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), testenv.Sosmeta())
+		if fullErr != nil {
+			return
+		}
+		var r *Runner
+		if r, fullErr = Prepare(m, schemas, Options{DocumentsDir: fullDocs}); fullErr != nil {
+			return
+		}
+		defer r.Close()
+		fullReport, fullErr = r.DryRun(context.Background())
+	})
+	if fullErr != nil {
+		t.Fatalf("the full sample's dry-run: %v", fullErr)
+	}
+	return fullReport, fullDocs
+}
+
+// dryRunSmall dry-runs the small sample with opts.
+func dryRunSmall(t *testing.T, opts Options) *report.Report {
+	t.Helper()
+	return dryRunMapping(t, testenv.SmallClassic(t, nil), opts)
 }
 
 // dryRunMapping runs a whole dry-run of a mapping file and returns its report.
@@ -61,10 +106,11 @@ func dryRunMapping(t *testing.T, file string, opts Options) *report.Report {
 // The sample dry-run accounts for exactly what the samples contain: the
 // generator's expected.json says how many records there are, which bad ones it
 // planted and what must become of them.
-// readExpected reads what the sample generator says must become of the samples.
-func readExpected(t *testing.T) expected {
+// readExpected reads what the sample generator says must become of a
+// sample (the folder under samples/: legacy or legacy-small).
+func readExpected(t *testing.T, sample string) expected {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "samples", "legacy", "expected.json"))
+	data, err := os.ReadFile(filepath.Join("..", "samples", sample, "expected.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +123,8 @@ func readExpected(t *testing.T) expected {
 
 func TestSampleDryRunMatchesWhatTheSamplesContain(t *testing.T) {
 	t.Parallel()
-	exp := readExpected(t)
-	rep := dryRunSamples(t, Options{})
+	exp := readExpected(t, "legacy")
+	rep, _ := fullSample(t)
 	for entity, want := range map[string]counts{"client": exp.Client, "case": exp.Case, "document": exp.Document} {
 		got := rep.Entities[entity]
 		if got == nil || got.Extracted != want.Extracted || got.WouldLoad != want.WouldLoad || got.Rejected != want.Rejected || got.Skipped != want.Skipped {
@@ -151,7 +197,7 @@ func TestSampleDryRunMatchesWhatTheSamplesContain(t *testing.T) {
 
 func TestWorkbookHasEverySheetAndTheReconciliation(t *testing.T) {
 	t.Parallel()
-	rep := dryRunSamples(t, Options{})
+	rep, _ := fullSample(t)
 	path := filepath.Join(t.TempDir(), "dry-run.xlsx")
 	if err := rep.WriteExcel(path); err != nil {
 		t.Fatal(err)
@@ -192,7 +238,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 // unmasked identity code: reasons name records by key, codes are masked.
 func TestSampleReportHoldsNoNamesOrIdentityCodes(t *testing.T) {
 	t.Parallel()
-	rep := dryRunSamples(t, Options{})
+	rep, _ := fullSample(t)
 	data, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)

@@ -23,8 +23,7 @@ import (
 // has the organisation as its performer.
 func TestInferencesAreCountedAsTheDocumentsShow(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	rep := dryRunSamples(t, Options{DocumentsDir: dir})
+	rep, dir := fullSample(t)
 	files, err := filepath.Glob(filepath.Join(dir, "*.xml"))
 	if err != nil {
 		t.Fatal(err)

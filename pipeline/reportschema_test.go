@@ -22,9 +22,9 @@ func TestJSONReportFollowsItsSchema(t *testing.T) {
 	schema := testenv.JSONSchema(t, "../docs/report.schema.json")
 	dir := t.TempDir()
 	reports := map[string]func() error{
-		"dry-run": func() error { return dryRunSamples(t, Options{}).WriteJSON(filepath.Join(dir, "dry-run.json")) },
+		"dry-run": func() error { return dryRunSmall(t, Options{}).WriteJSON(filepath.Join(dir, "dry-run.json")) },
 		"run": func() error {
-			m, schemas, err := Load("../mappings/sosiaalitoimi-classic.yaml", testenv.Sosmeta())
+			m, schemas, err := Load(testenv.SmallClassic(t, nil), testenv.Sosmeta())
 			if err != nil {
 				return err
 			}

@@ -40,9 +40,9 @@ func sourceRecords(t *testing.T, spec extract.Spec) []extract.Record {
 func TestDryRunOfASample(t *testing.T) {
 	t.Parallel()
 	const share = 0.2
-	full := dryRunSamples(t, Options{})
-	sampled := dryRunSamples(t, Options{Sample: Sample{Share: share}})
-	again := dryRunSamples(t, Options{Sample: Sample{Share: share}})
+	full := dryRunSmall(t, Options{})
+	sampled := dryRunSmall(t, Options{Sample: Sample{Share: share}})
+	again := dryRunSmall(t, Options{Sample: Sample{Share: share}})
 
 	if sampled.Settings.Sample == "" {
 		t.Error("the report does not say it is a sample")
@@ -60,8 +60,8 @@ func TestDryRunOfASample(t *testing.T) {
 	for _, f := range append(full.Rejects, full.Skips...) {
 		notLoaded[f.Entity+"/"+f.Key]++
 	}
-	clients := sourceRecords(t, extract.Spec{Kind: "csv", File: "../samples/legacy/asiakkaat.csv", Delimiter: ";", Encoding: "utf-8"})
-	docs := sourceRecords(t, extract.Spec{Kind: "xml", File: "../samples/legacy/asiakirjat.xml", Record: "/vienti/asiakirjat/asiakirja"})
+	clients := sourceRecords(t, extract.Spec{Kind: "csv", File: "../samples/legacy-small/asiakkaat.csv", Delimiter: ";", Encoding: "utf-8"})
+	docs := sourceRecords(t, extract.Spec{Kind: "xml", File: "../samples/legacy-small/asiakirjat.xml", Record: "/vienti/asiakirjat/asiakirja"})
 	want := map[string]int{}
 	counted := map[string]bool{}
 	for _, r := range clients {

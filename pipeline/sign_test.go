@@ -18,7 +18,7 @@ import (
 // document it generates.
 func TestDryRunSignsEveryDocument(t *testing.T) {
 	dir := t.TempDir()
-	rep := dryRunSamples(t, Options{DocumentsDir: dir, Workers: 3})
+	rep := dryRunSmall(t, Options{DocumentsDir: dir, Workers: 3})
 	if rep.DocumentsSigned != rep.DocumentsGenerated || rep.DocumentsSigned == 0 {
 		t.Fatalf("signed %d of %d generated documents", rep.DocumentsSigned, rep.DocumentsGenerated)
 	}

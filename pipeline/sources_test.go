@@ -53,7 +53,7 @@ func withDecisions(t *testing.T, dir, csv, block string) string {
 	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(text string) string {
+	return testenv.SmallClassic(t, func(text string) string {
 		i := strings.Index(text, "documents:\n")
 		var b strings.Builder
 		for n, line := range strings.Split(strings.TrimRight(text[i+len("documents:\n"):], "\n"), "\n") {
@@ -77,7 +77,7 @@ func TestDocumentsFromTwoSourcesGoOutInOneOrder(t *testing.T) {
 	dir := t.TempDir()
 	file := twoDocumentSources(t, dir)
 	rep := dryRunMapping(t, file, Options{WorkDir: t.TempDir()})
-	single := dryRunSamples(t, Options{WorkDir: t.TempDir()})
+	single := dryRunSmall(t, Options{WorkDir: t.TempDir()})
 
 	xml, csv := rep.EntitySources["document"]["asiakirjat"], rep.EntitySources["document"]["paatokset"]
 	if xml == nil || csv == nil {
@@ -212,7 +212,7 @@ P4;A999999;PAA;IP;2022-06-02T10:00:00;A client no export has: no case is made fo
 	dir := t.TempDir()
 	file := withDecisions(t, dir, csv, block)
 	rep := dryRunMapping(t, file, Options{WorkDir: t.TempDir()})
-	single := dryRunSamples(t, Options{WorkDir: t.TempDir()})
+	single := dryRunSmall(t, Options{WorkDir: t.TempDir()})
 	if want := (report.Counts{Generated: 2, WouldLoad: 2}); rep.EntitySources["case"]["generated"] == nil || counted(t, rep.EntitySources["case"]["generated"]) != want {
 		t.Errorf("generated cases: %+v, want %+v", rep.EntitySources["case"]["generated"], want)
 	}

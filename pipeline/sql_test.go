@@ -25,8 +25,16 @@ var db *sqltest.Server
 // when none runs here).
 var pg *pgtest.Server
 
+// cleanups run after every test of the package (what tests share: the
+// full sample's documents).
+var cleanups []func()
+
 func TestMain(m *testing.M) {
-	os.Exit(pgtest.Main(runFunc(func() int { return sqltest.Main(m, func(s *sqltest.Server) { db = s }) }), func(s *pgtest.Server) { pg = s }))
+	code := pgtest.Main(runFunc(func() int { return sqltest.Main(m, func(s *sqltest.Server) { db = s }) }), func(s *pgtest.Server) { pg = s })
+	for _, c := range cleanups {
+		c()
+	}
+	os.Exit(code)
 }
 
 type runFunc func() int
@@ -39,6 +47,14 @@ func needDB(t *testing.T) {
 		testenv.Missing(t, "MariaDB (apt-get install mariadb-server)")
 	}
 	t.Setenv("KANTAMIG_SOURCE_DSN", db.DSN)
+}
+
+// needSmallDB is needDB with the small sample's database
+// (samples/legacy-small) as the source.
+func needSmallDB(t *testing.T) {
+	t.Helper()
+	needDB(t)
+	t.Setenv("KANTAMIG_SOURCE_DSN", db.SmallDSN)
 }
 
 const dbMapping = "../mappings/sosiaalitoimi-classic-mariadb.yaml"
@@ -65,10 +81,10 @@ var signature = regexp.MustCompile(`(?s)<signatureCollection.*?</signatureCollec
 // The same legacy data read from the database and from the file export
 // gives the same documents, byte for byte but for the signatures.
 func TestDatabaseAndFilesGiveTheSameDocuments(t *testing.T) {
-	needDB(t)
+	needSmallDB(t)
 	dbDocs, fileDocs := t.TempDir(), t.TempDir()
 	fromDB := dryRunWith(t, dbMapping, dbDocs)
-	fromFiles := dryRunWith(t, filepath.Join("..", "mappings", "sosiaalitoimi-classic.yaml"), fileDocs)
+	fromFiles := dryRunWith(t, testenv.SmallClassic(t, nil), fileDocs)
 	for _, e := range []string{"client", "case", "document"} {
 		a, b := fromDB.rep.Entities[e], fromFiles.rep.Entities[e]
 		if a.WouldLoad != b.WouldLoad || a.Rejected != b.Rejected {
@@ -109,7 +125,7 @@ func TestDatabaseAndFilesGiveTheSameDocuments(t *testing.T) {
 // A connection lost while staging stops the run with an error that names the
 // source and its query; the next run completes, nothing lost or doubled.
 func TestRunResumesAfterLostConnection(t *testing.T) {
-	needDB(t)
+	needSmallDB(t)
 	dir := t.TempDir()
 	pkg := filepath.Join(dir, "package")
 	run := func(kill bool) error {
@@ -133,7 +149,7 @@ func TestRunResumesAfterLostConnection(t *testing.T) {
 		}
 		var progress Progress
 		if kill {
-			progress = &killAfter{n: 330} // in the middle of the cases
+			progress = &killAfter{n: 90} // in the middle of the cases
 		}
 		_, err = r.Run(context.Background(), RunOptions{Sink: sk, Progress: progress})
 		return err
@@ -147,7 +163,7 @@ func TestRunResumesAfterLostConnection(t *testing.T) {
 	if err := db.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("KANTAMIG_SOURCE_DSN", db.DSN)
+	t.Setenv("KANTAMIG_SOURCE_DSN", db.SmallDSN)
 	if err := run(false); err != nil {
 		t.Fatalf("resume: %v", err)
 	}

@@ -30,10 +30,12 @@ for _ in $(seq 600); do   # up to a minute: a loaded machine starts it slowly
 done
 mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot <<SQL
 CREATE DATABASE IF NOT EXISTS sosiaalitoimi CHARACTER SET utf8mb4;
+CREATE DATABASE IF NOT EXISTS sosiaalitoimi_small CHARACTER SET utf8mb4;
 CREATE DATABASE IF NOT EXISTS kotihoito CHARACTER SET utf8mb4;
 CREATE DATABASE IF NOT EXISTS arkisto2003 CHARACTER SET utf8mb4;
 CREATE USER IF NOT EXISTS 'kantamig'@'127.0.0.1' IDENTIFIED BY '${KANTAMIG_DB_PASSWORD}';
 GRANT ALL ON sosiaalitoimi.* TO 'kantamig'@'127.0.0.1';
+GRANT ALL ON sosiaalitoimi_small.* TO 'kantamig'@'127.0.0.1';
 GRANT ALL ON kotihoito.* TO 'kantamig'@'127.0.0.1';
 GRANT ALL ON arkisto2003.* TO 'kantamig'@'127.0.0.1';
 SQL

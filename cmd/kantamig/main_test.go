@@ -58,7 +58,7 @@ func TestCheckFindsAColumnTheSourceLacks(t *testing.T) {
 
 func TestDryRunExitCodes(t *testing.T) {
 	dir := t.TempDir()
-	args := []string{"dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", testenv.Sosmeta(), "--report", filepath.Join(dir, "r.xlsx")}
+	args := []string{"dry-run", "-m", testenv.SmallClassic(t, nil), "--sosmeta", testenv.Sosmeta(), "--report", filepath.Join(dir, "r.xlsx")}
 	code, stdout, stderr := runCLI(t, args...)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -54,12 +54,40 @@ type runEnv struct {
 	bin, state, pkg string
 	conf            string // the test's token (SOFTHSM2_CONF)
 	env             []string
+	mapping         string // the classic mapping, reading sample
+	sample          string // the folder under samples/: legacy-small or legacy
 }
 
 // newRunEnv gives a test a token of its own, named only in the
 // environment of the processes it starts, so that such tests run in
-// parallel.
+// parallel, and the small sample (samples/legacy-small: 195 archive
+// documents with every planted fault).
 func newRunEnv(t *testing.T) *runEnv {
+	e := newRunEnvOf(t, "legacy-small")
+	e.mapping = testenv.SmallClassic(t, nil)
+	return e
+}
+
+// newFullRunEnv is newRunEnv with the full sample (samples/legacy: 1,987
+// archive documents), for the tests that stop a run in the middle of its
+// delivery: a kill, an interrupt, a second process or a broken package
+// must meet a run that is still going.
+func newFullRunEnv(t *testing.T) *runEnv {
+	e := newRunEnvOf(t, "legacy")
+	e.mapping = "../../mappings/sosiaalitoimi-classic.yaml"
+	return e
+}
+
+// editedMapping is the env's mapping with edit applied to its text.
+func (e *runEnv) editedMapping(t *testing.T, edit func(string) string) string {
+	t.Helper()
+	if e.sample == "legacy-small" {
+		return testenv.SmallClassic(t, edit)
+	}
+	return testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", edit)
+}
+
+func newRunEnvOf(t *testing.T, sample string) *runEnv {
 	testenv.Require(t, "softhsm2-util", "apt-get install softhsm2 opensc")
 	conf, err := token.SetUpTestTokenIn(t.TempDir(), cliPIN, "")
 	if err != nil {
@@ -68,14 +96,14 @@ func newRunEnv(t *testing.T) *runEnv {
 	dir := t.TempDir()
 	return &runEnv{
 		t:   t,
-		bin: buildBinary(t), state: filepath.Join(dir, "run.db"), pkg: filepath.Join(dir, "package"), conf: conf,
+		bin: buildBinary(t), state: filepath.Join(dir, "run.db"), pkg: filepath.Join(dir, "package"), conf: conf, sample: sample,
 		env: append(os.Environ(), "SOFTHSM2_CONF="+conf, "KANTAMIG_PIN="+cliPIN, "KANTAMIG_TOKEN_LABEL=kantamig", "KANTAMIG_KEY_LABEL=org-signing",
 			"KANTAMIG_SOSMETA="+testenv.Sosmeta()),
 	}
 }
 
 func (e *runEnv) command(extra ...string) *exec.Cmd {
-	args := append([]string{"run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", e.state, "--sink", "dir:" + e.pkg}, extra...)
+	args := append([]string{"run", "-m", e.mapping, "--state", e.state, "--sink", "dir:" + e.pkg}, extra...)
 	cmd := exec.Command(e.bin, args...)
 	cmd.Env = e.env
 	return cmd
@@ -111,9 +139,10 @@ func manifestLines(pkg string) int {
 	return n
 }
 
-// wouldLoad is how many documents the samples must end with in the archive.
-func wouldLoad(t *testing.T) int {
-	data, err := os.ReadFile("../../samples/legacy/expected.json")
+// wouldLoad is how many documents the env's sample must end with in the
+// archive, as its generator wrote in expected.json.
+func (e *runEnv) wouldLoad(t *testing.T) int {
+	data, err := os.ReadFile(filepath.Join("..", "..", "samples", e.sample, "expected.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +174,7 @@ func (e *runEnv) judge(t *testing.T) {
 	for _, p := range res.Problems {
 		t.Error(p)
 	}
-	if want := wouldLoad(t); res.Documents != want || manifestLines(e.pkg) != want {
+	if want := e.wouldLoad(t); res.Documents != want || manifestLines(e.pkg) != want {
 		t.Errorf("package has %d documents (%d manifest lines), want %d", res.Documents, manifestLines(e.pkg), want)
 	}
 	cmd := exec.Command(e.bin, "status", "--state", e.state)
@@ -156,7 +185,7 @@ func (e *runEnv) judge(t *testing.T) {
 
 func TestRunResumesAfterKill9(t *testing.T) {
 	t.Parallel()
-	e := newRunEnv(t)
+	e := newFullRunEnv(t)
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 7))
 	t.Logf("kill points from seed %d", seed)
@@ -184,7 +213,7 @@ func TestRunResumesAfterKill9(t *testing.T) {
 
 func TestSecondRunOnTheSameStateIsRefused(t *testing.T) {
 	t.Parallel()
-	e := newRunEnv(t)
+	e := newFullRunEnv(t)
 	first := e.command()
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
@@ -203,7 +232,7 @@ func TestSecondRunOnTheSameStateIsRefused(t *testing.T) {
 
 func TestUnwritablePackageStopsAndResumeCompletes(t *testing.T) {
 	t.Parallel()
-	e := newRunEnv(t)
+	e := newFullRunEnv(t)
 	cmd := e.command()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -249,7 +278,7 @@ func TestPhasedRunIsAccepted(t *testing.T) {
 // the PIN), and that command, pasted into a shell, completes the run.
 func TestInterruptStopsCleanlyAndSaysHowToResume(t *testing.T) {
 	t.Parallel()
-	e := newRunEnv(t)
+	e := newFullRunEnv(t)
 	cmd := e.command("--token-label", "kantamig", "--key-label", "org-signing", "--workers", "2", "--senders", "4")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -293,7 +322,7 @@ func TestChangedMappingIsRefused(t *testing.T) {
 	e.waitForDocuments(20)
 	cmd.Process.Kill()
 	cmd.Wait()
-	changed := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string { return s + "# changed\n" })
+	changed := e.editedMapping(t, func(s string) string { return s + "# changed\n" })
 	run := func(extra ...string) (int, string) {
 		args := append([]string{"run", "-m", changed, "--state", e.state, "--sink", "dir:" + e.pkg}, extra...)
 		c := exec.Command(e.bin, args...)
@@ -379,7 +408,7 @@ func TestPackageBelongsToItsRunAndItsSink(t *testing.T) {
 // Two runs with their own state files cannot write one package at once.
 func TestTwoRunsCannotWriteOnePackage(t *testing.T) {
 	t.Parallel()
-	e := newRunEnv(t)
+	e := newFullRunEnv(t)
 	cmd := e.command()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -428,7 +457,7 @@ func TestReportFromTheStateWhenTheRunCouldNotWriteIt(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if want := wouldLoad(t); rep.Delivered != want || rep.Total.Extracted != want+rep.Total.Rejected+rep.Total.Skipped || len(rep.Rejects) != rep.Total.Rejected || rep.Total.Rejected == 0 {
+	if want := e.wouldLoad(t); rep.Delivered != want || rep.Total.Extracted != want+rep.Total.Rejected+rep.Total.Skipped || len(rep.Rejects) != rep.Total.Rejected || rep.Total.Rejected == 0 {
 		t.Errorf("report from the state: %+v, want %d delivered", rep.Total, want)
 	}
 	for _, r := range rep.Rejects {
@@ -458,12 +487,12 @@ func TestVerifyPackage(t *testing.T) {
 		}
 		return 0, string(out)
 	}
-	if code, out := verify(e.pkg); code != exitOK || !strings.Contains(out, fmt.Sprintf("%d document(s) accepted in order", wouldLoad(t))) {
+	if code, out := verify(e.pkg); code != exitOK || !strings.Contains(out, fmt.Sprintf("%d document(s) accepted in order", e.wouldLoad(t))) {
 		t.Fatalf("the delivered package: exit %d\n%s", code, out)
 	}
 	// The folder the package is in (as out/ after make demo): the package is
 	// found and checked as one; its frames are never taken for documents.
-	if code, out := verify(filepath.Dir(e.pkg)); code != exitOK || !strings.Contains(out, fmt.Sprintf("package %s: %d document(s) accepted in order", e.pkg, wouldLoad(t))) ||
+	if code, out := verify(filepath.Dir(e.pkg)); code != exitOK || !strings.Contains(out, fmt.Sprintf("package %s: %d document(s) accepted in order", e.pkg, e.wouldLoad(t))) ||
 		strings.Contains(out, "FAIL") {
 		t.Fatalf("the folder holding the package: exit %d\n%s", code, out[:min(len(out), 2000)])
 	}
@@ -521,9 +550,9 @@ func lastLines(s string, n int) string {
 func TestArchiveRefusalSaysWhatToChange(t *testing.T) {
 	t.Parallel()
 	e := newRunEnv(t)
-	refused := "1.2.246.10.99999991.95.1.3.40" // minted in a fixed order (as pipeline's refusal test)
+	refused := "1.2.246.10.99999991.95.1.3.20" // minted in a fixed order (as pipeline's refusal test)
 	_, addr, files := startSim(t, archive.Faults{RefuseOID: refused}, nil)
-	cmd := exec.Command(e.bin, "run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", e.state,
+	cmd := exec.Command(e.bin, "run", "-m", e.mapping, "--state", e.state,
 		"--sink", "kanta:https://"+addr, "--processing-code", "T",
 		"--tls-ca", files.CA, "--tls-cert", files.ClientCert, "--tls-key", files.ClientKey)
 	cmd.Env = e.env
@@ -549,9 +578,10 @@ func TestArchiveRefusalSaysWhatToChange(t *testing.T) {
 // budget and writes its report; the dry-run says so beforehand. Within the
 // budget, the same run completes.
 func TestErrorBudgetStopsARunBeforeDelivery(t *testing.T) {
+	t.Parallel()
 	e := newRunEnv(t)
-	// The sample rejects 7 of its 321 client records (2.2%).
-	tight := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
+	// The small sample rejects 7 of its 49 client records (14%).
+	tight := e.editedMapping(t, func(s string) string {
 		return strings.Replace(s, "test_rehearsal: true\n", "test_rehearsal: true\nerror_budget:\n  rejected: {client: 1%, document: 100}\n", 1)
 	})
 	report := filepath.Join(t.TempDir(), "run.xlsx")
@@ -562,7 +592,7 @@ func TestErrorBudgetStopsARunBeforeDelivery(t *testing.T) {
 	if !ok || ee.ExitCode() != exitRejects {
 		t.Fatalf("want exit %d, got %v\n%s", exitRejects, err, lastLines(string(out), 5))
 	}
-	for _, want := range []string{"nothing was delivered", "client: 7 of 321 rejected, over the budget of 1%", "hetu-check (1)", "Rejects sheet of " + report} {
+	for _, want := range []string{"nothing was delivered", "client: 7 of 49 rejected, over the budget of 1%", "hetu-check (1)", "Rejects sheet of " + report} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the message lacks %q:\n%s", want, lastLines(string(out), 5))
 		}
@@ -573,12 +603,14 @@ func TestErrorBudgetStopsARunBeforeDelivery(t *testing.T) {
 	if _, err := os.Stat(report); err != nil {
 		t.Errorf("no report: %v", err)
 	}
-	code, stdout, _ := runCLI(t, "dry-run", "-m", tight, "--report", filepath.Join(t.TempDir(), "d.xlsx"))
-	if code != exitRejects || !strings.Contains(stdout, "error budget: USED UP") {
-		t.Errorf("dry-run over the budget: exit %d\n%s", code, stdout)
+	dry := exec.Command(e.bin, "dry-run", "-m", tight, "--report", filepath.Join(t.TempDir(), "d.xlsx"))
+	dry.Env = e.env
+	stdout, err := dry.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitRejects || !strings.Contains(string(stdout), "error budget: USED UP") {
+		t.Errorf("dry-run over the budget: %v\n%s", err, stdout)
 	}
-	loose := testenv.SampleMapping(t, "sosiaalitoimi-classic.yaml", func(s string) string {
-		return strings.Replace(s, "test_rehearsal: true\n", "test_rehearsal: true\nerror_budget:\n  rejected: {client: 3%}\n", 1)
+	loose := e.editedMapping(t, func(s string) string {
+		return strings.Replace(s, "test_rehearsal: true\n", "test_rehearsal: true\nerror_budget:\n  rejected: {client: 15%}\n", 1)
 	})
 	cmd = exec.Command(e.bin, "run", "-m", loose, "--state", e.state, "--sink", "dir:"+e.pkg, "--allow-mapping-change", "--report", report)
 	cmd.Env = e.env

@@ -62,6 +62,7 @@ var (
 // different shards); and status over the shards reconciles and says
 // complete.
 func TestFourShardsMatchOneProcess(t *testing.T) {
+	t.Parallel()
 	if !pgtest.Available() {
 		if testenv.ToolsRequired() {
 			t.Fatal("PostgreSQL is required (apt-get install postgresql)")
@@ -73,7 +74,7 @@ func TestFourShardsMatchOneProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pg.Stop)
-	e := newRunEnv(t)
+	e := newFullRunEnv(t)
 	dir := t.TempDir()
 
 	// One process, the reference, into a package.
@@ -111,7 +112,7 @@ func TestFourShardsMatchOneProcess(t *testing.T) {
 		tokens[i] = copyToken(t, e.conf, filepath.Join(dir, fmt.Sprintf("token-%d", i)))
 	}
 	shardCmd := func(i int) (*exec.Cmd, *bytes.Buffer) {
-		cmd := exec.Command(e.bin, "run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--state", "postgres:",
+		cmd := exec.Command(e.bin, "run", "-m", e.mapping, "--state", "postgres:",
 			"--sink", "kanta:https://"+ln.Addr().String(), "--processing-code", "T",
 			"--tls-ca", files.CA, "--tls-cert", files.ClientCert, "--tls-key", files.ClientKey,
 			"--shard", fmt.Sprintf("%d/%d", i, n), "--report", filepath.Join(dir, fmt.Sprintf("shard-%d-report.xlsx", i)))
@@ -180,7 +181,9 @@ func TestFourShardsMatchOneProcess(t *testing.T) {
 
 	// The family case's clients ended in one shard (their keys hash to
 	// shards 3 and 2 of 4: staging moved one to the other's).
-	t.Setenv("KANTAMIG_STATE_DSN_PROOF", pg.DSN+"?search_path=proof")
+	// A variable of this test's own (t.Setenv cannot run beside parallel tests).
+	os.Setenv("KANTAMIG_STATE_DSN_PROOF", pg.DSN+"?search_path=proof")
+	t.Cleanup(func() { os.Unsetenv("KANTAMIG_STATE_DSN_PROOF") })
 	st, err := postgres.OpenShared("KANTAMIG_STATE_DSN_PROOF")
 	if err != nil {
 		t.Fatal(err)

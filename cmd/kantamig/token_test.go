@@ -24,8 +24,10 @@ func withToken(t *testing.T) []string {
 	return []string{"--sign-with-token", "--token-label", "kantamig", "--key-label", "org-signing"}
 }
 
-func dryRunArgs(dir string, extra ...string) []string {
-	return append([]string{"dry-run", "-m", "../../mappings/sosiaalitoimi-classic.yaml", "--sosmeta", testenv.Sosmeta(),
+// dryRunArgs are the arguments of a dry-run of the small sample, its report
+// in dir.
+func dryRunArgs(t *testing.T, dir string, extra ...string) []string {
+	return append([]string{"dry-run", "-m", testenv.SmallClassic(t, nil), "--sosmeta", testenv.Sosmeta(),
 		"--report", filepath.Join(dir, "r.xlsx")}, extra...)
 }
 
@@ -33,7 +35,7 @@ func TestWrongPINExitsFiveAndSignsNothing(t *testing.T) {
 	flags := withToken(t)
 	dir := t.TempDir()
 	t.Setenv("KANTAMIG_PIN", "9999-wrong")
-	code, _, stderr := runCLI(t, dryRunArgs(dir, append(flags, "--documents", filepath.Join(dir, "docs"))...)...)
+	code, _, stderr := runCLI(t, dryRunArgs(t, dir, append(flags, "--documents", filepath.Join(dir, "docs"))...)...)
 	if code != exitWrongPIN {
 		t.Errorf("exit %d, want %d; %s", code, exitWrongPIN, stderr)
 	}
@@ -49,7 +51,7 @@ func TestMissingKeyExitsSixAndListsKeys(t *testing.T) {
 	flags := withToken(t)
 	t.Setenv("KANTAMIG_PIN", cliPIN)
 	flags[len(flags)-1] = "org-sgning"
-	code, _, stderr := runCLI(t, dryRunArgs(t.TempDir(), flags...)...)
+	code, _, stderr := runCLI(t, dryRunArgs(t, t.TempDir(), flags...)...)
 	if code != exitToken || !strings.Contains(stderr, "keys labelled: org-signing") {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
@@ -67,7 +69,7 @@ func TestTokenSignedDryRunVerifies(t *testing.T) {
 	t.Setenv("KANTAMIG_PIN", "")
 	t.Setenv("KANTAMIG_PIN_FILE", pinFile)
 	docs := filepath.Join(dir, "docs")
-	code, stdout, stderr := runCLI(t, dryRunArgs(dir, append(flags, "--documents", docs)...)...)
+	code, stdout, stderr := runCLI(t, dryRunArgs(t, dir, append(flags, "--documents", docs)...)...)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -113,14 +115,14 @@ func TestForeignCertificateIsRefusedBeforeSigning(t *testing.T) {
 	flags := []string{"--sign-with-token", "--token-label", "kantamig", "--key-label", "org-signing"}
 	dir := t.TempDir()
 	docs := filepath.Join(dir, "docs")
-	code, _, stderr := runCLI(t, dryRunArgs(dir, append(flags, "--documents", docs)...)...)
+	code, _, stderr := runCLI(t, dryRunArgs(t, dir, append(flags, "--documents", docs)...)...)
 	if code != exitToken || !strings.Contains(stderr, `serialNumber "1.2.246.10.12345678.10.0" is not the organisation the mapping names as custodian (1.2.246.10.99999991.10.0)`) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if files, _ := filepath.Glob(filepath.Join(docs, "*.xml")); len(files) != 0 {
 		t.Fatalf("%d documents signed with a foreign certificate", len(files))
 	}
-	code, _, stderr = runCLI(t, dryRunArgs(dir, append(flags, "--documents", docs, "--allow-foreign-certificate", "--sample", "3")...)...)
+	code, _, stderr = runCLI(t, dryRunArgs(t, dir, append(flags, "--documents", docs, "--allow-foreign-certificate", "--sample", "10")...)...)
 	report, _ := os.ReadFile(filepath.Join(dir, "r.json"))
 	if code != exitOK || !strings.Contains(stderr, "WARNING") || !strings.Contains(string(report), "FOREIGN CERTIFICATE ALLOWED") {
 		t.Fatalf("with --allow-foreign-certificate: exit %d: %s", code, stderr)
@@ -136,7 +138,7 @@ func TestForeignCertificateIsRefusedBeforeSigning(t *testing.T) {
 	flags = withToken(t)
 	ownDir := t.TempDir()
 	own := filepath.Join(ownDir, "docs")
-	if code, _, stderr := runCLI(t, dryRunArgs(ownDir, append(flags, "--documents", own, "--sample", "3")...)...); code != exitOK {
+	if code, _, stderr := runCLI(t, dryRunArgs(t, ownDir, append(flags, "--documents", own, "--sample", "10")...)...); code != exitOK {
 		t.Fatalf("the organisation's own token: exit %d: %s", code, stderr)
 	}
 	files, _ = filepath.Glob(filepath.Join(own, "client-relationship-*.xml"))

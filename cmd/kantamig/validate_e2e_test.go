@@ -75,7 +75,7 @@ func TestValidateAgainstArchiveSim(t *testing.T) {
 
 	// A dry-run's documents, their frames in frames/.
 	docs := filepath.Join(t.TempDir(), "docs")
-	if code, _, stderr := runCLI(t, dryRunArgs(t.TempDir(), "--documents", docs)...); code != exitOK {
+	if code, _, stderr := runCLI(t, dryRunArgs(t, t.TempDir(), "--documents", docs)...); code != exitOK {
 		t.Fatalf("dry-run: exit %d\n%s", code, stderr)
 	}
 	if code, out, v := validate(docs, "--max", "4"); code != exitOK || v.Counts[report.ValidationValid] != 4 || v.Results[0].Locator == "" {

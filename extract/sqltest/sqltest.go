@@ -18,9 +18,10 @@ import (
 type Server struct {
 	Dir, Socket string
 	// DSN reaches the first sample system's database (sosiaalitoimi),
+	// SmallDSN the small sample of the same system (samples/legacy-small),
 	// KotihoitoDSN the second's, ArkistoDSN the third's.
-	DSN, KotihoitoDSN, ArkistoDSN string
-	Port                          int
+	DSN, SmallDSN, KotihoitoDSN, ArkistoDSN string
+	Port                                    int
 }
 
 // Root is the repository root.
@@ -77,9 +78,14 @@ func start(dir string, port int) (*Server, error) {
 	}
 	s := &Server{Dir: dir, Socket: filepath.Join(dir, "mysqld.sock"), Port: port,
 		DSN:          fmt.Sprintf("kantamig:%s@tcp(127.0.0.1:%d)/sosiaalitoimi", password, port),
+		SmallDSN:     fmt.Sprintf("kantamig:%s@tcp(127.0.0.1:%d)/sosiaalitoimi_small", password, port),
 		KotihoitoDSN: fmt.Sprintf("kantamig:%s@tcp(127.0.0.1:%d)/kotihoito", password, port),
 		ArkistoDSN:   fmt.Sprintf("kantamig:%s@tcp(127.0.0.1:%d)/arkisto2003", password, port)}
 	if err := s.Load(filepath.Join(Root(), "samples", "legacy-db", "sosiaalitoimi.sql")); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if err := s.LoadInto("sosiaalitoimi_small", filepath.Join(Root(), "samples", "legacy-small", "sosiaalitoimi.sql")); err != nil {
 		s.Stop()
 		return nil, err
 	}

@@ -173,3 +173,19 @@ func ReadShared(t testing.TB, parts ...string) []byte {
 	}
 	return data
 }
+
+// SmallClassic is the first sample system's mapping (sosiaalitoimi-classic)
+// reading the small sample of the same system (samples/legacy-small: 49
+// clients, 119 documents, every planted fault of the full sample), with
+// edit applied (nil for none). Scenario tests run it; the full sample runs
+// only where its size proves something.
+func SmallClassic(t testing.TB, edit func(string) string) string {
+	t.Helper()
+	return SampleMapping(t, "sosiaalitoimi-classic.yaml", func(text string) string {
+		text = strings.ReplaceAll(text, "/samples/legacy/", "/samples/legacy-small/")
+		if edit != nil {
+			text = edit(text)
+		}
+		return text
+	})
+}

@@ -11,6 +11,7 @@
 //	go run ./samples/gen                       # the committed samples (320 clients)
 //	go run ./samples/gen -n 100000 -out /tmp/big   # a larger set for benchmarks
 //	go run ./samples/gen -n 630000 -long-text 1048576 -out /tmp/1m   # about 1M archive documents, one with 1 MB of text
+//	go run ./samples/gen -n 100 -clients 48 -out samples/legacy-small  # the small sample the scenario tests run
 package main
 
 import (
@@ -144,13 +145,17 @@ func main() {
 	n := flag.Int("n", 1200, "number of documents (about)")
 	out := flag.String("out", "samples/legacy", "folder to write")
 	sqlOut := flag.String("sql", "", "also write the same data as a MariaDB dump of a normalised legacy database to this file")
+	minClients := flag.Int("clients", 320, "at least this many clients (the planted faults need 48)")
 	longText := flag.Int("long-text", 0, "give one ordinary document a legacy text of this many bytes (a long diary exported as one entry), for memory benchmarks")
 	flag.Parse()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(2024, 1))
-	nClients := max(320, *n/4)
+	if *minClients < 48 {
+		log.Fatal("-clients: the planted faults need at least 48 clients")
+	}
+	nClients := max(*minClients, *n/4)
 	exp := Expected{DocumentsByTyp: map[string]int{}}
 	for _, s := range services {
 		exp.ServiceTasks = append(exp.ServiceTasks, s.code)
