@@ -34,7 +34,10 @@ func (r Record) Get(name string) (string, bool) {
 
 // Source yields records one at a time.
 type Source interface {
-	// Next returns the next record, or io.EOF after the last one.
+	// Next returns the next record, or io.EOF after the last one. The
+	// record is the caller's: a later Next does not change it (its Fields
+	// map is its own), so that records can be staged while the next ones
+	// are read. Next is called from one goroutine at a time.
 	Next(ctx context.Context) (Record, error)
 	// Columns lists the field names the source has (its header), so that a
 	// mapping can be checked against the source before a run.

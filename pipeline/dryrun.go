@@ -346,6 +346,7 @@ func (r *Runner) open(em *mapping.EntityMapping) (extract.Source, error) {
 func (r *Runner) stage(ctx context.Context, pass int) error {
 	stg := newStager(r.m, r.tr, r.st, r.rep, pass, r.opts.MaxDocumentBytes, r.opts.MaxMessageBytes)
 	stg.pdfa, stg.pdfaErr, stg.ctx = r.pdfa, r.pdfaErr, ctx
+	stg.builders = r.opts.Workers
 	if !r.opts.Sample.IsZero() {
 		clients := 0
 		if r.opts.Sample.Clients > 0 {
@@ -365,7 +366,7 @@ func (r *Runner) stage(ctx context.Context, pass int) error {
 			}
 			continue
 		}
-		if err := r.each(ctx, s.em, s.fn, tally); err != nil {
+		if err := r.each(ctx, s.em, s.fn, stg.drain, tally); err != nil {
 			return err
 		}
 	}
@@ -481,26 +482,34 @@ func writeFileAtomic(path string, data []byte) error {
 // how many it read, with the source's own count where it can give one:
 // counted here, as they come from the source, not from what staging made
 // of them.
-func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(extract.Record) error, tally *ledger.Tally) error {
+func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(extract.Record) error, drain func() error, tally *ledger.Tally) error {
 	src, err := r.open(em)
 	if err != nil {
 		return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: err}
 	}
 	defer src.Close()
+	records, stop := readAhead(ctx, src)
+	defer stop()
 	read := 0
-	for {
-		rec, err := src.Next(ctx)
-		if err == io.EOF {
+	for next := range records {
+		if next.err == io.EOF {
 			break
 		}
-		if err != nil {
-			return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: err}
+		if next.err != nil {
+			return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: next.err}
 		}
 		read++
-		if err := fn(rec); err != nil {
+		if err := fn(next.rec); err != nil {
 			return err
 		}
 		r.progress.Add(1)
+	}
+	stop() // the reader has left the source: it may be counted
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := drain(); err != nil {
+		return err
 	}
 	if read == 0 {
 		// Reconciled all the same (nothing read, nothing counted), but a

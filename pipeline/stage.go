@@ -45,6 +45,13 @@ type stager struct {
 	pdfa       *pdfa.Tools     // the PDF/A route's (pdfa_documents)
 	pdfaErr    error           // why they are not here
 	ctx        context.Context // the staging's: an interrupt stops a conversion in flight
+
+	// Documents built beside staging (builds.go): at most builders at once.
+	builders int
+	slots    chan struct{}
+	builds   []*build        // in the order their records were read
+	inFlight map[string]bool // the entity and row key of each build
+	persons  map[string]bool // the person of each client build
 }
 
 func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes, maxMessage int) *stager {
@@ -309,6 +316,13 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 		o.Reject, o.Skip = nil, s.sample.finding()
 	}
 	s.note(kanta.EntityClient, rec, o)
+	person := ""
+	if rel.Client.IdentityCode+rel.Client.TemporaryID != "" {
+		person = resolve.PersonHash(rel.Client)
+	}
+	if err := s.drainFor(kanta.EntityClient, rowKey(o, rec.Locator), person, false); err != nil {
+		return err
+	}
 	row, dup, err := s.begin(kanta.EntityClient, rec, o)
 	if err != nil {
 		return err
@@ -321,7 +335,6 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 	// whenever the identity itself is sound.
 	identity := rel.Client.IdentityCode + rel.Client.TemporaryID
 	if identity != "" && (o.Reject == nil || kanta.RuleClass(o.Reject.Rule) > kanta.ClassIdentity) && (o.Skip == nil || o.Skip.Rule != kanta.RuleSampledOut) {
-		person := resolve.PersonHash(rel.Client)
 		dup, err := s.res.SamePerson(row.Key, person)
 		if err != nil {
 			return err
@@ -350,11 +363,8 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 		// document is built once they are read (finishRelationships).
 		return s.later(row, rel)
 	}
-	out, err := s.tr.Relationship(rel, transform.IDs{Document: row.DocOID, Relationship: row.EntityOID})
-	if err != nil {
-		return s.transformFailed(row, err)
-	}
-	return s.stage(row, rel, out)
+	ids := transform.IDs{Document: row.DocOID, Relationship: row.EntityOID}
+	return s.buildLater(row, rel, func() (*transform.Output, error) { return s.tr.Relationship(rel, ids) })
 }
 
 func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error {
@@ -363,6 +373,9 @@ func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error
 		o.Reject, o.Skip = nil, s.sample.finding()
 	}
 	s.note(kanta.EntityCase, rec, o)
+	if err := s.drainFor(kanta.EntityCase, rowKey(o, rec.Locator), "", false); err != nil {
+		return err
+	}
 	row, dup, err := s.begin(kanta.EntityCase, rec, o)
 	if err != nil {
 		return err
@@ -394,17 +407,18 @@ func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error
 		return s.later(row, c)
 	}
 	row.ClientKey = c.Clients[0].ClientKey
-	out, err := s.tr.Case(c, transform.IDs{Document: row.DocOID, Case: row.EntityOID})
-	if err != nil {
-		return s.transformFailed(row, err)
-	}
-	return s.stage(row, c, out)
+	ids := transform.IDs{Document: row.DocOID, Case: row.EntityOID}
+	return s.buildLater(row, c, func() (*transform.Output, error) { return s.tr.Case(c, ids) })
 }
 
 func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	d, o := em.Document(rec)
 	if s.sample != nil && d.ClientKey != "" && !s.sample.in(d.ClientKey) {
 		o.Reject, o.Skip = nil, s.sample.finding()
+	}
+	reads := d.ReplacesKey != "" || d.AttachedToKey != "" || (d.CaseKey == "" && em.WithoutCase != nil) || mapping.IsGenerated(d.CaseKey)
+	if err := s.drainFor(kanta.EntityDocument, rowKey(o, rec.Locator), "", reads); err != nil {
+		return err
 	}
 	s.note(kanta.EntityDocument, rec, o)
 	row, dup, err := s.begin(kanta.EntityDocument, rec, o)
@@ -457,6 +471,9 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	}
 	ids := transform.IDs{Document: row.DocOID, Relationship: refs.Relationship, Case: refs.Case, Set: refs.Set,
 		Replaces: refs.Replaces, ReplacesVersion: refs.ReplacesVersion, AttachedTo: refs.AttachedTo}
+	if !mapping.IsGenerated(d.CaseKey) {
+		return s.buildLater(row, d, func() (*transform.Output, error) { return s.tr.Document(d, ids) })
+	}
 	out, err := s.tr.Document(d, ids)
 	if err != nil {
 		return s.transformFailed(row, err)

@@ -53,12 +53,15 @@ fi
 
 read -r W U S M < <(KANTAMIG_CPUPROFILE=out/bench-run.pprof timed bench-run "$BIN" run -m out/bench-mapping.yaml --state out/bench-run.db --sink dir:out/bench-package)
 DOCS=$(grep -E '^delivered [0-9]+' out/bench-run.log | awk '{print $2}')
+# timed runs in a process substitution, where its exit cannot stop the script: a run that did not
+# complete has no "delivered" line.
+[ -n "$DOCS" ] && grep -q '(reconciles)' out/bench-run.log || { echo "bench: the run to a package did not complete:"; tail -n 5 out/bench-run.log; exit 1; }
 STAGE=$(phase_secs staging out/bench-run.log)
 DELIV=$(phase_secs delivering out/bench-run.log)
 RUN_W=$W RUN_CPU=$(awk -v u="$U" -v s="$S" 'BEGIN {print u + s}') RUN_M=$M RUN_DOCS=$DOCS
 
 if [ "$MODE" = full ]; then
-  "$BIN" archive-sim --listen 127.0.0.1:18443 --store out/bench-sim --tls-dir out/bench-sim-tls > out/bench-sim.log 2>&1 &
+  "$BIN" archive-sim -m out/bench-mapping.yaml --listen 127.0.0.1:18443 --store out/bench-sim --tls-dir out/bench-sim-tls > out/bench-sim.log 2>&1 &
   SIM=$!
   sleep 1
   read -r W U S M < <(timed bench-run-sim "$BIN" run -m out/bench-mapping.yaml --state out/bench-run-sim.db --sink kanta:https://127.0.0.1:18443 --processing-code T \
@@ -67,6 +70,7 @@ if [ "$MODE" = full ]; then
   SIM_CPU=$(awk -v t="$TICK" '{print ($14 + $15) / t}' "/proc/$SIM/stat")
   kill "$SIM"; wait "$SIM" 2>/dev/null || true
   SIM_DOCS=$(grep -E '^delivered [0-9]+' out/bench-run-sim.log | awk '{print $2}')
+  [ "$SIM_DOCS" = "$DOCS" ] || { echo "bench: the run to archive-sim did not deliver the $DOCS documents:"; tail -n 5 out/bench-run-sim.log; exit 1; }
   SIM_DELIV=$(phase_secs delivering out/bench-run-sim.log)
   SIM_W=$W SIM_RUNCPU=$(awk -v u="$U" -v s="$S" 'BEGIN {print u + s}')
 fi

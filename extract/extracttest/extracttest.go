@@ -46,6 +46,7 @@ func Rows() ([]string, [][]string) {
 func Run(t *testing.T, h Harness) {
 	t.Run("RecordsEndCleanlyAfterTheLast", func(t *testing.T) { endsCleanly(t, h) })
 	t.Run("LocatorsAreNonEmptyAndStable", func(t *testing.T) { locators(t, h) })
+	t.Run("ARecordStaysTheCallersAfterNext", func(t *testing.T) { kept(t, h) })
 	t.Run("CancellationStopsTheStream", func(t *testing.T) { cancellation(t, h) })
 	t.Run("ProbeNamesTheFieldsTheRecordsCarry", func(t *testing.T) { probe(t, h) })
 	t.Run("BrokenInputIsAnErrorNotAnEarlyEnd", func(t *testing.T) {
@@ -100,6 +101,24 @@ func endsCleanly(t *testing.T, h Harness) {
 	for i := 0; i < 3; i++ { // and stays ended
 		if _, err := s.Next(context.Background()); err != io.EOF {
 			t.Fatalf("after the last record: %v, want io.EOF", err)
+		}
+	}
+}
+
+// kept reads every record before looking at any: staging reads a source
+// ahead (pipeline's readAhead), so a record must not change when the next
+// is read (a source reusing its Fields map would fail here).
+func kept(t *testing.T, h Harness) {
+	cols, rows := Rows()
+	recs := readAll(t, h.Write(t, cols, rows))
+	if len(recs) != len(rows) {
+		t.Fatalf("read %d records, want %d", len(recs), len(rows))
+	}
+	for i, want := range rows {
+		for c, col := range cols {
+			if got, _ := recs[i].Get(col); got != want[c] {
+				t.Fatalf("record %d, read with all the others, has %s = %q, want %q", i+1, col, got, want[c])
+			}
 		}
 	}
 }
