@@ -91,6 +91,13 @@ type Store struct {
 	// batch (one round trip) before anything that could read them.
 	puts    []*state.Record
 	putsIdx map[[2]string]int
+	// updates are the deliverer's notes (MarkSubmitted, MarkLoaded) not
+	// yet sent: they go in the same batch, after the puts, so that a
+	// document costs no round trip of its own. A record with an update
+	// waiting is never Put before the update is sent (Put sends it first),
+	// so the batch keeps the order of the writes to each record.
+	updates    []write
+	updatesIdx map[[2]string]bool
 	// journal is every write of the open batch, to replay in a new
 	// transaction when the connection is lost before it commits.
 	journal []write
@@ -737,7 +744,8 @@ func (s *Store) Get(entity, key string) (*state.Record, error) {
 	defer s.mu.Unlock()
 	var r *state.Record
 	err := s.do(func() (err error) {
-		if _, buffered := s.putsIdx[[2]string{entity, key}]; buffered {
+		id := [2]string{entity, key}
+		if _, buffered := s.putsIdx[id]; buffered || s.updatesIdx[id] {
 			if err := s.flushPuts(); err != nil {
 				return err
 			}
@@ -759,6 +767,11 @@ func (s *Store) Put(r *state.Record) error {
 		c.Model = nil
 	}
 	id := [2]string{r.Entity, r.Key}
+	if s.updatesIdx[id] {
+		if err := s.do(s.flushPuts); err != nil {
+			return err
+		}
+	}
 	if i, ok := s.putsIdx[id]; ok {
 		s.puts[i] = &c
 		return nil
@@ -768,7 +781,20 @@ func (s *Store) Put(r *state.Record) error {
 	}
 	s.putsIdx[id] = len(s.puts)
 	s.puts = append(s.puts, &c)
-	if len(s.puts) >= putBatch {
+	if len(s.puts)+len(s.updates) >= putBatch {
+		return s.do(s.flushPuts)
+	}
+	return nil
+}
+
+// update keeps one of the deliverer's notes for the next batch.
+func (s *Store) update(entity, key, query string, args ...any) error {
+	if s.updatesIdx == nil {
+		s.updatesIdx = map[[2]string]bool{}
+	}
+	s.updates = append(s.updates, write{query, args})
+	s.updatesIdx[[2]string{entity, key}] = true
+	if len(s.puts)+len(s.updates) >= putBatch {
 		return s.do(s.flushPuts)
 	}
 	return nil
@@ -785,27 +811,31 @@ const putRecord = `INSERT INTO records(` + columns + `) VALUES($1,$2,$3,$4,$5,$6
 // flushPuts sends the records Put so far in one batch, inside the open
 // transaction.
 func (s *Store) flushPuts() error {
-	if len(s.puts) == 0 {
+	if len(s.puts)+len(s.updates) == 0 {
 		return nil
 	}
 	if err := s.begin(); err != nil {
 		return err
 	}
 	b := &pgx.Batch{}
-	sent := make([]write, 0, len(s.puts))
+	sent := make([]write, 0, len(s.puts)+len(s.updates))
 	for _, r := range s.puts {
 		args := []any{r.Entity, enc(r.Key), r.Pass, r.Locator, r.Outcome, r.Rule, r.Reason, r.EntityOID, r.DocOID, r.SetOID, r.Version,
 			enc(r.ClientKey), enc(r.CaseKey), r.OrderTime, r.ContentHash, r.Attempts, r.Model, r.Person, r.Field, r.DocType, r.ServiceTask, r.Shard}
 		b.Queue(putRecord, args...)
 		sent = append(sent, write{putRecord, args})
 	}
+	for _, u := range s.updates {
+		b.Queue(u.query, u.args...)
+		sent = append(sent, u)
+	}
 	s.stats.statements.Add(1)
 	if err := s.tx.SendBatch(context.Background(), b).Close(); err != nil {
 		return wrap(err) // the records stay, to be sent again after a reconnect
 	}
 	s.journal = append(s.journal, sent...)
-	n := len(s.puts)
-	s.puts, s.putsIdx = nil, nil
+	n := len(sent)
+	s.puts, s.putsIdx, s.updates, s.updatesIdx = nil, nil, nil, nil
 	s.n += n
 	if s.n >= 2000 {
 		return s.commit()
@@ -833,13 +863,12 @@ func (s *Store) SamePerson(entity, person, key string, pass int) (*state.Record,
 	return r, err
 }
 
-// MarkSubmitted notes that a record was handed to delivery in this run.
+// MarkSubmitted notes that a record was handed to delivery in this run, in
+// the next batch (a read of the record sends it first).
 func (s *Store) MarkSubmitted(entity, key string, run int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.do(func() error {
-		return s.exec(`UPDATE records SET delivery_run = $1, attempts = attempts + 1 WHERE entity = $2 AND key = $3`, run, entity, enc(key))
-	})
+	return s.update(entity, key, `UPDATE records SET delivery_run = $1, attempts = attempts + 1 WHERE entity = $2 AND key = $3`, run, entity, enc(key))
 }
 
 // MarkLoaded records that the sink has the record's document, in the open
@@ -847,9 +876,7 @@ func (s *Store) MarkSubmitted(entity, key string, run int) error {
 func (s *Store) MarkLoaded(entity, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.do(func() error {
-		return s.exec(`UPDATE records SET outcome = $1, field = '', rule = '', reason = '', updated = now() WHERE entity = $2 AND key = $3`, state.Loaded, entity, enc(key))
-	})
+	return s.update(entity, key, `UPDATE records SET outcome = $1, field = '', rule = '', reason = '', updated = now() WHERE entity = $2 AND key = $3`, state.Loaded, entity, enc(key))
 }
 
 // MarkFailed records, durably, why delivering a record failed.

@@ -265,6 +265,32 @@ func roundTrip(t *testing.T, b Backend) {
 	if got, _ = s.Get("document", "D1"); got.Outcome != state.Loaded || got.Reason != "" {
 		t.Errorf("after MarkLoaded: %s %q", got.Outcome, got.Reason)
 	}
+	// Writes to one record keep their order, whatever a backend batches: a
+	// mark, then a Put, then a mark, each read back before the next.
+	d2 := state.Record{Entity: "document", Key: "D2", Pass: 1, Locator: "l-D2", Outcome: state.Pending}
+	if err := s.Put(&d2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkLoaded("document", "D2"); err != nil {
+		t.Fatal(err)
+	}
+	held := d2
+	held.Outcome, held.Rule, held.Reason = state.Rejected, "held-back", "held back after it was marked"
+	if err := s.Put(&held); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.Get("document", "D2"); got.Outcome != state.Rejected || got.Rule != "held-back" {
+		t.Errorf("a Put after MarkLoaded: %s %s, want the Put's rejected held-back", got.Outcome, got.Rule)
+	}
+	if err := s.MarkSubmitted("document", "D2", 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.Get("document", "D2"); got.Outcome != state.Rejected || got.DeliveryRun != 3 || got.Attempts != 1 {
+		t.Errorf("after a mark, a Put and a mark: %s, run %d, attempts %d; want rejected, 3, 1", got.Outcome, got.DeliveryRun, got.Attempts)
+	}
 	// One person under two keys is found; the record itself is not.
 	for _, k := range []string{"C1", "C2"} {
 		if err := s.Put(&state.Record{Entity: "client", Key: k, Pass: 1, Locator: "l-" + k, Outcome: state.Pending, Person: "same"}); err != nil {
@@ -289,7 +315,7 @@ func roundTrip(t *testing.T, b Backend) {
 		seen = append(seen, r.Entity+"/"+r.Key)
 		return nil
 	})
-	if err != nil || !slices.Equal(seen, []string{"client/C1", "client/C2", "document/D1"}) {
+	if err != nil || !slices.Equal(seen, []string{"client/C1", "client/C2", "document/D1", "document/D2"}) {
 		t.Errorf("Outcomes: %v %v", seen, err)
 	}
 }
