@@ -61,7 +61,7 @@ func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, re
 	if maxMessage <= 0 {
 		maxMessage = DefaultMaxMessageBytes
 	}
-	s := &stager{m: m, tr: tr, st: st, rep: rep, pass: pass, maxBytes: maxBytes, maxMessage: maxMessage}
+	s := &stager{m: m, tr: tr, st: newRowCache(st), rep: rep, pass: pass, maxBytes: maxBytes, maxMessage: maxMessage}
 	s.res = resolve.New(stagedRecords{s})
 	s.res.ServiceTasks = len(m.ServiceTasks) > 0
 	s.res.Location = m.Location
