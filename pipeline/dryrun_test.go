@@ -37,7 +37,7 @@ type expected struct {
 	RemovedChars           int `json:"removed_xml_characters"`
 }
 
-// The full sample (samples/legacy, 1,987 archive documents) is dry-run once
+// The full sample (samples/legacy, 1,988 archive documents) is dry-run once
 // for the package, with its documents written: the tests that read its
 // report or documents share it and must not change them. Every other
 // scenario runs the small sample (samples/legacy-small) or a fixture of its

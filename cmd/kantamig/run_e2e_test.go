@@ -68,7 +68,7 @@ func newRunEnv(t *testing.T) *runEnv {
 	return e
 }
 
-// newFullRunEnv is newRunEnv with the full sample (samples/legacy: 1,987
+// newFullRunEnv is newRunEnv with the full sample (samples/legacy: 1,988
 // archive documents), for the tests that stop a run in the middle of its
 // delivery: a kill, an interrupt, a second process or a broken package
 // must meet a run that is still going.
