@@ -7,7 +7,8 @@ import (
 )
 
 // Documents are built beside staging: building one (its display form, its
-// structured form checked against its schema, the CDA around them) is the
+// structured form checked against its schema, the CDA around them; first,
+// for a scan, its PDF/A made and validated, which takes seconds) is the
 // larger part of staging a record, and it depends on nothing but the
 // record and its identifiers. So the stager hands each build to a goroutine
 // of its own, at most builders at once, and goes on to the next record;
@@ -26,11 +27,35 @@ import (
 
 // build is a document being built for a record that is already minted.
 type build struct {
-	row   *state.Record
-	model any // what stage keeps of the record
-	done  chan struct{}
-	out   *transform.Output
-	err   error
+	row  *state.Record
+	done chan struct{}
+	made made
+}
+
+// made is what building a record's document gave: the document and the
+// model stage keeps (a scan's, with its PDF/A), or the transform's error
+// (the record is rejected for it), or the finding that refuses the record
+// (a scan the PDF/A route cannot carry), or a fault of the tools, which
+// stops the run.
+type made struct {
+	model   any
+	out     *transform.Output
+	err     error
+	refusal *kanta.Finding
+	fault   error
+}
+
+// record writes what a build made into the record's row.
+func (s *stager) record(row *state.Record, m made) error {
+	switch {
+	case m.fault != nil:
+		return m.fault
+	case m.refusal != nil:
+		return s.refuse(row, state.Rejected, m.refusal)
+	case m.err != nil:
+		return s.transformFailed(row, m.err)
+	}
+	return s.stage(row, m.model, m.out)
 }
 
 // buildsInFlight is how many builds may wait to be recorded, per builder.
@@ -38,24 +63,20 @@ const buildsInFlight = 4
 
 // buildLater starts building a record's document (buildDoc) beside staging;
 // without builders to spare, it is built and staged at once.
-func (s *stager) buildLater(row *state.Record, model any, buildDoc func() (*transform.Output, error)) error {
+func (s *stager) buildLater(row *state.Record, buildDoc func() made) error {
 	if s.builders <= 1 {
-		out, err := buildDoc()
-		if err != nil {
-			return s.transformFailed(row, err)
-		}
-		return s.stage(row, model, out)
+		return s.record(row, buildDoc())
 	}
 	if s.slots == nil {
 		s.slots = make(chan struct{}, s.builders)
 		s.inFlight, s.persons = map[string]bool{}, map[string]bool{}
 	}
-	b := &build{row: row, model: model, done: make(chan struct{})}
+	b := &build{row: row, done: make(chan struct{})}
 	s.slots <- struct{}{}
 	go func() {
 		defer close(b.done)
 		defer func() { <-s.slots }()
-		b.out, b.err = buildDoc()
+		b.made = buildDoc()
 	}()
 	s.builds = append(s.builds, b)
 	s.inFlight[row.Entity+"\x00"+row.Key] = true
@@ -76,10 +97,7 @@ func (s *stager) recordBuild() error {
 	<-b.done
 	delete(s.inFlight, b.row.Entity+"\x00"+b.row.Key)
 	delete(s.persons, b.row.Person)
-	if b.err != nil {
-		return s.transformFailed(b.row, b.err)
-	}
-	return s.stage(b.row, b.model, b.out)
+	return s.record(b.row, b.made)
 }
 
 // drain records every build in flight.

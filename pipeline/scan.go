@@ -34,23 +34,25 @@ func scanFormat(d *kanta.Document) body.Format {
 	return f
 }
 
-// carryScan makes a document whose body is a PDF or a TIFF scan carry it
-// as PDF/A-1b, once: staging converts and validates, and the model keeps
-// the PDF/A, so delivery signs the very bytes the validator passed (a
-// conversion is not repeatable byte for byte: Ghostscript stamps each
-// output with a new id). A record staged again whose source bytes are the
-// same keeps the PDF/A it has. It returns the finding that refuses the
-// record, or an error for a fault of the tools, which stops the run.
-func (s *stager) carryScan(row *state.Record, d *kanta.Document) (*kanta.Finding, error) {
+// scanRoute decides how a document whose body is a PDF or a TIFF scan
+// carries it: as PDF/A-1b, made once. Staging converts and validates, and
+// the model keeps the PDF/A, so delivery signs the very bytes the validator
+// passed (a conversion is not repeatable byte for byte: Ghostscript stamps
+// each output with a new id). A record staged again whose source bytes are
+// the same keeps the PDF/A it has, here. Otherwise it returns convert,
+// which makes the PDF/A (it takes seconds, so the build runs it, beside
+// staging: it reads nothing from the store), or the finding that refuses
+// the record now. An error is a fault that stops the run.
+func (s *stager) scanRoute(row *state.Record, d *kanta.Document) (convert func(*kanta.Document) (*kanta.Finding, error), f *kanta.Finding, err error) {
 	format := scanFormat(d)
 	if format == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	sum := sha256.Sum256(d.Body)
 	digest := hex.EncodeToString(sum[:])
 	source := fmt.Sprintf("%s of %d bytes (SHA-256 %s)", describeScan(format, d.BodyFile), len(d.Body), digest)
 	if !s.m.PDFADocuments {
-		return &kanta.Finding{Field: "text", Rule: kanta.RuleNoPDFARoute,
+		return nil, &kanta.Finding{Field: "text", Rule: kanta.RuleNoPDFARoute,
 			Reason: fmt.Sprintf("the body is a %s: such a document is carried as PDF/A-1b only when the mapping states `pdfa_documents: true` (the archive's PDF/A storage form is inferred, each such document counted); or leave it out of the migration", source)}, nil
 	}
 	d.BodySHA256 = digest
@@ -58,15 +60,23 @@ func (s *stager) carryScan(row *state.Record, d *kanta.Document) (*kanta.Finding
 		if kept != nil {
 			d.Body, d.TextFormat, d.BodyNote = kept.Body, kanta.BodyPDFA, kept.BodyNote
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if s.pdfa == nil {
-		return nil, cmp.Or(s.pdfaErr, errors.New("the PDF/A route's tools were not found before staging"))
+		return nil, nil, cmp.Or(s.pdfaErr, errors.New("the PDF/A route's tools were not found before staging"))
 	}
 	ctx := s.ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	locator := row.Locator
+	return func(d *kanta.Document) (*kanta.Finding, error) { return s.carryScan(ctx, d, format, source, locator) }, nil, nil
+}
+
+// carryScan converts and validates a scan body, which scanRoute described
+// as source: the finding refuses the record; an error is a fault of the
+// tools (or the interrupt), which stops the run.
+func (s *stager) carryScan(ctx context.Context, d *kanta.Document, format body.Format, source, locator string) (*kanta.Finding, error) {
 	res, err := s.pdfa.Carry(ctx, d.Body, pdfa.Kind(format), d.DrawnUp)
 	var refused *pdfa.Refused
 	if errors.As(err, &refused) {
@@ -76,7 +86,7 @@ func (s *stager) carryScan(row *state.Record, d *kanta.Document) (*kanta.Finding
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("converting the body of %s to PDF/A (a fault of the tools, not of the document): %w", row.Locator, err)
+		return nil, fmt.Errorf("converting the body of %s to PDF/A (a fault of the tools, not of the document): %w", locator, err)
 	}
 	d.BodyNote = fmt.Sprintf("%s: %s", source, res.Note)
 	if res.Route == pdfa.Converted {

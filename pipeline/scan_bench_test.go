@@ -133,3 +133,79 @@ func BenchmarkScanMemory(b *testing.B) {
 		})
 	}
 }
+
+// scansFixture is the fixture with n documents of one case, each body a
+// TIFF scan of its own of about 256 KB.
+func scansFixture(b *testing.B, n int) string {
+	img := image.NewGray(image.Rect(0, 0, 512, 512))
+	r := rand.New(rand.NewPCG(3, 4))
+	return tempMapping(b, func(dir string) {
+		var docs strings.Builder
+		docs.WriteString(`<?xml version="1.0"?><x>`)
+		for i := 1; i <= n; i++ {
+			for p := range img.Pix {
+				img.Pix[p] = uint8(r.Uint32())
+			}
+			var tif bytes.Buffer
+			if err := tiff.Encode(&tif, img, &tiff.Options{Compression: tiff.Uncompressed}); err != nil {
+				b.Fatal(err)
+			}
+			name := "scan" + strconv.Itoa(i) + ".tif"
+			if err := os.WriteFile(filepath.Join(dir, name), tif.Bytes(), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			docs.WriteString(`<d id="D` + strconv.Itoa(i) + `"><a>1</a><s>S1</s><t>SUUN</t><p>LP</p><w>2012-05-` + strconv.Itoa(10+i) + ` 10:00</w><txt>` + name + `</txt></d>`)
+		}
+		docs.WriteString(`</x>`)
+		if err := os.WriteFile(filepath.Join(dir, "docs.xml"), []byte(docs.String()), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		file := filepath.Join(dir, "valid.yaml")
+		data, err := os.ReadFile(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		text := strings.Replace(string(data), "    text: txt\n", "    text: {from: txt, file_root: \".\"}\n    text_format: {value: tiff}\n", 1)
+		text = strings.Replace(text, "display_only_documents: true\n", "display_only_documents: true\npdfa_documents: true\n", 1)
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkScansStaged stages 8 TIFF scans (each made PDF/A and validated
+// by the tools, as processes of their own) with one builder and with two:
+// the conversions run beside staging, so on two cores two builders take
+// about half the time.
+//
+//	go test ./pipeline -run '^$' -bench BenchmarkScansStaged -benchtime 1x
+func BenchmarkScansStaged(b *testing.B) {
+	if _, err := pdfa.Find(); err != nil {
+		testenv.Missing(b, err.Error())
+	}
+	const n = 8
+	file := scansFixture(b, n)
+	m, schemas, err := Load(file, testenv.Sosmeta())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run("workers="+strconv.Itoa(workers), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				r, err := Prepare(m, schemas, Options{Workers: workers, WorkDir: b.TempDir()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rep, err := r.DryRun(context.Background())
+				r.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rep.Inferences[kanta.InferPDFA] != n {
+					b.Fatalf("%d scans carried as PDF/A, want %d; rejects %v", rep.Inferences[kanta.InferPDFA], n, rep.Rejects)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "scans/s")
+		})
+	}
+}

@@ -364,7 +364,10 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 		return s.later(row, rel)
 	}
 	ids := transform.IDs{Document: row.DocOID, Relationship: row.EntityOID}
-	return s.buildLater(row, rel, func() (*transform.Output, error) { return s.tr.Relationship(rel, ids) })
+	return s.buildLater(row, func() made {
+		out, err := s.tr.Relationship(rel, ids)
+		return made{model: rel, out: out, err: err}
+	})
 }
 
 func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error {
@@ -408,7 +411,10 @@ func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error
 	}
 	row.ClientKey = c.Clients[0].ClientKey
 	ids := transform.IDs{Document: row.DocOID, Case: row.EntityOID}
-	return s.buildLater(row, c, func() (*transform.Output, error) { return s.tr.Case(c, ids) })
+	return s.buildLater(row, func() made {
+		out, err := s.tr.Case(c, ids)
+		return made{model: c, out: out, err: err}
+	})
 }
 
 func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
@@ -460,10 +466,11 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	if f := s.oversized(d, "the document"); f != nil {
 		return s.refuse(row, state.Rejected, f)
 	}
-	if f, err := s.carryScan(row, &d); f != nil || err != nil {
-		if err != nil {
-			return err
-		}
+	convert, f, err := s.scanRoute(row, &d)
+	if err != nil {
+		return err
+	}
+	if f != nil {
 		return s.refuse(row, state.Rejected, f)
 	}
 	if err := s.mint(&row.DocOID, kindDocument); err != nil {
@@ -471,20 +478,25 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	}
 	ids := transform.IDs{Document: row.DocOID, Relationship: refs.Relationship, Case: refs.Case, Set: refs.Set,
 		Replaces: refs.Replaces, ReplacesVersion: refs.ReplacesVersion, AttachedTo: refs.AttachedTo}
+	buildDoc := func() made { // d is the build's from here on
+		if convert != nil {
+			if f, err := convert(&d); f != nil || err != nil {
+				return made{refusal: f, fault: err}
+			}
+		}
+		out, err := s.tr.Document(d, ids)
+		return made{model: d, out: out, err: err}
+	}
 	if !mapping.IsGenerated(d.CaseKey) {
-		return s.buildLater(row, d, func() (*transform.Output, error) { return s.tr.Document(d, ids) })
+		return s.buildLater(row, buildDoc)
 	}
-	out, err := s.tr.Document(d, ids)
-	if err != nil {
-		return s.transformFailed(row, err)
-	}
-	if err := s.stage(row, d, out); err != nil {
+	// Collected, or an attachment in its document's collected case: built
+	// at once, since the case's dates follow its documents.
+	m := buildDoc()
+	if err := s.record(row, m); err != nil || m.out == nil {
 		return err
 	}
-	if mapping.IsGenerated(d.CaseKey) { // collected, or an attachment in its document's collected case
-		return s.extendCollected(d.CaseKey, d.DrawnUp)
-	}
-	return nil
+	return s.extendCollected(d.CaseKey, d.DrawnUp)
 }
 
 // resolveWarnings reports the warnings resolving a record gave, when it
