@@ -28,9 +28,16 @@ import (
 // build is a document being built for a record that is already minted.
 type build struct {
 	row  *state.Record
+	size int64 // about the memory the build holds: its body
 	done chan struct{}
 	made made
 }
+
+// buildBytes bounds the bodies of the builds in flight: a record whose body
+// would pass it waits until the builds before it are recorded, so that a
+// run of large scans holds about one at a time, as staging did before it
+// built beside itself.
+const buildBytes = 32 << 20
 
 // made is what building a record's document gave: the document and the
 // model stage keeps (a scan's, with its PDF/A), or the transform's error
@@ -62,16 +69,23 @@ func (s *stager) record(row *state.Record, m made) error {
 const buildsInFlight = 4
 
 // buildLater starts building a record's document (buildDoc) beside staging;
-// without builders to spare, it is built and staged at once.
-func (s *stager) buildLater(row *state.Record, buildDoc func() made) error {
+// without builders to spare, it is built and staged at once. size is about
+// the memory the build holds (a document's body).
+func (s *stager) buildLater(row *state.Record, size int64, buildDoc func() made) error {
 	if s.builders <= 1 {
 		return s.record(row, buildDoc())
+	}
+	for len(s.builds) > 0 && s.buildingBytes+size > buildBytes {
+		if err := s.recordBuild(); err != nil {
+			return err
+		}
 	}
 	if s.slots == nil {
 		s.slots = make(chan struct{}, s.builders)
 		s.inFlight, s.persons = map[string]bool{}, map[string]bool{}
 	}
-	b := &build{row: row, done: make(chan struct{})}
+	b := &build{row: row, size: size, done: make(chan struct{})}
+	s.buildingBytes += size
 	s.slots <- struct{}{}
 	go func() {
 		defer close(b.done)
@@ -95,6 +109,7 @@ func (s *stager) recordBuild() error {
 	s.builds[0] = nil
 	s.builds = s.builds[1:]
 	<-b.done
+	s.buildingBytes -= b.size
 	delete(s.inFlight, b.row.Entity+"\x00"+b.row.Key)
 	delete(s.persons, b.row.Person)
 	return s.record(b.row, b.made)

@@ -488,7 +488,7 @@ func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(ex
 		return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: err}
 	}
 	defer src.Close()
-	records, stop := readAhead(ctx, src)
+	records, done, stop := readAhead(ctx, src)
 	defer stop()
 	read := 0
 	for next := range records {
@@ -499,7 +499,9 @@ func (r *Runner) each(ctx context.Context, em *mapping.EntityMapping, fn func(ex
 			return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: next.err}
 		}
 		read++
-		if err := fn(next.rec); err != nil {
+		err := fn(next.rec)
+		done(next)
+		if err != nil {
 			return err
 		}
 		r.progress.Add(1)

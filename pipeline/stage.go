@@ -47,11 +47,12 @@ type stager struct {
 	ctx        context.Context // the staging's: an interrupt stops a conversion in flight
 
 	// Documents built beside staging (builds.go): at most builders at once.
-	builders int
-	slots    chan struct{}
-	builds   []*build        // in the order their records were read
-	inFlight map[string]bool // the entity and row key of each build
-	persons  map[string]bool // the person of each client build
+	builders      int
+	slots         chan struct{}
+	builds        []*build        // in the order their records were read
+	buildingBytes int64           // the sizes of the builds
+	inFlight      map[string]bool // the entity and row key of each build
+	persons       map[string]bool // the person of each client build
 }
 
 func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes, maxMessage int) *stager {
@@ -364,7 +365,7 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 		return s.later(row, rel)
 	}
 	ids := transform.IDs{Document: row.DocOID, Relationship: row.EntityOID}
-	return s.buildLater(row, func() made {
+	return s.buildLater(row, 0, func() made {
 		out, err := s.tr.Relationship(rel, ids)
 		return made{model: rel, out: out, err: err}
 	})
@@ -411,7 +412,7 @@ func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error
 	}
 	row.ClientKey = c.Clients[0].ClientKey
 	ids := transform.IDs{Document: row.DocOID, Case: row.EntityOID}
-	return s.buildLater(row, func() made {
+	return s.buildLater(row, 0, func() made {
 		out, err := s.tr.Case(c, ids)
 		return made{model: c, out: out, err: err}
 	})
@@ -488,7 +489,7 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 		return made{model: d, out: out, err: err}
 	}
 	if !mapping.IsGenerated(d.CaseKey) {
-		return s.buildLater(row, buildDoc)
+		return s.buildLater(row, int64(len(d.Text)+len(d.Body)), buildDoc)
 	}
 	// Collected, or an attachment in its document's collected case: built
 	// at once, since the case's dates follow its documents.
