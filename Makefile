@@ -38,7 +38,7 @@ vet:
 # Unit, golden and end-to-end tests. Integration tests that need xmllint run when it is installed
 # (.ci/run installs it) and say that they were skipped otherwise.
 # The timeout is explicit so that a slow machine fails with a stack dump of what hung rather than at
-# go test's default; the whole suite takes under 4 minutes on a 2-core machine from a warm cache. The fuzz targets' seed
+# go test's default; the whole suite takes 4 to 5 minutes on a 2-core machine from a warm cache. The fuzz targets' seed
 # corpora (testdata/fuzz, including every input that once failed) run here as ordinary tests.
 # Tests allowed to skip where every tool is required (internal/testenv.AllowedSkips: what cannot run
 # here, such as SQL Server) say so in a log printed at the end, so that a test that did not run is seen.

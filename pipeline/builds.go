@@ -22,8 +22,9 @@ import (
 // (one person, one client), a replacing version or an attachment (they
 // read the row of the document they name), and a document collected into a
 // case made for documents without a case (the case's dates follow its
-// documents: it is built at once). Every step ends with a drain, so the next step, and the
-// ledger's count of a source, see every record of the one before.
+// documents: it is built at once). Every step ends with a drain, so the
+// next step, and the ledger's count of a source, see every record of the
+// one before.
 
 // build is a document being built for a record that is already minted.
 type build struct {

@@ -30,8 +30,12 @@ func scanFixture(b *testing.B, size int) string {
 	for side*side < size {
 		side++
 	}
+	return scansFixture(b, [][]byte{noiseTIFF(b, rand.New(rand.NewPCG(1, 2)), side)})
+}
+
+// noiseTIFF is an uncompressed grey TIFF of side × side pixels of noise.
+func noiseTIFF(b *testing.B, r *rand.Rand, side int) []byte {
 	img := image.NewGray(image.Rect(0, 0, side, side))
-	r := rand.New(rand.NewPCG(1, 2))
 	for i := range img.Pix {
 		img.Pix[i] = uint8(r.Uint32())
 	}
@@ -39,12 +43,25 @@ func scanFixture(b *testing.B, size int) string {
 	if err := tiff.Encode(&tif, img, &tiff.Options{Compression: tiff.Uncompressed}); err != nil {
 		b.Fatal(err)
 	}
+	return tif.Bytes()
+}
+
+// scansFixture is the small fixture with one document of one case for each
+// scan, its body the scan's TIFF file, the mapping carrying scans as PDF/A.
+func scansFixture(b *testing.B, scans [][]byte) string {
 	return tempMapping(b, func(dir string) {
-		if err := os.WriteFile(filepath.Join(dir, "scan.tif"), tif.Bytes(), 0o600); err != nil {
-			b.Fatal(err)
+		var docs strings.Builder
+		docs.WriteString(`<?xml version="1.0"?><x>`)
+		for i, tif := range scans {
+			n := strconv.Itoa(i + 1)
+			name := "scan" + n + ".tif"
+			if err := os.WriteFile(filepath.Join(dir, name), tif, 0o600); err != nil {
+				b.Fatal(err)
+			}
+			docs.WriteString(`<d id="D` + n + `"><a>1</a><s>S1</s><t>SUUN</t><p>LP</p><w>2012-05-` + strconv.Itoa(10+i) + ` 10:00</w><txt>` + name + `</txt></d>`)
 		}
-		docs := `<?xml version="1.0"?><x><d id="D1"><a>1</a><s>S1</s><t>SUUN</t><p>LP</p><w>2012-05-06 10:00</w><txt>scan.tif</txt></d></x>`
-		if err := os.WriteFile(filepath.Join(dir, "docs.xml"), []byte(docs), 0o600); err != nil {
+		docs.WriteString(`</x>`)
+		if err := os.WriteFile(filepath.Join(dir, "docs.xml"), []byte(docs.String()), 0o600); err != nil {
 			b.Fatal(err)
 		}
 		file := filepath.Join(dir, "valid.yaml")
@@ -134,45 +151,6 @@ func BenchmarkScanMemory(b *testing.B) {
 	}
 }
 
-// scansFixture is the fixture with n documents of one case, each body a
-// TIFF scan of its own of about 256 KB.
-func scansFixture(b *testing.B, n int) string {
-	img := image.NewGray(image.Rect(0, 0, 512, 512))
-	r := rand.New(rand.NewPCG(3, 4))
-	return tempMapping(b, func(dir string) {
-		var docs strings.Builder
-		docs.WriteString(`<?xml version="1.0"?><x>`)
-		for i := 1; i <= n; i++ {
-			for p := range img.Pix {
-				img.Pix[p] = uint8(r.Uint32())
-			}
-			var tif bytes.Buffer
-			if err := tiff.Encode(&tif, img, &tiff.Options{Compression: tiff.Uncompressed}); err != nil {
-				b.Fatal(err)
-			}
-			name := "scan" + strconv.Itoa(i) + ".tif"
-			if err := os.WriteFile(filepath.Join(dir, name), tif.Bytes(), 0o600); err != nil {
-				b.Fatal(err)
-			}
-			docs.WriteString(`<d id="D` + strconv.Itoa(i) + `"><a>1</a><s>S1</s><t>SUUN</t><p>LP</p><w>2012-05-` + strconv.Itoa(10+i) + ` 10:00</w><txt>` + name + `</txt></d>`)
-		}
-		docs.WriteString(`</x>`)
-		if err := os.WriteFile(filepath.Join(dir, "docs.xml"), []byte(docs.String()), 0o600); err != nil {
-			b.Fatal(err)
-		}
-		file := filepath.Join(dir, "valid.yaml")
-		data, err := os.ReadFile(file)
-		if err != nil {
-			b.Fatal(err)
-		}
-		text := strings.Replace(string(data), "    text: txt\n", "    text: {from: txt, file_root: \".\"}\n    text_format: {value: tiff}\n", 1)
-		text = strings.Replace(text, "display_only_documents: true\n", "display_only_documents: true\npdfa_documents: true\n", 1)
-		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
-			b.Fatal(err)
-		}
-	})
-}
-
 // BenchmarkScansStaged stages 8 TIFF scans (each made PDF/A and validated
 // by the tools, as processes of their own) with one builder and with two:
 // the conversions run beside staging, so on two cores two builders take
@@ -184,7 +162,12 @@ func BenchmarkScansStaged(b *testing.B) {
 		testenv.Missing(b, err.Error())
 	}
 	const n = 8
-	file := scansFixture(b, n)
+	r := rand.New(rand.NewPCG(3, 4))
+	scans := make([][]byte, n)
+	for i := range scans {
+		scans[i] = noiseTIFF(b, r, 512)
+	}
+	file := scansFixture(b, scans)
 	m, schemas, err := Load(file, testenv.Sosmeta())
 	if err != nil {
 		b.Fatal(err)

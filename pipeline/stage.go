@@ -334,8 +334,7 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 	// One person, one client: an identity fault, reported before the
 	// record's field and date faults (kanta.RuleClass), so it is asked
 	// whenever the identity itself is sound.
-	identity := rel.Client.IdentityCode + rel.Client.TemporaryID
-	if identity != "" && (o.Reject == nil || kanta.RuleClass(o.Reject.Rule) > kanta.ClassIdentity) && (o.Skip == nil || o.Skip.Rule != kanta.RuleSampledOut) {
+	if person != "" && (o.Reject == nil || kanta.RuleClass(o.Reject.Rule) > kanta.ClassIdentity) && (o.Skip == nil || o.Skip.Rule != kanta.RuleSampledOut) {
 		dup, err := s.res.SamePerson(row.Key, person)
 		if err != nil {
 			return err
@@ -423,7 +422,7 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	if s.sample != nil && d.ClientKey != "" && !s.sample.in(d.ClientKey) {
 		o.Reject, o.Skip = nil, s.sample.finding()
 	}
-	reads := d.ReplacesKey != "" || d.AttachedToKey != "" || (d.CaseKey == "" && em.WithoutCase != nil) || mapping.IsGenerated(d.CaseKey)
+	reads := d.ReplacesKey != "" || d.AttachedToKey != "" || (d.CaseKey == "" && em.WithoutCase != nil)
 	if err := s.drainFor(kanta.EntityDocument, rowKey(o, rec.Locator), "", reads); err != nil {
 		return err
 	}

@@ -176,7 +176,8 @@ func ReadShared(t testing.TB, parts ...string) []byte {
 
 // SmallClassic is the first sample system's mapping (sosiaalitoimi-classic)
 // reading the small sample of the same system (samples/legacy-small: 49
-// clients, 119 documents, every planted fault of the full sample), with
+// clients, 119 document records, 195 archive documents, every planted fault
+// of the full sample), with
 // edit applied (nil for none). Scenario tests run it; the full sample runs
 // only where its size proves something.
 func SmallClassic(t testing.TB, edit func(string) string) string {

@@ -585,7 +585,7 @@ func (s *Store) begin() error {
 // exec runs a write in the batch, committing every few thousand writes.
 // The records Put before it are sent first, so that writes keep their order.
 func (s *Store) exec(query string, args ...any) error {
-	if err := s.flushPuts(); err != nil {
+	if err := s.flushWrites(); err != nil {
 		return err
 	}
 	if err := s.begin(); err != nil {
@@ -622,7 +622,7 @@ func (s *Store) Commit() error {
 }
 
 func (s *Store) commit() error {
-	if err := s.flushPuts(); err != nil {
+	if err := s.flushWrites(); err != nil {
 		return err
 	}
 	if s.tx == nil {
@@ -746,7 +746,7 @@ func (s *Store) Get(entity, key string) (*state.Record, error) {
 	err := s.do(func() (err error) {
 		id := [2]string{entity, key}
 		if _, buffered := s.putsIdx[id]; buffered || s.updatesIdx[id] {
-			if err := s.flushPuts(); err != nil {
+			if err := s.flushWrites(); err != nil {
 				return err
 			}
 		}
@@ -757,7 +757,7 @@ func (s *Store) Get(entity, key string) (*state.Record, error) {
 }
 
 // Put writes a record, replacing any with the same entity and key. The
-// record is kept and sent with the next batch of them (see flushPuts).
+// record is kept and sent with the next batch of them (see flushWrites).
 func (s *Store) Put(r *state.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -768,7 +768,7 @@ func (s *Store) Put(r *state.Record) error {
 	}
 	id := [2]string{r.Entity, r.Key}
 	if s.updatesIdx[id] {
-		if err := s.do(s.flushPuts); err != nil {
+		if err := s.do(s.flushWrites); err != nil {
 			return err
 		}
 	}
@@ -782,7 +782,7 @@ func (s *Store) Put(r *state.Record) error {
 	s.putsIdx[id] = len(s.puts)
 	s.puts = append(s.puts, &c)
 	if len(s.puts)+len(s.updates) >= putBatch {
-		return s.do(s.flushPuts)
+		return s.do(s.flushWrites)
 	}
 	return nil
 }
@@ -795,7 +795,7 @@ func (s *Store) update(entity, key, query string, args ...any) error {
 	s.updates = append(s.updates, write{query, args})
 	s.updatesIdx[[2]string{entity, key}] = true
 	if len(s.puts)+len(s.updates) >= putBatch {
-		return s.do(s.flushPuts)
+		return s.do(s.flushWrites)
 	}
 	return nil
 }
@@ -808,9 +808,9 @@ const putRecord = `INSERT INTO records(` + columns + `) VALUES($1,$2,$3,$4,$5,$6
 		model=excluded.model, person=excluded.person, field=excluded.field, doc_type=excluded.doc_type,
 		service_task=excluded.service_task, shard=excluded.shard, updated=now()`
 
-// flushPuts sends the records Put so far in one batch, inside the open
-// transaction.
-func (s *Store) flushPuts() error {
+// flushWrites sends the records Put so far, then the deliverer's notes
+// (updates), in one batch, inside the open transaction.
+func (s *Store) flushWrites() error {
 	if len(s.puts)+len(s.updates) == 0 {
 		return nil
 	}
@@ -851,7 +851,7 @@ func (s *Store) SamePerson(entity, person, key string, pass int) (*state.Record,
 	err := s.do(func() (err error) {
 		for _, r := range s.puts {
 			if r.Person == person && r.Entity == entity {
-				if err := s.flushPuts(); err != nil {
+				if err := s.flushWrites(); err != nil {
 					return err
 				}
 				break
@@ -896,7 +896,7 @@ func (s *Store) list(query string, args ...any) ([]string, error) {
 	defer s.mu.Unlock()
 	var out []string
 	err := s.do(func() error {
-		if err := s.flushPuts(); err != nil {
+		if err := s.flushWrites(); err != nil {
 			return err
 		}
 		rows, err := s.db().Query(context.Background(), query, args...)
@@ -935,7 +935,7 @@ func (s *Store) OrderedKeys(entity, afterTime, afterKey string, limit int) ([]st
 	var keys, times []string
 	err := s.do(func() error {
 		keys, times = nil, nil
-		if err := s.flushPuts(); err != nil {
+		if err := s.flushWrites(); err != nil {
 			return err
 		}
 		rows, err := s.db().Query(context.Background(), `SELECT key, order_time FROM records WHERE entity = $1 AND (order_time, key) > ($2, $3)
