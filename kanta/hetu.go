@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// IdentityCodeSystem is the OID of personal identity codes: the root of
+// an identity code in the header and its system in a structured form.
+const IdentityCodeSystem = "1.2.246.21"
+
 // checkChars maps int(DDMMYYNNN) mod 31 to the check character; G, I, O, Q and Z
 // are left out so that no check character can be misread.
 const checkChars = "0123456789ABCDEFHJKLMNPRSTUVWXY"

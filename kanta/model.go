@@ -2,7 +2,8 @@ package kanta
 
 import "time"
 
-// Entity names the kind of source record a stage is dealing with.
+// Entity names the kind of source record a stage is dealing with; package
+// entity describes each.
 type Entity string
 
 // The entities a mapping file maps.
@@ -28,11 +29,6 @@ const (
 	// the client-relationship document when it is current.
 	EntityAddress Entity = "address"
 )
-
-// Entities are every entity, in the order reports list them: a client and
-// the records its relationship document carries, a case and its members,
-// the documents.
-var Entities = []Entity{EntityClient, EntityServiceTask, EntityRelatedPerson, EntityAddress, EntityCase, EntityMember, EntityDocument}
 
 // Organisation is the custodian (rekisterinpitäjä), the organiser
 // (palvelunjärjestäjä) or a service unit: an OID from the SOTE organisation
@@ -97,7 +93,21 @@ type Relationship struct {
 	// RelatedPersons are the persons related to the client (a guardian, a
 	// next of kin), as far as the legacy system keeps them.
 	RelatedPersons []RelatedPerson
-	Unit           Organisation
+	// Items are the records of kinds written generically into the
+	// client-relationship document (Item).
+	Items []Item
+	Unit  Organisation
+}
+
+// Item is a record carried in its carrier's structured form as one item of
+// a repeated property, built from its kind's fields (package entity) by no
+// code of its own: the kind says which property, each field which of the
+// item's properties it fills.
+type Item struct {
+	Entity   Entity
+	Key      string         // the key of the record it came from
+	Property string         // the carrier's property it is an item of
+	Values   map[string]any // the item's properties: text, true/false, {system, value}
 }
 
 // RelatedPerson is a person related to the client (asiakkaaseen liittyvä
@@ -138,7 +148,10 @@ type Case struct {
 	ServiceTask  string
 	Clients      []CaseClient
 	RelatedCases []string // source keys of related cases
-	Unit         Organisation
+	// Items are the records of kinds written generically into the case
+	// document (Item).
+	Items []Item
+	Unit  Organisation
 }
 
 // Author is the professional who drew up a document.

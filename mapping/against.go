@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/kantamig/kantamig/entity"
 	"github.com/kantamig/kantamig/extract"
 )
 
@@ -40,7 +41,7 @@ func (em *EntityMapping) ColumnUses() []ColumnUse {
 	}
 	for name, f := range em.fields {
 		for _, col := range f.from {
-			u := ColumnUse{Column: col, Target: name, Required: f.target.required, Pos: f.pos, Entity: string(em.Entity),
+			u := ColumnUse{Column: col, Target: name, Required: f.target.Required, Pos: f.pos, Entity: string(em.Entity),
 				Split: f.split, Personal: personalFields[name], vmap: f.vmap}
 			if f.vmap != nil {
 				u.ValueMap = f.vmap.name
@@ -119,5 +120,5 @@ func columnHint(col string, have []string) string {
 }
 
 func entityKey(em *EntityMapping) string {
-	return KindOf(em.Entity).Key
+	return entity.Of(em.Entity).Key
 }

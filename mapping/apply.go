@@ -279,7 +279,7 @@ func (a *applier) text(name string) string {
 
 func (a *applier) isRequired(name string) bool {
 	t, _ := findTarget(a.em.Entity, name)
-	return t.required
+	return t.Required
 }
 
 func (a *applier) missing(name string) error {
@@ -591,7 +591,7 @@ func (em *EntityMapping) Case(rec extract.Record) (kanta.Case, *Outcome) {
 		a.identityRef("client_identity_codes", code)
 		k.Clients = append(k.Clients, kanta.CaseClient{Identity: code})
 	}
-	if len(k.Clients) == 0 && len(m.CaseMembers) == 0 {
+	if len(k.Clients) == 0 && len(m.Of(kanta.EntityMember)) == 0 {
 		name := "clients"
 		if _, ok := a.em.fields[name]; !ok {
 			name = "client_identity_codes"

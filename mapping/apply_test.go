@@ -16,7 +16,7 @@ func TestClientOutcomes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := extract.Open(m.Clients[0].Source)
+	src, err := extract.Open(m.Of(kanta.EntityClient)[0].Source)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestClientOutcomes(t *testing.T) {
 		t.Fatalf("%d records, want %d", len(recs), len(want))
 	}
 	for i, w := range want {
-		rel, o := m.Clients[0].Client(recs[i])
+		rel, o := m.Of(kanta.EntityClient)[0].Client(recs[i])
 		if o.SourceKey != w.key || o.Key != "asiakkaat:"+w.key || o.Source != "asiakkaat" {
 			t.Errorf("record %d: key %q (qualified %q, source %q), want %q in source asiakkaat", i, o.SourceKey, o.Key, o.Source, w.key)
 		}
@@ -143,7 +143,7 @@ func TestNothingSilentlyLostOrChanged(t *testing.T) {
 		for k, v := range fields {
 			base[k] = v
 		}
-		return m.Clients[0].Client(extract.Record{Fields: base, Locator: "t:1"})
+		return m.Of(kanta.EntityClient)[0].Client(extract.Record{Fields: base, Locator: "t:1"})
 	}
 	rules := func(fs []Finding) []string {
 		var out []string
@@ -239,7 +239,7 @@ func TestStructuredMarkupIsPlainText(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := func(txt string) (kanta.Document, *Outcome) {
-		return m.Documents[0].Document(extract.Record{Fields: map[string]string{"@id": "D1", "a": "1", "s": "S1", "t": "SUUN", "p": "LP", "w": "2020-01-02 10:00", "txt": txt}, Locator: "t:1"})
+		return m.Of(kanta.EntityDocument)[0].Document(extract.Record{Fields: map[string]string{"@id": "D1", "a": "1", "s": "S1", "t": "SUUN", "p": "LP", "w": "2020-01-02 10:00", "txt": txt}, Locator: "t:1"})
 	}
 	d, o := doc(`{\rtf1\ansi\ansicpg1252 Ensimm\'e4inen {\b lihava}\par Toinen\par}`)
 	if !o.OK() || d.Structured["kuvaus"] != "Ensimmäinen lihava\n\nToinen" {

@@ -32,18 +32,12 @@ var personalFields = map[string]string{
 // a source, block by block in file order.
 func (m *Mapping) SourceColumnUses(source string) []ColumnUse {
 	var out []ColumnUse
-	for _, block := range m.blocks() {
-		for _, em := range block {
-			if em.SourceName == source {
-				out = append(out, em.ColumnUses()...)
-			}
+	for _, em := range m.Blocks() {
+		if em.SourceName == source {
+			out = append(out, em.ColumnUses()...)
 		}
 	}
 	return out
-}
-
-func (m *Mapping) blocks() [][]*EntityMapping {
-	return [][]*EntityMapping{m.Clients, m.ServiceTasks, m.RelatedPersons, m.Addresses, m.Cases, m.CaseMembers, m.Documents}
 }
 
 // SourceSpecs lists the sources some entity block reads, in the order of
@@ -51,14 +45,12 @@ func (m *Mapping) blocks() [][]*EntityMapping {
 func (m *Mapping) SourceSpecs() []extract.Spec {
 	var out []extract.Spec
 	seen := map[string]bool{}
-	for _, block := range m.blocks() {
-		for _, em := range block {
-			if !seen[em.SourceName] {
-				seen[em.SourceName] = true
-				spec := em.Source
-				spec.Name = em.SourceName
-				out = append(out, spec)
-			}
+	for _, em := range m.Blocks() {
+		if !seen[em.SourceName] {
+			seen[em.SourceName] = true
+			spec := em.Source
+			spec.Name = em.SourceName
+			out = append(out, spec)
 		}
 	}
 	return out

@@ -5,6 +5,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/kantamig/kantamig/entity"
 )
 
 // Config is a mapping file as written.
@@ -27,17 +29,58 @@ type Config struct {
 	// messages no source confirms: case documents and replacing versions.
 	ServiceRequests ServiceRequestsConfig `yaml:"service_requests" jsonschema_description:"the service requests (1.2.246.537.6.1503) of the messages no source confirms one for: 'case_document' (a case document's message) and 'replacing_version' (a replacing version's). Not given, each is SP17 ('Asiakasasiakirjan arkistointi', as a client document), an inference: the report counts every document sent so ('inferred-service-request', Summary 'Sent with an inferred service request'). SP1 (client relationships) and SP17 (first versions of client documents) are confirmed by the real frames"`
 	// ErrorBudget says how much may be rejected before a run stops.
-	ErrorBudget  *ErrorBudgetConfig         `yaml:"error_budget" jsonschema_description:"how much may be rejected before a run stops (see Error budget): 'rejected', per entity a count ('20') or a share of its records ('2%'), and 'stop_on', rules any reject of which stops the run. Not given: rejects are reported and the run goes on"`
-	CodeSets     []*CodeSetConfig           `yaml:"codesets" jsonschema_description:"a list of national code-set exports to load, each with 'set' (the code set's name), 'file' and, for a CSV export, 'version' (its versioned OID); or 'dir', a folder of exports (see Code sets)"`
-	ValueMaps    map[string]*ValueMapConfig `yaml:"value_maps" jsonschema_description:"the legacy codes' translations, by name (see Value maps)"`
-	Sources      map[string]*SourceConfig   `yaml:"sources" jsonschema_description:"the exports and databases, by name (see Sources)"`
-	Clients      EntityBlocks               `yaml:"clients" jsonschema_description:"each entity's block, or list of blocks (see Several sources for one entity)"`
-	ServiceTasks EntityBlocks               `yaml:"service_task_relationships" jsonschema_description:"optional: the clients' service-task relationships, when the legacy system keeps them in a table of their own (see Service-task relationships)"`
-	Related      EntityBlocks               `yaml:"related_persons" jsonschema_description:"optional: persons related to clients, a table of their own (see Related persons)"`
-	Addresses    EntityBlocks               `yaml:"client_addresses" jsonschema_description:"optional: the clients' addresses, a table of their own, history and all (see Client addresses)"`
-	Cases        EntityBlocks               `yaml:"cases" jsonschema_description:"the cases: one source block, or a list of blocks"`
-	CaseMembers  EntityBlocks               `yaml:"case_members" jsonschema_description:"optional: the clients of cases, when the legacy system keeps them in a table of their own (see Case members)"`
-	Documents    EntityBlocks               `yaml:"documents" jsonschema_description:"the documents: one source block, or a list of blocks"`
+	ErrorBudget *ErrorBudgetConfig         `yaml:"error_budget" jsonschema_description:"how much may be rejected before a run stops (see Error budget): 'rejected', per entity a count ('20') or a share of its records ('2%'), and 'stop_on', rules any reject of which stops the run. Not given: rejects are reported and the run goes on"`
+	CodeSets    []*CodeSetConfig           `yaml:"codesets" jsonschema_description:"a list of national code-set exports to load, each with 'set' (the code set's name), 'file' and, for a CSV export, 'version' (its versioned OID); or 'dir', a folder of exports (see Code sets)"`
+	ValueMaps   map[string]*ValueMapConfig `yaml:"value_maps" jsonschema_description:"the legacy codes' translations, by name (see Value maps)"`
+	Sources     map[string]*SourceConfig   `yaml:"sources" jsonschema_description:"the exports and databases, by name (see Sources)"`
+	// Entities are each kind's blocks, under the kind's key (package
+	// entity); decoded by UnmarshalYAML, described by Schema.
+	Entities map[string]EntityBlocks `yaml:"-"`
+}
+
+// UnmarshalYAML decodes each kind's blocks under its key, and the rest of
+// the file strictly, as the types above say.
+func (c *Config) UnmarshalYAML(n ast.Node) error {
+	type plain Config
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		if kv, one := n.(*ast.MappingValueNode); one {
+			m = &ast.MappingNode{BaseNode: kv.BaseNode, Start: kv.Start, Values: []*ast.MappingValueNode{kv}}
+		} else {
+			return yaml.NodeToValue(n, (*plain)(c), yaml.Strict())
+		}
+	}
+	rest := *m
+	rest.Values = nil
+	c.Entities = map[string]EntityBlocks{}
+	for _, kv := range m.Values {
+		key := unquote(kv.Key.String())
+		if !isKindKey(key) {
+			rest.Values = append(rest.Values, kv)
+			continue
+		}
+		var blocks EntityBlocks
+		if err := blocks.UnmarshalYAML(kv.Value); err != nil {
+			return err
+		}
+		c.Entities[key] = blocks
+	}
+	entities := c.Entities
+	if err := yaml.NodeToValue(&rest, (*plain)(c), yaml.Strict()); err != nil {
+		return err
+	}
+	c.Entities = entities
+	return nil
+}
+
+// isKindKey says whether a top-level key is a kind's.
+func isKindKey(key string) bool {
+	for _, k := range entity.Kinds {
+		if k.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // EntityBlocks are the source blocks of one entity: one block (a mapping),

@@ -1,48 +1,34 @@
 package mapping
 
-import "github.com/kantamig/kantamig/kanta"
+import (
+	"github.com/kantamig/kantamig/entity"
+	"github.com/kantamig/kantamig/kanta"
+)
 
-// EntityKind is one entity a mapping file maps: the top-level key its source
-// blocks sit under, a name for people, and where its blocks are kept as
-// written and as compiled. Kinds lists them once, so that a new entity is one
-// line here, its targets, and what stages it.
-type EntityKind struct {
-	Entity   kanta.Entity
-	Key      string // the mapping file's top-level key
-	Label    string // plural, for messages
-	Required bool   // every mapping maps it
-	config   func(*Config) EntityBlocks
-	compiled func(*Mapping) *[]*EntityMapping
-}
+// Of lists an entity's compiled source blocks, in the mapping's order.
+func (m *Mapping) Of(e kanta.Entity) []*EntityMapping { return m.blocks[e] }
 
-// Kinds are the entities in reading order: clients and what their
-// relationship documents carry, cases and their members, documents.
-var Kinds = []EntityKind{
-	{kanta.EntityClient, "clients", "clients", true,
-		func(c *Config) EntityBlocks { return c.Clients }, func(m *Mapping) *[]*EntityMapping { return &m.Clients }},
-	{kanta.EntityServiceTask, "service_task_relationships", "service-task relationships", false,
-		func(c *Config) EntityBlocks { return c.ServiceTasks }, func(m *Mapping) *[]*EntityMapping { return &m.ServiceTasks }},
-	{kanta.EntityRelatedPerson, "related_persons", "related persons", false,
-		func(c *Config) EntityBlocks { return c.Related }, func(m *Mapping) *[]*EntityMapping { return &m.RelatedPersons }},
-	{kanta.EntityAddress, "client_addresses", "client addresses", false,
-		func(c *Config) EntityBlocks { return c.Addresses }, func(m *Mapping) *[]*EntityMapping { return &m.Addresses }},
-	{kanta.EntityCase, "cases", "cases", true,
-		func(c *Config) EntityBlocks { return c.Cases }, func(m *Mapping) *[]*EntityMapping { return &m.Cases }},
-	{kanta.EntityMember, "case_members", "case members", false,
-		func(c *Config) EntityBlocks { return c.CaseMembers }, func(m *Mapping) *[]*EntityMapping { return &m.CaseMembers }},
-	{kanta.EntityDocument, "documents", "documents", true,
-		func(c *Config) EntityBlocks { return c.Documents }, func(m *Mapping) *[]*EntityMapping { return &m.Documents }},
-}
-
-// KindOf finds an entity's kind.
-func KindOf(e kanta.Entity) EntityKind {
-	for _, k := range Kinds {
-		if k.Entity == e {
-			return k
+// Carries says whether the mapping maps any kind the carrier's document
+// carries (service tasks of a client, members of a case): the carrier's
+// document is then built once they are read.
+func (m *Mapping) Carries(carrier kanta.Entity) bool {
+	for _, k := range entity.CarriedBy(carrier) {
+		if len(m.Of(k.Entity)) > 0 {
+			return true
 		}
 	}
-	panic("mapping: no entity kind " + string(e))
+	return false
 }
 
-// Of lists an entity's compiled source blocks.
-func (m *Mapping) Of(e kanta.Entity) []*EntityMapping { return *KindOf(e).compiled(m) }
+// Blocks lists every source block of every entity, in reading order (the
+// order of entity.Kinds).
+func (m *Mapping) Blocks() []*EntityMapping {
+	var out []*EntityMapping
+	for _, k := range entity.Kinds {
+		out = append(out, m.Of(k.Entity)...)
+	}
+	return out
+}
+
+// blocksOf are a kind's blocks as the mapping file writes them.
+func (c *Config) blocksOf(k *entity.Kind) EntityBlocks { return c.Entities[k.Key] }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kantamig/kantamig/body"
 	"github.com/kantamig/kantamig/budget"
+	"github.com/kantamig/kantamig/entity"
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
 )
@@ -53,32 +54,9 @@ type Mapping struct {
 	// maps, constants), for check to list in a test rehearsal.
 	Placeholders []*Error
 
-	// Each entity is read from one or more sources, each with a block of
-	// its own, in the order the mapping file lists them.
-	Clients []*EntityMapping
-	// ServiceTasks, when given, are the clients' service-task
-	// relationships kept in a table of their own.
-	ServiceTasks []*EntityMapping
-	// RelatedPersons, when given, are persons related to clients.
-	RelatedPersons []*EntityMapping
-	// Addresses, when given, are clients' addresses kept in a table of
-	// their own.
-	Addresses []*EntityMapping
-	Cases     []*EntityMapping
-	// CaseMembers, when given, are the clients of cases kept in a table of
-	// their own; none means each case names its clients itself.
-	CaseMembers []*EntityMapping
-	Documents   []*EntityMapping
-}
-
-// Blocks lists every source block of every entity, in reading order (the
-// order of Kinds).
-func (m *Mapping) Blocks() []*EntityMapping {
-	var out []*EntityMapping
-	for _, k := range Kinds {
-		out = append(out, m.Of(k.Entity)...)
-	}
-	return out
+	// blocks are each entity's source blocks, in the order the mapping
+	// file lists them (Of).
+	blocks map[kanta.Entity][]*EntityMapping
 }
 
 // SourceNames lists the sources an entity is read from.
@@ -256,7 +234,7 @@ func SourcesOnly(path string) bool {
 	if _, ok := top["sources"]; !ok {
 		return false
 	}
-	for _, k := range Kinds {
+	for _, k := range entity.Kinds {
 		if _, ok := top[k.Key]; ok {
 			return false
 		}
@@ -360,26 +338,26 @@ type compiler struct {
 // one it names, the only source of the entity referred to, or, for a
 // reference within its own entity (replaces, related_cases), its own.
 func (c *compiler) refSource(e kanta.Entity, own, entityKey string, t target, spec *FieldSpec) string {
-	if t.refers == "" {
+	if t.Refers == "" {
 		if spec.Source != "" {
-			c.fail(spec.sourcePos, "remove source:; it is only for fields that refer to other records (client, case, clients, replaces, related_cases)", "%s.%s: source: given on a field that refers to no record", entityKey, t.name)
+			c.fail(spec.sourcePos, "remove source:; it is only for fields that refer to other records (client, case, clients, replaces, related_cases)", "%s.%s: source: given on a field that refers to no record", entityKey, t.Name)
 		}
 		return ""
 	}
-	have := c.blocks[t.refers]
+	have := c.blocks[t.Refers]
 	switch {
 	case spec.Source != "":
 		if !slices.Contains(have, spec.Source) {
-			c.fail(spec.sourcePos, "name one of: "+strings.Join(have, ", "), "%s.%s: %ss are not read from source %q", entityKey, t.name, t.refers, spec.Source)
+			c.fail(spec.sourcePos, "name one of: "+strings.Join(have, ", "), "%s.%s: %ss are not read from source %q", entityKey, t.Name, t.Refers, spec.Source)
 		}
 		return spec.Source
 	case len(have) == 1:
 		return have[0]
-	case t.refers == e:
+	case t.Refers == e:
 		return own
 	case len(have) > 1:
-		c.fail(spec.pos, fmt.Sprintf("say which, e.g. `%s: {from: %s, source: %s}`", t.name, strings.Join(spec.From, ","), have[0]),
-			"%s.%s refers to %ss, which are read from %d sources (%s)", entityKey, t.name, t.refers, len(have), strings.Join(have, ", "))
+		c.fail(spec.pos, fmt.Sprintf("say which, e.g. `%s: {from: %s, source: %s}`", t.Name, strings.Join(spec.From, ","), have[0]),
+			"%s.%s refers to %ss, which are read from %d sources (%s)", entityKey, t.Name, t.Refers, len(have), strings.Join(have, ", "))
 	}
 	return ""
 }
@@ -531,29 +509,30 @@ func (c *compiler) compile() *Mapping {
 		}
 	}
 	c.blocks = map[kanta.Entity][]string{}
-	for _, k := range Kinds {
-		for _, b := range k.config(cfg) {
+	for _, k := range entity.Kinds {
+		for _, b := range cfg.blocksOf(k) {
 			c.blocks[k.Entity] = append(c.blocks[k.Entity], b.Source)
 		}
 	}
-	for _, k := range Kinds {
-		blocks := k.config(cfg)
-		if k.Entity == kanta.EntityCase && len(blocks) == 0 && collectsEvery(cfg.Documents) {
+	m.blocks = map[kanta.Entity][]*EntityMapping{}
+	for _, k := range entity.Kinds {
+		blocks := cfg.blocksOf(k)
+		if k.Entity == kanta.EntityCase && len(blocks) == 0 && collectsEvery(cfg.blocksOf(&entity.Document)) {
 			continue // a system without cases: each client's documents go into cases made for them
 		}
 		if k.Required || len(blocks) > 0 {
-			*k.compiled(m) = c.compileBlocks(m, k.Entity, k.Key, blocks)
+			m.blocks[k.Entity] = c.compileBlocks(m, k.Entity, k.Key, blocks)
 		}
 	}
-	if len(cfg.Cases) == 0 {
-		for _, ec := range cfg.Documents {
+	if len(cfg.blocksOf(&entity.Case)) == 0 {
+		for _, ec := range cfg.blocksOf(&entity.Document) {
 			if spec, ok := ec.Fields.Specs["case"]; ok {
 				c.fail(spec.pos, "map the cases section, or leave case out", "%s: case names a case, but the mapping maps no cases", "documents")
 			}
 		}
 	}
-	for _, em := range m.Clients {
-		if f := em.fields["relationship_start"]; f != nil && f.derive != "" && len(m.ServiceTasks) == 0 {
+	for _, em := range m.Of(kanta.EntityClient) {
+		if f := em.fields["relationship_start"]; f != nil && f.derive != "" && len(m.Of(kanta.EntityServiceTask)) == 0 {
 			c.fail(f.pos, "add the service_task_relationships section, or give the start in the client record", "clients.relationship_start: derive: %s needs the clients' service-task periods", f.derive)
 		}
 	}
@@ -601,17 +580,6 @@ func (c *compiler) compileWithoutCase(e kanta.Entity, key string, ec *EntityConf
 		c.national(at, c.sets.Get(kanta.SetCaseStatus), wc.Status, key+".without_case.status")
 	}
 	return &CollectedCases{NameOther: wc.NameOther, Status: wc.Status}
-}
-
-// clientReference is, for the entities that name their clients, the two
-// ways of doing so: by client key, or by identity code. One is required.
-var clientReference = map[kanta.Entity][2]string{
-	kanta.EntityCase:          {"clients", "client_identity_codes"},
-	kanta.EntityMember:        {"client", "client_identity_code"},
-	kanta.EntityServiceTask:   {"client", "client_identity_code"},
-	kanta.EntityRelatedPerson: {"client", "client_identity_code"},
-	kanta.EntityAddress:       {"client", "client_identity_code"},
-	kanta.EntityDocument:      {"client", "client_identity_code"},
 }
 
 // compileBlocks compiles the source blocks of an entity. Each source may be
@@ -760,17 +728,18 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 	if ec.WithoutCase != nil {
 		em.WithoutCase = c.compileWithoutCase(e, key, ec)
 	}
-	for _, t := range targets[e] {
-		if t.name == "case" && em.WithoutCase != nil {
+	kind := entity.Of(e)
+	for _, t := range kind.Fields {
+		if t.Name == "case" && em.WithoutCase != nil {
 			continue // an export of documents that have no case need not name one
 		}
-		if t.required {
-			if _, ok := em.fields[t.name]; !ok {
-				c.fail(ec.fieldsPos, fmt.Sprintf("add `%s:` under fields", t.name), "%s: required target field %q is not mapped", key, t.name)
+		if t.Required {
+			if _, ok := em.fields[t.Name]; !ok {
+				c.fail(ec.fieldsPos, fmt.Sprintf("add `%s:` under fields", t.Name), "%s: required target field %q is not mapped", key, t.Name)
 			}
 		}
 	}
-	if pair, ok := clientReference[e]; ok && (e != kanta.EntityCase || len(c.cfg.CaseMembers) == 0) {
+	if pair := kind.ClientRef; pair[0] != "" && (e != kanta.EntityCase || len(c.cfg.blocksOf(&entity.CaseMember)) == 0) {
 		if _, a := em.fields[pair[0]]; !a {
 			if _, b := em.fields[pair[1]]; !b {
 				c.fail(ec.fieldsPos, fmt.Sprintf("add `%s:` (the client key) or `%s:` under fields", pair[0], pair[1]), "%s: required target field %q is not mapped", key, pair[0])
@@ -788,7 +757,7 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 		c.fail(ec.structPos, "structured fields belong to documents", "%s: structured is only for documents", key)
 	}
 	for _, path := range ec.Structured.Names {
-		t := target{name: path, kind: kindText}
+		t := target{Name: path, Type: entity.Text}
 		spec := ec.Structured.Specs[path]
 		f := c.compileField(key, t, spec)
 		if spec.Markup != "" {
@@ -845,7 +814,7 @@ func (c *compiler) compileSource(name string, sc *SourceConfig) extract.Spec {
 }
 
 // bytesField compiles the options that read a document's text as bytes.
-func (c *compiler) bytesField(entity string, t target, spec *FieldSpec, f *field) {
+func (c *compiler) bytesField(block string, t target, spec *FieldSpec, f *field) {
 	f.fileRoot, f.lengthFrom = spec.FileRoot, spec.LengthFrom
 	f.base64 = spec.Base64 != nil && *spec.Base64
 	f.binary = spec.Binary != nil && *spec.Binary
@@ -859,26 +828,26 @@ func (c *compiler) bytesField(entity string, t target, spec *FieldSpec, f *field
 		enc, err := extract.TextEncoding(spec.Encoding)
 		switch {
 		case err != nil:
-			c.fail(spec.pos, "one of "+strings.Join(extract.Encodings, ", "), "%s.%s: encoding %q is not one kantamig reads", entity, t.name, spec.Encoding)
+			c.fail(spec.pos, "one of "+strings.Join(extract.Encodings, ", "), "%s.%s: encoding %q is not one kantamig reads", block, t.Name, spec.Encoding)
 		case given == 0:
-			c.fail(spec.pos, "give it with file_root, base64 or binary; text read as a string is decoded by its source's encoding", "%s.%s: encoding is for a text read as bytes", entity, t.name)
+			c.fail(spec.pos, "give it with file_root, base64 or binary; text read as a string is decoded by its source's encoding", "%s.%s: encoding is for a text read as bytes", block, t.Name)
 		}
 		f.encoding = enc
 	}
 	if given == 0 && f.lengthFrom == "" {
 		return
 	}
-	if !strings.HasPrefix(entity, "documents") || t.name != "text" {
-		c.fail(spec.pos, "file_root, base64, binary and length_from belong to a document's text", "%s.%s: file_root, base64, binary and length_from are for documents.text only", entity, t.name)
+	if !strings.HasPrefix(block, "documents") || t.Name != "text" {
+		c.fail(spec.pos, "file_root, base64, binary and length_from belong to a document's text", "%s.%s: file_root, base64, binary and length_from are for documents.text only", block, t.Name)
 		return
 	}
 	if given > 1 {
-		c.fail(spec.pos, "choose one of them", "%s.%s: give one of file_root, base64 and binary", entity, t.name)
+		c.fail(spec.pos, "choose one of them", "%s.%s: give one of file_root, base64 and binary", block, t.Name)
 	}
 	if f.fileRoot != "" {
 		f.fileRoot = c.resolve(f.fileRoot)
 		if st, err := os.Stat(f.fileRoot); err != nil || !st.IsDir() {
-			c.fail(spec.pos, "name the folder the files are under (relative to the mapping file)", "%s.%s: file_root %s is not a folder", entity, t.name, f.fileRoot)
+			c.fail(spec.pos, "name the folder the files are under (relative to the mapping file)", "%s.%s: file_root %s is not a folder", block, t.Name, f.fileRoot)
 		}
 	}
 }
@@ -886,7 +855,7 @@ func (c *compiler) bytesField(entity string, t target, spec *FieldSpec, f *field
 // bytes says whether the field reads its value as bytes.
 func (f *field) bytes() bool { return f.fileRoot != "" || f.base64 || f.binary }
 
-func (c *compiler) compileField(entity string, t target, spec *FieldSpec) *field {
+func (c *compiler) compileField(block string, t target, spec *FieldSpec) *field {
 	f := &field{target: t, from: spec.From, value: spec.Value, trim: true, split: spec.Split, def: spec.Default, trueSet: spec.True, pos: spec.pos}
 	if spec.Trim != nil {
 		f.trim = *spec.Trim
@@ -895,13 +864,13 @@ func (c *compiler) compileField(entity string, t target, spec *FieldSpec) *field
 	if spec.Join != nil {
 		f.join = *spec.Join
 	}
-	c.derivedField(entity, t, spec, f)
-	c.bytesField(entity, t, spec, f)
+	c.derivedField(block, t, spec, f)
+	c.bytesField(block, t, spec, f)
 	if len(spec.From) == 0 && spec.Value == nil && f.derive == "" {
-		c.fail(spec.pos, "give `from:` (a column), `first_of:` (columns) or `value:` (a constant)", "%s.%s: nothing to take the value from", entity, t.name)
+		c.fail(spec.pos, "give `from:` (a column), `first_of:` (columns) or `value:` (a constant)", "%s.%s: nothing to take the value from", block, t.Name)
 	}
 	if len(spec.From) > 0 && spec.Value != nil {
-		c.fail(spec.valPos, "use either from: or value:", "%s.%s: both from and value given", entity, t.name)
+		c.fail(spec.valPos, "use either from: or value:", "%s.%s: both from and value given", block, t.Name)
 	}
 	for _, p := range spec.Date {
 		if p == ExcelSerial {
@@ -910,39 +879,39 @@ func (c *compiler) compileField(entity string, t target, spec *FieldSpec) *field
 		}
 		l, err := dateLayout(p)
 		if err != nil {
-			c.fail(spec.pos, "use yyyy, yy, MM, M, dd, d, HH, mm, ss, or excel for Excel serial day numbers", "%s.%s: %v", entity, t.name, err)
+			c.fail(spec.pos, "use yyyy, yy, MM, M, dd, d, HH, mm, ss, or excel for Excel serial day numbers", "%s.%s: %v", block, t.Name, err)
 			continue
 		}
 		f.layouts = append(f.layouts, l)
 	}
-	if len(spec.Date) > 0 && t.kind != kindDate && t.kind != kindTime {
-		c.fail(spec.pos, "remove date:", "%s.%s is not a date field", entity, t.name)
+	if len(spec.Date) > 0 && t.Type != entity.Date && t.Type != entity.Time {
+		c.fail(spec.pos, "remove date:", "%s.%s is not a date field", block, t.Name)
 	}
-	if (t.kind == kindCodes || t.kind == kindKeys) && f.split == "" {
+	if (t.Type == entity.Codes || t.Type == entity.Keys) && f.split == "" {
 		f.split = ","
 	}
-	if t.codeSet != "" {
-		f.set = c.sets.Get(t.codeSet)
+	if t.CodeSet != "" {
+		f.set = c.sets.Get(t.CodeSet)
 	}
 	if spec.Map != "" {
 		vm, ok := c.maps[spec.Map]
 		switch {
 		case !ok:
-			c.fail(spec.mapPos, "define it under value_maps, or fix the name: "+strings.Join(sortedKeys(c.maps), ", "), "%s.%s: unknown value map %q", entity, t.name, spec.Map)
+			c.fail(spec.mapPos, "define it under value_maps, or fix the name: "+strings.Join(sortedKeys(c.maps), ", "), "%s.%s: unknown value map %q", block, t.Name, spec.Map)
 		case f.set != nil && vm.set != f.set:
-			c.fail(spec.mapPos, fmt.Sprintf("this field takes codes from %s", f.set.Name), "%s.%s: value map %q gives codes of %s", entity, t.name, spec.Map, vm.set.Name)
-		case vm.none && t.required:
-			c.fail(spec.mapPos, "give the value map a fallback code or `reject`", "%s.%s is required, but value map %q has fallback none", entity, t.name, spec.Map)
+			c.fail(spec.mapPos, fmt.Sprintf("this field takes codes from %s", f.set.Name), "%s.%s: value map %q gives codes of %s", block, t.Name, spec.Map, vm.set.Name)
+		case vm.none && t.Required:
+			c.fail(spec.mapPos, "give the value map a fallback code or `reject`", "%s.%s is required, but value map %q has fallback none", block, t.Name, spec.Map)
 		default:
 			f.vmap = vm
 		}
 	}
 	if f.set != nil && f.value != nil && f.vmap == nil {
-		for _, v := range splitValues(*f.value, f.split, t.kind == kindCodes) {
+		for _, v := range splitValues(*f.value, f.split, t.Type == entity.Codes) {
 			if err := f.set.Check(v); err != nil {
-				c.fail(spec.valPos, "use a code of the set, or load the code set's current export under codesets:", "%s.%s: %v", entity, t.name, err)
+				c.fail(spec.valPos, "use a code of the set, or load the code set's current export under codesets:", "%s.%s: %v", block, t.Name, err)
 			} else {
-				c.national(spec.valPos, f.set, v, entity+"."+t.name)
+				c.national(spec.valPos, f.set, v, block+"."+t.Name)
 			}
 		}
 	}
@@ -962,30 +931,30 @@ const (
 
 // derivedField compiles the options that make a value from others:
 // first_of, if_present / if_empty, name_part / name_order, derive.
-func (c *compiler) derivedField(entity string, t target, spec *FieldSpec, f *field) {
+func (c *compiler) derivedField(block string, t target, spec *FieldSpec, f *field) {
 	if len(spec.FirstOf) > 0 {
 		if len(spec.From) > 0 || spec.Value != nil {
-			c.fail(spec.pos, "first_of: takes the columns itself; remove from: or value:", "%s.%s: first_of with from or value", entity, t.name)
+			c.fail(spec.pos, "first_of: takes the columns itself; remove from: or value:", "%s.%s: first_of with from or value", block, t.Name)
 		}
 		spec.From, f.from, f.firstOf = spec.FirstOf, spec.FirstOf, true
 	}
 	if spec.IfPresent != nil || spec.IfEmpty != nil {
 		switch {
 		case len(spec.From) == 0:
-			c.fail(spec.pos, "name the column whose presence decides: from: or first_of:", "%s.%s: if_present / if_empty without a column", entity, t.name)
+			c.fail(spec.pos, "name the column whose presence decides: from: or first_of:", "%s.%s: if_present / if_empty without a column", block, t.Name)
 		case spec.Map != "":
-			c.fail(spec.mapPos, "if_present and if_empty give the value itself; remove map:", "%s.%s: if_present / if_empty with a value map", entity, t.name)
+			c.fail(spec.mapPos, "if_present and if_empty give the value itself; remove map:", "%s.%s: if_present / if_empty with a value map", block, t.Name)
 		}
 		f.ifPresent, f.ifEmpty = spec.IfPresent, spec.IfEmpty
 		for _, v := range []*string{spec.IfPresent, spec.IfEmpty} {
-			if v != nil && f.set == nil && t.codeSet != "" {
-				f.set = c.sets.Get(t.codeSet)
+			if v != nil && f.set == nil && t.CodeSet != "" {
+				f.set = c.sets.Get(t.CodeSet)
 			}
 			if v != nil && *v != "" && f.set != nil {
 				if err := f.set.Check(*v); err != nil {
-					c.fail(spec.pos, "use a code of the set", "%s.%s: %v", entity, t.name, err)
+					c.fail(spec.pos, "use a code of the set", "%s.%s: %v", block, t.Name, err)
 				} else {
-					c.national(spec.pos, f.set, *v, entity+"."+t.name)
+					c.national(spec.pos, f.set, *v, block+"."+t.Name)
 				}
 			}
 		}
@@ -993,17 +962,17 @@ func (c *compiler) derivedField(entity string, t target, spec *FieldSpec, f *fie
 	if spec.NamePart != "" || spec.NameOrder != "" {
 		switch {
 		case spec.NamePart != "family" && spec.NamePart != "given":
-			c.fail(spec.pos, "name_part: family or given", "%s.%s: name_part %q", entity, t.name, spec.NamePart)
+			c.fail(spec.pos, "name_part: family or given", "%s.%s: name_part %q", block, t.Name, spec.NamePart)
 		case spec.NameOrder != NameFamilyFirst && spec.NameOrder != NameGivenFirst:
-			c.fail(spec.pos, "name_order: "+NameFamilyFirst+" (\"Virtanen Anna Maria\") or "+NameGivenFirst+" (\"Anna Maria Virtanen\")", "%s.%s: name_order %q", entity, t.name, spec.NameOrder)
-		case t.kind != kindText:
-			c.fail(spec.pos, "name_part is for name fields", "%s.%s is not a text field", entity, t.name)
+			c.fail(spec.pos, "name_order: "+NameFamilyFirst+" (\"Virtanen Anna Maria\") or "+NameGivenFirst+" (\"Anna Maria Virtanen\")", "%s.%s: name_order %q", block, t.Name, spec.NameOrder)
+		case t.Type != entity.Text:
+			c.fail(spec.pos, "name_part is for name fields", "%s.%s is not a text field", block, t.Name)
 		}
 		f.namePart, f.nameOrder = spec.NamePart, spec.NameOrder
 	}
 	if spec.Derive != "" {
-		if spec.Derive != DeriveEarliestPeriod || entity != "clients" || t.name != "relationship_start" {
-			c.fail(spec.pos, "derive: earliest_period is for clients.relationship_start", "%s.%s: derive %q", entity, t.name, spec.Derive)
+		if spec.Derive != DeriveEarliestPeriod || block != "clients" || t.Name != "relationship_start" {
+			c.fail(spec.pos, "derive: earliest_period is for clients.relationship_start", "%s.%s: derive %q", block, t.Name, spec.Derive)
 		}
 		f.derive = spec.Derive
 	}
@@ -1052,8 +1021,8 @@ func (c *compiler) compileBudget(cfg *ErrorBudgetConfig) budget.Budget {
 	if cfg == nil {
 		return b
 	}
-	entities := make([]string, 0, len(Kinds))
-	for _, k := range Kinds {
+	entities := make([]string, 0, len(entity.Kinds))
+	for _, k := range entity.Kinds {
 		entities = append(entities, string(k.Entity))
 	}
 	names := make([]string, 0, len(cfg.Rejected))

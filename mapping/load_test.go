@@ -10,6 +10,7 @@ import (
 
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/kanta"
 )
 
 func loadText(t *testing.T, text string) (*Mapping, error) {
@@ -197,7 +198,7 @@ func TestSourceKindFromOutsideTakesItsOwnOptions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a mapping over the new kind: %v", err)
 	}
-	if o := m.Clients[0].Source.Options; o["flavour"] != "sweet" || o["batch"] != "500" {
+	if o := m.Of(kanta.EntityClient)[0].Source.Options; o["flavour"] != "sweet" || o["batch"] != "500" {
 		t.Errorf("options reaching the kind: %v", o)
 	}
 	for _, c := range []struct{ text, at, message string }{
@@ -242,8 +243,8 @@ func TestCasesMayBeLeftOutWhenEveryDocumentIsCollected(t *testing.T) {
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("refused: %v", err)
-			case tc.want == "" && (len(m.Cases) != 0 || m.Documents[0].WithoutCase == nil):
-				t.Errorf("cases %d, documents collected: %v", len(m.Cases), m.Documents[0].WithoutCase != nil)
+			case tc.want == "" && (len(m.Of(kanta.EntityCase)) != 0 || m.Of(kanta.EntityDocument)[0].WithoutCase == nil):
+				t.Errorf("cases %d, documents collected: %v", len(m.Of(kanta.EntityCase)), m.Of(kanta.EntityDocument)[0].WithoutCase != nil)
 			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 				t.Errorf("got %v, want an error saying %q", err, tc.want)
 			}

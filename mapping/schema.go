@@ -6,6 +6,7 @@ import (
 
 	"github.com/invopop/jsonschema"
 
+	"github.com/kantamig/kantamig/entity"
 	"github.com/kantamig/kantamig/extract"
 )
 
@@ -31,7 +32,7 @@ func Schema() ([]byte, error) {
 		"stringList": {Description: "one, or a list", OneOf: []*jsonschema.Schema{ref("scalar"), {Type: "array", Items: ref("scalar")}}},
 		"fieldSpec":  fieldSpecSchema(),
 	}
-	for _, k := range Kinds {
+	for _, k := range entity.Kinds {
 		block := entitySchema(k)
 		s.Properties.Set(k.Key, &jsonschema.Schema{Description: "the " + k.Label + ": one source block, or a list of blocks when they are read from several sources",
 			OneOf: []*jsonschema.Schema{block, {Type: "array", Items: block}}})
@@ -97,16 +98,16 @@ func fieldSpecSchema() *jsonschema.Schema {
 
 // entitySchema is one entity's source block: its fields are that entity's
 // target fields, each with its meaning.
-func entitySchema(k EntityKind) *jsonschema.Schema {
+func entitySchema(k *entity.Kind) *jsonschema.Schema {
 	s := reflectType(reflector(), reflect.TypeOf(EntityConfig{}))
 	fields := &jsonschema.Schema{Type: "object", Description: "target field: how to fill it (docs/mapping.md, " + k.Label + ")",
 		Properties: jsonschema.NewProperties(), AdditionalProperties: jsonschema.FalseSchema}
-	for _, t := range targets[k.Entity] {
-		desc := t.doc
-		if t.required {
+	for _, t := range k.Fields {
+		desc := t.Doc
+		if t.Required {
 			desc = "required: " + desc
 		}
-		fields.Properties.Set(t.name, &jsonschema.Schema{Description: desc, Ref: "#/$defs/fieldSpec"})
+		fields.Properties.Set(t.Name, &jsonschema.Schema{Description: desc, Ref: "#/$defs/fieldSpec"})
 	}
 	s.Properties.Set("fields", fields)
 	s.Required = []string{"source", "fields"}

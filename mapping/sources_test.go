@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kantamig/kantamig/extract"
+	"github.com/kantamig/kantamig/kanta"
 )
 
 // block cuts an entity's block ("clients:\n" up to the next top-level key)
@@ -68,10 +69,10 @@ func TestEntityReadFromSeveralSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := SourceNames(m.Documents); len(got) != 2 || got[0] != "asiakirjat" || got[1] != "vanhat" {
+	if got := SourceNames(m.Of(kanta.EntityDocument)); len(got) != 2 || got[0] != "asiakirjat" || got[1] != "vanhat" {
 		t.Fatalf("document sources %v", got)
 	}
-	for _, em := range m.Documents {
+	for _, em := range m.Of(kanta.EntityDocument) {
 		src, err := extract.Open(em.Source)
 		if err != nil {
 			t.Fatal(err)
@@ -120,10 +121,10 @@ func TestReferenceToSeveralSourcesMustNameOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := m.Cases[0].fields["clients"]; f.refSource != "muut" {
+	if f := m.Of(kanta.EntityCase)[0].fields["clients"]; f.refSource != "muut" {
 		t.Errorf("cases.clients refers to %q, want muut", f.refSource)
 	}
-	if f := m.Documents[0].fields["client"]; f.refSource != "asiakkaat" {
+	if f := m.Of(kanta.EntityDocument)[0].fields["client"]; f.refSource != "asiakkaat" {
 		t.Errorf("documents.client refers to %q, want asiakkaat", f.refSource)
 	}
 
@@ -251,7 +252,7 @@ func TestRecordsKeyedByPosition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := extract.Open(m.Documents[0].Source)
+	src, err := extract.Open(m.Of(kanta.EntityDocument)[0].Source)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +261,7 @@ func TestRecordsKeyedByPosition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, o := m.Documents[0].Document(recs[0]); o.Key != "asiakirjat:1" || o.Reject != nil {
+	if _, o := m.Of(kanta.EntityDocument)[0].Document(recs[0]); o.Key != "asiakirjat:1" || o.Reject != nil {
 		t.Errorf("key %q, reject %v; want asiakirjat:1", o.Key, o.Reject)
 	}
 	if problems, _ := CheckSources(context.Background(), m); len(problems) != 0 {
@@ -301,7 +302,7 @@ func TestWithoutCaseMistakes(t *testing.T) {
 		t.Errorf("without_case on cases: %v", err)
 	}
 	ok := strings.Replace(strings.Replace(valid, at, at+"  without_case: {action: collect, name_other: Muut, status: \"92\"}\n", 1), "    case: s\n", "", 1)
-	if m, err := loadText(t, ok); err != nil || m.Documents[0].WithoutCase == nil || m.Documents[0].WithoutCase.Status != "92" {
+	if m, err := loadText(t, ok); err != nil || m.Of(kanta.EntityDocument)[0].WithoutCase == nil || m.Of(kanta.EntityDocument)[0].WithoutCase.Status != "92" {
 		t.Errorf("collecting without a case field: %v", err)
 	}
 }

@@ -8,13 +8,15 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/kantamig/kantamig/entity"
 )
 
 // unknownKeys finds every key of the file that no level of the mapping
 // language knows, before the strict decoder stops at the first: a new user's
 // misspellings all come back at once, each at its position with the nearest
-// known key. The known keys are read from the Config types' yaml tags, so
-// the two cannot drift apart. A source's options are its kind's to know
+// known key. The known keys are read from the Config types' yaml tags and
+// the kinds' keys (package entity), so the two cannot drift apart. A source's options are its kind's to know
 // (compileSource checks them).
 func unknownKeys(data []byte) Errors {
 	f, err := parser.ParseBytes(data, 0)
@@ -31,6 +33,7 @@ func unknownKeys(data []byte) Errors {
 }
 
 var (
+	configType       = reflect.TypeOf(Config{})
 	sourceConfigType = reflect.TypeOf(SourceConfig{})
 	fieldMapType     = reflect.TypeOf(FieldMap{})
 	fieldSpecType    = reflect.TypeOf(FieldSpec{})
@@ -79,6 +82,12 @@ func walkKeys(n ast.Node, t reflect.Type, where string, errs *Errors) {
 			if name != "" && name != "-" {
 				fields[name] = t.Field(i).Type
 				names = append(names, name)
+			}
+		}
+		if t == configType {
+			for _, k := range entity.Kinds {
+				fields[k.Key] = entityBlocksType
+				names = append(names, k.Key)
 			}
 		}
 		for _, kv := range m.Values {

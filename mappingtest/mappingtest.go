@@ -119,10 +119,8 @@ func RunFile(ctx context.Context, mappingFile, testFile, schemaDir string) ([]Re
 
 func runCase(ctx context.Context, m *mapping.Mapping, schemas *transform.Schemas, c Case) ([]string, error) {
 	known := map[string]bool{}
-	for _, k := range mapping.Kinds {
-		for _, em := range m.Of(k.Entity) {
-			known[em.SourceName] = true
-		}
+	for _, em := range m.Blocks() {
+		known[em.SourceName] = true
 	}
 	for name := range c.Records {
 		if !known[name] {

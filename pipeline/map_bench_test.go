@@ -7,6 +7,7 @@ import (
 
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/mapping"
 )
 
@@ -35,9 +36,9 @@ func BenchmarkMap(b *testing.B) {
 		ems    []*mapping.EntityMapping
 		apply  func(*mapping.EntityMapping, extract.Record) *mapping.Outcome
 	}{
-		{"client", m.Clients, func(em *mapping.EntityMapping, r extract.Record) *mapping.Outcome { _, o := em.Client(r); return o }},
-		{"case", m.Cases, func(em *mapping.EntityMapping, r extract.Record) *mapping.Outcome { _, o := em.Case(r); return o }},
-		{"document", m.Documents, func(em *mapping.EntityMapping, r extract.Record) *mapping.Outcome { _, o := em.Document(r); return o }},
+		{"client", m.Of(kanta.EntityClient), func(em *mapping.EntityMapping, r extract.Record) *mapping.Outcome { _, o := em.Client(r); return o }},
+		{"case", m.Of(kanta.EntityCase), func(em *mapping.EntityMapping, r extract.Record) *mapping.Outcome { _, o := em.Case(r); return o }},
+		{"document", m.Of(kanta.EntityDocument), func(em *mapping.EntityMapping, r extract.Record) *mapping.Outcome { _, o := em.Document(r); return o }},
 	} {
 		em := c.ems[0]
 		recs := read(em)

@@ -89,7 +89,7 @@ func (s *sampler) finding() *kanta.Finding {
 // sample of a number of clients.
 func (r *Runner) countClients(ctx context.Context) (int, error) {
 	n := 0
-	for _, em := range r.m.Clients {
+	for _, em := range r.m.Of(kanta.EntityClient) {
 		src, err := r.open(em)
 		if err != nil {
 			return 0, err

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kantamig/kantamig/entity"
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/ledger"
@@ -64,7 +65,7 @@ func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, re
 	}
 	s := &stager{m: m, tr: tr, st: newRowCache(st), rep: rep, pass: pass, maxBytes: maxBytes, maxMessage: maxMessage}
 	s.res = resolve.New(stagedRecords{s})
-	s.res.ServiceTasks = len(m.ServiceTasks) > 0
+	s.res.ServiceTasks = len(m.Of(kanta.EntityServiceTask)) > 0
 	s.res.Location = m.Location
 	return s
 }
@@ -79,19 +80,28 @@ func (s *stager) steps() []step {
 	fns := map[kanta.Entity]func(*mapping.EntityMapping, extract.Record) error{
 		kanta.EntityClient: s.client, kanta.EntityServiceTask: s.serviceTask, kanta.EntityRelatedPerson: s.relatedPerson, kanta.EntityAddress: s.address, kanta.EntityCase: s.caseRecord,
 		kanta.EntityMember: s.member, kanta.EntityDocument: s.document}
-	finishedCases := len(s.m.CaseMembers) == 0
-	finishedClients := !s.relationshipParts()
+	// What a carrier's document carries is read after it: the carrier's
+	// documents are built once the next kind with a document of its own
+	// begins (or, for cases, before the documents).
+	finishing := map[kanta.Entity]func() error{kanta.EntityClient: s.finishRelationships, kanta.EntityCase: s.finishCases}
+	var open kanta.Entity // the carrier whose parts are being read
 	for _, em := range s.m.Blocks() {
-		if em.Entity != kanta.EntityClient && !inRelationship[em.Entity] && !finishedClients {
-			out = append(out, step{finish: s.finishRelationships})
-			finishedClients = true
+		kind := entity.Of(em.Entity)
+		if kind.Carrier == "" && open != "" && open != em.Entity {
+			out = append(out, step{finish: finishing[open]})
+			open = ""
 		}
-		if em.Entity == kanta.EntityDocument && !finishedCases {
-			out = append(out, step{finish: s.finishCases})
-			finishedCases = true
+		if kind.Carrier == "" && finishing[em.Entity] != nil && s.m.Carries(em.Entity) {
+			open = em.Entity
 		}
 		fn := fns[em.Entity]
+		if fn == nil && kind.Item != "" {
+			fn = s.item
+		}
 		out = append(out, step{em: em, fn: func(rec extract.Record) error { return fn(em, rec) }})
+	}
+	if open != "" {
+		out = append(out, step{finish: finishing[open]})
 	}
 	return append(out, step{finish: s.finishCollected})
 }
@@ -358,7 +368,7 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 	if err := s.mint(&row.DocOID, kindDocument); err != nil {
 		return err
 	}
-	if s.relationshipParts() {
+	if s.m.Carries(kanta.EntityClient) {
 		// Its service-task relationships or related persons come apart: its
 		// document is built once they are read (finishRelationships).
 		return s.later(row, rel)
@@ -404,7 +414,7 @@ func (s *stager) caseRecord(em *mapping.EntityMapping, rec extract.Record) error
 	if err := s.mint(&row.DocOID, kindDocument); err != nil {
 		return err
 	}
-	if len(s.m.CaseMembers) > 0 {
+	if s.m.Carries(kanta.EntityCase) {
 		// Its members come apart: its document is built once they are read
 		// (finishCases).
 		return s.later(row, c)
@@ -704,21 +714,6 @@ func (s *stager) built(row *state.Record, model any, out *transform.Output, err 
 	return nil
 }
 
-// inRelationship are the entities carried in a client-relationship
-// document, read after the clients.
-var inRelationship = map[kanta.Entity]bool{kanta.EntityServiceTask: true, kanta.EntityRelatedPerson: true, kanta.EntityAddress: true}
-
-// relationshipParts says whether clients' relationships gather records read
-// after them.
-func (s *stager) relationshipParts() bool {
-	for e := range inRelationship {
-		if len(s.m.Of(e)) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // serviceTask stages a service-task relationship record and adds the
 // relationship to its client's.
 func (s *stager) serviceTask(em *mapping.EntityMapping, rec extract.Record) error {
@@ -762,6 +757,32 @@ func (s *stager) address(em *mapping.EntityMapping, rec extract.Record) error {
 			rel.Client.Addresses = append(rel.Client.Addresses, addr)
 			return nil
 		})
+	})
+}
+
+// item stages a record of a kind written generically into its carrier's
+// structured form (entity.Kind.Item) and adds it to its carrier: a case,
+// or a client's relationship.
+func (s *stager) item(em *mapping.EntityMapping, rec extract.Record) error {
+	carrier, it, o := em.Item(rec)
+	return s.stagePart(em.Entity, rec, o, "", func(key string) (*owner, *kanta.Finding, error) {
+		it.Key = key
+		if entity.Of(em.Entity).Carrier == kanta.EntityClient {
+			return s.intoRelationship(&carrier.Client, func(rel *kanta.Relationship) *kanta.Finding {
+				rel.Items = append(rel.Items, it)
+				return nil
+			})
+		}
+		c, f, err := s.res.Case(carrier.Case)
+		if f != nil || err != nil {
+			return nil, f, err
+		}
+		c.Items = append(c.Items, it)
+		clientKey := ""
+		if len(c.Clients) > 0 {
+			clientKey = c.Clients[0].ClientKey
+		}
+		return &owner{entity: kanta.EntityCase, key: carrier.Case, clientKey: clientKey, model: *c}, nil, nil
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kantamig/kantamig/entity"
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/mapping"
 )
@@ -524,7 +525,7 @@ func recordOf(s *Source) string { return s.record }
 // entities that name one (by key or identity code).
 func requiredTargets(entityKey string) []string {
 	var e kanta.Entity
-	for _, k := range mapping.Kinds {
+	for _, k := range entity.Kinds {
 		if k.Key == entityKey {
 			e = k.Entity
 		}

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/kantamig/kantamig/entity"
 	"github.com/kantamig/kantamig/kanta"
 )
 
@@ -92,17 +93,18 @@ func (c *Counts) outcome(outcome string) {
 
 // Entities are the entities a report counts, in the order it lists them.
 var Entities = func() []string {
-	names := make([]string, len(kanta.Entities))
-	for i, e := range kanta.Entities {
-		names[i] = string(e)
+	names := make([]string, len(entity.Kinds))
+	for i, k := range entity.Kinds {
+		names[i] = string(k.Entity)
 	}
 	return names
 }()
 
 // Optional says whether an entity is one a mapping may leave out (the
 // parts kept in tables of their own): it is listed only when it has records.
-func Optional(entity string) bool {
-	return entity != "client" && entity != "case" && entity != "document"
+func Optional(e string) bool {
+	k := entity.Of(kanta.Entity(e))
+	return k == nil || !k.Required
 }
 
 // Finding is one rejected or skipped record, or a warning about one.

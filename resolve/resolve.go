@@ -488,18 +488,9 @@ func (r *Resolver) Document(d *kanta.Document) (Refs, *kanta.Finding, error) {
 // (found by identity code when named so) and not already a member. It fills
 // in the client and defaults the dates to the case's, and returns the case.
 func (r *Resolver) Member(caseKey string, cc *kanta.CaseClient) (*kanta.Case, *kanta.Finding, error) {
-	krow, err := r.recs.Staged(kanta.EntityCase, caseKey)
-	switch {
-	case err != nil:
-		return nil, nil, err
-	case krow == nil:
-		return nil, &kanta.Finding{Field: "case", Rule: kanta.RuleCaseMissing, Reason: fmt.Sprintf("case %q is not in the export", caseKey)}, nil
-	case !krow.Deliverable:
-		return nil, &kanta.Finding{Field: "case", Rule: kanta.RuleCaseNotLoaded, Reason: fmt.Sprintf("its case is not migrated (%s)", krow.Why)}, nil
-	}
-	var c kanta.Case
-	if err := krow.Model(&c); err != nil {
-		return nil, nil, fmt.Errorf("reading case %s from the state store: %w", caseKey, err)
+	c, f, err := r.Case(caseKey)
+	if f != nil || err != nil {
+		return nil, f, err
 	}
 	rel, f, err := r.Owner(cc)
 	if f != nil || err != nil {
@@ -521,5 +512,23 @@ func (r *Resolver) Member(caseKey string, cc *kanta.CaseClient) (*kanta.Case, *k
 		cc.Left = c.Closed
 	}
 	r.inPeriod(rel, c.ServiceTask, cc.ClientKey, "joined", "the client joins the case", cc.Joined)
+	return c, nil, nil
+}
+
+// Case finds the migrated case a record carried in its document names.
+func (r *Resolver) Case(caseKey string) (*kanta.Case, *kanta.Finding, error) {
+	krow, err := r.recs.Staged(kanta.EntityCase, caseKey)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case krow == nil:
+		return nil, &kanta.Finding{Field: "case", Rule: kanta.RuleCaseMissing, Reason: fmt.Sprintf("case %q is not in the export", caseKey)}, nil
+	case !krow.Deliverable:
+		return nil, &kanta.Finding{Field: "case", Rule: kanta.RuleCaseNotLoaded, Reason: fmt.Sprintf("its case is not migrated (%s)", krow.Why)}, nil
+	}
+	var c kanta.Case
+	if err := krow.Model(&c); err != nil {
+		return nil, nil, fmt.Errorf("reading case %s from the state store: %w", caseKey, err)
+	}
 	return &c, nil, nil
 }

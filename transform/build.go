@@ -171,6 +171,7 @@ func (t *Transformer) Relationship(r kanta.Relationship, ids IDs) (*Output, erro
 	if persons := relatedFacts(r.RelatedPersons); persons != nil {
 		facts["asiakkaaseen_liittyvat_henkilot"] = persons
 	}
+	addItems(facts, r.Items)
 	d := &display{typeName: "Asiakkuusasiakirja", title: "Asiakkuusasiakirja", footer: "Siirretty vanhasta asiakastietojärjestelmästä", flat: true}
 	return t.assemble(h, sch, facts, nil, d)
 }
@@ -217,6 +218,7 @@ func (t *Transformer) Case(c kanta.Case, ids IDs) (*Output, error) {
 		"asiakas":                             factClients,
 		"asian_tiedot":                        info,
 	}
+	addItems(facts, c.Items)
 	d := &display{typeName: "Asia-asiakirja", title: "Asia-asiakirja: " + t.s.CodeSets.Display(kanta.SetCaseName, c.Name), footer: "Siirretty vanhasta asiakastietojärjestelmästä"}
 	return t.assemble(h, sch, facts, nil, d)
 }
@@ -462,6 +464,16 @@ func contactFacts(c kanta.Client) map[string]any {
 		return nil
 	}
 	return out
+}
+
+// addItems writes the records of kinds written generically into the
+// document (kanta.Item), each an item of its property, in the order they
+// were read; the schema judges them as it judges the rest.
+func addItems(facts map[string]any, items []kanta.Item) {
+	for _, it := range items {
+		list, _ := facts[it.Property].([]any)
+		facts[it.Property] = append(list, it.Values)
+	}
 }
 
 // relatedFacts is asiakkaaseen_liittyvat_henkilot, nil when there are none.

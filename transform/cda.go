@@ -115,7 +115,7 @@ func New(s Settings) *Transformer {
 
 const (
 	hl7fiNS       = "urn:hl7finland"
-	idRootHetu    = "1.2.246.21"
+	idRootHetu    = kanta.IdentityCodeSystem
 	idRootAuthor  = "1.2.246.537.26"
 	soteOrgSystem = "urn:oid:1.2.246.537.6.202.2008"
 )

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kantamig/kantamig/entity"
 	"github.com/kantamig/kantamig/eventlog"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/mappingtest"
@@ -41,7 +42,7 @@ func checkCommand(c *cli) *cobra.Command {
 			}
 		}
 		var from []string
-		for _, k := range mapping.Kinds {
+		for _, k := range entity.Kinds {
 			if blocks := m.Of(k.Entity); len(blocks) > 0 {
 				from = append(from, k.Label+" from "+strings.Join(mapping.SourceNames(blocks), ", "))
 			}

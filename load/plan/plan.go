@@ -69,7 +69,7 @@ func ContentID(mapping string, model []byte) string {
 type Part struct{ Entity, Key string }
 
 // CaseParts lists the records carried in a case's document: its members
-// read from a table of their own.
+// read from a table of their own, and its items.
 func CaseParts(c kanta.Case) []Part {
 	var parts []Part
 	for _, cc := range c.Clients {
@@ -77,12 +77,21 @@ func CaseParts(c kanta.Case) []Part {
 			parts = append(parts, Part{Entity: string(kanta.EntityMember), Key: cc.MemberKey})
 		}
 	}
+	return append(parts, itemParts(c.Items)...)
+}
+
+// itemParts lists the records of kinds written generically into a document.
+func itemParts(items []kanta.Item) []Part {
+	var parts []Part
+	for _, it := range items {
+		parts = append(parts, Part{Entity: string(it.Entity), Key: it.Key})
+	}
 	return parts
 }
 
 // RelationshipParts lists the records carried in a client-relationship
 // document: its service-task relationships, related persons and addresses
-// read from tables of their own.
+// read from tables of their own, and its items.
 func RelationshipParts(rel kanta.Relationship) []Part {
 	var parts []Part
 	for _, st := range rel.ServiceTasks {
@@ -100,7 +109,7 @@ func RelationshipParts(rel kanta.Relationship) []Part {
 			parts = append(parts, Part{Entity: string(kanta.EntityAddress), Key: a.PartKey})
 		}
 	}
-	return parts
+	return append(parts, itemParts(rel.Items)...)
 }
 
 // Options shape a plan.

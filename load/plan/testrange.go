@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kantamig/kantamig/kanta"
+	"github.com/kantamig/kantamig/entity"
 	"github.com/kantamig/kantamig/load/testguard"
 	"github.com/kantamig/kantamig/state"
 )
@@ -42,9 +42,9 @@ func IsTestProcessing(code string) bool { return code == "T" || code == "D" }
 // deliverer checks each document and frame as built all the same.
 func CheckTestRange(ctx context.Context, st state.Store) error {
 	refusal := &ErrRealPersonsToTest{}
-	for _, entity := range kanta.Entities {
-		err := EachKey(ctx, st, entity, func(k string) error {
-			row, err := st.Get(string(entity), k)
+	for _, kind := range entity.Kinds {
+		err := EachKey(ctx, st, kind.Entity, func(k string) error {
+			row, err := st.Get(string(kind.Entity), k)
 			if err != nil || row == nil || (row.Outcome != state.Pending && row.Outcome != state.Loaded) {
 				return err
 			}
