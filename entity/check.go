@@ -34,8 +34,11 @@ func check(kinds []*Kind) []string {
 			problems = append(problems, fmt.Sprintf("%s: written as an item of %s, but carried by nothing", k.Entity, k.Item))
 		}
 		for _, f := range k.Fields {
-			if f.Item != "" && !slices.Contains([]Type{Text, IdentityCode, Bool, Date}, f.Type) {
-				problems = append(problems, fmt.Sprintf("%s.%s: an item holds text, identity codes, yes/no and dates; write this field with code of its own", k.Entity, f.Name))
+			if f.Item != "" && !slices.Contains([]Type{Text, IdentityCode, Identifier, Bool, Date}, f.Type) {
+				problems = append(problems, fmt.Sprintf("%s.%s: an item holds text, identity codes, identifiers, yes/no and dates; write this field with code of its own", k.Entity, f.Name))
+			}
+			if (f.Type == Identifier) != (f.System != "") {
+				problems = append(problems, fmt.Sprintf("%s.%s: an identifier, and only an identifier, names its register (System)", k.Entity, f.Name))
 			}
 			if f.Item != "" && k.Item == "" {
 				problems = append(problems, fmt.Sprintf("%s.%s: names an item property, but the kind is not written as items", k.Entity, f.Name))

@@ -26,6 +26,10 @@ const (
 	// IdentityCode is a person's identity code (or a temporary identifier),
 	// checked as a client's is and never changed.
 	IdentityCode
+	// Identifier is an identifier in a register other than the
+	// population's (a professional's registration number): written as
+	// {system, value} with the field's System, as the source holds it.
+	Identifier
 )
 
 // Field is a field of the national model that a mapping can fill.
@@ -37,9 +41,13 @@ type Field struct {
 	Doc      string       // its meaning, for docs/mapping.md, the mapping's JSON Schema and explain
 	Refers   kanta.Entity // for Key and Keys: the entity referred to
 	// Item is, for a kind written as items of its carrier's structured form
-	// (Kind.Item), the property of the item this field's value becomes; ""
-	// for a field that is not written there (the carrier's key, created).
+	// (Kind.Item), the property of the item this field's value becomes, a
+	// dotted path for one inside an object of the item
+	// ("yhteystiedot.puhelinnumero"); "" for a field that is not written
+	// there (the carrier's key, created).
 	Item string
+	// System is an Identifier's register (its OID).
+	System string
 }
 
 // Kind describes one kind of record.

@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"strings"
+
 	"github.com/kantamig/kantamig/entity"
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
@@ -29,25 +31,43 @@ func (em *EntityMapping) Item(rec extract.Record) (carrier ItemCarrier, item kan
 		}
 		switch f.Type {
 		case entity.IdentityCode:
-			if code := a.raw(f.Name); code != "" {
+			if code := a.text(f.Name); code != "" {
 				a.identityCode(f.Name, code, "")
-				item.Values[f.Item] = map[string]any{"system": kanta.IdentityCodeSystem, "value": code}
-			} else if f.Required {
-				a.fail(a.missing(f.Name))
+				put(item.Values, f.Item, map[string]any{"system": kanta.IdentityCodeSystem, "value": code})
+			}
+		case entity.Identifier:
+			if v := a.text(f.Name); v != "" {
+				put(item.Values, f.Item, map[string]any{"system": f.System, "value": v})
 			}
 		case entity.Bool:
-			item.Values[f.Item] = a.boolean(f.Name)
+			put(item.Values, f.Item, a.boolean(f.Name))
 		case entity.Date:
 			if d := a.date(f.Name); !d.IsZero() {
-				item.Values[f.Item] = d.In(m.Location).Format("2006-01-02")
+				put(item.Values, f.Item, d.In(m.Location).Format("2006-01-02"))
 			}
 		default:
 			if v := a.text(f.Name); v != "" {
-				item.Values[f.Item] = v
+				put(item.Values, f.Item, v)
 			}
 		}
 	}
 	return carrier, item, a.finish(m, a.date("created"))
+}
+
+// put sets an item's property at its dotted path, making the objects on
+// the way.
+func put(values map[string]any, path string, v any) {
+	name, rest, inside := strings.Cut(path, ".")
+	if !inside {
+		values[name] = v
+		return
+	}
+	obj, _ := values[name].(map[string]any)
+	if obj == nil {
+		obj = map[string]any{}
+		values[name] = obj
+	}
+	put(obj, rest, v)
 }
 
 // ItemCarrier is the record an item names as its carrier: a case by key,
