@@ -77,7 +77,7 @@ type Kind struct {
 // clients and what their relationship documents carry, cases and what
 // theirs carry, documents. Records of a carried kind come after their
 // carrier's and before the next kind with a document of its own.
-var Kinds = []*Kind{&Client, &ServiceTask, &RelatedPerson, &Address, &Case, &CaseMember, &CasePerson, &Document}
+var Kinds = []*Kind{&Client, &ServiceTask, &RelatedPerson, &Address, &ResponsibleWorker, &Case, &CaseMember, &CasePerson, &Document}
 
 // Of finds the kind of an entity; nil for none.
 func Of(e kanta.Entity) *Kind {
