@@ -14,10 +14,7 @@ import (
 	"github.com/kantamig/kantamig/budget"
 	"github.com/kantamig/kantamig/eventlog"
 	"github.com/kantamig/kantamig/kanta"
-	"github.com/kantamig/kantamig/ledger"
-	"github.com/kantamig/kantamig/load/adopt"
 	"github.com/kantamig/kantamig/load/deliver"
-	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/shard"
 	"github.com/kantamig/kantamig/load/sink"
 	"github.com/kantamig/kantamig/metrics"
@@ -151,17 +148,13 @@ func runCommand(c *cli) *cobra.Command {
 			c.log.Warn("interrupted", "interrupted; documents in flight settled and the state is saved. "+resume, "resume", again)
 			return exitWith(exitInterrupted)
 		}
-		if ledger.IsUnreconciled(err) {
-			// Nothing more was delivered; the report shows what was staged.
-			if werr := rep.WriteExcel(xlsxPath); werr == nil {
-				rep.WriteJSON(jsonPath)
+		if classify(err).stoppedAtStaging {
+			// Nothing (more) was delivered; the report shows what was staged,
+			// every reject with it.
+			var overBudget *budget.ErrExceeded
+			if errors.As(err, &overBudget) {
+				overBudget.Report = xlsxPath
 			}
-			return err
-		}
-		var overBudget *budget.ErrExceeded
-		if errors.As(err, &overBudget) {
-			// Nothing was delivered; the report shows every reject.
-			overBudget.Report = xlsxPath
 			if werr := rep.WriteExcel(xlsxPath); werr == nil {
 				rep.WriteJSON(jsonPath)
 			}
@@ -173,15 +166,14 @@ func runCommand(c *cli) *cobra.Command {
 		if errors.As(err, &refused) {
 			err = nil
 		}
-		if refusedForGood(err) {
-			return err // running the same command again cannot help; the message says what to change
-		}
-		if sink.IsPermanent(err) {
-			// Sending the same document again gets the same answer.
-			return &hinted{err: err, hint: fmt.Sprintf("Sending it again would get the same answer: correct what the archive names in the source "+
-				"or the mapping (kantamig status --state %s lists the refusal), then continue with --allow-mapping-change if the mapping changed:\n%s", *statePath, again)}
-		}
 		if err != nil {
+			switch classify(err).again {
+			case againChangesNothing:
+				return err // the message says what to change
+			case againAfterCorrecting:
+				return &hinted{err: err, hint: fmt.Sprintf("Sending it again would get the same answer: correct what the archive names in the source "+
+					"or the mapping (kantamig status --state %s lists the refusal), then continue with --allow-mapping-change if the mapping changed:\n%s", *statePath, again)}
+			}
 			return &hinted{err: err, hint: resume}
 		}
 		err = rep.WriteExcel(xlsxPath)
@@ -237,23 +229,6 @@ func defaultReport(statePath string, spec *shard.Spec) string {
 		return "run-report.xlsx"
 	}
 	return strings.TrimSuffix(statePath, ".db") + "-report.xlsx"
-}
-
-// refusedForGood says whether a run was refused for something that running
-// the same command again cannot change: its error says what to change.
-func refusedForGood(err error) bool {
-	var (
-		sinkChanged    *pipeline.ErrSinkChanged
-		mappingChanged *pipeline.ErrMappingChanged
-		stateKeys      *pipeline.ErrStateKeys
-		shardsChanged  *pipeline.ErrShardsChanged
-		pkgOwned       *sink.ErrPackageOwned
-		realPersons    *plan.ErrRealPersonsToTest
-		adoptMismatch  *adopt.ErrMismatch
-	)
-	return errors.As(err, &sinkChanged) || errors.As(err, &mappingChanged) || errors.As(err, &stateKeys) ||
-		errors.As(err, &shardsChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons) ||
-		errors.As(err, &adoptMismatch)
 }
 
 // logDeliveries writes each document the archive refused (a warning) and

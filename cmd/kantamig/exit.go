@@ -70,8 +70,68 @@ type hinted struct {
 func (h *hinted) Error() string { return h.err.Error() }
 func (h *hinted) Unwrap() error { return h.err }
 
+// again is what running the same command again would do after an error.
+type again int
+
+const (
+	againResumes         again = iota // it goes on where the run stopped
+	againAfterCorrecting              // the archive would answer the same: correct the source or mapping first
+	againChangesNothing               // the error says what to change
+)
+
+// class is what an error means to the operator: the exit code, what to say
+// after it, and whether running the same command again helps. classify is
+// the one place an error is sorted so.
+type class struct {
+	code  int
+	after string
+	again again
+	// stoppedAtStaging: the run stopped before delivering (more), for what
+	// staging found (counts that do not reconcile, the error budget used
+	// up); its report says what.
+	stoppedAtStaging bool
+}
+
 // exitCode decides the exit code of an error, and what to say after it.
 func exitCode(err error) (int, string) {
+	c := classify(err)
+	return c.code, c.after
+}
+
+// classify sorts an error (see class).
+func classify(err error) class {
+	var c class
+	var overBudget *budget.ErrExceeded
+	switch {
+	case refusedForGood(err):
+		c.again = againChangesNothing
+	case sink.IsPermanent(err):
+		c.again = againAfterCorrecting
+	}
+	c.stoppedAtStaging = ledger.IsUnreconciled(err) || errors.As(err, &overBudget)
+	c.code, c.after = codeOf(err)
+	return c
+}
+
+// refusedForGood says whether a run was refused for something that running
+// the same command again cannot change: its error says what to change.
+func refusedForGood(err error) bool {
+	var (
+		sinkChanged    *pipeline.ErrSinkChanged
+		mappingChanged *pipeline.ErrMappingChanged
+		stateKeys      *pipeline.ErrStateKeys
+		shardsChanged  *pipeline.ErrShardsChanged
+		pkgOwned       *sink.ErrPackageOwned
+		realPersons    *plan.ErrRealPersonsToTest
+		adoptMismatch  *adopt.ErrMismatch
+	)
+	return errors.As(err, &sinkChanged) || errors.As(err, &mappingChanged) || errors.As(err, &stateKeys) ||
+		errors.As(err, &shardsChanged) || errors.As(err, &pkgOwned) || errors.As(err, &realPersons) ||
+		errors.As(err, &adoptMismatch)
+}
+
+// codeOf is an error's exit code and what to say after it.
+func codeOf(err error) (int, string) {
 	var ce *codeError
 	var merr mapping.Errors
 	var te *sign.TokenError

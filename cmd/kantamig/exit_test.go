@@ -108,3 +108,32 @@ func TestErrorsEndWithTheDocumentedCode(t *testing.T) {
 		})
 	}
 }
+
+// What the run tells the operator to do next comes from the same sorting as
+// the exit code: go on, correct first, or change what the error names; and
+// whether the run stopped at staging with a report to write.
+func TestEachFailureSaysWhatRunningAgainWouldDo(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("while doing something: %w", err) }
+	for name, c := range map[string]struct {
+		err    error
+		again  again
+		staged bool
+	}{
+		"a disk that filled":        {errors.New("disk full"), againResumes, false},
+		"a token that failed":       {wrap(&sign.TokenError{Err: errors.New("CKR_DEVICE_REMOVED")}), againResumes, false},
+		"the archive refusing":      {wrap(&deliver.DeliveryError{Err: &sink.PermanentError{Reason: "no"}}), againAfterCorrecting, false},
+		"a changed mapping":         {&pipeline.ErrMappingChanged{}, againChangesNothing, false},
+		"another sink":              {wrap(&pipeline.ErrSinkChanged{}), againChangesNothing, false},
+		"real persons to test":      {&plan.ErrRealPersonsToTest{Records: 1}, againChangesNothing, false},
+		"counts that do not add up": {wrap(&ledger.ErrUnreconciled{Problems: []string{"x"}}), againResumes, true},
+		"the budget used up":        {wrap(&budget.ErrExceeded{}), againResumes, true},
+	} {
+		got := classify(c.err)
+		if got.again != c.again || got.stoppedAtStaging != c.staged {
+			t.Errorf("%s: again %d, stopped at staging %v; want %d, %v", name, got.again, got.stoppedAtStaging, c.again, c.staged)
+		}
+		if code, _ := exitCode(c.err); code != got.code {
+			t.Errorf("%s: exit code %d, but classified %d", name, code, got.code)
+		}
+	}
+}
