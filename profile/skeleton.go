@@ -79,6 +79,21 @@ var entityFields = map[string][]guess{
 		{target: "role_description", name: roleName},
 		{target: "phone", name: re(`puh|phone|gsm`)},
 	},
+	"responsible_workers": {
+		{target: "client", name: clientRef},
+		{target: "family_name", name: re(`suku_?nimi|surname|last_?name|family`)},
+		{target: "given_names", name: re(`etunim|first_?name|given`)},
+		{target: "registration_number", name: re(`rekister|rek_?no|registration`)},
+		{target: "phone", name: re(`puh|phone|gsm`)},
+		{target: "email", name: re(`sposti|s_?posti|e_?mail`)},
+	},
+	"case_persons": {
+		{target: "case", name: caseRef},
+		{target: "family_name", name: re(`suku_?nimi|surname|last_?name|family`)},
+		{target: "given_names", name: re(`etunim|first_?name|given`)},
+		{target: "identity_code", name: re(`hetu|henkilo_?tunnus|ssn|sotu`)},
+		{target: "role_description", name: roleName},
+	},
 	"documents": {
 		{target: "client", name: re(`^asiakas$|asiakas_?(id|nro)|^client`)},
 		{target: "case", name: re(`^asia$|asia_?(id|nro)|^case`)},
@@ -107,6 +122,7 @@ var (
 	areaName   = re(`palvelu|alue|service|area|tehtava|tehtävä`)
 	roleName   = re(`rooli|role|suhde|relation|huoltaja|omainen|guardian|kin`)
 	memberName = re(`jasen|jäsen|member`)
+	workerName = re(`tyontekija|työntekijä|worker`)
 	periodName = re(`palvelusuhde|asiakkuus|period|relationship`)
 	docName    = re(`laadittu|kirjattu|otsikko|title|drawn`)
 )
@@ -147,6 +163,10 @@ func entityOf(s *Source) (string, string) {
 		return "case_members", fmt.Sprintf("%s is named like case members, column %s names a client", table, client)
 	case periodName.MatchString(table) && client != "":
 		return "service_task_relationships", fmt.Sprintf("%s is named like relationship periods, column %s names a client", table, client)
+	case workerName.MatchString(table) && client != "":
+		return "responsible_workers", fmt.Sprintf("%s is named like workers, column %s names a client", table, client)
+	case kase != "" && client == "" && has(roleName) != "" && has(docName) == "":
+		return "case_persons", fmt.Sprintf("column %s names a case and no client, column %s a role", kase, has(roleName))
 	case client != "" && has(docName) != "":
 		return "documents", fmt.Sprintf("column %s names a client, column %s is named like a document's", client, has(docName))
 	}
