@@ -629,7 +629,8 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	// An attachment without a case of its own is in its document's.
 	d.AttachedToKey = a.ref("attached_to")
 	if d.CaseKey == "" && em.WithoutCase == nil && d.AttachedToKey == "" {
-		a.fail(reject("case", kanta.RuleNoCase, "the document belongs to no case; every archived client document must refer to its case"))
+		a.fail(reject("case", kanta.RuleNoCase, "the document belongs to no case, and every archived client document refers to its case: map its case, "+
+			"or collect the documents without one into cases made for them (without_case: {action: collect, ...} in the documents block; docs/mapping.md, Documents without a case)"))
 	}
 	d.Type = a.code("type")
 	d.SpecificType = a.code("specific_type")
@@ -642,7 +643,8 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	// not a JOIN in the export. A document without a case has only its own.
 	d.ServiceTask = a.code("service_task")
 	if d.ServiceTask == "" && d.CaseKey == "" && em.WithoutCase != nil && d.AttachedToKey == "" {
-		a.fail(a.missing("service_task"))
+		a.fail(reject("service_task", kanta.RuleRequired, "%v: a document without a case is collected into a case made for its client's service task, "+
+			"so it needs one of its own: map service_task for the documents block (a document with a case takes its case's)", a.missing("service_task")))
 	}
 	d.SocialServices = a.codes("social_services")
 	d.Author = kanta.Author{
