@@ -104,7 +104,7 @@ func dryRunCommand(c *cli) *cobra.Command {
 		fmt.Fprintf(stdout, "%s (%s)\n", t.Equation(), reconciled(rep.Reconciles()))
 		for _, e := range report.Entities {
 			if c := rep.Entities[e]; c != nil {
-				fmt.Fprintf(stdout, "  %-14s extracted %6d  would load %6d  rejected %5d  skipped %5d", e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
+				fmt.Fprintf(stdout, "  %-*s extracted %6d  would load %6d  rejected %5d  skipped %5d", entityWidth, e, c.Extracted, c.WouldLoad, c.Rejected, c.Skipped)
 				if c.Generated > 0 {
 					fmt.Fprintf(stdout, "  (%d generated)", c.Generated)
 				}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/ledger"
+	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/state"
 )
 
@@ -66,6 +67,16 @@ func statusExit(s *ledger.Status) error {
 	return exitWith(exitIncomplete)
 }
 
+// entityWidth is the width of the entity column of printed counts: the
+// longest entity name.
+var entityWidth = func() int {
+	w := 0
+	for _, e := range report.Entities {
+		w = max(w, len(e))
+	}
+	return w
+}()
+
 // printStatus prints the counts and the reconciliation of a run; its exit
 // code is 0 only when the run is complete and reconciles.
 func printStatus(w io.Writer, st state.Store, path string) error {
@@ -73,9 +84,9 @@ func printStatus(w io.Writer, st state.Store, path string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%-14s %9s %9s %9s %9s %9s %9s\n", "entity", "read", "records", "loaded", "rejected", "skipped", "pending")
+	fmt.Fprintf(w, "%-*s %9s %9s %9s %9s %9s %9s\n", entityWidth, "entity", "read", "records", "loaded", "rejected", "skipped", "pending")
 	for _, e := range s.Entities {
-		fmt.Fprintf(w, "%-14s %9d %9d %9d %9d %9d %9d\n", e.Entity, e.Read, e.Records, e.Loaded, e.Rejected, e.Skipped, e.Pending)
+		fmt.Fprintf(w, "%-*s %9d %9d %9d %9d %9d %9d\n", entityWidth, e.Entity, e.Read, e.Records, e.Loaded, e.Rejected, e.Skipped, e.Pending)
 	}
 	t := s.Total
 	// Records, beside read: the store also holds the cases kantamig made
