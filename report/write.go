@@ -120,7 +120,7 @@ func writeWorkbook(path, lang string, sheets []sheet) error {
 		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 2, TopLeftCell: "A3", ActivePane: "bottomLeft"}); err != nil {
 			return err
 		}
-		w := &rowWriter{sw: sw, st: st, sheet: s.name, lang: lang, wrapCol: len(s.width), wrapWidth: s.width[len(s.width)-1]}
+		w := &rowWriter{sw: sw, st: st, sheet: s.name, lang: lang, wrapCol: len(s.width), wrapWidth: s.width[len(s.width)-1], widths: s.width}
 		s.write(w)
 		if w.err == nil && w.table && w.row > w.header {
 			last, _ := excelize.CoordinatesToCellName(w.cols, w.row)
@@ -252,10 +252,13 @@ type rowWriter struct {
 	// measure rows written in a stream, and wrapped text overprinted the
 	// rows below it).
 	wrapWidth float64
-	header    int  // the row of the list's header, when the sheet is one list
-	cols      int  // the list's columns
-	table     bool // make the list an Excel table (filterable)
-	lang      string
+	// widths are every column's width in characters: a header longer than
+	// its column wraps, and its row is made as tall as its lines.
+	widths []float64
+	header int  // the row of the list's header, when the sheet is one list
+	cols   int  // the list's columns
+	table  bool // make the list an Excel table (filterable)
+	lang   string
 }
 
 // t is a label in the workbook's language (lang.go); f a sentence made from
@@ -274,10 +277,18 @@ func (w *rowWriter) title(text string) {
 // list, which becomes a table.
 func (w *rowWriter) head(list bool, names ...string) {
 	cells := make([]any, len(names))
+	lines := 1
 	for i, n := range names {
 		cells[i] = excelize.Cell{StyleID: w.st.header, Value: w.t(n)}
+		if i < len(w.widths) {
+			lines = max(lines, wrappedLines(w.t(n), w.widths[i]))
+		}
 	}
-	w.cells(cells)
+	if lines > 1 {
+		w.cells(cells, excelize.RowOpts{Height: float64(lines) * lineHeight})
+	} else {
+		w.cells(cells)
+	}
 	if list {
 		w.header, w.cols, w.table = w.row, len(names), true
 	}

@@ -137,6 +137,35 @@ func TestALongReasonMakesItsRowTaller(t *testing.T) {
 	}
 }
 
+// A header longer than its column wraps within a row as tall as its lines,
+// not over the row below: the Summary's "own count" header in Finnish.
+func TestAWrappedHeaderMakesItsRowTaller(t *testing.T) {
+	r := New(Settings{System: "Testi", TimeZone: "Europe/Helsinki", Language: "fi"})
+	n := 1
+	r.Read("client", "asiakkaat", 1, &n, "COUNT(*)")
+	r.Count("client", "asiakkaat", OutcomeLoad)
+	r.Finish()
+	f := writtenWorkbook(t, r)
+	sheet := f.GetSheetName(0)
+	rows, _ := f.GetRows(sheet)
+	found := false
+	for i, row := range rows {
+		if len(row) > 2 && row[2] == translate("fi", "The source's own count") {
+			found = true
+			h, err := f.GetRowHeight(sheet, i+1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h < 2*lineHeight {
+				t.Errorf("the header %q wraps in its column but its row is %.0f pt high", row[2], h)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no own-count header on the Summary: %v", rows)
+	}
+}
+
 // writtenWorkbook writes r as a workbook and opens it, closed when the
 // test ends.
 func writtenWorkbook(t *testing.T, r *Report) *excelize.File {
