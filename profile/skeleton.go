@@ -170,6 +170,9 @@ func entityOf(s *Source) (string, string) {
 	case client != "" && has(docName) != "":
 		return "documents", fmt.Sprintf("column %s names a client, column %s is named like a document's", client, has(docName))
 	}
+	if kase != "" && ownKey(s, kase) {
+		return "cases", fmt.Sprintf("column %s names a case and is the source's own key", kase)
+	}
 	switch {
 	case client != "" && has(streetName) != "":
 		return "client_addresses", fmt.Sprintf("column %s names a client, column %s holds an address", client, has(streetName))
@@ -186,6 +189,37 @@ func entityOf(s *Source) (string, string) {
 		}
 	}
 	return "", ""
+}
+
+// authorName names a column that holds who wrote a document.
+var authorName = re(`laatija|kirjaaja|tekija|tekijä|author|writer`)
+
+// wholeName is an unplaced column named like a document's author that holds
+// text of a whole name's length (no numbers, no dates): a name in one
+// column, which the mapping takes apart with name_part. The skeleton says
+// to check the order; the profile never shows names.
+func wholeName(s *Source, used map[string]bool) *Column {
+	for _, c := range s.Columns {
+		if !used[c.Name] && authorName.MatchString(c.Name) && c.Filled > 0 && c.MeanLength > 6 && c.MeanLength < 60 && c.Dates == 0 && c.Numbers == 0 {
+			return c
+		}
+	}
+	return nil
+}
+
+// ownKey says whether a column is the source's own key: its primary key in
+// the database's catalogue, or, without one, filled and distinct in every
+// record (a table of case members names a case as often as it has members).
+func ownKey(s *Source, name string) bool {
+	if len(s.key) > 0 {
+		return len(s.key) == 1 && s.key[0] == name
+	}
+	for _, c := range s.Columns {
+		if c.Name == name {
+			return c.Filled == s.Records && c.Filled > 1 && !c.DistinctMore && c.Distinct == c.Filled
+		}
+	}
+	return false
 }
 
 // WriteSkeleton writes a first mapping for the profiled files.
@@ -310,6 +344,14 @@ func WriteSkeleton(p *Profile, path string) error {
 				writeValueMap(&maps, mapName, g.codes, col, p.MinCount)
 			}
 			fmt.Fprintf(&block, "    %s: %s   # GUESS: %s\n", g.target, spec, comment(why))
+		}
+		if entity == "documents" && !placed["author_family_name"] && !placed["author_given_names"] {
+			if col := wholeName(s, used); col != nil {
+				used[col.Name] = true
+				why := fmt.Sprintf("column %s is named like its author and holds text of a name's length", col.Name)
+				fmt.Fprintf(&block, "    author_family_name: {from: %s, name_part: family, name_order: %s}   # GUESS: %s; check which part comes first\n", yamlKey(col.Name), mapping.NameFamilyFirst, comment(why))
+				fmt.Fprintf(&block, "    author_given_names: {from: %s, name_part: given, name_order: %s}   # GUESS: the same column\n", yamlKey(col.Name), mapping.NameFamilyFirst)
+			}
 		}
 		for _, t := range requiredTargets(entity) {
 			if !placed[t] {
