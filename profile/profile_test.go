@@ -215,8 +215,9 @@ func skeletonOf(t *testing.T, files []string, opts profile.Options) (string, []b
 // Tables of the kinds carried in another's document that a legacy system
 // keeps apart are guessed by their names and columns: the workers
 // responsible for clients, and the persons of cases who are not clients;
-// a table of cases that names one client per case, not members; and a
-// document's author held as a whole name in one column.
+// a table of cases that names one client per case, not members; a
+// document's author held as a whole name in one column; and one value map
+// for a code column of one name in two sources.
 func TestSkeletonGuessesWorkersPersonsOfCasesAndAuthors(t *testing.T) {
 	dir := t.TempDir()
 	workers := filepath.Join(dir, "omatyontekijat.csv")
@@ -226,14 +227,28 @@ func TestSkeletonGuessesWorkersPersonsOfCasesAndAuthors(t *testing.T) {
 	notes := filepath.Join(dir, "kirjaukset.csv")
 	os.WriteFile(notes, []byte("kirjaus_id;asiakas_id;kirjattu;kirjaaja;teksti\n1;A1;2017-01-02;Sosiaalinen Sirpa;"+strings.Repeat("Kotikäynti. ", 20)+"\n"), 0o600)
 	cases := filepath.Join(dir, "asia.csv")
-	os.WriteFile(cases, []byte("asia_id;asiakas_id;asialaji;tila;vireille\nS1;A1;SUOJ;AUKI;2016-01-10\nS2;A1;TUKI;SULJ;2016-02-11\nS3;A2;TUKI;AUKI;2016-03-12\n"), 0o600)
-	_, data := skeletonOf(t, []string{workers, persons, notes, cases}, profile.Options{})
+	var rows strings.Builder
+	rows.WriteString("asia_id;asiakas_id;asialaji;tila;vireille;palvelu\n")
+	for i := range 6 {
+		fmt.Fprintf(&rows, "S%d;A%d;TUKI;AUKI;2016-01-1%d;LP\n", i, i%2, i)
+	}
+	os.WriteFile(cases, []byte(rows.String()), 0o600)
+	clients := filepath.Join(dir, "asiakas.csv")
+	rows.Reset()
+	rows.WriteString("asiakas_id;hetu;sukunimi;etunimet;palvelu\n")
+	for i, h := range []string{"010180-950R", "150467-949X", "010170-961H", "010170-962J", "010180-950R", "150467-949X"} {
+		fmt.Fprintf(&rows, "A%d;%s;Testinen;Aino;LP\n", i, h)
+	}
+	os.WriteFile(clients, []byte(rows.String()), 0o600)
+	_, data := skeletonOf(t, []string{workers, persons, notes, cases, clients}, profile.Options{})
 	text := string(data)
 	for _, want := range []string{
 		"responsible_workers:   # GUESS: omatyontekijat is named like workers", "client: asiakas_id", "registration_number: rekisterointinumero", "phone: puhelin",
 		"case_persons:   # GUESS: column asia_id names a case and no client", "case: asia_id", "identity_code: hetu", "role_description: rooli",
 		"author_family_name: {from: kirjaaja, name_part: family, name_order: family-first}", "author_given_names: {from: kirjaaja, name_part: given",
 		"cases:   # GUESS: column asia_id names a case and is the source's own key", "clients: asiakas_id",
+		"service_task: {from: palvelu, map: palvelu}", "service_tasks: {from: palvelu, map: palvelu}",
+		"palvelu:   # GUESS: columns asia.palvelu, asiakas.palvelu", `"LP": TODO   # seen 12 times`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("skeleton lacks %q:\n%s", want, text)

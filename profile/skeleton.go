@@ -236,7 +236,16 @@ func WriteSkeleton(p *Profile, path string) error {
 
 	dir := filepath.Dir(path)
 	var sources, blocks, maps strings.Builder
-	mapNames := map[string]bool{}
+	// One value map per legacy code column name and code set: the same
+	// column in several sources (a service area on clients and on cases)
+	// holds the same codes, and is translated once.
+	type valueMap struct {
+		name, codeSet string
+		cols          []*Column
+		sources       []string // each column's source
+	}
+	var valueMaps []*valueMap
+	mapOf := map[string]*valueMap{}
 	type entityBlock struct{ why, text string }
 	byEntity := map[string][]entityBlock{}
 	var entities []string
@@ -328,10 +337,16 @@ func WriteSkeleton(p *Profile, path string) error {
 			}
 			if g.codes != "" {
 				mapName := sourceName(col.Name)
-				if mapNames[mapName] { // the same column name in another source
+				if vm := mapOf[mapName]; vm != nil && vm.codeSet != g.codes { // the same name, another code set
 					mapName += "_" + sourceName(s.Name)
 				}
-				mapNames[mapName] = true
+				vm := mapOf[mapName]
+				if vm == nil {
+					vm = &valueMap{name: mapName, codeSet: g.codes}
+					mapOf[mapName] = vm
+					valueMaps = append(valueMaps, vm)
+				}
+				vm.cols, vm.sources = append(vm.cols, col), append(vm.sources, s.Name)
 				split := ""
 				for _, v := range col.frequent {
 					if strings.Contains(v.Value, ",") {
@@ -341,7 +356,6 @@ func WriteSkeleton(p *Profile, path string) error {
 					}
 				}
 				spec = fmt.Sprintf("{from: %s%s, map: %s}", yamlKey(col.Name), split, mapName)
-				writeValueMap(&maps, mapName, g.codes, col, p.MinCount)
 			}
 			fmt.Fprintf(&block, "    %s: %s   # GUESS: %s\n", g.target, spec, comment(why))
 		}
@@ -393,6 +407,9 @@ func WriteSkeleton(p *Profile, path string) error {
 			}
 		}
 		blocks.WriteString("\n")
+	}
+	for _, vm := range valueMaps {
+		writeValueMap(&maps, vm.name, vm.codeSet, vm.cols, vm.sources, p.MinCount)
 	}
 	if maps.Len() > 0 {
 		w("value_maps:\n%s\n", maps.String())
@@ -492,22 +509,45 @@ func bodyGuess(s *Source, col *Column, used map[string]bool) []string {
 }
 
 // writeValueMap writes the stub of a value map: every value seen at least
-// minCount times, each a TODO.
-func writeValueMap(b *strings.Builder, name, codeSet string, c *Column, minCount int) {
-	fmt.Fprintf(b, "  %s:   # GUESS: column %s has %d distinct values\n    code_set: %s   # GUESS\n    values:\n", name, comment(c.Name), c.Distinct, codeSet)
-	seen := map[string]bool{}
-	for _, v := range c.frequent {
-		for _, part := range strings.Split(v.Value, ",") {
-			if part = strings.TrimSpace(part); part != "" && !seen[part] {
-				seen[part] = true
-				fmt.Fprintf(b, "      %s: TODO   # seen %d times\n", strconv.Quote(part), v.Count)
+// minCount times in one of its columns, each a TODO, with how often the
+// columns hold it together.
+func writeValueMap(b *strings.Builder, name, codeSet string, cols []*Column, sources []string, minCount int) {
+	var names []string
+	distinct := 0
+	for i, c := range cols {
+		names = append(names, sources[i]+"."+c.Name)
+		distinct = max(distinct, c.Distinct)
+	}
+	what := fmt.Sprintf("column %s has %d distinct values", cols[0].Name, cols[0].Distinct)
+	if len(cols) > 1 {
+		what = fmt.Sprintf("columns %s, up to %d distinct values each: one map for all", strings.Join(names, ", "), distinct)
+	}
+	fmt.Fprintf(b, "  %s:   # GUESS: %s\n    code_set: %s   # GUESS\n    values:\n", name, comment(what), codeSet)
+	var order []string
+	seen := map[string]int{}
+	for _, c := range cols {
+		for _, v := range c.frequent {
+			for _, part := range strings.Split(v.Value, ",") {
+				if part = strings.TrimSpace(part); part == "" {
+					continue
+				}
+				if _, ok := seen[part]; !ok {
+					order = append(order, part)
+				}
+				seen[part] += v.Count
 			}
 		}
 	}
-	if c.Withheld != "" {
-		fmt.Fprintf(b, "      # TODO: the values of column %s are not listed (%s): fill them from the source\n", comment(c.Name), comment(c.Withheld))
-	} else if c.TopPartial || c.Distinct > len(c.frequent) {
-		fmt.Fprintf(b, "      # TODO: values seen fewer than %d times are not listed: kantamig dry-run names every one no map covers\n", minCount)
+	for _, part := range order {
+		fmt.Fprintf(b, "      %s: TODO   # seen %d times\n", strconv.Quote(part), seen[part])
+	}
+	for _, c := range cols {
+		if c.Withheld != "" {
+			fmt.Fprintf(b, "      # TODO: the values of column %s are not listed (%s): fill them from the source\n", comment(c.Name), comment(c.Withheld))
+		} else if c.TopPartial || c.Distinct > len(c.frequent) {
+			fmt.Fprintf(b, "      # TODO: values seen fewer than %d times are not listed: kantamig dry-run names every one no map covers\n", minCount)
+			break
+		}
 	}
 }
 
