@@ -898,3 +898,32 @@ func (em *EntityMapping) Address(rec extract.Record) (kanta.CaseClient, kanta.Ad
 	}
 	return who, addr, o
 }
+
+// DocumentRefs is what a document record names of other records, read
+// without building the document: its own key, its client (by key or
+// identity code), its case, and the document it is attached to or
+// replaces. A sharded run's census (pipeline) reads every document this
+// way to place it with its client before any worker stages it.
+type DocumentRefs struct {
+	Key                 string // qualified; "" when the record has none
+	ClientKey, Identity string
+	CaseKey             string
+	DocumentKey         string // the document it is attached to, or else replaces
+}
+
+// Refs reads a document record's references (see DocumentRefs); faults
+// are left to Document.
+func (em *EntityMapping) Refs(rec extract.Record) DocumentRefs {
+	a := em.begin(rec)
+	r := DocumentRefs{ClientKey: a.ref("client"), CaseKey: a.ref("case"), DocumentKey: a.ref("attached_to")}
+	if a.out.SourceKey != "" {
+		r.Key = a.out.Key
+	}
+	if r.ClientKey == "" {
+		r.Identity = a.raw("client_identity_code")
+	}
+	if r.DocumentKey == "" {
+		r.DocumentKey = a.ref("replaces")
+	}
+	return r
+}

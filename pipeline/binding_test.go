@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/load/shard"
@@ -30,7 +31,7 @@ func TestARunIsBoundToOneSinkAndOneDivision(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	run := func(location, pkg, shards string) error {
+	runCtx := func(ctx context.Context, location, pkg, shards string) error {
 		st, err := postgres.OpenShared(location)
 		if err != nil {
 			t.Fatal(err)
@@ -53,9 +54,10 @@ func TestARunIsBoundToOneSinkAndOneDivision(t *testing.T) {
 			}
 			ro.Shard = &spec
 		}
-		_, err = r.Run(context.Background(), ro)
+		_, err = r.Run(ctx, ro)
 		return err
 	}
+	run := func(location, pkg, shards string) error { return runCtx(context.Background(), location, pkg, shards) }
 	var changed *ErrShardsChanged
 	var elsewhere *ErrSinkChanged
 
@@ -69,9 +71,25 @@ func TestARunIsBoundToOneSinkAndOneDivision(t *testing.T) {
 		}
 	}
 
+	// Shard 0 stages, binds the run to package c and waits for shard 1 to
+	// be staged: stopped there, it is started again at the end.
 	divided := pg.NewLocation("divided")
-	if err := run(divided, "c", "0/2"); err != nil {
-		t.Fatalf("shard 0: %v", err)
+	ctx, stop := context.WithCancel(context.Background())
+	waited := make(chan error, 1)
+	go func() { waited <- runCtx(ctx, divided, "c", "0/2") }()
+	watch, err := postgres.OpenShared(divided)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close()
+	for staged := ""; staged == ""; time.Sleep(20 * time.Millisecond) {
+		if staged, err = watch.Setting("staged/0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop()
+	if err := <-waited; !errors.Is(err, context.Canceled) {
+		t.Fatalf("shard 0, waiting for shard 1: %v", err)
 	}
 	if err := run(divided, "d", "1/2"); !errors.As(err, &elsewhere) || elsewhere.Now == elsewhere.Was {
 		t.Errorf("shard 1 to another package: %v", err)
@@ -81,6 +99,9 @@ func TestARunIsBoundToOneSinkAndOneDivision(t *testing.T) {
 	}
 	if err := run(divided, "c", "1/2"); err != nil {
 		t.Errorf("shard 1 to the run's package: %v", err)
+	}
+	if err := run(divided, "c", "0/2"); err != nil {
+		t.Errorf("shard 0 again: %v", err)
 	}
 }
 

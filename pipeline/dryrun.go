@@ -344,9 +344,7 @@ func (r *Runner) open(em *mapping.EntityMapping) (extract.Source, error) {
 
 // stage reads every source in turn and stages its records.
 func (r *Runner) stage(ctx context.Context, pass int) error {
-	stg := newStager(r.m, r.tr, r.st, r.rep, pass, r.opts.MaxDocumentBytes, r.opts.MaxMessageBytes)
-	stg.pdfa, stg.pdfaErr, stg.ctx = r.pdfa, r.pdfaErr, ctx
-	stg.builders = r.opts.Workers
+	stg := r.newStager(ctx, pass)
 	if !r.opts.Sample.IsZero() {
 		clients := 0
 		if r.opts.Sample.Clients > 0 {
@@ -358,8 +356,22 @@ func (r *Runner) stage(ctx context.Context, pass int) error {
 		stg.sample = newSampler(r.opts.Sample, clients)
 		r.rep.Settings.Sample = stg.sample.desc
 	}
-	tally := ledger.NewTally(r.st, pass)
-	for _, s := range stg.steps() {
+	return r.stageSteps(ctx, stg, stg.steps(), ledger.NewTally(r.st, pass), nil)
+}
+
+// newStager makes the stager of a pass with the runner's options.
+func (r *Runner) newStager(ctx context.Context, pass int) *stager {
+	stg := newStager(r.m, r.tr, r.st, r.rep, pass, r.opts.MaxDocumentBytes, r.opts.MaxMessageBytes)
+	stg.pdfa, stg.pdfaErr, stg.ctx = r.pdfa, r.pdfaErr, ctx
+	stg.builders = r.opts.Workers
+	return stg
+}
+
+// stageSteps takes the records of steps through stg, counting what it
+// reads in tally, and then finds the records of earlier passes the sources
+// no longer hold (among those gone says are its, or all when nil).
+func (r *Runner) stageSteps(ctx context.Context, stg *stager, steps []step, tally *ledger.Tally, gone func(*state.Record) (bool, error)) error {
+	for _, s := range steps {
 		if s.finish != nil {
 			if err := s.finish(); err != nil {
 				return err
@@ -370,7 +382,7 @@ func (r *Runner) stage(ctx context.Context, pass int) error {
 			return err
 		}
 	}
-	if err := stg.goneFromSource(); err != nil {
+	if err := stg.goneFromSource(gone); err != nil {
 		return err
 	}
 	return r.st.Commit()

@@ -16,7 +16,9 @@ import (
 // pending is not delivered: it is skipped, keeping its earlier pass (so the
 // ledger of this pass, which did not read it, is not touched), and warned
 // by name. One delivered already stays in the archive, warned by name.
-func (s *stager) goneFromSource() error {
+// mine, when not nil, says which of them this stager answers for: the
+// phases and the workers of a sharded run divide them.
+func (s *stager) goneFromSource(mine func(*state.Record) (bool, error)) error {
 	if s.pass <= 1 {
 		return nil
 	}
@@ -35,6 +37,14 @@ func (s *stager) goneFromSource() error {
 		row, err := s.st.Get(g.entity, g.key)
 		if err != nil || row == nil {
 			return err
+		}
+		if mine != nil {
+			if ok, err := mine(row); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		source, key := mapping.SplitKey(ledger.StoredKey(row.Key))
 		f := report.Finding{Locator: row.Locator, Entity: row.Entity, Source: source, Key: key, Rule: kanta.RuleGoneFromSource}

@@ -18,17 +18,17 @@ import (
 )
 
 // A sharded run (RunOptions.Shard) is N worker processes sharing one state
-// store, each delivering the clients of its shard. The sources are staged
-// once, by whichever worker takes the store's staging lock first (the others
-// wait for it): staging is a small part of a run's cost and reads every
-// source once, and one stager keeps "one person, one client" and the
-// minting order exactly as one process would. The stager stores each record
-// with its shard and then moves the clients of shared cases to their
-// group's shard (package shard). Each worker then delivers its own shard;
-// its shard's lock keeps a second worker of the same shard out, and a
-// worker killed at any point is restarted with the same command. A worker
-// killed while staging leaves the staging to the next one to take the lock,
-// which stages again from the start.
+// store, each staging and delivering the clients of its shard. Whichever
+// worker takes the store's staging lock first stages the clients and cases
+// (one stager keeps "one person, one client" exactly as one process would)
+// and takes the census of the documents, which places each in a shard
+// (census.go); the others wait for it. Then every worker stages its shard's
+// documents beside the others, waits until every shard is staged, and
+// delivers its own shard; its shard's lock keeps a second worker of the same
+// shard out, and a worker killed at any point is restarted with the same
+// command. A worker killed in the first phase leaves it to the next one to
+// take the lock, which stages it again from the start; one killed while
+// staging its shard stages its shard again.
 
 // ErrAdoptSharded refuses --adopt-package for a worker of a sharded run.
 var ErrAdoptSharded = errors.New("--adopt-package takes over a package for an unsharded run only: adopt it with one unsharded run, then go on with the shards")
@@ -111,6 +111,18 @@ func (r *Runner) runShard(ctx context.Context, ro RunOptions) (*report.Report, e
 	}
 	if rerr := sh.Release("staging"); err == nil {
 		err = rerr
+	}
+	if err != nil {
+		return r.rep, err
+	}
+	own, err := sh.Setting(shardSetting("staged", spec.I))
+	if err == nil && own != r.m.SHA256 {
+		r.progress.Start("staging shard "+spec.String(), 0)
+		err = r.stageShardDocuments(ctx, sh, pass, spec)
+		r.progress.Finish()
+	}
+	if err == nil {
+		err = r.waitForShards(ctx, sh, spec.N)
 	}
 	if err != nil {
 		return r.rep, err
@@ -220,6 +232,7 @@ func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (p
 		}
 		for i := 0; i < spec.N; i++ {
 			settings[shardSetting("complete", i)] = "no"
+			settings[shardSetting("staged", i)] = ""
 		}
 		if was == "" {
 			settings["first_start"] = now
@@ -238,25 +251,14 @@ func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (p
 	return pass, run, staged, st.Commit()
 }
 
-// stageShards stages every source record with its shard, then keeps the
-// clients of shared cases together, and marks the store staged.
+// stageShards stages what every shard's documents are resolved against,
+// takes the census of the documents, places every client and document in a
+// shard (census.go), and marks the first phase done.
 func (r *Runner) stageShards(ctx context.Context, st state.Sharded, pass, n int) error {
-	known, err := stagingTotal(st)
-	if err != nil {
-		return err
-	}
-	r.progress.Start("staging", known)
-	plain := r.st
-	r.st = shard.Assigning(st, n)
-	err = r.stage(ctx, pass)
-	r.st = plain
+	r.progress.Start("staging clients and cases; census of the documents", 0)
+	err := r.stageFirstPhase(ctx, st, pass, n)
 	r.progress.Finish()
 	if err != nil {
-		return err
-	}
-	if _, err := shard.Groups(ctx, st, n, func(fn func(string) error) error {
-		return plan.EachKey(ctx, st, kanta.EntityCase, fn)
-	}); err != nil {
 		return err
 	}
 	if err := st.SetSetting("staged_mapping", r.m.SHA256); err != nil {

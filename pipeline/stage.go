@@ -53,6 +53,12 @@ type stager struct {
 	buildingBytes int64           // the sizes of the builds
 	inFlight      map[string]bool // the entity and row key of each build
 	persons       map[string]bool // the person of each client build
+
+	// A worker of a sharded run staging its shard's documents
+	// (census.go): the census row of the record being staged, and whether
+	// a client is of its shard.
+	counted *state.CensusRow
+	mine    func(clientKey string) (bool, error)
 }
 
 func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes, maxMessage int) *stager {
@@ -166,6 +172,20 @@ func (s *stager) begin(e kanta.Entity, rec extract.Record, o *mapping.Outcome) (
 		return nil, nil, err
 	}
 	row := &state.Record{Entity: string(e), Key: key, Pass: s.pass, Locator: rec.Locator}
+	if s.counted != nil && e == kanta.EntityDocument {
+		// A worker of a sharded run: the census, which read every
+		// document, says whether one read before had this key; a row of
+		// this pass here is this shard's own, staged before its worker
+		// was stopped.
+		if first := s.counted.FirstLocator; first != "" {
+			row.Key = key + "\x00duplicate@" + rec.Locator
+			return row, resolve.DuplicateAt(e, first), nil
+		}
+		if prev != nil {
+			carryOver(row, prev)
+		}
+		return row, nil, nil
+	}
 	if prev == nil {
 		return row, nil, nil
 	}

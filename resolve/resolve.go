@@ -79,7 +79,13 @@ func Duplicate(e kanta.Entity, prev *Staged) *kanta.Finding {
 	if prev == nil || !prev.ThisPass {
 		return nil
 	}
-	return &kanta.Finding{Field: "key", Rule: kanta.RuleDuplicateKey, Reason: fmt.Sprintf("a %s with the same key was already read at %s", e, prev.Locator)}
+	return DuplicateAt(e, prev.Locator)
+}
+
+// DuplicateAt refuses a record whose key the record at locator, read
+// before it, has.
+func DuplicateAt(e kanta.Entity, locator string) *kanta.Finding {
+	return &kanta.Finding{Field: "key", Rule: kanta.RuleDuplicateKey, Reason: fmt.Sprintf("a %s with the same key was already read at %s", e, locator)}
 }
 
 // PersonHash identifies a person by identity code (or temporary

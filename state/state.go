@@ -159,6 +159,34 @@ type Sharded interface {
 	ShardKeys(entity string, shard int, after string, limit int) ([]string, error)
 	// ShardCounts is Counts for the records of one shard.
 	ShardCounts(shard int) (map[string]map[string]int, error)
+
+	// The census places every document record of a run with a shard before
+	// any worker stages it, so that the workers stage their shards' records
+	// at once and each still decides as one process would (pipeline,
+	// census.go). CensusBegin empties it; CensusAdd keeps rows in the order
+	// given (a bulk write); CensusSettle gives each row without a client
+	// the client of the document it names, and marks each row whose key an
+	// earlier row has; CensusLinks calls fn with each pair of clients one
+	// document row links (its own and that of the document it names);
+	// CensusPlace gives each row its client's shard (0 without one);
+	// CensusShard pages through one shard's rows in order.
+	CensusBegin() error
+	CensusAdd(rows []CensusRow) error
+	CensusSettle() error
+	CensusLinks(fn func(a, b string) error) error
+	CensusPlace() error
+	CensusShard(shard int, after int64, limit int) ([]CensusRow, error)
+}
+
+// CensusRow is one document record as the census read it: its place in
+// the reading of every document source (from 1), its key ("" for none),
+// its client's key, the document it names (attached to or replaced), its
+// locator, and, set by CensusSettle, the locator of the first row with
+// its key when it is not that row.
+type CensusRow struct {
+	Pos                   int64
+	Key, Client, Document string
+	Locator, FirstLocator string
 }
 
 // ErrLocked is returned when another process holds the store.

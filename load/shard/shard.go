@@ -71,10 +71,26 @@ func (a assigning) Put(r *state.Record) error {
 	return a.Store.Put(r)
 }
 
+// Fixed wraps a store so that every record put is stored in one shard: a
+// worker's, staging the records the census placed there.
+func Fixed(st state.Store, i int) state.Store { return fixed{st, i} }
+
+type fixed struct {
+	state.Store
+	i int
+}
+
+func (f fixed) Put(r *state.Record) error {
+	r.Shard = f.i
+	return f.Store.Put(r)
+}
+
 // Groups moves the clients of every shared case, and the clients sharing a
 // case with them in turn, to one shard: their group's. It reads every case
-// once; it returns how many clients it moved.
-func Groups(ctx context.Context, st state.Sharded, n int, eachCase func(func(key string) error) error) (int, error) {
+// once. links, when not nil, gives more pairs of clients to keep together
+// (a document of one client attached to, or replacing, another's: the
+// census's CensusLinks). It returns how many clients it moved.
+func Groups(ctx context.Context, st state.Sharded, n int, eachCase func(func(key string) error) error, links func(func(a, b string) error) error) (int, error) {
 	parent := map[string]string{}
 	var find func(string) string
 	find = func(k string) string {
@@ -115,6 +131,9 @@ func Groups(ctx context.Context, st state.Sharded, n int, eachCase func(func(key
 		}
 		return nil
 	})
+	if err == nil && links != nil {
+		err = links(func(a, b string) error { union(a, b); return nil })
+	}
 	if err != nil {
 		return 0, err
 	}

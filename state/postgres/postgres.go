@@ -478,7 +478,7 @@ func (s *Store) prepare(ctx context.Context) error {
 			return err
 		}
 	}
-	_, err := s.work.Exec(ctx, schema)
+	_, err := s.work.Exec(ctx, schema+censusSchema)
 	return err
 }
 
