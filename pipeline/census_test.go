@@ -1,0 +1,175 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kantamig/kantamig/internal/testenv"
+	"github.com/kantamig/kantamig/load/shard"
+	"github.com/kantamig/kantamig/state"
+	"github.com/kantamig/kantamig/state/postgres"
+	"github.com/kantamig/kantamig/state/sqlite"
+)
+
+// The workers of a sharded run, each staging its own shard, stage what one
+// process stages, whatever order the workers run in: the small sample with
+// documents added across shards (a document key read again for a client of
+// another shard, a version of another shard's client's document, both read
+// after the document they name), staged by one process on SQLite and by
+// two shards on PostgreSQL, the shard of the later records first, end with every record's
+// outcome, rule, reason and locator the same. Without the census's
+// duplicates, the later shard keeps the second record as the first; without
+// the links between clients, the version is staged before its document.
+func TestShardsStageWhatOneProcessStages(t *testing.T) {
+	if pg == nil {
+		testenv.Missing(t, "PostgreSQL (apt-get install postgresql)")
+	}
+	t.Parallel()
+	const n = 2
+	dir := t.TempDir()
+	small := filepath.Join(testenv.Root(), "samples", "legacy-small", "asiakirjat.xml")
+	data, err := os.ReadFile(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each client's first case, from the documents that name both.
+	caseOf := map[string]string{}
+	for _, m := range regexp.MustCompile(`<asiakas>(A\d+)</asiakas>\s*<asia>(S\d+)</asia>`).FindAllSubmatch(data, -1) {
+		if _, ok := caseOf[string(m[1])]; !ok {
+			caseOf[string(m[1])] = string(m[2])
+		}
+	}
+	// Two clients of different shards, each with a case.
+	var a, b string
+	for i := 1; i < 49 && b == ""; i++ {
+		c := fmt.Sprintf("A%06d", i)
+		if caseOf[c] == "" {
+			continue
+		}
+		switch {
+		case a == "":
+			a = c
+		case shard.Of("asiakkaat:"+c, n) != shard.Of("asiakkaat:"+a, n):
+			b = c
+		}
+	}
+	if b == "" {
+		t.Fatal("the small sample has no two clients with cases in different shards")
+	}
+	doc := func(key, client, extra string) string {
+		return fmt.Sprintf(`<asiakirja id="%s">
+  <asiakas>%s</asiakas>
+  <asia>%s</asia>
+  <tyyppi>ARV</tyyppi>
+  <palvelu>LS</palvelu>
+  <laadittu>2021-05-19T15:06:00</laadittu>
+  <laatija rekno="10788525313"><sukunimi>Testi</sukunimi><etunimet>Tessa</etunimet><nimike>sosiaalityontekija</nimike></laatija>
+  <teksti>Lisatty teksti.</teksti>%s
+</asiakirja>
+`, key, client, caseOf[client], extra)
+	}
+	added := doc("DX000001", a, "") + doc("DX000001", b, "") + // the same key for a client of the other shard
+		doc("DX000002", a, "") + doc("DX000003", b, "\n  <korvaa>DX000002</korvaa>\n  <versio>2</versio>") // a version of the other's document
+	data = bytes.Replace(data, []byte("</asiakirjat>"), []byte(added+"</asiakirjat>"), 1)
+	if err := os.WriteFile(filepath.Join(dir, "asiakirjat.xml"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mappingFile := testenv.SmallClassic(t, func(text string) string {
+		return strings.Replace(text, filepath.Join(testenv.Root(), "samples", "legacy-small", "asiakirjat.xml"), filepath.Join(dir, "asiakirjat.xml"), 1)
+	})
+	m, schemas, err := Load(mappingFile, testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	one, err := sqlite.Open(filepath.Join(dir, "one.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	r, err := Prepare(m, schemas, Options{Store: one, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.stage(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	want := outcomesOf(t, one)
+
+	location := pg.NewLocation("census")
+	stageShard := func(first bool, i int) {
+		st, err := postgres.OpenShared(location)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		r, err := Prepare(m, schemas, Options{Store: st, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first {
+			if err := r.stageShards(ctx, st, 1, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.stageShardDocuments(ctx, st, 1, shard.Spec{I: i, N: n}); err != nil {
+			t.Fatalf("shard %d: %v", i, err)
+		}
+	}
+	later := shard.Of("asiakkaat:"+b, n)
+	stageShard(true, later)
+	stageShard(false, 1-later)
+	shared, err := postgres.OpenShared(location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shared.Close()
+	got := outcomesOf(t, shared)
+
+	for id, w := range want {
+		if g, ok := got[id]; !ok {
+			t.Errorf("%s: staged by one process (%s), not by the shards", id, w)
+		} else if g != w {
+			t.Errorf("%s:\n one process %s\n the shards  %s", id, w, g)
+		}
+	}
+	for id, g := range got {
+		if _, ok := want[id]; !ok {
+			t.Errorf("%s: staged by the shards (%s), not by one process", id, g)
+		}
+	}
+	// The fixture does what it says: the second DX000001 is a duplicate,
+	// the version is staged.
+	dup, ver := "", ""
+	for id, w := range want {
+		if strings.Contains(id, "DX000001\x00duplicate@") {
+			dup = w
+		}
+		if strings.HasSuffix(id, ":DX000003") {
+			ver = w
+		}
+	}
+	if !strings.Contains(dup, "duplicate-key") || ver == "" {
+		t.Errorf("the fixture's records: duplicate %q, version %q", dup, ver)
+	}
+}
+
+// outcomesOf reads every record's outcome, rule, reason and locator.
+func outcomesOf(t *testing.T, st state.Store) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	if err := st.Outcomes(func(r state.Record) error {
+		out[r.Entity+" "+r.Key] = strings.Join([]string{r.Outcome, r.Field, r.Rule, r.Reason, r.Locator}, " | ")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
