@@ -190,6 +190,28 @@ type censusCursor struct {
 	page  []state.CensusRow
 	next  int
 	done  bool
+	// stored holds the rows the store had, when the page was read, for
+	// the page's keys: each key's only record in the shard (a duplicate's
+	// row is named by its locator), staged in an earlier pass or before
+	// the worker was stopped.
+	stored map[string]*state.Record
+}
+
+// earlier returns the row the store held for a key of the page (nil for
+// none), and whether the page read it ahead.
+func (c *censusCursor) earlier(key string) (*state.Record, bool) {
+	if c.stored == nil {
+		return nil, false
+	}
+	r, ok := c.stored[key]
+	if !ok {
+		return nil, false
+	}
+	if r == nil {
+		return nil, true
+	}
+	cp := *r
+	return &cp, true
 }
 
 // take moves to the next record read and returns its census row when it is
@@ -223,7 +245,19 @@ func (c *censusCursor) fill() error {
 		return err
 	}
 	c.page, c.next, c.done = page, 0, len(page) < censusBatch
-	return nil
+	keys := make([]string, 0, len(page))
+	c.stored = make(map[string]*state.Record, len(page))
+	for _, r := range page {
+		if r.Key != "" && r.FirstLocator == "" {
+			keys = append(keys, r.Key)
+			c.stored[r.Key] = nil
+		}
+	}
+	rows, err := c.st.GetMany(string(kanta.EntityDocument), keys)
+	for _, r := range rows {
+		c.stored[r.Key] = r
+	}
+	return err
 }
 
 // finish checks that no census row of the shard was left unread.
@@ -286,6 +320,7 @@ func (r *Runner) stageShardDocuments(ctx context.Context, st state.Sharded, pass
 		return err == nil && row != nil && row.Shard == spec.I, err
 	}
 	cursor := &censusCursor{st: st, shard: spec.I}
+	stg.earlier = cursor.earlier
 	for i, s := range documents {
 		if s.em == nil {
 			continue

@@ -59,6 +59,7 @@ type stager struct {
 	// a client is of its shard.
 	counted *state.CensusRow
 	mine    func(clientKey string) (bool, error)
+	earlier func(key string) (*state.Record, bool) // a row read ahead with the census page
 }
 
 func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes, maxMessage int) *stager {
@@ -167,10 +168,6 @@ func rowKey(o *mapping.Outcome, locator string) string {
 // pass keeps its identifiers, and stays loaded if it was.
 func (s *stager) begin(e kanta.Entity, rec extract.Record, o *mapping.Outcome) (*state.Record, *kanta.Finding, error) {
 	key := rowKey(o, rec.Locator)
-	prev, err := s.st.Get(string(e), key)
-	if err != nil {
-		return nil, nil, err
-	}
 	row := &state.Record{Entity: string(e), Key: key, Pass: s.pass, Locator: rec.Locator}
 	if s.counted != nil && e == kanta.EntityDocument {
 		// A worker of a sharded run: the census, which read every
@@ -181,10 +178,21 @@ func (s *stager) begin(e kanta.Entity, rec extract.Record, o *mapping.Outcome) (
 			row.Key = key + "\x00duplicate@" + rec.Locator
 			return row, resolve.DuplicateAt(e, first), nil
 		}
+		prev, ahead := s.earlier(key)
+		if !ahead {
+			var err error
+			if prev, err = s.st.Get(string(e), key); err != nil {
+				return nil, nil, err
+			}
+		}
 		if prev != nil {
 			carryOver(row, prev)
 		}
 		return row, nil, nil
+	}
+	prev, err := s.st.Get(string(e), key)
+	if err != nil {
+		return nil, nil, err
 	}
 	if prev == nil {
 		return row, nil, nil

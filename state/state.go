@@ -176,6 +176,10 @@ type Sharded interface {
 	CensusLinks(fn func(a, b string) error) error
 	CensusPlace() error
 	CensusShard(shard int, after int64, limit int) ([]CensusRow, error)
+	// GetMany returns the records of an entity with the keys given that
+	// the store holds, in one round trip: a worker reads ahead the rows
+	// of the records its census page names.
+	GetMany(entity string, keys []string) ([]*Record, error)
 }
 
 // CensusRow is one document record as the census read it: its place in

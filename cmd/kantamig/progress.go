@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -41,10 +42,11 @@ type barProgress struct {
 	phase string
 	n     atomic.Int64
 	start time.Time
+	cpu   time.Duration // the process's processor time when the phase started
 }
 
 func (p *barProgress) Start(phase string, total int64) {
-	p.phase, p.start = phase, time.Now()
+	p.phase, p.start, p.cpu = phase, time.Now(), cpuTime()
 	p.n.Store(0)
 	if total <= 0 {
 		total = -1 // unknown: a spinner with a count and a rate
@@ -60,13 +62,25 @@ func (p *barProgress) Add(n int64) { p.n.Add(n); p.bar.Add64(n) }
 // and rate.
 func (p *barProgress) Finish() {
 	p.bar.Finish()
-	fmt.Fprintln(p.w, done(p.phase, p.n.Load(), time.Since(p.start)))
+	fmt.Fprintln(p.w, done(p.phase, p.n.Load(), time.Since(p.start), cpuTime()-p.cpu))
 }
 
-// done is the line a finished phase leaves.
-func done(phase string, n int64, elapsed time.Duration) string {
+// done is the line a finished phase leaves: with the processor time the
+// process spent in it, which says what the phase costs when it shares the
+// machine's cores with other processes (the workers of a sharded run, the
+// database).
+func done(phase string, n int64, elapsed, cpu time.Duration) string {
 	rate := float64(n) / elapsed.Seconds()
-	return fmt.Sprintf("%s: %d in %s (%.0f/s)", phase, n, elapsed.Round(100*time.Millisecond), rate)
+	return fmt.Sprintf("%s: %d in %s (%.0f/s, %s CPU)", phase, n, elapsed.Round(100*time.Millisecond), rate, cpu.Round(100*time.Millisecond))
+}
+
+// cpuTime is the processor time (user and system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 type lineProgress struct {
@@ -76,12 +90,13 @@ type lineProgress struct {
 	total int64
 	n     atomic.Int64
 	start time.Time
+	cpu   time.Duration
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
 
 func (p *lineProgress) Start(phase string, total int64) {
-	p.phase, p.total, p.start = phase, total, time.Now()
+	p.phase, p.total, p.start, p.cpu = phase, total, time.Now(), cpuTime()
 	p.n.Store(0)
 	p.stop = make(chan struct{})
 	p.wg.Add(1)
@@ -126,5 +141,6 @@ func (p *lineProgress) Finish() {
 	close(p.stop)
 	p.wg.Wait()
 	n, elapsed := p.n.Load(), time.Since(p.start)
-	p.log.Info("phase-done", done(p.phase, n, elapsed), "phase", p.phase, "done", n, "seconds", round(elapsed.Seconds()), "rate_per_second", round(float64(n)/elapsed.Seconds()))
+	cpu := cpuTime() - p.cpu
+	p.log.Info("phase-done", done(p.phase, n, elapsed, cpu), "phase", p.phase, "done", n, "seconds", round(elapsed.Seconds()), "rate_per_second", round(float64(n)/elapsed.Seconds()), "cpu_seconds", round(cpu.Seconds()))
 }

@@ -176,3 +176,35 @@ func (s *Store) CensusShard(shard int, after int64, limit int) ([]state.CensusRo
 	})
 	return out, err
 }
+
+// GetMany returns the records of an entity with the given keys, in one
+// statement.
+func (s *Store) GetMany(entity string, keys []string) ([]*state.Record, error) {
+	encoded := make([]string, len(keys))
+	for i, k := range keys {
+		encoded[i] = enc(k)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*state.Record
+	err := s.do(func() error {
+		if err := s.flushWrites(); err != nil {
+			return err
+		}
+		rows, err := s.db().Query(context.Background(), `SELECT `+readColumns+` FROM records WHERE entity = $1 AND key = ANY($2)`, entity, encoded)
+		if err != nil {
+			return wrap(err)
+		}
+		defer rows.Close()
+		out = out[:0]
+		for rows.Next() {
+			r, err := scanRecord(rows)
+			if err != nil {
+				return wrap(err)
+			}
+			out = append(out, r)
+		}
+		return wrap(rows.Err())
+	})
+	return out, err
+}
