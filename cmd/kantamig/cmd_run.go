@@ -112,6 +112,11 @@ func runCommand(c *cli) *cobra.Command {
 		defer st.Close()
 		observe := logDeliveries(c.log)
 		prog := newProgress(c)
+		if counting, ok := st.(interface{ Stats() (int64, int64) }); ok {
+			if p, ok := prog.(statementCounter); ok {
+				p.countStatements(func() int64 { n, _ := counting.Stats(); return n })
+			}
+		}
 		if *metricsAddr != "" {
 			mx := metrics.New()
 			bound, stopMetrics, err := mx.Serve(*metricsAddr)

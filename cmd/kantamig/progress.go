@@ -41,12 +41,12 @@ type barProgress struct {
 	bar   *progressbar.ProgressBar
 	phase string
 	n     atomic.Int64
-	start time.Time
-	cpu   time.Duration // the process's processor time when the phase started
+	cost  phaseCost
 }
 
 func (p *barProgress) Start(phase string, total int64) {
-	p.phase, p.start, p.cpu = phase, time.Now(), cpuTime()
+	p.phase = phase
+	p.cost.begin()
 	p.n.Store(0)
 	if total <= 0 {
 		total = -1 // unknown: a spinner with a count and a rate
@@ -62,16 +62,42 @@ func (p *barProgress) Add(n int64) { p.n.Add(n); p.bar.Add64(n) }
 // and rate.
 func (p *barProgress) Finish() {
 	p.bar.Finish()
-	fmt.Fprintln(p.w, done(p.phase, p.n.Load(), time.Since(p.start), cpuTime()-p.cpu))
+	fmt.Fprintln(p.w, p.cost.line(p.phase, p.n.Load()))
 }
 
-// done is the line a finished phase leaves: with the processor time the
-// process spent in it, which says what the phase costs when it shares the
-// machine's cores with other processes (the workers of a sharded run, the
-// database).
-func done(phase string, n int64, elapsed, cpu time.Duration) string {
+// phaseCost measures a phase for the line it leaves: its time, the
+// processor time the process spent in it (what the phase costs when it
+// shares the machine's cores with other processes: the workers of a
+// sharded run, the database) and, for a state store that counts them, the
+// statements it sent.
+type phaseCost struct {
+	start      time.Time
+	cpu        time.Duration
+	statements int64
+	count      func() int64 // nil: the store does not count
+}
+
+// countStatements makes the phases' lines give the store's statements.
+func (c *phaseCost) countStatements(count func() int64) { c.count = count }
+
+func (c *phaseCost) begin() {
+	c.start, c.cpu = time.Now(), cpuTime()
+	if c.count != nil {
+		c.statements = c.count()
+	}
+}
+
+func (c *phaseCost) elapsed() time.Duration { return time.Since(c.start) }
+
+// line is the line a finished phase of n records leaves.
+func (c *phaseCost) line(phase string, n int64) string {
+	elapsed := c.elapsed()
 	rate := float64(n) / elapsed.Seconds()
-	return fmt.Sprintf("%s: %d in %s (%.0f/s, %s CPU)", phase, n, elapsed.Round(100*time.Millisecond), rate, cpu.Round(100*time.Millisecond))
+	s := fmt.Sprintf("%s: %d in %s (%.0f/s, %s CPU", phase, n, elapsed.Round(100*time.Millisecond), rate, (cpuTime() - c.cpu).Round(100*time.Millisecond))
+	if c.count != nil {
+		s += fmt.Sprintf(", %d statements", c.count()-c.statements)
+	}
+	return s + ")"
 }
 
 // cpuTime is the processor time (user and system) the process has used.
@@ -89,14 +115,14 @@ type lineProgress struct {
 	phase string
 	total int64
 	n     atomic.Int64
-	start time.Time
-	cpu   time.Duration
+	cost  phaseCost
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
 
 func (p *lineProgress) Start(phase string, total int64) {
-	p.phase, p.total, p.start, p.cpu = phase, total, time.Now(), cpuTime()
+	p.phase, p.total = phase, total
+	p.cost.begin()
 	p.n.Store(0)
 	p.stop = make(chan struct{})
 	p.wg.Add(1)
@@ -117,8 +143,7 @@ func (p *lineProgress) Start(phase string, total int64) {
 
 func (p *lineProgress) line() {
 	n := p.n.Load()
-	elapsed := time.Since(p.start)
-	rate := float64(n) / elapsed.Seconds()
+	rate := float64(n) / p.cost.elapsed().Seconds()
 	msg := fmt.Sprintf("%s: %d", p.phase, n)
 	fields := []any{"phase", p.phase, "done", n, "total", p.total, "rate_per_second", round(rate)}
 	if p.total > 0 {
@@ -140,7 +165,15 @@ func (p *lineProgress) Add(n int64) { p.n.Add(n) }
 func (p *lineProgress) Finish() {
 	close(p.stop)
 	p.wg.Wait()
-	n, elapsed := p.n.Load(), time.Since(p.start)
-	cpu := cpuTime() - p.cpu
-	p.log.Info("phase-done", done(p.phase, n, elapsed, cpu), "phase", p.phase, "done", n, "seconds", round(elapsed.Seconds()), "rate_per_second", round(float64(n)/elapsed.Seconds()), "cpu_seconds", round(cpu.Seconds()))
+	n, elapsed := p.n.Load(), p.cost.elapsed()
+	p.log.Info("phase-done", p.cost.line(p.phase, n), "phase", p.phase, "done", n, "seconds", round(elapsed.Seconds()), "rate_per_second", round(float64(n)/elapsed.Seconds()),
+		"cpu_seconds", round((cpuTime() - p.cost.cpu).Seconds()))
 }
+
+// countStatements makes the phases' lines give the state store's
+// statements (round trips).
+func (p *lineProgress) countStatements(count func() int64) { p.cost.countStatements(count) }
+func (p *barProgress) countStatements(count func() int64)  { p.cost.countStatements(count) }
+
+// statementCounter is a progress that can give a store's statements.
+type statementCounter interface{ countStatements(func() int64) }

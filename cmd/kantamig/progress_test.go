@@ -28,7 +28,27 @@ func TestLineProgress(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d) signing in delivery order: 40 of 100, about \S+ left \(\d+/s\)$`).MatchString(text) {
 		t.Errorf("no running line with count, total and time left:\n%s", text)
 	}
-	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d) signing in delivery order: 100 in [0-9.]+m?s \(\d+/s\)$`).MatchString(text) {
-		t.Errorf("no final line with count, time and rate:\n%s", text)
+	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d) signing in delivery order: 100 in [0-9.]+m?s \(\d+/s, [0-9.]+m?s CPU\)$`).MatchString(text) {
+		t.Errorf("no final line with count, time, rate and processor time:\n%s", text)
+	}
+}
+
+// With a store that counts its statements, a finished phase says how many
+// it sent.
+func TestLineProgressCountsStatements(t *testing.T) {
+	var out bytes.Buffer
+	log, err := eventlog.New(&out, eventlog.Text, eventlog.Normal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := int64(1000)
+	p := &lineProgress{log: log, every: time.Hour}
+	p.countStatements(func() int64 { return sent })
+	p.Start("staging", 0)
+	p.Add(10)
+	sent += 37
+	p.Finish()
+	if !regexp.MustCompile(`staging: 10 in [0-9.]+m?s \(\d+/s, [0-9.]+m?s CPU, 37 statements\)`).MatchString(out.String()) {
+		t.Errorf("no count of the phase's statements:\n%s", out.String())
 	}
 }
