@@ -34,8 +34,8 @@ timed() {
   grep '^TIME' "out/$name.log" | tail -n 1 | cut -d' ' -f2-
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-# Seconds of a phase from kantamig's last progress line "<phase>: <n> in <duration> (<rate>/s)": n / rate.
-phase_secs() { grep -E "$1: [0-9]+ in" "$2" | tail -n 1 | sed -E 's/.*: ([0-9]+) in .*\(([0-9.]+)\/s\).*/\1 \2/' | awk '{printf "%.1f", $1 / $2}'; }
+# Seconds of a phase from kantamig's last progress line "<phase>: <n> in <duration> (<rate>/s, <cpu> CPU)": n / rate.
+phase_secs() { grep -E "$1: [0-9]+ in" "$2" | tail -n 1 | sed -E 's/.*: ([0-9]+) in .*\(([0-9.]+)\/s[,)].*/\1 \2/' | awk '{printf "%.1f", $1 / $2}'; }
 
 say "bench: generator -n $N, long text $LONG bytes, $WORKERS signing workers, $(date -u +%FT%TZ), $(nproc) cores"
 read -r RAW1_A RAW_A < <(raw_rate)
