@@ -25,7 +25,9 @@ import (
 // two shards on PostgreSQL, the shard of the later records first, end with every record's
 // outcome, rule, reason and locator the same. Without the census's
 // duplicates, the later shard keeps the second record as the first; without
-// the links between clients, the version is staged before its document.
+// the links between clients, the version is staged before its document. A
+// shard staged again, as by a worker stopped before it marked its shard
+// staged, keeps every identifier and doubles nothing.
 func TestShardsStageWhatOneProcessStages(t *testing.T) {
 	if pg == nil {
 		testenv.Missing(t, "PostgreSQL (apt-get install postgresql)")
@@ -131,6 +133,26 @@ func TestShardsStageWhatOneProcessStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer shared.Close()
+	minted := identifiersOf(t, shared)
+
+	// A worker stopped after writing its rows, before it marked its shard
+	// staged, stages the shard again: nothing doubled, nothing minted anew.
+	if err := shared.SetSetting("staged/"+fmt.Sprint(later), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := shared.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	stageShard(false, later)
+	if again := identifiersOf(t, shared); len(again) != len(minted) {
+		t.Errorf("staged again: %d records with identifiers, before %d", len(again), len(minted))
+	} else {
+		for id, oid := range minted {
+			if again[id] != oid {
+				t.Errorf("%s: identifier %s, staged again %s", id, oid, again[id])
+			}
+		}
+	}
 	got := outcomesOf(t, shared)
 
 	for id, w := range want {
@@ -170,6 +192,30 @@ func outcomesOf(t *testing.T, st state.Store) map[string]string {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// identifiersOf reads every record's identifiers, by entity and key.
+func identifiersOf(t *testing.T, st state.Store) map[string]string {
+	t.Helper()
+	var ids []string
+	if err := st.Outcomes(func(r state.Record) error {
+		ids = append(ids, r.Entity+"\x00"+r.Key)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, id := range ids {
+		entity, key, _ := strings.Cut(id, "\x00")
+		r, err := st.Get(entity, key)
+		if err != nil || r == nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if r.EntityOID != "" || r.DocOID != "" {
+			out[id] = r.EntityOID + " " + r.DocOID
+		}
 	}
 	return out
 }
