@@ -98,23 +98,6 @@ type Tally struct {
 // NewTally starts the count of a pass.
 func NewTally(st state.Store, pass int) *Tally { return &Tally{st: st, pass: pass} }
 
-// ResumeTally goes on with what a pass has counted so far, keeping the
-// blocks keep says (a worker of a sharded run keeps what the first phase
-// counted and counts the document sources again itself).
-func ResumeTally(st state.Store, pass int, keep func(Block) bool) (*Tally, error) {
-	saved, _, err := Blocks(st, pass)
-	if err != nil {
-		return nil, err
-	}
-	t := NewTally(st, pass)
-	for _, b := range saved {
-		if keep(b) {
-			t.blocks = append(t.blocks, b)
-		}
-	}
-	return t, nil
-}
-
 // Read records that a source block yielded n records, with the source's
 // own count when it gave one, and saves the pass's blocks so far. A second
 // block of the same entity and source adds to the first.

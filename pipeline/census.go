@@ -2,31 +2,33 @@ package pipeline
 
 // Staging divided among the workers of a sharded run.
 //
-// The first worker to take the staging lock stages every record but the
-// documents (clients and what they carry, cases and their members: few
-// beside the documents, and what every document is resolved against), then
-// reads every document record once, cheaply (mapping.EntityMapping.Refs:
-// its key, its client, its case, the document it names, nothing built), and
-// writes each one's place into the store's census: its position in the
-// reading, its key, its client. The store then settles the census with a
-// few whole-table statements: an attachment or version without a client of
-// its own takes its document's; every record but the first with a key is
-// marked a duplicate, with the first's locator. The clients of shared cases
-// and of documents that name another client's document are kept in one
-// shard (shard.Groups), and each census row takes its client's shard.
+// The first worker to take the staging lock takes a census: it reads every
+// source record once, in the order staging reads them, maps it without
+// building anything (for a document, mapping.EntityMapping.Refs: nothing
+// decoded), and writes each one's place into the store: its position in
+// the reading, its entity and key, its client, the records it names (a
+// case's clients, a member's case, a document's case and the document it
+// is attached to or replaces) and, for a client, its person. The store
+// settles the census with a few whole-table statements: every record but
+// the first with an entity's key is a duplicate of the first; each
+// person's first client that maps is that person's client, and a client
+// read after it is the same person; a record without a client takes one
+// from a record it names or that names it. The clients of shared cases, of
+// members, of documents that name another client's document are kept in
+// one shard (shard.Groups), and each census row takes its client's shard.
 //
-// Then every worker reads the document sources itself, in the same order,
-// and stages only the records the census placed in its shard, beside the
-// other workers. What one worker decides is what one process would: a
-// document is resolved against clients and cases, final since the first
-// phase, and against documents of its own shard (a document it names is
-// its client's, or its client was grouped with that one), staged before it
-// in the same order; a duplicate is known from the census, not from what
-// happens to be staged. A worker stopped while staging is started again and
-// stages its shard again: the rows it staged keep their identifiers, and a
-// duplicate's row is named by its locator, so nothing is doubled. Every
-// worker waits for every shard to be staged before it delivers: the error
-// budget and the reconciliation are the run's, not a shard's.
+// Then every worker reads every source itself, in the same order, and
+// stages only the records the census placed in its shard, beside the other
+// workers. What one worker decides is what one process would: a record is
+// resolved against records of its own shard (what it names is its client's,
+// or its client was grouped with that one), staged before it in the same
+// order; a duplicate, and one person's second client, are known from the
+// census, not from what happens to be staged. A worker stopped while
+// staging is started again and stages its shard again: the rows it staged
+// keep their identifiers, and a duplicate's row is named by its locator, so
+// nothing is doubled. Every worker waits for every shard to be staged
+// before it delivers: the error budget and the reconciliation are the
+// run's, not a shard's.
 
 import (
 	"context"
@@ -36,10 +38,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kantamig/kantamig/entity"
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/ledger"
-	"github.com/kantamig/kantamig/load/plan"
 	"github.com/kantamig/kantamig/load/shard"
 	"github.com/kantamig/kantamig/mapping"
 	"github.com/kantamig/kantamig/resolve"
@@ -49,122 +51,196 @@ import (
 // censusBatch is how many census rows go to the store in one COPY.
 const censusBatch = 5000
 
-// splitSteps divides a stager's steps into those before the first document
-// source (the first phase's) and the rest (each worker's).
-func splitSteps(steps []step) (first, documents []step, err error) {
-	for i, s := range steps {
-		if s.em != nil && s.em.Entity == kanta.EntityDocument {
-			for _, later := range steps[i:] {
-				if later.em != nil && later.em.Entity != kanta.EntityDocument {
-					return nil, nil, fmt.Errorf("a sharded run stages documents last, but %s is read after them", later.em.Entity)
-				}
-			}
-			return steps[:i], steps[i:], nil
-		}
-	}
-	return steps, nil, nil
-}
-
-// census reads every document record once and writes where it belongs.
-func (r *Runner) census(ctx context.Context, st state.Sharded, pass int) error {
+// census reads every source record once and writes where it belongs.
+func (r *Runner) census(ctx context.Context, st state.Sharded, pass, n int) error {
 	if err := st.CensusBegin(); err != nil {
 		return err
 	}
-	homes := &homeFinder{st: st, pass: pass, cases: map[string]string{}}
-	batch := make([]state.CensusRow, 0, censusBatch)
-	var pos int64
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := st.CensusAdd(batch)
-		batch = batch[:0]
-		return err
-	}
-	for _, em := range r.m.Of(kanta.EntityDocument) {
-		src, err := r.open(em)
-		if err != nil {
-			return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: err}
-		}
-		for {
-			rec, err := src.Next(ctx)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				src.Close()
-				return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: err}
-			}
-			pos++
-			refs := em.Refs(rec)
-			client, err := homes.of(refs)
-			if err != nil {
-				src.Close()
+	c := &counter{st: st, pass: pass, n: n, persons: map[string]string{}, batch: make([]state.CensusRow, 0, censusBatch)}
+	personsSettled := false
+	for _, em := range r.m.Blocks() {
+		if em.Entity != kanta.EntityClient && !personsSettled {
+			// Every client is read: the persons' clients are known to
+			// the records that name a client by identity code.
+			if err := c.flush(); err != nil {
 				return err
 			}
-			batch = append(batch, state.CensusRow{Pos: pos, Key: refs.Key, Client: client, Document: refs.DocumentKey, Locator: rec.Locator})
-			if len(batch) == censusBatch {
-				if err := flush(); err != nil {
-					src.Close()
-					return err
-				}
+			if err := st.CensusPersons(); err != nil {
+				return err
 			}
+			personsSettled = true
 		}
-		src.Close()
+		if err := r.countBlock(ctx, em, c); err != nil {
+			return err
+		}
 	}
-	if err := flush(); err != nil {
+	if err := c.flush(); err != nil {
 		return err
+	}
+	if !personsSettled {
+		if err := st.CensusPersons(); err != nil {
+			return err
+		}
 	}
 	return st.CensusSettle()
 }
 
-// homeFinder finds the client a document record belongs to: the one it
-// names by key, or by identity code, or its case's first. Cases' clients
-// are kept, a bounded number at a time.
-type homeFinder struct {
-	st    state.Store
-	pass  int
-	cases map[string]string
+// countBlock adds a source block's records to the census.
+func (r *Runner) countBlock(ctx context.Context, em *mapping.EntityMapping, c *counter) error {
+	src, err := r.open(em)
+	if err != nil {
+		return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: err}
+	}
+	defer src.Close()
+	for {
+		rec, err := src.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &SourceError{Entity: em.Entity, Source: em.SourceName, Err: err}
+		}
+		row, err := c.row(em, rec)
+		if err != nil {
+			return err
+		}
+		if err := c.add(row); err != nil {
+			return err
+		}
+		r.progress.Add(1)
+	}
 }
 
-func (h *homeFinder) of(refs mapping.DocumentRefs) (string, error) {
-	switch {
-	case refs.ClientKey != "":
-		return refs.ClientKey, nil
-	case refs.Identity != "":
-		row, err := h.st.SamePerson(string(kanta.EntityClient), resolve.PersonHash(kanta.Client{IdentityCode: refs.Identity}), "", h.pass)
-		if err != nil || row == nil {
-			return "", err
+// counter builds census rows and sends them in batches.
+type counter struct {
+	st      state.Sharded
+	pass, n int
+	pos     int64
+	persons map[string]string // person → its client, a bounded number at a time
+	batch   []state.CensusRow
+}
+
+func (c *counter) add(row state.CensusRow) error {
+	c.batch = append(c.batch, row)
+	if len(c.batch) == censusBatch {
+		return c.flush()
+	}
+	return nil
+}
+
+func (c *counter) flush() error {
+	if len(c.batch) == 0 {
+		return nil
+	}
+	err := c.st.CensusAdd(c.batch)
+	c.batch = c.batch[:0]
+	return err
+}
+
+// row maps a record as staging will and keeps what the census needs.
+func (c *counter) row(em *mapping.EntityMapping, rec extract.Record) (state.CensusRow, error) {
+	c.pos++
+	row := state.CensusRow{Pos: c.pos, Entity: string(em.Entity), Locator: rec.Locator}
+	var o *mapping.Outcome
+	var who []kanta.CaseClient // the clients it names, its own first
+	ref := func(e kanta.Entity, key string) {
+		if key != "" {
+			row.Refs = append(row.Refs, state.CensusRef{Entity: string(e), Key: key})
 		}
-		return row.Key, nil
-	case refs.CaseKey != "":
-		if c, ok := h.cases[refs.CaseKey]; ok {
-			return c, nil
+	}
+	switch em.Entity {
+	case kanta.EntityClient:
+		var rel kanta.Relationship
+		rel, o = em.Client(rec)
+		if rel.Client.IdentityCode+rel.Client.TemporaryID != "" {
+			row.Person = resolve.PersonHash(rel.Client)
+			row.Asked = o.Reject == nil || kanta.RuleClass(o.Reject.Rule) > kanta.ClassIdentity
+			row.Eligible = row.Asked && o.OK()
 		}
-		client := ""
-		row, err := h.st.Get(string(kanta.EntityCase), refs.CaseKey)
-		if err != nil {
-			return "", err
+	case kanta.EntityServiceTask:
+		var cc kanta.CaseClient
+		cc, _, o = em.ServiceTask(rec)
+		who = append(who, cc)
+	case kanta.EntityRelatedPerson:
+		var cc kanta.CaseClient
+		cc, _, o = em.RelatedPerson(rec)
+		who = append(who, cc)
+	case kanta.EntityAddress:
+		var cc kanta.CaseClient
+		cc, _, o = em.Address(rec)
+		who = append(who, cc)
+	case kanta.EntityCase:
+		var k kanta.Case
+		k, o = em.Case(rec)
+		who = append(who, k.Clients...)
+	case kanta.EntityMember:
+		var caseKey string
+		var cc kanta.CaseClient
+		caseKey, cc, o = em.Member(rec)
+		who = append(who, cc)
+		ref(kanta.EntityCase, caseKey)
+	case kanta.EntityDocument:
+		refs := em.Refs(rec)
+		row.Key = refs.Key
+		who = append(who, kanta.CaseClient{ClientKey: refs.ClientKey, Identity: refs.Identity})
+		ref(kanta.EntityCase, refs.CaseKey)
+		ref(kanta.EntityDocument, refs.DocumentKey)
+	default:
+		if entity.Of(em.Entity).Item == "" {
+			return row, fmt.Errorf("a sharded run does not know how %s records name their client", em.Entity)
 		}
-		if row != nil {
-			client = row.ClientKey
-			if client == "" && row.Model != nil {
-				var c kanta.Case
-				if err := state.Decode(row.Model, &c); err != nil {
-					return "", fmt.Errorf("reading case %s: %w", refs.CaseKey, err)
-				}
-				if len(c.Clients) > 0 {
-					client = c.Clients[0].ClientKey
-				}
+		var carrier mapping.ItemCarrier
+		carrier, _, o = em.Item(rec)
+		if entity.Of(em.Entity).Carrier == kanta.EntityClient {
+			who = append(who, carrier.Client)
+		} else {
+			ref(kanta.EntityCase, carrier.Case)
+		}
+	}
+	if o != nil && o.SourceKey != "" {
+		row.Key = o.Key
+	}
+	if em.Entity == kanta.EntityClient {
+		row.Client = row.Key
+		row.Shard = shard.Of(row.Key, c.n)
+		return row, nil
+	}
+	for i, cc := range who {
+		key := cc.ClientKey
+		if key == "" && cc.Identity != "" {
+			var err error
+			if key, err = c.personsClient(cc.Identity); err != nil {
+				return row, err
 			}
 		}
-		if len(h.cases) >= rowCacheSize {
-			clear(h.cases)
+		if key == "" {
+			continue
 		}
-		h.cases[refs.CaseKey] = client
-		return client, nil
+		if row.Client == "" && i == 0 {
+			row.Client = key
+		} else if key != row.Client {
+			ref(kanta.EntityClient, key)
+		}
 	}
-	return "", nil
+	return row, nil
+}
+
+// personsClient names the client of the person an identity code names, as
+// resolving it at staging will.
+func (c *counter) personsClient(identity string) (string, error) {
+	person := resolve.PersonHash(kanta.Client{IdentityCode: identity})
+	if key, ok := c.persons[person]; ok {
+		return key, nil
+	}
+	key, err := c.st.CensusPerson(person)
+	if err != nil {
+		return "", err
+	}
+	if len(c.persons) >= rowCacheSize {
+		clear(c.persons)
+	}
+	c.persons[person] = key
+	return key, nil
 }
 
 // ErrCensusOrder stops a worker whose source gave its records in another
@@ -194,16 +270,13 @@ type censusCursor struct {
 	// the page's keys: each key's only record in the shard (a duplicate's
 	// row is named by its locator), staged in an earlier pass or before
 	// the worker was stopped.
-	stored map[string]*state.Record
+	stored map[[2]string]*state.Record
 }
 
-// earlier returns the row the store held for a key of the page (nil for
+// earlier returns the row the store held for a record of the page (nil for
 // none), and whether the page read it ahead.
-func (c *censusCursor) earlier(key string) (*state.Record, bool) {
-	if c.stored == nil {
-		return nil, false
-	}
-	r, ok := c.stored[key]
+func (c *censusCursor) earlier(e kanta.Entity, key string) (*state.Record, bool) {
+	r, ok := c.stored[[2]string{string(e), key}]
 	if !ok {
 		return nil, false
 	}
@@ -245,19 +318,24 @@ func (c *censusCursor) fill() error {
 		return err
 	}
 	c.page, c.next, c.done = page, 0, len(page) < censusBatch
-	keys := make([]string, 0, len(page))
-	c.stored = make(map[string]*state.Record, len(page))
+	keys := map[string][]string{}
+	c.stored = make(map[[2]string]*state.Record, len(page))
 	for _, r := range page {
 		if r.Key != "" && r.FirstLocator == "" {
-			keys = append(keys, r.Key)
-			c.stored[r.Key] = nil
+			keys[r.Entity] = append(keys[r.Entity], r.Key)
+			c.stored[[2]string{r.Entity, r.Key}] = nil
 		}
 	}
-	rows, err := c.st.GetMany(string(kanta.EntityDocument), keys)
-	for _, r := range rows {
-		c.stored[r.Key] = r
+	for e, ks := range keys {
+		rows, err := c.st.GetMany(e, ks)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			c.stored[[2]string{r.Entity, r.Key}] = r
+		}
 	}
-	return err
+	return nil
 }
 
 // finish checks that no census row of the shard was left unread.
@@ -271,62 +349,34 @@ func (c *censusCursor) finish() error {
 	return nil
 }
 
-// stageFirstPhase stages what is not a document, takes the census of the
-// documents and places every client, and every census row, in a shard.
+// stageFirstPhase takes the census and places every client, and every
+// census row, in a shard.
 func (r *Runner) stageFirstPhase(ctx context.Context, st state.Sharded, pass, n int) error {
-	plain := r.st
-	r.st = shard.Assigning(st, n)
-	stg := r.newStager(ctx, pass)
-	first, _, err := splitSteps(stg.steps())
-	if err == nil {
-		err = r.stageSteps(ctx, stg, first, ledger.NewTally(st, pass), func(row *state.Record) (bool, error) {
-			return !documentPhase(row), nil
-		})
-	}
-	r.st = plain
-	if err != nil {
+	if err := r.census(ctx, st, pass, n); err != nil {
 		return err
 	}
-	if err := r.census(ctx, st, pass); err != nil {
-		return err
-	}
-	if _, err := shard.Groups(ctx, st, n, func(fn func(string) error) error {
-		return plan.EachKey(ctx, st, kanta.EntityCase, fn)
-	}, st.CensusLinks); err != nil {
+	if _, err := shard.Groups(ctx, n, st.CensusLinks, st.CensusMove); err != nil {
 		return err
 	}
 	return st.CensusPlace()
 }
 
-// documentPhase says whether a record is staged by the workers: a document,
-// or a case made for documents without one.
-func documentPhase(row *state.Record) bool {
-	return row.Entity == string(kanta.EntityDocument) ||
-		(row.Entity == string(kanta.EntityCase) && strings.HasPrefix(row.Key, mapping.GeneratedSource+mapping.KeySeparator))
-}
-
-// stageShardDocuments stages the documents the census placed in a shard.
-func (r *Runner) stageShardDocuments(ctx context.Context, st state.Sharded, pass int, spec shard.Spec) error {
+// stageShard stages the records the census placed in a shard.
+func (r *Runner) stageShard(ctx context.Context, st state.Sharded, pass int, spec shard.Spec) error {
 	plain := r.st
 	r.st = shard.Fixed(st, spec.I)
 	defer func() { r.st = plain }()
 	stg := r.newStager(ctx, pass)
-	_, documents, err := splitSteps(stg.steps())
-	if err != nil {
-		return err
-	}
-	stg.mine = func(clientKey string) (bool, error) {
-		row, err := stg.st.Get(string(kanta.EntityClient), clientKey)
-		return err == nil && row != nil && row.Shard == spec.I, err
-	}
+	stg.mine = func(row *state.Record) bool { return row.Shard == spec.I }
 	cursor := &censusCursor{st: st, shard: spec.I}
 	stg.earlier = cursor.earlier
-	for i, s := range documents {
+	steps := stg.steps()
+	for i, s := range steps {
 		if s.em == nil {
 			continue
 		}
 		fn := s.fn
-		documents[i].fn = func(rec extract.Record) error {
+		steps[i].fn = func(rec extract.Record) error {
 			row, err := cursor.take(rec)
 			if err != nil || row == nil {
 				return err
@@ -336,12 +386,8 @@ func (r *Runner) stageShardDocuments(ctx context.Context, st state.Sharded, pass
 			return fn(rec)
 		}
 	}
-	tally, err := ledger.ResumeTally(st, pass, func(b ledger.Block) bool { return b.Entity != string(kanta.EntityDocument) })
-	if err != nil {
-		return err
-	}
-	err = r.stageSteps(ctx, stg, documents, tally, func(row *state.Record) (bool, error) {
-		return documentPhase(row) && row.Shard == spec.I, nil
+	err := r.stageSteps(ctx, stg, steps, ledger.NewTally(st, pass), func(row *state.Record) (bool, error) {
+		return row.Shard == spec.I, nil
 	})
 	if err != nil {
 		return err

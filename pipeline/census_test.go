@@ -19,9 +19,10 @@ import (
 
 // The workers of a sharded run, each staging its own shard, stage what one
 // process stages, whatever order the workers run in: the small sample with
-// documents added across shards (a document key read again for a client of
+// records added across shards (a document key read again for a client of
 // another shard, a version of another shard's client's document, both read
-// after the document they name), staged by one process on SQLite and by
+// after the document they name, a client who is another shard's client's
+// person), staged by one process on SQLite and by
 // two shards on PostgreSQL, the shard of the later records first, end with every record's
 // outcome, rule, reason and locator the same. Without the census's
 // duplicates, the later shard keeps the second record as the first; without
@@ -82,7 +83,27 @@ func TestShardsStageWhatOneProcessStages(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "asiakirjat.xml"), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A client read after a, under another key in b's shard, who is a's
+	// person: the same person as a, though a is staged by another worker,
+	// and after it.
+	clientsCSV, err := os.ReadFile(filepath.Join(testenv.Root(), "samples", "legacy-small", "asiakkaat.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?m)^` + a + `;.*$`).Find(clientsCSV)
+	twin := ""
+	for i := 900001; twin == ""; i++ {
+		if k := fmt.Sprintf("A%06d", i); shard.Of("asiakkaat:"+k, n) == shard.Of("asiakkaat:"+b, n) {
+			twin = k
+		}
+	}
+	clientsCSV = append(clientsCSV, append([]byte(twin), line[len(a):]...)...)
+	clientsCSV = append(clientsCSV, '\n')
+	if err := os.WriteFile(filepath.Join(dir, "asiakkaat.csv"), clientsCSV, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	mappingFile := testenv.SmallClassic(t, func(text string) string {
+		text = strings.Replace(text, filepath.Join(testenv.Root(), "samples", "legacy-small", "asiakkaat.csv"), filepath.Join(dir, "asiakkaat.csv"), 1)
 		return strings.Replace(text, filepath.Join(testenv.Root(), "samples", "legacy-small", "asiakirjat.xml"), filepath.Join(dir, "asiakirjat.xml"), 1)
 	})
 	m, schemas, err := Load(mappingFile, testenv.Sosmeta())
@@ -121,7 +142,7 @@ func TestShardsStageWhatOneProcessStages(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := r.stageShardDocuments(ctx, st, 1, shard.Spec{I: i, N: n}); err != nil {
+		if err := r.stageShard(ctx, st, 1, shard.Spec{I: i, N: n}); err != nil {
 			t.Fatalf("shard %d: %v", i, err)
 		}
 	}
@@ -178,8 +199,8 @@ func TestShardsStageWhatOneProcessStages(t *testing.T) {
 			ver = w
 		}
 	}
-	if !strings.Contains(dup, "duplicate-key") || ver == "" {
-		t.Errorf("the fixture's records: duplicate %q, version %q", dup, ver)
+	if !strings.Contains(dup, "duplicate-key") || ver == "" || !strings.Contains(want["client asiakkaat:"+twin], "duplicate-person") {
+		t.Errorf("the fixture's records: duplicate %q, version %q, the same person %q", dup, ver, want["client asiakkaat:"+twin])
 	}
 }
 

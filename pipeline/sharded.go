@@ -19,12 +19,10 @@ import (
 
 // A sharded run (RunOptions.Shard) is N worker processes sharing one state
 // store, each staging and delivering the clients of its shard. Whichever
-// worker takes the store's staging lock first stages the clients and cases
-// (one stager keeps "one person, one client" exactly as one process would)
-// and takes the census of the documents, which places each in a shard
-// (census.go); the others wait for it. Then every worker stages its shard's
-// documents beside the others, waits until every shard is staged, and
-// delivers its own shard; its shard's lock keeps a second worker of the same
+// worker takes the store's staging lock first takes the census of every
+// source record, which places each in a shard (census.go); the others wait
+// for it. Then every worker stages its shard's records beside the others,
+// waits until every shard is staged, and delivers its own shard; its shard's lock keeps a second worker of the same
 // shard out, and a worker killed at any point is restarted with the same
 // command. A worker killed in the first phase leaves it to the next one to
 // take the lock, which stages it again from the start; one killed while
@@ -118,7 +116,7 @@ func (r *Runner) runShard(ctx context.Context, ro RunOptions) (*report.Report, e
 	own, err := sh.Setting(shardSetting("staged", spec.I))
 	if err == nil && own != r.m.SHA256 {
 		r.progress.Start("staging shard "+spec.String(), 0)
-		err = r.stageShardDocuments(ctx, sh, pass, spec)
+		err = r.stageShard(ctx, sh, pass, spec)
 		r.progress.Finish()
 	}
 	if err == nil {
@@ -251,11 +249,11 @@ func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (p
 	return pass, run, staged, st.Commit()
 }
 
-// stageShards stages what every shard's documents are resolved against,
-// takes the census of the documents, places every client and document in a
-// shard (census.go), and marks the first phase done.
+// stageShards takes the census of every source record, places every
+// client and record in a shard (census.go), and marks the first phase
+// done.
 func (r *Runner) stageShards(ctx context.Context, st state.Sharded, pass, n int) error {
-	r.progress.Start("staging clients and cases; census of the documents", 0)
+	r.progress.Start("census of the sources", 0)
 	err := r.stageFirstPhase(ctx, st, pass, n)
 	r.progress.Finish()
 	if err != nil {

@@ -54,13 +54,17 @@ type stager struct {
 	inFlight      map[string]bool // the entity and row key of each build
 	persons       map[string]bool // the person of each client build
 
-	// A worker of a sharded run staging its shard's documents
-	// (census.go): the census row of the record being staged, and whether
-	// a client is of its shard.
+	// A worker of a sharded run staging its shard (census.go): the census
+	// row of the record being staged, whether a row is of its shard, and
+	// the rows read ahead with the census page.
 	counted *state.CensusRow
-	mine    func(clientKey string) (bool, error)
-	earlier func(key string) (*state.Record, bool) // a row read ahead with the census page
+	mine    func(*state.Record) bool
+	earlier func(e kanta.Entity, key string) (*state.Record, bool)
 }
+
+// others says whether a row staged in this pass is another worker's, to
+// be left to it.
+func (s *stager) others(row *state.Record) bool { return s.mine != nil && !s.mine(row) }
 
 func newStager(m *mapping.Mapping, tr *transform.Transformer, st state.Store, rep *report.Report, pass, maxBytes, maxMessage int) *stager {
 	if maxBytes <= 0 {
@@ -169,16 +173,16 @@ func rowKey(o *mapping.Outcome, locator string) string {
 func (s *stager) begin(e kanta.Entity, rec extract.Record, o *mapping.Outcome) (*state.Record, *kanta.Finding, error) {
 	key := rowKey(o, rec.Locator)
 	row := &state.Record{Entity: string(e), Key: key, Pass: s.pass, Locator: rec.Locator}
-	if s.counted != nil && e == kanta.EntityDocument {
+	if s.counted != nil {
 		// A worker of a sharded run: the census, which read every
-		// document, says whether one read before had this key; a row of
+		// record, says whether one read before had this key; a row of
 		// this pass here is this shard's own, staged before its worker
 		// was stopped.
 		if first := s.counted.FirstLocator; first != "" {
 			row.Key = key + "\x00duplicate@" + rec.Locator
 			return row, resolve.DuplicateAt(e, first), nil
 		}
-		prev, ahead := s.earlier(key)
+		prev, ahead := s.earlier(e, key)
 		if !ahead {
 			var err error
 			if prev, err = s.st.Get(string(e), key); err != nil {

@@ -85,7 +85,7 @@ func (s *stager) member(em *mapping.EntityMapping, rec extract.Record) error {
 func (s *stager) finishCases() error {
 	return forEachKey(s.st, string(kanta.EntityCase), "", func(key string) error {
 		row, err := s.st.Get(string(kanta.EntityCase), key)
-		if err != nil || row == nil || row.Pass != s.pass || mapping.IsGenerated(key) || (row.Outcome != state.Pending && row.Outcome != state.Loaded) {
+		if err != nil || row == nil || row.Pass != s.pass || mapping.IsGenerated(key) || (row.Outcome != state.Pending && row.Outcome != state.Loaded) || s.others(row) {
 			return err
 		}
 		var c kanta.Case

@@ -43,7 +43,7 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 	// record's field and date faults (kanta.RuleClass), so it is asked
 	// whenever the identity itself is sound.
 	if person != "" && (o.Reject == nil || kanta.RuleClass(o.Reject.Rule) > kanta.ClassIdentity) && (o.Skip == nil || o.Skip.Rule != kanta.RuleSampledOut) {
-		dup, err := s.res.SamePerson(row.Key, person)
+		dup, err := s.samePerson(row.Key, person)
 		if err != nil {
 			return err
 		}
@@ -76,6 +76,19 @@ func (s *stager) client(em *mapping.EntityMapping, rec extract.Record) error {
 		out, err := s.tr.Relationship(rel, ids)
 		return made{model: rel, out: out, err: err}
 	})
+}
+
+// samePerson says whether a client record's person has a client already:
+// read before it in this pass, or, for a worker of a sharded run, as the
+// census found it across every shard.
+func (s *stager) samePerson(key, person string) (*kanta.Finding, error) {
+	if s.counted == nil {
+		return s.res.SamePerson(key, person)
+	}
+	if s.counted.PersonKey == "" {
+		return nil, nil
+	}
+	return resolve.SamePersonAs(s.counted.PersonKey, s.counted.PersonLocator), nil
 }
 
 // serviceTask stages a service-task relationship record and adds the
@@ -143,7 +156,7 @@ func (s *stager) intoRelationship(who *kanta.CaseClient, add func(*kanta.Relatio
 func (s *stager) finishRelationships() error {
 	return forEachKey(s.st, string(kanta.EntityClient), "", func(key string) error {
 		row, err := s.st.Get(string(kanta.EntityClient), key)
-		if err != nil || row == nil || row.Pass != s.pass || (row.Outcome != state.Pending && row.Outcome != state.Loaded) {
+		if err != nil || row == nil || row.Pass != s.pass || (row.Outcome != state.Pending && row.Outcome != state.Loaded) || s.others(row) {
 			return err
 		}
 		var rel kanta.Relationship

@@ -107,8 +107,14 @@ func (r *Resolver) SamePerson(key, person string) (*kanta.Finding, error) {
 	if err != nil || other == nil {
 		return nil, err
 	}
+	return SamePersonAs(other.Key, other.Locator), nil
+}
+
+// SamePersonAs refuses a client record whose person is the client's with
+// key, read at locator.
+func SamePersonAs(key, locator string) *kanta.Finding {
 	return &kanta.Finding{Field: "identity_code", Rule: kanta.RuleDuplicatePerson,
-		Reason: fmt.Sprintf("the same person as client %q (%s): one person has one client relationship; merge the two records in the source", other.Key, other.Locator)}, nil
+		Reason: fmt.Sprintf("the same person as client %q (%s): one person has one client relationship; merge the two records in the source", key, locator)}
 }
 
 // client finds a deliverable client and its relationship, or says why not.

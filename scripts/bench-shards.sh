@@ -56,13 +56,13 @@ for shards in ${SHARDS:-1 2 4}; do
   sim_stop
   if [ "$failed" = 1 ]; then echo "bench-shards: a worker of $shards failed:"; tail -n 3 "$dir"/s$shards-*.log; exit 1; fi
   docs=$(wc -l < "$dir/sim$shards/accepted.jsonl")
-  # Staging: the first phase (clients, cases, the census of the documents) by one worker, then every
-  # worker's shard of the documents at once; records/s over the first phase and the slowest shard.
+  # Staging: the census of every source record by one worker, then every worker's shard at once;
+  # records/s over the census and the slowest shard.
   staged=$(cat "$dir"/s$shards-*.log | awk '
     function secs(s) { if (s ~ /ms$/) return s / 1000; if (s ~ /m/) { split(s, p, "m"); return p[1] * 60 + p[2] } return s + 0 }
-    /census of the documents: [0-9]+ in / { for (i = 1; i <= NF; i++) { if ($i == "in") { first = $(i-1); firstT = secs($(i+1)) } if ($i ~ /^CPU[,)]$/) firstCPU = secs($(i-1)); if ($i == "statements)") firstSt = $(i-1) } }
+    /census of the sources: [0-9]+ in / { for (i = 1; i <= NF; i++) { if ($i == "in") { first = $(i-1); firstT = secs($(i+1)) } if ($i ~ /^CPU[,)]$/) firstCPU = secs($(i-1)); if ($i == "statements)") firstSt = $(i-1) } }
     /staging shard [0-9]+\/[0-9]+: [0-9]+ in / { for (i = 1; i <= NF; i++) { if ($i == "in") { docsRead = $(i-1); t = secs($(i+1)); if (t > slowest) slowest = t } if ($i ~ /^CPU[,)]$/) { c = secs($(i-1)); cpu += c; if (c > maxCPU) maxCPU = c } if ($i == "statements)") st += $(i-1) } }
-    END { total = first + docsRead; printf "staging %d records in %.1f s + %.1f s (first phase + slowest shard): %.0f records/s; CPU %.1f s first phase, shards %.1f s in all, %.1f s the most of one; statements %d first phase, %d shards", total, firstT, slowest, total / (firstT + slowest), firstCPU, cpu, maxCPU, firstSt, st }')
+    END { total = first; printf "staging %d records in %.1f s + %.1f s (census + slowest shard): %.0f records/s; CPU %.1f s census, shards %.1f s in all, %.1f s the most of one; statements %d census, %d shards", total, firstT, slowest, total / (firstT + slowest), firstCPU, cpu, maxCPU, firstSt, st }')
   awk -v s="$shards" -v d="$docs" -v a="$t0" -v b="$t1" -v st="$staged" 'BEGIN { printf "postgres %d shard(s), to archive-sim: %d documents in %.1f s: %.0f docs/s (%s)\n", s, d, b-a, d/(b-a), st }'
   grep -h 'state store:' "$dir"/s$shards-*.log | sed 's/^/  /'
 done

@@ -160,20 +160,27 @@ type Sharded interface {
 	// ShardCounts is Counts for the records of one shard.
 	ShardCounts(shard int) (map[string]map[string]int, error)
 
-	// The census places every document record of a run with a shard before
-	// any worker stages it, so that the workers stage their shards' records
-	// at once and each still decides as one process would (pipeline,
-	// census.go). CensusBegin empties it; CensusAdd keeps rows in the order
-	// given (a bulk write); CensusSettle gives each row without a client
-	// the client of the document it names, and marks each row whose key an
-	// earlier row has; CensusLinks calls fn with each pair of clients one
-	// document row links (its own and that of the document it names);
-	// CensusPlace gives each row its client's shard (0 without one);
+	// The census places every source record of a run in a shard before any
+	// worker stages it, so that the workers stage their shards' records at
+	// once and each still decides as one process would (pipeline,
+	// census.go). CensusBegin empties it. CensusAdd keeps rows in the order
+	// given (a bulk write). CensusPersons settles the clients added so far:
+	// duplicate keys, the first client of each person, and the clients
+	// that are the same person as an earlier one; CensusPerson then names a
+	// person's first client. CensusSettle settles the rest: a row without
+	// a client takes one from a record it names or that names it, and
+	// every row but the first of an entity's key is marked a duplicate.
+	// CensusLinks calls fn with each pair of clients a row and a record it
+	// names belong to. CensusMove puts a client's rows in another shard;
+	// CensusPlace gives every row its client's shard (0 without one).
 	// CensusShard pages through one shard's rows in order.
 	CensusBegin() error
 	CensusAdd(rows []CensusRow) error
+	CensusPersons() error
+	CensusPerson(person string) (string, error)
 	CensusSettle() error
 	CensusLinks(fn func(a, b string) error) error
+	CensusMove(client string, shard int) error
 	CensusPlace() error
 	CensusShard(shard int, after int64, limit int) ([]CensusRow, error)
 	// GetMany returns the records of an entity with the keys given that
@@ -182,16 +189,31 @@ type Sharded interface {
 	GetMany(entity string, keys []string) ([]*Record, error)
 }
 
-// CensusRow is one document record as the census read it: its place in
-// the reading of every document source (from 1), its key ("" for none),
-// its client's key, the document it names (attached to or replaced), its
-// locator, and, set by CensusSettle, the locator of the first row with
-// its key when it is not that row.
+// CensusRow is one source record as the census read it: its place in the
+// reading of every source (from 1), its entity and key ("" for none), its
+// client's key, the records it names (a document's case and the document
+// it is attached to or replaces, a member's case, a case's other clients),
+// its locator; a client's person, whether one process would ask if the
+// person has a client already (Asked) and whether it would then become
+// the person's client (Eligible); the shard of a client's own row, as
+// hashed. CensusSettle and CensusPersons set FirstLocator, the locator of
+// the first row of its entity with its key when it is not that row, and
+// PersonKey and PersonLocator, the person's first client when this asked
+// client came after it.
 type CensusRow struct {
-	Pos                   int64
-	Key, Client, Document string
-	Locator, FirstLocator string
+	Pos                      int64
+	Entity, Key, Client      string
+	Refs                     []CensusRef
+	Locator                  string
+	Person                   string
+	Asked, Eligible          bool
+	Shard                    int
+	FirstLocator             string
+	PersonKey, PersonLocator string
 }
+
+// CensusRef names a record a census row names.
+type CensusRef struct{ Entity, Key string }
 
 // ErrLocked is returned when another process holds the store.
 type ErrLocked struct{ Path string }

@@ -1,17 +1,18 @@
 // Package shard divides the clients of a run among the workers of a
 // sharded run (`run --shard I/N`) so that every dependency stays inside one
-// shard: a client's relationship, cases, case members, documents and
-// versions go to its shard, and the clients who share a case (a family's
-// case) form one group that goes to one shard, so that the case is never
-// delivered before the relationships of all its clients.
+// shard: a client's relationship, what it carries, its cases, case members,
+// documents and versions go to its shard, and clients linked by a record
+// (the clients of a family's case, a document of one that replaces
+// another's) form one group that goes to one shard, so that a worker finds
+// what a record names among the records of its own shard, and a case is
+// never delivered before the relationships of all its clients.
 //
 // A client's shard is a hash of its group's key modulo N, where a group is a
-// connected component of the graph of clients linked by shared cases, keyed
-// by its smallest client key; a client in no shared case is a group of its
-// own. Records are stored with their client's own shard as they are staged
-// (Assigning), and Groups then moves the clients of each shared-case group
-// to the group's shard. The union-find it uses holds only the clients of
-// shared cases, never the whole run.
+// connected component of the graph of clients linked by such records, keyed
+// by its smallest client key; a client linked to none is a group of its
+// own. The census (package pipeline) gives each client its own hash, and
+// Groups then moves the clients of each group to the group's shard. The
+// union-find it uses holds only linked clients, never the whole run.
 package shard
 
 import (
@@ -21,7 +22,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kantamig/kantamig/kanta"
 	"github.com/kantamig/kantamig/state"
 )
 
@@ -48,29 +48,6 @@ func Of(groupKey string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
-// clientOf is the client key a record belongs to: its own key for a client.
-func clientOf(r *state.Record) string {
-	if r.Entity == string(kanta.EntityClient) {
-		return r.Key
-	}
-	return r.ClientKey
-}
-
-// Assigning wraps a store so that every record put is stored with its
-// client's shard among n (a record with no client, such as one rejected
-// for having no key, goes to shard 0: it is never delivered).
-func Assigning(st state.Store, n int) state.Store { return assigning{st, n} }
-
-type assigning struct {
-	state.Store
-	n int
-}
-
-func (a assigning) Put(r *state.Record) error {
-	r.Shard = Of(clientOf(r), a.n)
-	return a.Store.Put(r)
-}
-
 // Fixed wraps a store so that every record put is stored in one shard: a
 // worker's, staging the records the census placed there.
 func Fixed(st state.Store, i int) state.Store { return fixed{st, i} }
@@ -85,12 +62,14 @@ func (f fixed) Put(r *state.Record) error {
 	return f.Store.Put(r)
 }
 
-// Groups moves the clients of every shared case, and the clients sharing a
-// case with them in turn, to one shard: their group's. It reads every case
-// once. links, when not nil, gives more pairs of clients to keep together
-// (a document of one client attached to, or replacing, another's: the
-// census's CensusLinks). It returns how many clients it moved.
-func Groups(ctx context.Context, st state.Sharded, n int, eachCase func(func(key string) error) error, links func(func(a, b string) error) error) (int, error) {
+// Groups keeps together, in one shard, every group of clients the pairs
+// link (the clients of a shared case, a member and its case's clients, a
+// document's client and that of the document it names: the census's
+// CensusLinks), a group in the shard of its smallest client key. move is
+// called for each client whose shard that changes. The union-find holds
+// only the clients of such pairs, never the whole run. It returns how many
+// clients it moved.
+func Groups(ctx context.Context, n int, pairs func(func(a, b string) error) error, move func(client string, shard int) error) (int, error) {
 	parent := map[string]string{}
 	var find func(string) string
 	find = func(k string) string {
@@ -102,50 +81,31 @@ func Groups(ctx context.Context, st state.Sharded, n int, eachCase func(func(key
 		parent[k] = root
 		return root
 	}
-	union := func(a, b string) {
+	err := pairs(func(a, b string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		ra, rb := find(a), find(b)
 		if ra == rb {
-			return
+			return nil
 		}
 		if rb < ra {
 			ra, rb = rb, ra
 		}
 		parent[ra], parent[rb] = ra, ra // the smaller key is the root
-	}
-	err := eachCase(func(key string) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		row, err := st.Get(string(kanta.EntityCase), key)
-		if err != nil || row == nil || row.Model == nil {
-			return err
-		}
-		var c kanta.Case
-		if err := state.Decode(row.Model, &c); err != nil {
-			return fmt.Errorf("reading case %s: %w", key, err)
-		}
-		for i := 1; i < len(c.Clients); i++ {
-			if c.Clients[0].ClientKey != "" && c.Clients[i].ClientKey != "" {
-				union(c.Clients[0].ClientKey, c.Clients[i].ClientKey)
-			}
-		}
 		return nil
 	})
-	if err == nil && links != nil {
-		err = links(func(a, b string) error { union(a, b); return nil })
-	}
 	if err != nil {
 		return 0, err
 	}
 	moved := 0
 	for client := range parent {
-		root := find(client)
-		if to := Of(root, n); to != Of(client, n) {
-			if err := st.SetShard(client, to); err != nil {
+		if to := Of(find(client), n); to != Of(client, n) {
+			if err := move(client, to); err != nil {
 				return moved, err
 			}
 			moved++
 		}
 	}
-	return moved, st.Commit()
+	return moved, nil
 }
