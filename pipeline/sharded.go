@@ -22,11 +22,12 @@ import (
 // worker takes the store's staging lock first takes the census of every
 // source record, which places each in a shard (census.go); the others wait
 // for it. Then every worker stages its shard's records beside the others,
-// waits until every shard is staged, and delivers its own shard; its shard's lock keeps a second worker of the same
-// shard out, and a worker killed at any point is restarted with the same
-// command. A worker killed in the first phase leaves it to the next one to
-// take the lock, which stages it again from the start; one killed while
-// staging its shard stages its shard again.
+// waits until every shard is staged, and delivers its own shard; its
+// shard's lock keeps a second worker of the same shard out, and a worker
+// killed at any point is restarted with the same command. A worker killed
+// during the census leaves it to the next one to take the lock, which takes
+// it again from the start; one killed while staging its shard stages its
+// shard again.
 
 // ErrAdoptSharded refuses --adopt-package for a worker of a sharded run.
 var ErrAdoptSharded = errors.New("--adopt-package takes over a package for an unsharded run only: adopt it with one unsharded run, then go on with the shards")
@@ -250,7 +251,7 @@ func (r *Runner) beginShard(st state.Sharded, ro RunOptions, spec shard.Spec) (p
 }
 
 // stageShards takes the census of every source record, places every
-// client and record in a shard (census.go), and marks the first phase
+// client and record in a shard (census.go), and marks the census
 // done.
 func (r *Runner) stageShards(ctx context.Context, st state.Sharded, pass, n int) error {
 	r.progress.Start("census of the sources", 0)

@@ -142,8 +142,8 @@ func TestFourShardsMatchOneProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Kill shard 2 once the first phase is done (so that it stages its
-	// documents, or is about to), and start it again.
+	// Kill shard 2 once the census is done (so that it stages its shard,
+	// or is about to), and start it again.
 	deadline := time.Now().Add(2 * time.Minute)
 	firstPhaseDone := func() bool {
 		v, err := st.Setting("staged_mapping")
@@ -155,7 +155,7 @@ func TestFourShardsMatchOneProcess(t *testing.T) {
 	cmds[2].Process.Kill()
 	cmds[2].Wait()
 	counts, _ := st.ShardCounts(2)
-	t.Logf("shard 2 killed after the first phase, with %v documents of its staged:\n%s", counts["document"], outs[2])
+	t.Logf("shard 2 killed after the census, with %v documents of its staged:\n%s", counts["document"], outs[2])
 	if staged, _ := st.Setting("staged/2"); staged != "" {
 		t.Errorf("shard 2 was killed after it had staged its documents")
 	}
