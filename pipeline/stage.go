@@ -57,9 +57,10 @@ type stager struct {
 	// A worker of a sharded run staging its shard (census.go): the census
 	// row of the record being staged, whether a row is of its shard, and
 	// the rows read ahead with the census page.
-	counted *state.CensusRow
-	mine    func(*state.Record) bool
-	earlier func(e kanta.Entity, key string) (*state.Record, bool)
+	counted   *state.CensusRow
+	mine      func(*state.Record) bool
+	earlier   func(e kanta.Entity, key string) (*state.Record, bool)
+	shardKeys func(entity, after string, limit int) ([]string, error)
 }
 
 // others says whether a row staged in this pass is another worker's, to
@@ -387,12 +388,22 @@ func (s *stager) label(set, code string) string {
 	return code
 }
 
+// eachKey calls fn with each key of an entity that starts with prefix, in
+// key order: of the stager's shard only, for a worker of a sharded run.
+func (s *stager) eachKey(entity, prefix string, fn func(string) error) error {
+	keys := s.st.Keys
+	if s.shardKeys != nil {
+		keys = s.shardKeys
+	}
+	return forEachKey(keys, entity, prefix, fn)
+}
+
 // forEachKey calls fn with each key of an entity that starts with prefix,
-// in key order, a page at a time.
-func forEachKey(st state.Store, entity, prefix string, fn func(string) error) error {
+// in key order, a page at a time, as keys gives them.
+func forEachKey(page func(entity, after string, limit int) ([]string, error), entity, prefix string, fn func(string) error) error {
 	after := prefix
 	for {
-		keys, err := st.Keys(entity, after, 500)
+		keys, err := page(entity, after, 500)
 		if err != nil {
 			return err
 		}

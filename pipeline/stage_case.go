@@ -83,7 +83,7 @@ func (s *stager) member(em *mapping.EntityMapping, rec extract.Record) error {
 // members are read. A case with no member migrated is rejected; when a case
 // cannot be built, its members are rejected with it.
 func (s *stager) finishCases() error {
-	return forEachKey(s.st, string(kanta.EntityCase), "", func(key string) error {
+	return s.eachKey(string(kanta.EntityCase), "", func(key string) error {
 		row, err := s.st.Get(string(kanta.EntityCase), key)
 		if err != nil || row == nil || row.Pass != s.pass || mapping.IsGenerated(key) || (row.Outcome != state.Pending && row.Outcome != state.Loaded) || s.others(row) {
 			return err

@@ -154,7 +154,7 @@ func (s *stager) intoRelationship(who *kanta.CaseClient, add func(*kanta.Relatio
 // client of this pass, now that its service-task relationships are read;
 // when one cannot be built, its service-task records are rejected with it.
 func (s *stager) finishRelationships() error {
-	return forEachKey(s.st, string(kanta.EntityClient), "", func(key string) error {
+	return s.eachKey(string(kanta.EntityClient), "", func(key string) error {
 		row, err := s.st.Get(string(kanta.EntityClient), key)
 		if err != nil || row == nil || row.Pass != s.pass || (row.Outcome != state.Pending && row.Outcome != state.Loaded) || s.others(row) {
 			return err

@@ -161,7 +161,7 @@ func (s *stager) extendCollected(key string, at time.Time) error {
 // now that its dates are known. A case none of whose documents is staged is
 // skipped, with the reason.
 func (s *stager) finishCollected() error {
-	return forEachKey(s.st, string(kanta.EntityCase), mapping.GeneratedSource+mapping.KeySeparator, func(key string) error {
+	return s.eachKey(string(kanta.EntityCase), mapping.GeneratedSource+mapping.KeySeparator, func(key string) error {
 		row, err := s.st.Get(string(kanta.EntityCase), key)
 		if err != nil || row == nil || row.Pass != s.pass {
 			return err
