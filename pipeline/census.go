@@ -368,7 +368,9 @@ func (r *Runner) stageShard(ctx context.Context, st state.Sharded, pass int, spe
 	defer func() { r.st = plain }()
 	stg := r.newStager(ctx, pass)
 	stg.mine = func(row *state.Record) bool { return row.Shard == spec.I }
-	stg.shardKeys = func(entity, after string, limit int) ([]string, error) { return st.ShardKeys(entity, spec.I, after, limit) }
+	stg.shardKeys = func(entity, after string, limit int) ([]string, error) {
+		return st.ShardKeys(entity, spec.I, after, limit)
+	}
 	cursor := &censusCursor{st: st, shard: spec.I}
 	stg.earlier = cursor.earlier
 	steps := stg.steps()
