@@ -252,13 +252,13 @@ type ErrCensusOrder struct {
 
 func (e *ErrCensusOrder) Error() string {
 	if e.Got == "" {
-		return fmt.Sprintf("the document sources gave fewer records than when the run's census read them (record %d, %s, is missing): a source changed during the run, or gives its records in no fixed order; give its query an ORDER BY and stage again", e.Pos, e.Want)
+		return fmt.Sprintf("the sources gave fewer records than when the run's census read them (record %d, %s, is missing): a source changed during the run, or gives its records in no fixed order; give its query an ORDER BY and stage again", e.Pos, e.Want)
 	}
-	return fmt.Sprintf("document record %d is %s, but the run's census read %s there: a source changed during the run, or gives its records in no fixed order; give its query an ORDER BY and stage again", e.Pos, e.Got, e.Want)
+	return fmt.Sprintf("record %d is %s, but the run's census read %s there: a source changed during the run, or gives its records in no fixed order; give its query an ORDER BY and stage again", e.Pos, e.Got, e.Want)
 }
 
 // censusCursor walks one shard's census rows beside the reading of the
-// document sources, a page at a time.
+// sources, a page at a time.
 type censusCursor struct {
 	st    state.Sharded
 	shard int

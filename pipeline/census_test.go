@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -239,4 +240,56 @@ func identifiersOf(t *testing.T, st state.Store) map[string]string {
 		}
 	}
 	return out
+}
+
+// A source that gives its records otherwise than when the census read it
+// (one record fewer, here) stops a worker, saying so, rather than letting
+// it stage records the census placed elsewhere.
+func TestAWorkerStopsWhenTheSourcesChangedAfterTheCensus(t *testing.T) {
+	if pg == nil {
+		testenv.Missing(t, "PostgreSQL (apt-get install postgresql)")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(testenv.Root(), "samples", "legacy-small", "asiakirjat.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := filepath.Join(dir, "asiakirjat.xml")
+	if err := os.WriteFile(docs, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mappingFile := testenv.SmallClassic(t, func(text string) string {
+		return strings.Replace(text, filepath.Join(testenv.Root(), "samples", "legacy-small", "asiakirjat.xml"), docs, 1)
+	})
+	m, schemas, err := Load(mappingFile, testenv.Sosmeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := postgres.OpenShared(pg.NewLocation("order"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r, err := Prepare(m, schemas, Options{Store: st, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := r.stageShards(ctx, st, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	last := bytes.LastIndex(data, []byte("<asiakirja "))
+	end := bytes.Index(data[last:], []byte("</asiakirja>")) + len("</asiakirja>\n")
+	if err := os.WriteFile(docs, append(append([]byte{}, data[:last]...), data[last+end:]...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = r.stageShard(ctx, st, 1, shard.Spec{I: 0, N: 1})
+	var order *ErrCensusOrder
+	if !errors.As(err, &order) || !strings.Contains(err.Error(), "ORDER BY") {
+		t.Fatalf("staging after a record went: %v; want the census's order refused", err)
+	}
+	if staged, _ := st.Setting("staged/0"); staged != "" {
+		t.Error("the shard is marked staged")
+	}
 }
