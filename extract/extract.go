@@ -145,6 +145,9 @@ func Kinds() []string { return kinds.Names() }
 // ErrUnknownKind is returned by Open for a kind it does not know.
 var ErrUnknownKind = errors.New("unknown source kind")
 
+// ErrNoHeader is a sheet that ends before its header row: an empty sheet.
+var ErrNoHeader = errors.New("the sheet is empty there")
+
 // Open opens a source for reading.
 func Open(spec Spec) (Source, error) {
 	k, ok := Lookup(spec.Kind)

@@ -76,6 +76,20 @@ func checkUnpackedSizes(path string) error {
 	return nil
 }
 
+// Sheets lists a workbook's sheets in their order, for a profile that
+// reads every sheet of a workbook given without a mapping.
+func Sheets(file string) ([]string, error) {
+	if err := checkUnpackedSizes(file); err != nil {
+		return nil, err
+	}
+	book, err := excelize.OpenFile(file, excelize.Options{UnzipSizeLimit: xlsxMaxUnpacked})
+	if err != nil {
+		return nil, fmt.Errorf("opening workbook: %w", err)
+	}
+	defer book.Close()
+	return book.GetSheetList(), nil
+}
+
 func openXLSX(spec Spec) (Source, error) {
 	if err := checkUnpackedSizes(spec.File); err != nil {
 		return nil, err
@@ -112,7 +126,7 @@ func openXLSX(spec Spec) (Source, error) {
 	for s.row < headerRow {
 		if !rows.Next() {
 			s.Close()
-			return nil, fmt.Errorf("sheet %q has no header row %d", sheet, headerRow)
+			return nil, fmt.Errorf("sheet %q has no header row %d: %w", sheet, headerRow, ErrNoHeader)
 		}
 		s.row++
 		cols, err := rows.Columns()

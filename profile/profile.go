@@ -66,7 +66,8 @@ type Profile struct {
 type Source struct {
 	Name    string    `json:"name"`
 	Kind    string    `json:"kind"`
-	Where   string    `json:"where"` // the file, or the database source's table or query
+	Where   string    `json:"where"`           // the file, or the database source's table or query
+	Sheet   string    `json:"sheet,omitempty"` // a workbook's sheet
 	Records int       `json:"records"`
 	Columns []*Column `json:"columns"`
 
@@ -423,7 +424,7 @@ func ProfileSource(ctx context.Context, spec extract.Spec, uses []mapping.Column
 		return nil, fmt.Errorf("opening source %s: %w", spec.Name, err)
 	}
 	defer src.Close()
-	out := &Source{Name: spec.Name, Kind: spec.Kind, Where: where(spec), delimiter: spec.Delimiter, record: spec.Record}
+	out := &Source{Name: spec.Name, Kind: spec.Kind, Where: where(spec), Sheet: spec.Sheet, delimiter: spec.Delimiter, record: spec.Record}
 	cols := map[string]*column{}
 	var order []*column
 	get := func(name string) *column {

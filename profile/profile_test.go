@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/pipeline"
 	"github.com/kantamig/kantamig/profile"
@@ -253,5 +255,56 @@ func TestSkeletonGuessesWorkersPersonsOfCasesAndAuthors(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("skeleton lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+// A legacy system kept in Excel keeps each table on a sheet of its own:
+// every sheet with a header is a source of its own, named after the
+// sheet and read with sheet:; an empty sheet is none. Keys named in
+// camel case (HenkiloID) are keys; a table of case members with no key
+// of its own is keyed by its case and client together; entries that name
+// only their case are documents whose client is their case's.
+func TestEverySheetOfAWorkbookIsASource(t *testing.T) {
+	book := excelize.NewFile()
+	sheets := map[string][][]any{
+		"Henkilöt":  {{"HenkiloID", "Hetu", "Sukunimi", "Etunimet"}, {101, "010180-950R", "Testinen", "Aino"}, {102, "150467-949X", "Testinen", "Eino"}},
+		"Asiat":     {{"AsiaID", "Asiakas", "Nimike", "Vireille"}, {"A-1", 101, "LS", "2016-01-01"}, {"A-2", 102, "LS", "2016-01-02"}},
+		"Osalliset": {{"AsiaID", "HenkiloID"}, {"A-1", 102}},
+		"Merkinnät": {{"MerkintaID", "AsiaID", "Kirjattu", "Teksti"}, {1, "A-1", "2016-02-01", "Kotikäynti."}, {2, "A-1", "2016-02-02", "Puhelu."}},
+	}
+	book.SetSheetName("Sheet1", "Henkilöt")
+	for _, name := range []string{"Asiat", "Osalliset", "Merkinnät", "Tyhjä"} {
+		book.NewSheet(name)
+	}
+	for name, rows := range sheets {
+		for i, row := range rows {
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			if err := book.SetSheetRow(name, cell, &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "lastensuojelu.xlsx")
+	if err := book.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	_, data := skeletonOf(t, []string{path}, profile.Options{MinCount: 1})
+	text := string(data)
+	for _, want := range []string{
+		`lastensuojelu.xlsx, sheet: "Henkilöt"}`,
+		"lastensuojelu.xlsx, sheet: Asiat}",
+		"lastensuojelu.xlsx, sheet: Osalliset}",
+		`merkinnat: {kind: xlsx, file: `, `lastensuojelu.xlsx, sheet: "Merkinnät"}`,
+		"key: HenkiloID",
+		"key: [AsiaID, HenkiloID]   # GUESS: no column of its own",
+		"documents:   # GUESS: column AsiaID names a case",
+		"# client: not named by this source: each record is its case's client's",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("skeleton lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "tyhja") {
+		t.Errorf("the empty sheet is a source:\n%s", text)
 	}
 }

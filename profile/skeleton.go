@@ -116,12 +116,12 @@ var caseName = re(`avattu|suljettu|asia|case|opened`)
 // Columns that name another record, and columns that say what a part of a
 // client's relationship holds.
 var (
-	clientRef  = re(`^asiakas$|asiakas_?(id|nro)|^asnro$|^client(_?id)?$`)
+	clientRef  = re(`^asiakas$|asiakas_?(id|nro)|^asnro$|^client(_?id)?$|^henkilo_?(id|nro)$|^person_?id$`)
 	caseRef    = re(`^asia$|asia_?(id|nro)|^case(_?id)?$`)
 	streetName = re(`katu|lahiosoite|lähiosoite|^osoite$|street|address`)
 	areaName   = re(`palvelu|alue|service|area|tehtava|tehtävä`)
 	roleName   = re(`rooli|role|suhde|relation|huoltaja|omainen|guardian|kin`)
-	memberName = re(`jasen|jäsen|member`)
+	memberName = re(`jasen|jäsen|member|osalli|osapuol`)
 	workerName = re(`tyontekija|työntekijä|worker`)
 	periodName = re(`palvelusuhde|asiakkuus|period|relationship`)
 	docName    = re(`laadittu|kirjattu|otsikko|title|drawn`)
@@ -129,7 +129,7 @@ var (
 
 var plainYAMLKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_/]*$`)
 
-var keyName = re(`^@?id$|(asnro|asiakasnro|asia_?id|asianro|asiakirja_?id|doc_?id|client_?id|case_?id|_id$|^@id$)`)
+var keyName = re(`^@?id$|(asnro|asiakasnro|asia_?id|asianro|asiakirja_?id|doc_?id|client_?id|case_?id|_?id$|^@id$)`)
 
 // entityOf guesses the entity a source holds, with the reason.
 // Long text first: a source of documents often names its client by
@@ -169,6 +169,8 @@ func entityOf(s *Source) (string, string) {
 		return "case_persons", fmt.Sprintf("column %s names a case and no client, column %s a role", kase, has(roleName))
 	case client != "" && has(docName) != "":
 		return "documents", fmt.Sprintf("column %s names a client, column %s is named like a document's", client, has(docName))
+	case kase != "" && has(docName) != "" && !ownKey(s, kase):
+		return "documents", fmt.Sprintf("column %s names a case, column %s is named like a document's", kase, has(docName))
 	}
 	if kase != "" && ownKey(s, kase) {
 		return "cases", fmt.Sprintf("column %s names a case and is the source's own key", kase)
@@ -205,6 +207,18 @@ func wholeName(s *Source, used map[string]bool) *Column {
 		}
 	}
 	return nil
+}
+
+// namesOther says whether a column is named like a reference to another
+// entity's record: a client's or a case's, other than the entity's own.
+func namesOther(entity, column string) bool {
+	switch entity {
+	case "clients":
+		return caseRef.MatchString(column)
+	case "cases":
+		return clientRef.MatchString(column)
+	}
+	return clientRef.MatchString(column) || caseRef.MatchString(column)
 }
 
 // ownKey says whether a column is the source's own key: its primary key in
@@ -266,6 +280,12 @@ func WriteSkeleton(p *Profile, path string) error {
 			fmt.Fprintf(&sources, "   # GUESS: delimiter from the header line; encoding from the bytes\n")
 		case "xml":
 			fmt.Fprintf(&sources, "  %s: {kind: xml, file: %s, record: %s}   # GUESS: the repeated record element\n", yamlKey(s.Name), yamlValue(file), yamlValue(recordOf(s)))
+		case "xlsx":
+			if s.Sheet != "" {
+				fmt.Fprintf(&sources, "  %s: {kind: xlsx, file: %s, sheet: %s}\n", yamlKey(s.Name), yamlValue(file), yamlValue(s.Sheet))
+			} else {
+				fmt.Fprintf(&sources, "  %s: {kind: xlsx, file: %s}\n", yamlKey(s.Name), yamlValue(file))
+			}
 		default:
 			fmt.Fprintf(&sources, "  %s: {kind: %s, file: %s}\n", yamlKey(s.Name), s.Kind, yamlValue(file))
 		}
@@ -281,12 +301,23 @@ func WriteSkeleton(p *Profile, path string) error {
 		for _, c := range s.Columns {
 			// Named like a key, filled and distinct in (nearly) every record:
 			// the few duplicates a real export has are the dry-run's to reject.
-			if keyName.MatchString(c.Name) && c.FillRate >= 0.99 && (c.DistinctMore || float64(c.Distinct) >= 0.99*float64(c.Filled)) {
+			// A column that names another entity's record is no key of its own
+			// (a member table's case and client are distinct in a small table).
+			if keyName.MatchString(c.Name) && !namesOther(entity, c.Name) && c.FillRate >= 0.99 && (c.DistinctMore || float64(c.Distinct) >= 0.99*float64(c.Filled)) {
 				keyCol = c
 				break
 			}
 		}
+		var pair []*Column // a member: its case and its client together
+		if keyCol == nil && len(s.key) == 0 && entity == "case_members" {
+			if kc, cc := findColumn(s, guess{name: caseRef}, nil), findColumn(s, guess{name: clientRef}, nil); kc != nil && cc != nil {
+				pair = []*Column{kc, cc}
+			}
+		}
 		switch {
+		case pair != nil:
+			inKey[pair[0].Name], inKey[pair[1].Name] = true, true
+			fmt.Fprintf(&block, "  key: [%s, %s]   # GUESS: no column of its own; a member is its case and its client together\n", yamlKey(pair[0].Name), yamlKey(pair[1].Name))
 		case len(s.key) > 0:
 			keys := make([]string, len(s.key))
 			for i, k := range s.key {
@@ -368,6 +399,10 @@ func WriteSkeleton(p *Profile, path string) error {
 			}
 		}
 		for _, t := range requiredTargets(entity) {
+			if t == "client" && !placed[t] && placed["case"] && clientFromCase(entity) {
+				fmt.Fprintf(&block, "    # client: not named by this source: each record is its case's client's (a shared case's is rejected case-client)\n")
+				continue
+			}
 			if !placed[t] {
 				fmt.Fprintf(&block, "    %s: TODO   # required: no column is named like it (a column, or value: for a constant)\n", t)
 			}
@@ -621,6 +656,17 @@ func encodingOf(s *Source) string {
 }
 
 func recordOf(s *Source) string { return s.record }
+
+// clientFromCase says whether a block of the entity (its key in the mapping
+// file) may name its client through its case.
+func clientFromCase(entityKey string) bool {
+	for _, k := range entity.Kinds {
+		if k.Key == entityKey {
+			return k.ClientFromCase
+		}
+	}
+	return false
+}
 
 // requiredTargets lists the fields a block of the entity (its key in the
 // mapping file) must map: the required ones, and the client for the

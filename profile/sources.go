@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,23 +35,56 @@ func OfMapping(ctx context.Context, m *mapping.Mapping, opts Options) (*Profile,
 
 // OfFiles profiles files without a mapping: each file's kind comes from its
 // extension (.csv, .txt: CSV with the delimiter its first line suggests;
-// .xlsx: the first sheet; .xml: the repeated element xmlRecord names, or the
+// .xlsx: every sheet, a source each; .xml: the repeated element xmlRecord names, or the
 // one guessed from the file's first records).
 func OfFiles(ctx context.Context, files []string, xmlRecord string, opts Options) (*Profile, error) {
 	opts = opts.withDefaults()
 	p := &Profile{Generated: time.Now().UTC(), MinCount: opts.MinCount}
+	names := map[string]bool{}
 	for _, file := range files {
-		spec, err := GuessSpec(file, xmlRecord)
+		specs, err := GuessSpecs(file, xmlRecord)
 		if err != nil {
 			return nil, err
 		}
-		s, err := ProfileSource(ctx, spec, nil, opts)
-		if err != nil {
-			return nil, err
+		for _, spec := range specs {
+			if names[spec.Name] {
+				return nil, fmt.Errorf("%s: a second source would be named %s: rename one of the files, or profile them through a mapping that names them", file, spec.Name)
+			}
+			names[spec.Name] = true
+			s, err := ProfileSource(ctx, spec, nil, opts)
+			if len(specs) > 1 && (errors.Is(err, extract.ErrNoHeader) || err == nil && len(s.Columns) == 0) {
+				continue // an empty sheet of a workbook of several
+			}
+			if err != nil {
+				return nil, err
+			}
+			p.Sources = append(p.Sources, s)
 		}
-		p.Sources = append(p.Sources, s)
 	}
 	return p, nil
+}
+
+// GuessSpecs makes the source specs of a file: one for a CSV or XML file,
+// one per sheet of a workbook (a legacy system kept in Excel keeps each
+// table on a sheet of its own), each source named after its sheet.
+func GuessSpecs(file, xmlRecord string) ([]extract.Spec, error) {
+	spec, err := GuessSpec(file, xmlRecord)
+	if err != nil || spec.Kind != "xlsx" {
+		return []extract.Spec{spec}, err
+	}
+	sheets, err := extract.Sheets(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(sheets) < 2 {
+		return []extract.Spec{spec}, nil
+	}
+	specs := make([]extract.Spec, len(sheets))
+	for i, sheet := range sheets {
+		specs[i] = spec
+		specs[i].Name, specs[i].Sheet = sourceName(sheet), sheet
+	}
+	return specs, nil
 }
 
 // GuessSpec makes a source spec for a file from its extension and first
@@ -97,6 +131,8 @@ func sourceName(s string) string {
 			b.WriteRune('a')
 		case r == 'ö':
 			b.WriteRune('o')
+		case r == 'å':
+			b.WriteRune('a')
 		default:
 			b.WriteRune('_')
 		}

@@ -75,7 +75,11 @@ func profileSummary(w *rowWriter, p *profile.Profile) {
 				unmapped++
 			}
 		}
-		w.put(s.Name, s.Kind, s.Records, len(s.Columns), forbidden, encoding, unmapped, s.Where)
+		where := s.Where
+		if s.Sheet != "" {
+			where += ", sheet " + s.Sheet
+		}
+		w.put(s.Name, s.Kind, s.Records, len(s.Columns), forbidden, encoding, unmapped, where)
 	}
 }
 
