@@ -4,13 +4,14 @@ import "github.com/kantamig/kantamig/kanta"
 
 // Document is a client document of one of the general types.
 var Document = Kind{
-	Entity:    kanta.EntityDocument,
-	Key:       "documents",
-	Label:     "documents",
-	Required:  true,
-	ClientRef: [2]string{"client", "client_identity_code"},
+	Entity:         kanta.EntityDocument,
+	Key:            "documents",
+	Label:          "documents",
+	Required:       true,
+	ClientRef:      [2]string{"client", "client_identity_code"},
+	ClientFromCase: true,
 	Fields: []Field{
-		{Name: "client", Type: Key, Refers: kanta.EntityClient, Doc: "key of the document's client; this or client_identity_code is required"},
+		{Name: "client", Type: Key, Refers: kanta.EntityClient, Doc: "key of the document's client; this or client_identity_code is required, unless the document names its case: then a document that names no client is its case's client's (one of a shared case is rejected case-client)"},
 		{Name: "client_identity_code", Type: Text, Doc: "identity code (or temporary identifier) of the document's client, when the export names the client so"},
 		{Name: "case", Type: Key, Refers: kanta.EntityCase, Required: true, Doc: "key of the document's case; may be left unmapped when without_case collects"},
 		{Name: "type", Type: Code, CodeSet: kanta.SetDocumentType, Required: true, Doc: "general document type (1.2.246.537.6.1506), one of the 17"},

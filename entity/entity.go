@@ -65,7 +65,11 @@ type Kind struct {
 	// by key and by identity code, one of which is required; empty for a
 	// kind that names none.
 	ClientRef [2]string
-	Fields    []Field
+	// ClientFromCase lets a record name only its case: it is the client's
+	// of a case that has one (a legacy entry table names its case, and the
+	// case its client). A shared case's record must still name its client.
+	ClientFromCase bool
+	Fields         []Field
 	// Item is, for a carried kind that needs no code of its own, the
 	// repeated property of its carrier's structured form each record
 	// becomes one item of, built from the fields' Item properties. A kind

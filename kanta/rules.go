@@ -145,7 +145,7 @@ var Rules = []RuleInfo{
 	{RuleServiceTaskNotLoaded, "resolve", RuleRejects, "the client has no migrated relationship in the record's service task"},
 	{RuleCaseMissing, "resolve", RuleRejects, "the referred case is not in the export"},
 	{RuleCaseNotLoaded, "resolve", RuleRejects, "the referred case is rejected or skipped"},
-	{RuleCaseClient, "resolve", RuleRejects, "the document's client is not a client of its case"},
+	{RuleCaseClient, "resolve", RuleRejects, "the document's client is not a client of its case, or the document names only its case and the case is shared"},
 	{RuleReplacesMissing, "resolve", RuleRejects, "the replaced version is not in the export before it"},
 	{RuleReplacesNotLoaded, "resolve", RuleRejects, "the replaced version is rejected or skipped"},
 	{RuleVersionOrder, "resolve", RuleRejects, "a version number not after the one it replaces"},

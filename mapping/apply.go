@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kantamig/kantamig/body"
+	"github.com/kantamig/kantamig/entity"
 	"github.com/kantamig/kantamig/extract"
 	"github.com/kantamig/kantamig/kanta"
 )
@@ -437,7 +438,7 @@ func (a *applier) client() (key, identity string) {
 		identity = a.raw("client_identity_code")
 		a.identityRef("client_identity_code", identity)
 	}
-	if key == "" && identity == "" {
+	if key == "" && identity == "" && !a.em.clientByCase() {
 		name := "client"
 		if _, ok := a.em.fields[name]; !ok {
 			name = "client_identity_code"
@@ -445,6 +446,20 @@ func (a *applier) client() (key, identity string) {
 		a.fail(a.missing(name))
 	}
 	return key, identity
+}
+
+// clientByCase says whether the block's records name their client only
+// through their case: it maps no client field, and its kind lets the case
+// give the client (entity.Kind.ClientFromCase); staging fills it in.
+func (em *EntityMapping) clientByCase() bool {
+	kind := entity.Of(em.Entity)
+	if kind == nil || !kind.ClientFromCase {
+		return false
+	}
+	_, key := em.fields[kind.ClientRef[0]]
+	_, code := em.fields[kind.ClientRef[1]]
+	_, kase := em.fields["case"]
+	return !key && !code && kase
 }
 
 // identityRef checks an identity code (or temporary identifier) a record
@@ -628,6 +643,9 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	d.CaseKey = a.ref("case")
 	// An attachment without a case of its own is in its document's.
 	d.AttachedToKey = a.ref("attached_to")
+	if d.ClientKey == "" && d.ClientIdentity == "" && d.CaseKey == "" && em.clientByCase() && (em.WithoutCase != nil || d.AttachedToKey != "") {
+		a.fail(reject("case", kanta.RuleRequired, "the document names neither its client nor its case, and the mapping takes its client from its case"))
+	}
 	if d.CaseKey == "" && em.WithoutCase == nil && d.AttachedToKey == "" {
 		a.fail(reject("case", kanta.RuleNoCase, "the document belongs to no case, and every archived client document refers to its case: map its case, "+
 			"or collect the documents without one into cases made for them (without_case: {action: collect, ...} in the documents block; docs/mapping.md, Documents without a case)"))

@@ -739,10 +739,11 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 			}
 		}
 	}
-	if pair := kind.ClientRef; pair[0] != "" && (e != kanta.EntityCase || len(c.cfg.blocksOf(&entity.CaseMember)) == 0) {
+	_, namesCase := em.fields["case"]
+	if pair := kind.ClientRef; pair[0] != "" && (e != kanta.EntityCase || len(c.cfg.blocksOf(&entity.CaseMember)) == 0) && !(kind.ClientFromCase && namesCase) {
 		if _, a := em.fields[pair[0]]; !a {
 			if _, b := em.fields[pair[1]]; !b {
-				c.fail(ec.fieldsPos, fmt.Sprintf("add `%s:` (the client key) or `%s:` under fields", pair[0], pair[1]), "%s: required target field %q is not mapped", key, pair[0])
+				c.fail(ec.fieldsPos, clientHint(kind), "%s: required target field %q is not mapped", key, pair[0])
 			}
 		}
 	}
@@ -1064,4 +1065,13 @@ func (c *compiler) compileBudget(cfg *ErrorBudgetConfig) budget.Budget {
 		b.StopOn = append(b.StopOn, rule)
 	}
 	return b
+}
+
+// clientHint says how a record of a kind names its client.
+func clientHint(kind *entity.Kind) string {
+	pair := kind.ClientRef
+	if kind.ClientFromCase {
+		return fmt.Sprintf("add `%s:` (the client key), `%s:` or `case:` (its case's client) under fields", pair[0], pair[1])
+	}
+	return fmt.Sprintf("add `%s:` (the client key) or `%s:` under fields", pair[0], pair[1])
 }

@@ -21,12 +21,19 @@ import (
 // at once when its case is one collected for it).
 func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 	d, o := em.Document(rec)
-	if s.sample != nil && d.ClientKey != "" && !s.sample.in(d.ClientKey) {
-		o.Reject, o.Skip = nil, s.sample.finding()
-	}
-	reads := d.ReplacesKey != "" || d.AttachedToKey != "" || (d.CaseKey == "" && em.WithoutCase != nil)
+	byCase := d.ClientKey == "" && d.ClientIdentity == "" && d.CaseKey != ""
+	reads := d.ReplacesKey != "" || d.AttachedToKey != "" || (d.CaseKey == "" && em.WithoutCase != nil) || byCase
 	if err := s.drainFor(kanta.EntityDocument, rowKey(o, rec.Locator), "", reads); err != nil {
 		return err
+	}
+	if byCase && o.OK() { // named by its case only: its case's client
+		var err error
+		if o.Reject, err = s.res.ClientOfCase(&d); err != nil {
+			return err
+		}
+	}
+	if s.sample != nil && d.ClientKey != "" && !s.sample.in(d.ClientKey) {
+		o.Reject, o.Skip = nil, s.sample.finding()
 	}
 	s.note(kanta.EntityDocument, rec, o)
 	row, dup, err := s.begin(kanta.EntityDocument, rec, o)

@@ -219,7 +219,7 @@ var finnish = map[string]string{
 	"the client has no migrated relationship in the record's service task":                                                    "asiakkaalla ei ole siirrettävää asiakkuutta tietueen palvelutehtävässä",
 	"the referred case is not in the export":                                                                                  "viitattu asia puuttuu aineistosta",
 	"the referred case is rejected or skipped":                                                                                "viitattu asia on hylätty tai ohitettu",
-	"the document's client is not a client of its case":                                                                       "asiakirjan asiakas ei ole asiansa asiakas",
+	"the document's client is not a client of its case, or the document names only its case and the case is shared":           "asiakirjan asiakas ei ole asiansa asiakas, tai asiakirja nimeää vain asiansa ja asia on yhteinen",
 	"the replaced version is not in the export before it":                                                                     "korvattava versio ei ole aineistossa ennen sitä",
 	"the replaced version is rejected or skipped":                                                                             "korvattava versio on hylätty tai ohitettu",
 	"a version number not after the one it replaces":                                                                          "versionumero ei ole korvattavan jälkeen",

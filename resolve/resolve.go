@@ -245,6 +245,24 @@ func (r *Resolver) zone() *time.Location {
 	return time.UTC
 }
 
+// ClientOfCase fills in the client of a document that names only its case:
+// its case's one client. A shared case's document is rejected, since only
+// the export can say whose it is.
+func (r *Resolver) ClientOfCase(d *kanta.Document) (*kanta.Finding, error) {
+	c, f, err := r.Case(d.CaseKey)
+	if f != nil || err != nil {
+		return f, err
+	}
+	switch len(c.Clients) {
+	case 1:
+		d.ClientKey = c.Clients[0].ClientKey
+		return nil, nil
+	case 0:
+		return &kanta.Finding{Field: "case", Rule: kanta.RuleCaseNoClient, Reason: fmt.Sprintf("it names no client, and its case %q has none", d.CaseKey)}, nil
+	}
+	return &kanta.Finding{Field: "client", Rule: kanta.RuleCaseClient, Reason: fmt.Sprintf("it names no client, and its case %q has %d clients: map whose document it is (client: or client_identity_code:)", d.CaseKey, len(c.Clients))}, nil
+}
+
 // DocumentClient checks that a document's client is migrated and has a
 // relationship in the document's service task, finds its key when the
 // document names it by identity code, and fills it in.
