@@ -125,10 +125,22 @@ type UnknownCodeError struct {
 
 func (e *UnknownCodeError) Error() string {
 	msg := fmt.Sprintf("code %q is not in code set %s (%s)", e.Code, e.Set.Name, e.Set.OID)
+	if e.Set.onlyConfirmed() {
+		// A near code among the few confirmed ones points at the wrong fix
+		// (a real code such as 091 is missing only because no export is loaded).
+		return fmt.Sprintf("%s as built into kantamig, which holds only its %d confirmed code(s) (%s): load the national code server's export of the set under codesets: ({set: %s, file: EXPORT.csv})",
+			msg, e.Set.Len(), strings.Join(e.Set.Codes(), ", "), e.Set.Name)
+	}
 	if len(e.Suggestions) > 0 {
 		msg += "; did you mean " + strings.Join(e.Suggestions, ", ") + "?"
 	}
 	return msg
+}
+
+// onlyConfirmed says whether the set holds only the few codes built in
+// (no export loaded): a code outside them may well be a real one.
+func (c *CodeSet) onlyConfirmed() bool {
+	return len(c.Sources) == 1 && c.Sources[0] == "built-in" && c.Len() < 10
 }
 
 // Check returns nil if code is in the set, or an *UnknownCodeError with the
