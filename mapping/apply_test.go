@@ -116,6 +116,27 @@ func TestParseTime(t *testing.T) {
 	}
 }
 
+// A date no pattern reads says what to do: add the pattern that reads it,
+// or correct a day that does not exist; nothing for what is no date.
+func TestADateNoPatternReadsSaysWhatToDo(t *testing.T) {
+	iso, _ := dateLayout("yyyy-MM-dd")
+	for _, c := range []struct{ in, want string }{
+		{"14.6.1983", `it reads as d.M.yyyy: add that pattern to the field (date: ["d.M.yyyy"]`},
+		{"3.4.1978 9.15", "it reads as d.M.yyyy H.mm"},
+		{"31.2.2003", "it has the shape d.M.yyyy, but there is no such day: correct it in the source"},
+		{"eilen", ""},
+	} {
+		_, _, err := parseTime(c.in, []string{iso}, time.UTC)
+		if err == nil {
+			t.Fatalf("%q read as a date", c.in)
+		}
+		msg := err.Error()
+		if c.want == "" && strings.Contains(msg, ";") || c.want != "" && !strings.Contains(msg, c.want) {
+			t.Errorf("%q: %s\nwant %q", c.in, msg, c.want)
+		}
+	}
+}
+
 func TestStripForbiddenXML(t *testing.T) {
 	in := "a\x07b\tc\x00d\uFFFEe\n"
 	got, removed := StripForbiddenXML(in)

@@ -16,7 +16,7 @@ var datePatternTokens = []struct{ pattern, layout string }{
 	{"yyyy", "2006"}, {"yy", "06"},
 	{"MM", "01"}, {"M", "1"},
 	{"dd", "02"}, {"d", "2"},
-	{"HH", "15"}, {"mm", "04"}, {"ss", "05"},
+	{"HH", "15"}, {"H", "15"}, {"mm", "04"}, {"ss", "05"},
 }
 
 // dateLayout turns a pattern such as "dd.MM.yyyy HH:mm" into a Go layout.
@@ -84,7 +84,31 @@ func parseTime(s string, layouts []string, loc *time.Location) (t time.Time, not
 	if _, err := strconv.ParseFloat(s, 64); err == nil && !slices.Contains(layouts, ExcelSerial) {
 		return time.Time{}, "", fmt.Errorf("%q is a number, not a date in any accepted format; if the column holds Excel serial day numbers, add the pattern %s (date: [%s])", s, ExcelSerial, ExcelSerial)
 	}
-	return time.Time{}, "", fmt.Errorf("%q is not a date in any accepted format", s)
+	return time.Time{}, "", fmt.Errorf("%q is not a date in any accepted format%s", s, dateHint(s))
+}
+
+// commonPatterns are date patterns legacy systems write, tried only to say
+// what to do with a value no pattern of the mapping reads.
+var commonPatterns = []string{"d.M.yyyy", "d.M.yyyy H:mm", "d.M.yyyy H.mm", "d.M.yyyy H:mm:ss", "d.M.yy", "d/M/yyyy", "yyyyMMdd"}
+
+// dateHint says what to do with a value no pattern reads: add the common
+// pattern that reads it, or, when one reads its shape but no such day
+// exists (31.2.2003), correct the source.
+func dateHint(s string) string {
+	for _, p := range commonPatterns {
+		l, err := dateLayout(p)
+		if err != nil {
+			continue
+		}
+		_, err = time.Parse(l, s)
+		switch {
+		case err == nil:
+			return fmt.Sprintf("; it reads as %s: add that pattern to the field (date: [%q], beside the patterns it has)", p, p)
+		case strings.Contains(err.Error(), "out of range"):
+			return fmt.Sprintf("; it has the shape %s, but there is no such day: correct it in the source", p)
+		}
+	}
+	return ""
 }
 
 // localNote compares the wall clock a source gave (wall, read as UTC) with
