@@ -102,17 +102,8 @@ func newCommand(name string) *cobra.Command {
 		}
 		return cmd
 	}
-	// Flags come before the paths: a path that starts with "-" is a flag
-	// given too late, said so rather than taken as a file name.
-	cmd.Flags().SetInterspersed(false)
-	cmd.Args = func(cmd *cobra.Command, args []string) error {
-		for _, a := range args {
-			if strings.HasPrefix(a, "-") {
-				return usageError("%s: %q after the paths: give flags before them (see 'kantamig %s -h')", name, a, name)
-			}
-		}
-		return nil
-	}
+	// Flags may stand before or after the paths (profile FILE --init NEW.yaml);
+	// a path that starts with "-" is given after "--".
 	return cmd
 }
 

@@ -163,8 +163,8 @@ func TestCheckWorksWithoutSchemaFolder(t *testing.T) {
 }
 
 // Every command's -h and --help print its synopsis, flags and an example to
-// stdout and exit 0; a stray argument, an unknown flag, or a flag after the
-// paths is exit 2 with a line that says what to do.
+// stdout and exit 0, also after a command's paths; a stray argument or an
+// unknown flag is exit 2 with a line that says what to do.
 func TestHelpAndWrongArgumentsOfEveryCommand(t *testing.T) {
 	for _, c := range commands() {
 		if c.name == "version" {
@@ -180,10 +180,13 @@ func TestHelpAndWrongArgumentsOfEveryCommand(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, "kantamig "+c.name+" -h") {
 			t.Errorf("%s --no-such-flag: exit %d\n%s", c.name, code, stderr)
 		}
-		if usages[c.name].positional {
+		if usages[c.name].positional { // flags after the paths are flags
 			code, _, stderr = runCLI(t, c.name, ".", "--no-such-flag")
-			if code != exitUsage || !strings.Contains(stderr, "give flags before them") {
-				t.Errorf("%s PATH --flag: exit %d\n%s", c.name, code, stderr)
+			if code != exitUsage || !strings.Contains(stderr, "kantamig "+c.name+" -h") {
+				t.Errorf("%s PATH --no-such-flag: exit %d\n%s", c.name, code, stderr)
+			}
+			if code, stdout, _ := runCLI(t, c.name, "no-such-path", "--help"); code != exitOK || !strings.Contains(stdout, "Usage: kantamig "+c.name) {
+				t.Errorf("%s PATH --help: exit %d\n%s", c.name, code, stdout)
 			}
 			continue
 		}
