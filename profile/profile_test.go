@@ -263,14 +263,15 @@ func TestSkeletonGuessesWorkersPersonsOfCasesAndAuthors(t *testing.T) {
 // sheet and read with sheet:; an empty sheet is none. Keys named in
 // camel case (HenkiloID) are keys; a table of case members with no key
 // of its own is keyed by its case and client together; entries that name
-// only their case are documents whose client is their case's.
+// only their case are documents whose client is their case's; a date
+// column's formats other than ISO are named even when ISO is the most seen.
 func TestEverySheetOfAWorkbookIsASource(t *testing.T) {
 	book := excelize.NewFile()
 	sheets := map[string][][]any{
 		"Henkilöt":  {{"HenkiloID", "Hetu", "Sukunimi", "Etunimet"}, {101, "010180-950R", "Testinen", "Aino"}, {102, "150467-949X", "Testinen", "Eino"}},
 		"Asiat":     {{"AsiaID", "Asiakas", "Nimike", "Vireille"}, {"A-1", 101, "LS", "2016-01-01"}, {"A-2", 102, "LS", "2016-01-02"}},
 		"Osalliset": {{"AsiaID", "HenkiloID"}, {"A-1", 102}},
-		"Merkinnät": {{"MerkintaID", "AsiaID", "Kirjattu", "Teksti"}, {1, "A-1", "2016-02-01", "Kotikäynti."}, {2, "A-1", "2016-02-02", "Puhelu."}},
+		"Merkinnät": {{"MerkintaID", "AsiaID", "Kirjattu", "Teksti"}, {1, "A-1", "2016-02-01", "Kotikäynti."}, {2, "A-1", "3.2.2016", "Puhelu."}},
 	}
 	book.SetSheetName("Sheet1", "Henkilöt")
 	for _, name := range []string{"Asiat", "Osalliset", "Merkinnät", "Tyhjä"} {
@@ -299,6 +300,7 @@ func TestEverySheetOfAWorkbookIsASource(t *testing.T) {
 		"key: [AsiaID, HenkiloID]   # GUESS: no column of its own",
 		"documents:   # GUESS: column AsiaID names a case",
 		"# client: not named by this source: each record is its case's client's",
+		`drawn_up: {from: Kirjattu, date: "d.M.yyyy"}`, // beside ISO dates, which need no pattern
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("skeleton lacks %q:\n%s", want, text)

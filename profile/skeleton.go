@@ -361,9 +361,17 @@ func WriteSkeleton(p *Profile, path string) error {
 				why += ", refers to " + ref
 			}
 			if g.date && col.Dates > 0 {
-				if f := mainFormat(col); f != "" && !strings.HasPrefix(f, "yyyy-MM-dd") && f != "ISO 8601 with zone" {
-					spec = fmt.Sprintf("{from: %s, date: %s}", yamlKey(col.Name), strconv.Quote(f))
-					why += ", dates " + f
+				if fs := localFormats(col); len(fs) > 0 {
+					quoted := make([]string, len(fs))
+					for i, f := range fs {
+						quoted[i] = strconv.Quote(f)
+					}
+					pattern := quoted[0]
+					if len(fs) > 1 { // a workbook's date cells and dates typed as text, say
+						pattern = "[" + strings.Join(quoted, ", ") + "]"
+					}
+					spec = fmt.Sprintf("{from: %s, date: %s}", yamlKey(col.Name), pattern)
+					why += ", dates " + strings.Join(fs, " and ")
 				}
 			}
 			if g.codes != "" {
@@ -591,19 +599,24 @@ func comment(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-func mainFormat(c *Column) string {
-	best, n := "", 0
-	keys := make([]string, 0, len(c.DateFormats))
+// localFormats are the date formats seen in a column that a mapping must
+// name, the most frequent first: every one but ISO 8601, which is always
+// read. A column may hold several (a workbook's date cells, which come as
+// ISO dates, beside dates typed as text).
+func localFormats(c *Column) []string {
+	var out []string
 	for k := range c.DateFormats {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if c.DateFormats[k] > n {
-			best, n = k, c.DateFormats[k]
+		if !strings.HasPrefix(k, "yyyy-MM-dd") && k != "ISO 8601 with zone" {
+			out = append(out, k)
 		}
 	}
-	return best
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := c.DateFormats[out[i]], c.DateFormats[out[j]]; a != b {
+			return a > b
+		}
+		return out[i] < out[j]
+	})
+	return out
 }
 
 func columnNames(s *Source) string {
