@@ -107,7 +107,7 @@ func profileCommand(c *cli) *cobra.Command {
 					notes = append(notes, fmt.Sprintf("%s: %d identity code(s) failing their checks (format, century sign, date, individual number or check character)", col.Name, h.Failing()))
 				}
 				if col.UnparseableDates > 0 {
-					notes = append(notes, fmt.Sprintf("%s: %d value(s) shaped like a date that are no date (30.2.2010, 2010-13-01)", col.Name, col.UnparseableDates))
+					notes = append(notes, fmt.Sprintf("%s: %d value(s) shaped like a date that read as none (such as 30.2.2010 or 2010-13-01; the dry-run rejects each, naming it)", col.Name, col.UnparseableDates))
 				}
 			}
 			fmt.Fprintf(c.stdout, "%s (%s): %d records, %d columns\n", s.Name, s.Kind, s.Records, len(s.Columns))
