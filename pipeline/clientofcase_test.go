@@ -48,7 +48,11 @@ func TestADocumentNamingOnlyItsCaseIsItsClients(t *testing.T) {
       text: teksti
 `
 	})
-	rep := dryRunMapping(t, file, Options{WorkDir: t.TempDir()})
+	accounts := 0 // the command's memory policy hears once that the account begins
+	rep := dryRunMapping(t, file, Options{WorkDir: t.TempDir(), BeforeAccount: func() { accounts++ }})
+	if accounts != 1 {
+		t.Errorf("BeforeAccount called %d times, want once", accounts)
+	}
 	if !rep.Reconciles() {
 		t.Errorf("does not reconcile: %+v", rep.Total)
 	}

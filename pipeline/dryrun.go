@@ -65,6 +65,10 @@ type Options struct {
 	// Sample, for a dry-run, takes a sample of clients with all their
 	// records (see Sample); the zero value takes every record.
 	Sample Sample
+	// BeforeAccount, when set, is called when the documents are delivered
+	// (signed, in a dry-run) and the account from the store begins: the
+	// command gives back there the memory it traded for throughput.
+	BeforeAccount func()
 }
 
 // Runner is one dry-run or run of a mapping.
@@ -323,6 +327,7 @@ func (r *Runner) DryRun(ctx context.Context) (*report.Report, error) {
 		err = cerr
 	}
 	r.progress.Finish()
+	r.beforeAccount()
 	r.rep.DocumentsSigned = d.Signed()
 	if _, aerr := ledger.Account(r.st, r.rep, pass); err == nil {
 		err = aerr
@@ -552,4 +557,11 @@ func schemaFolderName(dir string) string {
 		return builtinschemas.Name
 	}
 	return dir
+}
+
+// beforeAccount tells the command that delivery is over (Options.BeforeAccount).
+func (r *Runner) beforeAccount() {
+	if r.opts.BeforeAccount != nil {
+		r.opts.BeforeAccount()
+	}
 }

@@ -190,6 +190,7 @@ func (r *Runner) deliverPending(ctx context.Context, ro RunOptions, phase string
 	r.progress.Start(phase, pending)
 	d, err := r.deliver(ctx, ro.Sink, po, senders, r.framer(ro.ProcessingCode), testArchive)
 	r.progress.Finish()
+	r.beforeAccount()
 	r.rep.DocumentsSigned, r.rep.DocumentsDelivered, r.rep.DuplicatesAtSink = d.Signed(), d.Delivered(), d.Duplicates()
 	if _, aerr := ledger.Account(r.st, r.rep, pass); err == nil {
 		err = aerr

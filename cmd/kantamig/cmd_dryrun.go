@@ -57,7 +57,7 @@ func dryRunCommand(c *cli) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		opts := pipeline.Options{Sample: smp,
+		opts := pipeline.Options{Sample: smp, BeforeAccount: releaseHeadroom,
 			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, MaxMessageBytes: *maxMessage, DocumentsDir: *docs, Workers: tf.workers,
 			Version: version, Command: c.commandLine(), Progress: newProgress(c), Language: *lang,
 			// Beside the report: the index holds identity codes in clear while the

@@ -127,7 +127,7 @@ func runCommand(c *cli) *cobra.Command {
 			observe, prog = mx.Observe(observe), mx.Progress(prog)
 			c.log.Info("metrics", "metrics at http://"+bound+"/metrics", "address", bound)
 		}
-		runner, err := pipeline.Prepare(m, schemas, pipeline.Options{Observe: observe,
+		runner, err := pipeline.Prepare(m, schemas, pipeline.Options{Observe: observe, BeforeAccount: releaseHeadroom,
 			SchemaDir: *sosmeta, ShowPersonal: *showPersonal, MaxDocumentBytes: *maxDoc, MaxMessageBytes: *maxMessage, Workers: tf.workers, Store: st,
 			Signer: signer, SignerName: fmt.Sprintf("token %s%s, key %s%s (%s)%s", tf.cfg.TokenLabel, tf.cfg.TokenSerial, tf.cfg.KeyLabel, tf.cfg.KeyID, tok.Cert.Subject, foreign),
 			Version: version, Command: c.commandLine(), Language: *lang,
