@@ -134,8 +134,10 @@ func countXML(ctx context.Context, spec Spec) (int, error) {
 			case atPath:
 				n++
 				inside = len(stack)
+			case (atLevel || t.Name.Local == name) && othersRecords(stack, want, spec.OtherRecords):
+				inside = len(stack) // another source's records: passed over, not counted
 			case atLevel || t.Name.Local == name:
-				if len(t.Attr) > 0 {
+				if valueAttrs(t.Attr) > 0 {
 					n++
 					inside = len(stack)
 				} else {
@@ -155,6 +157,18 @@ func countXML(ctx context.Context, spec Spec) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// valueAttrs counts the attributes that are values, not namespace
+// declarations (xmlns, xmlns:v; RawToken leaves them among the attributes).
+func valueAttrs(attrs []xml.Attr) int {
+	n := 0
+	for _, a := range attrs {
+		if !namespaceDecl(a) {
+			n++
+		}
+	}
+	return n
 }
 
 func samePath(a, b []string) bool {

@@ -61,6 +61,11 @@ type Spec struct {
 	Sheet     string // xlsx: sheet name, default the first sheet
 	HeaderRow int    // xlsx: 1-based row of the header, default 1
 	Record    string // xml: element path of one record, e.g. /export/documents/document
+	// OtherRecords, for xml, are the record paths other sources read from
+	// the same file (a hierarchical export: clients, their periods, their
+	// cases, the cases' entries): an element there is theirs, not a
+	// misplaced record of this source.
+	OtherRecords []string
 
 	// Databases (mysql, mssql).
 	DSNEnv     string            // the environment variable holding the connection string

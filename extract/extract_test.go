@@ -376,3 +376,69 @@ func TestXLSXThatUnpacksTooFarIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A hierarchical export holds a kind of record at each level: clients,
+// their periods and cases, the cases' entries. Each source reads its own
+// records only: another source's elements among them are neither misplaced
+// records of this one nor fields of it, and the counter agrees. A misnamed
+// element (<Jakso>) is still handed on, and namespace declarations are no
+// fields.
+func TestXMLHierarchicalExportReadByOneSourcePerLevel(t *testing.T) {
+	path := writeFile(t, "v.xml", []byte(`<v:vienti xmlns:v="urn:vienti">
+ <v:asiakas id="1" hetu="010180-950R"><v:nimi>Aino</v:nimi>
+  <v:jakso alku="1998-03-01"/>
+  <v:asia id="A1"><v:kirjaus id="K1"><v:teksti>yksi</v:teksti></v:kirjaus><v:kirjaus id="K2"><v:teksti>kaksi</v:teksti></v:kirjaus></v:asia>
+  <v:jakso alku="2003-01-15"/>
+  <v:Jakso alku="2005-01-01"/>
+ </v:asiakas>
+ <v:asiakas id="2" hetu="150467-949X"><v:asia id="A2"><v:kirjaus id="K3"><v:teksti>kolme</v:teksti></v:kirjaus></v:asia></v:asiakas>
+</v:vienti>
+`))
+	records := map[string]string{"asiakas": "/vienti/asiakas", "jakso": "/vienti/asiakas/jakso", "asia": "/vienti/asiakas/asia", "kirjaus": "/vienti/asiakas/asia/kirjaus"}
+	want := map[string]int{"asiakas": 2, "jakso": 3, "asia": 2, "kirjaus": 3} // jakso: two and the misnamed <Jakso>
+	for name, record := range records {
+		spec := Spec{Kind: "xml", File: path, Record: record}
+		for other, r := range records {
+			if other != name {
+				spec.OtherRecords = append(spec.OtherRecords, r)
+			}
+		}
+		recs := readAll(t, spec)
+		if len(recs) != want[name] {
+			t.Errorf("%s: %d records, want %d: %v", name, len(recs), want[name], recs)
+		}
+		unexpected := 0
+		for _, r := range recs {
+			if _, odd := r.Fields[UnexpectedElement]; odd {
+				unexpected++
+			}
+			for f := range r.Fields {
+				if strings.Contains(f, "kirjaus") || strings.Contains(f, "asia/") || strings.HasPrefix(f, "jakso") || strings.HasSuffix(f, "@v") {
+					t.Errorf("%s: a field %q of another source's records or a namespace", name, f)
+				}
+			}
+		}
+		if wantOdd := map[bool]int{true: 1}[name == "jakso"]; unexpected != wantOdd {
+			t.Errorf("%s: %d records marked unexpected, want %d", name, unexpected, wantOdd)
+		}
+		if name == "kirjaus" && (recs[0].Fields["../../@id"] != "1" || recs[0].Fields["../@id"] != "A1" || recs[2].Fields["../@id"] != "A2") {
+			t.Errorf("kirjaus reads its case and client: %v / %v", recs[0].Fields, recs[2].Fields)
+		}
+		src, err := Open(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := CounterOf(src)
+		n, _, err := c.CountRecords(context.Background())
+		src.Close()
+		if err != nil || n != want[name] {
+			t.Errorf("%s: the counter says %d (%v), want %d", name, n, err, want[name])
+		}
+	}
+	// Without the other sources' paths, their elements are misplaced records:
+	// a mapping that reads only the periods is told of every case.
+	recs := readAll(t, Spec{Kind: "xml", File: path, Record: "/vienti/asiakas/jakso"})
+	if len(recs) != 5 {
+		t.Errorf("periods alone: %d records, want 5 (two periods, the <Jakso> and the two cases)", len(recs))
+	}
+}

@@ -156,6 +156,14 @@ func (s *xmlSource) Next(ctx context.Context) (Record, error) {
 			// but elsewhere (a <asiakirja> under another parent): handed
 			// on, marked, so that the mapping rejects it and it counts.
 			if misnamed, elsewhere := s.atRecordLevel(), t.Name.Local == s.want[len(s.want)-1]; misnamed || elsewhere {
+				if othersRecords(s.stack, s.want, s.spec.OtherRecords) { // another source's: not this one's to read
+					s.stack = s.stack[:len(s.stack)-1]
+					if err := s.dec.Skip(); err != nil {
+						line, col := s.dec.InputPos()
+						return Record{}, fmt.Errorf("reading %s at line %d column %d: %w", s.name, line, col, err)
+					}
+					continue
+				}
 				rec, handed, err := s.unexpected(t, misnamed)
 				if err != nil || handed {
 					return rec, err
@@ -202,7 +210,7 @@ func (s *xmlSource) unexpected(t xml.StartElement, atLevel bool) (Record, bool, 
 	if err != nil {
 		return Record{}, false, err
 	}
-	if _, text := fields["."]; len(t.Attr) == 0 && (len(fields) == 0 || (len(fields) == 1 && text)) {
+	if _, text := fields["."]; valueAttrs(t.Attr) == 0 && (len(fields) == 0 || (len(fields) == 1 && text)) {
 		if n := len(s.anc); n > 0 {
 			if s.anc[n-1].children == nil {
 				s.anc[n-1].children = map[string]string{}
@@ -227,6 +235,9 @@ func (s *xmlSource) addAncestors(fields map[string]string) {
 	for d := len(s.anc) - 1; d >= 0; d-- {
 		prefix := strings.Repeat("../", len(s.anc)-d)
 		for _, a := range s.anc[d].attrs {
+			if namespaceDecl(a) {
+				continue
+			}
 			s.columns[prefix+"@"+a.Name.Local] = true
 			fields[prefix+"@"+a.Name.Local] = a.Value
 		}
@@ -248,7 +259,9 @@ func (s *xmlSource) readRecord(start xml.StartElement) (map[string]string, error
 		fields[name] = value
 	}
 	for _, a := range start.Attr {
-		put("@"+a.Name.Local, a.Value)
+		if !namespaceDecl(a) {
+			put("@"+a.Name.Local, a.Value)
+		}
 	}
 	var path, prefixes []string
 	// text[i] collects the character data of the element at depth i (0 is the
@@ -263,6 +276,19 @@ func (s *xmlSource) readRecord(start xml.StartElement) (map[string]string, error
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if len(s.spec.OtherRecords) > 0 {
+				// Another source's records inside this one's (a client's
+				// cases in a hierarchical export) are theirs: passed over,
+				// not held in this record.
+				abs := append(append(slices.Clone(s.stack), path...), t.Name.Local)
+				if othersRecords(abs, s.want, s.spec.OtherRecords) {
+					if err := s.dec.Skip(); err != nil {
+						line, col := s.dec.InputPos()
+						return nil, fmt.Errorf("reading %s record %d at line %d column %d: %w", s.name, s.index, line, col, err)
+					}
+					continue
+				}
+			}
 			if len(s.stack)+len(path) >= maxXMLDepth {
 				line, col := s.dec.InputPos()
 				return nil, fmt.Errorf("reading %s record %d at line %d column %d: elements nest deeper than %d levels; no export of records nests this deep: check that this is the right file", s.name, s.index, line, col, maxXMLDepth)
@@ -279,7 +305,9 @@ func (s *xmlSource) readRecord(start xml.StartElement) (map[string]string, error
 			text = append(text, nil)
 			parent = append(parent, false)
 			for _, a := range t.Attr {
-				put(prefix+"/@"+a.Name.Local, a.Value)
+				if !namespaceDecl(a) {
+					put(prefix+"/@"+a.Name.Local, a.Value)
+				}
 			}
 		case xml.CharData:
 			text[len(text)-1] = append(text[len(text)-1], t...)
@@ -305,3 +333,40 @@ func (s *xmlSource) readRecord(start xml.StartElement) (map[string]string, error
 }
 
 func (s *xmlSource) Close() error { return s.file.Close() }
+
+// namespaceDecl says whether an attribute declares a namespace (xmlns,
+// xmlns:v): markup of the file, not a value of the record.
+func namespaceDecl(a xml.Attr) bool {
+	return a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns"
+}
+
+// othersRecords says whether the element at path (one local name per step)
+// holds another source's records of the same file: its path is one of
+// theirs, or encloses one, and does not enclose this source's own (want).
+func othersRecords(path, want []string, others []string) bool {
+	if len(others) == 0 || isPrefix(path, want, false) {
+		return false
+	}
+	for _, o := range others {
+		// A misnamed one of theirs (<Jakso> among <jakso>) is theirs to
+		// hand on, not this source's too.
+		if isPrefix(path, strings.Split(strings.Trim(o, "/"), "/"), true) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPrefix says whether path is p or begins it, its names compared
+// regardless of case when fold is set.
+func isPrefix(path, p []string, fold bool) bool {
+	if len(path) > len(p) {
+		return false
+	}
+	for i := range path {
+		if path[i] != p[i] && !(fold && strings.EqualFold(path[i], p[i])) {
+			return false
+		}
+	}
+	return true
+}

@@ -811,6 +811,13 @@ func (c *compiler) compileSource(name string, sc *SourceConfig) extract.Spec {
 	for _, p := range extract.CheckSpec(spec) {
 		c.fail(sc.optionPos(p.Option), p.Hint, "source %q: %s", name, p.Message)
 	}
+	if spec.Kind == "xml" { // a hierarchical export read by several sources
+		for _, other := range sortedKeys(c.cfg.Sources) {
+			if oc := c.cfg.Sources[other]; other != name && oc.Kind == "xml" && oc.Record != "" && c.resolve(oc.File) == spec.File {
+				spec.OtherRecords = append(spec.OtherRecords, oc.Record)
+			}
+		}
+	}
 	return spec
 }
 

@@ -271,3 +271,29 @@ func TestPDFADocumentsNeedTheDisplayFormatExport(t *testing.T) {
 		t.Errorf("with the export loaded: %v", err)
 	}
 }
+
+// Sources that read one XML file at several record paths (a hierarchical
+// export) each know the others' paths, so that none reads the others'
+// elements as its own misplaced records; a source of another file does not.
+func TestXMLSourcesOfOneFileKnowEachOthersRecords(t *testing.T) {
+	text := strings.Replace(validText(t), "  asiakirjat: {kind: xml, file: docs.xml, record: /x/d}\n",
+		"  asiakirjat: {kind: xml, file: docs.xml, record: /x/d}\n  liitteet: {kind: xml, file: docs.xml, record: /x/d/liite}\n  muut: {kind: xml, file: other.xml, record: /y/d}\n", 1)
+	path := filepath.Join(testenv.MappingFixture(t), "mapping.yaml")
+	text = strings.ReplaceAll(text, "../../samples/codesets", filepath.Join(testenv.Root(), "samples", "codesets"))
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadWithoutSources(path, kanta.BuiltinCodeSets()) // other.xml need not be there
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, em := range m.Blocks() {
+		if em.SourceName == "asiakirjat" {
+			if got := em.Source.OtherRecords; len(got) != 1 || got[0] != "/x/d/liite" {
+				t.Errorf("asiakirjat's other records: %v, want [/x/d/liite]", got)
+			}
+			return
+		}
+	}
+	t.Fatal("no block reads asiakirjat")
+}
