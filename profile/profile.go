@@ -60,6 +60,9 @@ type Profile struct {
 	Generated time.Time `json:"generated"`
 	MinCount  int       `json:"min_count"`
 	Sources   []*Source `json:"sources"`
+	// Hints say what the profile could not decide alone (other record
+	// paths an XML file repeats), for the command to print.
+	Hints []string `json:"hints,omitempty"`
 }
 
 // Source is one source's profile.
@@ -196,6 +199,7 @@ var dateFormats = []struct{ name, layout string }{
 	{"yyyy-MM-ddTHH:mm:ss", "2006-01-02T15:04:05"},
 	{"yyyy-MM-dd HH:mm:ss", "2006-01-02 15:04:05"},
 	{"yyyy-MM-dd HH:mm", "2006-01-02 15:04"},
+	{"yyyy-MM-ddTHH:mm", "2006-01-02T15:04"},
 	{"ISO 8601 with zone", time.RFC3339},
 	{"dd.MM.yyyy", "02.01.2006"},
 	{"d.M.yyyy", "2.1.2006"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -116,7 +117,7 @@ func TestMinimumCellSize(t *testing.T) {
 		rows += string(rune('a'+i)) + ";" + code + "\n"
 	}
 	os.WriteFile(path, []byte(rows), 0o600)
-	p, err := profile.OfFiles(context.Background(), []string{path}, "", profile.Options{MinCount: 3})
+	p, err := profile.OfFiles(context.Background(), []string{path}, nil, profile.Options{MinCount: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestCountsWithoutAMappingAndFullStubs(t *testing.T) {
 		fmt.Fprintf(&b, "S%d;%s;%s;P%02d\n", i, codes[i%4], dates[i%4], i%12) // 12 service areas, 5 records each
 	}
 	os.WriteFile(path, []byte(b.String()), 0o600)
-	p, err := profile.OfFiles(context.Background(), []string{path}, "", profile.Options{MinCount: 5, Top: 3})
+	p, err := profile.OfFiles(context.Background(), []string{path}, nil, profile.Options{MinCount: 5, Top: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func TestCountsWithoutAMappingAndFullStubs(t *testing.T) {
 // text.
 func skeletonOf(t *testing.T, files []string, opts profile.Options) (string, []byte) {
 	t.Helper()
-	p, err := profile.OfFiles(context.Background(), files, "", opts)
+	p, err := profile.OfFiles(context.Background(), files, nil, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +299,7 @@ func TestEverySheetOfAWorkbookIsASource(t *testing.T) {
 		`merkinnat: {kind: xlsx, file: `, `lastensuojelu.xlsx, sheet: "Merkinnät"}`,
 		"key: HenkiloID",
 		"key: [AsiaID, HenkiloID]   # GUESS: no column of its own",
-		"documents:   # GUESS: column AsiaID names a case",
+		"documents:   # GUESS: merkinnat is named like documents, column AsiaID names its case",
 		"# client: not named by this source: each record is its case's client's",
 		`drawn_up: {from: Kirjattu, date: "d.M.yyyy"}`, // beside ISO dates, which need no pattern
 	} {
@@ -308,5 +309,60 @@ func TestEverySheetOfAWorkbookIsASource(t *testing.T) {
 	}
 	if strings.Contains(text, "tyhja") {
 		t.Errorf("the empty sheet is a source:\n%s", text)
+	}
+}
+
+// A hierarchical XML export: without record paths the profile guesses one
+// and names the other repeated elements with what to do; with a path per
+// level each is a source, and the skeleton reads a record's client or case
+// from the element enclosing it (../@id under <asiakas>, <asia>).
+func TestAHierarchicalExportIsASourcePerRecordPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vienti.xml")
+	os.WriteFile(path, []byte(`<v:vienti xmlns:v="urn:vienti">
+ <v:asiakas id="1" hetu="010180-950R"><v:sukunimi>Testinen</v:sukunimi><v:etunimet>Aino</v:etunimet>
+  <v:jakso palvelu="AH" alku="1998-03-01"/><v:jakso palvelu="AH" alku="2003-01-15"/>
+  <v:asia id="A1" avattu="1998-03-01"><v:kirjaus id="K1" pvm="1998-03-02T10:00" laji="M"><v:teksti>yksi</v:teksti></v:kirjaus><v:kirjaus id="K2" pvm="1998-03-03T10:00" laji="M"><v:teksti>kaksi</v:teksti></v:kirjaus></v:asia>
+ </v:asiakas>
+ <v:asiakas id="2" hetu="150467-949X"><v:sukunimi>Testinen</v:sukunimi><v:etunimet>Eino</v:etunimet>
+  <v:asia id="A2" avattu="2001-01-01"><v:kirjaus id="K3" pvm="2001-01-02T10:00" laji="M"><v:teksti>kolme</v:teksti></v:kirjaus></v:asia>
+ </v:asiakas>
+</v:vienti>
+`), 0o600)
+	p, err := profile.OfFiles(context.Background(), []string{path}, nil, profile.Options{MinCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Hints) != 1 || !strings.Contains(p.Hints[0], "--xml-record") || !strings.Contains(p.Hints[0], "/vienti/asiakas/asia/kirjaus") {
+		t.Errorf("hints: %q", p.Hints)
+	}
+	paths := []string{"/vienti/asiakas", "/vienti/asiakas/jakso", "/vienti/asiakas/asia", "/vienti/asiakas/asia/kirjaus"}
+	if p, err = profile.OfFiles(context.Background(), []string{path}, paths, profile.Options{MinCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	records := map[string]int{}
+	for _, s := range p.Sources {
+		records[s.Name] = s.Records
+	}
+	if want := map[string]int{"asiakas": 2, "jakso": 2, "asia": 2, "kirjaus": 3}; !maps.Equal(records, want) {
+		t.Errorf("records by source: %v, want %v", records, want)
+	}
+	out := filepath.Join(t.TempDir(), "skeleton.yaml")
+	if err := profile.WriteSkeleton(p, out); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(out)
+	text := string(data)
+	for _, want := range []string{
+		"clients:   # GUESS: column @hetu", "relationship_start: {derive: earliest_period}",
+		"service_task_relationships:   # GUESS: jakso is named like relationship periods, column ../@id names a client", "key: $position",
+		"cases:", `clients: "../@id"`,
+		"documents:   # GUESS: kirjaus is named like documents", `client: "../../@id"`, `case: "../@id"`, `drawn_up: "@pvm"`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("skeleton lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "@v") || strings.Contains(text, "identity_code: \"../") || strings.Contains(text, `from: "../sukunimi"`) {
+		t.Errorf("a namespace declaration or an enclosing client's identity code taken as the record's:\n%s", text)
 	}
 }

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -123,7 +124,8 @@ var (
 	roleName   = re(`rooli|role|suhde|relation|huoltaja|omainen|guardian|kin`)
 	memberName = re(`jasen|jäsen|member|osalli|osapuol`)
 	workerName = re(`tyontekija|työntekijä|worker`)
-	periodName = re(`palvelusuhde|asiakkuus|period|relationship`)
+	periodName = re(`palvelusuhde|asiakkuus|period|relationship|^jakso`)
+	noteTable  = re(`kirjau|merkin|asiakirj|document|^note`)
 	docName    = re(`laadittu|kirjattu|otsikko|title|drawn`)
 )
 
@@ -141,13 +143,13 @@ func entityOf(s *Source) (string, string) {
 		}
 	}
 	for _, c := range s.Columns {
-		if c.IdentityCodes != nil && c.IdentityCodes.Valid*2 >= c.Filled && c.Filled > 0 && c.FillRate > 0.5 {
+		if !strings.HasPrefix(c.Name, "../") && c.IdentityCodes != nil && c.IdentityCodes.Valid*2 >= c.Filled && c.Filled > 0 && c.FillRate > 0.5 { // not an enclosing record's
 			return "clients", fmt.Sprintf("column %s holds identity codes in %.0f%% of the records", c.Name, 100*c.FillRate)
 		}
 	}
 	has := func(pattern *regexp.Regexp) string {
 		for _, c := range s.Columns {
-			if pattern.MatchString(c.Name) && c.Filled > 0 {
+			if named(s, c.Name, pattern) && c.Filled > 0 {
 				return c.Name
 			}
 		}
@@ -167,6 +169,8 @@ func entityOf(s *Source) (string, string) {
 		return "responsible_workers", fmt.Sprintf("%s is named like workers, column %s names a client", table, client)
 	case kase != "" && client == "" && has(roleName) != "" && has(docName) == "":
 		return "case_persons", fmt.Sprintf("column %s names a case and no client, column %s a role", kase, has(roleName))
+	case noteTable.MatchString(table) && (client != "" || kase != ""):
+		return "documents", fmt.Sprintf("%s is named like documents, column %s names its %s", table, cmp.Or(kase, client), map[bool]string{true: "case", false: "client"}[kase != ""])
 	case client != "" && has(docName) != "":
 		return "documents", fmt.Sprintf("column %s names a client, column %s is named like a document's", client, has(docName))
 	case kase != "" && has(docName) != "" && !ownKey(s, kase):
@@ -211,14 +215,44 @@ func wholeName(s *Source, used map[string]bool) *Column {
 
 // namesOther says whether a column is named like a reference to another
 // entity's record: a client's or a case's, other than the entity's own.
-func namesOther(entity, column string) bool {
+func namesOther(s *Source, entity, column string) bool {
 	switch entity {
 	case "clients":
-		return caseRef.MatchString(column)
+		return named(s, column, caseRef)
 	case "cases":
-		return clientRef.MatchString(column)
+		return named(s, column, clientRef)
 	}
-	return clientRef.MatchString(column) || caseRef.MatchString(column)
+	return named(s, column, clientRef) || named(s, column, caseRef)
+}
+
+// named says whether a column's name matches a pattern, or, for an XML
+// record's key of an enclosing element ("../@id" under <asiakas>), the
+// name of that reference ("asiakas_id"): in a hierarchical export a
+// record names its client or case by being inside it.
+func named(s *Source, column string, pattern *regexp.Regexp) bool {
+	if pattern.MatchString(column) {
+		return true
+	}
+	alias := enclosingKey(s, column)
+	return alias != "" && pattern.MatchString(alias)
+}
+
+// enclosingKey names the reference an XML record's column "../@id" (or
+// "../../id", ...) makes: the enclosing element's name and "_id".
+func enclosingKey(s *Source, column string) string {
+	if s.Kind != "xml" || !strings.HasPrefix(column, "../") || s.record == "" {
+		return ""
+	}
+	up := strings.Count(column, "../")
+	rest := strings.TrimLeft(column, "./")
+	if strings.Contains(rest, "/") || !keyName.MatchString(rest) {
+		return ""
+	}
+	parts := strings.Split(strings.Trim(s.record, "/"), "/")
+	if i := len(parts) - 1 - up; i >= 0 {
+		return parts[i] + "_id"
+	}
+	return ""
 }
 
 // ownKey says whether a column is the source's own key: its primary key in
@@ -263,6 +297,12 @@ func WriteSkeleton(p *Profile, path string) error {
 	type entityBlock struct{ why, text string }
 	byEntity := map[string][]entityBlock{}
 	var entities []string
+	hasPeriods := false // a client's relationship may start at its earliest period
+	for _, s := range p.Sources {
+		if e, _ := entityOf(s); e == "service_task_relationships" {
+			hasPeriods = true
+		}
+	}
 	for _, s := range p.Sources {
 		file, err := filepath.Rel(dir, s.Where)
 		if err != nil {
@@ -303,7 +343,7 @@ func WriteSkeleton(p *Profile, path string) error {
 			// the few duplicates a real export has are the dry-run's to reject.
 			// A column that names another entity's record is no key of its own
 			// (a member table's case and client are distinct in a small table).
-			if keyName.MatchString(c.Name) && !namesOther(entity, c.Name) && c.FillRate >= 0.99 && (c.DistinctMore || float64(c.Distinct) >= 0.99*float64(c.Filled)) {
+			if keyName.MatchString(c.Name) && !namesOther(s, entity, c.Name) && c.FillRate >= 0.99 && (c.DistinctMore || float64(c.Distinct) >= 0.99*float64(c.Filled)) {
 				keyCol = c
 				break
 			}
@@ -328,6 +368,9 @@ func WriteSkeleton(p *Profile, path string) error {
 				key = "[" + strings.Join(keys, ", ") + "]"
 			}
 			fmt.Fprintf(&block, "  key: %s   # the table's primary key in the database's catalogue\n", key)
+		case keyCol == nil && (s.Kind == "xml" || s.Kind == "csv" || s.Kind == "xlsx") && entity != "clients" && entity != "cases" && entity != "documents":
+			// A period or a member seldom has an id of its own in a file.
+			fmt.Fprintf(&block, "  key: %s   # GUESS: no column named like a key; each record keyed by its place in the file, which holds while the file is not exported again in another order\n", mapping.PositionKey)
 		case keyCol == nil:
 			fmt.Fprintf(&block, "  key: TODO   # no column named like a key is filled and distinct in nearly every record: name the key column(s)\n")
 		default:
@@ -411,6 +454,10 @@ func WriteSkeleton(p *Profile, path string) error {
 				fmt.Fprintf(&block, "    # client: not named by this source: each record is its case's client's (a shared case's is rejected case-client)\n")
 				continue
 			}
+			if t == "relationship_start" && !placed[t] && hasPeriods {
+				fmt.Fprintf(&block, "    relationship_start: {derive: earliest_period}   # GUESS: no column is named like it; the start of the client's earliest service-task period\n")
+				continue
+			}
 			if !placed[t] {
 				fmt.Fprintf(&block, "    %s: TODO   # required: no column is named like it (a column, or value: for a constant)\n", t)
 			}
@@ -465,9 +512,16 @@ func WriteSkeleton(p *Profile, path string) error {
 	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
+// refTargets are the fields an XML record may take from the element
+// enclosing it: the record it belongs to.
+var refTargets = map[string]bool{"client": true, "clients": true, "case": true, "client_identity_code": true}
+
 func findColumn(s *Source, g guess, used map[string]bool) *Column {
 	for _, c := range s.Columns {
-		if !used[c.Name] && g.name.MatchString(c.Name) && c.Filled > 0 {
+		if strings.HasPrefix(c.Name, "../") && !refTargets[g.target] {
+			continue // an enclosing record's value is not this record's (a client's name is no case's)
+		}
+		if !used[c.Name] && named(s, c.Name, g.name) && c.Filled > 0 {
 			return c
 		}
 	}

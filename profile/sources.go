@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -35,24 +36,26 @@ func OfMapping(ctx context.Context, m *mapping.Mapping, opts Options) (*Profile,
 
 // OfFiles profiles files without a mapping: each file's kind comes from its
 // extension (.csv, .txt: CSV with the delimiter its first line suggests;
-// .xlsx: every sheet, a source each; .xml: the repeated element xmlRecord names, or the
-// one guessed from the file's first records).
-func OfFiles(ctx context.Context, files []string, xmlRecord string, opts Options) (*Profile, error) {
+// .xlsx: every sheet, a source each; .xml: a source for each record path
+// xmlRecords names, or for the one guessed from the file's first records,
+// the other repeated elements named in the profile's hints).
+func OfFiles(ctx context.Context, files []string, xmlRecords []string, opts Options) (*Profile, error) {
 	opts = opts.withDefaults()
 	p := &Profile{Generated: time.Now().UTC(), MinCount: opts.MinCount}
 	names := map[string]bool{}
 	for _, file := range files {
-		specs, err := GuessSpecs(file, xmlRecord)
+		specs, hints, err := GuessSpecs(file, xmlRecords)
 		if err != nil {
 			return nil, err
 		}
+		p.Hints = append(p.Hints, hints...)
 		for _, spec := range specs {
 			if names[spec.Name] {
 				return nil, fmt.Errorf("%s: a second source would be named %s: rename one of the files, or profile them through a mapping that names them", file, spec.Name)
 			}
 			names[spec.Name] = true
 			s, err := ProfileSource(ctx, spec, nil, opts)
-			if len(specs) > 1 && (errors.Is(err, extract.ErrNoHeader) || err == nil && len(s.Columns) == 0) {
+			if len(specs) > 1 && spec.Kind == "xlsx" && (errors.Is(err, extract.ErrNoHeader) || err == nil && len(s.Columns) == 0) {
 				continue // an empty sheet of a workbook of several
 			}
 			if err != nil {
@@ -64,27 +67,69 @@ func OfFiles(ctx context.Context, files []string, xmlRecord string, opts Options
 	return p, nil
 }
 
-// GuessSpecs makes the source specs of a file: one for a CSV or XML file,
-// one per sheet of a workbook (a legacy system kept in Excel keeps each
-// table on a sheet of its own), each source named after its sheet.
-func GuessSpecs(file, xmlRecord string) ([]extract.Spec, error) {
-	spec, err := GuessSpec(file, xmlRecord)
-	if err != nil || spec.Kind != "xlsx" {
-		return []extract.Spec{spec}, err
+// GuessSpecs makes the source specs of a file: one for a CSV file, one per
+// record path of an XML file (a hierarchical export holds a kind of record
+// at each: clients, their periods, their cases, the cases' entries), one
+// per sheet of a workbook (a legacy system kept in Excel keeps each table
+// on a sheet of its own), each source named after its sheet or element.
+// The hints say what else the file seems to hold.
+func GuessSpecs(file string, xmlRecords []string) ([]extract.Spec, []string, error) {
+	first := ""
+	if len(xmlRecords) > 0 {
+		first = xmlRecords[0]
 	}
-	sheets, err := extract.Sheets(file)
+	spec, err := GuessSpec(file, first)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, nil, err
 	}
-	if len(sheets) < 2 {
-		return []extract.Spec{spec}, nil
+	switch spec.Kind {
+	case "xml":
+		if len(xmlRecords) == 0 {
+			_, others, err := guessRecordPaths(file)
+			if err != nil || len(others) == 0 {
+				return []extract.Spec{spec}, nil, err
+			}
+			return []extract.Spec{spec}, []string{fmt.Sprintf("%s: records guessed at %s; the file also repeats %s: a hierarchical export holds a kind of record at each, so give each path with --xml-record (once per path) to profile them as sources of their own (a record reads its parent's key as ../@id)",
+				file, spec.Record, strings.Join(others, ", "))}, nil
+		}
+		if len(xmlRecords) == 1 {
+			return []extract.Spec{spec}, nil, nil
+		}
+		specs := make([]extract.Spec, len(xmlRecords))
+		taken := map[string]bool{}
+		for i, record := range xmlRecords {
+			specs[i] = spec
+			specs[i].Record = record
+			parts := strings.Split(strings.Trim(record, "/"), "/")
+			name := sourceName(parts[len(parts)-1])
+			if taken[name] {
+				name = sourceName(strings.Join(parts, "_"))
+			}
+			taken[name] = true
+			specs[i].Name = name
+			for _, other := range xmlRecords {
+				if other != record {
+					specs[i].OtherRecords = append(specs[i].OtherRecords, other)
+				}
+			}
+		}
+		return specs, nil, nil
+	case "xlsx":
+		sheets, err := extract.Sheets(file)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if len(sheets) < 2 {
+			return []extract.Spec{spec}, nil, nil
+		}
+		specs := make([]extract.Spec, len(sheets))
+		for i, sheet := range sheets {
+			specs[i] = spec
+			specs[i].Name, specs[i].Sheet = sourceName(sheet), sheet
+		}
+		return specs, nil, nil
 	}
-	specs := make([]extract.Spec, len(sheets))
-	for i, sheet := range sheets {
-		specs[i] = spec
-		specs[i].Name, specs[i].Sheet = sourceName(sheet), sheet
-	}
-	return specs, nil
+	return []extract.Spec{spec}, nil, nil
 }
 
 // GuessSpec makes a source spec for a file from its extension and first
@@ -107,7 +152,7 @@ func GuessSpec(file, xmlRecord string) (extract.Spec, error) {
 		spec.Kind = "xml"
 		spec.Record = xmlRecord
 		if spec.Record == "" {
-			rec, err := guessRecordPath(file)
+			rec, _, err := guessRecordPaths(file)
 			if err != nil {
 				return spec, err
 			}
@@ -119,8 +164,8 @@ func GuessSpec(file, xmlRecord string) (extract.Spec, error) {
 	return spec, nil
 }
 
-// sourceName makes a mapping source name of a file name: lower case letters,
-// digits and underscores.
+// sourceName makes a mapping source (or value map) name of a file, sheet or
+// column name: lower case letters, digits and underscores, none at the ends.
 func sourceName(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {
@@ -136,6 +181,10 @@ func sourceName(s string) string {
 		default:
 			b.WriteRune('_')
 		}
+	}
+	// An XML column's @ and ../ are not part of its name ("../@palvelu").
+	if name := strings.Trim(b.String(), "_"); name != "" {
+		return name
 	}
 	return b.String()
 }
@@ -167,10 +216,10 @@ func guessDelimiter(line string) string {
 // guessRecordPath reads the first elements of an XML file and names the
 // element path that repeats most often among elements that have children or
 // attributes of their own: the record element of an export.
-func guessRecordPath(file string) (string, error) {
+func guessRecordPaths(file string) (best string, others []string, err error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer f.Close()
 	d := xml.NewDecoder(io.LimitReader(f, 4<<20))
@@ -200,16 +249,22 @@ func guessRecordPath(file string) (string, error) {
 			}
 		}
 	}
-	best, n := "", 1
+	n := 1
 	for p, c := range count {
 		if hasChildren[p] && (c > n || (c == n && len(p) < len(best))) {
 			best, n = p, c
 		}
 	}
 	if best == "" {
-		return "", fmt.Errorf("%s: no repeated record element found; give it with --xml-record /PATH/TO/RECORD", file)
+		return "", nil, fmt.Errorf("%s: no repeated record element found; give it with --xml-record /PATH/TO/RECORD", file)
 	}
-	return best, nil
+	for p, c := range count { // the other repeated elements that hold values
+		if p != best && c > 1 && hasChildren[p] {
+			others = append(others, p)
+		}
+	}
+	sort.Strings(others)
+	return best, others, nil
 }
 
 // OfDatabase profiles every table of a database schema ("" for the

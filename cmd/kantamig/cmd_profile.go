@@ -23,7 +23,7 @@ func profileCommand(c *cli) *cobra.Command {
 	out := fs.String("report", "out/profile.xlsx", "workbook to write; the JSON goes beside it (.json)")
 	minCount := fs.Int("min-count", 5, "values seen fewer times are not listed (the minimum cell size, so that the profile can be shared)")
 	top := fs.Int("top", 10, "most frequent values listed per column")
-	xmlRecord := fs.String("xml-record", "", "for an XML file without a mapping: the path of the record element (default: guessed)")
+	xmlRecords := fs.StringArray("xml-record", nil, "for an XML file without a mapping: the path of a record element, once per kind of record a hierarchical export holds, each profiled as a source (default: one guessed)")
 	initFile := fs.String("init", "", "without a mapping: also write a first mapping skeleton here, every guess marked")
 	dsnEnv := fs.String("dsn-env", "", "profile every table of a database: the environment variable holding its connection string (never the string itself)")
 	dbKind := fs.String("db-kind", "mysql", "with --dsn-env: mysql (MySQL, MariaDB) or mssql (SQL Server)")
@@ -80,7 +80,7 @@ func profileCommand(c *cli) *cobra.Command {
 			}
 		} else {
 			var err error
-			if p, err = profile.OfFiles(ctx, args, *xmlRecord, opts); err != nil {
+			if p, err = profile.OfFiles(ctx, args, *xmlRecords, opts); err != nil {
 				return err
 			}
 		}
@@ -114,6 +114,9 @@ func profileCommand(c *cli) *cobra.Command {
 			for _, n := range notes {
 				fmt.Fprintf(c.stdout, "  %s\n", n)
 			}
+		}
+		for _, h := range p.Hints {
+			fmt.Fprintf(c.stdout, "note: %s\n", h)
 		}
 		fmt.Fprintf(c.stdout, "profile: %s and %s (values seen fewer than %d times are not listed; identity codes, names, contact data and free text never are)\n", *out, jsonPath, *minCount)
 		if *initFile != "" {

@@ -45,9 +45,11 @@ var usages = map[string]usageText{
 			"values, the most frequent values, numbers, dates and their formats, lengths, characters XML forbids, encoding problems,\n" +
 			"identity codes by their checks (never shown), and for a column the mapping reads through a value map, the values it does\n" +
 			"not cover yet. Values seen fewer than --min-count times are never listed, nor are names, contact data or free text, so\n" +
-			"the profile can be shared. Without a mapping, --init writes a first mapping skeleton from the column names.",
+			"the profile can be shared. Each sheet of a workbook is a source; a hierarchical XML export is one source per\n" +
+			"--xml-record path. Without a mapping, --init writes a first mapping skeleton from the column names.",
 		examples: []string{"kantamig profile -m mappings/sosiaalitoimi-classic.yaml --report out/profile.xlsx",
-			"kantamig profile --init out/new-mapping.yaml samples/legacy/asiakkaat.csv samples/legacy/asiat.xlsx samples/legacy/asiakirjat.xml"}},
+			"kantamig profile --init out/new-mapping.yaml samples/legacy/asiakkaat.csv samples/legacy/asiat.xlsx samples/legacy/asiakirjat.xml",
+			"kantamig profile --init out/new.yaml --xml-record /vienti/asiakas --xml-record /vienti/asiakas/asia vienti.xml"}},
 	"test": {synopsis: "test -m MAPPING [--sosmeta DIR]",
 		about: "Runs the mapping's tests, MAPPING.test.yaml beside it: each case a small set of records per source and what must\n" +
 			"become of each (loads, rejected or skipped under a rule; texts of its display form; values of its structured form),\n" +
