@@ -128,8 +128,12 @@ func (e *UnknownCodeError) Error() string {
 	if e.Set.onlyConfirmed() {
 		// A near code among the few confirmed ones points at the wrong fix
 		// (a real code such as 091 is missing only because no export is loaded).
-		return fmt.Sprintf("%s as built into kantamig, which holds only its %d confirmed code(s) (%s): load the national code server's export of the set under codesets: ({set: %s, file: EXPORT.csv})",
-			msg, e.Set.Len(), strings.Join(e.Set.Codes(), ", "), e.Set.Name)
+		held := "none of its codes"
+		if e.Set.Len() > 0 {
+			held = fmt.Sprintf("only its %d confirmed code(s) (%s)", e.Set.Len(), strings.Join(e.Set.Codes(), ", "))
+		}
+		return fmt.Sprintf("%s as built into kantamig, which holds %s: load the national code server's export of the set under codesets: ({set: %s, file: EXPORT.csv})",
+			msg, held, e.Set.Name)
 	}
 	if len(e.Suggestions) > 0 {
 		msg += "; did you mean " + strings.Join(e.Suggestions, ", ") + "?"
