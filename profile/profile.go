@@ -75,6 +75,7 @@ type Source struct {
 	Columns []*Column `json:"columns"`
 
 	delimiter, record string // how a file was read, for the skeleton
+	encoding          string
 	// For a database table (OfDatabase): how it is read, its primary key
 	// and the tables its columns refer to ("asiakas.asiakasnro"), from the
 	// server's catalogue.
@@ -428,7 +429,7 @@ func ProfileSource(ctx context.Context, spec extract.Spec, uses []mapping.Column
 		return nil, fmt.Errorf("opening source %s: %w", spec.Name, err)
 	}
 	defer src.Close()
-	out := &Source{Name: spec.Name, Kind: spec.Kind, Where: where(spec), Sheet: spec.Sheet, delimiter: spec.Delimiter, record: spec.Record}
+	out := &Source{Name: spec.Name, Kind: spec.Kind, Where: where(spec), Sheet: spec.Sheet, delimiter: spec.Delimiter, record: spec.Record, encoding: spec.Encoding}
 	cols := map[string]*column{}
 	var order []*column
 	get := func(name string) *column {

@@ -35,11 +35,11 @@ var entityFields = map[string][]guess{
 		{target: "identity_code", name: re(`hetu|henkilo_?tunnus|ssn|sotu`)},
 		{target: "temporary_id", name: re(`tilap|temp`)},
 		{target: "family_name", name: re(`suku_?nimi|surname|last_?name|family`)},
-		{target: "given_names", name: re(`etunim|first_?name|given`)},
+		{target: "given_names", name: re(`etu_?nim|first_?name|given`)},
 		{target: "sex", name: re(`sukupuoli|^sex$|gender`), codes: "sex"},
 		{target: "home_municipality", name: re(`kotikunta|kunta|municipality`)},
 		{target: "non_disclosure", name: re(`turvakielto|disclosure`)},
-		{target: "relationship_start", name: re(`alku|alkaen|start`), date: true},
+		{target: "relationship_start", name: re(`alku|alkaen|alkoi|start`), date: true},
 		{target: "relationship_end", name: re(`loppu|paatty|päätty|end`), date: true},
 		{target: "relationship_end_reason", name: re(`syy|reason`)},
 		{target: "service_tasks", name: re(`palvelu|service`), codes: "service-task"},
@@ -75,7 +75,7 @@ var entityFields = map[string][]guess{
 	"related_persons": {
 		{target: "client", name: clientRef},
 		{target: "family_name", name: re(`suku_?nimi|surname|last_?name|family`)},
-		{target: "given_names", name: re(`etunim|first_?name|given`)},
+		{target: "given_names", name: re(`etu_?nim|first_?name|given`)},
 		{target: "identity_code", name: re(`hetu|henkilo_?tunnus|ssn|sotu`)},
 		{target: "role_description", name: roleName},
 		{target: "phone", name: re(`puh|phone|gsm`)},
@@ -83,7 +83,7 @@ var entityFields = map[string][]guess{
 	"responsible_workers": {
 		{target: "client", name: clientRef},
 		{target: "family_name", name: re(`suku_?nimi|surname|last_?name|family`)},
-		{target: "given_names", name: re(`etunim|first_?name|given`)},
+		{target: "given_names", name: re(`etu_?nim|first_?name|given`)},
 		{target: "registration_number", name: re(`rekister|rek_?no|registration`)},
 		{target: "phone", name: re(`puh|phone|gsm`)},
 		{target: "email", name: re(`sposti|s_?posti|e_?mail`)},
@@ -91,7 +91,7 @@ var entityFields = map[string][]guess{
 	"case_persons": {
 		{target: "case", name: caseRef},
 		{target: "family_name", name: re(`suku_?nimi|surname|last_?name|family`)},
-		{target: "given_names", name: re(`etunim|first_?name|given`)},
+		{target: "given_names", name: re(`etu_?nim|first_?name|given`)},
 		{target: "identity_code", name: re(`hetu|henkilo_?tunnus|ssn|sotu`)},
 		{target: "role_description", name: roleName},
 	},
@@ -100,7 +100,7 @@ var entityFields = map[string][]guess{
 		{target: "case", name: re(`^asia$|asia_?(id|nro)|^case`)},
 		{target: "type", name: re(`tyyppi|type|laji`), codes: "document-type"},
 		{target: "service_task", name: re(`palvelu|service`), codes: "service-task"},
-		{target: "drawn_up", name: re(`laadittu|kirjattu|pvm|date|created`), date: true},
+		{target: "drawn_up", name: re(`laadittu|kirjattu|pvm|paivamaara|paivays|date|created`), date: true},
 		{target: "author_id", name: re(`(laatija|author).*(rekno|id|nro)`)},
 		{target: "author_family_name", name: re(`(laatija|author).*(suku|last|family)`)},
 		{target: "author_given_names", name: re(`(laatija|author).*(etunim|first|given)`)},
@@ -131,7 +131,7 @@ var (
 
 var plainYAMLKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_/]*$`)
 
-var keyName = re(`^@?id$|(asnro|asiakasnro|asia_?id|asianro|asiakirja_?id|doc_?id|client_?id|case_?id|_?id$|^@id$)`)
+var keyName = re(`^@?id$|(asnro|asiakasnro|asia_?id|asianro|asiakirja_?id|doc_?id|client_?id|case_?id|_?id$|^@id$|_nro$|^nro$|^numero$)`)
 
 // entityOf guesses the entity a source holds, with the reason.
 // Long text first: a source of documents often names its client by
@@ -230,7 +230,7 @@ func namesOther(s *Source, entity, column string) bool {
 // name of that reference ("asiakas_id"): in a hierarchical export a
 // record names its client or case by being inside it.
 func named(s *Source, column string, pattern *regexp.Regexp) bool {
-	if pattern.MatchString(column) {
+	if pattern.MatchString(column) || pattern.MatchString(sourceName(column)) { // "Asiakas nro", "Henkilötunnus"
 		return true
 	}
 	alias := enclosingKey(s, column)
@@ -343,7 +343,7 @@ func WriteSkeleton(p *Profile, path string) error {
 			// the few duplicates a real export has are the dry-run's to reject.
 			// A column that names another entity's record is no key of its own
 			// (a member table's case and client are distinct in a small table).
-			if keyName.MatchString(c.Name) && !namesOther(s, entity, c.Name) && c.FillRate >= 0.99 && (c.DistinctMore || float64(c.Distinct) >= 0.99*float64(c.Filled)) {
+			if named(s, c.Name, keyName) && !namesOther(s, entity, c.Name) && c.FillRate >= 0.99 && (c.DistinctMore || float64(c.Distinct) >= 0.99*float64(c.Filled)) {
 				keyCol = c
 				break
 			}
@@ -456,6 +456,10 @@ func WriteSkeleton(p *Profile, path string) error {
 			}
 			if t == "relationship_start" && !placed[t] && hasPeriods {
 				fmt.Fprintf(&block, "    relationship_start: {derive: earliest_period}   # GUESS: no column is named like it; the start of the client's earliest service-task period\n")
+				continue
+			}
+			if t == "case" && !placed[t] && entity == "documents" {
+				fmt.Fprintf(&block, "    case: TODO   # required: no column names a case; if these documents belong to none, leave it out and collect them with without_case: (docs/mapping.md, Documents without a case)\n")
 				continue
 			}
 			if !placed[t] {
@@ -711,6 +715,9 @@ func delimiterOf(s *Source) string {
 // are valid UTF-8 beyond ASCII (a few invalid ones in a UTF-8 file are
 // records for the dry-run to reject, not the file's encoding).
 func encodingOf(s *Source) string {
+	if s.encoding != "" && s.encoding != "utf-8" {
+		return s.encoding // read so, and the values were valid in it
+	}
 	invalid, nonASCII := 0, 0
 	for _, c := range s.Columns {
 		invalid += c.InvalidUTF8

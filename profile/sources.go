@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
 
@@ -145,7 +146,9 @@ func GuessSpec(file, xmlRecord string) (extract.Spec, error) {
 			return spec, err
 		}
 		spec.Delimiter = guessDelimiter(head)
-		spec.Encoding = "utf-8"
+		if spec.Encoding, err = guessEncoding(file); err != nil {
+			return spec, err
+		}
 	case ".xlsx":
 		spec.Kind = "xlsx"
 	case ".xml":
@@ -200,6 +203,41 @@ func firstLine(file string) (string, error) {
 		return "", err
 	}
 	return line, nil
+}
+
+// guessEncoding tells UTF-8 from the Windows-1252 of older exports by the
+// file's first MiB (a character cut at its end counts as one invalid
+// byte), so that the profile reads names and values (and the header:
+// "Henkilötunnus") as the mapping will.
+func guessEncoding(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return "", err
+	}
+	// More bytes that are no UTF-8 than characters that are: Windows-1252.
+	// A UTF-8 export with a few Windows-1252 values in it stays UTF-8, and
+	// the dry-run rejects those values (encoding).
+	valid, invalid := 0, 0
+	for head := buf[:n]; len(head) > 0; {
+		r, size := utf8.DecodeRune(head)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			invalid++
+		case size > 1:
+			valid++
+		}
+		head = head[size:]
+	}
+	if invalid > valid {
+		return "windows-1252", nil
+	}
+	return "utf-8", nil
 }
 
 // guessDelimiter picks the most frequent of ; , tab and | in a header line.
