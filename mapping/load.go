@@ -727,6 +727,14 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 	}
 	if ec.WithoutCase != nil {
 		em.WithoutCase = c.compileWithoutCase(e, key, ec)
+		_, kase := em.fields["case"]
+		_, task := em.fields["service_task"]
+		if em.WithoutCase != nil && !kase && !task {
+			// Every document of the block is collected, and each needs a
+			// service task of its own for its collected case.
+			c.fail(ec.fieldsPos, "add `service_task:` under fields (a column, or {value: CODE} when the export holds one service task's documents)",
+				"%s: documents without a case are collected into a case made for their client's service task, and this block maps neither case nor service_task: every document would be rejected", key)
+		}
 	}
 	kind := entity.Of(e)
 	for _, t := range kind.Fields {

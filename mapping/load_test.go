@@ -93,6 +93,7 @@ func TestMappingErrorsCarryPositions(t *testing.T) {
 		{"if_present without a column", "    status: {from: tila, map: tila}", "    status: {if_present: \"93\"}", `{if_present`, "if_present / if_empty without a column"},
 		{"if_present outside the code set", "    status: {from: tila, map: tila}", "    status: {from: suljettu, if_present: \"7\", if_empty: \"92\"}", `{from: suljettu, if_present`, `code "7" is not in code set case-status`},
 		{"derive without periods", "relationship_start: {from: alku, date: [dd.MM.yyyy]}", "relationship_start: {from: alku, date: [dd.MM.yyyy], derive: earliest_period}", "{from: alku, date: [dd.MM.yyyy], derive", "needs the clients' service-task periods"},
+		{"collected documents without a service task", "    case: s\n    type: {from: t, map: tyyppi}\n    service_task: {from: p, map: palvelu}\n    drawn_up: {from: w, date: yyyy-MM-dd HH:mm}\n    text: txt", "    type: {from: t, map: tyyppi}\n    drawn_up: {from: w, date: yyyy-MM-dd HH:mm}\n    text: txt\n  without_case: {action: collect, name_other: Muut, status: \"93\"}", "fields:\n    client: a\n    type", "maps neither case nor service_task: every document would be rejected"},
 		{"derive on another field", "    given_names: etu\n", "    given_names: {from: etu, derive: earliest_period}\n", "{from: etu, derive", "derive: earliest_period is for clients.relationship_start"},
 	}
 	for _, c := range cases {
