@@ -16,7 +16,7 @@ var Document = Kind{
 		{Name: "case", Type: Key, Refers: kanta.EntityCase, Required: true, Doc: "key of the document's case; may be left unmapped when without_case collects"},
 		{Name: "type", Type: Code, CodeSet: kanta.SetDocumentType, Required: true, Doc: "general document type (1.2.246.537.6.1506), one of the 17"},
 		{Name: "specific_type", Type: Code, CodeSet: kanta.SetSpecificDocumentType, Doc: "specific document type; with a Sosmeta schema it gets a structured form"},
-		{Name: "service_task", Type: Code, CodeSet: kanta.SetServiceTask, Doc: "service task (1.2.246.537.6.1221); when not given, its case's (required for a document without a case)"},
+		{Name: "service_task", Type: Code, CodeSet: kanta.SetServiceTask, Doc: "service task (1.2.246.537.6.1221); when not given, its case's (required for a document without a case, or derive: client_service_task, its client's only one)"},
 		{Name: "social_services", Type: Codes, CodeSet: kanta.SetSocialService, Doc: "social services (1.2.246.537.6.1222)"},
 		{Name: "author_id", Type: Text, Doc: "author's registration number (1.2.246.537.26)"},
 		{Name: "author_family_name", Type: Text, Doc: "author's family name"},

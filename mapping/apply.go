@@ -448,6 +448,13 @@ func (a *applier) client() (key, identity string) {
 	return key, identity
 }
 
+// ServiceTaskFromClient says whether a document without a case and without
+// a service task takes its client's only one (DeriveClientServiceTask).
+func (em *EntityMapping) ServiceTaskFromClient() bool {
+	f := em.fields["service_task"]
+	return f != nil && f.derive == DeriveClientServiceTask
+}
+
 // clientByCase says whether the block's records name their client only
 // through their case: it maps no client field, and its kind lets the case
 // give the client (entity.Kind.ClientFromCase); staging fills it in.
@@ -660,7 +667,7 @@ func (em *EntityMapping) Document(rec extract.Record) (kanta.Document, *Outcome)
 	// case's when it is resolved (resolve.Document): a rule of the tool,
 	// not a JOIN in the export. A document without a case has only its own.
 	d.ServiceTask = a.code("service_task")
-	if d.ServiceTask == "" && d.CaseKey == "" && em.WithoutCase != nil && d.AttachedToKey == "" {
+	if d.ServiceTask == "" && d.CaseKey == "" && em.WithoutCase != nil && d.AttachedToKey == "" && !em.ServiceTaskFromClient() {
 		a.fail(reject("service_task", kanta.RuleRequired, "%v: a document without a case is collected into a case made for its client's service task, "+
 			"so it needs one of its own: map service_task for the documents block (a document with a case takes its case's)", a.missing("service_task")))
 	}

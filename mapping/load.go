@@ -732,7 +732,7 @@ func (c *compiler) compileEntity(e kanta.Entity, key string, ec *EntityConfig, l
 		if em.WithoutCase != nil && !kase && !task {
 			// Every document of the block is collected, and each needs a
 			// service task of its own for its collected case.
-			c.fail(ec.fieldsPos, "add `service_task:` under fields (a column, or {value: CODE} when the export holds one service task's documents)",
+			c.fail(ec.fieldsPos, "add `service_task:` under fields (a column; {value: CODE} when the export holds one service task's documents; or {derive: client_service_task}, each client's only one)",
 				"%s: documents without a case are collected into a case made for their client's service task, and this block maps neither case nor service_task: every document would be rejected", key)
 		}
 	}
@@ -939,6 +939,12 @@ func (c *compiler) compileField(block string, t target, spec *FieldSpec) *field 
 // service-task periods.
 const DeriveEarliestPeriod = "earliest_period"
 
+// DeriveClientServiceTask is the derive: of a document's service task
+// taken, when a document without a case gives none, from its client's
+// relationship when that has one service task only; a client of several is
+// rejected, since the export does not say which.
+const DeriveClientServiceTask = "client_service_task"
+
 // Name orders a whole name in one column can be split by (name_order:).
 const (
 	NameFamilyFirst = "family-first"
@@ -987,8 +993,10 @@ func (c *compiler) derivedField(block string, t target, spec *FieldSpec, f *fiel
 		f.namePart, f.nameOrder = spec.NamePart, spec.NameOrder
 	}
 	if spec.Derive != "" {
-		if spec.Derive != DeriveEarliestPeriod || block != "clients" || t.Name != "relationship_start" {
-			c.fail(spec.pos, "derive: earliest_period is for clients.relationship_start", "%s.%s: derive %q", block, t.Name, spec.Derive)
+		start := spec.Derive == DeriveEarliestPeriod && block == "clients" && t.Name == "relationship_start"
+		task := spec.Derive == DeriveClientServiceTask && strings.HasPrefix(block, "documents") && t.Name == "service_task"
+		if !start && !task {
+			c.fail(spec.pos, "derive: earliest_period is for clients.relationship_start, derive: client_service_task for documents.service_task", "%s.%s: derive %q", block, t.Name, spec.Derive)
 		}
 		f.derive = spec.Derive
 	}

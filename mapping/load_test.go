@@ -298,3 +298,21 @@ func TestXMLSourcesOfOneFileKnowEachOthersRecords(t *testing.T) {
 	}
 	t.Fatal("no block reads asiakirjat")
 }
+
+// derive: client_service_task is a document's service task, and only that.
+func TestDeriveClientServiceTaskIsForDocuments(t *testing.T) {
+	text := strings.Replace(validText(t), "    service_task: {from: p, map: palvelu}\n    drawn_up", "    service_task: {derive: client_service_task}\n    drawn_up", 1)
+	m, err := loadText(t, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, em := range m.Blocks() {
+		if em.Entity == kanta.EntityDocument && !em.ServiceTaskFromClient() {
+			t.Error("the documents block does not take its clients' service task")
+		}
+	}
+	text = strings.Replace(validText(t), "    service_task: {from: palvelu, map: palvelu}\n", "    service_task: {from: palvelu, map: palvelu, derive: client_service_task}\n", 1)
+	if _, err := loadText(t, text); err == nil || !strings.Contains(err.Error(), "derive: client_service_task for documents.service_task") {
+		t.Errorf("a case's service task derived: %v", err)
+	}
+}

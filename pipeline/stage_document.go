@@ -53,6 +53,11 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 		row.OrderTime = d.DrawnUp.UTC().Format("20060102T150405.000")
 	}
 	var refs resolve.Refs
+	if o.OK() && d.CaseKey == "" && em.WithoutCase != nil && d.ServiceTask == "" && em.ServiceTaskFromClient() {
+		if o.Reject, err = s.res.ClientServiceTask(&d); err != nil {
+			return err
+		}
+	}
 	if o.OK() && d.CaseKey == "" && em.WithoutCase != nil {
 		if o.Reject, err = s.collect(em.WithoutCase, &d); err != nil {
 			return err

@@ -263,6 +263,28 @@ func (r *Resolver) ClientOfCase(d *kanta.Document) (*kanta.Finding, error) {
 	return &kanta.Finding{Field: "client", Rule: kanta.RuleCaseClient, Reason: fmt.Sprintf("it names no client, and its case %q has %d clients: map whose document it is (client: or client_identity_code:)", d.CaseKey, len(c.Clients))}, nil
 }
 
+// ClientServiceTask fills in the service task of a document without one
+// from its client's relationship, when that has exactly one service task
+// (mapping.DeriveClientServiceTask); otherwise the document is rejected,
+// since the export does not say which.
+func (r *Resolver) ClientServiceTask(d *kanta.Document) (*kanta.Finding, error) {
+	_, rel, f, err := r.documentClient(d)
+	if f != nil || err != nil {
+		return f, err
+	}
+	var tasks []string
+	for _, st := range rel.ServiceTasks {
+		if st.ServiceTask != "" && !slices.Contains(tasks, st.ServiceTask) {
+			tasks = append(tasks, st.ServiceTask)
+		}
+	}
+	if len(tasks) != 1 {
+		return &kanta.Finding{Field: "service_task", Rule: kanta.RuleRequired, Reason: fmt.Sprintf("it has no case and no service task, and its client %q has %d service tasks (%s), not one to take: map the document's service task", d.ClientKey, len(tasks), strings.Join(tasks, ", "))}, nil
+	}
+	d.ServiceTask = tasks[0]
+	return nil, nil
+}
+
 // DocumentClient checks that a document's client is migrated and has a
 // relationship in the document's service task, finds its key when the
 // document names it by identity code, and fills it in.

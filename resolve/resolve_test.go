@@ -336,3 +336,32 @@ func TestOutsideEveryPeriod(t *testing.T) {
 		}
 	}
 }
+
+// A document without a case or service task takes its client's service
+// task when the client has one (a task of several periods counts once);
+// a client of two, or a client not migrated, is a reject that says why.
+func TestADocumentTakesItsClientsOnlyServiceTask(t *testing.T) {
+	recs := fixture()
+	recs.put(kanta.EntityClient, "c3", kanta.Relationship{Client: kanta.Client{IdentityCode: "010180-950R"},
+		ServiceTasks: []kanta.ServiceTaskRelationship{{ServiceTask: "24"}, {ServiceTask: "15"}}}, "", nil)
+	recs.put(kanta.EntityClient, "c4", kanta.Relationship{Client: kanta.Client{IdentityCode: "150467-949X"},
+		ServiceTasks: []kanta.ServiceTaskRelationship{{ServiceTask: "15", Start: day("2001-01-01")}, {ServiceTask: "15", Start: day("2005-01-01")}}}, "", nil)
+	r := New(recs)
+	for _, c := range []struct{ client, task, rule string }{
+		{"c1", "24", ""}, {"c4", "15", ""}, {"c3", "", kanta.RuleRequired}, {"c2", "", kanta.RuleClientNotLoaded},
+	} {
+		d := kanta.Document{ClientKey: c.client}
+		f, err := r.ClientServiceTask(&d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case c.rule == "" && (f != nil || d.ServiceTask != c.task):
+			t.Errorf("%s: task %q, finding %+v; want %s", c.client, d.ServiceTask, f, c.task)
+		case c.rule != "" && (f == nil || f.Rule != c.rule):
+			t.Errorf("%s: finding %+v, want rule %s", c.client, f, c.rule)
+		case c.client == "c3" && !strings.Contains(f.Reason, "2 service tasks (24, 15)"):
+			t.Errorf("c3's reason does not name the tasks: %s", f.Reason)
+		}
+	}
+}
