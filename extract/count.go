@@ -92,6 +92,7 @@ func countCSV(ctx context.Context, spec Spec) (int, error) {
 func countXML(ctx context.Context, spec Spec) (int, error) {
 	want := strings.Split(strings.Trim(spec.Record, "/"), "/")
 	name := want[len(want)-1]
+	others := splitPaths(spec.OtherRecords)
 	f, err := os.Open(spec.File)
 	if err != nil {
 		return 0, err
@@ -134,7 +135,7 @@ func countXML(ctx context.Context, spec Spec) (int, error) {
 			case atPath:
 				n++
 				inside = len(stack)
-			case (atLevel || t.Name.Local == name) && othersRecords(stack, want, spec.OtherRecords):
+			case (atLevel || t.Name.Local == name) && othersRecords(stack, want, others):
 				inside = len(stack) // another source's records: passed over, not counted
 			case atLevel || t.Name.Local == name:
 				if valueAttrs(t.Attr) > 0 {

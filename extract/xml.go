@@ -24,6 +24,8 @@ type xmlSource struct {
 	other   int // elements at the record level under another name
 	columns map[string]bool
 	spec    Spec
+	others  [][]string // spec.OtherRecords, one local name per step
+	abs     []string   // scratch: the path of an element inside a record
 	// anc holds, for each open element that is not a record (the record's
 	// ancestors and their kin), its attributes and the simple child
 	// elements seen so far: a record reads them as "../@attr", "../child",
@@ -65,7 +67,7 @@ func openXML(spec Spec) (Source, error) {
 	}
 	dec := xml.NewDecoder(bufio.NewReaderSize(f, 256<<10))
 	dec.CharsetReader = charset.NewReaderLabel
-	return &xmlSource{file: f, dec: dec, name: filepath.Base(spec.File), want: want, columns: map[string]bool{}, spec: spec}, nil
+	return &xmlSource{file: f, dec: dec, name: filepath.Base(spec.File), want: want, columns: map[string]bool{}, spec: spec, others: splitPaths(spec.OtherRecords)}, nil
 }
 
 // Columns lists the field names seen so far; an XML export has no header, so
@@ -156,7 +158,7 @@ func (s *xmlSource) Next(ctx context.Context) (Record, error) {
 			// but elsewhere (a <asiakirja> under another parent): handed
 			// on, marked, so that the mapping rejects it and it counts.
 			if misnamed, elsewhere := s.atRecordLevel(), t.Name.Local == s.want[len(s.want)-1]; misnamed || elsewhere {
-				if othersRecords(s.stack, s.want, s.spec.OtherRecords) { // another source's: not this one's to read
+				if othersRecords(s.stack, s.want, s.others) { // another source's: not this one's to read
 					s.stack = s.stack[:len(s.stack)-1]
 					if err := s.dec.Skip(); err != nil {
 						line, col := s.dec.InputPos()
@@ -276,12 +278,12 @@ func (s *xmlSource) readRecord(start xml.StartElement) (map[string]string, error
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if len(s.spec.OtherRecords) > 0 {
+			if len(s.others) > 0 {
 				// Another source's records inside this one's (a client's
 				// cases in a hierarchical export) are theirs: passed over,
 				// not held in this record.
-				abs := append(append(slices.Clone(s.stack), path...), t.Name.Local)
-				if othersRecords(abs, s.want, s.spec.OtherRecords) {
+				s.abs = append(append(append(s.abs[:0], s.stack...), path...), t.Name.Local)
+				if othersRecords(s.abs, s.want, s.others) {
 					if err := s.dec.Skip(); err != nil {
 						line, col := s.dec.InputPos()
 						return nil, fmt.Errorf("reading %s record %d at line %d column %d: %w", s.name, s.index, line, col, err)
@@ -343,18 +345,27 @@ func namespaceDecl(a xml.Attr) bool {
 // othersRecords says whether the element at path (one local name per step)
 // holds another source's records of the same file: its path is one of
 // theirs, or encloses one, and does not enclose this source's own (want).
-func othersRecords(path, want []string, others []string) bool {
+func othersRecords(path, want []string, others [][]string) bool {
 	if len(others) == 0 || isPrefix(path, want, false) {
 		return false
 	}
 	for _, o := range others {
 		// A misnamed one of theirs (<Jakso> among <jakso>) is theirs to
 		// hand on, not this source's too.
-		if isPrefix(path, strings.Split(strings.Trim(o, "/"), "/"), true) {
+		if isPrefix(path, o, true) {
 			return true
 		}
 	}
 	return false
+}
+
+// splitPaths splits record paths into their steps, once per source.
+func splitPaths(paths []string) [][]string {
+	out := make([][]string, len(paths))
+	for i, p := range paths {
+		out[i] = strings.Split(strings.Trim(p, "/"), "/")
+	}
+	return out
 }
 
 // isPrefix says whether path is p or begins it, its names compared

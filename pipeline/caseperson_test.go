@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/state"
 )
@@ -28,12 +27,7 @@ H4;S000001;;Ella;;no family name
 // section reading casePersons, written into dir.
 func withCasePersons(t *testing.T, dir string) string {
 	t.Helper()
-	path := filepath.Join(dir, "henkilot.csv")
-	if err := os.WriteFile(path, []byte(casePersons), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return testenv.SmallClassic(t, func(text string) string {
-		text = strings.Replace(text, "sources:\n", "sources:\n  henkilot: {kind: csv, file: "+path+", delimiter: \";\"}\n", 1)
+	return smallWithCSV(t, dir, "henkilot", casePersons, func(text string) string {
 		return strings.Replace(text, "documents:\n", `case_persons:
   source: henkilot
   key: id

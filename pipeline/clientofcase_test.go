@@ -2,12 +2,9 @@ package pipeline
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/state"
 )
 
@@ -27,12 +24,7 @@ M3;S999999;ARV;2021-06-03T10:00:00;Asia puuttuu.
 func TestADocumentNamingOnlyItsCaseIsItsClients(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	path := filepath.Join(dir, "merkinnat.csv")
-	if err := os.WriteFile(path, []byte(entries), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	file := testenv.SmallClassic(t, func(text string) string {
-		text = strings.Replace(text, "sources:\n", "sources:\n  merkinnat: {kind: csv, file: "+path+", delimiter: \";\"}\n", 1)
+	file := smallWithCSV(t, dir, "merkinnat", entries, func(text string) string {
 		i := strings.Index(text, "\ndocuments:\n")
 		if i < 0 {
 			t.Fatal("no documents section in the small mapping")

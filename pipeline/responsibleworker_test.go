@@ -3,12 +3,10 @@ package pipeline
 import (
 	"encoding/json"
 	"maps"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/kantamig/kantamig/internal/testenv"
 	"github.com/kantamig/kantamig/report"
 	"github.com/kantamig/kantamig/state"
 )
@@ -28,12 +26,7 @@ T3;A000001;Sosiaalinen;;;no given names
 func TestResponsibleWorkersAreCarriedInTheRelationshipDocument(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	path := filepath.Join(dir, "tyontekijat.csv")
-	if err := os.WriteFile(path, []byte(responsibleWorkers), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	file := testenv.SmallClassic(t, func(text string) string {
-		text = strings.Replace(text, "sources:\n", "sources:\n  tyontekijat: {kind: csv, file: "+path+", delimiter: \";\"}\n", 1)
+	file := smallWithCSV(t, dir, "tyontekijat", responsibleWorkers, func(text string) string {
 		return strings.Replace(text, "cases:\n", `responsible_workers:
   source: tyontekijat
   key: id

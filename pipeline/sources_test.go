@@ -307,3 +307,16 @@ func counted(t *testing.T, c *report.Counts) report.Counts {
 	out.SourceCount, out.CountedBy = nil, ""
 	return out
 }
+
+// smallWithCSV is the small sample's mapping with a CSV source of its own,
+// name, holding data (written into dir), and edit applied to the text.
+func smallWithCSV(t *testing.T, dir, name, data string, edit func(string) string) string {
+	t.Helper()
+	path := filepath.Join(dir, name+".csv")
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return testenv.SmallClassic(t, func(text string) string {
+		return edit(strings.Replace(text, "sources:\n", "sources:\n  "+name+": {kind: csv, file: "+path+", delimiter: \";\"}\n", 1))
+	})
+}

@@ -53,13 +53,8 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 		row.OrderTime = d.DrawnUp.UTC().Format("20060102T150405.000")
 	}
 	var refs resolve.Refs
-	if o.OK() && d.CaseKey == "" && em.WithoutCase != nil && d.ServiceTask == "" && em.ServiceTaskFromClient() {
-		if o.Reject, err = s.res.ClientServiceTask(&d); err != nil {
-			return err
-		}
-	}
 	if o.OK() && d.CaseKey == "" && em.WithoutCase != nil {
-		if o.Reject, err = s.collect(em.WithoutCase, &d); err != nil {
+		if o.Reject, err = s.collect(em, &d); err != nil {
 			return err
 		}
 	}
@@ -117,8 +112,9 @@ func (s *stager) document(em *mapping.EntityMapping, rec extract.Record) error {
 // documents without a case in its service task, making the case when it is
 // the first such document of this pass. The case is staged for delivery by
 // finishCollected, once every document has been read.
-func (s *stager) collect(cc *mapping.CollectedCases, d *kanta.Document) (*kanta.Finding, error) {
-	if _, f, err := s.res.DocumentClient(d); f != nil || err != nil {
+func (s *stager) collect(em *mapping.EntityMapping, d *kanta.Document) (*kanta.Finding, error) {
+	cc := em.WithoutCase
+	if _, f, err := s.res.DocumentClient(d, em.ServiceTaskFromClient()); f != nil || err != nil {
 		return f, err
 	}
 	key := mapping.QualifiedKey(mapping.GeneratedSource, ledger.StoredKey(d.ClientKey)+"|"+d.ServiceTask)

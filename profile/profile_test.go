@@ -205,6 +205,12 @@ func skeletonOf(t *testing.T, files []string, opts profile.Options) (string, []b
 	if err != nil {
 		t.Fatal(err)
 	}
+	return writeSkeleton(t, p)
+}
+
+// writeSkeleton writes a profile's --init skeleton: its path and text.
+func writeSkeleton(t *testing.T, p *profile.Profile) (string, []byte) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "skeleton.yaml")
 	if err := profile.WriteSkeleton(p, out); err != nil {
 		t.Fatal(err)
@@ -347,11 +353,7 @@ func TestAHierarchicalExportIsASourcePerRecordPath(t *testing.T) {
 	if want := map[string]int{"asiakas": 2, "jakso": 2, "asia": 2, "kirjaus": 3}; !maps.Equal(records, want) {
 		t.Errorf("records by source: %v, want %v", records, want)
 	}
-	out := filepath.Join(t.TempDir(), "skeleton.yaml")
-	if err := profile.WriteSkeleton(p, out); err != nil {
-		t.Fatal(err)
-	}
-	data, _ := os.ReadFile(out)
+	_, data := writeSkeleton(t, p)
 	text := string(data)
 	for _, want := range []string{
 		"clients:   # GUESS: column @hetu", "relationship_start: {derive: earliest_period}",

@@ -731,15 +731,21 @@ func encodingOf(s *Source) string {
 
 func recordOf(s *Source) string { return s.record }
 
+// kindOf finds an entity kind by its key in the mapping file.
+func kindOf(entityKey string) *entity.Kind {
+	for _, k := range entity.Kinds {
+		if k.Key == entityKey {
+			return k
+		}
+	}
+	return nil
+}
+
 // clientFromCase says whether a block of the entity (its key in the mapping
 // file) may name its client through its case.
 func clientFromCase(entityKey string) bool {
-	for _, k := range entity.Kinds {
-		if k.Key == entityKey {
-			return k.ClientFromCase
-		}
-	}
-	return false
+	k := kindOf(entityKey)
+	return k != nil && k.ClientFromCase
 }
 
 // requiredTargets lists the fields a block of the entity (its key in the
@@ -747,10 +753,8 @@ func clientFromCase(entityKey string) bool {
 // entities that name one (by key or identity code).
 func requiredTargets(entityKey string) []string {
 	var e kanta.Entity
-	for _, k := range entity.Kinds {
-		if k.Key == entityKey {
-			e = k.Entity
-		}
+	if k := kindOf(entityKey); k != nil {
+		e = k.Entity
 	}
 	var out []string
 	hasClient := false

@@ -75,9 +75,14 @@ func OfFiles(ctx context.Context, files []string, xmlRecords []string, opts Opti
 // on a sheet of its own), each source named after its sheet or element.
 // The hints say what else the file seems to hold.
 func GuessSpecs(file string, xmlRecords []string) ([]extract.Spec, []string, error) {
-	first := ""
+	first, others := "", []string(nil)
 	if len(xmlRecords) > 0 {
 		first = xmlRecords[0]
+	} else if strings.EqualFold(filepath.Ext(file), ".xml") {
+		var err error // guessed here, once, with the other repeated elements
+		if first, others, err = guessRecordPaths(file); err != nil {
+			return nil, nil, err
+		}
 	}
 	spec, err := GuessSpec(file, first)
 	if err != nil {
@@ -86,9 +91,8 @@ func GuessSpecs(file string, xmlRecords []string) ([]extract.Spec, []string, err
 	switch spec.Kind {
 	case "xml":
 		if len(xmlRecords) == 0 {
-			_, others, err := guessRecordPaths(file)
-			if err != nil || len(others) == 0 {
-				return []extract.Spec{spec}, nil, err
+			if len(others) == 0 {
+				return []extract.Spec{spec}, nil, nil
 			}
 			return []extract.Spec{spec}, []string{fmt.Sprintf("%s: records guessed at %s; the file also repeats %s: a hierarchical export holds a kind of record at each, so give each path with --xml-record (once per path) to profile them as sources of their own (a record reads its parent's key as ../@id)",
 				file, spec.Record, strings.Join(others, ", "))}, nil

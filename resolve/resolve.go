@@ -263,15 +263,11 @@ func (r *Resolver) ClientOfCase(d *kanta.Document) (*kanta.Finding, error) {
 	return &kanta.Finding{Field: "client", Rule: kanta.RuleCaseClient, Reason: fmt.Sprintf("it names no client, and its case %q has %d clients: map whose document it is (client: or client_identity_code:)", d.CaseKey, len(c.Clients))}, nil
 }
 
-// ClientServiceTask fills in the service task of a document without one
+// clientServiceTask fills in the service task of a document without one
 // from its client's relationship, when that has exactly one service task
 // (mapping.DeriveClientServiceTask); otherwise the document is rejected,
 // since the export does not say which.
-func (r *Resolver) ClientServiceTask(d *kanta.Document) (*kanta.Finding, error) {
-	_, rel, f, err := r.documentClient(d)
-	if f != nil || err != nil {
-		return f, err
-	}
+func clientServiceTask(rel *kanta.Relationship, d *kanta.Document) *kanta.Finding {
 	var tasks []string
 	for _, st := range rel.ServiceTasks {
 		if st.ServiceTask != "" && !slices.Contains(tasks, st.ServiceTask) {
@@ -279,19 +275,26 @@ func (r *Resolver) ClientServiceTask(d *kanta.Document) (*kanta.Finding, error) 
 		}
 	}
 	if len(tasks) != 1 {
-		return &kanta.Finding{Field: "service_task", Rule: kanta.RuleRequired, Reason: fmt.Sprintf("it has no case and no service task, and its client %q has %d service tasks (%s), not one to take: map the document's service task", d.ClientKey, len(tasks), strings.Join(tasks, ", "))}, nil
+		return &kanta.Finding{Field: "service_task", Rule: kanta.RuleRequired, Reason: fmt.Sprintf("it has no case and no service task, and its client %q has %d service tasks (%s), not one to take: map the document's service task", d.ClientKey, len(tasks), strings.Join(tasks, ", "))}
 	}
 	d.ServiceTask = tasks[0]
-	return nil, nil
+	return nil
 }
 
 // DocumentClient checks that a document's client is migrated and has a
 // relationship in the document's service task, finds its key when the
-// document names it by identity code, and fills it in.
-func (r *Resolver) DocumentClient(d *kanta.Document) (*Staged, *kanta.Finding, error) {
+// document names it by identity code, and fills it in. With taskFromClient,
+// a document without a service task takes its client's only one first
+// (clientServiceTask).
+func (r *Resolver) DocumentClient(d *kanta.Document, taskFromClient bool) (*Staged, *kanta.Finding, error) {
 	crow, rel, f, err := r.documentClient(d)
 	if f != nil || err != nil {
 		return nil, f, err
+	}
+	if taskFromClient && d.ServiceTask == "" {
+		if f := clientServiceTask(rel, d); f != nil {
+			return nil, f, nil
+		}
 	}
 	if f := r.inTask(rel, d); f != nil {
 		return nil, f, nil

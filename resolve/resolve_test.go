@@ -321,7 +321,7 @@ func TestOutsideEveryPeriod(t *testing.T) {
 		r := New(recs)
 		r.ServiceTasks, r.Location = true, helsinki
 		d := kanta.Document{ClientKey: "c1", ServiceTask: "10", DrawnUp: at(tc.drawn)}
-		if _, f, err := r.DocumentClient(&d); f != nil || err != nil {
+		if _, f, err := r.DocumentClient(&d, false); f != nil || err != nil {
 			t.Fatalf("%s: %+v %v", tc.drawn, f, err)
 		}
 		w := r.TakeWarnings()
@@ -351,7 +351,7 @@ func TestADocumentTakesItsClientsOnlyServiceTask(t *testing.T) {
 		{"c1", "24", ""}, {"c4", "15", ""}, {"c3", "", kanta.RuleRequired}, {"c2", "", kanta.RuleClientNotLoaded},
 	} {
 		d := kanta.Document{ClientKey: c.client}
-		f, err := r.ClientServiceTask(&d)
+		_, f, err := r.DocumentClient(&d, true)
 		if err != nil {
 			t.Fatal(err)
 		}
